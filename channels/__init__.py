@@ -1,0 +1,1 @@
+"""Delivery channels: the contract, one module per channel, the outbox dispatcher."""

@@ -1,0 +1,83 @@
+"""The contract every delivery channel implements, with its limits declared as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class LengthUnit(StrEnum):
+    """How a channel counts the length of a body."""
+
+    CHARACTERS = "characters"  # Unicode code points
+    UTF16 = "utf16"  # UTF-16 code units (Telegram)
+    X_WEIGHTED = "x_weighted"  # X's weighted length (URLs 23, emoji 2, CJK 2)
+    SMS_SEGMENTS = "sms_segments"  # GSM-7 / UCS-2 segments
+    UNLIMITED = "unlimited"
+
+
+class RecipientKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"  # E.164
+    TELEGRAM_CHAT = "telegram_chat"
+    BROADCAST = "broadcast"  # a public account, channel or feed: no individual recipient
+    URL = "url"  # a webhook endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimits:
+    max_length: int | None
+    length_unit: LengthUnit
+    rate_per_second: float
+    per_chat_rate_per_second: float | None = None
+    daily_quota: int | None = None
+    max_segments: int | None = None
+    supports_threads: bool = False
+    supports_html: bool = False
+    supports_attachments: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One delivery to attempt: one message, one recipient, one channel."""
+
+    delivery_id: str
+    recipient_kind: RecipientKind
+    recipient: str  # an address, a phone number, a chat id, or "" for a broadcast
+    text: str
+    exercise: bool
+    subject: str | None = None
+    html: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    provider_message_id: str
+    accepted_at: datetime
+
+
+class SendError(Exception):
+    """A delivery attempt that failed; `retryable` says whether trying again may help."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Channel(Protocol):
+    name: str
+    limits: ChannelLimits
+    recipient_kind: RecipientKind
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        """Hand one message to the provider; raise SendError when it is not accepted."""
+        ...
+
+    async def check(self) -> str:
+        """Check the configuration without publishing anything; return a short French report."""
+        ...
