@@ -1,0 +1,126 @@
+"""Errors as JSON with a sentence in French: 401, 403, 404, 409, 422."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.services.bus import Forbidden
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[FieldError] = []
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Unauthenticated(Exception):  # noqa: N818
+    pass
+
+
+def error_response(
+    status: int, code: str, message: str, fields: Sequence[FieldError] = (), **headers: str
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=list(fields)))
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers or None)
+
+
+_REASONS: dict[str, str] = {
+    "missing": "champ obligatoire",
+    "extra_forbidden": "champ inconnu",
+    "string_too_short": "ne doit pas être vide",
+    "string_too_long": "texte trop long",
+    "string_type": "texte attendu",
+    "bool_parsing": "vrai ou faux attendu",
+    "bool_type": "vrai ou faux attendu",
+    "int_parsing": "nombre entier attendu",
+    "list_type": "liste attendue",
+    "datetime_parsing": "date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)",
+    "datetime_from_date_parsing": (
+        "date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)"
+    ),
+    "datetime_type": "date et heure attendues (ISO 8601)",
+    "timezone_aware": "le décalage horaire est obligatoire (ex. +01:00 ou Z)",
+    "json_invalid": "JSON invalide",
+    "model_attributes_type": "objet JSON attendu",
+    "dict_type": "objet JSON attendu",
+}
+
+
+def _reason(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"valeur inconnue ; valeurs possibles : {expected}"
+    if kind == "string_too_long":
+        return f"texte trop long ({error.get('ctx', {}).get('max_length')} caractères au plus)"
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error.get("msg", "valeur invalide")))
+    return _REASONS.get(kind, f"valeur invalide ({error.get('msg', '')})")
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "corps"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [FieldError(field=_field(e["loc"]), reason=_reason(e)) for e in exc.errors()]
+        summary = "; ".join(f"{f.field} : {f.reason}" for f in fields)
+        return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        return error_response(
+            422, "invalid_input", exc.message, [FieldError(field=exc.field, reason=exc.message)]
+        )
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return error_response(409, "conflict", exc.message)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return error_response(404, "not_found", exc.message)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return error_response(403, "forbidden", exc.message)
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(_: Request, __: Unauthenticated) -> JSONResponse:
+        return error_response(
+            401,
+            "unauthenticated",
+            "Authentification requise : présentez un jeton valide (Authorization: Bearer …).",
+            **{"WWW-Authenticate": "Bearer"},
+        )
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the error answers a route can give."""
+    descriptions = {
+        401: "Jeton absent ou invalide.",
+        403: "Rôle insuffisant pour cette action.",
+        404: "Événement introuvable.",
+        409: "Conflit avec l'état de l'événement.",
+        422: "Entrée invalide : le champ et la raison sont donnés.",
+    }
+    return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}

@@ -1,0 +1,399 @@
+"""The `crisis` command: the same service layer as the API, on the configured database."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
+from crisis.domain.commands import (
+    AddUser,
+    CloseCrisis,
+    CodDecision,
+    DeclareCellOperational,
+    OpenCrisis,
+    RecordDelivery,
+)
+from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.domain.vocabulary import (
+    CLOCK_LABELS,
+    CLOCK_STATE_LABELS,
+    CRISIS_KIND_LABELS,
+    CRISIS_STATE_LABELS,
+    Audience,
+    CrisisKind,
+)
+from crisis.french import entries, long_datetime
+from crisis.services.context import Actor
+from crisis.services.roles import ROLE_LABELS, Role
+from crisis.services.views import CrisisView, crisis_view, status_json
+from crisis.settings import Settings
+from crisis.store.journal import SYSTEM_STREAM
+from crisis.store.migrate import upgrade
+
+app = typer.Typer(
+    help="Communication de crise d'une préfecture (Qual-e-Pref, module 7).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+user_app = typer.Typer(help="Utilisateurs et jetons d'accès.", no_args_is_help=True)
+audit_app = typer.Typer(help="Contrôle du journal.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _service(mode: SchedulerMode = SchedulerMode.NONE) -> Iterator[Service]:
+    settings = Settings()
+    engine = open_engine(settings)
+    upgrade(engine)  # every command works on an up-to-date schema
+    service = bootstrap(settings=settings, engine=engine, scheduler_mode=mode)
+    try:
+        yield service
+    except InvalidInput as error:
+        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
+    except Conflict as error:
+        _fail(error.message, EXIT_CONFLICT)
+    except NotFound as error:
+        _fail(error.message, EXIT_NOT_FOUND)
+    except DomainError as error:
+        _fail(error.message, EXIT_INVALID)
+    finally:
+        service.close()
+
+
+def _local_actor(by: str | None) -> Actor:
+    # Whoever can run the CLI can read the database: a trusted local operator.
+    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
+
+
+def _parse_instant(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{field} : date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)", EXIT_INVALID)
+    if instant.tzinfo is None:
+        _fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
+    return instant
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _print_status(view: CrisisView) -> None:
+    kind = CRISIS_KIND_LABELS[view.kind]
+    marker = " — EXERCICE" if view.exercise else ""
+    typer.echo(f"{view.title} ({kind}){marker}")
+    typer.echo(f"  identifiant : {view.crisis_id}")
+    typer.echo(f"  état : {CRISIS_STATE_LABELS[view.state]}")
+    if view.activation is not None:
+        ref = view.activation.synergi_ref or "sans référence"
+        typer.echo(
+            f"  COD activé le {long_datetime(view.activation.decided_at)} "
+            f"par {view.activation.decided_by} (SYNERGI : {ref})"
+        )
+    for clock in view.clocks:
+        line = f"  • {CLOCK_LABELS[clock.name]} : {CLOCK_STATE_LABELS[clock.state]}"
+        line += f", échéance {long_datetime(clock.deadline)}"
+        if clock.met_at is not None:
+            line += f", atteint le {long_datetime(clock.met_at)}"
+        typer.echo(line)
+    if view.closed_at is not None:
+        typer.echo(f"  clos le {long_datetime(view.closed_at)} : {view.close_reason}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+) -> None:
+    """Lancer l'API et l'ordonnanceur dans un même processus."""
+    import uvicorn
+
+    from crisis.api.app import create_app
+
+    with _service(SchedulerMode.RUN) as service:
+        settings = service.settings
+        uvicorn.run(
+            create_app(service),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Créer ou mettre à jour le schéma de la base."""
+    engine = open_engine(Settings())
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    typer.echo("Base de données à jour.")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Nom de l'utilisateur.")],
+    role: Annotated[str, typer.Option(help="Rôle : " + ", ".join(r.value for r in Role))],
+    as_json: JsonOption = False,
+) -> None:
+    """Créer un utilisateur ; son jeton n'est affiché qu'une fois."""
+    with _service() as service:
+        result = service.bus.handle(AddUser(name=name, role=role), actor=_local_actor(None))
+    token = result["token"]
+    if as_json:
+        _print_json({"name": name.strip(), "role": role, "token": token})
+        return
+    typer.echo(f"Utilisateur « {name.strip()} » créé ({ROLE_LABELS[Role(role)]}).")
+    typer.echo(f"Jeton (affiché une seule fois, à conserver en lieu sûr) : {token}")
+
+
+@user_app.command("list")
+def user_list(as_json: JsonOption = False) -> None:
+    """Lister les utilisateurs (sans leurs jetons)."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        users = uow.users.all()
+    if as_json:
+        _print_json([{"name": u.name, "role": u.role, "active": u.active} for u in users])
+        return
+    for user in users:
+        typer.echo(f"{user.name} — {ROLE_LABELS[Role(user.role)]}")
+
+
+@app.command()
+def activate(
+    title: Annotated[str, typer.Option(help="Titre de l'événement.")],
+    kind: Annotated[CrisisKind, typer.Option(help="Nature de l'événement.")],
+    synergi: Annotated[str | None, typer.Option(help="Référence SYNERGI de la décision.")] = None,
+    decided_at: Annotated[
+        str | None, typer.Option(help="Instant de la décision, ISO 8601 avec décalage.")
+    ] = None,
+    exercise: Annotated[bool, typer.Option("--exercise", help="Exercice.")] = False,
+    by: Annotated[str | None, typer.Option(help="Qui a décidé (par défaut : vous).")] = None,
+    commune: Annotated[list[str] | None, typer.Option(help="Commune touchée (répétable).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ouvrir un événement et enregistrer l'activation du COD : les horloges démarrent."""
+    actor = _local_actor(by)
+    command = OpenCrisis(
+        title=title,
+        kind=kind,
+        exercise=exercise,
+        communes=tuple(commune or ()),
+        activation=CodDecision(
+            decided_by=actor.name,
+            synergi_ref=synergi,
+            decided_at=_parse_instant(decided_at, "decided_at"),
+        ),
+    )
+    with _service(SchedulerMode.WRITE_ONLY) as service:
+        crisis_id = service.bus.handle(command, actor=actor)
+        with service.bus.unit_of_work() as uow:
+            view = crisis_view(uow.crises.get(crisis_id))
+    if as_json:
+        _print_json({"crisis_id": crisis_id})
+        return
+    typer.echo("COD activé : les horloges sont lancées.")
+    _print_status(view)
+
+
+@app.command()
+def status(crisis_id: str, as_json: JsonOption = False) -> None:
+    """État d'un événement et de ses horloges."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        view = crisis_view(uow.crises.get(crisis_id))
+    if as_json:
+        _print_json(status_json(view))
+    else:
+        _print_status(view)
+
+
+@app.command("list")
+def list_crises(
+    active: Annotated[bool, typer.Option("--active", help="Seulement les non clos.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Lister les événements."""
+    from crisis.domain.vocabulary import CrisisState
+
+    states = [CrisisState.REPORTED, CrisisState.COD_ACTIVE] if active else None
+    with _service() as service, service.bus.unit_of_work() as uow:
+        views = [crisis_view(c) for c in uow.crises.list(states=states)]
+    if as_json:
+        _print_json([status_json(v) | {"title": v.title} for v in views])
+        return
+    if not views:
+        typer.echo("Aucun événement.")
+    for view in views:
+        marker = " [EXERCICE]" if view.exercise else ""
+        typer.echo(
+            f"{view.crisis_id}  {CRISIS_STATE_LABELS[view.state]:<10}  {view.title}{marker}"
+        )
+
+
+def _write(
+    build: Callable[[], Any], crisis_id: str, by: str | None, as_json: bool, done: str
+) -> None:
+    with _service() as service:
+        service.bus.handle(build(), actor=_local_actor(by))
+        with service.bus.unit_of_work() as uow:
+            view = crisis_view(uow.crises.get(crisis_id))
+    if as_json:
+        _print_json(status_json(view))
+    else:
+        typer.echo(done)
+        _print_status(view)
+
+
+@app.command("cell-operational")
+def cell_operational(
+    crisis_id: str,
+    at: Annotated[str | None, typer.Option(help="Instant, ISO 8601 ; par défaut maintenant.")] = None,
+    note: Annotated[str, typer.Option(help="Précision.")] = "",
+    by: Annotated[str | None, typer.Option(help="Qui déclare.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Déclarer la cellule de communication opérationnelle."""
+    _write(
+        lambda: DeclareCellOperational(
+            crisis_id=crisis_id, declared_at=_parse_instant(at, "at"), note=note
+        ),
+        crisis_id,
+        by,
+        as_json,
+        "Cellule déclarée opérationnelle.",
+    )
+
+
+@app.command("delivery")
+def delivery(
+    crisis_id: str,
+    audience: Annotated[Audience, typer.Option(help="Public atteint.")],
+    at: Annotated[str, typer.Option(help="Instant de la diffusion, ISO 8601.")],
+    means: Annotated[str, typer.Option(help="Moyen : conférence de presse, appels…")],
+    recipients: Annotated[str, typer.Option(help="Qui a été informé.")] = "",
+    by: Annotated[str | None, typer.Option(help="Qui enregistre.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Enregistrer une diffusion faite hors service."""
+    instant = _parse_instant(at, "at")
+    assert instant is not None
+    _write(
+        lambda: RecordDelivery(
+            crisis_id=crisis_id,
+            audience=audience,
+            delivered_at=instant,
+            means=means,
+            recipients=recipients,
+        ),
+        crisis_id,
+        by,
+        as_json,
+        "Diffusion enregistrée.",
+    )
+
+
+@app.command()
+def close(
+    crisis_id: str,
+    reason: Annotated[str, typer.Option(help="Motif de la clôture.")],
+    by: Annotated[str | None, typer.Option(help="Qui clôt.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Clore un événement."""
+    _write(
+        lambda: CloseCrisis(crisis_id=crisis_id, reason=reason),
+        crisis_id,
+        by,
+        as_json,
+        "Événement clos.",
+    )
+
+
+@app.command()
+def journal(crisis_id: str, as_json: JsonOption = False) -> None:
+    """Main courante d'un événement, dans l'ordre."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        uow.crises.get(crisis_id)
+        entries = uow.journal.entries(crisis_id)
+    if as_json:
+        _print_json(
+            [
+                {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
+                 "payload": e.payload, "hash": e.hash}
+                for e in entries
+            ]
+        )
+        return
+    for entry in entries:
+        typer.echo(f"{entry.seq:>5}  {long_datetime(entry.at)}  {entry.actor}  {entry.kind}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    crisis_id: Annotated[str | None, typer.Argument(help="Un événement ; par défaut tous.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Vérifier la chaîne d'empreintes du journal ; code de sortie 1 si elle est rompue."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        if crisis_id is not None:
+            uow.crises.get(crisis_id)
+            streams = [crisis_id]
+        else:
+            streams = uow.journal.streams()
+        checks = [uow.journal.verify(stream) for stream in streams]
+    broken = [c for c in checks if not c.ok]
+    if as_json:
+        _print_json(
+            {
+                "ok": not broken,
+                "streams": [
+                    {"stream": c.stream, "ok": c.ok, "entries_checked": c.entries_checked,
+                     "first_broken_seq": c.first_broken_seq, "reason": c.reason}
+                    for c in checks
+                ],
+            }
+        )
+    else:
+        for check in checks:
+            name = "journal système" if check.stream == SYSTEM_STREAM else f"événement {check.stream}"
+            if check.ok:
+                typer.echo(f"{name} : chaîne intacte ({entries(check.entries_checked)}).")
+            else:
+                typer.echo(
+                    f"{name} : CHAÎNE ROMPUE à l'entrée n° {check.first_broken_seq} — {check.reason}."
+                )
+        if not checks:
+            typer.echo("Journal vide : rien à vérifier.")
+    if broken:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The pure model: no framework is imported here."""

@@ -1,0 +1,70 @@
+"""What someone asks for: one handler per command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crisis.domain.vocabulary import Audience, CrisisKind
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CodDecision:
+    decided_by: str
+    synergi_ref: str | None
+    decided_at: datetime | None = None  # None: now
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCrisis(Command):
+    title: str
+    kind: CrisisKind
+    exercise: bool
+    communes: tuple[str, ...] = ()
+    reported_at: datetime | None = None  # None: now
+    activation: CodDecision | None = None  # open and activate in one step
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateCod(Command):
+    crisis_id: str
+    decision: CodDecision
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareCellOperational(Command):
+    crisis_id: str
+    declared_at: datetime | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDelivery(Command):
+    crisis_id: str
+    audience: Audience
+    delivered_at: datetime
+    means: str
+    recipients: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDeadlines(Command):
+    crisis_id: str | None = None  # None: every crisis with a running clock
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCrisis(Command):
+    crisis_id: str
+    reason: str
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddUser(Command):
+    name: str
+    role: str

@@ -1,0 +1,261 @@
+"""The crisis aggregate: an événement majeur, its COD activation and its clocks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crisis.domain.clocks import ClockPolicy, CommitmentClock
+from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.events import (
+    CellDeclaredOperational,
+    ClockStarted,
+    CodActivated,
+    CrisisClosed,
+    CrisisOpened,
+    DeliveryRecorded,
+    Event,
+)
+from crisis.domain.vocabulary import AUDIENCE_CLOCK, Audience, ClockName, CrisisKind, CrisisState
+
+MAX_TITLE_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CodActivation:
+    decided_at: datetime
+    decided_by: str
+    synergi_ref: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(slots=True)
+class Crisis:
+    id: str
+    title: str
+    kind: CrisisKind
+    communes: tuple[str, ...]
+    reported_at: datetime
+    exercise: bool
+    created_by: str
+    created_at: datetime
+    state: CrisisState = CrisisState.REPORTED
+    activation: CodActivation | None = None
+    clocks: dict[ClockName, CommitmentClock] = field(default_factory=dict)
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
+    version: int = 0
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        crisis_id: str,
+        title: str,
+        kind: CrisisKind,
+        communes: tuple[str, ...],
+        reported_at: datetime,
+        exercise: bool,
+        by: str,
+        now: datetime,
+    ) -> Crisis:
+        title = title.strip()
+        if not title:
+            raise InvalidInput("title", "Le titre de l'événement est obligatoire.")
+        if len(title) > MAX_TITLE_LENGTH:
+            raise InvalidInput(
+                "title", f"Le titre ne doit pas dépasser {MAX_TITLE_LENGTH} caractères."
+            )
+        cleaned_communes = tuple(c.strip() for c in communes)
+        if any(not c for c in cleaned_communes):
+            raise InvalidInput("communes", "Un nom de commune ne peut pas être vide.")
+        if reported_at > now:
+            raise InvalidInput(
+                "reported_at", "L'heure de signalement ne peut pas être dans le futur."
+            )
+        crisis = cls(
+            id=crisis_id,
+            title=title,
+            kind=kind,
+            communes=cleaned_communes,
+            reported_at=reported_at,
+            exercise=exercise,
+            created_by=by,
+            created_at=now,
+        )
+        crisis.events.append(
+            CrisisOpened(
+                crisis_id=crisis_id,
+                title=title,
+                kind=kind,
+                communes=cleaned_communes,
+                reported_at=reported_at,
+                exercise=exercise,
+            )
+        )
+        return crisis
+
+    def _ensure_open(self) -> None:
+        if self.state is CrisisState.CLOSED:
+            raise Conflict("Cet événement est clos : aucune action n'est plus possible.")
+
+    def _ensure_active(self) -> None:
+        self._ensure_open()
+        if self.state is not CrisisState.COD_ACTIVE:
+            raise Conflict("Le COD n'est pas activé pour cet événement : enregistrez d'abord son activation.")
+
+    def activate_cod(
+        self,
+        *,
+        decided_at: datetime,
+        decided_by: str,
+        synergi_ref: str | None,
+        synergi_pattern: str,
+        recorded_by: str,
+        now: datetime,
+        policy: ClockPolicy,
+    ) -> None:
+        self._ensure_open()
+        if self.activation is not None:
+            raise Conflict(
+                "Le COD est déjà activé pour cet événement "
+                f"(décision enregistrée par {self.activation.recorded_by})."
+            )
+        decided_by = decided_by.strip()
+        if not decided_by:
+            raise InvalidInput("decided_by", "Indiquez qui a décidé l'activation du COD.")
+        if decided_at > now:
+            raise InvalidInput(
+                "decided_at", "L'heure de décision ne peut pas être dans le futur."
+            )
+        ref = (synergi_ref or "").strip() or None
+        if ref is None and not self.exercise:
+            raise InvalidInput(
+                "synergi_ref",
+                "La référence SYNERGI est obligatoire pour un événement réel.",
+            )
+        if ref is not None and re.fullmatch(synergi_pattern, ref) is None:
+            raise InvalidInput(
+                "synergi_ref",
+                f"La référence SYNERGI « {ref} » n'a pas le format attendu.",
+            )
+        self.activation = CodActivation(
+            decided_at=decided_at,
+            decided_by=decided_by,
+            synergi_ref=ref,
+            recorded_by=recorded_by,
+            recorded_at=now,
+        )
+        self.state = CrisisState.COD_ACTIVE
+        self.events.append(
+            CodActivated(
+                crisis_id=self.id,
+                decided_at=decided_at,
+                decided_by=decided_by,
+                synergi_ref=ref,
+                recorded_by=recorded_by,
+                recorded_at=now,
+            )
+        )
+        for name in ClockName:
+            clock = CommitmentClock.start(
+                crisis_id=self.id,
+                name=name,
+                started_at=decided_at,
+                target_minutes=policy.targets[name],
+                warning_offsets=policy.offsets_for(name),
+            )
+            self.clocks[name] = clock
+            self.events.append(
+                ClockStarted(
+                    crisis_id=self.id,
+                    clock=name,
+                    started_at=decided_at,
+                    deadline=clock.deadline,
+                    target_minutes=clock.target_minutes,
+                    warning_offsets=clock.warning_offsets,
+                )
+            )
+        # A decision recorded late may already have warnings due.
+        self.raise_due_alerts(now=now)
+
+    def _check_instant(self, field_name: str, at: datetime, now: datetime, what: str) -> None:
+        assert self.activation is not None
+        if at > now:
+            raise InvalidInput(field_name, f"L'heure {what} ne peut pas être dans le futur.")
+        if at < self.activation.decided_at:
+            raise InvalidInput(
+                field_name,
+                f"L'heure {what} est antérieure à la décision d'activation du COD.",
+            )
+
+    def declare_cell_operational(
+        self, *, at: datetime, by: str, note: str, now: datetime
+    ) -> None:
+        self._ensure_active()
+        self._check_instant("declared_at", at, now, "de déclaration")
+        self.events.append(
+            CellDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
+        )
+        self.events.extend(
+            self.clocks[ClockName.CELL].meet(at=at, by=f"déclaration de {by}")
+        )
+
+    def record_delivery(
+        self,
+        *,
+        delivery_id: str,
+        audience: Audience,
+        delivered_at: datetime,
+        means: str,
+        recipients: str,
+        by: str,
+        now: datetime,
+    ) -> None:
+        self._ensure_active()
+        means = means.strip()
+        if not means:
+            raise InvalidInput(
+                "means", "Indiquez le moyen utilisé (conférence de presse, appels, …)."
+            )
+        self._check_instant("delivered_at", delivered_at, now, "de diffusion")
+        self.events.append(
+            DeliveryRecorded(
+                crisis_id=self.id,
+                delivery_id=delivery_id,
+                audience=audience,
+                delivered_at=delivered_at,
+                means=means,
+                recipients=recipients.strip(),
+                recorded_by=by,
+            )
+        )
+        clock = self.clocks[AUDIENCE_CLOCK[audience]]
+        self.events.extend(clock.meet(at=delivered_at, by=f"diffusion {delivery_id} ({means})"))
+
+    def raise_due_alerts(self, *, now: datetime) -> None:
+        if self.state is not CrisisState.COD_ACTIVE:
+            return
+        for clock in self.clocks.values():
+            self.events.extend(clock.raise_due_alerts(now=now))
+
+    def close(self, *, at: datetime, by: str, reason: str, now: datetime) -> None:
+        self._ensure_open()
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("reason", "Indiquez le motif de la clôture.")
+        if at > now:
+            raise InvalidInput("closed_at", "L'heure de clôture ne peut pas être dans le futur.")
+        if at < self.reported_at:
+            raise InvalidInput(
+                "closed_at", "L'heure de clôture est antérieure au signalement de l'événement."
+            )
+        self.state = CrisisState.CLOSED
+        self.closed_at = at
+        self.closed_by = by
+        self.close_reason = reason
+        self.events.append(CrisisClosed(crisis_id=self.id, closed_at=at, closed_by=by, reason=reason))

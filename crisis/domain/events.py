@@ -1,0 +1,90 @@
+"""What happened: facts raised by the model, journalled and routed by the bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crisis.domain.vocabulary import Audience, ClockName, CrisisKind
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    crisis_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisOpened(Event):
+    title: str
+    kind: CrisisKind
+    communes: tuple[str, ...]
+    reported_at: datetime
+    exercise: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CodActivated(Event):
+    decided_at: datetime
+    decided_by: str
+    synergi_ref: str | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClockStarted(Event):
+    clock: ClockName
+    started_at: datetime
+    deadline: datetime
+    target_minutes: int
+    warning_offsets: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockMet(Event):
+    clock: ClockName
+    met_at: datetime
+    met_by: str
+    late: bool
+    recorded_after_breach: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClockWarning(Event):
+    clock: ClockName
+    offset_minutes: int
+    due_at: datetime
+    raised_at: datetime
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClockBreached(Event):
+    clock: ClockName
+    due_at: datetime
+    raised_at: datetime
+    target_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class CellDeclaredOperational(Event):
+    declared_at: datetime
+    declared_by: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecorded(Event):
+    delivery_id: str
+    audience: Audience
+    delivered_at: datetime
+    means: str
+    recipients: str
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisClosed(Event):
+    closed_at: datetime
+    closed_by: str
+    reason: str

@@ -1,0 +1,83 @@
+"""Closed lists of the domain: kinds of event, states, clocks, audiences."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CrisisKind(StrEnum):
+    INONDATION = "inondation"
+    ACCIDENT_INDUSTRIEL = "accident_industriel"
+    TEMPETE = "tempete"
+    CANICULE = "canicule"
+    POLLUTION = "pollution"
+    TRANSPORT = "transport"
+    SANITAIRE = "sanitaire"
+    ATTENTAT = "attentat"
+    AUTRE = "autre"
+
+
+CRISIS_KIND_LABELS: dict[CrisisKind, str] = {
+    CrisisKind.INONDATION: "Inondation",
+    CrisisKind.ACCIDENT_INDUSTRIEL: "Accident industriel",
+    CrisisKind.TEMPETE: "Tempête",
+    CrisisKind.CANICULE: "Canicule",
+    CrisisKind.POLLUTION: "Pollution",
+    CrisisKind.TRANSPORT: "Accident de transport",
+    CrisisKind.SANITAIRE: "Crise sanitaire",
+    CrisisKind.ATTENTAT: "Attentat",
+    CrisisKind.AUTRE: "Autre événement majeur",
+}
+
+
+class CrisisState(StrEnum):
+    REPORTED = "reported"
+    COD_ACTIVE = "cod_active"
+    CLOSED = "closed"
+
+
+CRISIS_STATE_LABELS: dict[CrisisState, str] = {
+    CrisisState.REPORTED: "signalé",
+    CrisisState.COD_ACTIVE: "COD activé",
+    CrisisState.CLOSED: "clos",
+}
+
+
+class Audience(StrEnum):
+    ELUS = "elus"
+    PUBLIC = "public"
+    MEDIA = "media"
+
+
+class ClockName(StrEnum):
+    CELL = "cell"  # commitment 47
+    ELUS = "elus"  # commitment 48, per audience
+    PUBLIC = "public"
+    MEDIA = "media"
+
+
+CLOCK_LABELS: dict[ClockName, str] = {
+    ClockName.CELL: "cellule de communication opérationnelle",
+    ClockName.ELUS: "information des élus",
+    ClockName.PUBLIC: "information du public",
+    ClockName.MEDIA: "information des médias",
+}
+
+AUDIENCE_CLOCK: dict[Audience, ClockName] = {
+    Audience.ELUS: ClockName.ELUS,
+    Audience.PUBLIC: ClockName.PUBLIC,
+    Audience.MEDIA: ClockName.MEDIA,
+}
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    MET = "met"
+    BREACHED = "breached"
+
+
+CLOCK_STATE_LABELS: dict[ClockState, str] = {
+    ClockState.RUNNING: "en cours",
+    ClockState.MET: "tenu",
+    ClockState.BREACHED: "dépassé",
+}

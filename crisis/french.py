@@ -1,0 +1,27 @@
+"""How people read instants: in French, in Europe/Paris."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
+
+from crisis.clock import PARIS, ensure_utc
+
+
+def long_datetime(instant: datetime) -> str:
+    """« samedi 28 novembre 2026 à 22 h 15 », « vendredi 1er janvier 2027 à 0 h 30 »"""
+    local = ensure_utc(instant).astimezone(PARIS)
+    day = "1er" if local.day == 1 else str(local.day)
+    weekday = format_datetime(local, "EEEE", locale="fr_FR")
+    rest = format_datetime(local, "MMMM y 'à' H 'h' mm", locale="fr_FR")
+    return f"{weekday} {day} {rest}"
+
+
+def short_time(instant: datetime) -> str:
+    """« 22 h 15 »"""
+    return format_datetime(ensure_utc(instant).astimezone(PARIS), "H 'h' mm", locale="fr_FR")
+
+
+def entries(count: int) -> str:
+    return f"{count} entrée" if count <= 1 else f"{count} entrées"

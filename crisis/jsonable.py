@@ -1,0 +1,35 @@
+"""Turn dataclasses, enums and instants into plain JSON values, deterministically."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from crisis.clock import ensure_utc
+
+JsonValue = Any
+
+
+def to_jsonable(value: Any) -> JsonValue:
+    if isinstance(value, datetime):
+        return ensure_utc(value).isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [to_jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, set | frozenset) else items
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """The one serialisation that hashes are computed over."""
+    return json.dumps(
+        to_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )

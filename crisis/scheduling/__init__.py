@@ -1,0 +1,1 @@
+"""APScheduler wiring. A job only posts a command to the bus."""

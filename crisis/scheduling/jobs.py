@@ -1,0 +1,23 @@
+"""Scheduled jobs, referenced by name from the persistent job store.
+
+A job holds no logic: it posts `CheckDeadlines` to the bus installed by the composition root.
+"""
+
+from __future__ import annotations
+
+from crisis.domain.commands import CheckDeadlines
+from crisis.services.bus import MessageBus
+from crisis.services.context import SYSTEM_ACTOR
+
+_bus: MessageBus | None = None
+
+
+def install(bus: MessageBus | None) -> None:
+    global _bus  # noqa: PLW0603 - jobs are looked up by name, so the bus is module state
+    _bus = bus
+
+
+def check_deadlines(crisis_id: str | None = None) -> None:
+    if _bus is None:
+        raise RuntimeError("no message bus installed for scheduled jobs")
+    _bus.handle(CheckDeadlines(crisis_id=crisis_id), actor=SYSTEM_ACTOR)

@@ -1,0 +1,76 @@
+"""The deadline scheduler: one persistent job per due instant, plus a periodic sweep."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from crisis.clock import Clock
+from crisis.domain.events import ClockStarted, Event
+
+log = logging.getLogger(__name__)
+
+JOB_FUNCTION = "crisis.scheduling.jobs:check_deadlines"
+SWEEP_JOB_ID = "sweep-deadlines"
+JOB_TABLE = "apscheduler_jobs"
+
+
+class DeadlineScheduler:
+    def __init__(self, engine: Engine, *, clock: Clock, sweep_seconds: int) -> None:
+        self._clock = clock
+        self._sweep_seconds = sweep_seconds
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            timezone=UTC,
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def start(self, *, paused: bool = False) -> None:
+        """Start; jobs whose instant passed while the service was down run at once.
+
+        A paused scheduler only writes jobs to the store (the CLI uses it that way).
+        """
+        self._scheduler.start(paused=paused)
+        if not paused:
+            self._scheduler.add_job(
+                JOB_FUNCTION,
+                trigger="interval",
+                seconds=self._sweep_seconds,
+                id=SWEEP_JOB_ID,
+                replace_existing=True,
+                next_run_time=self._clock.now(),  # catch up at once after a restart
+            )
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    def schedule_clock_checks(self, events: Sequence[Event]) -> None:
+        """After-commit hook: a job at each warning and deadline of each started clock."""
+        for event in events:
+            if not isinstance(event, ClockStarted):
+                continue
+            offsets = [*event.warning_offsets, event.target_minutes]
+            for offset in offsets:
+                due = event.started_at + timedelta(minutes=offset)
+                self._scheduler.add_job(
+                    JOB_FUNCTION,
+                    trigger="date",
+                    run_date=due,
+                    args=[event.crisis_id],
+                    id=f"deadline:{event.crisis_id}:{due.isoformat()}",
+                    replace_existing=True,
+                )
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs())
+

@@ -1,0 +1,1 @@
+"""The service layer: one handler per command, the message bus, the unit of work."""

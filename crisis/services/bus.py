@@ -1,0 +1,229 @@
+"""The message bus: runs a command in one transaction, journals it, routes its events."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from crisis.clock import Clock
+from crisis.domain.commands import CheckDeadlines, Command
+from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.domain.events import Event
+from crisis.jsonable import to_jsonable
+from crisis.services.context import Actor, HandlerContext, Outcome
+from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
+from crisis.services.roles import may_run
+from crisis.settings import Settings
+from crisis.store.crises_repository import ConcurrentUpdate
+from crisis.store.idempotency_repository import StoredAnswer
+from crisis.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Event, HandlerContext], None]
+AfterCommitHook = Callable[[Sequence[Event]], None]
+Presenter = Callable[[UnitOfWork, Any], tuple[int, Any]]
+
+MAX_ATTEMPTS = 5
+# The scheduler, and the operator at the server's console (the CLI reads the database anyway).
+TRUSTED_ROLES = frozenset({"system", "local"})
+
+
+class Forbidden(DomainError):  # noqa: N818
+    """The actor's role may not run this command: answered with 403."""
+
+
+class IdempotencyMismatch(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "Idempotency-Key",
+            "Cette clé d'idempotence a déjà servi pour une requête différente.",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Replayable:
+    key: str | None
+    fingerprint: str
+    present: Presenter
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status_code: int
+    body: Any
+    replayed: bool
+
+
+def _kind(obj: object) -> str:
+    return type(obj).__name__
+
+
+@dataclass
+class MessageBus:
+    engine: Engine
+    clock: Clock
+    settings: Settings
+    command_handlers: Mapping[type[Command], CommandHandler] = field(
+        default_factory=lambda: dict(COMMAND_HANDLERS)
+    )
+    event_handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
+    after_commit: list[AfterCommitHook] = field(default_factory=list)
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+    def subscribe(self, event_type: type[Event], handler: EventHandler) -> None:
+        self.event_handlers.setdefault(event_type, []).append(handler)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, now=self.clock.now())
+
+    def handle(self, command: Command, *, actor: Actor) -> Any:
+        answer = self._run(command, actor=actor, replayable=None)
+        return answer.body
+
+    def handle_and_present(
+        self,
+        command: Command,
+        *,
+        actor: Actor,
+        present: Presenter,
+        key: str | None = None,
+        fingerprint: str = "",
+    ) -> Answer:
+        """Run and shape the answer in the same transaction.
+
+        With an idempotency key, run once per (user, key): a repeat returns the first answer
+        and writes nothing.
+        """
+        return self._run(command, actor=actor, replayable=Replayable(key, fingerprint, present))
+
+    def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
+        handler = self.command_handlers[type(command)]
+        if actor.role not in TRUSTED_ROLES and not may_run(actor.role, type(command)):
+            raise Forbidden(
+                "Votre rôle ne permet pas cette action "
+                f"({_kind(command)} n'est pas autorisé au rôle {actor.role})."
+            )
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._attempt(command, handler, actor=actor, replayable=replayable)
+            except (ConcurrentUpdate, IntegrityError, OperationalError) as error:
+                # A concurrent writer won the race (same journal head, same idempotency
+                # key, same alert): run again on the new state.
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.info("retrying %s after a concurrent write: %s", _kind(command), type(error).__name__)
+            except Conflict as conflict:
+                self._journal_refusal(command, actor, conflict)
+                raise
+        raise AssertionError("unreachable")
+
+    def _attempt(
+        self,
+        command: Command,
+        handler: CommandHandler,
+        *,
+        actor: Actor,
+        replayable: Replayable | None,
+    ) -> Answer:
+        with self.unit_of_work() as uow:
+            if replayable is not None and replayable.key is not None and actor.user_id is not None:
+                stored = uow.idempotency.find(user_id=actor.user_id, key=replayable.key)
+                if stored is not None:
+                    if stored.fingerprint != replayable.fingerprint:
+                        raise IdempotencyMismatch()
+                    return Answer(stored.status_code, json.loads(stored.body), replayed=True)
+            ctx = HandlerContext(
+                uow=uow, now=uow.now, actor=actor, settings=self.settings, new_id=self.new_id
+            )
+            outcome = handler(command, ctx)
+            events = self._journal(command, outcome, ctx)
+            for event in events:
+                for event_handler in self.event_handlers.get(type(event), []):
+                    event_handler(event, ctx)
+            if replayable is not None:
+                status, body = replayable.present(uow, outcome.result)
+                body = to_jsonable(body)
+                if replayable.key is not None and actor.user_id is not None:
+                    uow.idempotency.store(
+                        user_id=actor.user_id,
+                        key=replayable.key,
+                        answer=StoredAnswer(replayable.fingerprint, status, json.dumps(body)),
+                        now=uow.now,
+                    )
+                answer = Answer(status, body, replayed=False)
+            else:
+                answer = Answer(200, outcome.result, replayed=False)
+            uow.commit()
+        for hook in self.after_commit:
+            try:
+                hook(events)
+            except Exception:
+                # Scheduling is a convenience on top of the periodic sweep: never fail the
+                # command that has already been committed.
+                log.exception("after-commit hook failed")
+        return answer
+
+    def _journal(self, command: Command, outcome: Outcome, ctx: HandlerContext) -> list[Event]:
+        command_payload = {"command": to_jsonable(command), "role": ctx.actor.role}
+        events: list[Event] = []
+        if not ctx.touched:
+            if isinstance(command, CheckDeadlines):
+                return events  # a check that found nothing due leaves no trace
+            ctx.uow.journal.append(
+                stream=outcome.stream,
+                at=ctx.now,
+                actor=ctx.actor.name,
+                kind=f"command.{_kind(command)}",
+                payload=command_payload,
+            )
+            return events
+        for crisis in ctx.touched:
+            ctx.uow.journal.append(
+                stream=crisis.id,
+                at=ctx.now,
+                actor=ctx.actor.name,
+                kind=f"command.{_kind(command)}",
+                payload=command_payload,
+            )
+            for event in crisis.events:
+                ctx.uow.journal.append(
+                    stream=crisis.id,
+                    at=ctx.now,
+                    actor=ctx.actor.name,
+                    kind=f"event.{_kind(event)}",
+                    payload=to_jsonable(event),
+                )
+            events.extend(crisis.events)
+            crisis.events.clear()
+        return events
+
+    def _journal_refusal(self, command: Command, actor: Actor, conflict: Conflict) -> None:
+        """A refused command on an existing crisis is itself a fact worth keeping."""
+        crisis_id = getattr(command, "crisis_id", None)
+        if not isinstance(crisis_id, str):
+            return
+        try:
+            with self.unit_of_work() as uow:
+                uow.crises.get(crisis_id)
+                uow.journal.append(
+                    stream=crisis_id,
+                    at=uow.now,
+                    actor=actor.name,
+                    kind=f"refused.{_kind(command)}",
+                    payload={
+                        "command": to_jsonable(command),
+                        "role": actor.role,
+                        "reason": conflict.message,
+                    },
+                )
+                uow.commit()
+        except NotFound:
+            return

@@ -1,0 +1,41 @@
+"""What a handler is given: the transaction, the instant, the actor, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crisis.domain.crisis import Crisis
+from crisis.settings import Settings
+from crisis.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: str
+    user_id: str | None = None
+
+
+SYSTEM_ACTOR = Actor(name="système", role="system")
+
+
+@dataclass(slots=True)
+class HandlerContext:
+    uow: UnitOfWork
+    now: datetime
+    actor: Actor
+    settings: Settings
+    new_id: Callable[[], str]
+    # The aggregate the command touched: its events are journalled on its stream.
+    touched: list[Crisis] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A handler's answer: the result for the caller, and the journal stream it belongs to."""
+
+    result: Any
+    stream: str

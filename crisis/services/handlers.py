@@ -1,0 +1,147 @@
+"""One handler per command. Handlers talk to the model and the repositories only."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from crisis.domain.commands import (
+    ActivateCod,
+    AddUser,
+    CheckDeadlines,
+    CloseCrisis,
+    CodDecision,
+    Command,
+    DeclareCellOperational,
+    OpenCrisis,
+    RecordDelivery,
+)
+from crisis.domain.crisis import Crisis
+from crisis.domain.errors import Conflict, InvalidInput
+from crisis.services.context import HandlerContext, Outcome
+from crisis.services.roles import Role
+from crisis.store.journal import SYSTEM_STREAM
+
+MAX_NAME_LENGTH = 120
+
+
+def _activate(crisis: Crisis, decision: CodDecision, ctx: HandlerContext) -> None:
+    crisis.activate_cod(
+        decided_at=decision.decided_at or ctx.now,
+        decided_by=decision.decided_by,
+        synergi_ref=decision.synergi_ref,
+        synergi_pattern=ctx.settings.synergi_pattern,
+        recorded_by=ctx.actor.name,
+        now=ctx.now,
+        policy=ctx.settings.clock_policy,
+    )
+
+
+def open_crisis(cmd: OpenCrisis, ctx: HandlerContext) -> Outcome:
+    reported_at = cmd.reported_at or ctx.now
+    if cmd.activation is not None and cmd.reported_at is None:
+        # Opened and activated at once, for a decision taken minutes ago.
+        reported_at = min(ctx.now, cmd.activation.decided_at or ctx.now)
+    crisis = Crisis.open(
+        crisis_id=ctx.new_id(),
+        title=cmd.title,
+        kind=cmd.kind,
+        communes=cmd.communes,
+        reported_at=reported_at,
+        exercise=cmd.exercise,
+        by=ctx.actor.name,
+        now=ctx.now,
+    )
+    if cmd.activation is not None:
+        _activate(crisis, cmd.activation, ctx)
+    ctx.uow.crises.add(crisis)
+    ctx.touched.append(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
+def activate_cod(cmd: ActivateCod, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    _activate(crisis, cmd.decision, ctx)
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
+def declare_cell_operational(cmd: DeclareCellOperational, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    crisis.declare_cell_operational(
+        at=cmd.declared_at or ctx.now, by=ctx.actor.name, note=cmd.note.strip(), now=ctx.now
+    )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
+def record_delivery(cmd: RecordDelivery, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    delivery_id = ctx.new_id()
+    crisis.record_delivery(
+        delivery_id=delivery_id,
+        audience=cmd.audience,
+        delivered_at=cmd.delivered_at,
+        means=cmd.means,
+        recipients=cmd.recipients,
+        by=ctx.actor.name,
+        now=ctx.now,
+    )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=delivery_id, stream=crisis.id)
+
+
+def check_deadlines(cmd: CheckDeadlines, ctx: HandlerContext) -> Outcome:
+    """Raise every warning and breach that fell due; a no-op when nothing did."""
+    ids = [cmd.crisis_id] if cmd.crisis_id else ctx.uow.crises.ids_with_running_clocks()
+    raised = 0
+    for crisis_id in ids:
+        crisis = ctx.uow.crises.get(crisis_id, for_update=True)
+        crisis.raise_due_alerts(now=ctx.now)
+        if crisis.events:
+            ctx.touched.append(crisis)
+            ctx.uow.crises.save(crisis)
+            raised += len(crisis.events)
+    return Outcome(result=raised, stream=cmd.crisis_id or SYSTEM_STREAM)
+
+
+def close_crisis(cmd: CloseCrisis, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    crisis.close(at=cmd.closed_at or ctx.now, by=ctx.actor.name, reason=cmd.reason, now=ctx.now)
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
+def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
+    name = cmd.name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput("name", f"Le nom doit compter de 1 à {MAX_NAME_LENGTH} caractères.")
+    try:
+        role = Role(cmd.role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput("role", f"Rôle inconnu « {cmd.role} » ; rôles possibles : {known}.") from None
+    if ctx.uow.users.by_name(name) is not None:
+        raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
+    token = secrets.token_urlsafe(32)
+    user = ctx.uow.users.add(user_id=ctx.new_id(), name=name, role=role.value, token=token, now=ctx.now)
+    # The token goes back to the caller once; the journal only learns who was added.
+    return Outcome(result={"user": user, "token": token}, stream=SYSTEM_STREAM)
+
+
+CommandHandler = Callable[[Any, HandlerContext], Outcome]
+
+COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
+    OpenCrisis: open_crisis,
+    ActivateCod: activate_cod,
+    DeclareCellOperational: declare_cell_operational,
+    RecordDelivery: record_delivery,
+    CheckDeadlines: check_deadlines,
+    CloseCrisis: close_crisis,
+    AddUser: add_user,
+}

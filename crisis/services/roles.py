@@ -1,0 +1,49 @@
+"""Roles and the least-privilege matrix: which role may run which command."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from crisis.domain.commands import (
+    ActivateCod,
+    AddUser,
+    CheckDeadlines,
+    CloseCrisis,
+    Command,
+    DeclareCellOperational,
+    OpenCrisis,
+    RecordDelivery,
+)
+
+
+class Role(StrEnum):
+    DUTY_OFFICER = "duty_officer"
+    COMM_CELL = "comm_cell"
+    PREFECT = "prefect"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.DUTY_OFFICER: "cadre de permanence",
+    Role.COMM_CELL: "cellule de communication",
+    Role.PREFECT: "préfet ou délégué",
+    Role.AUDITOR: "auditeur",
+    Role.ADMIN: "administrateur",
+}
+
+# Every role may read. Writing is granted command by command; the auditor writes nothing.
+COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
+    OpenCrisis: frozenset({Role.DUTY_OFFICER, Role.PREFECT}),
+    ActivateCod: frozenset({Role.DUTY_OFFICER, Role.PREFECT}),
+    DeclareCellOperational: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    RecordDelivery: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    CloseCrisis: frozenset({Role.PREFECT, Role.ADMIN}),
+    AddUser: frozenset({Role.ADMIN}),
+    CheckDeadlines: frozenset(),  # the scheduler's, run as the system
+}
+
+
+def may_run(role: str, command_type: type[Command]) -> bool:
+    allowed = COMMAND_ROLES.get(command_type, frozenset())
+    return any(role == r.value for r in allowed)

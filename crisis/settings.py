@@ -1,0 +1,53 @@
+"""Typed settings, read once from the environment (prefix CRISIS_) or a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crisis.domain.clocks import ClockPolicy
+from crisis.domain.vocabulary import ClockName
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRISIS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="URL SQLAlchemy ; par défaut SQLite dans data_dir."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    cell_target_minutes: int = Field(default=60, gt=0)
+    audience_target_minutes: int = Field(default=60, gt=0)
+    warning_offsets_minutes: list[int] = Field(default_factory=lambda: [30, 45, 55])
+    synergi_pattern: str = Field(
+        default=r".*\S.*", description="Expression régulière d'une référence SYNERGI valide."
+    )
+    # The safety net of the scheduler: every running clock is checked this often.
+    sweep_seconds: int = Field(default=15, gt=0)
+    run_scheduler: bool = True
+
+    @field_validator("warning_offsets_minutes")
+    @classmethod
+    def _positive_offsets(cls, offsets: list[int]) -> list[int]:
+        if any(o <= 0 for o in offsets):
+            raise ValueError("les délais d'alerte doivent être positifs")
+        return sorted(set(offsets))
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'crisis.sqlite3').resolve()}"
+
+    @property
+    def clock_policy(self) -> ClockPolicy:
+        targets = {
+            name: self.cell_target_minutes if name is ClockName.CELL else self.audience_target_minutes
+            for name in ClockName
+        }
+        return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))

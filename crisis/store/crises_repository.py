@@ -1,0 +1,276 @@
+"""Load and save the crisis aggregate. Saving writes what the new events say happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select, update
+
+from crisis.domain.clocks import CommitmentClock
+from crisis.domain.crisis import CodActivation, Crisis
+from crisis.domain.errors import NotFound
+from crisis.domain.events import (
+    ClockBreached,
+    ClockMet,
+    ClockStarted,
+    ClockWarning,
+    CodActivated,
+    DeliveryRecorded,
+)
+from crisis.domain.vocabulary import Audience, ClockName, CrisisKind, CrisisState
+from crisis.store.tables import clock_alerts, clocks, cod_activations, crises, manual_deliveries
+
+
+class ConcurrentUpdate(Exception):  # noqa: N818
+    """Someone else saved the same crisis first: the command is retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class ManualDelivery:
+    id: str
+    crisis_id: str
+    audience: Audience
+    delivered_at: datetime
+    means: str
+    recipients: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RaisedAlert:
+    crisis_id: str
+    clock: ClockName
+    offset_minutes: int
+    kind: str
+    due_at: datetime
+    raised_at: datetime
+
+
+class CrisisRepository:
+    def __init__(self, connection: Connection, *, now: datetime) -> None:
+        self._conn = connection
+        self._now = now
+
+    def get(self, crisis_id: str, *, for_update: bool = False) -> Crisis:
+        query = select(crises).where(crises.c.id == crisis_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"Aucun événement ne porte l'identifiant « {crisis_id} ».")
+        crisis = Crisis(
+            id=row.id,
+            title=row.title,
+            kind=CrisisKind(row.kind),
+            communes=tuple(row.communes),
+            reported_at=row.reported_at,
+            exercise=row.exercise,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            state=CrisisState(row.state),
+            closed_at=row.closed_at,
+            closed_by=row.closed_by,
+            close_reason=row.close_reason,
+            version=row.version,
+        )
+        activation = self._conn.execute(
+            select(cod_activations).where(cod_activations.c.crisis_id == crisis_id)
+        ).first()
+        if activation is not None:
+            crisis.activation = CodActivation(
+                decided_at=activation.decided_at,
+                decided_by=activation.decided_by,
+                synergi_ref=activation.synergi_ref,
+                recorded_by=activation.recorded_by,
+                recorded_at=activation.recorded_at,
+            )
+        raised: dict[str, set[int]] = {}
+        for alert in self._conn.execute(
+            select(clock_alerts.c.clock, clock_alerts.c.offset_minutes).where(
+                clock_alerts.c.crisis_id == crisis_id
+            )
+        ):
+            raised.setdefault(alert.clock, set()).add(alert.offset_minutes)
+        for clock_row in self._conn.execute(select(clocks).where(clocks.c.crisis_id == crisis_id)):
+            name = ClockName(clock_row.name)
+            crisis.clocks[name] = CommitmentClock(
+                crisis_id=crisis_id,
+                name=name,
+                target_minutes=clock_row.target_minutes,
+                started_at=clock_row.started_at,
+                deadline=clock_row.deadline,
+                warning_offsets=tuple(clock_row.warning_offsets),
+                met_at=clock_row.met_at,
+                met_by=clock_row.met_by,
+                raised_offsets=raised.get(clock_row.name, set()),
+            )
+        crisis.clocks = dict(sorted(crisis.clocks.items(), key=lambda item: list(ClockName).index(item[0])))
+        return crisis
+
+    def add(self, crisis: Crisis) -> None:
+        self._conn.execute(
+            insert(crises).values(
+                id=crisis.id,
+                title=crisis.title,
+                kind=crisis.kind.value,
+                communes=list(crisis.communes),
+                reported_at=crisis.reported_at,
+                exercise=crisis.exercise,
+                state=crisis.state.value,
+                created_by=crisis.created_by,
+                created_at=crisis.created_at,
+                version=1,
+            )
+        )
+        crisis.version = 1
+        self._write_events(crisis)
+
+    def save(self, crisis: Crisis) -> None:
+        result = self._conn.execute(
+            update(crises)
+            .where(crises.c.id == crisis.id, crises.c.version == crisis.version)
+            .values(
+                state=crisis.state.value,
+                closed_at=crisis.closed_at,
+                closed_by=crisis.closed_by,
+                close_reason=crisis.close_reason,
+                version=crisis.version + 1,
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(crisis.id)
+        crisis.version += 1
+        self._write_events(crisis)
+
+    def _write_events(self, crisis: Crisis) -> None:
+        for event in crisis.events:
+            match event:
+                case CodActivated():
+                    self._conn.execute(
+                        insert(cod_activations).values(
+                            crisis_id=crisis.id,
+                            decided_at=event.decided_at,
+                            decided_by=event.decided_by,
+                            synergi_ref=event.synergi_ref,
+                            recorded_by=event.recorded_by,
+                            recorded_at=event.recorded_at,
+                        )
+                    )
+                case ClockStarted():
+                    self._conn.execute(
+                        insert(clocks).values(
+                            crisis_id=crisis.id,
+                            name=event.clock.value,
+                            target_minutes=event.target_minutes,
+                            started_at=event.started_at,
+                            deadline=event.deadline,
+                            warning_offsets=list(event.warning_offsets),
+                        )
+                    )
+                case ClockMet():
+                    self._conn.execute(
+                        update(clocks)
+                        .where(clocks.c.crisis_id == crisis.id, clocks.c.name == event.clock.value)
+                        .values(met_at=event.met_at, met_by=event.met_by)
+                    )
+                case ClockWarning() | ClockBreached():
+                    is_breach = isinstance(event, ClockBreached)
+                    offset = (
+                        event.target_minutes
+                        if isinstance(event, ClockBreached)
+                        else event.offset_minutes
+                    )
+                    self._conn.execute(
+                        insert(clock_alerts).values(
+                            crisis_id=crisis.id,
+                            clock=event.clock.value,
+                            offset_minutes=offset,
+                            kind="breach" if is_breach else "warning",
+                            due_at=event.due_at,
+                            raised_at=event.raised_at,
+                        )
+                    )
+                case DeliveryRecorded():
+                    self._conn.execute(
+                        insert(manual_deliveries).values(
+                            id=event.delivery_id,
+                            crisis_id=crisis.id,
+                            audience=event.audience.value,
+                            delivered_at=event.delivered_at,
+                            means=event.means,
+                            recipients=event.recipients,
+                            recorded_by=event.recorded_by,
+                            recorded_at=self._now,
+                        )
+                    )
+                case _:
+                    pass
+
+    def list(
+        self,
+        *,
+        states: Sequence[CrisisState] | None = None,
+        exercise: bool | None = None,
+        reported_from: datetime | None = None,
+        reported_to: datetime | None = None,
+    ) -> list[Crisis]:
+        query = select(crises.c.id).order_by(crises.c.reported_at.desc(), crises.c.id)
+        if states:
+            query = query.where(crises.c.state.in_([s.value for s in states]))
+        if exercise is not None:
+            query = query.where(crises.c.exercise == exercise)
+        if reported_from is not None:
+            query = query.where(crises.c.reported_at >= reported_from)
+        if reported_to is not None:
+            query = query.where(crises.c.reported_at < reported_to)
+        return [self.get(crisis_id) for crisis_id in self._conn.scalars(query)]
+
+    def ids_with_running_clocks(self) -> list[str]:
+        query = (
+            select(crises.c.id)
+            .join(clocks, clocks.c.crisis_id == crises.c.id)
+            .where(crises.c.state == CrisisState.COD_ACTIVE.value, clocks.c.met_at.is_(None))
+            .distinct()
+        )
+        return sorted(self._conn.scalars(query))
+
+    def manual_deliveries(self, crisis_id: str) -> list[ManualDelivery]:
+        query = (
+            select(manual_deliveries)
+            .where(manual_deliveries.c.crisis_id == crisis_id)
+            .order_by(manual_deliveries.c.delivered_at)
+        )
+        return [
+            ManualDelivery(
+                id=row.id,
+                crisis_id=row.crisis_id,
+                audience=Audience(row.audience),
+                delivered_at=row.delivered_at,
+                means=row.means,
+                recipients=row.recipients,
+                recorded_by=row.recorded_by,
+                recorded_at=row.recorded_at,
+            )
+            for row in self._conn.execute(query)
+        ]
+
+    def alerts(self, crisis_id: str) -> list[RaisedAlert]:
+        query = (
+            select(clock_alerts)
+            .where(clock_alerts.c.crisis_id == crisis_id)
+            .order_by(clock_alerts.c.due_at, clock_alerts.c.clock)
+        )
+        return [
+            RaisedAlert(
+                crisis_id=row.crisis_id,
+                clock=ClockName(row.clock),
+                offset_minutes=row.offset_minutes,
+                kind=row.kind,
+                due_at=row.due_at,
+                raised_at=row.raised_at,
+            )
+            for row in self._conn.execute(query)
+        ]

@@ -1,0 +1,195 @@
+"""The append-only journal: one SHA-256 chain per stream (a crisis, or `system`).
+
+No code path updates or deletes an entry. Each entry's hash covers its own fields and the
+previous entry's hash; `journal_heads` keeps the last link so a truncated tail is caught too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from crisis.clock import ensure_utc
+from crisis.jsonable import canonical_json
+from crisis.store.tables import journal, journal_heads
+
+GENESIS_HASH = "0" * 64
+SYSTEM_STREAM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    stream: str
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    stream: str
+    entries_checked: int
+    ok: bool
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+
+def entry_hash(
+    *, stream: str, seq: int, at: datetime, actor: str, kind: str, payload_text: str, prev_hash: str
+) -> str:
+    body = canonical_json(
+        {
+            "stream": stream,
+            "seq": seq,
+            "at": ensure_utc(at).isoformat(),
+            "actor": actor,
+            "kind": kind,
+            "payload": payload_text,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class Journal:
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+
+    def append(
+        self, *, stream: str, at: datetime, actor: str, kind: str, payload: Mapping[str, Any]
+    ) -> JournalEntry:
+        head_query = select(journal_heads.c.seq, journal_heads.c.hash).where(
+            journal_heads.c.stream == stream
+        )
+        head = self._conn.execute(head_query.with_for_update()).first()
+        seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+        payload_text = canonical_json(payload)
+        digest = entry_hash(
+            stream=stream,
+            seq=seq,
+            at=at,
+            actor=actor,
+            kind=kind,
+            payload_text=payload_text,
+            prev_hash=prev_hash,
+        )
+        self._conn.execute(
+            insert(journal).values(
+                stream=stream,
+                seq=seq,
+                at=at,
+                actor=actor,
+                kind=kind,
+                payload=payload_text,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        if head:
+            # The only update in the journal tables: moving the head pointer forward.
+            self._conn.execute(
+                update(journal_heads)
+                .where(journal_heads.c.stream == stream, journal_heads.c.seq == head.seq)
+                .values(seq=seq, hash=digest)
+            )
+        else:
+            self._conn.execute(insert(journal_heads).values(stream=stream, seq=seq, hash=digest))
+        return JournalEntry(
+            stream=stream,
+            seq=seq,
+            at=ensure_utc(at),
+            actor=actor,
+            kind=kind,
+            payload=json.loads(payload_text),
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+
+    def entries(self, stream: str, *, after_seq: int = 0, limit: int | None = None) -> list[JournalEntry]:
+        query = (
+            select(journal)
+            .where(journal.c.stream == stream, journal.c.seq > after_seq)
+            .order_by(journal.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            JournalEntry(
+                stream=row.stream,
+                seq=row.seq,
+                at=row.at,
+                actor=row.actor,
+                kind=row.kind,
+                payload=json.loads(row.payload),
+                prev_hash=row.prev_hash,
+                hash=row.hash,
+            )
+            for row in self._conn.execute(query)
+        ]
+
+    def streams(self) -> list[str]:
+        query = select(journal.c.stream).distinct().order_by(journal.c.stream)
+        found = set(self._conn.scalars(query))
+        found.update(self._conn.scalars(select(journal_heads.c.stream)))
+        return sorted(found)
+
+    def verify(self, stream: str) -> ChainCheck:
+        """Walk the chain in the order the database returns it, by row id, and check each link."""
+        rows = self._conn.execute(
+            select(journal).where(journal.c.stream == stream).order_by(journal.c.id)
+        ).all()
+        expected_prev = GENESIS_HASH
+        expected_seq = 1
+        for row in rows:
+            def broken(reason: str, seq: int = row.seq) -> ChainCheck:
+                return ChainCheck(stream, expected_seq - 1, False, seq, reason)
+
+            if row.seq != expected_seq:
+                return broken(
+                    f"numéro d'ordre {row.seq} trouvé là où {expected_seq} était attendu "
+                    "(entrée supprimée ou déplacée)",
+                    expected_seq,
+                )
+            if row.prev_hash != expected_prev:
+                return broken("le lien vers l'entrée précédente ne correspond pas")
+            recomputed = entry_hash(
+                stream=row.stream,
+                seq=row.seq,
+                at=row.at,
+                actor=row.actor,
+                kind=row.kind,
+                payload_text=row.payload,
+                prev_hash=row.prev_hash,
+            )
+            if recomputed != row.hash:
+                return broken("le contenu de l'entrée a été modifié (empreinte différente)")
+            expected_prev = row.hash
+            expected_seq += 1
+        head = self._conn.execute(
+            select(journal_heads.c.seq, journal_heads.c.hash).where(
+                journal_heads.c.stream == stream
+            )
+        ).first()
+        last_seq = expected_seq - 1
+        if head is None and last_seq == 0:
+            return ChainCheck(stream, 0, True)
+        if head is None or head.seq != last_seq or head.hash != expected_prev:
+            return ChainCheck(
+                stream,
+                last_seq,
+                False,
+                last_seq + 1,
+                "la fin de la chaîne ne correspond pas à la dernière entrée enregistrée "
+                "(entrées supprimées en fin de journal)",
+            )
+        return ChainCheck(stream, last_seq, True)

@@ -1,0 +1,148 @@
+"""SQLAlchemy Core tables. Alembic migrations under `migrations/` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from crisis.store.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+crises = Table(
+    "crises",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("communes", JSON, nullable=False),
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Column("exercise", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime()),
+    Column("closed_by", String(120)),
+    Column("close_reason", Text),
+    Column("version", Integer, nullable=False),
+    Index("ix_crises_state", "state"),
+    Index("ix_crises_reported_at", "reported_at"),
+)
+
+cod_activations = Table(
+    "cod_activations",
+    metadata,
+    Column("crisis_id", String(36), ForeignKey("crises.id"), primary_key=True),
+    Column("decided_at", UTCDateTime(), nullable=False),
+    Column("decided_by", String(120), nullable=False),
+    Column("synergi_ref", String(120)),
+    Column("recorded_by", String(120), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+clocks = Table(
+    "clocks",
+    metadata,
+    Column("crisis_id", String(36), ForeignKey("crises.id"), primary_key=True),
+    Column("name", String(16), primary_key=True),
+    Column("target_minutes", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("deadline", UTCDateTime(), nullable=False),
+    Column("warning_offsets", JSON, nullable=False),
+    Column("met_at", UTCDateTime()),
+    Column("met_by", Text),
+)
+
+# One row per warning or breach raised: the unique key is what makes "exactly once" hold
+# even if two processes check the same clock at the same moment.
+clock_alerts = Table(
+    "clock_alerts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("clock", String(16), nullable=False),
+    Column("offset_minutes", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("raised_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("crisis_id", "clock", "offset_minutes", name="uq_clock_alerts_once"),
+)
+
+manual_deliveries = Table(
+    "manual_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("audience", String(16), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=False),
+    Column("means", Text, nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("recorded_by", String(120), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("stream", String(36), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream", "seq", name="uq_journal_stream_seq"),
+)
+
+# The last entry of each stream, kept in the same transaction as the append, so that
+# cutting entries off the end of a chain is detected too.
+journal_heads = Table(
+    "journal_heads",
+    metadata,
+    Column("stream", String(36), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

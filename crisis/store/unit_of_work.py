@@ -1,0 +1,49 @@
+"""One transaction, and the repositories working inside it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from crisis.store.crises_repository import CrisisRepository
+from crisis.store.idempotency_repository import IdempotencyRepository
+from crisis.store.journal import Journal
+from crisis.store.users_repository import UserRepository
+
+
+class UnitOfWork:
+    """Commits only when asked; anything else rolls back."""
+
+    connection: Connection
+    crises: CrisisRepository
+    journal: Journal
+    users: UserRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self, engine: Engine, *, now: datetime) -> None:
+        self._engine = engine
+        self.now = now
+
+    def __enter__(self) -> UnitOfWork:
+        self.connection = self._engine.connect()
+        self._transaction = self.connection.begin()
+        self.crises = CrisisRepository(self.connection, now=self.now)
+        self.journal = Journal(self.connection)
+        self.users = UserRepository(self.connection)
+        self.idempotency = IdempotencyRepository(self.connection)
+        return self
+
+    def commit(self) -> None:
+        self._transaction.commit()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._transaction.is_active:
+            self._transaction.rollback()
+        self.connection.close()

@@ -1,0 +1,105 @@
+"""Shared fixtures: a store on SQLite and on PostgreSQL, a clock moved by hand, a service."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, MetaData, create_engine, delete, text
+
+from crisis.bootstrap import SchedulerMode, Service, bootstrap
+from crisis.clock import ManualClock
+from crisis.settings import Settings
+from crisis.store.engine import make_engine, normalise_url
+from crisis.store.migrate import upgrade
+
+POSTGRES_URL_VARIABLE = "CRISIS_TEST_POSTGRES_URL"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url and os.environ.get("CI") == "true":
+        raise RuntimeError(f"CI must run the PostgreSQL store tests: set {POSTGRES_URL_VARIABLE}")
+    return url or None
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[tuple[str, str]]:
+    """A schema of its own for this test run, dropped at the end."""
+    url = _postgres_url()
+    if url is None:
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set")
+    schema = f"crisis_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(url))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield normalise_url(url), schema
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _make_store(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("store") / "crisis.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        url, schema = request.getfixturevalue("postgres_schema_url")
+        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def migrated_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    engine = _make_store(request.param, request, tmp_path_factory)
+    yield engine
+    engine.dispose()
+
+
+def wipe(engine: Engine) -> None:
+    reflected = MetaData()
+    reflected.reflect(engine)
+    with engine.begin() as connection:
+        for table in reversed(reflected.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(delete(table))
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Engine:
+    """A migrated, empty store, on each backend in turn."""
+    wipe(migrated_engine)
+    return migrated_engine
+
+
+@pytest.fixture
+def start_instant() -> datetime:
+    return datetime(2026, 11, 28, 21, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(start_instant: datetime) -> ManualClock:
+    return ManualClock(start_instant)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, run_scheduler=False)
+
+
+@pytest.fixture
+def service(engine: Engine, clock: ManualClock, settings: Settings) -> Iterator[Service]:
+    service = bootstrap(settings=settings, clock=clock, engine=engine, scheduler_mode=SchedulerMode.NONE)
+    yield service
+    # The engine belongs to the session fixture: do not dispose of it here.
