@@ -1,0 +1,1 @@
+"""Message templates: manifests, sandboxed rendering, length checks."""
