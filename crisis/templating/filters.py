@@ -13,6 +13,7 @@ from typing import Final
 import phonenumbers
 from babel.dates import format_datetime
 from babel.lists import format_list
+from markupsafe import Markup, escape
 
 from crisis.clock import PARIS
 
@@ -87,7 +88,29 @@ def communes(value: object) -> str:
     return format_list(items, locale=LOCALE)
 
 
+def majuscule(value: object) -> str:
+    """Upper-case the first letter only: « incendie » → « Incendie » (``capitalize`` would
+    lower-case the rest, « Évry » included)."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
+
+
+def paragraphes(value: object) -> Markup:
+    """HTML only: escape a text and turn blank-line separated blocks into ``<p>`` and line
+    breaks into ``<br>``."""
+    blocks = [block.strip() for block in str(value).replace("\r\n", "\n").split("\n\n")]
+    return Markup("\n").join(
+        Markup("<p>{}</p>").format(
+            Markup("<br>\n").join(escape(line) for line in block.split("\n"))
+        )
+        for block in blocks
+        if block
+    )
+
+
 FILTERS: Final[dict[str, Callable[[object], str]]] = {
+    "majuscule": majuscule,
+    "paragraphes": paragraphes,
     "date_fr": date_fr,
     "heure_fr": heure_fr,
     "telephone_fr": telephone_fr,
