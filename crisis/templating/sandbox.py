@@ -109,7 +109,10 @@ def static_problems(
             problems.append(f"{label} : nom interne interdit « {node.name} »")
         elif isinstance(node, nodes.Const) and isinstance(node.value, str) and "__" in node.value:
             problems.append(f"{label} : chaîne interdite « {node.value} » (attribut interne)")
-    undeclared = find_undeclared_variables(tree) - declared - set(env.globals)
+    try:
+        undeclared = find_undeclared_variables(tree) - declared - set(env.globals)
+    except TemplateSyntaxError as error:  # e.g. an unknown filter, found while compiling
+        return [*problems, f"{label} : erreur ligne {error.lineno} : {error.message}"]
     problems.extend(
         f"{label} : variable non déclarée dans le manifeste « {name} »"
         for name in sorted(undeclared)

@@ -103,9 +103,10 @@ def test_marker_is_measured(registry: TemplateRegistry) -> None:
     plain = registry.render("alerte_population", variables=alert_vars(), exercise=False)
     marked = registry.render("alerte_population", variables=alert_vars(), exercise=True)
     assert marked.get("x").measure.length == plain.get("x").measure.length + 27
-    assert marked.get("sms").measure.sms is not None
-    assert plain.get("sms").measure.sms is not None
-    assert marked.get("sms").measure.sms.units == plain.get("sms").measure.sms.units + 27
+    marked_sms, plain_sms = marked.get("sms").measure.sms, plain.get("sms").measure.sms
+    assert marked_sms is not None
+    assert plain_sms is not None
+    assert marked_sms.units == plain_sms.units + 27
 
 
 def test_custom_marker(registry: TemplateRegistry) -> None:
