@@ -1,0 +1,148 @@
+"""The ``template.yaml`` manifest: what a template is for and which variables it takes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Final
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from crisis.templating.errors import ManifestError
+from crisis.templating.limits import Variant
+from crisis.templating.variables import VariableType, coerce_value
+
+NAME_PATTERN: Final = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+class Audience(StrEnum):
+    ELUS = "elus"
+    POPULATION = "population"
+    MEDIAS = "medias"
+    CELLULE_COMMUNICATION = "cellule_communication"
+    CIP = "cip"
+
+
+class VariableSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    type: VariableType
+    description: Annotated[str, Field(min_length=1)]
+    required: bool = True
+    default: Any = None
+    example: Any
+
+    @model_validator(mode="after")
+    def _check_values(self) -> VariableSpec:
+        if self.required and self.default is not None:
+            raise ValueError("une variable obligatoire n'a pas de valeur par défaut")
+        try:
+            coerce_value(self.type, self.example)
+        except ValueError as error:
+            raise ValueError(f"exemple incorrect pour « {self.name} » : {error}") from error
+        if self.default is not None:
+            try:
+                coerce_value(self.type, self.default)
+            except ValueError as error:
+                raise ValueError(
+                    f"valeur par défaut incorrecte pour « {self.name} » : {error}"
+                ) from error
+        return self
+
+    @property
+    def typed_example(self) -> object:
+        return coerce_value(self.type, self.example)
+
+    @property
+    def typed_default(self) -> object:
+        return None if self.default is None else coerce_value(self.type, self.default)
+
+
+class TemplateManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    version: Annotated[int, Field(ge=1, strict=True)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(min_length=1)]
+    audiences: Annotated[tuple[Audience, ...], Field(min_length=1)]
+    variants: Annotated[tuple[Variant, ...], Field(min_length=1)]
+    variables: tuple[VariableSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_unique(self) -> TemplateManifest:
+        if len(set(self.variants)) != len(self.variants):
+            raise ValueError("une variante est déclarée deux fois")
+        names = [variable.name for variable in self.variables]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError("variable déclarée deux fois : " + ", ".join(twice))
+        return self
+
+    def examples(self) -> dict[str, object]:
+        """The example values of every variable, as a caller would pass them."""
+        return {variable.name: variable.example for variable in self.variables}
+
+
+_FRENCH_REASONS: Final[Mapping[str, str]] = {
+    "missing": "champ obligatoire absent",
+    "extra_forbidden": "champ non prévu",
+    "string_pattern_mismatch": "identifiant attendu (minuscules, chiffres et _)",
+    "string_too_short": "valeur vide",
+    "string_too_long": "valeur trop longue",
+    "string_type": "texte attendu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "greater_than_equal": "valeur trop petite (au moins 1)",
+    "enum": "valeur non autorisée",
+    "bool_type": "vrai ou faux attendu",
+    "bool_parsing": "vrai ou faux attendu",
+    "tuple_type": "liste attendue",
+    "too_short": "liste vide",
+    "model_type": "dictionnaire attendu",
+    "dict_type": "dictionnaire attendu",
+}
+
+
+def _french_reason(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        context = error.get("ctx") or {}
+        return str(context.get("error", error["msg"]))
+    reason = _FRENCH_REASONS.get(kind, f"valeur invalide ({error['msg']})")
+    if kind == "enum":
+        expected = (error.get("ctx") or {}).get("expected")
+        if expected:
+            reason += f" (attendu : {expected})"
+        reason += f", reçu « {error['input']} »"
+    return reason
+
+
+def _field_path(error: ErrorDetails) -> str:
+    return ".".join(str(part) for part in error["loc"])
+
+
+def parse_manifest(data: object, *, source: str) -> TemplateManifest:
+    """Validate an already parsed manifest; ``source`` names it in error messages."""
+    if not isinstance(data, Mapping):
+        problem = ("", "le manifeste doit être un dictionnaire")
+        raise ManifestError(source=source, problems=[problem])
+    try:
+        return TemplateManifest.model_validate(dict(data))
+    except ValidationError as error:
+        raise ManifestError(
+            source=source,
+            problems=[(_field_path(item), _french_reason(item)) for item in error.errors()],
+        ) from error
+
+
+def load_manifest(text: str, *, source: str) -> TemplateManifest:
+    """Parse and validate the YAML text of a ``template.yaml``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ManifestError(source=source, problems=[("", f"YAML illisible : {error}")]) from error
+    return parse_manifest(data, source=source)

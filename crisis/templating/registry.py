@@ -1,0 +1,530 @@
+"""The registry of message templates: bundled ones and custom ones, rendered in a sandbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from importlib.resources.abc import Traversable
+from types import MappingProxyType
+from typing import Any, Final
+
+from jinja2 import Template
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import TemplateError as JinjaTemplateError
+from markupsafe import Markup
+
+from channels.contract import ChannelLimits, LengthUnit
+from channels.measure import Measure, measure
+from crisis.templating.errors import (
+    LimitExceededError,
+    ManifestError,
+    RenderError,
+    TemplateError,
+    TemplateValidationError,
+    UnknownTemplateError,
+)
+from crisis.templating.filters import FilterError
+from crisis.templating.limits import ChannelKind, Variant, default_variant_limits
+from crisis.templating.manifest import TemplateManifest, load_manifest, parse_manifest
+from crisis.templating.sandbox import GuardedSandbox, make_environment, static_problems
+from crisis.templating.variables import validate_variables
+
+DEFAULT_MARKER: Final = "EXERCICE EXERCICE EXERCICE"
+MAX_MARKER_LENGTH: Final = 60
+BUNDLED_PACKAGE: Final = "templates"
+MANIFEST_FILE: Final = "template.yaml"
+
+_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class Origin(StrEnum):
+    BUNDLED = "bundled"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDefinition:
+    """A custom template given in memory: its manifest as a dict and one source per variant
+    (keys are variant names, with or without the ``.j2`` suffix)."""
+
+    name: str
+    version: int
+    manifest: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedTemplate:
+    manifest: TemplateManifest
+    origin: Origin
+    sources: Mapping[Variant, str]
+    compiled: Mapping[Variant, Template]
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> int:
+        return self.manifest.version
+
+    @property
+    def variants(self) -> tuple[Variant, ...]:
+        """Declared variants, in the canonical order of ``Variant``."""
+        return tuple(variant for variant in Variant if variant in self.manifest.variants)
+
+
+_UNIT_WORDS: Final[Mapping[LengthUnit, tuple[str, str, bool]]] = {
+    # singular, plural, feminine
+    LengthUnit.SMS_SEGMENTS: ("segment", "segments", False),
+    LengthUnit.X_WEIGHTED: ("caractère pondéré", "caractères pondérés", False),
+    LengthUnit.UTF16: ("unité UTF-16", "unités UTF-16", True),
+    LengthUnit.CHARACTERS: ("caractère", "caractères", False),
+    LengthUnit.UNLIMITED: ("caractère", "caractères", False),
+}
+
+
+def _count(number: int, unit: LengthUnit) -> str:
+    singular, plural, _ = _UNIT_WORDS[unit]
+    return f"{number} {singular if abs(number) < 2 else plural}"
+
+
+def overrun_message(variant: Variant, result: Measure) -> str | None:
+    """« La variante sms dépasse la limite de 1 segment (4 segments pour 3 autorisés) »."""
+    if result.fits or result.limit is None:
+        return None
+    _, _, feminine = _UNIT_WORDS[result.unit]
+    allowed = "autorisée" if feminine else "autorisé"
+    if result.limit >= 2:
+        allowed += "s"
+    message = (
+        f"La variante {variant.value} dépasse la limite de {_count(result.excess, result.unit)} "
+        f"({_count(result.length, result.unit)} pour {result.limit} {allowed})"
+    )
+    if result.sms is not None and result.sms.non_gsm:
+        shown = ", ".join(f"« {char} »" for char in result.sms.non_gsm[:5])
+        message += f" ; encodage {result.sms.encoding.value} imposé par {shown}"
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedVariant:
+    variant: Variant
+    text: str
+    measure: Measure
+
+    @property
+    def channel(self) -> ChannelKind:
+        return self.variant.channel
+
+    @property
+    def fits(self) -> bool:
+        return self.measure.fits
+
+    @property
+    def overrun(self) -> str | None:
+        return overrun_message(self.variant, self.measure)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a preview: channel, text, length, limit, fits (+ SMS details)."""
+        data: dict[str, object] = {
+            "channel": self.variant.value,
+            "text": self.text,
+            "length": self.measure.length,
+            "limit": self.measure.limit,
+            "fits": self.measure.fits,
+            "unit": self.measure.unit.value,
+            "kind": self.channel.value,
+        }
+        if self.measure.sms is not None:
+            data["segments"] = self.measure.sms.segments
+            data["encoding"] = self.measure.sms.encoding.value
+            data["units"] = self.measure.sms.units
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    template: str
+    version: int
+    exercise: bool
+    variants: tuple[RenderedVariant, ...]
+
+    def __iter__(self) -> Iterator[RenderedVariant]:
+        return iter(self.variants)
+
+    def get(self, variant: Variant | str) -> RenderedVariant:
+        wanted = Variant(variant)
+        for rendered in self.variants:
+            if rendered.variant is wanted:
+                return rendered
+        raise KeyError(wanted.value)
+
+    def text(self, variant: Variant | str) -> str:
+        return self.get(variant).text
+
+    @property
+    def fits(self) -> bool:
+        return all(rendered.fits for rendered in self.variants)
+
+    @property
+    def overruns(self) -> tuple[str, ...]:
+        return tuple(r.overrun for r in self.variants if r.overrun is not None)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "template": self.template,
+            "version": self.version,
+            "variants": [rendered.as_dict() for rendered in self.variants],
+        }
+
+
+def _tidy(variant: Variant, raw: str) -> str:
+    if variant.is_html:
+        return raw.strip()
+    if variant.single_line:
+        return " ".join(raw.split())
+    lines = [line.rstrip() for line in raw.replace("\r\n", "\n").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _mark(variant: Variant, text: str, marker: str) -> str:
+    if variant.is_html:
+        block = Markup('<p class="exercice"><strong>{}</strong></p>\n').format(marker)
+        found = _BODY_OPEN.search(text)
+        if found is None:
+            return f"{block}{text}"
+        return f"{text[: found.end()]}\n{block}{text[found.end() :]}"
+    if variant.single_line:
+        return f"{marker} – {text}"
+    return f"{marker}\n{text}"
+
+
+def _check_marker(marker: str) -> None:
+    if not marker.strip() or "\n" in marker or len(marker) > MAX_MARKER_LENGTH:
+        raise TemplateError(
+            f"Mention d'exercice incorrecte : une seule ligne non vide de "
+            f"{MAX_MARKER_LENGTH} caractères au plus est attendue."
+        )
+
+
+def _select(template: LoadedTemplate, variants: Collection[str] | None) -> tuple[Variant, ...]:
+    """Variants to render; a channel kind (``email``) selects all of its variants."""
+    if variants is None:
+        return template.variants
+    wanted: set[Variant] = set()
+    for name in variants:
+        matching = [v for v in template.variants if name in (v.value, v.channel.value)]
+        if not matching:
+            known = ", ".join(v.value for v in template.variants)
+            raise TemplateError(
+                f"Le modèle « {template.name} » n'a pas de variante « {name} » "
+                f"(variantes disponibles : {known})."
+            )
+        wanted.update(matching)
+    return tuple(v for v in template.variants if v in wanted)
+
+
+class TemplateRegistry:
+    """Holds templates by name and version and renders them.
+
+    ``limits`` gives the limits each variant must fit (default: ``default_variant_limits()``).
+    Nothing is read from disk until ``load_bundled`` is called.
+    """
+
+    def __init__(self, *, limits: Mapping[Variant, ChannelLimits] | None = None) -> None:
+        self._limits: Mapping[Variant, ChannelLimits] = MappingProxyType(
+            dict(limits) if limits is not None else default_variant_limits()
+        )
+        self._text_env: GuardedSandbox = make_environment(html=False)
+        self._html_env: GuardedSandbox = make_environment(html=True)
+        self._templates: dict[str, dict[int, LoadedTemplate]] = {}
+
+    @classmethod
+    def with_bundled(
+        cls, *, limits: Mapping[Variant, ChannelLimits] | None = None
+    ) -> TemplateRegistry:
+        registry = cls(limits=limits)
+        registry.load_bundled()
+        return registry
+
+    @property
+    def limits(self) -> Mapping[Variant, ChannelLimits]:
+        return self._limits
+
+    # ------------------------------------------------------------------ loading
+
+    def load_bundled(self) -> None:
+        """Load every template folder of the ``templates`` package (works from a wheel)."""
+        root = resources.files(BUNDLED_PACKAGE)
+        folders = sorted((entry for entry in root.iterdir() if entry.is_dir()), key=_name)
+        for folder in folders:
+            manifest_file = folder / MANIFEST_FILE
+            if manifest_file.is_file():
+                self._add(self._load_folder(folder, manifest_file))
+
+    def _load_folder(self, folder: Traversable, manifest_file: Traversable) -> LoadedTemplate:
+        source = f"{BUNDLED_PACKAGE}/{folder.name}/{MANIFEST_FILE}"
+        manifest = load_manifest(manifest_file.read_text(encoding="utf-8"), source=source)
+        if manifest.name != folder.name:
+            raise ManifestError(
+                source=source,
+                problems=[("name", f"« {manifest.name} » ne correspond pas au dossier")],
+            )
+        sources: dict[Variant, str] = {}
+        for variant in manifest.variants:
+            file = folder / variant.filename
+            if not file.is_file():
+                raise ManifestError(
+                    source=source, problems=[("variants", f"fichier {variant.filename} absent")]
+                )
+            sources[variant] = file.read_text(encoding="utf-8")
+        template, problems = self._compile(manifest, sources, Origin.BUNDLED)
+        if template is None:
+            raise TemplateValidationError(template=manifest.name, problems=problems)
+        return template
+
+    def _env(self, variant: Variant) -> GuardedSandbox:
+        return self._html_env if variant.is_html else self._text_env
+
+    def _compile(
+        self, manifest: TemplateManifest, sources: Mapping[Variant, str], origin: Origin
+    ) -> tuple[LoadedTemplate | None, list[str]]:
+        declared = {variable.name for variable in manifest.variables}
+        problems: list[str] = []
+        for variant, source in sources.items():
+            problems += static_problems(
+                self._env(variant), source, declared=declared, label=f"variante {variant.value}"
+            )
+        if problems:
+            return None, problems
+        compiled = {v: self._env(v).from_string(source) for v, source in sources.items()}
+        loaded = LoadedTemplate(
+            manifest=manifest,
+            origin=origin,
+            sources=MappingProxyType(dict(sources)),
+            compiled=MappingProxyType(compiled),
+        )
+        return loaded, []
+
+    def _add(self, template: LoadedTemplate) -> None:
+        self._templates.setdefault(template.name, {})[template.version] = template
+
+    def register_custom(self, definition: TemplateDefinition) -> TemplateManifest:
+        """Validate and add a custom template.
+
+        It must declare a valid manifest, compile in the sandbox without touching internal
+        attributes, render with its example values (with and without the exercise marker,
+        and with optional variables left out) and fit every channel. Otherwise raise
+        TemplateValidationError listing every problem found.
+        """
+        name = definition.name
+        label = f"modèle personnalisé « {name} » version {definition.version}"
+        try:
+            manifest = parse_manifest(definition.manifest, source=label)
+        except ManifestError as error:
+            raise TemplateValidationError(
+                template=name,
+                problems=[
+                    f"manifeste, champ « {field} » : {reason}" if field else f"manifeste : {reason}"
+                    for field, reason in error.problems
+                ],
+            ) from error
+        problems: list[str] = []
+        if manifest.name != name or manifest.version != definition.version:
+            problems.append(
+                f"le manifeste annonce « {manifest.name} » version {manifest.version}, "
+                f"la définition « {name} » version {definition.version}"
+            )
+        if definition.version in self._templates.get(manifest.name, {}):
+            problems.append(f"la version {definition.version} de « {manifest.name} » existe déjà")
+        sources: dict[Variant, str] = {}
+        for key, source in definition.sources.items():
+            try:
+                variant = Variant(key.removesuffix(".j2"))
+            except ValueError:
+                problems.append(f"variante inconnue « {key} »")
+                continue
+            if variant not in manifest.variants:
+                problems.append(f"variante {variant.value} fournie mais non déclarée")
+            elif not isinstance(source, str):
+                problems.append(f"variante {variant.value} : le source doit être du texte")
+            else:
+                sources[variant] = source
+        problems.extend(
+            f"variante {variant.value} déclarée mais sans source"
+            for variant in manifest.variants
+            if variant not in sources
+        )
+        if problems:
+            raise TemplateValidationError(template=name, problems=problems)
+        template, problems = self._compile(manifest, sources, Origin.CUSTOM)
+        if template is None:
+            raise TemplateValidationError(template=name, problems=problems)
+        problems = self._example_problems(template)
+        if problems:
+            raise TemplateValidationError(template=name, problems=problems)
+        self._add(template)
+        return manifest
+
+    # ------------------------------------------------------------------ queries
+
+    def get(self, name: str, *, version: int | None = None) -> LoadedTemplate:
+        versions = self._templates.get(name)
+        if not versions:
+            raise UnknownTemplateError(name)
+        if version is None:
+            return versions[max(versions)]
+        if version not in versions:
+            raise UnknownTemplateError(name, version)
+        return versions[version]
+
+    def templates(self) -> list[LoadedTemplate]:
+        """The latest version of every template, by name."""
+        return [self.get(name) for name in sorted(self._templates)]
+
+    def check(self, name: str, *, version: int | None = None) -> list[str]:
+        """Problems met when rendering the template with its examples (empty when sound)."""
+        return self._example_problems(self.get(name, version=version))
+
+    def _example_problems(self, template: LoadedTemplate) -> list[str]:
+        manifest = template.manifest
+        required_only = {v.name: v.example for v in manifest.variables if v.required}
+        runs = (
+            (manifest.examples(), False, ""),
+            (manifest.examples(), True, " (avec la mention d'exercice)"),
+            (required_only, False, " (variables facultatives omises)"),
+        )
+        problems: list[str] = []
+        for values, exercise, suffix in runs:
+            try:
+                rendered = self._render(template, values, exercise, DEFAULT_MARKER, None)
+            except TemplateError as error:
+                problems.append(f"exemples{suffix} : {error}")
+                continue
+            problems.extend(f"{overrun}{suffix}" for overrun in rendered.overruns)
+        return list(dict.fromkeys(problems))
+
+    # ------------------------------------------------------------------ rendering
+
+    def _render_variant(
+        self,
+        template: LoadedTemplate,
+        variant: Variant,
+        values: Mapping[str, object],
+        exercise: bool,
+        marker: str,
+    ) -> RenderedVariant:
+        try:
+            raw = template.compiled[variant].render(values)
+        except SecurityError as error:
+            reason = f"opération refusée par le bac à sable ({error})"
+            raise RenderError(
+                template=template.name, variant=variant.value, reason=reason
+            ) from error
+        except UndefinedError as error:
+            reason = f"valeur non définie ({error.message})"
+            raise RenderError(
+                template=template.name, variant=variant.value, reason=reason
+            ) from error
+        except FilterError as error:
+            raise RenderError(
+                template=template.name, variant=variant.value, reason=str(error)
+            ) from error
+        except (JinjaTemplateError, TypeError, ValueError, ArithmeticError) as error:
+            raise RenderError(
+                template=template.name, variant=variant.value, reason=str(error)
+            ) from error
+        text = _tidy(variant, raw)
+        if exercise:
+            text = _mark(variant, text, marker)
+        return RenderedVariant(
+            variant=variant, text=text, measure=measure(text, self._limits[variant])
+        )
+
+    def _render(
+        self,
+        template: LoadedTemplate,
+        variables: Mapping[str, object],
+        exercise: bool,
+        marker: str,
+        variants: Collection[str] | None,
+    ) -> RenderedMessage:
+        _check_marker(marker)
+        selected = _select(template, variants)
+        values = validate_variables(
+            template=template.name, specs=template.manifest.variables, values=variables
+        )
+        return RenderedMessage(
+            template=template.name,
+            version=template.version,
+            exercise=exercise,
+            variants=tuple(
+                self._render_variant(template, variant, values, exercise, marker)
+                for variant in selected
+            ),
+        )
+
+    def render(
+        self,
+        name: str,
+        *,
+        variables: Mapping[str, object],
+        exercise: bool,
+        marker: str = DEFAULT_MARKER,
+        version: int | None = None,
+        variants: Collection[str] | None = None,
+    ) -> RenderedMessage:
+        """Render every variant (or those named in ``variants``: variant or channel names).
+
+        Raise VariableError, RenderError, or LimitExceededError when a variant does not fit.
+        """
+        template = self.get(name, version=version)
+        rendered = self._render(template, variables, exercise, marker, variants)
+        if rendered.overruns:
+            raise LimitExceededError(template=template.name, overruns=rendered.overruns)
+        return rendered
+
+    def render_unchecked(
+        self,
+        name: str,
+        *,
+        variables: Mapping[str, object],
+        exercise: bool,
+        marker: str = DEFAULT_MARKER,
+        version: int | None = None,
+        variants: Collection[str] | None = None,
+    ) -> RenderedMessage:
+        """Like ``render`` but a variant that does not fit is reported, not raised."""
+        template = self.get(name, version=version)
+        return self._render(template, variables, exercise, marker, variants)
+
+    def preview(
+        self,
+        name: str,
+        *,
+        variables: Mapping[str, object],
+        exercise: bool = False,
+        marker: str = DEFAULT_MARKER,
+        version: int | None = None,
+        variants: Collection[str] | None = None,
+    ) -> dict[str, object]:
+        """JSON-ready ``{"template", "version", "variants": [{"channel", "text", "length",
+        "limit", "fits", ...}]}``; limits are reported, never raised (bad variables still
+        raise, since nothing can be rendered)."""
+        return self.render_unchecked(
+            name,
+            variables=variables,
+            exercise=exercise,
+            marker=marker,
+            version=version,
+            variants=variants,
+        ).as_dict()
+
+
+def _name(entry: Traversable) -> str:
+    return entry.name

@@ -1,0 +1,1 @@
+"""Bundled French message templates: one folder per message kind (package data)."""
