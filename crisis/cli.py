@@ -91,7 +91,10 @@ def _parse_instant(value: str | None, field: str) -> datetime | None:
     try:
         instant = datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"{field} : date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)", EXIT_INVALID)
+        _fail(
+            f"{field} : date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)",
+            EXIT_INVALID,
+        )
     if instant.tzinfo is None:
         _fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
     return instant
@@ -241,7 +244,7 @@ def list_crises(
 
     states = [CrisisState.REPORTED, CrisisState.COD_ACTIVE] if active else None
     with _service() as service, service.bus.unit_of_work() as uow:
-        views = [crisis_view(c) for c in uow.crises.list(states=states)]
+        views = [crisis_view(c) for c in uow.crises.find(states=states)]
     if as_json:
         _print_json([status_json(v) | {"title": v.title} for v in views])
         return
@@ -249,9 +252,7 @@ def list_crises(
         typer.echo("Aucun événement.")
     for view in views:
         marker = " [EXERCICE]" if view.exercise else ""
-        typer.echo(
-            f"{view.crisis_id}  {CRISIS_STATE_LABELS[view.state]:<10}  {view.title}{marker}"
-        )
+        typer.echo(f"{view.crisis_id}  {CRISIS_STATE_LABELS[view.state]:<10}  {view.title}{marker}")
 
 
 def _write(
@@ -271,7 +272,9 @@ def _write(
 @app.command("cell-operational")
 def cell_operational(
     crisis_id: str,
-    at: Annotated[str | None, typer.Option(help="Instant, ISO 8601 ; par défaut maintenant.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Instant, ISO 8601 ; par défaut maintenant.")
+    ] = None,
     note: Annotated[str, typer.Option(help="Précision.")] = "",
     by: Annotated[str | None, typer.Option(help="Qui déclare.")] = None,
     as_json: JsonOption = False,
@@ -342,8 +345,14 @@ def journal(crisis_id: str, as_json: JsonOption = False) -> None:
     if as_json:
         _print_json(
             [
-                {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind,
-                 "payload": e.payload, "hash": e.hash}
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "kind": e.kind,
+                    "payload": e.payload,
+                    "hash": e.hash,
+                }
                 for e in entries
             ]
         )
@@ -371,21 +380,27 @@ def audit_verify(
             {
                 "ok": not broken,
                 "streams": [
-                    {"stream": c.stream, "ok": c.ok, "entries_checked": c.entries_checked,
-                     "first_broken_seq": c.first_broken_seq, "reason": c.reason}
+                    {
+                        "stream": c.stream,
+                        "ok": c.ok,
+                        "entries_checked": c.entries_checked,
+                        "first_broken_seq": c.first_broken_seq,
+                        "reason": c.reason,
+                    }
                     for c in checks
                 ],
             }
         )
     else:
         for check in checks:
-            name = "journal système" if check.stream == SYSTEM_STREAM else f"événement {check.stream}"
+            name = (
+                "journal système" if check.stream == SYSTEM_STREAM else f"événement {check.stream}"
+            )
             if check.ok:
                 typer.echo(f"{name} : chaîne intacte ({entries(check.entries_checked)}).")
             else:
-                typer.echo(
-                    f"{name} : CHAÎNE ROMPUE à l'entrée n° {check.first_broken_seq} — {check.reason}."
-                )
+                where = f"à l'entrée n° {check.first_broken_seq}"
+                typer.echo(f"{name} : CHAÎNE ROMPUE {where} — {check.reason}.")
         if not checks:
             typer.echo("Journal vide : rien à vérifier.")
     if broken:

@@ -30,6 +30,4 @@ def to_jsonable(value: Any) -> JsonValue:
 
 def canonical_json(value: Any) -> str:
     """The one serialisation that hashes are computed over."""
-    return json.dumps(
-        to_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     @property
     def clock_policy(self) -> ClockPolicy:
         targets = {
-            name: self.cell_target_minutes if name is ClockName.CELL else self.audience_target_minutes
+            name: self.cell_target_minutes
+            if name is ClockName.CELL
+            else self.audience_target_minutes
             for name in ClockName
         }
         return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))

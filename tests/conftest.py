@@ -47,7 +47,9 @@ def postgres_schema_url() -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-def _make_store(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def _make_store(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Engine:
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("store") / "crisis.sqlite3"
         engine = make_engine(f"sqlite:///{path}")
@@ -58,7 +60,9 @@ def _make_store(backend: str, request: pytest.FixtureRequest, tmp_path_factory: 
     return engine
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def migrated_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
@@ -99,7 +103,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def service(engine: Engine, clock: ManualClock, settings: Settings) -> Iterator[Service]:
-    service = bootstrap(settings=settings, clock=clock, engine=engine, scheduler_mode=SchedulerMode.NONE)
-    yield service
-    # The engine belongs to the session fixture: do not dispose of it here.
+def service(engine: Engine, clock: ManualClock, settings: Settings) -> Service:
+    # The engine belongs to the session fixture: the service is not closed after the test.
+    return bootstrap(
+        settings=settings, clock=clock, engine=engine, scheduler_mode=SchedulerMode.NONE
+    )

@@ -150,7 +150,9 @@ def declare_cell_operational(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    command = DeclareCellOperational(crisis_id=crisis_id, declared_at=body.declared_at, note=body.note)
+    command = DeclareCellOperational(
+        crisis_id=crisis_id, declared_at=body.declared_at, note=body.note
+    )
     return _run(service, actor, request, body, command, idempotency_key, _present_crisis(200))
 
 
@@ -214,7 +216,9 @@ class CrisisList(BaseModel):
 def list_crises(
     service: CurrentService,
     _: CurrentActor,
-    active: Annotated[bool | None, Query(description="Seulement les non clos (ou les clos).")] = None,
+    active: Annotated[
+        bool | None, Query(description="Seulement les non clos (ou les clos).")
+    ] = None,
     exercise: Annotated[bool | None, Query(description="Exercices ou événements réels.")] = None,
     reported_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     reported_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
@@ -225,7 +229,7 @@ def list_crises(
     elif active is False:
         states = [CrisisState.CLOSED]
     with service.bus.unit_of_work() as uow:
-        found = uow.crises.list(
+        found = uow.crises.find(
             states=states,
             exercise=exercise,
             reported_from=reported_from,

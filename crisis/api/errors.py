@@ -34,10 +34,14 @@ class Unauthenticated(Exception):  # noqa: N818
 
 
 def error_response(
-    status: int, code: str, message: str, fields: Sequence[FieldError] = (), **headers: str
+    status: int,
+    code: str,
+    message: str,
+    fields: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, fields=list(fields)))
-    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers or None)
+    return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
 _REASONS: dict[str, str] = {
@@ -110,7 +114,7 @@ def install_error_handlers(app: FastAPI) -> None:
             401,
             "unauthenticated",
             "Authentification requise : présentez un jeton valide (Authorization: Bearer …).",
-            **{"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": "Bearer"},
         )
 
 

@@ -106,7 +106,9 @@ class Crisis:
     def _ensure_active(self) -> None:
         self._ensure_open()
         if self.state is not CrisisState.COD_ACTIVE:
-            raise Conflict("Le COD n'est pas activé pour cet événement : enregistrez d'abord son activation.")
+            raise Conflict(
+                "Le COD n'est pas activé pour cet événement : enregistrez d'abord son activation."
+            )
 
     def activate_cod(
         self,
@@ -129,9 +131,7 @@ class Crisis:
         if not decided_by:
             raise InvalidInput("decided_by", "Indiquez qui a décidé l'activation du COD.")
         if decided_at > now:
-            raise InvalidInput(
-                "decided_at", "L'heure de décision ne peut pas être dans le futur."
-            )
+            raise InvalidInput("decided_at", "L'heure de décision ne peut pas être dans le futur.")
         ref = (synergi_ref or "").strip() or None
         if ref is None and not self.exercise:
             raise InvalidInput(
@@ -193,17 +193,13 @@ class Crisis:
                 f"L'heure {what} est antérieure à la décision d'activation du COD.",
             )
 
-    def declare_cell_operational(
-        self, *, at: datetime, by: str, note: str, now: datetime
-    ) -> None:
+    def declare_cell_operational(self, *, at: datetime, by: str, note: str, now: datetime) -> None:
         self._ensure_active()
         self._check_instant("declared_at", at, now, "de déclaration")
         self.events.append(
             CellDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
         )
-        self.events.extend(
-            self.clocks[ClockName.CELL].meet(at=at, by=f"déclaration de {by}")
-        )
+        self.events.extend(self.clocks[ClockName.CELL].meet(at=at, by=f"déclaration de {by}"))
 
     def record_delivery(
         self,
@@ -258,4 +254,6 @@ class Crisis:
         self.closed_at = at
         self.closed_by = by
         self.close_reason = reason
-        self.events.append(CrisisClosed(crisis_id=self.id, closed_at=at, closed_by=by, reason=reason))
+        self.events.append(
+            CrisisClosed(crisis_id=self.id, closed_at=at, closed_by=by, reason=reason)
+        )

@@ -13,7 +13,7 @@ _bus: MessageBus | None = None
 
 
 def install(bus: MessageBus | None) -> None:
-    global _bus  # noqa: PLW0603 - jobs are looked up by name, so the bus is module state
+    global _bus
     _bus = bus
 
 

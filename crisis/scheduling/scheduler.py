@@ -73,4 +73,3 @@ class DeadlineScheduler:
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())
-

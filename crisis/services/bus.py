@@ -119,7 +119,9 @@ class MessageBus:
                 # key, same alert): run again on the new state.
                 if attempt == MAX_ATTEMPTS:
                     raise
-                log.info("retrying %s after a concurrent write: %s", _kind(command), type(error).__name__)
+                log.info(
+                    "retrying %s after a concurrent write: %s", _kind(command), type(error).__name__
+                )
             except Conflict as conflict:
                 self._journal_refusal(command, actor, conflict)
                 raise

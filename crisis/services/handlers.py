@@ -125,11 +125,15 @@ def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
         role = Role(cmd.role)
     except ValueError:
         known = ", ".join(r.value for r in Role)
-        raise InvalidInput("role", f"Rôle inconnu « {cmd.role} » ; rôles possibles : {known}.") from None
+        raise InvalidInput(
+            "role", f"Rôle inconnu « {cmd.role} » ; rôles possibles : {known}."
+        ) from None
     if ctx.uow.users.by_name(name) is not None:
         raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
     token = secrets.token_urlsafe(32)
-    user = ctx.uow.users.add(user_id=ctx.new_id(), name=name, role=role.value, token=token, now=ctx.now)
+    user = ctx.uow.users.add(
+        user_id=ctx.new_id(), name=name, role=role.value, token=token, now=ctx.now
+    )
     # The token goes back to the caller once; the journal only learns who was added.
     return Outcome(result={"user": user, "token": token}, stream=SYSTEM_STREAM)
 

@@ -107,7 +107,9 @@ class CrisisRepository:
                 met_by=clock_row.met_by,
                 raised_offsets=raised.get(clock_row.name, set()),
             )
-        crisis.clocks = dict(sorted(crisis.clocks.items(), key=lambda item: list(ClockName).index(item[0])))
+        crisis.clocks = dict(
+            sorted(crisis.clocks.items(), key=lambda item: list(ClockName).index(item[0]))
+        )
         return crisis
 
     def add(self, crisis: Crisis) -> None:
@@ -209,7 +211,7 @@ class CrisisRepository:
                 case _:
                     pass
 
-    def list(
+    def find(
         self,
         *,
         states: Sequence[CrisisState] | None = None,

@@ -29,9 +29,7 @@ class IdempotencyRepository:
         ).first()
         return None if row is None else StoredAnswer(row.fingerprint, row.status_code, row.body)
 
-    def store(
-        self, *, user_id: str, key: str, answer: StoredAnswer, now: datetime
-    ) -> None:
+    def store(self, *, user_id: str, key: str, answer: StoredAnswer, now: datetime) -> None:
         self._conn.execute(
             insert(idempotency_keys).values(
                 user_id=user_id,

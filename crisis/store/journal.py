@@ -115,7 +115,9 @@ class Journal:
             hash=digest,
         )
 
-    def entries(self, stream: str, *, after_seq: int = 0, limit: int | None = None) -> list[JournalEntry]:
+    def entries(
+        self, stream: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[JournalEntry]:
         query = (
             select(journal)
             .where(journal.c.stream == stream, journal.c.seq > after_seq)
@@ -151,28 +153,10 @@ class Journal:
         expected_prev = GENESIS_HASH
         expected_seq = 1
         for row in rows:
-            def broken(reason: str, seq: int = row.seq) -> ChainCheck:
-                return ChainCheck(stream, expected_seq - 1, False, seq, reason)
-
-            if row.seq != expected_seq:
-                return broken(
-                    f"numéro d'ordre {row.seq} trouvé là où {expected_seq} était attendu "
-                    "(entrée supprimée ou déplacée)",
-                    expected_seq,
-                )
-            if row.prev_hash != expected_prev:
-                return broken("le lien vers l'entrée précédente ne correspond pas")
-            recomputed = entry_hash(
-                stream=row.stream,
-                seq=row.seq,
-                at=row.at,
-                actor=row.actor,
-                kind=row.kind,
-                payload_text=row.payload,
-                prev_hash=row.prev_hash,
-            )
-            if recomputed != row.hash:
-                return broken("le contenu de l'entrée a été modifié (empreinte différente)")
+            problem = _link_problem(row, expected_seq=expected_seq, expected_prev=expected_prev)
+            if problem is not None:
+                broken_seq, reason = problem
+                return ChainCheck(stream, expected_seq - 1, False, broken_seq, reason)
             expected_prev = row.hash
             expected_seq += 1
         head = self._conn.execute(
@@ -193,3 +177,26 @@ class Journal:
                 "(entrées supprimées en fin de journal)",
             )
         return ChainCheck(stream, last_seq, True)
+
+
+def _link_problem(row: Any, *, expected_seq: int, expected_prev: str) -> tuple[int, str] | None:
+    """The first thing wrong with one stored entry, as (sequence number, reason)."""
+    if row.seq != expected_seq:
+        return expected_seq, (
+            f"numéro d'ordre {row.seq} trouvé là où {expected_seq} était attendu "
+            "(entrée supprimée ou déplacée)"
+        )
+    if row.prev_hash != expected_prev:
+        return row.seq, "le lien vers l'entrée précédente ne correspond pas"
+    recomputed = entry_hash(
+        stream=row.stream,
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        payload_text=row.payload,
+        prev_hash=row.prev_hash,
+    )
+    if recomputed != row.hash:
+        return row.seq, "le contenu de l'entrée a été modifié (empreinte différente)"
+    return None

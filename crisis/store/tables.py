@@ -88,7 +88,9 @@ clocks = Table(
 clock_alerts = Table(
     "clock_alerts",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
     Column("clock", String(16), nullable=False),
     Column("offset_minutes", Integer, nullable=False),
@@ -114,7 +116,9 @@ manual_deliveries = Table(
 journal = Table(
     "journal",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("stream", String(36), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("at", UTCDateTime(), nullable=False),

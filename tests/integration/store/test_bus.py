@@ -41,9 +41,13 @@ def present_id(_: UnitOfWork, result: Any) -> tuple[int, Any]:
 
 def test_repeated_key_returns_first_answer_and_writes_nothing(service: Service) -> None:
     command = OpenCrisis(title="Crue", kind=CrisisKind.INONDATION, exercise=True)
-    first = service.bus.handle_and_present(command, actor=OFFICER, present=present_id, key="k-1", fingerprint="f")
+    first = service.bus.handle_and_present(
+        command, actor=OFFICER, present=present_id, key="k-1", fingerprint="f"
+    )
     entries = count(service, journal)
-    second = service.bus.handle_and_present(command, actor=OFFICER, present=present_id, key="k-1", fingerprint="f")
+    second = service.bus.handle_and_present(
+        command, actor=OFFICER, present=present_id, key="k-1", fingerprint="f"
+    )
     assert second.body == first.body
     assert second.replayed and not first.replayed
     assert count(service, crises) == 1
@@ -52,21 +56,29 @@ def test_repeated_key_returns_first_answer_and_writes_nothing(service: Service) 
 
 def test_same_key_for_another_request_is_refused(service: Service) -> None:
     command = OpenCrisis(title="Crue", kind=CrisisKind.INONDATION, exercise=True)
-    service.bus.handle_and_present(command, actor=OFFICER, present=present_id, key="k-2", fingerprint="f1")
+    service.bus.handle_and_present(
+        command, actor=OFFICER, present=present_id, key="k-2", fingerprint="f1"
+    )
     with pytest.raises(IdempotencyMismatch, match="requête différente"):
-        service.bus.handle_and_present(command, actor=OFFICER, present=present_id, key="k-2", fingerprint="f2")
+        service.bus.handle_and_present(
+            command, actor=OFFICER, present=present_id, key="k-2", fingerprint="f2"
+        )
     assert count(service, crises) == 1
 
 
 def test_auditor_may_not_write(service: Service) -> None:
     with pytest.raises(Forbidden, match="rôle"):
-        service.bus.handle(OpenCrisis(title="x", kind=CrisisKind.AUTRE, exercise=True), actor=AUDITOR)
+        service.bus.handle(
+            OpenCrisis(title="x", kind=CrisisKind.AUTRE, exercise=True), actor=AUDITOR
+        )
     assert count(service, crises) == 0
 
 
 def test_double_tap_activation_gives_one_activation_and_one_conflict(service: Service) -> None:
     crisis_id = open_crisis(service)
-    command = ActivateCod(crisis_id=crisis_id, decision=CodDecision(decided_by="préfet", synergi_ref="S-1"))
+    command = ActivateCod(
+        crisis_id=crisis_id, decision=CodDecision(decided_by="préfet", synergi_ref="S-1")
+    )
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 
@@ -91,10 +103,14 @@ def test_double_tap_activation_gives_one_activation_and_one_conflict(service: Se
     assert kinds.count("refused.ActivateCod") == 1
 
 
-def test_concurrent_deadline_checks_raise_each_alert_once(service: Service, clock: ManualClock) -> None:
+def test_concurrent_deadline_checks_raise_each_alert_once(
+    service: Service, clock: ManualClock
+) -> None:
     crisis_id = open_crisis(service)
     service.bus.handle(
-        ActivateCod(crisis_id=crisis_id, decision=CodDecision(decided_by="préfet", synergi_ref="S")),
+        ActivateCod(
+            crisis_id=crisis_id, decision=CodDecision(decided_by="préfet", synergi_ref="S")
+        ),
         actor=OFFICER,
     )
     clock.advance(timedelta(minutes=61))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -54,7 +55,7 @@ def test_commands_and_events_are_chained_in_order(service: Service, clock: Manua
     assert kinds[7:] == ["command.RecordDelivery", "event.DeliveryRecorded", "event.ClockMet"]
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == GENESIS_HASH
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert entries[7].actor == "cellule"
     assert entries[7].payload["role"] == "comm_cell"
     assert check.ok and check.entries_checked == len(entries)
@@ -68,7 +69,11 @@ def _tamper(engine: Engine, statement: str, **params: object) -> None:
 @pytest.mark.parametrize(
     ("statement", "broken_seq"),
     [
-        ("UPDATE journal SET payload = replace(payload, 'préfet', 'sous-préfet') WHERE stream = :s AND seq = 3", 3),
+        (
+            "UPDATE journal SET payload = replace(payload, 'préfet', 'sous-préfet') "
+            "WHERE stream = :s AND seq = 3",
+            3,
+        ),
         ("UPDATE journal SET actor = 'quelqu''un' WHERE stream = :s AND seq = 2", 2),
         ("DELETE FROM journal WHERE stream = :s AND seq = 4", 4),
         ("UPDATE journal SET at = at + INTERVAL '1 minute' WHERE stream = :s AND seq = 5", 5),
@@ -93,7 +98,9 @@ def test_reordering_is_caught(service: Service, engine: Engine) -> None:
     crisis_id = open_and_activate(service)
     with engine.begin() as connection:
         rows = connection.execute(
-            select(journal.c.id, journal.c.seq).where(journal.c.stream == crisis_id).order_by(journal.c.seq)
+            select(journal.c.id, journal.c.seq)
+            .where(journal.c.stream == crisis_id)
+            .order_by(journal.c.seq)
         ).all()
         second, third = rows[1], rows[2]
         connection.execute(update(journal).where(journal.c.id == second.id).values(seq=-1))
@@ -111,7 +118,9 @@ def test_truncated_tail_is_caught(service: Service, engine: Engine) -> None:
         last = connection.execute(
             select(func.max(journal.c.seq)).where(journal.c.stream == crisis_id)
         ).scalar_one()
-        connection.execute(delete(journal).where(journal.c.stream == crisis_id, journal.c.seq == last))
+        connection.execute(
+            delete(journal).where(journal.c.stream == crisis_id, journal.c.seq == last)
+        )
     with service.bus.unit_of_work() as uow:
         check = uow.journal.verify(crisis_id)
     assert not check.ok

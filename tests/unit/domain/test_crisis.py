@@ -37,7 +37,13 @@ def new_crisis(*, exercise: bool = False, now: datetime = T0) -> Crisis:
     )
 
 
-def activate(crisis: Crisis, *, decided_at: datetime = T0, now: datetime = T0, ref: str | None = "SYN-2026-001") -> None:
+def activate(
+    crisis: Crisis,
+    *,
+    decided_at: datetime = T0,
+    now: datetime = T0,
+    ref: str | None = "SYN-2026-001",
+) -> None:
     crisis.activate_cod(
         decided_at=decided_at,
         decided_by="M. le préfet",
@@ -57,7 +63,12 @@ def test_activation_starts_four_clocks_of_sixty_minutes() -> None:
     crisis = new_crisis()
     activate(crisis)
     assert crisis.state is CrisisState.COD_ACTIVE
-    assert list(crisis.clocks) == [ClockName.CELL, ClockName.ELUS, ClockName.PUBLIC, ClockName.MEDIA]
+    assert list(crisis.clocks) == [
+        ClockName.CELL,
+        ClockName.ELUS,
+        ClockName.PUBLIC,
+        ClockName.MEDIA,
+    ]
     for clock in crisis.clocks.values():
         assert clock.deadline == T0 + timedelta(minutes=60)
         assert clock.state is ClockState.RUNNING
@@ -212,7 +223,13 @@ def test_met_late_after_breach_keeps_breached_state_with_met_at() -> None:
 def test_delivery_before_the_decision_or_in_the_future_is_refused() -> None:
     crisis = new_crisis()
     activate(crisis)
-    kwargs = {"delivery_id": "d", "audience": Audience.PUBLIC, "means": "x", "recipients": "", "by": "c"}
+    kwargs = {
+        "delivery_id": "d",
+        "audience": Audience.PUBLIC,
+        "means": "x",
+        "recipients": "",
+        "by": "c",
+    }
     with pytest.raises(InvalidInput, match="antérieure") as before:
         crisis.record_delivery(delivered_at=T0 - timedelta(minutes=1), now=T0, **kwargs)  # type: ignore[arg-type]
     assert before.value.field == "delivered_at"
@@ -230,10 +247,14 @@ def test_delivery_before_activation_is_a_conflict() -> None:
 def test_closed_crisis_refuses_everything() -> None:
     crisis = new_crisis()
     activate(crisis)
-    crisis.close(at=T0 + timedelta(hours=5), by="préfet", reason="décrue", now=T0 + timedelta(hours=5))
+    crisis.close(
+        at=T0 + timedelta(hours=5), by="préfet", reason="décrue", now=T0 + timedelta(hours=5)
+    )
     assert crisis.state is CrisisState.CLOSED
     with pytest.raises(Conflict, match="clos"):
-        crisis.close(at=T0 + timedelta(hours=5), by="préfet", reason="encore", now=T0 + timedelta(hours=6))
+        crisis.close(
+            at=T0 + timedelta(hours=5), by="préfet", reason="encore", now=T0 + timedelta(hours=6)
+        )
     with pytest.raises(Conflict, match="clos"):
         activate(crisis)
 
@@ -246,16 +267,42 @@ def test_close_needs_a_reason() -> None:
 
 def test_title_is_required_and_bounded() -> None:
     with pytest.raises(InvalidInput, match="titre"):
-        Crisis.open(crisis_id="x", title="  ", kind=CrisisKind.AUTRE, communes=(), reported_at=T0, exercise=False, by="c", now=T0)
+        Crisis.open(
+            crisis_id="x",
+            title="  ",
+            kind=CrisisKind.AUTRE,
+            communes=(),
+            reported_at=T0,
+            exercise=False,
+            by="c",
+            now=T0,
+        )
     with pytest.raises(InvalidInput, match="200"):
-        Crisis.open(crisis_id="x", title="a" * 201, kind=CrisisKind.AUTRE, communes=(), reported_at=T0, exercise=False, by="c", now=T0)
+        Crisis.open(
+            crisis_id="x",
+            title="a" * 201,
+            kind=CrisisKind.AUTRE,
+            communes=(),
+            reported_at=T0,
+            exercise=False,
+            by="c",
+            now=T0,
+        )
 
 
 def test_custom_policy_targets_and_offsets() -> None:
-    policy = ClockPolicy(targets={**DEFAULT_POLICY.targets, ClockName.CELL: 45}, warning_offsets=(15, 30, 45, 55))
+    policy = ClockPolicy(
+        targets={**DEFAULT_POLICY.targets, ClockName.CELL: 45}, warning_offsets=(15, 30, 45, 55)
+    )
     crisis = new_crisis()
     crisis.activate_cod(
-        decided_at=T0, decided_by="p", synergi_ref="S", synergi_pattern=ANY_REF, recorded_by="c", now=T0, policy=policy
+        decided_at=T0,
+        decided_by="p",
+        synergi_ref="S",
+        synergi_pattern=ANY_REF,
+        recorded_by="c",
+        now=T0,
+        policy=policy,
     )
     cell = crisis.clocks[ClockName.CELL]
     assert cell.deadline == T0 + timedelta(minutes=45)

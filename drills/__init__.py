@@ -1,0 +1,1 @@
+"""Drills: scenario model and runner, bundled scenarios, report rendering."""
