@@ -37,6 +37,7 @@ from crisis.services.views import CrisisView, crisis_view, status_json
 from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.migrate import upgrade
+from crisis.templating.cli import templates_app
 
 app = typer.Typer(
     help="Communication de crise d'une préfecture (Qual-e-Pref, module 7).",
@@ -49,6 +50,7 @@ audit_app = typer.Typer(help="Contrôle du journal.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(templates_app, name="templates", help="Modèles de messages.")
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 

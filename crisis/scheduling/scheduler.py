@@ -71,5 +71,9 @@ class DeadlineScheduler:
                     replace_existing=True,
                 )
 
+    def wakeup(self) -> None:
+        """Look at the job store again now (after a jump of the clock, say)."""
+        self._scheduler.wakeup()
+
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())

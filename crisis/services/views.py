@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
 from crisis.domain.clocks import CommitmentClock
 from crisis.domain.crisis import Crisis
@@ -18,25 +19,28 @@ from crisis.domain.vocabulary import (
 from crisis.store.crises_repository import ManualDelivery, RaisedAlert
 from crisis.store.journal import ChainCheck, JournalEntry
 
+# One spelling of instants in every answer, API and CLI alike: ISO 8601 with "+00:00".
+Instant = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
+
 
 class ClockView(BaseModel):
     name: ClockName
     label: str
     target_minutes: int
-    started_at: datetime
-    deadline: datetime
+    started_at: Instant
+    deadline: Instant
     state: ClockState
-    met_at: datetime | None
+    met_at: Instant | None
     met_by: str | None
-    breached_at: datetime | None
+    breached_at: Instant | None
 
 
 class ActivationView(BaseModel):
-    decided_at: datetime
+    decided_at: Instant
     decided_by: str
     synergi_ref: str | None
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: Instant
 
 
 class CrisisView(BaseModel):
@@ -44,13 +48,13 @@ class CrisisView(BaseModel):
     title: str
     kind: CrisisKind
     communes: list[str]
-    reported_at: datetime
+    reported_at: Instant
     exercise: bool
     state: CrisisState
-    cod_activated_at: datetime | None = Field(description="Instant de la décision du préfet.")
+    cod_activated_at: Instant | None = Field(description="Instant de la décision du préfet.")
     activation: ActivationView | None
     clocks: list[ClockView]
-    closed_at: datetime | None
+    closed_at: Instant | None
     closed_by: str | None
     close_reason: str | None
 
@@ -58,24 +62,24 @@ class CrisisView(BaseModel):
 class DeliveryView(BaseModel):
     delivery_id: str
     audience: str
-    delivered_at: datetime
+    delivered_at: Instant
     means: str
     recipients: str
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: Instant
 
 
 class AlertView(BaseModel):
     clock: ClockName
     kind: str = Field(description="`warning` ou `breach`.")
     offset_minutes: int
-    due_at: datetime
-    raised_at: datetime
+    due_at: Instant
+    raised_at: Instant
 
 
 class JournalEntryView(BaseModel):
     seq: int
-    at: datetime
+    at: Instant
     actor: str
     kind: str
     payload: dict[str, object]

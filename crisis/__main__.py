@@ -1,0 +1,5 @@
+"""`python -m crisis` is the `crisis` command."""
+
+from crisis.cli import main
+
+main()
