@@ -209,7 +209,7 @@ class FakeHttpServer:
         return Response.json(
             429,
             {"error": "Too Many Requests"},
-            {"Retry-After": str(int(retry_after) if retry_after.is_integer() else retry_after)},
+            {"Retry-After": f"{retry_after:g}"},
         )
 
     def error_response(self, request: Request, status: int, detail: str | None) -> Response:
