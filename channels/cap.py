@@ -208,7 +208,10 @@ def cap_xml(alert: CapAlert) -> bytes:
     """The CAP 1.2 document, UTF-8 with an XML declaration."""
     root = cap_element(alert)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=CAP_NS)
+    document: bytes = ET.tostring(
+        root, encoding="utf-8", xml_declaration=True, default_namespace=CAP_NS
+    )
+    return document
 
 
 def cap_atom_index(

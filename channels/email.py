@@ -57,9 +57,7 @@ class EmailConfig(BaseModel):
 
 def _text_to_html(text: str) -> str:
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    body = "\n".join(
-        "<p>" + html.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs
-    )
+    body = "\n".join("<p>" + html.escape(p).replace("\n", "<br>\n") + "</p>" for p in paragraphs)
     return (
         '<!DOCTYPE html>\n<html lang="fr">\n<head><meta charset="utf-8"></head>\n'
         f"<body>\n{body}\n</body>\n</html>\n"
@@ -129,8 +127,11 @@ class EmailChannel:
         smtp: smtplib.SMTP
         if c.security == "ssl":
             smtp = smtplib.SMTP_SSL(
-                c.host, c.port, local_hostname=c.local_hostname,
-                timeout=c.timeout_seconds, context=self._tls_context(),
+                c.host,
+                c.port,
+                local_hostname=c.local_hostname,
+                timeout=c.timeout_seconds,
+                context=self._tls_context(),
             )
         else:
             smtp = smtplib.SMTP(
@@ -176,9 +177,7 @@ class EmailChannel:
         except smtplib.SMTPServerDisconnected as exc:
             raise SendError("Serveur SMTP : connexion interrompue.", retryable=True) from exc
         except ssl.SSLCertVerificationError as exc:
-            raise SendError(
-                "Serveur SMTP : certificat TLS non vérifié.", retryable=False
-            ) from exc
+            raise SendError("Serveur SMTP : certificat TLS non vérifié.", retryable=False) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise SendError(
                 f"Serveur SMTP injoignable ({exc.__class__.__name__}).", retryable=True

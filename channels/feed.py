@@ -114,7 +114,8 @@ def atom_feed(
         else:
             sub(item, "content", entry.text, type="text")
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def json_feed(

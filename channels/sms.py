@@ -157,4 +157,5 @@ class SmsChannel:
 
     async def check(self) -> str:
         await self._request("GET", "/health")
-        return f"Passerelle SMS joignable ({self._config.base_url}), émetteur {self._config.sender}."
+        c = self._config
+        return f"Passerelle SMS joignable ({c.base_url}), émetteur {c.sender}."

@@ -59,8 +59,12 @@ class XConfig(BaseModel):
 
     @model_validator(mode="after")
     def _one_credential_set(self) -> Self:
-        oauth1 = (self.consumer_key, self.consumer_secret, self.access_token,
-                  self.access_token_secret)
+        oauth1 = (
+            self.consumer_key,
+            self.consumer_secret,
+            self.access_token,
+            self.access_token_secret,
+        )
         if self.user_access_token is None and any(v is None for v in oauth1):
             raise ValueError(
                 "X : il faut les quatre identifiants OAuth 1.0a ou un jeton OAuth 2.0 utilisateur"
@@ -174,7 +178,7 @@ class ApiBaseAdapter(HTTPAdapter):
         url = request.url or ""
         for host in _X_HOSTS:
             if url.startswith(host + "/") and self._base != host:
-                request.url = self._base + url[len(host):]
+                request.url = self._base + url[len(host) :]
                 kwargs["proxies"] = {}  # the configured base is the route: no env proxy
                 break
         if kwargs.get("timeout") is None:
@@ -299,7 +303,7 @@ class XChannel:
             )
         client = self._client()
         try:
-            for text in parts[len(posted):]:
+            for text in parts[len(posted) :]:
                 reply_to = posted[-1] if posted else None
                 response = await self._call(
                     client.create_tweet,
@@ -335,9 +339,7 @@ class XChannel:
         except requests.exceptions.Timeout as exc:
             raise SendError("X : délai dépassé.", retryable=True) from exc
         except requests.exceptions.RequestException as exc:
-            raise SendError(
-                f"X injoignable ({exc.__class__.__name__}).", retryable=True
-            ) from exc
+            raise SendError(f"X injoignable ({exc.__class__.__name__}).", retryable=True) from exc
         self._note_quota(response.headers)
         return response
 

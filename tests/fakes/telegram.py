@@ -40,7 +40,7 @@ class FakeTelegramServer(FakeHttpServer):
     def __init__(
         self,
         *,
-        token: str = "123456:TEST-token",
+        token: str = "123456:TEST-token",  # noqa: S107 (a fake's own token)
         bot_username: str = "prefecture_test_bot",
         now: Callable[[], float] = time.time,
     ) -> None:
@@ -89,9 +89,7 @@ class FakeTelegramServer(FakeHttpServer):
 
     def rate_limited_response(self, request: Request, retry_after: float) -> Response:
         seconds = max(1, round(retry_after))
-        return self._error(
-            429, f"Too Many Requests: retry after {seconds}", retry_after=seconds
-        )
+        return self._error(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
 
     def error_response(self, request: Request, status: int, detail: str | None) -> Response:
         descriptions = {

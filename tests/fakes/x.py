@@ -128,9 +128,7 @@ class FakeXServer(FakeHttpServer):
             if not text:
                 return self._problem(400, "Invalid Request", "text is empty", {})
             if parse_tweet(text).weightedLength > 280:
-                return self._problem(
-                    400, "Invalid Request", "Your Tweet text is too long.", {}
-                )
+                return self._problem(400, "Invalid Request", "Your Tweet text is too long.", {})
             if reply_to is not None and reply_to not in {p.id for p in self.posts}:
                 return self._problem(
                     400, "Invalid Request", "in_reply_to_tweet_id is not found", {}
@@ -143,6 +141,7 @@ class FakeXServer(FakeHttpServer):
                 self.app_daily_remaining -= 1
             headers = self._limit_headers()
         return Response.json(
-            201, {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}},
+            201,
+            {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}},
             headers,
         )

@@ -35,11 +35,14 @@ def channel(gateway: FakeSmsGateway, **overrides: object) -> SmsChannel:
     return SmsChannel(SmsConfig.model_validate(values), clock=ManualClock(T0))
 
 
-def sms(text: str = "Crue : evitez les berges de la Loire.", to: str = "+33612345678") -> (
-    OutgoingMessage
-):
+def sms(
+    text: str = "Crue : evitez les berges de la Loire.", to: str = "+33612345678"
+) -> OutgoingMessage:
     return OutgoingMessage(
-        delivery_id="d-1", recipient_kind=RecipientKind.PHONE, recipient=to, text=text,
+        delivery_id="d-1",
+        recipient_kind=RecipientKind.PHONE,
+        recipient=to,
+        text=text,
         exercise=False,
     )
 

@@ -32,8 +32,13 @@ def channel(receiver: FakeWebhookReceiver) -> WebhookChannel:
 
 def message(recipient: str = "") -> OutgoingMessage:
     return OutgoingMessage(
-        delivery_id="d-42", recipient_kind=RecipientKind.URL, recipient=recipient,
-        text="Le COD est activé.", subject="Crue", exercise=False, metadata={"audience": "élus"},
+        delivery_id="d-42",
+        recipient_kind=RecipientKind.URL,
+        recipient=recipient,
+        text="Le COD est activé.",
+        subject="Crue",
+        exercise=False,
+        metadata={"audience": "élus"},
     )
 
 
@@ -74,8 +79,11 @@ def test_failures_are_classified(receiver: FakeWebhookReceiver) -> None:
         with pytest.raises(SendError) as info:
             asyncio.run(_send(channel(receiver), message()))
         errors.append(info.value)
-    assert [(e.retryable, e.retry_after) for e in errors] == [(True, 12), (True, None),
-                                                             (False, None)]
+    assert [(e.retryable, e.retry_after) for e in errors] == [
+        (True, 12),
+        (True, None),
+        (False, None),
+    ]
     receiver.go_down("refuse")
     with pytest.raises(SendError) as down:
         asyncio.run(_send(channel(receiver), message()))

@@ -49,9 +49,9 @@ def channel(fake: FakeXServer, clock: ManualClock, **overrides: object) -> XChan
     return XChannel(XConfig.model_validate(values), clock=clock)
 
 
-def post(text: str = "Crue de la Loire : évitez les berges.", delivery: str = "d-1") -> (
-    OutgoingMessage
-):
+def post(
+    text: str = "Crue de la Loire : évitez les berges.", delivery: str = "d-1"
+) -> OutgoingMessage:
     return OutgoingMessage(
         delivery_id=delivery,
         recipient_kind=RecipientKind.BROADCAST,

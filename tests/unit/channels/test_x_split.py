@@ -61,7 +61,8 @@ def test_a_giant_word_is_cut_as_a_last_resort() -> None:
 
 @pytest.mark.parametrize("n_sentences", [40, 120])
 def test_two_digit_numbering_still_fits(n_sentences: int) -> None:
-    text = " ".join(f"Message {i} : rendez-vous au point de regroupement." for i in range(n_sentences))
+    sentence = "Message {} : rendez-vous au point de regroupement."
+    text = " ".join(sentence.format(i) for i in range(n_sentences))
     parts = split_thread(text)
     assert all(weighted_length(p) <= 280 for p in parts)
     assert parts[-1].endswith(f"({len(parts)}/{len(parts)})")
