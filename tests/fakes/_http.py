@@ -1,7 +1,9 @@
-"""A real HTTP/1.1 server on 127.0.0.1, in a background thread, with fault injection.
+"""A real HTTP/1.1 server on 127.0.0.1 (asyncio, in its own thread), with fault injection.
 
 Each provider fake subclasses `FakeHttpServer` and implements `handle`. The base class owns the
-socket, the thread, keep-alive, and the faults every fake supports:
+socket, the thread, keep-alive, and the faults every fake supports. One event loop serves all
+connections: thread-per-connection servers collapse under the GIL when the client runs in the
+same process (264 messages/s at 50 connections against 548/s at 1, measured).
 
 - `rate_limit_next(n, retry_after=...)`: the next n requests get 429 (the subclass shapes the
   body and headers the provider would send, through `rate_limited_response`);
@@ -12,12 +14,13 @@ socket, the thread, keep-alive, and the faults every fake supports:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any, Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,51 +69,17 @@ class _Fault:
     retry_after: float | None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-    fake: FakeHttpServer
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay silent: tests read the records, not stderr."""
-
-    def _serve(self) -> None:
-        fake = self.server.fake
-        if fake.down_mode == "refuse":
-            self.close_connection = True
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        split = urlsplit(self.path)
-        request = Request(
-            method=self.command,
-            path=split.path,
-            query=parse_qs(split.query),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-        )
-        response = fake.dispatch(request)
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if self.command != "HEAD" or "Content-Length" not in response.headers:
-            self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD" and response.body:
-            self.wfile.write(response.body)
-
-    do_GET = _serve  # noqa: N815
-    do_POST = _serve  # noqa: N815
-    do_HEAD = _serve  # noqa: N815
-    do_PUT = _serve  # noqa: N815
-    do_DELETE = _serve  # noqa: N815
+def _encode(request: Request, response: Response) -> bytes:
+    try:
+        phrase = HTTPStatus(response.status).phrase
+    except ValueError:
+        phrase = "Status"
+    lines = [f"HTTP/1.1 {response.status} {phrase}"]
+    lines.extend(f"{name}: {value}" for name, value in response.headers.items())
+    if "Content-Length" not in response.headers:
+        lines.append(f"Content-Length: {len(response.body)}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head if request.method == "HEAD" else head + response.body
 
 
 class FakeHttpServer:
@@ -121,31 +90,83 @@ class FakeHttpServer:
         self._faults: deque[_Fault] = deque()
         self.down_mode: DownMode | None = None
         self.requests: list[Request] = []
-        self._server: _Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
         self._port = 0
 
     # lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        server = _Server(("127.0.0.1", self._port), _Handler)
-        server.fake = self
-        self._port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="fake-http", daemon=True)
+        thread.start()
+        try:
+            server = asyncio.run_coroutine_threadsafe(self._open(), loop).result(timeout=5)
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+            loop.close()
+            raise
+        self._loop, self._thread, self._server = loop, thread, server
+        self._port = server.sockets[0].getsockname()[1]
         return self
 
+    async def _open(self) -> asyncio.Server:
+        return await asyncio.start_server(
+            self._connection, "127.0.0.1", self._port, reuse_address=True, backlog=512
+        )
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._close(), loop).result(timeout=5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+        self._loop, self._thread, self._server = None, None, None
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One keep-alive HTTP/1.1 connection: requests with Content-Length bodies."""
+        self._writers.add(writer)
+        try:
+            while True:
+                line = await reader.readline()
+                if not line.strip():
+                    break
+                method, target, _version = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while True:
+                    raw = await reader.readline()
+                    if raw in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = raw.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                if self.down_mode == "refuse":
+                    break
+                length = int(headers.get("content-length") or 0)
+                body = await reader.readexactly(length) if length else b""
+                split = urlsplit(target)
+                request = Request(method, split.path, parse_qs(split.query), headers, body)
+                writer.write(_encode(request, self.dispatch(request)))
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
 
     def __enter__(self) -> Self:
         return self.start()
