@@ -62,9 +62,8 @@ def main() -> None:
     with FakeTelegramServer(token=TOKEN) as fake:
         elapsed = asyncio.run(run(fake, total, concurrency, pool))
         assert fake.message_count == total
-    print(
-        f"{total} messages, concurrency {concurrency}, pool {pool}: {elapsed:.2f} s, {total / elapsed:.0f}/s"
-    )
+    rate = total / elapsed
+    print(f"{total} messages, concurrency {concurrency}, pool {pool}: {elapsed:.2f} s, {rate:.0f}/s")
 
 
 if __name__ == "__main__":
