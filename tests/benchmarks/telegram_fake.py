@@ -63,7 +63,8 @@ def main() -> None:
         elapsed = asyncio.run(run(fake, total, concurrency, pool))
         assert fake.message_count == total
     rate = total / elapsed
-    print(f"{total} messages, concurrency {concurrency}, pool {pool}: {elapsed:.2f} s, {rate:.0f}/s")
+    setup = f"{total} messages, concurrency {concurrency}, pool {pool}"
+    print(f"{setup}: {elapsed:.2f} s, {rate:.0f}/s")
 
 
 if __name__ == "__main__":
