@@ -57,6 +57,9 @@ class OutgoingMessage:
 class Receipt:
     provider_message_id: str
     accepted_at: datetime
+    # Every provider id when one delivery became several posts (an X thread); the first is
+    # `provider_message_id`. Empty for a single post.
+    provider_part_ids: tuple[str, ...] = ()
 
 
 class SendError(Exception):

@@ -12,12 +12,17 @@ Nothing here does I/O or keeps state; every function is safe to call from anywhe
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 import gsm0338
-from twitter_text import parse_tweet
+
+with warnings.catch_warnings():
+    # twitter-text-parser reads its emoji table through the deprecated pkg_resources API.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from twitter_text import parse_tweet
 
 from channels.contract import ChannelLimits, LengthUnit
 

@@ -1,0 +1,161 @@
+"""SMS through a generic JSON HTTP gateway (httpx): POST {to, text, sender} with a bearer key.
+
+Texts are measured in GSM-7 / UCS-2 segments; a text above `max_segments` is refused.
+"""
+
+from __future__ import annotations
+
+import httpx
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from channels._common import error_for_status, guard_exercise, parse_retry_after
+from channels.contract import (
+    ChannelLimits,
+    LengthUnit,
+    OutgoingMessage,
+    Receipt,
+    RecipientKind,
+    SendError,
+)
+from crisis.clock import Clock
+
+# GSM 03.38 default alphabet (the escape 0x1B excluded) and its extension table, whose
+# characters take two septets. A private helper until channels/measure.py provides one.
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+def _segments(text: str) -> tuple[str, int]:
+    """(encoding, number of segments) of a text: GSM-7 if it can, else UCS-2."""
+    if all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text):
+        units = [2 if ch in _GSM_EXTENSION else 1 for ch in text]
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+        single, multi, encoding = 70, 67, "UCS-2"
+    if sum(units) <= single:
+        return encoding, 1 if units else 0
+    # Concatenated parts never split an escape pair or a surrogate pair.
+    segments, used = 1, 0
+    for size in units:
+        if used + size > multi:
+            segments += 1
+            used = 0
+        used += size
+    return encoding, segments
+
+
+SMS_LIMITS = ChannelLimits(
+    max_length=3,
+    length_unit=LengthUnit.SMS_SEGMENTS,
+    rate_per_second=10.0,
+    max_segments=3,
+)
+
+
+class SmsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str
+    api_key: SecretStr
+    sender: str = Field(default="PREFECTURE", max_length=11)
+    max_segments: int = Field(default=3, ge=1, le=10)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    production: bool = True
+
+
+class SmsChannel:
+    name = "sms"
+    recipient_kind = RecipientKind.PHONE
+
+    def __init__(self, config: SmsConfig, *, clock: Clock, name: str = "sms") -> None:
+        self.name = name
+        self._config = config
+        self._clock = clock
+        self.limits = ChannelLimits(
+            max_length=config.max_segments,
+            length_unit=LengthUnit.SMS_SEGMENTS,
+            rate_per_second=SMS_LIMITS.rate_per_second,
+            max_segments=config.max_segments,
+        )
+        self._client_instance: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"SmsChannel(name={self.name!r}, base_url={self._config.base_url!r})"
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._client_instance is None:
+            self._client_instance = httpx.AsyncClient(
+                base_url=self._config.base_url,
+                timeout=self._config.timeout_seconds,
+                headers={"Authorization": f"Bearer {self._config.api_key.get_secret_value()}"},
+            )
+        return self._client_instance
+
+    async def aclose(self) -> None:
+        client, self._client_instance = self._client_instance, None
+        if client is not None:
+            await client.aclose()
+
+    @staticmethod
+    def _e164(recipient: str) -> str:
+        try:
+            number = phonenumbers.parse(recipient, None)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise SendError(
+                "SMS : numéro invalide (format international attendu, ex. +33612345678).",
+                retryable=False,
+            )
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    async def _request(self, method: str, path: str, json: object = None) -> httpx.Response:
+        try:
+            response = await self._client().request(method, path, json=json)
+        except httpx.TimeoutException as exc:
+            raise SendError("Passerelle SMS : délai dépassé.", retryable=True) from exc
+        except httpx.HTTPError as exc:
+            raise SendError(
+                f"Passerelle SMS injoignable ({exc.__class__.__name__}).", retryable=True
+            ) from exc
+        if response.is_success:
+            return response
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
+        raise error_for_status(
+            response.status_code, provider="La passerelle SMS", retry_after=retry_after
+        )
+
+    async def send(self, message: OutgoingMessage) -> Receipt:
+        guard_exercise(message, production=self._config.production, channel=self.name)
+        to = self._e164(message.recipient)
+        text = message.text.strip()
+        if not text:
+            raise SendError("SMS : le texte est vide.", retryable=False)
+        encoding, segments = _segments(text)
+        if segments > self._config.max_segments:
+            raise SendError(
+                f"SMS trop long : {segments} segments {encoding}, au plus "
+                f"{self._config.max_segments}.",
+                retryable=False,
+            )
+        response = await self._request(
+            "POST", "/messages", {"to": to, "text": text, "sender": self._config.sender}
+        )
+        try:
+            provider_id = str(response.json()["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            # Accepted but unreadable: retrying could send twice, so the error is final.
+            raise SendError(
+                "Passerelle SMS : réponse illisible après acceptation.", retryable=False
+            ) from exc
+        return Receipt(provider_message_id=provider_id, accepted_at=self._clock.now())
+
+    async def check(self) -> str:
+        await self._request("GET", "/health")
+        c = self._config
+        return f"Passerelle SMS joignable ({c.base_url}), émetteur {c.sender}."
