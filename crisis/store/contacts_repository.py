@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
 
 from crisis.domain.contacts import (
     AUDIENCE_CATEGORIES,
@@ -21,7 +23,7 @@ from crisis.domain.contacts import (
     normalise_email,
     normalise_mobile,
 )
-from crisis.domain.errors import NotFound
+from crisis.domain.errors import InvalidInput, NotFound
 from crisis.domain.vocabulary import Audience
 from crisis.store.tables import contact_list_members, contact_lists, contacts
 
@@ -79,6 +81,7 @@ def _values(data: ContactData) -> dict[str, Any]:
     }
 
 
+_TELEGRAM = re.compile(r"-?[0-9]{1,20}")
 _ORDER = (contacts.c.category, contacts.c.name, contacts.c.id)
 
 
@@ -99,23 +102,26 @@ class ContactRepository:
         return None if row is None else _contact(row)
 
     def find_by_ref(self, ref: str) -> Contact:
-        """A contact by id, key, e-mail or mobile number as people type them."""
+        """A contact by id, key, e-mail, mobile (as people type it) or Telegram chat id."""
         ref = ref.strip()
-        candidates = [ref]
-        for normalise, prefix in ((normalise_email, "email:"), (normalise_mobile, "mobile:")):
-            try:
-                value = normalise(ref)
-            except ValueError:
-                continue
-            candidates.append(prefix + (value.casefold() if prefix == "email:" else value))
-        if ref.lstrip("-").isdigit():
-            candidates.append(f"telegram:{int(ref)}")
-        row = self._conn.execute(
-            select(contacts).where((contacts.c.id == ref) | contacts.c.key.in_(candidates))
-        ).first()
-        if row is None:
+        conditions: list[ColumnElement[bool]] = [contacts.c.id == ref, contacts.c.key == ref]
+        with contextlib.suppress(ValueError):
+            email = normalise_email(ref).casefold()
+            conditions.append(func.lower(contacts.c.email) == email)
+        with contextlib.suppress(ValueError):
+            conditions.append(contacts.c.mobile == normalise_mobile(ref))
+        if _TELEGRAM.fullmatch(ref):
+            conditions.append(contacts.c.telegram_chat_id == str(int(ref)))
+        rows = self._conn.execute(select(contacts).where(or_(*conditions)).order_by(*_ORDER)).all()
+        if not rows:
             raise NotFound(f"Aucun contact ne correspond à « {ref} ».")
-        return _contact(row)
+        if len(rows) > 1:
+            names = ", ".join(f"{r.name} ({r.id})" for r in rows)
+            raise InvalidInput(
+                "contacts",
+                f"Plusieurs contacts correspondent à « {ref} » : {names} ; indiquez l'identifiant.",
+            )
+        return _contact(rows[0])
 
     def find(
         self, *, category: Category | None = None, exercise: bool | None = None
