@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
+from crisis.contacts.cli import contacts_app
 from crisis.domain.commands import (
     AddUser,
     CloseCrisis,
@@ -51,6 +52,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates", help="Modèles de messages.")
+app.add_typer(contacts_app, name="contacts")
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 
 from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import (
     CellOperationalCreate,
@@ -28,7 +28,6 @@ from crisis.domain.commands import (
     OpenCrisis,
     RecordDelivery,
 )
-from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CrisisState
 from crisis.services.views import (
     AlertView,
@@ -47,14 +46,6 @@ from crisis.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/crises", tags=["événements"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Une requête répétée avec la même clé renvoie la première réponse.",
-    ),
-]
 WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
@@ -80,16 +71,8 @@ def _run(
     key: str | None,
     present: Any,
 ) -> JSONResponse:
-    if key is not None and not key.strip():
-        raise InvalidInput("Idempotency-Key", "La clé d'idempotence ne peut pas être vide.")
-    fingerprint = hashlib.sha256(
-        f"{request.method} {request.url.path}\n{body.model_dump_json()}".encode()
-    ).hexdigest()
-    answer = service.bus.handle_and_present(
-        command, actor=actor, present=present, key=key, fingerprint=fingerprint
-    )
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(status_code=answer.status_code, content=answer.body, headers=headers)
+    payload = body.model_dump_json().encode()
+    return run_command(service, actor, request, payload, command, key, present)
 
 
 @router.post(

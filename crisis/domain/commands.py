@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.jsonable import to_jsonable
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    pass
+    def journal_payload(self) -> Any:
+        """What the journal keeps of the command: all of it, unless a command says less."""
+        return to_jsonable(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,12 @@ class MessageBus:
         return answer
 
     def _journal(self, command: Command, outcome: Outcome, ctx: HandlerContext) -> list[Event]:
-        command_payload = {"command": to_jsonable(command), "role": ctx.actor.role}
+        command_payload: dict[str, Any] = {
+            "command": command.journal_payload(),
+            "role": ctx.actor.role,
+        }
+        if outcome.journal is not None:
+            command_payload["outcome"] = to_jsonable(outcome.journal)
         events: list[Event] = []
         if not ctx.touched:
             if isinstance(command, CheckDeadlines):
@@ -221,7 +226,7 @@ class MessageBus:
                     actor=actor.name,
                     kind=f"refused.{_kind(command)}",
                     payload={
-                        "command": to_jsonable(command),
+                        "command": command.journal_payload(),
                         "role": actor.role,
                         "reason": conflict.message,
                     },

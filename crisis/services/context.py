@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,3 +39,5 @@ class Outcome:
 
     result: Any
     stream: str
+    # A summary of what the command did, journalled with it (counts, not personal data).
+    journal: Mapping[str, Any] | None = None

@@ -17,8 +17,17 @@ from crisis.domain.commands import (
     OpenCrisis,
     RecordDelivery,
 )
+from crisis.domain.contact_commands import (
+    AddToContactList,
+    CreateContact,
+    CreateContactList,
+    ImportContacts,
+    RemoveFromContactList,
+    UpdateContact,
+)
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput
+from crisis.services import contact_handlers
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -148,4 +157,10 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     CheckDeadlines: check_deadlines,
     CloseCrisis: close_crisis,
     AddUser: add_user,
+    ImportContacts: contact_handlers.import_contacts,
+    CreateContact: contact_handlers.create_contact,
+    UpdateContact: contact_handlers.update_contact,
+    CreateContactList: contact_handlers.create_contact_list,
+    AddToContactList: contact_handlers.add_to_contact_list,
+    RemoveFromContactList: contact_handlers.remove_from_contact_list,
 }

@@ -14,6 +14,14 @@ from crisis.domain.commands import (
     OpenCrisis,
     RecordDelivery,
 )
+from crisis.domain.contact_commands import (
+    AddToContactList,
+    CreateContact,
+    CreateContactList,
+    ImportContacts,
+    RemoveFromContactList,
+    UpdateContact,
+)
 
 
 class Role(StrEnum):
@@ -32,6 +40,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.ADMIN: "administrateur",
 }
 
+CONTACT_KEEPERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.ADMIN})
+
 # Every role may read. Writing is granted command by command; the auditor writes nothing.
 COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     OpenCrisis: frozenset({Role.DUTY_OFFICER, Role.PREFECT}),
@@ -41,6 +51,13 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     CloseCrisis: frozenset({Role.PREFECT, Role.ADMIN}),
     AddUser: frozenset({Role.ADMIN}),
     CheckDeadlines: frozenset(),  # the scheduler's, run as the system
+    # The directory of recipients: kept by the cell, the duty officer and the administrator.
+    ImportContacts: CONTACT_KEEPERS,
+    CreateContact: CONTACT_KEEPERS,
+    UpdateContact: CONTACT_KEEPERS,
+    CreateContactList: CONTACT_KEEPERS,
+    AddToContactList: CONTACT_KEEPERS,
+    RemoveFromContactList: CONTACT_KEEPERS,
 }
 
 

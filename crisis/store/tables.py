@@ -150,3 +150,45 @@ idempotency_keys = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# The directory of recipients. `key` is the stable identity a re-import matches on:
+# normalised e-mail, else E.164 mobile, else Telegram chat id, else category + name + commune.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("email", String(320)),
+    Column("mobile", String(20)),
+    Column("telegram_chat_id", String(32)),
+    Column("commune", String(120)),
+    Column("fonction", String(200)),
+    Column("exercise", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_contacts_category", "category"),
+)
+
+# Named lists (« maires des communes inondées »); `name_key` is the folded name, unique.
+contact_lists = Table(
+    "contact_lists",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(120), nullable=False),
+)
+
+contact_list_members = Table(
+    "contact_list_members",
+    metadata,
+    Column("list_id", String(36), ForeignKey("contact_lists.id"), primary_key=True),
+    Column("contact_id", String(36), ForeignKey("contacts.id"), primary_key=True),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("added_by", String(120), nullable=False),
+    Index("ix_contact_list_members_contact_id", "contact_id"),
+)

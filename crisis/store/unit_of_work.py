@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
@@ -18,6 +19,7 @@ class UnitOfWork:
 
     connection: Connection
     crises: CrisisRepository
+    contacts: ContactRepository
     journal: Journal
     users: UserRepository
     idempotency: IdempotencyRepository
@@ -30,6 +32,7 @@ class UnitOfWork:
         self.connection = self._engine.connect()
         self._transaction = self.connection.begin()
         self.crises = CrisisRepository(self.connection, now=self.now)
+        self.contacts = ContactRepository(self.connection)
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)

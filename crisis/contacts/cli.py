@@ -1,0 +1,298 @@
+"""``crisis contacts``: import the directory, list it, keep named lists.
+
+Mounted by the main CLI as ``app.add_typer(contacts_app, name="contacts")``.
+Exit codes as the main CLI: 2 invalid input, 3 conflict, 4 not found.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from crisis.bootstrap import Service, bootstrap, open_engine
+from crisis.domain.contact_commands import (
+    AddToContactList,
+    CreateContactList,
+    ImportContacts,
+    RemoveFromContactList,
+)
+from crisis.domain.contacts import CATEGORY_LABELS, Category, Contact, InvalidContacts, Problem
+from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.services.contact_handlers import ImportReport, ListChange
+from crisis.services.context import Actor
+from crisis.settings import Settings
+from crisis.store.migrate import upgrade
+
+contacts_app = typer.Typer(
+    help="Annuaire des destinataires (élus, médias, cellule, partenaires) et listes nommées.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+lists_app = typer.Typer(help="Listes nommées de contacts.", no_args_is_help=True)
+contacts_app.add_typer(lists_app, name="lists")
+
+EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def _service() -> Iterator[Service]:
+    settings = Settings()
+    engine = open_engine(settings)
+    upgrade(engine)
+    service = bootstrap(settings=settings, engine=engine)
+    try:
+        yield service
+    except InvalidInput as error:
+        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
+    except Conflict as error:
+        _fail(error.message, EXIT_CONFLICT)
+    except NotFound as error:
+        _fail(error.message, EXIT_NOT_FOUND)
+    except DomainError as error:
+        _fail(error.message, EXIT_INVALID)
+    finally:
+        service.close()
+
+
+def _actor(by: str | None) -> Actor:
+    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    return {"line": problem.line, "field": problem.field, "reason": problem.reason}
+
+
+def contact_json(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "key": contact.key,
+        "name": contact.name,
+        "category": contact.category.value,
+        "email": contact.email,
+        "mobile": contact.mobile,
+        "telegram_chat_id": contact.telegram_chat_id,
+        "commune": contact.commune,
+        "fonction": contact.fonction,
+        "exercise": contact.exercise,
+    }
+
+
+def _contact_line(contact: Contact) -> str:
+    means = ", ".join(m for m in (contact.email, contact.mobile, contact.telegram_chat_id) if m)
+    where = " — ".join(p for p in (contact.fonction, contact.commune) if p)
+    marker = " [exercices]" if contact.exercise else ""
+    details = f" ({where})" if where else ""
+    return (
+        f"{contact.id}  {CATEGORY_LABELS[contact.category]:<10}  "
+        f"{contact.name}{details}  {means or 'aucun moyen de contact'}{marker}"
+    )
+
+
+@contacts_app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="Fichier CSV exporté d'Excel.")],
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Importer les lignes valides, lister les autres."),
+    ] = False,
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Importer ou mettre à jour des contacts depuis un CSV (rien si une ligne est fausse)."""
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        _fail(f"impossible de lire le fichier {file} ({error.strerror})", EXIT_INVALID)
+    command = ImportContacts(file_name=file.name, content=content, skip_invalid=skip_invalid)
+    rejected: InvalidContacts | None = None
+    with _service() as service:
+        try:
+            report: ImportReport = service.bus.handle(command, actor=_actor(by))
+        except InvalidContacts as error:
+            rejected = error
+    if rejected is not None:
+        if as_json:
+            _print_json(
+                {
+                    "imported": False,
+                    "file_name": file.name,
+                    "sha256": command.sha256,
+                    "errors": [problem_json(p) for p in rejected.problems],
+                }
+            )
+        typer.echo(f"Erreur : le fichier « {file.name} » n'a pas été importé.", err=True)
+        for problem in rejected.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    if as_json:
+        _print_json(
+            {
+                "imported": True,
+                "file_name": report.file_name,
+                "sha256": report.sha256,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "skipped": report.skipped,
+                "errors": [problem_json(p) for p in report.problems],
+            }
+        )
+        return
+    typer.echo(
+        f"Fichier « {report.file_name} » importé : {report.created} créé(s), "
+        f"{report.updated} mis à jour, {report.unchanged} inchangé(s), "
+        f"{report.skipped} ligne(s) ignorée(s)."
+    )
+    for problem in report.problems:
+        typer.echo(f"  ignorée — {problem}")
+
+
+@contacts_app.command("list")
+def list_contacts(
+    category: Annotated[
+        Category | None, typer.Option("--category", help="Seulement cette catégorie.")
+    ] = None,
+    exercise: Annotated[
+        bool, typer.Option("--exercise", help="Seulement ceux qui participent aux exercices.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Lister les contacts."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        found = uow.contacts.find(category=category, exercise=True if exercise else None)
+    if as_json:
+        _print_json([contact_json(c) for c in found])
+        return
+    if not found:
+        typer.echo("Aucun contact.")
+    for contact in found:
+        typer.echo(_contact_line(contact))
+
+
+@lists_app.command("create")
+def create_list(
+    name: Annotated[str, typer.Argument(help="Nom de la liste.")],
+    description: Annotated[str, typer.Option(help="À quoi sert la liste.")] = "",
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Créer une liste nommée (« maires des communes inondées »)."""
+    with _service() as service:
+        created = service.bus.handle(
+            CreateContactList(name=name, description=description), actor=_actor(by)
+        )
+    if as_json:
+        _print_json({"id": created.id, "name": created.name, "description": created.description})
+    else:
+        typer.echo(f"Liste « {created.name} » créée ({created.id}).")
+
+
+def _print_change(change: ListChange, done: str, idle: str, as_json: bool) -> None:
+    if as_json:
+        _print_json(
+            {
+                "list_id": change.contact_list.id,
+                "name": change.contact_list.name,
+                "changed": change.changed,
+                "unchanged": change.unchanged,
+            }
+        )
+        return
+    typer.echo(f"Liste « {change.contact_list.name} » : {len(change.changed)} contact(s) {done}.")
+    if change.unchanged:
+        typer.echo(f"{len(change.unchanged)} contact(s) {idle}.")
+
+
+@lists_app.command("add")
+def add_to_list(
+    name: Annotated[str, typer.Argument(help="Nom ou identifiant de la liste.")],
+    contacts: Annotated[
+        list[str], typer.Argument(help="Contacts : identifiant, e-mail ou mobile.")
+    ],
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ajouter des contacts à une liste."""
+    with _service() as service:
+        change = service.bus.handle(
+            AddToContactList(list_ref=name, contact_refs=tuple(contacts)), actor=_actor(by)
+        )
+    _print_change(change, "ajouté(s)", "déjà dans la liste", as_json)
+
+
+@lists_app.command("remove")
+def remove_from_list(
+    name: Annotated[str, typer.Argument(help="Nom ou identifiant de la liste.")],
+    contacts: Annotated[
+        list[str], typer.Argument(help="Contacts : identifiant, e-mail ou mobile.")
+    ],
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retirer des contacts d'une liste."""
+    with _service() as service:
+        change = service.bus.handle(
+            RemoveFromContactList(list_ref=name, contact_refs=tuple(contacts)), actor=_actor(by)
+        )
+    _print_change(change, "retiré(s)", "absent(s) de la liste", as_json)
+
+
+@lists_app.command("show")
+def show_list(
+    name: Annotated[str, typer.Argument(help="Nom ou identifiant de la liste.")],
+    exercise: Annotated[
+        bool, typer.Option("--exercise", help="Seulement ceux qui participent aux exercices.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Afficher une liste et les contacts qu'elle atteint."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        found = uow.contacts.get_list(name)
+        members = uow.contacts.resolve(found.id, exercise=exercise)
+    if as_json:
+        _print_json(
+            {
+                "id": found.id,
+                "name": found.name,
+                "description": found.description,
+                "contacts": [contact_json(c) for c in members],
+            }
+        )
+        return
+    typer.echo(f"Liste « {found.name} » : {len(members)} contact(s).")
+    if found.description:
+        typer.echo(found.description)
+    for contact in members:
+        typer.echo(_contact_line(contact))
+
+
+@lists_app.command("list")
+def list_lists(as_json: JsonOption = False) -> None:
+    """Lister les listes nommées."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        found = [(cl, len(uow.contacts.member_ids(cl.id))) for cl in uow.contacts.lists()]
+    if as_json:
+        _print_json([{"id": cl.id, "name": cl.name, "members": n} for cl, n in found])
+        return
+    if not found:
+        typer.echo("Aucune liste.")
+    for contact_list, size in found:
+        typer.echo(f"{contact_list.id}  {contact_list.name}  ({size} contact(s))")

@@ -1,0 +1,163 @@
+"""Handlers of the contact commands: import, create, update, named lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crisis.contacts.csv_import import parse_contacts_csv
+from crisis.domain.contact_commands import (
+    AddToContactList,
+    CreateContact,
+    CreateContactList,
+    ImportContacts,
+    RemoveFromContactList,
+    UpdateContact,
+)
+from crisis.domain.contacts import (
+    Contact,
+    ContactList,
+    InvalidContacts,
+    Problem,
+    check_list_name,
+    checked_contact,
+    describe_key,
+)
+from crisis.domain.errors import Conflict, InvalidInput
+from crisis.services.context import HandlerContext, Outcome
+from crisis.store.contacts_repository import Change
+from crisis.store.journal import SYSTEM_STREAM
+
+MAX_DESCRIPTION_LENGTH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    file_name: str
+    sha256: str
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    contact_list: ContactList
+    changed: list[str]  # contact ids added or removed
+    unchanged: list[str]  # already in the list, or already out of it
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count <= 1 else f"{count} {word}s"
+
+
+def import_contacts(cmd: ImportContacts, ctx: HandlerContext) -> Outcome:
+    parsed = parse_contacts_csv(cmd.content)
+    if parsed.fatal or (parsed.problems and not cmd.skip_invalid):
+        raise InvalidContacts(
+            parsed.problems,
+            summary=(
+                f"Le fichier « {cmd.file_name} » n'a pas été importé "
+                f"({_plural(len(parsed.problems), 'erreur')}) : "
+                + "; ".join(str(p) for p in parsed.problems)
+            ),
+        )
+    counts = dict.fromkeys(Change, 0)
+    for row in parsed.rows:
+        outcome = ctx.uow.contacts.upsert(
+            row.data,
+            new_id=ctx.new_id(),
+            now=ctx.now,
+            keep_fonction=not parsed.has_fonction,
+            keep_exercise=not parsed.has_exercise,
+        )
+        counts[outcome.change] += 1
+    skipped_lines = parsed.invalid_lines
+    report = ImportReport(
+        file_name=cmd.file_name,
+        sha256=parsed.sha256,
+        created=counts[Change.CREATED],
+        updated=counts[Change.UPDATED],
+        unchanged=counts[Change.UNCHANGED],
+        skipped=len(skipped_lines),
+        problems=parsed.problems,
+    )
+    summary = {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "skipped": report.skipped,
+        "skipped_lines": skipped_lines,
+    }
+    return Outcome(result=report, stream=SYSTEM_STREAM, journal=summary)
+
+
+def _refuse_taken_key(key: str, owner: Contact | None, contact_id: str | None) -> None:
+    if owner is not None and owner.id != contact_id:
+        raise Conflict(
+            f"Un autre contact a déjà la même clé ({describe_key(key)}) : "
+            f"« {owner.name} », identifiant {owner.id}."
+        )
+
+
+def create_contact(cmd: CreateContact, ctx: HandlerContext) -> Outcome:
+    data = checked_contact(cmd.contact.as_row())
+    _refuse_taken_key(data.key, ctx.uow.contacts.by_key(data.key), None)
+    contact = ctx.uow.contacts.add(contact_id=ctx.new_id(), data=data, now=ctx.now)
+    return Outcome(result=contact, stream=SYSTEM_STREAM, journal={"contact_id": contact.id})
+
+
+def update_contact(cmd: UpdateContact, ctx: HandlerContext) -> Outcome:
+    ctx.uow.contacts.get(cmd.contact_id)
+    data = checked_contact(cmd.contact.as_row())
+    _refuse_taken_key(data.key, ctx.uow.contacts.by_key(data.key), cmd.contact_id)
+    done = ctx.uow.contacts.replace(cmd.contact_id, data, now=ctx.now)
+    return Outcome(result=done.contact, stream=SYSTEM_STREAM, journal={"change": done.change})
+
+
+def create_contact_list(cmd: CreateContactList, ctx: HandlerContext) -> Outcome:
+    name = check_list_name(cmd.name)
+    description = cmd.description.strip()
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidInput(
+            "description",
+            f"La description ne doit pas dépasser {MAX_DESCRIPTION_LENGTH} caractères.",
+        )
+    existing = ctx.uow.contacts.list_by_name(name)
+    if existing is not None:
+        raise Conflict(f"Une liste nommée « {existing.name} » existe déjà.")
+    created = ctx.uow.contacts.add_list(
+        list_id=ctx.new_id(), name=name, description=description, by=ctx.actor.name, now=ctx.now
+    )
+    return Outcome(result=created, stream=SYSTEM_STREAM, journal={"list_id": created.id})
+
+
+def _contact_ids(refs: tuple[str, ...], ctx: HandlerContext) -> list[str]:
+    if not refs:
+        raise InvalidInput("contacts", "Indiquez au moins un contact.")
+    return [ctx.uow.contacts.find_by_ref(ref).id for ref in refs]
+
+
+def add_to_contact_list(cmd: AddToContactList, ctx: HandlerContext) -> Outcome:
+    target = ctx.uow.contacts.get_list(cmd.list_ref)
+    ids = _contact_ids(cmd.contact_refs, ctx)
+    added = ctx.uow.contacts.add_members(target.id, ids, by=ctx.actor.name, now=ctx.now)
+    change = ListChange(target, added, [i for i in dict.fromkeys(ids) if i not in added])
+    return Outcome(
+        result=change,
+        stream=SYSTEM_STREAM,
+        journal={"list_id": target.id, "added": added, "already_in": change.unchanged},
+    )
+
+
+def remove_from_contact_list(cmd: RemoveFromContactList, ctx: HandlerContext) -> Outcome:
+    target = ctx.uow.contacts.get_list(cmd.list_ref)
+    ids = _contact_ids(cmd.contact_refs, ctx)
+    removed = ctx.uow.contacts.remove_members(target.id, ids)
+    change = ListChange(target, removed, [i for i in dict.fromkeys(ids) if i not in removed])
+    return Outcome(
+        result=change,
+        stream=SYSTEM_STREAM,
+        journal={"list_id": target.id, "removed": removed, "not_in": change.unchanged},
+    )

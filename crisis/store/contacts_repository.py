@@ -1,0 +1,281 @@
+"""The directory of recipients and the named lists, with SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
+
+from crisis.domain.contacts import (
+    AUDIENCE_CATEGORIES,
+    Category,
+    Contact,
+    ContactData,
+    ContactList,
+    contact_key,
+    fold,
+    normalise_email,
+    normalise_mobile,
+)
+from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.vocabulary import Audience
+from crisis.store.tables import contact_list_members, contact_lists, contacts
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    contact: Contact
+    change: Change
+
+
+def _contact(row: Any) -> Contact:
+    return Contact(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        category=Category(row.category),
+        email=row.email,
+        mobile=row.mobile,
+        telegram_chat_id=row.telegram_chat_id,
+        commune=row.commune,
+        fonction=row.fonction,
+        exercise=row.exercise,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _contact_list(row: Any) -> ContactList:
+    return ContactList(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+def _values(data: ContactData) -> dict[str, Any]:
+    return {
+        "key": contact_key(data),
+        "name": data.name,
+        "category": data.category.value,
+        "email": data.email,
+        "mobile": data.mobile,
+        "telegram_chat_id": data.telegram_chat_id,
+        "commune": data.commune,
+        "fonction": data.fonction,
+        "exercise": data.exercise,
+    }
+
+
+_TELEGRAM = re.compile(r"-?[0-9]{1,20}")
+_ORDER = (contacts.c.category, contacts.c.name, contacts.c.id)
+
+
+class ContactRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+
+    # Contacts
+
+    def get(self, contact_id: str) -> Contact:
+        row = self._conn.execute(select(contacts).where(contacts.c.id == contact_id)).first()
+        if row is None:
+            raise NotFound(f"Aucun contact ne porte l'identifiant « {contact_id} ».")
+        return _contact(row)
+
+    def by_key(self, key: str) -> Contact | None:
+        row = self._conn.execute(select(contacts).where(contacts.c.key == key)).first()
+        return None if row is None else _contact(row)
+
+    def find_by_ref(self, ref: str) -> Contact:
+        """A contact by id, key, e-mail, mobile (as people type it) or Telegram chat id."""
+        ref = ref.strip()
+        conditions: list[ColumnElement[bool]] = [contacts.c.id == ref, contacts.c.key == ref]
+        with contextlib.suppress(ValueError):
+            email = normalise_email(ref).casefold()
+            conditions.append(func.lower(contacts.c.email) == email)
+        with contextlib.suppress(ValueError):
+            conditions.append(contacts.c.mobile == normalise_mobile(ref))
+        if _TELEGRAM.fullmatch(ref):
+            conditions.append(contacts.c.telegram_chat_id == str(int(ref)))
+        rows = self._conn.execute(select(contacts).where(or_(*conditions)).order_by(*_ORDER)).all()
+        if not rows:
+            raise NotFound(f"Aucun contact ne correspond à « {ref} ».")
+        if len(rows) > 1:
+            names = ", ".join(f"{r.name} ({r.id})" for r in rows)
+            raise InvalidInput(
+                "contacts",
+                f"Plusieurs contacts correspondent à « {ref} » : {names} ; indiquez l'identifiant.",
+            )
+        return _contact(rows[0])
+
+    def find(
+        self, *, category: Category | None = None, exercise: bool | None = None
+    ) -> list[Contact]:
+        query = select(contacts).order_by(*_ORDER)
+        if category is not None:
+            query = query.where(contacts.c.category == category.value)
+        if exercise is not None:
+            query = query.where(contacts.c.exercise == exercise)
+        return [_contact(row) for row in self._conn.execute(query)]
+
+    def count(self) -> int:
+        return int(self._conn.execute(select(func.count()).select_from(contacts)).scalar_one())
+
+    def add(self, *, contact_id: str, data: ContactData, now: datetime) -> Contact:
+        self._conn.execute(
+            insert(contacts).values(id=contact_id, created_at=now, updated_at=now, **_values(data))
+        )
+        return self.get(contact_id)
+
+    def replace(self, contact_id: str, data: ContactData, *, now: datetime) -> Upserted:
+        current = self.get(contact_id)
+        if current.data() == data:
+            return Upserted(current, Change.UNCHANGED)
+        self._conn.execute(
+            update(contacts)
+            .where(contacts.c.id == contact_id)
+            .values(updated_at=now, **_values(data))
+        )
+        return Upserted(self.get(contact_id), Change.UPDATED)
+
+    def upsert(
+        self,
+        data: ContactData,
+        *,
+        new_id: str,
+        now: datetime,
+        keep_fonction: bool = False,
+        keep_exercise: bool = False,
+    ) -> Upserted:
+        """Create the contact, or update the one with the same key (never a duplicate).
+
+        `keep_*`: the file had no such column, so the stored value stays as it is.
+        """
+        current = self.by_key(contact_key(data))
+        if current is None:
+            return Upserted(self.add(contact_id=new_id, data=data, now=now), Change.CREATED)
+        if keep_fonction:
+            data = replace(data, fonction=current.fonction)
+        if keep_exercise:
+            data = replace(data, exercise=current.exercise)
+        return self.replace(current.id, data, now=now)
+
+    # Named lists
+
+    def add_list(
+        self, *, list_id: str, name: str, description: str, by: str, now: datetime
+    ) -> ContactList:
+        self._conn.execute(
+            insert(contact_lists).values(
+                id=list_id,
+                name=name,
+                name_key=fold(name),
+                description=description,
+                created_at=now,
+                created_by=by,
+            )
+        )
+        return self.get_list(list_id)
+
+    def list_by_name(self, name: str) -> ContactList | None:
+        row = self._conn.execute(
+            select(contact_lists).where(contact_lists.c.name_key == fold(name))
+        ).first()
+        return None if row is None else _contact_list(row)
+
+    def get_list(self, ref: str) -> ContactList:
+        """A named list by id or by name (case and accents ignored)."""
+        row = self._conn.execute(
+            select(contact_lists).where(
+                (contact_lists.c.id == ref) | (contact_lists.c.name_key == fold(ref))
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"Aucune liste de contacts ne s'appelle « {ref} ».")
+        return _contact_list(row)
+
+    def lists(self) -> list[ContactList]:
+        query = select(contact_lists).order_by(contact_lists.c.name_key)
+        return [_contact_list(row) for row in self._conn.execute(query)]
+
+    def members(self, list_id: str, *, exercise: bool = False) -> list[Contact]:
+        query = (
+            select(contacts)
+            .join(contact_list_members, contact_list_members.c.contact_id == contacts.c.id)
+            .where(contact_list_members.c.list_id == list_id)
+            .order_by(*_ORDER)
+        )
+        if exercise:
+            query = query.where(contacts.c.exercise.is_(True))
+        return [_contact(row) for row in self._conn.execute(query)]
+
+    def member_ids(self, list_id: str) -> set[str]:
+        query = select(contact_list_members.c.contact_id).where(
+            contact_list_members.c.list_id == list_id
+        )
+        return set(self._conn.scalars(query))
+
+    def add_members(
+        self, list_id: str, contact_ids: Sequence[str], *, by: str, now: datetime
+    ) -> list[str]:
+        """Add the contacts not yet in the list; the ids actually added."""
+        present = self.member_ids(list_id)
+        added = [c for c in dict.fromkeys(contact_ids) if c not in present]
+        for contact_id in added:
+            self._conn.execute(
+                insert(contact_list_members).values(
+                    list_id=list_id, contact_id=contact_id, added_at=now, added_by=by
+                )
+            )
+        return added
+
+    def remove_members(self, list_id: str, contact_ids: Sequence[str]) -> list[str]:
+        """Remove the contacts that were in the list; the ids actually removed."""
+        present = self.member_ids(list_id)
+        removed = [c for c in dict.fromkeys(contact_ids) if c in present]
+        if removed:
+            self._conn.execute(
+                delete(contact_list_members).where(
+                    contact_list_members.c.list_id == list_id,
+                    contact_list_members.c.contact_id.in_(removed),
+                )
+            )
+        return removed
+
+    # Audiences
+
+    def resolve(self, audience_or_list: Audience | str, exercise: bool) -> list[Contact]:
+        """The contacts an audience or a named list reaches.
+
+        `elus` → category elu, `media` → category media, `public` → nobody (the public is
+        reached through broadcast channels). Any other text names a list (id or name).
+        With `exercise=True`, only the contacts who take part in exercises.
+        """
+        if isinstance(audience_or_list, Audience):
+            categories = AUDIENCE_CATEGORIES[audience_or_list]
+            if not categories:
+                return []
+            query = (
+                select(contacts)
+                .where(contacts.c.category.in_(sorted(c.value for c in categories)))
+                .order_by(*_ORDER)
+            )
+            if exercise:
+                query = query.where(contacts.c.exercise.is_(True))
+            return [_contact(row) for row in self._conn.execute(query)]
+        return self.members(self.get_list(audience_or_list).id, exercise=exercise)
