@@ -20,6 +20,21 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Tables the service does not own: APScheduler creates and manages its job table itself.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's filter: leave alone the tables that other libraries own."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
+def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
     with engine.begin() as connection:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from crisis.store.engine import make_engine
+from crisis.store.migrate import include_name
 from crisis.store.tables import metadata
 
 
@@ -15,6 +16,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

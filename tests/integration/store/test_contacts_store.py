@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select
 
 from crisis.bootstrap import Service
@@ -25,8 +23,7 @@ from crisis.domain.vocabulary import Audience
 from crisis.services.bus import Forbidden
 from crisis.services.context import Actor
 from crisis.store.journal import SYSTEM_STREAM
-from crisis.store.migrate import current_revision
-from crisis.store.tables import contacts, journal, metadata
+from crisis.store.tables import contacts, journal
 
 CELL = Actor(name="cellule", role="comm_cell", user_id="u-cell")
 PREFECT = Actor(name="préfet", role="prefect", user_id="u-pref")
@@ -58,13 +55,6 @@ def import_file(service: Service, content: bytes, *, skip_invalid: bool = False)
         ImportContacts(file_name="annuaire.csv", content=content, skip_invalid=skip_invalid),
         actor=CELL,
     )
-
-
-def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
-    assert current_revision(engine) == "0002"
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []
 
 
 def test_import_creates_every_contact(service: Service) -> None:

@@ -1,0 +1,287 @@
+"""The outbox dispatcher: claims due deliveries, sends them paced per provider, records results.
+
+Each channel runs its own loop, so a provider that is down only delays its own deliveries.
+Results are recorded once per claimed batch: if the process dies between a provider's
+acceptance and that record, the delivery is sent again after the claim expires (or at once
+when a worker of the same name restarts). Duplicates are therefore bounded by the batch size
+per channel and per worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from channels.contract import Channel, OutgoingMessage, RecipientKind, SendError
+from channels.pacing import KeyedPacer, Pacer
+from channels.retry import RetryPolicy
+from crisis.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    RETRY = "retry"  # a retryable failure: tried again at next_attempt_at
+    FAILED = "failed"  # given up: permanent error, or retries exhausted
+    REFUSED = "refused"  # the exercise interlock stopped it before any provider saw it
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    id: str
+    message_id: str
+    crisis_id: str
+    audience: str
+    channel: str
+    recipient_kind: RecipientKind
+    recipient: str
+    text: str
+    exercise: bool
+    allowed_in_exercise: bool  # the recipient's own flag, read at claim time
+    attempts: int  # attempts already made
+    queued_at: datetime
+    subject: str | None = None
+    html: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    delivery_id: str
+    crisis_id: str
+    message_id: str
+    audience: str
+    channel: str
+    attempt: int
+    started_at: datetime
+    finished_at: datetime
+    outcome: Outcome
+    provider_message_id: str | None = None
+    accepted_at: datetime | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    next_attempt_at: datetime | None = None
+
+
+class OutboxStore(Protocol):
+    def claim(
+        self,
+        *,
+        worker: str,
+        channels: Collection[str],
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+    ) -> list[ClaimedDelivery]: ...
+
+    def record(self, results: Sequence[DeliveryResult]) -> None: ...
+
+    def release(self, *, worker: str) -> int: ...
+
+
+@dataclass
+class DispatcherConfig:
+    worker: str = "dispatcher-1"
+    batch_size: int = 100
+    concurrency: int = 50
+    lease: timedelta = timedelta(seconds=60)
+    idle_seconds: float = 0.5
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        outbox: OutboxStore,
+        production_channels: dict[str, Channel],
+        exercise_channels: dict[str, Channel],
+        clock: Clock,
+        config: DispatcherConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._channels = {False: production_channels, True: exercise_channels}
+        self._clock = clock
+        self.config = config or DispatcherConfig()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        self._pacers: dict[tuple[bool, str], Pacer] = {}
+        self._chat_pacers: dict[tuple[bool, str], KeyedPacer] = {}
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def channel_names(self) -> list[str]:
+        return sorted(set(self._channels[False]) | set(self._channels[True]))
+
+    def wake(self) -> None:
+        """New deliveries are waiting: stop idling."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Run every channel's loop until `stop()`."""
+        released = await asyncio.to_thread(self._outbox.release, worker=self.config.worker)
+        if released:
+            log.info(
+                "released %d deliveries claimed by an earlier %s", released, self.config.worker
+            )
+        await asyncio.gather(*(self._channel_loop(name) for name in self.channel_names()))
+
+    async def run_until_idle(self) -> int:
+        """Deliver everything due now, channel by channel; return how many were attempted."""
+        total = 0
+        while True:
+            done = sum(
+                await asyncio.gather(*(self.dispatch_batch(name) for name in self.channel_names()))
+            )
+            total += done
+            if done == 0:
+                return total
+
+    async def _channel_loop(self, name: str) -> None:
+        while not self._stopping:
+            try:
+                done = await self.dispatch_batch(name)
+            except Exception:
+                log.exception("dispatcher loop for %s failed; retrying", name)
+                done = 0
+            if done == 0 and not self._stopping:
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+
+    async def dispatch_batch(self, name: str) -> int:
+        claimed = await asyncio.to_thread(
+            self._outbox.claim,
+            worker=self.config.worker,
+            channels=[name],
+            now=self._clock.now(),
+            limit=self.config.batch_size,
+            lease=self.config.lease,
+        )
+        if not claimed:
+            return 0
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(delivery: ClaimedDelivery) -> DeliveryResult:
+            async with gate:
+                return await self._deliver(delivery)
+
+        results = await asyncio.gather(*(one(d) for d in claimed))
+        await asyncio.to_thread(self._outbox.record, results)
+        return len(results)
+
+    def _pacer(self, exercise: bool, channel: Channel) -> Pacer:
+        key = (exercise, channel.name)
+        pacer = self._pacers.get(key)
+        if pacer is None:
+            pacer = self._pacers[key] = Pacer(channel.limits.rate_per_second)
+        return pacer
+
+    async def _pace_chat(self, exercise: bool, channel: Channel, recipient: str) -> None:
+        rate = channel.limits.per_chat_rate_per_second
+        if rate is None or not recipient:
+            return
+        key = (exercise, channel.name)
+        pacer = self._chat_pacers.get(key)
+        if pacer is None:
+            pacer = self._chat_pacers[key] = KeyedPacer(rate)
+        await pacer.wait(recipient)
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> DeliveryResult:
+        attempt = delivery.attempts + 1
+        started = self._clock.now()
+        result = DeliveryResult(
+            delivery_id=delivery.id,
+            crisis_id=delivery.crisis_id,
+            message_id=delivery.message_id,
+            audience=delivery.audience,
+            channel=delivery.channel,
+            attempt=attempt,
+            started_at=started,
+            finished_at=started,
+            outcome=Outcome.REFUSED,
+        )
+        channel = self._channels[delivery.exercise].get(delivery.channel)
+        refusal = self._interlock(delivery, channel)
+        if refusal is not None or channel is None:
+            return replace(result, error=refusal or "canal non configuré")
+        await self._pacer(delivery.exercise, channel).wait()
+        await self._pace_chat(delivery.exercise, channel, delivery.recipient)
+        message = OutgoingMessage(
+            delivery_id=delivery.id,
+            recipient_kind=delivery.recipient_kind,
+            recipient=delivery.recipient,
+            text=delivery.text,
+            exercise=delivery.exercise,
+            subject=delivery.subject,
+            html=delivery.html,
+            metadata=delivery.metadata,
+        )
+        try:
+            receipt = await channel.send(message)
+        except SendError as error:
+            return self._failure(result, delivery, error, channel)
+        except Exception as error:  # a bug or an unexpected library error: retry, never drop
+            log.exception("unexpected error from channel %s", delivery.channel)
+            wrapped = SendError(f"erreur inattendue : {type(error).__name__}", retryable=True)
+            return self._failure(result, delivery, wrapped, channel)
+        return replace(
+            result,
+            finished_at=self._clock.now(),
+            outcome=Outcome.ACCEPTED,
+            provider_message_id=receipt.provider_message_id,
+            accepted_at=receipt.accepted_at,
+        )
+
+    def _interlock(self, delivery: ClaimedDelivery, channel: Channel | None) -> str | None:
+        if not delivery.exercise:
+            return None if channel is not None else "canal non configuré"
+        if channel is None:
+            return f"canal « {delivery.channel} » non autorisé en exercice"
+        if not delivery.allowed_in_exercise:
+            return "destinataire non autorisé en exercice"
+        return None
+
+    def _failure(
+        self,
+        result: DeliveryResult,
+        delivery: ClaimedDelivery,
+        error: SendError,
+        channel: Channel,
+    ) -> DeliveryResult:
+        now = self._clock.now()
+        policy = self.config.retry
+        if error.retryable and error.retry_after:
+            # The provider asked everyone to wait, not only this delivery.
+            self._pacer(delivery.exercise, channel).pause(error.retry_after)
+        if not error.retryable or policy.gives_up(
+            attempt=result.attempt, first_queued_at=delivery.queued_at, now=now
+        ):
+            return replace(
+                result,
+                finished_at=now,
+                outcome=Outcome.FAILED,
+                error=error.reason,
+                retry_after=error.retry_after,
+            )
+        delay = policy.delay(result.attempt, retry_after=error.retry_after, rng=self._rng)
+        return replace(
+            result,
+            finished_at=now,
+            outcome=Outcome.RETRY,
+            error=error.reason,
+            retry_after=error.retry_after,
+            next_attempt_at=now + timedelta(seconds=delay),
+        )
