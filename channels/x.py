@@ -209,6 +209,7 @@ class XChannel:
         self._clock = clock
         self._client_instance: tweepy.Client | None = None
         self._quota = _Quota()
+        self.max_thread_parts = config.max_thread_parts
         # Parts already posted for a delivery whose thread was interrupted: a retry resumes
         # after them instead of posting them twice (kept in memory only).
         self._progress: dict[str, list[str]] = {}

@@ -1,16 +1,24 @@
-"""The one composition root: settings, clock, store, scheduler and bus wired together."""
+"""The one composition root: settings, clock, store, channels, scheduler and bus wired together."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Engine
 
+from channels.registry import close_channels
 from crisis.clock import Clock, SystemClock
+from crisis.delivery.catalog import ChannelCatalog, build_catalog
+from crisis.delivery.config import DeliveryConfig, load_delivery_config
+from crisis.delivery.runtime import DispatcherThread, make_dispatcher
+from crisis.domain.events import ClockBreached, ClockWarning, Event, MessageSent
 from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler
 from crisis.services.bus import MessageBus
+from crisis.services.message_handlers import on_clock_alert
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
 
@@ -27,13 +35,24 @@ class Service:
     clock: Clock
     engine: Engine
     bus: MessageBus
+    catalog: ChannelCatalog
     scheduler: DeadlineScheduler | None
+    dispatcher: DispatcherThread | None = None
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         jobs.install(None)
+        if self.dispatcher is not None:
+            self.dispatcher.stop()  # it closes the channels on its own loop
+        else:
+            asyncio.run(_close_all(self.catalog))
         self.engine.dispose()
+
+
+async def _close_all(catalog: ChannelCatalog) -> None:
+    await close_channels(catalog.production)
+    await close_channels(catalog.exercise)
 
 
 def open_engine(settings: Settings) -> Engine:
@@ -47,16 +66,38 @@ def bootstrap(
     settings: Settings | None = None,
     clock: Clock | None = None,
     engine: Engine | None = None,
+    delivery: DeliveryConfig | None = None,
     scheduler_mode: SchedulerMode = SchedulerMode.NONE,
+    run_dispatcher: bool = False,
 ) -> Service:
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = engine or open_engine(settings)
-    bus = MessageBus(engine=engine, clock=clock, settings=settings)
-    scheduler: DeadlineScheduler | None = None
+    if delivery is None:
+        delivery = load_delivery_config(settings.channels_file, secrets_file=settings.secrets_file)
+    catalog = build_catalog(delivery, engine=engine, clock=clock)
+    bus = MessageBus(engine=engine, clock=clock, settings=settings, catalog=catalog)
+    bus.subscribe(ClockWarning, on_clock_alert)
+    bus.subscribe(ClockBreached, on_clock_alert)
+    service = Service(
+        settings=settings, clock=clock, engine=engine, bus=bus, catalog=catalog, scheduler=None
+    )
+    if run_dispatcher:
+        dispatcher = DispatcherThread(
+            make_dispatcher(bus, catalog, clock=clock, worker=settings.worker_name), catalog
+        )
+        service.dispatcher = dispatcher
+
+        def wake_on_send(events: Sequence[Event]) -> None:
+            if any(isinstance(e, MessageSent) for e in events):
+                dispatcher.wake()
+
+        bus.after_commit.append(wake_on_send)
+        dispatcher.start()
     if scheduler_mode is not SchedulerMode.NONE:
         scheduler = DeadlineScheduler(engine, clock=clock, sweep_seconds=settings.sweep_seconds)
         bus.after_commit.append(scheduler.schedule_clock_checks)
         jobs.install(bus)
         scheduler.start(paused=scheduler_mode is SchedulerMode.WRITE_ONLY)
-    return Service(settings=settings, clock=clock, engine=engine, bus=bus, scheduler=scheduler)
+        service.scheduler = scheduler
+    return service

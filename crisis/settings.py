@@ -29,7 +29,14 @@ class Settings(BaseSettings):
     )
     # The safety net of the scheduler: every running clock is checked this often.
     sweep_seconds: int = Field(default=15, gt=0)
-    run_scheduler: bool = True
+    channels_file: Path | None = Field(
+        default=None, description="Fichier YAML des canaux (voir le README) ; aucun par défaut."
+    )
+    secrets_file: Path | None = Field(
+        default=None, description="Fichier YAML NOM: valeur des secrets cités en ${NOM}."
+    )
+    exercise_marker: str = Field(default="EXERCICE EXERCICE EXERCICE", min_length=1)
+    worker_name: str = Field(default="dispatcher-1", min_length=1, max_length=120)
 
     @field_validator("warning_offsets_minutes")
     @classmethod

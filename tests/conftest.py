@@ -17,6 +17,10 @@ from crisis.settings import Settings
 from crisis.store.engine import make_engine, normalise_url
 from crisis.store.migrate import upgrade
 
+# python-telegram-bot 22 warns when it builds a RetryAfter unless the timedelta behaviour is
+# chosen; warnings are errors in this suite, and the channel handles both forms.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 POSTGRES_URL_VARIABLE = "CRISIS_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -99,7 +103,7 @@ def clock(start_instant: datetime) -> ManualClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, run_scheduler=False)
+    return Settings(data_dir=tmp_path)
 
 
 @pytest.fixture

@@ -72,3 +72,32 @@ class CloseCrisis(Command):
 class AddUser(Command):
     name: str
     role: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage(Command):
+    crisis_id: str
+    texts: tuple[tuple[str, str], ...]  # (variant, text) pairs: see crisis.domain.messages
+    audiences: tuple[Audience, ...] = ()
+    lists: tuple[str, ...] = ()
+    channels: tuple[str, ...] | None = None  # restrict to these channels
+    msg_type: str = "alert"
+    references_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDeliveryOutcomes(Command):
+    worker: str
+    results: tuple[Any, ...]  # channels.dispatcher.DeliveryResult
+
+    def journal_payload(self) -> Any:
+        outcomes: dict[str, int] = {}
+        for result in self.results:
+            outcomes[str(result.outcome)] = outcomes.get(str(result.outcome), 0) + 1
+        # Each delivery's fate is journalled as its own event; the command says how many.
+        return {"worker": self.worker, "results": len(self.results), "outcomes": outcomes}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDelivery(Command):
+    delivery_id: str

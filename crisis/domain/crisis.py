@@ -14,6 +14,7 @@ from crisis.domain.events import (
     CodActivated,
     CrisisClosed,
     CrisisOpened,
+    DeliveryAccepted,
     DeliveryRecorded,
     Event,
 )
@@ -232,6 +233,30 @@ class Crisis:
         )
         clock = self.clocks[AUDIENCE_CLOCK[audience]]
         self.events.extend(clock.meet(at=delivered_at, by=f"diffusion {delivery_id} ({means})"))
+
+    def delivery_accepted(self, accepted: DeliveryAccepted, *, factual: bool) -> None:
+        """A provider accepted a delivery; factual information meets its audience's clock."""
+        self.events.append(accepted)
+        if (
+            not factual
+            or self.activation is None
+            or accepted.accepted_at < self.activation.decided_at
+        ):
+            return
+        try:
+            clock = self.clocks[AUDIENCE_CLOCK[Audience(accepted.audience)]]
+        except (ValueError, KeyError):
+            return  # the cell or partners: no clock of commitment 48
+        self.events.extend(
+            clock.meet(
+                at=accepted.accepted_at,
+                by=f"diffusion {accepted.delivery_id} ({accepted.channel})",
+            )
+        )
+
+    def record_event(self, event: Event) -> None:
+        """A fact about this crisis that changes none of its state (a delivery failed, say)."""
+        self.events.append(event)
 
     def raise_due_alerts(self, *, now: datetime) -> None:
         if self.state is not CrisisState.COD_ACTIVE:

@@ -88,3 +88,47 @@ class CrisisClosed(Event):
     closed_at: datetime
     closed_by: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSent(Event):
+    message_id: str
+    purpose: str
+    msg_type: str
+    references_id: str | None
+    audiences: tuple[str, ...]
+    lists: tuple[str, ...]
+    exercise: bool
+    deliveries: dict[str, int]  # channel → rows written to the outbox
+    unreachable: int  # recipients with no address on any usable channel
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAccepted(Event):
+    delivery_id: str
+    message_id: str
+    channel: str
+    audience: str
+    queued_at: datetime
+    accepted_at: datetime
+    provider_message_id: str | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailed(Event):
+    delivery_id: str
+    message_id: str
+    channel: str
+    audience: str
+    reason: str
+    attempts: int
+    refused: bool  # stopped by the exercise interlock, never shown to a provider
+    fallback_delivery_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRequeued(Event):
+    delivery_id: str
+    message_id: str
+    channel: str

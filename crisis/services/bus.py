@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crisis.clock import Clock
+from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.commands import CheckDeadlines, Command
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.events import Event
@@ -77,6 +78,7 @@ class MessageBus:
     event_handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
     after_commit: list[AfterCommitHook] = field(default_factory=list)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    catalog: ChannelCatalog | None = None
 
     def subscribe(self, event_type: type[Event], handler: EventHandler) -> None:
         self.event_handlers.setdefault(event_type, []).append(handler)
@@ -143,13 +145,23 @@ class MessageBus:
                         raise IdempotencyMismatch()
                     return Answer(stored.status_code, json.loads(stored.body), replayed=True)
             ctx = HandlerContext(
-                uow=uow, now=uow.now, actor=actor, settings=self.settings, new_id=self.new_id
+                uow=uow,
+                now=uow.now,
+                actor=actor,
+                settings=self.settings,
+                new_id=self.new_id,
+                catalog=self.catalog,
             )
             outcome = handler(command, ctx)
             events = self._journal(command, outcome, ctx)
-            for event in events:
-                for event_handler in self.event_handlers.get(type(event), []):
-                    event_handler(event, ctx)
+            pending = list(events)
+            while pending:
+                for event in pending:
+                    for event_handler in self.event_handlers.get(type(event), []):
+                        event_handler(event, ctx)
+                # What the event handlers caused is journalled too, after its cause.
+                pending = self._journal_events(ctx)
+                events.extend(pending)
             if replayable is not None:
                 status, body = replayable.present(uow, outcome.result)
                 body = to_jsonable(body)
@@ -200,6 +212,12 @@ class MessageBus:
                 kind=f"command.{_kind(command)}",
                 payload=command_payload,
             )
+        events.extend(self._journal_events(ctx))
+        return events
+
+    def _journal_events(self, ctx: HandlerContext) -> list[Event]:
+        journalled: list[Event] = []
+        for crisis in ctx.touched:
             for event in crisis.events:
                 ctx.uow.journal.append(
                     stream=crisis.id,
@@ -208,9 +226,9 @@ class MessageBus:
                     kind=f"event.{_kind(event)}",
                     payload=to_jsonable(event),
                 )
-            events.extend(crisis.events)
+            journalled.extend(crisis.events)
             crisis.events.clear()
-        return events
+        return journalled
 
     def _journal_refusal(self, command: Command, actor: Actor, conflict: Conflict) -> None:
         """A refused command on an existing crisis is itself a fact worth keeping."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.crisis import Crisis
 from crisis.settings import Settings
 from crisis.store.unit_of_work import UnitOfWork
@@ -29,6 +30,7 @@ class HandlerContext:
     actor: Actor
     settings: Settings
     new_id: Callable[[], str]
+    catalog: ChannelCatalog | None = None
     # The aggregate the command touched: its events are journalled on its stream.
     touched: list[Crisis] = field(default_factory=list)
 

@@ -16,6 +16,9 @@ from crisis.domain.commands import (
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
+    RecordDeliveryOutcomes,
+    RetryDelivery,
+    SendMessage,
 )
 from crisis.domain.contact_commands import (
     AddToContactList,
@@ -27,7 +30,7 @@ from crisis.domain.contact_commands import (
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput
-from crisis.services import contact_handlers
+from crisis.services import contact_handlers, message_handlers
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -163,4 +166,7 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     CreateContactList: contact_handlers.create_contact_list,
     AddToContactList: contact_handlers.add_to_contact_list,
     RemoveFromContactList: contact_handlers.remove_from_contact_list,
+    SendMessage: message_handlers.send_message,
+    RecordDeliveryOutcomes: message_handlers.record_delivery_outcomes,
+    RetryDelivery: message_handlers.retry_delivery,
 }

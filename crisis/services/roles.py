@@ -13,6 +13,9 @@ from crisis.domain.commands import (
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
+    RecordDeliveryOutcomes,
+    RetryDelivery,
+    SendMessage,
 )
 from crisis.domain.contact_commands import (
     AddToContactList,
@@ -58,6 +61,10 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     CreateContactList: CONTACT_KEEPERS,
     AddToContactList: CONTACT_KEEPERS,
     RemoveFromContactList: CONTACT_KEEPERS,
+    # Sending factual information: the communication cell, the duty officer, the prefect.
+    SendMessage: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.PREFECT}),
+    RetryDelivery: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
+    RecordDeliveryOutcomes: frozenset(),  # the dispatcher's, run as the system
 }
 
 

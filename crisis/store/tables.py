@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -191,4 +192,90 @@ contact_list_members = Table(
     Column("added_at", UTCDateTime(), nullable=False),
     Column("added_by", String(120), nullable=False),
     Index("ix_contact_list_members_contact_id", "contact_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("msg_type", String(16), nullable=False),
+    Column("references_id", String(36), ForeignKey("messages.id")),
+    Column("audiences", JSON, nullable=False),
+    Column("lists", JSON, nullable=False),
+    Column("texts", JSON, nullable=False),
+    Column("exercise", Boolean, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_messages_crisis_id", "crisis_id"),
+)
+
+# The outbox: one row per message x recipient x channel, written in the same transaction
+# as the decision to send. `status`: pending, in_flight, accepted, failed, refused.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("audience", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("recipient", String(400), nullable=False),
+    Column("recipient_name", String(200), nullable=False),
+    Column("contact_id", String(36), ForeignKey("contacts.id")),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("queued_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_by", String(120)),
+    Column("claimed_until", UTCDateTime()),
+    Column("provider_message_id", String(200)),
+    Column("accepted_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("fallback_of", String(36), ForeignKey("deliveries.id")),
+    Index("ix_deliveries_due", "status", "channel", "next_attempt_at"),
+    Index("ix_deliveries_message_id", "message_id"),
+    Index("ix_deliveries_crisis_id", "crisis_id"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("delivery_id", String(36), ForeignKey("deliveries.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("worker", String(120), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("error", Text),
+    Column("retry_after", Float),
+    Index("ix_delivery_attempts_delivery_id", "delivery_id"),
+)
+
+# What the service publishes itself: the public feed entries and the CAP alerts.
+publications = Table(
+    "publications",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("delivery_id", String(36), ForeignKey("deliveries.id"), nullable=False, unique=True),
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("exercise", Boolean, nullable=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text),
+    Column("identifier", String(200), nullable=False),
+    Column("msg_type", String(16), nullable=False),
+    Column("document", Text),
+    Index("ix_publications_kind", "kind", "exercise", "published_at"),
 )

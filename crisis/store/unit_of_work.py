@@ -11,6 +11,7 @@ from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
+from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.users_repository import UserRepository
 
 
@@ -20,6 +21,7 @@ class UnitOfWork:
     connection: Connection
     crises: CrisisRepository
     contacts: ContactRepository
+    outbox: OutboxRepository
     journal: Journal
     users: UserRepository
     idempotency: IdempotencyRepository
@@ -33,6 +35,7 @@ class UnitOfWork:
         self._transaction = self.connection.begin()
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
+        self.outbox = OutboxRepository(self.connection)
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)

@@ -1,0 +1,1 @@
+"""Delivering messages: channel configuration, recipients, the outbox and its dispatcher."""

@@ -1,0 +1,175 @@
+"""The delivery configuration file: channels for real events and for exercises, which channels
+reach which audience, fallbacks, who gets the clock alerts, and the dispatcher's pace.
+
+Secrets never live in the file: a value written `${NAME}` is read from the environment
+variable NAME, or else from the secrets file (a YAML mapping NAME: value).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from channels.registry import ChannelsConfig
+from crisis.domain.messages import ChannelName
+from crisis.domain.vocabulary import Audience
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used, with a French explanation."""
+
+
+class PublicConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = "http://127.0.0.1:8000"
+    feed_id: str = "tag:prefecture.gouv.fr,2026:crise"
+    title: str = "Préfecture — informations de crise"
+    author: str = "Préfecture"
+    cap_sender: str = "prefecture@interieur.gouv.fr"
+    cap_contact: str | None = None
+
+
+class AlertRecipient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    role: str = Field(default="cadre_permanence", pattern="^(cadre_permanence|cabinet)$")
+    email: str | None = None
+    mobile: str | None = None
+    telegram_chat_id: str | None = None
+    exercise: bool = True
+
+
+class AlertsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channels: list[ChannelName] = Field(
+        default_factory=lambda: [ChannelName.TELEGRAM_DM, ChannelName.SMS, ChannelName.EMAIL]
+    )
+    recipients: list[AlertRecipient] = Field(default_factory=list)
+
+
+class RetrySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_seconds: float = Field(default=2.0, gt=0)
+    factor: float = Field(default=2.0, ge=1)
+    max_delay_seconds: float = Field(default=300.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    give_up_after_minutes: float = Field(default=120.0, gt=0)
+
+
+class DispatcherSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    batch_size: int = Field(default=100, ge=1, le=5000)
+    concurrency: int = Field(default=50, ge=1, le=1000)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    idle_seconds: float = Field(default=0.5, gt=0)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+
+def _default_audiences() -> dict[Audience, list[ChannelName]]:
+    return {
+        Audience.ELUS: [ChannelName.EMAIL, ChannelName.SMS, ChannelName.TELEGRAM_DM],
+        Audience.MEDIA: [ChannelName.EMAIL, ChannelName.TELEGRAM_DM],
+        Audience.PUBLIC: [
+            ChannelName.FEED,
+            ChannelName.CAP,
+            ChannelName.X,
+            ChannelName.TELEGRAM_PUBLIC,
+            ChannelName.WEBHOOK,
+        ],
+    }
+
+
+class DeliveryConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    production: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    exercise: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    audiences: dict[Audience, list[ChannelName]] = Field(default_factory=_default_audiences)
+    fallbacks: dict[ChannelName, ChannelName] = Field(
+        default_factory=lambda: {ChannelName.TELEGRAM_DM: ChannelName.SMS}
+    )
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    dispatcher: DispatcherSettings = Field(default_factory=DispatcherSettings)
+    public: PublicConfig = Field(default_factory=PublicConfig)
+
+    @model_validator(mode="after")
+    def _exercise_channels_are_sandboxes(self) -> DeliveryConfig:
+        for name in ("telegram", "x", "email", "sms", "webhook"):
+            section = getattr(self.exercise, name)
+            if section is not None and section.production:
+                raise ValueError(
+                    f"exercise.{name} : un canal d'exercice doit porter « production: false »"
+                )
+        return self
+
+
+def _secrets(secrets_file: Path | None) -> dict[str, str]:
+    if secrets_file is None:
+        return {}
+    try:
+        loaded = yaml.safe_load(secrets_file.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(
+            f"Fichier de secrets illisible ({secrets_file}) : {type(error).__name__}"
+        ) from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"Le fichier de secrets {secrets_file} doit contenir des paires NOM: valeur."
+        )
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def _substitute(value: Any, lookup: Mapping[str, str], where: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, lookup, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, lookup, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in lookup:
+                raise ConfigError(
+                    f"{where.lstrip('.')} : le secret {name} n'est défini ni dans "
+                    "l'environnement ni dans le fichier de secrets."
+                )
+            return lookup[name]
+
+        return _PLACEHOLDER.sub(replace, value)
+    return value
+
+
+def load_delivery_config(
+    path: Path | None,
+    *,
+    secrets_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DeliveryConfig:
+    if path is None:
+        return DeliveryConfig()
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"Fichier de canaux illisible ({path}) : {error}") from None
+    lookup = {**_secrets(secrets_file), **(environ if environ is not None else os.environ)}
+    try:
+        return DeliveryConfig.model_validate(_substitute(raw, lookup, ""))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in error.errors()
+        )
+        # The input values are left out on purpose: they may be secrets.
+        raise ConfigError(f"Configuration des canaux invalide ({path}) : {problems}") from None

@@ -1,0 +1,134 @@
+"""Running the dispatcher: its outbox seen through the bus, in a thread or in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from channels.dispatcher import (
+    ClaimedDelivery,
+    DeliveryResult,
+    Dispatcher,
+    DispatcherConfig,
+)
+from channels.registry import close_channels
+from channels.retry import RetryPolicy
+from crisis.clock import Clock
+from crisis.delivery.catalog import ChannelCatalog
+from crisis.domain.commands import RecordDeliveryOutcomes
+from crisis.services.bus import MessageBus
+from crisis.services.context import SYSTEM_ACTOR
+
+log = logging.getLogger(__name__)
+
+
+class BusOutbox:
+    """The dispatcher's outbox: claims in short transactions, outcomes through the bus."""
+
+    def __init__(self, bus: MessageBus, *, worker: str) -> None:
+        self._bus = bus
+        self._worker = worker
+
+    def claim(
+        self, *, worker: str, channels: Collection[str], now: datetime, limit: int, lease: timedelta
+    ) -> list[ClaimedDelivery]:
+        with self._bus.unit_of_work() as uow:
+            claimed = uow.outbox.claim(
+                worker=worker, channels=channels, now=now, limit=limit, lease=lease
+            )
+            uow.commit()
+        return claimed
+
+    def record(self, results: Sequence[DeliveryResult]) -> None:
+        if results:
+            self._bus.handle(
+                RecordDeliveryOutcomes(worker=self._worker, results=tuple(results)),
+                actor=SYSTEM_ACTOR,
+            )
+
+    def release(self, *, worker: str) -> int:
+        with self._bus.unit_of_work() as uow:
+            released = uow.outbox.release(worker=worker)
+            uow.commit()
+        return released
+
+
+def make_dispatcher(
+    bus: MessageBus, catalog: ChannelCatalog, *, clock: Clock, worker: str
+) -> Dispatcher:
+    settings = catalog.config.dispatcher
+    retry = settings.retry
+    return Dispatcher(
+        outbox=BusOutbox(bus, worker=worker),
+        production_channels=catalog.production,
+        exercise_channels=catalog.exercise,
+        clock=clock,
+        config=DispatcherConfig(
+            worker=worker,
+            batch_size=settings.batch_size,
+            concurrency=settings.concurrency,
+            lease=timedelta(seconds=settings.lease_seconds),
+            idle_seconds=settings.idle_seconds,
+            retry=RetryPolicy(
+                base_seconds=retry.base_seconds,
+                factor=retry.factor,
+                max_delay_seconds=retry.max_delay_seconds,
+                max_attempts=retry.max_attempts,
+                give_up_after=timedelta(minutes=retry.give_up_after_minutes),
+            ),
+        ),
+    )
+
+
+class DispatcherThread:
+    """The dispatcher on its own event loop, beside the API (`crisis serve`)."""
+
+    def __init__(self, dispatcher: Dispatcher, catalog: ChannelCatalog) -> None:
+        self._dispatcher = dispatcher
+        self._catalog = catalog
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="dispatcher", daemon=True)
+        self._thread.start()
+        self._ready.wait(timeout=10)
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        self._ready.set()
+        try:
+            loop.run_until_complete(self._dispatcher.run())
+            loop.run_until_complete(close_channels(self._catalog.production))
+            loop.run_until_complete(close_channels(self._catalog.exercise))
+        finally:
+            loop.close()
+
+    def wake(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._dispatcher.wake)
+
+    def stop(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._dispatcher.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def run_in_foreground(dispatcher: Dispatcher, catalog: ChannelCatalog) -> None:
+    """`crisis worker`: the dispatcher alone, until interrupted."""
+
+    async def main() -> None:
+        try:
+            await dispatcher.run()
+        finally:
+            await close_channels(catalog.production)
+            await close_channels(catalog.exercise)
+
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""What the service publishes itself: the public feed and the CAP alerts."""

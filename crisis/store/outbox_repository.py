@@ -1,0 +1,382 @@
+"""Messages and the delivery outbox: insert, claim for a worker, apply outcomes, report."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from channels.contract import RecipientKind
+from channels.dispatcher import ClaimedDelivery
+from crisis.delivery.planning import PlannedDelivery
+from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
+from crisis.domain.vocabulary import Audience
+from crisis.store.tables import contacts, crises, deliveries, delivery_attempts, messages
+
+
+class DeliveryStatus:
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    ACCEPTED = "accepted"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: str
+    message_id: str
+    crisis_id: str
+    audience: str
+    channel: str
+    recipient_kind: str
+    recipient: str
+    recipient_name: str
+    contact_id: str | None
+    status: str
+    attempts: int
+    queued_at: datetime
+    next_attempt_at: datetime
+    provider_message_id: str | None
+    accepted_at: datetime | None
+    finished_at: datetime | None
+    last_error: str | None
+    fallback_of: str | None
+
+
+def _message(row: Any) -> Message:
+    return Message(
+        id=row.id,
+        crisis_id=row.crisis_id,
+        purpose=MessagePurpose(row.purpose),
+        msg_type=MessageType(row.msg_type),
+        audiences=tuple(Audience(a) for a in row.audiences),
+        lists=tuple(row.lists),
+        texts=MessageTexts(variants=dict(row.texts)),
+        exercise=row.exercise,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        references_id=row.references_id,
+    )
+
+
+def _delivery(row: Any) -> DeliveryRow:
+    return DeliveryRow(
+        id=row.id,
+        message_id=row.message_id,
+        crisis_id=row.crisis_id,
+        audience=row.audience,
+        channel=row.channel,
+        recipient_kind=row.recipient_kind,
+        recipient=row.recipient,
+        recipient_name=row.recipient_name,
+        contact_id=row.contact_id,
+        status=row.status,
+        attempts=row.attempts,
+        queued_at=row.queued_at,
+        next_attempt_at=row.next_attempt_at,
+        provider_message_id=row.provider_message_id,
+        accepted_at=row.accepted_at,
+        finished_at=row.finished_at,
+        last_error=row.last_error,
+        fallback_of=row.fallback_of,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+
+    # -- writing -------------------------------------------------------------------------
+
+    def add_message(self, message: Message) -> None:
+        self._conn.execute(
+            insert(messages).values(
+                id=message.id,
+                crisis_id=message.crisis_id,
+                purpose=message.purpose.value,
+                msg_type=message.msg_type.value,
+                references_id=message.references_id,
+                audiences=[a.value for a in message.audiences],
+                lists=list(message.lists),
+                texts=dict(message.texts.variants),
+                exercise=message.exercise,
+                created_by=message.created_by,
+                created_at=message.created_at,
+            )
+        )
+
+    def add_deliveries(
+        self,
+        message: Message,
+        planned: Sequence[PlannedDelivery],
+        *,
+        ids: Sequence[str],
+        now: datetime,
+        fallback_of: str | None = None,
+    ) -> None:
+        if not planned:
+            return
+        self._conn.execute(
+            insert(deliveries),
+            [
+                {
+                    "id": delivery_id,
+                    "message_id": message.id,
+                    "crisis_id": message.crisis_id,
+                    "audience": p.audience,
+                    "channel": p.channel,
+                    "recipient_kind": p.recipient_kind.value,
+                    "recipient": p.recipient,
+                    "recipient_name": p.recipient_name,
+                    "contact_id": p.contact_id,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "queued_at": now,
+                    "next_attempt_at": now,
+                    "fallback_of": fallback_of,
+                }
+                for delivery_id, p in zip(ids, planned, strict=True)
+            ],
+        )
+
+    def mark_accepted(
+        self,
+        delivery_id: str,
+        *,
+        provider_message_id: str | None,
+        accepted_at: datetime,
+        attempts: int,
+        finished_at: datetime,
+    ) -> bool:
+        result = self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status != DeliveryStatus.ACCEPTED)
+            .values(
+                status=DeliveryStatus.ACCEPTED,
+                provider_message_id=provider_message_id,
+                accepted_at=accepted_at,
+                finished_at=finished_at,
+                attempts=attempts,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=None,
+            )
+        )
+        return result.rowcount == 1
+
+    def mark_retry(
+        self, delivery_id: str, *, attempts: int, next_attempt_at: datetime, error: str
+    ) -> bool:
+        result = self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status == DeliveryStatus.IN_FLIGHT)
+            .values(
+                status=DeliveryStatus.PENDING,
+                attempts=attempts,
+                next_attempt_at=next_attempt_at,
+                last_error=error,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        return result.rowcount == 1
+
+    def mark_finished(
+        self, delivery_id: str, *, status: str, attempts: int, error: str, finished_at: datetime
+    ) -> bool:
+        result = self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status == DeliveryStatus.IN_FLIGHT)
+            .values(
+                status=status,
+                attempts=attempts,
+                last_error=error,
+                finished_at=finished_at,
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        return result.rowcount == 1
+
+    def add_attempt(
+        self,
+        *,
+        delivery_id: str,
+        attempt: int,
+        worker: str,
+        started_at: datetime,
+        finished_at: datetime,
+        outcome: str,
+        error: str | None,
+        retry_after: float | None,
+    ) -> None:
+        self._conn.execute(
+            insert(delivery_attempts).values(
+                delivery_id=delivery_id,
+                attempt=attempt,
+                worker=worker,
+                started_at=started_at,
+                finished_at=finished_at,
+                outcome=outcome,
+                error=error,
+                retry_after=retry_after,
+            )
+        )
+
+    def requeue(self, delivery_id: str, *, now: datetime) -> bool:
+        """A failed delivery, tried again by hand."""
+        result = self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.status.in_([DeliveryStatus.FAILED, DeliveryStatus.REFUSED]),
+            )
+            .values(
+                status=DeliveryStatus.PENDING, next_attempt_at=now, queued_at=now, finished_at=None
+            )
+        )
+        return result.rowcount == 1
+
+    # -- the dispatcher's side -------------------------------------------------------------
+
+    def claim(
+        self, *, worker: str, channels: Collection[str], now: datetime, limit: int, lease: timedelta
+    ) -> list[ClaimedDelivery]:
+        due = or_(
+            and_(
+                deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now
+            ),
+            and_(deliveries.c.status == DeliveryStatus.IN_FLIGHT, deliveries.c.claimed_until < now),
+        )
+        ids_query = (
+            select(deliveries.c.id)
+            .where(deliveries.c.channel.in_(list(channels)), due)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            # Several workers share the outbox: each skips the rows another has locked.
+            ids_query = ids_query.with_for_update(skip_locked=True)
+        ids = list(self._conn.scalars(ids_query))
+        if not ids:
+            return []
+        self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids))
+            .values(status=DeliveryStatus.IN_FLIGHT, claimed_by=worker, claimed_until=now + lease)
+        )
+        rows = self._conn.execute(
+            select(
+                deliveries,
+                messages.c.texts,
+                messages.c.msg_type,
+                messages.c.references_id,
+                messages.c.exercise,
+                crises.c.title.label("crisis_title"),
+                crises.c.kind.label("crisis_kind"),
+                crises.c.communes,
+                contacts.c.exercise.label("contact_exercise"),
+            )
+            .join(messages, messages.c.id == deliveries.c.message_id)
+            .join(crises, crises.c.id == deliveries.c.crisis_id)
+            .outerjoin(contacts, contacts.c.id == deliveries.c.contact_id)
+            .where(deliveries.c.id.in_(ids))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        ).all()
+        return [self._claimed(row) for row in rows]
+
+    @staticmethod
+    def _claimed(row: Any) -> ClaimedDelivery:
+        texts = MessageTexts(variants=dict(row.texts))
+        channel_text = texts.for_channel(
+            ChannelName(row.channel), fallback_subject=row.crisis_title
+        )
+        metadata = {
+            "message_id": row.message_id,
+            "crisis_id": row.crisis_id,
+            "crisis_title": row.crisis_title,
+            "crisis_kind": row.crisis_kind,
+            "communes": ", ".join(row.communes),
+            "msg_type": row.msg_type,
+            "references_id": row.references_id or "",
+            "instruction": texts.variants.get("cap_instruction", ""),
+        }
+        return ClaimedDelivery(
+            id=row.id,
+            message_id=row.message_id,
+            crisis_id=row.crisis_id,
+            audience=row.audience,
+            channel=row.channel,
+            recipient_kind=RecipientKind(row.recipient_kind),
+            recipient=row.recipient,
+            text=channel_text.text,
+            subject=channel_text.subject,
+            html=channel_text.html if row.channel != ChannelName.CAP else None,
+            exercise=row.exercise,
+            allowed_in_exercise=row.contact_exercise is not False,
+            attempts=row.attempts,
+            queued_at=row.queued_at,
+            metadata=metadata,
+        )
+
+    def release(self, *, worker: str) -> int:
+        result = self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.status == DeliveryStatus.IN_FLIGHT, deliveries.c.claimed_by == worker
+            )
+            .values(status=DeliveryStatus.PENDING, claimed_by=None, claimed_until=None)
+        )
+        return int(result.rowcount)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def message(self, message_id: str) -> Message | None:
+        row = self._conn.execute(select(messages).where(messages.c.id == message_id)).first()
+        return None if row is None else _message(row)
+
+    def messages_of(self, crisis_id: str) -> list[Message]:
+        rows = self._conn.execute(
+            select(messages)
+            .where(messages.c.crisis_id == crisis_id)
+            .order_by(messages.c.created_at)
+        )
+        return [_message(r) for r in rows]
+
+    def delivery(self, delivery_id: str) -> DeliveryRow | None:
+        row = self._conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
+        return None if row is None else _delivery(row)
+
+    def deliveries_of(
+        self, *, message_id: str | None = None, crisis_id: str | None = None
+    ) -> list[DeliveryRow]:
+        query = select(deliveries).order_by(
+            deliveries.c.queued_at, deliveries.c.channel, deliveries.c.id
+        )
+        if message_id is not None:
+            query = query.where(deliveries.c.message_id == message_id)
+        if crisis_id is not None:
+            query = query.where(deliveries.c.crisis_id == crisis_id)
+        return [_delivery(r) for r in self._conn.execute(query)]
+
+    def counts(self, *, message_id: str) -> dict[tuple[str, str], int]:
+        """(channel, status) → number of deliveries."""
+        rows = self._conn.execute(
+            select(deliveries.c.channel, deliveries.c.status, func.count())
+            .where(deliveries.c.message_id == message_id)
+            .group_by(deliveries.c.channel, deliveries.c.status)
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def pending_count(self) -> int:
+        return int(
+            self._conn.execute(
+                select(func.count())
+                .select_from(deliveries)
+                .where(deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT]))
+            ).scalar_one()
+        )
