@@ -14,6 +14,7 @@ import typer
 
 from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
 from crisis.contacts.cli import contacts_app
+from crisis.delivery.config import ConfigError
 from crisis.domain.commands import (
     AddUser,
     CloseCrisis,
@@ -65,11 +66,19 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 @contextmanager
-def _service(mode: SchedulerMode = SchedulerMode.NONE) -> Iterator[Service]:
+def _service(
+    mode: SchedulerMode = SchedulerMode.NONE, *, run_dispatcher: bool = False
+) -> Iterator[Service]:
     settings = Settings()
     engine = open_engine(settings)
     upgrade(engine)  # every command works on an up-to-date schema
-    service = bootstrap(settings=settings, engine=engine, scheduler_mode=mode)
+    try:
+        service = bootstrap(
+            settings=settings, engine=engine, scheduler_mode=mode, run_dispatcher=run_dispatcher
+        )
+    except ConfigError as error:
+        engine.dispose()
+        _fail(str(error), EXIT_INVALID)
     try:
         yield service
     except InvalidInput as error:
@@ -135,12 +144,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
 ) -> None:
-    """Lancer l'API et l'ordonnanceur dans un même processus."""
+    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions dans un même processus."""
     import uvicorn
 
     from crisis.api.app import create_app
 
-    with _service(SchedulerMode.RUN) as service:
+    with _service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
         uvicorn.run(
             create_app(service),
@@ -408,6 +417,116 @@ def audit_verify(
         if not checks:
             typer.echo("Journal vide : rien à vérifier.")
     if broken:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    name: Annotated[
+        str | None,
+        typer.Option(help="Nom stable du répartiteur : au redémarrage, il reprend ses diffusions."),
+    ] = None,
+) -> None:
+    """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
+    from crisis.delivery.runtime import make_dispatcher, run_in_foreground
+
+    with _service() as service:
+        worker_name = name or service.settings.worker_name
+        dispatcher = make_dispatcher(
+            service.bus, service.catalog, clock=service.clock, worker=worker_name
+        )
+        typer.echo(f"Répartiteur « {worker_name} » démarré.", err=True)
+        run_in_foreground(dispatcher, service.catalog)
+
+
+@app.command()
+def deliveries(crisis_id: str, as_json: JsonOption = False) -> None:
+    """Les messages d'un événement et l'état de chacune de leurs diffusions."""
+    from crisis.services.message_views import message_board
+
+    with _service() as service, service.bus.unit_of_work() as uow:
+        uow.crises.get(crisis_id)
+        boards = [
+            message_board(m, uow.outbox.deliveries_of(message_id=m.id))
+            for m in uow.outbox.messages_of(crisis_id)
+        ]
+        manual = uow.crises.manual_deliveries(crisis_id)
+    if as_json:
+        _print_json(
+            {
+                "crisis_id": crisis_id,
+                "messages": [b.model_dump(mode="json") for b in boards],
+                "manual": [
+                    {
+                        "delivery_id": d.id,
+                        "audience": d.audience.value,
+                        "delivered_at": d.delivered_at.isoformat(),
+                        "means": d.means,
+                    }
+                    for d in manual
+                ],
+            }
+        )
+        return
+    if not boards and not manual:
+        typer.echo("Aucune diffusion pour cet événement.")
+    for board in boards:
+        totals = ", ".join(f"{STATUS_LABELS.get(k, k)} : {v}" for k, v in board.totals.items())
+        typer.echo(f"Message {board.message_id} ({long_datetime(board.created_at)}) — {totals}")
+        for channel, counts in board.by_channel.items():
+            detail = ", ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in counts.items())
+            typer.echo(f"  • {channel} : {detail}")
+    for item in manual:
+        when = long_datetime(item.delivered_at)
+        typer.echo(f"Diffusion hors service ({item.audience.value}) le {when} : {item.means}")
+
+
+STATUS_LABELS = {
+    "pending": "en attente",
+    "in_flight": "en cours",
+    "accepted": "acceptées",
+    "failed": "en échec",
+    "refused": "refusées",
+}
+
+
+channels_app = typer.Typer(help="Canaux de diffusion.", no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
+
+
+@channels_app.command("check")
+def channels_check(as_json: JsonOption = False) -> None:
+    """Vérifier chaque canal configuré, sans rien publier ; code 1 si l'un ne répond pas."""
+    import asyncio
+
+    from channels.contract import SendError
+    from channels.registry import close_channels
+
+    async def check_all(service: Service) -> list[dict[str, object]]:
+        report: list[dict[str, object]] = []
+        for mode, channels in (
+            ("réel", service.catalog.production),
+            ("exercice", service.catalog.exercise),
+        ):
+            for name, channel in sorted(channels.items()):
+                try:
+                    detail = await channel.check()
+                    ok = True
+                except SendError as error:
+                    detail, ok = error.reason, False
+                report.append({"mode": mode, "channel": name, "ok": ok, "detail": detail})
+            await close_channels(channels)
+        return report
+
+    with _service() as service:
+        report = asyncio.run(check_all(service))
+    if as_json:
+        _print_json(report)
+    else:
+        for line in report:
+            mark = "OK" if line["ok"] else "ÉCHEC"
+            typer.echo(f"[{line['mode']}] {line['channel']} : {mark} — {line['detail']}")
+    if not all(line["ok"] for line in report):
         raise typer.Exit(1)
 
 

@@ -12,6 +12,7 @@ from crisis.store.crises_repository import CrisisRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
 from crisis.store.outbox_repository import OutboxRepository
+from crisis.store.publications_repository import PublicationRepository
 from crisis.store.users_repository import UserRepository
 
 
@@ -22,6 +23,7 @@ class UnitOfWork:
     crises: CrisisRepository
     contacts: ContactRepository
     outbox: OutboxRepository
+    publications: PublicationRepository
     journal: Journal
     users: UserRepository
     idempotency: IdempotencyRepository
@@ -36,6 +38,7 @@ class UnitOfWork:
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.publications = PublicationRepository(self.connection)
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)

@@ -1,0 +1,83 @@
+"""Read models of messages and their deliveries: the delivery board."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from crisis.domain.messages import Message
+from crisis.services.views import Instant
+from crisis.store.outbox_repository import DeliveryRow
+
+
+class DeliveryView(BaseModel):
+    delivery_id: str
+    channel: str
+    audience: str
+    recipient_name: str
+    recipient: str
+    status: str = Field(description="pending, in_flight, accepted, failed ou refused.")
+    attempts: int
+    queued_at: Instant
+    accepted_at: Instant | None
+    last_error: str | None
+    provider_message_id: str | None
+    fallback_of: str | None
+
+
+class MessageBoard(BaseModel):
+    message_id: str
+    crisis_id: str
+    purpose: str
+    msg_type: str
+    references_id: str | None
+    audiences: list[str]
+    lists: list[str]
+    exercise: bool
+    created_by: str
+    created_at: Instant
+    texts: dict[str, str]
+    totals: dict[str, int] = Field(description="Nombre de diffusions par statut.")
+    by_channel: dict[str, dict[str, int]] = Field(description="Par canal, puis par statut.")
+    deliveries: list[DeliveryView]
+
+
+def delivery_status_view(row: DeliveryRow) -> DeliveryView:
+    return DeliveryView(
+        delivery_id=row.id,
+        channel=row.channel,
+        audience=row.audience,
+        recipient_name=row.recipient_name,
+        recipient=row.recipient,
+        status=row.status,
+        attempts=row.attempts,
+        queued_at=row.queued_at,
+        accepted_at=row.accepted_at,
+        last_error=row.last_error,
+        provider_message_id=row.provider_message_id,
+        fallback_of=row.fallback_of,
+    )
+
+
+def message_board(message: Message, rows: list[DeliveryRow]) -> MessageBoard:
+    totals: dict[str, int] = {}
+    by_channel: dict[str, dict[str, int]] = {}
+    for row in rows:
+        totals[row.status] = totals.get(row.status, 0) + 1
+        channel = by_channel.setdefault(row.channel, {})
+        channel[row.status] = channel.get(row.status, 0) + 1
+    return MessageBoard(
+        message_id=message.id,
+        crisis_id=message.crisis_id,
+        purpose=message.purpose.value,
+        msg_type=message.msg_type.value,
+        references_id=message.references_id,
+        audiences=[a.value for a in message.audiences],
+        lists=list(message.lists),
+        exercise=message.exercise,
+        created_by=message.created_by,
+        created_at=message.created_at,
+        texts=dict(message.texts.variants),
+        totals=dict(sorted(totals.items())),
+        by_channel={k: dict(sorted(v.items())) for k, v in sorted(by_channel.items())},
+        deliveries=[delivery_status_view(r) for r in rows],
+    )
