@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -33,6 +34,7 @@ from crisis.domain.vocabulary import (
     CrisisKind,
 )
 from crisis.french import entries, long_datetime
+from crisis.reporting.render import ReportFormat
 from crisis.services.context import Actor
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
@@ -528,6 +530,30 @@ def channels_check(as_json: JsonOption = False) -> None:
             typer.echo(f"[{line['mode']}] {line['channel']} : {mark} — {line['detail']}")
     if not all(line["ok"] for line in report):
         raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    crisis_id: str,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Format du rapport.")] = (
+        ReportFormat.HTML
+    ),
+    out: Annotated[Path | None, typer.Option(help="Fichier à écrire ; sinon la sortie.")] = None,
+) -> None:
+    """Rapport de chronométrage d'un événement ou d'un exercice, calculé d'après le journal."""
+    from crisis.reporting.render import render
+    from crisis.reporting.service import crisis_report
+
+    with _service() as service, service.bus.unit_of_work() as uow:
+        timing = crisis_report(uow, crisis_id, now=service.clock.now())
+    document = render(timing, fmt)
+    if out is None:
+        if fmt is ReportFormat.PDF:
+            _fail("le format pdf demande --out FICHIER", EXIT_INVALID)
+        sys.stdout.write(document.decode("utf-8"))
+        return
+    out.write_bytes(document)
+    typer.echo(f"Rapport écrit dans {out} ({len(document)} octets).")
 
 
 def main() -> None:

@@ -1,0 +1,79 @@
+"""The timeline chart of a report: clocks and milestones over time, as inline SVG."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from html import escape
+
+from crisis.french import short_time
+from crisis.reporting.timing import TimingReport
+
+WIDTH = 900
+LEFT = 250
+RIGHT = 30
+ROW = 34
+TOP = 40
+
+COLOURS = {"met": "#18753c", "met_late": "#b34000", "breached": "#ce0500", "running": "#6a6af4"}
+
+
+def timeline_svg(report: TimingReport) -> str:
+    if not report.clocks:
+        return ""
+    start = min(c.started_at for c in report.clocks)
+    instants = [c.deadline for c in report.clocks] + [c.met_at for c in report.clocks if c.met_at]
+    instants += [m.created_at for m in report.messages]
+    end = max(instants) + timedelta(minutes=5)
+    span = max((end - start).total_seconds(), 60.0)
+
+    def x(at: datetime) -> float:
+        return LEFT + (WIDTH - LEFT - RIGHT) * (at - start).total_seconds() / span
+
+    rows = len(report.clocks) + 1
+    height = TOP + rows * ROW + 30
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" '
+        'aria-label="Chronologie des horloges et des jalons" '
+        'font-family="sans-serif" font-size="12">'
+    ]
+    tick = timedelta(minutes=15 if span <= 3 * 3600 else 60)
+    at = start
+    while at <= end:
+        parts.append(
+            f'<line x1="{x(at):.1f}" y1="{TOP - 10}" x2="{x(at):.1f}" y2="{height - 25}" '
+            'stroke="#ddd"/>'
+            f'<text x="{x(at):.1f}" y="{height - 10}" text-anchor="middle">{short_time(at)}</text>'
+        )
+        at += tick
+    for index, clock in enumerate(report.clocks):
+        y = TOP + index * ROW
+        colour = COLOURS.get(clock.state, "#666")
+        parts.append(
+            f'<text x="{LEFT - 8}" y="{y + 14}" text-anchor="end">{escape(clock.label)}</text>'
+            f'<rect x="{x(clock.started_at):.1f}" y="{y + 4}" '
+            f'width="{max(x(clock.deadline) - x(clock.started_at), 1):.1f}" height="14" '
+            'fill="#e3e3fd" stroke="#000091"/>'
+        )
+        if clock.met_at is not None:
+            parts.append(
+                f'<circle cx="{x(clock.met_at):.1f}" cy="{y + 11}" r="6" fill="{colour}">'
+                f"<title>{escape(clock.label)} : {short_time(clock.met_at)}</title></circle>"
+            )
+        if clock.breach_raised_at is not None:
+            bx = x(clock.deadline)
+            parts.append(
+                f'<path d="M{bx - 5:.1f},{y + 6} l10,10 m0,-10 l-10,10" stroke="#ce0500" '
+                'stroke-width="2"/>'
+            )
+    y = TOP + len(report.clocks) * ROW
+    parts.append(f'<text x="{LEFT - 8}" y="{y + 14}" text-anchor="end">Messages</text>')
+    for message in report.messages:
+        mx = x(message.created_at)
+        parts.append(
+            f'<path d="M{mx:.1f},{y + 2} l6,9 l-6,9 l-6,-9 z" fill="#000091">'
+            f"<title>Message {escape(message.message_id[:8])} : "
+            f"{short_time(message.created_at)}</title></path>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,467 @@
+"""The timing report: every figure is computed from journal entries, so it can be traced.
+
+The report reads the crisis stream in order. It knows the events of the core (activation,
+clocks, deliveries), of the approval workflow, of the callout and of the CIP by their kinds;
+any other entry still appears in the chronology.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
+from crisis.services.views import Instant
+from crisis.store.journal import ChainCheck, JournalEntry
+
+COMMITMENTS: dict[str, tuple[str, str]] = {
+    # clock name → (commitment, what it measures)
+    "cell": ("47", "cellule de communication opérationnelle en moins d'une heure"),
+    "elus": ("48", "information factuelle des élus dans l'heure"),
+    "public": ("48", "information factuelle du public dans l'heure"),
+    "media": ("48", "information factuelle des médias dans l'heure"),
+    "cip": ("50", "cellule d'information du public opérationnelle"),
+}
+
+STATE_LABELS = {
+    "met": "tenu",
+    "met_late": "tenu en retard",
+    "breached": "non tenu",
+    "running": "en cours",
+    "not_started": "non déclenché",
+}
+
+
+class ClockReport(BaseModel):
+    name: str
+    label: str
+    commitment: str
+    target_minutes: int
+    started_at: Instant
+    deadline: Instant
+    met_at: Instant | None
+    met_by: str | None
+    achieved_minutes: float | None
+    margin_minutes: float | None
+    state: str
+    warnings_raised: list[int]
+    breach_raised_at: Instant | None
+
+
+class ChannelDeliveryReport(BaseModel):
+    channel: str
+    deliveries: int
+    accepted: int
+    failed: int
+    first_accepted_at: Instant | None
+    last_accepted_at: Instant | None
+    latency_p50_seconds: float | None
+    latency_p95_seconds: float | None
+
+
+class MessageReport(BaseModel):
+    message_id: str
+    purpose: str
+    msg_type: str
+    author: str
+    created_at: Instant
+    audiences: list[str]
+    lists: list[str]
+    approver: str | None
+    approved_at: Instant | None
+    minutes_to_approval: float | None
+    channels: list[ChannelDeliveryReport]
+    failures: int
+
+
+class AcknowledgementReport(BaseModel):
+    who: str
+    role: str | None
+    paged_at: Instant | None
+    acknowledged_at: Instant
+    minutes_to_acknowledge: float | None
+
+
+class Verdict(BaseModel):
+    commitment: str
+    subject: str
+    state: str
+    label: str
+    detail: str
+
+
+class ChronologyEntry(BaseModel):
+    seq: int
+    at: Instant
+    actor: str
+    kind: str
+    label: str
+    summary: str
+    hash: str
+
+
+class ChainReport(BaseModel):
+    ok: bool
+    entries_checked: int
+    first_broken_seq: int | None
+    reason: str | None
+
+
+class TimingReport(BaseModel):
+    crisis_id: str
+    title: str
+    kind: str
+    exercise: bool
+    communes: list[str]
+    reported_at: Instant | None
+    cod_decided_at: Instant | None
+    cod_decided_by: str | None
+    synergi_ref: str | None
+    closed_at: Instant | None
+    close_reason: str | None
+    generated_at: Instant
+    clocks: list[ClockReport]
+    messages: list[MessageReport]
+    acknowledgements: list[AcknowledgementReport]
+    verdicts: list[Verdict]
+    chronology: list[ChronologyEntry]
+    journal: ChainReport
+
+
+def minutes_between(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds() / 60, 2)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile: a value that really occurred, the same on every run."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return round(ordered[rank - 1], 3)
+
+
+def _instant(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+class _Clock:
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self.name = str(payload["clock"])
+        self.target = int(payload["target_minutes"])
+        self.started_at = _instant(payload["started_at"])
+        self.deadline = _instant(payload["deadline"])
+        self.met_at: datetime | None = None
+        self.met_by: str | None = None
+        self.warnings: list[int] = []
+        self.breach_raised_at: datetime | None = None
+
+    def report(self) -> ClockReport:
+        achieved = minutes_between(self.started_at, self.met_at) if self.met_at else None
+        if self.met_at is not None:
+            state = "met" if self.met_at <= self.deadline else "met_late"
+        else:
+            state = "breached" if self.breach_raised_at is not None else "running"
+        try:
+            label = CLOCK_LABELS[ClockName(self.name)]
+        except (ValueError, KeyError):
+            label = COMMITMENTS.get(self.name, ("", self.name))[1]
+        return ClockReport(
+            name=self.name,
+            label=label,
+            commitment=COMMITMENTS.get(self.name, ("", ""))[0],
+            target_minutes=self.target,
+            started_at=self.started_at,
+            deadline=self.deadline,
+            met_at=self.met_at,
+            met_by=self.met_by,
+            achieved_minutes=achieved,
+            margin_minutes=round(self.target - achieved, 2) if achieved is not None else None,
+            state=state,
+            warnings_raised=sorted(self.warnings),
+            breach_raised_at=self.breach_raised_at,
+        )
+
+
+class _Message:
+    def __init__(self, entry: JournalEntry) -> None:
+        payload = entry.payload
+        self.id = str(payload["message_id"])
+        self.purpose = str(payload.get("purpose", "factual"))
+        self.msg_type = str(payload.get("msg_type", "alert"))
+        self.author = entry.actor
+        self.created_at = entry.at
+        self.audiences = [str(a) for a in payload.get("audiences", [])]
+        self.lists = [str(a) for a in payload.get("lists", [])]
+        self.planned: dict[str, int] = {
+            str(k): int(v) for k, v in payload.get("deliveries", {}).items()
+        }
+        self.accepted: dict[str, list[tuple[datetime, float]]] = {}
+        self.failed: dict[str, int] = {}
+        self.approver: str | None = None
+        self.approved_at: datetime | None = None
+        self.author_override: str | None = None
+
+    def report(self) -> MessageReport:
+        channels = []
+        for channel in sorted(set(self.planned) | set(self.accepted) | set(self.failed)):
+            accepted = sorted(self.accepted.get(channel, []))
+            latencies = [latency for _, latency in accepted]
+            channels.append(
+                ChannelDeliveryReport(
+                    channel=channel,
+                    deliveries=self.planned.get(channel, len(accepted)),
+                    accepted=len(accepted),
+                    failed=self.failed.get(channel, 0),
+                    first_accepted_at=accepted[0][0] if accepted else None,
+                    last_accepted_at=accepted[-1][0] if accepted else None,
+                    latency_p50_seconds=percentile(latencies, 0.5),
+                    latency_p95_seconds=percentile(latencies, 0.95),
+                )
+            )
+        author = self.author_override or self.author
+        return MessageReport(
+            message_id=self.id,
+            purpose=self.purpose,
+            msg_type=self.msg_type,
+            author=author,
+            created_at=self.created_at,
+            audiences=self.audiences,
+            lists=self.lists,
+            approver=self.approver,
+            approved_at=self.approved_at,
+            minutes_to_approval=minutes_between(self.created_at, self.approved_at)
+            if self.approved_at
+            else None,
+            channels=channels,
+            failures=sum(self.failed.values()),
+        )
+
+
+KIND_LABELS: dict[str, str] = {
+    "command.OpenCrisis": "Ouverture de l'événement",
+    "command.ActivateCod": "Enregistrement de l'activation du COD",
+    "command.DeclareCellOperational": "Déclaration : cellule opérationnelle",
+    "command.RecordDelivery": "Diffusion hors service enregistrée",
+    "command.CheckDeadlines": "Contrôle des échéances",
+    "command.CloseCrisis": "Clôture demandée",
+    "command.SendMessage": "Envoi d'un message",
+    "command.RecordDeliveryOutcomes": "Résultats de diffusion",
+    "command.RetryDelivery": "Relance d'une diffusion",
+    "event.CrisisOpened": "Événement ouvert",
+    "event.CodActivated": "COD activé (décision du préfet)",
+    "event.ClockStarted": "Horloge lancée",
+    "event.ClockMet": "Horloge tenue",
+    "event.ClockWarning": "Alerte d'échéance",
+    "event.ClockBreached": "Échéance dépassée",
+    "event.CellDeclaredOperational": "Cellule déclarée opérationnelle",
+    "event.DeliveryRecorded": "Diffusion hors service",
+    "event.MessageSent": "Message mis en diffusion",
+    "event.DeliveryAccepted": "Diffusion acceptée par le fournisseur",
+    "event.DeliveryFailed": "Diffusion en échec",
+    "event.DeliveryRequeued": "Diffusion relancée",
+    "event.CrisisClosed": "Événement clos",
+}
+
+
+def kind_label(kind: str) -> str:
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
+    prefix, _, name = kind.partition(".")
+    if prefix == "refused":
+        return f"Refus : {name}"
+    return name or kind
+
+
+def _clock_label(name: Any) -> str:
+    try:
+        return CLOCK_LABELS[ClockName(str(name))]
+    except (ValueError, KeyError):
+        return str(name)
+
+
+def _summary(entry: JournalEntry) -> str:
+    p = entry.payload
+    kind = entry.kind
+    clock_label = _clock_label(p.get("clock"))
+    if kind == "event.CodActivated":
+        return f"décidé par {p.get('decided_by')} ; SYNERGI : {p.get('synergi_ref') or '—'}"
+    if kind in ("event.ClockMet",):
+        return f"{clock_label} : {p.get('met_by')}" + (" (en retard)" if p.get("late") else "")
+    if kind == "event.ClockWarning":
+        return f"{clock_label} : {p.get('offset_minutes')} min écoulées"
+    if kind == "event.ClockBreached":
+        return f"{clock_label} : objectif de {p.get('target_minutes')} min dépassé"
+    if kind == "event.DeliveryAccepted":
+        return f"{p.get('channel')} → {p.get('audience')}"
+    if kind == "event.DeliveryFailed":
+        return f"{p.get('channel')} → {p.get('audience')} : {p.get('reason')}"
+    if kind == "event.MessageSent":
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(p.get("deliveries", {}).items()))
+        return f"{', '.join(p.get('audiences', []) + p.get('lists', []))} — {counts}"
+    if kind.startswith("refused."):
+        return str(p.get("reason", ""))
+    if kind == "event.CrisisClosed":
+        return str(p.get("reason", ""))
+    return ""
+
+
+def build_report(
+    *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
+) -> TimingReport:
+    head: dict[str, Any] = {}
+    clocks: dict[str, _Clock] = {}
+    messages: dict[str, _Message] = {}
+    acknowledgements: list[AcknowledgementReport] = []
+    pages: dict[str, datetime] = {}
+    chronology: list[ChronologyEntry] = []
+    for entry in entries:
+        p = entry.payload
+        kind = entry.kind
+        chronology.append(
+            ChronologyEntry(
+                seq=entry.seq,
+                at=entry.at,
+                actor=entry.actor,
+                kind=kind,
+                label=kind_label(kind),
+                summary=_summary(entry),
+                hash=entry.hash,
+            )
+        )
+        if kind == "event.CrisisOpened":
+            head.update(
+                title=p["title"],
+                kind=p["kind"],
+                exercise=p["exercise"],
+                communes=list(p.get("communes", [])),
+                reported_at=_instant(p["reported_at"]),
+            )
+        elif kind == "event.CodActivated":
+            head.update(
+                cod_decided_at=_instant(p["decided_at"]),
+                cod_decided_by=p["decided_by"],
+                synergi_ref=p.get("synergi_ref"),
+            )
+        elif kind == "event.ClockStarted":
+            clocks[str(p["clock"])] = _Clock(p)
+        elif kind == "event.ClockMet":
+            clock = clocks.get(str(p["clock"]))
+            met_at = _instant(p["met_at"])
+            if clock is not None and (clock.met_at is None or met_at < clock.met_at):
+                clock.met_at, clock.met_by = met_at, str(p.get("met_by"))
+        elif kind == "event.ClockWarning":
+            clock = clocks.get(str(p["clock"]))
+            if clock is not None:
+                clock.warnings.append(int(p["offset_minutes"]))
+        elif kind == "event.ClockBreached":
+            clock = clocks.get(str(p["clock"]))
+            if clock is not None:
+                clock.breach_raised_at = _instant(p["raised_at"])
+        elif kind == "event.CrisisClosed":
+            head.update(closed_at=_instant(p["closed_at"]), close_reason=p.get("reason"))
+        elif kind == "event.MessageSent":
+            message = messages.get(str(p["message_id"]))
+            if message is None:
+                messages[str(p["message_id"])] = _Message(entry)
+            else:
+                message.planned = {str(k): int(v) for k, v in p.get("deliveries", {}).items()}
+                message.audiences = [str(a) for a in p.get("audiences", [])]
+                message.lists = [str(a) for a in p.get("lists", [])]
+                message.purpose = str(p.get("purpose", message.purpose))
+                message.msg_type = str(p.get("msg_type", message.msg_type))
+        elif kind == "event.DeliveryAccepted":
+            message = messages.get(str(p["message_id"]))
+            if message is not None:
+                accepted_at = _instant(p["accepted_at"])
+                latency = (accepted_at - _instant(p["queued_at"])).total_seconds()
+                message.accepted.setdefault(str(p["channel"]), []).append((accepted_at, latency))
+        elif kind == "event.DeliveryFailed":
+            message = messages.get(str(p["message_id"]))
+            if message is not None:
+                channel = str(p["channel"])
+                message.failed[channel] = message.failed.get(channel, 0) + 1
+        elif kind.startswith("event.") and "message_id" in p and kind.endswith(("Approved",)):
+            message = messages.get(str(p["message_id"]))
+            if message is not None:
+                message.approver = entry.actor
+                message.approved_at = _instant(p.get("approved_at", entry.at.isoformat()))
+        elif (
+            kind.startswith("event.") and "message_id" in p and str(p["message_id"]) not in messages
+        ):
+            # A draft before it is sent: the message's life starts with its composition.
+            messages[str(p["message_id"])] = _Message(entry)
+        elif kind.startswith("event.") and kind.endswith("Paged") and "member" in p:
+            pages[str(p["member"])] = _instant(p.get("paged_at", entry.at.isoformat()))
+        elif kind.startswith("event.") and kind.endswith("Acknowledged") and "member" in p:
+            acknowledged_at = _instant(p.get("acknowledged_at", entry.at.isoformat()))
+            paged_at = pages.get(str(p["member"]))
+            acknowledgements.append(
+                AcknowledgementReport(
+                    who=str(p.get("member_name", p["member"])),
+                    role=p.get("role"),
+                    paged_at=paged_at,
+                    acknowledged_at=acknowledged_at,
+                    minutes_to_acknowledge=minutes_between(paged_at, acknowledged_at)
+                    if paged_at
+                    else None,
+                )
+            )
+    clock_reports = [c.report() for c in clocks.values()]
+    return TimingReport(
+        crisis_id=crisis_id,
+        title=head.get("title", ""),
+        kind=head.get("kind", ""),
+        exercise=bool(head.get("exercise", False)),
+        communes=head.get("communes", []),
+        reported_at=head.get("reported_at"),
+        cod_decided_at=head.get("cod_decided_at"),
+        cod_decided_by=head.get("cod_decided_by"),
+        synergi_ref=head.get("synergi_ref"),
+        closed_at=head.get("closed_at"),
+        close_reason=head.get("close_reason"),
+        generated_at=now,
+        clocks=clock_reports,
+        messages=[m.report() for m in messages.values()],
+        acknowledgements=acknowledgements,
+        verdicts=_verdicts(clock_reports),
+        chronology=chronology,
+        journal=ChainReport(
+            ok=chain.ok,
+            entries_checked=chain.entries_checked,
+            first_broken_seq=chain.first_broken_seq,
+            reason=chain.reason,
+        ),
+    )
+
+
+def _verdicts(clocks: Sequence[ClockReport]) -> list[Verdict]:
+    by_name = {c.name: c for c in clocks}
+    verdicts: list[Verdict] = []
+    for name, (commitment, subject) in COMMITMENTS.items():
+        clock = by_name.get(name)
+        if clock is None:
+            state = "not_started"
+            detail = "le COD n'a pas été activé" if name != "cip" else "la CIP n'a pas été activée"
+        else:
+            state = clock.state
+            if clock.achieved_minutes is not None:
+                detail = (
+                    f"atteint en {clock.achieved_minutes:g} min pour {clock.target_minutes} min"
+                )
+            else:
+                detail = f"objectif de {clock.target_minutes} min"
+        verdicts.append(
+            Verdict(
+                commitment=commitment,
+                subject=subject,
+                state=state,
+                label=STATE_LABELS[state],
+                detail=detail,
+            )
+        )
+    return verdicts
