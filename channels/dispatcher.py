@@ -95,6 +95,9 @@ class DispatcherConfig:
     lease: timedelta = timedelta(seconds=60)
     idle_seconds: float = 0.5
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Real-time pacing and pauses; a drill on a virtual clock turns them off (Retry-After is
+    # still honoured there, through the next attempt's instant).
+    pace: bool = True
 
 
 class Dispatcher:
@@ -138,13 +141,21 @@ class Dispatcher:
             )
         await asyncio.gather(*(self._channel_loop(name) for name in self.channel_names()))
 
-    async def run_until_idle(self) -> int:
-        """Deliver everything due now, channel by channel; return how many were attempted."""
+    async def run_until_idle(self, *, sequential: bool = False) -> int:
+        """Deliver everything due now; return how many were attempted.
+
+        `sequential` takes the channels one after the other, so that the order of the
+        journal is the same on every run (drills rely on it).
+        """
         total = 0
         while True:
-            done = sum(
-                await asyncio.gather(*(self.dispatch_batch(name) for name in self.channel_names()))
-            )
+            if sequential:
+                done = 0
+                for name in self.channel_names():
+                    done += await self.dispatch_batch(name)
+            else:
+                batches = (self.dispatch_batch(name) for name in self.channel_names())
+                done = sum(await asyncio.gather(*batches))
             total += done
             if done == 0:
                 return total
@@ -217,8 +228,9 @@ class Dispatcher:
         refusal = self._interlock(delivery, channel)
         if refusal is not None or channel is None:
             return replace(result, error=refusal or "canal non configuré")
-        await self._pacer(delivery.exercise, channel).wait()
-        await self._pace_chat(delivery.exercise, channel, delivery.recipient)
+        if self.config.pace:
+            await self._pacer(delivery.exercise, channel).wait()
+            await self._pace_chat(delivery.exercise, channel, delivery.recipient)
         message = OutgoingMessage(
             delivery_id=delivery.id,
             recipient_kind=delivery.recipient_kind,
@@ -263,7 +275,7 @@ class Dispatcher:
     ) -> DeliveryResult:
         now = self._clock.now()
         policy = self.config.retry
-        if error.retryable and error.retry_after:
+        if error.retryable and error.retry_after and self.config.pace:
             # The provider asked everyone to wait, not only this delivery.
             self._pacer(delivery.exercise, channel).pause(error.retry_after)
         if not error.retryable or policy.gives_up(

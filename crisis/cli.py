@@ -42,6 +42,7 @@ from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.migrate import upgrade
 from crisis.templating.cli import templates_app
+from drills.cli import drill_app
 
 app = typer.Typer(
     help="Communication de crise d'une préfecture (Qual-e-Pref, module 7).",
@@ -56,6 +57,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates", help="Modèles de messages.")
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(drill_app, name="drill")
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 

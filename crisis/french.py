@@ -25,3 +25,9 @@ def short_time(instant: datetime) -> str:
 
 def entries(count: int) -> str:
     return f"{count} entrée" if count <= 1 else f"{count} entrées"
+
+
+def compact_datetime(instant: datetime) -> str:
+    """« 28/11 22 h 15 », for tables."""
+    local = ensure_utc(instant).astimezone(PARIS)
+    return f"{local:%d/%m} {local.hour} h {local:%M}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import threading
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
@@ -57,7 +58,13 @@ class BusOutbox:
 
 
 def make_dispatcher(
-    bus: MessageBus, catalog: ChannelCatalog, *, clock: Clock, worker: str
+    bus: MessageBus,
+    catalog: ChannelCatalog,
+    *,
+    clock: Clock,
+    worker: str,
+    rng: random.Random | None = None,
+    pace: bool = True,
 ) -> Dispatcher:
     settings = catalog.config.dispatcher
     retry = settings.retry
@@ -66,12 +73,14 @@ def make_dispatcher(
         production_channels=catalog.production,
         exercise_channels=catalog.exercise,
         clock=clock,
+        rng=rng,
         config=DispatcherConfig(
             worker=worker,
             batch_size=settings.batch_size,
             concurrency=settings.concurrency,
             lease=timedelta(seconds=settings.lease_seconds),
             idle_seconds=settings.idle_seconds,
+            pace=pace,
             retry=RetryPolicy(
                 base_seconds=retry.base_seconds,
                 factor=retry.factor,

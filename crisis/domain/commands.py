@@ -101,3 +101,15 @@ class RecordDeliveryOutcomes(Command):
 @dataclass(frozen=True, slots=True)
 class RetryDelivery(Command):
     delivery_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayInject(Command):
+    crisis_id: str
+    offset_minutes: int
+    sender: str
+    to: str
+    channel: str
+    content: str
+    expected_action: str | None = None
+    target_at: datetime | None = None

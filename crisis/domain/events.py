@@ -132,3 +132,16 @@ class DeliveryRequeued(Event):
     delivery_id: str
     message_id: str
     channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class InjectPlayed(Event):
+    """A drill inject delivered to its players (a call, a mail, a message from the SIDPC…)."""
+
+    offset_minutes: int
+    sender: str
+    to: str
+    channel: str
+    content: str
+    expected_action: str | None
+    target_at: datetime | None

@@ -13,7 +13,7 @@ from importlib import resources
 from jinja2 import Environment, select_autoescape
 
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
-from crisis.french import long_datetime
+from crisis.french import compact_datetime, long_datetime
 from crisis.reporting.svg import timeline_svg
 from crisis.reporting.timing import STATE_LABELS, TimingReport
 
@@ -28,6 +28,10 @@ class ReportFormat(StrEnum):
 
 def _when(instant: datetime | None) -> str:
     return long_datetime(instant) if instant is not None else "—"
+
+
+def _at(instant: datetime | None) -> str:
+    return compact_datetime(instant) if instant is not None else "—"
 
 
 def _minutes(value: float | None) -> str:
@@ -163,6 +167,7 @@ def to_html(report: TimingReport) -> str:
         chart=timeline_svg(report),
         states=STATE_LABELS,
         when=_when,
+        at=_at,
         minutes=_minutes,
         seconds=_seconds,
     )

@@ -9,7 +9,7 @@ from crisis.french import short_time
 from crisis.reporting.timing import TimingReport
 
 WIDTH = 900
-LEFT = 250
+LEFT = 290
 RIGHT = 30
 ROW = 34
 TOP = 40
@@ -33,7 +33,7 @@ def timeline_svg(report: TimingReport) -> str:
     height = TOP + rows * ROW + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" role="img" '
+        'style="width:100%;height:auto" role="img" '
         'aria-label="Chronologie des horloges et des jalons" '
         'font-family="sans-serif" font-size="12">'
     ]
@@ -70,8 +70,9 @@ def timeline_svg(report: TimingReport) -> str:
     parts.append(f'<text x="{LEFT - 8}" y="{y + 14}" text-anchor="end">Messages</text>')
     for message in report.messages:
         mx = x(message.created_at)
+        fill = "#000091" if message.purpose == "factual" else "#b34000"
         parts.append(
-            f'<path d="M{mx:.1f},{y + 2} l6,9 l-6,9 l-6,-9 z" fill="#000091">'
+            f'<path d="M{mx:.1f},{y + 2} l6,9 l-6,9 l-6,-9 z" fill="{fill}">'
             f"<title>Message {escape(message.message_id[:8])} : "
             f"{short_time(message.created_at)}</title></path>"
         )

@@ -265,6 +265,8 @@ KIND_LABELS: dict[str, str] = {
     "event.DeliveryFailed": "Diffusion en échec",
     "event.DeliveryRequeued": "Diffusion relancée",
     "event.CrisisClosed": "Événement clos",
+    "command.PlayInject": "Inject d'exercice",
+    "event.InjectPlayed": "Inject joué",
 }
 
 
@@ -303,6 +305,8 @@ def _summary(entry: JournalEntry) -> str:
     if kind == "event.MessageSent":
         counts = ", ".join(f"{k} {v}" for k, v in sorted(p.get("deliveries", {}).items()))
         return f"{', '.join(p.get('audiences', []) + p.get('lists', []))} — {counts}"
+    if kind == "event.InjectPlayed":
+        return f"{p.get('sender')} → {p.get('to')} ({p.get('channel')}) : {p.get('content')}"
     if kind.startswith("refused."):
         return str(p.get("reason", ""))
     if kind == "event.CrisisClosed":

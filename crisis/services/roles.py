@@ -12,6 +12,7 @@ from crisis.domain.commands import (
     Command,
     DeclareCellOperational,
     OpenCrisis,
+    PlayInject,
     RecordDelivery,
     RecordDeliveryOutcomes,
     RetryDelivery,
@@ -65,6 +66,7 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     SendMessage: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.PREFECT}),
     RetryDelivery: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
     RecordDeliveryOutcomes: frozenset(),  # the dispatcher's, run as the system
+    PlayInject: frozenset(),  # the drill runner's
 }
 
 

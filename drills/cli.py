@@ -1,0 +1,143 @@
+"""`crisis drill …`: validate and run scenarios, alone on a virtual clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crisis.clock import SystemClock
+from drills.model import Scenario, ScenarioError, load_scenario
+from drills.runner import DrillRunner
+
+drill_app = typer.Typer(help="Exercices : scénarios, déroulement, programme.", no_args_is_help=True)
+
+EXIT_MISSED, EXIT_INVALID = 1, 2
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    folder = resources.files("drills") / "scenarios"
+    return {
+        Path(str(item)).stem: Path(str(item))
+        for item in folder.iterdir()
+        if str(item).endswith(".yaml")
+    }
+
+
+def resolve_scenario(ref: str) -> Scenario:
+    """A file path, or the name of a bundled scenario (`crue-seine`)."""
+    path = Path(ref)
+    if not path.exists():
+        bundled = bundled_scenarios()
+        if ref not in bundled:
+            known = ", ".join(sorted(bundled))
+            typer.echo(
+                f"Erreur : scénario introuvable « {ref} » (fichier, ou l'un de : {known}).",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INVALID)
+        path = bundled[ref]
+    try:
+        return load_scenario(path)
+    except ScenarioError as error:
+        for problem in error.problems:
+            typer.echo(f"Erreur : {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def parse_speed(value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = 0.0
+    if speed <= 0:
+        typer.echo("Erreur : --speed attend un nombre positif ou « max ».", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    return speed
+
+
+def parse_start(value: str) -> datetime:
+    try:
+        begin = datetime.fromisoformat(value)
+    except ValueError:
+        begin = None
+    if begin is None or begin.tzinfo is None:
+        typer.echo("Erreur : --start attend un instant ISO 8601 avec décalage.", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    return begin
+
+
+@drill_app.command("list")
+def list_scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Les scénarios fournis avec le service."""
+    found = {name: load_scenario(path) for name, path in sorted(bundled_scenarios().items())}
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "name": n,
+                        "title": s.title,
+                        "duration_minutes": int(s.duration.total_seconds() // 60),
+                    }
+                    for n, s in found.items()
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for name, scenario in found.items():
+        typer.echo(f"{name} — {scenario.title}")
+
+
+@drill_app.command("validate")
+def validate(scenario: Annotated[str, typer.Argument(help="Fichier ou nom de scénario.")]) -> None:
+    """Vérifier un scénario sans le jouer."""
+    loaded = resolve_scenario(scenario)
+    typer.echo(
+        f"Scénario valide : {loaded.title} ({len(loaded.injects)} injects, "
+        f"{len(loaded.actions)} actions simulées, {len(loaded.faults)} pannes)."
+    )
+
+
+@drill_app.command("run")
+def run(
+    scenario: Annotated[str, typer.Argument(help="Fichier ou nom de scénario.")],
+    speed: Annotated[str, typer.Option(help="Accélération (ex. 60) ou « max ».")] = "max",
+    out: Annotated[Path, typer.Option(help="Dossier des rapports.")] = Path("rapport-exercice"),
+    fail_on_miss: Annotated[
+        bool, typer.Option("--fail-on-miss", help="Code 1 si une cible n'est pas tenue.")
+    ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Instant de départ virtuel, ISO 8601 ; par défaut maintenant."),
+    ] = None,
+) -> None:
+    """Jouer un scénario sur une horloge virtuelle, sans personne, et écrire ses rapports."""
+    loaded = resolve_scenario(scenario)
+    virtual_speed = parse_speed(speed)
+    begin = SystemClock().now() if start is None else parse_start(start)
+    total = int(loaded.duration.total_seconds() // 60)
+    with typer.progressbar(length=total + 1, label="Exercice", file=None) as bar:
+        shown = 0
+
+        def progress(step: int, _steps: int) -> None:
+            nonlocal shown
+            bar.update(step + 1 - shown)
+            shown = step + 1
+
+        result = DrillRunner(loaded, start=begin, speed=virtual_speed, progress=progress).run(out)
+    for clock in result.report.clocks:
+        achieved = "—" if clock.achieved_minutes is None else f"{clock.achieved_minutes:g} min"
+        typer.echo(f"{clock.label} : {achieved} pour {clock.target_minutes} min ({clock.state})")
+    typer.echo(f"Rapports : {', '.join(str(f) for f in result.files)}")
+    if fail_on_miss and result.missed:
+        typer.echo("Une cible au moins n'est pas tenue.", err=True)
+        raise typer.Exit(EXIT_MISSED)

@@ -1,0 +1,258 @@
+"""Playing a scenario through the real service on a virtual clock.
+
+The runner opens an exercise crisis, plays the injects and the simulated player actions at
+their offsets, lets the dispatcher deliver to sandbox channels (with the scenario's faults),
+checks the deadlines minute by minute, and writes the timing report. Everything it does goes
+through the bus, so the report is computed from the journal like any other.
+
+Identifiers come from a counter and the virtual clock never looks at the wall clock: the same
+scenario from the same start gives the same journal and the same report, whatever the speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from channels.contract import Channel
+from crisis.bootstrap import SchedulerMode, Service, bootstrap
+from crisis.clock import ManualClock, ensure_utc
+from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
+from crisis.delivery.runtime import make_dispatcher
+from crisis.domain.commands import (
+    ActivateCod,
+    CheckDeadlines,
+    CloseCrisis,
+    CodDecision,
+    Command,
+    DeclareCellOperational,
+    OpenCrisis,
+    PlayInject,
+    RecordDelivery,
+    SendMessage,
+)
+from crisis.domain.contact_commands import ContactInput, CreateContact
+from crisis.domain.vocabulary import Audience
+from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.service import crisis_report
+from crisis.reporting.timing import TimingReport
+from crisis.services.context import SYSTEM_ACTOR, Actor
+from crisis.settings import Settings
+from crisis.store.engine import make_engine
+from crisis.store.migrate import upgrade
+from drills.model import Action, Scenario
+from drills.sandbox import SandboxChannel, fault_windows, sandbox_channels
+
+STEP = timedelta(minutes=1)
+MISSED_STATES = frozenset({"breached", "met_late", "running"})
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DrillResult:
+    crisis_id: str
+    report: TimingReport
+    files: list[Path]
+    sandbox: dict[str, SandboxChannel]
+
+    @property
+    def missed(self) -> bool:
+        return any(c.state in MISSED_STATES for c in self.report.clocks)
+
+
+def _ids(seed: str) -> Callable[[], str]:
+    counter = iter(range(1, 10**9))
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"drill:{seed}")
+    return lambda: str(uuid.uuid5(namespace, str(next(counter))))
+
+
+def drill_delivery_config() -> DeliveryConfig:
+    # No provider at all: every outside channel is a sandbox added below. Retries are
+    # generous so that a channel down for half an hour delivers when it comes back.
+    return DeliveryConfig(
+        dispatcher=DispatcherSettings(
+            batch_size=500,
+            retry=RetrySettings(
+                base_seconds=5, max_delay_seconds=30, max_attempts=1000, give_up_after_minutes=600
+            ),
+        )
+    )
+
+
+class DrillRunner:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        start: datetime,
+        speed: float | None = None,
+        database_url: str | None = None,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`speed`: virtual seconds per real second; None plays as fast as possible."""
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive")
+        self.scenario = scenario
+        self.start = ensure_utc(start).replace(second=0, microsecond=0)
+        self.speed = speed
+        self.database_url = database_url
+        self.progress = progress
+        self.sleep = sleep
+        self.clock = ManualClock(self.start)
+        self.crisis_id = ""
+
+    def run(self, out_dir: Path) -> DrillResult:
+        with tempfile.TemporaryDirectory(prefix="crisis-drill-") as scratch:
+            url = self.database_url or f"sqlite:///{Path(scratch) / 'drill.sqlite3'}"
+            engine = make_engine(url)
+            upgrade(engine)
+            service = bootstrap(
+                settings=Settings(data_dir=Path(scratch)),
+                clock=self.clock,
+                engine=engine,
+                delivery=drill_delivery_config(),
+                scheduler_mode=SchedulerMode.NONE,
+            )
+            service.bus.new_id = _ids(f"{self.scenario.title}|{self.start.isoformat()}")
+            spans = [(f.channel, f.start, f.end, f.mode) for f in self.scenario.faults]
+            sandbox = sandbox_channels(self.clock, fault_windows(self.start, spans))
+            exercise: dict[str, Channel] = service.catalog.exercise
+            exercise.update(sandbox)
+            try:
+                report = self._play(service)
+            finally:
+                service.close()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for fmt, name in (
+            (ReportFormat.JSON, "report.json"),
+            (ReportFormat.HTML, "report.html"),
+            (ReportFormat.MD, "report.md"),
+        ):
+            target = out_dir / name
+            target.write_bytes(render(report, fmt))
+            files.append(target)
+        return DrillResult(self.crisis_id, report, files, sandbox)
+
+    def _play(self, service: Service) -> TimingReport:
+        scenario = self.scenario
+        director = Actor(name="animateur de l'exercice", role="local")
+        for member in scenario.audience:
+            service.bus.handle(
+                CreateContact(
+                    contact=ContactInput(
+                        name=member.name,
+                        category=member.category,
+                        email=member.email,
+                        mobile=member.mobile,
+                        telegram_chat_id=member.telegram_chat_id,
+                        commune=member.commune,
+                        exercise=True,
+                    )
+                ),
+                actor=director,
+            )
+        self.crisis_id = service.bus.handle(
+            OpenCrisis(
+                title=scenario.title,
+                kind=scenario.kind,
+                exercise=True,
+                communes=tuple(scenario.communes),
+                reported_at=self.start,
+            ),
+            actor=director,
+        )
+        dispatcher = make_dispatcher(
+            service.bus,
+            service.catalog,
+            clock=self.clock,
+            worker="exercice",
+            rng=random.Random(0),  # noqa: S311 - reproducible jitter, not secrecy
+            pace=False,
+        )
+        injects = list(scenario.injects)
+        actions = list(scenario.actions)
+        steps = int(scenario.duration / STEP)
+        for step in range(steps + 1):
+            began = time.monotonic()
+            now = self.start + step * STEP
+            self.clock.set(now)
+            while injects and injects[0].at <= now - self.start:
+                inject = injects.pop(0)
+                if inject.contingency and not self._condition_holds(service, inject.when or ""):
+                    continue
+                service.bus.handle(
+                    PlayInject(
+                        crisis_id=self.crisis_id,
+                        offset_minutes=int(inject.at / STEP),
+                        sender=inject.sender,
+                        to=inject.to,
+                        channel=inject.channel,
+                        content=inject.content,
+                        expected_action=inject.expected_action,
+                        target_at=self.start + inject.target if inject.target is not None else None,
+                    ),
+                    actor=director,
+                )
+            while actions and actions[0].at <= now - self.start:
+                self._act(service, actions.pop(0))
+            asyncio.run(dispatcher.run_until_idle(sequential=True))
+            service.bus.handle(CheckDeadlines(crisis_id=self.crisis_id), actor=SYSTEM_ACTOR)
+            if self.progress is not None:
+                self.progress(step, steps)
+            if self.speed is not None and step < steps:
+                spent = time.monotonic() - began
+                self.sleep(max(0.0, STEP.total_seconds() / self.speed - spent))
+        with service.bus.unit_of_work() as uow:
+            return crisis_report(uow, self.crisis_id, now=self.clock.now())
+
+    def _condition_holds(self, service: Service, condition: str) -> bool:
+        """`clock NAME running|met|breached`: the only condition a contingency inject knows."""
+        words = condition.split()
+        if len(words) != 3 or words[0] != "clock":
+            return True
+        with service.bus.unit_of_work() as uow:
+            crisis = uow.crises.get(self.crisis_id)
+        clock = next((c for c in crisis.clocks.values() if c.name.value == words[1]), None)
+        if clock is None:
+            return words[2] == "running"
+        return clock.state.value == words[2]
+
+    def _act(self, service: Service, action: Action) -> None:
+        player = Actor(name=action.by, role="local")
+        crisis_id = self.crisis_id
+        match action.do:
+            case "activate_cod":
+                command: Command = ActivateCod(
+                    crisis_id=crisis_id,
+                    decision=CodDecision(decided_by=action.by, synergi_ref=action.synergi),
+                )
+            case "send_message":
+                command = SendMessage(
+                    crisis_id=crisis_id,
+                    texts=tuple(sorted(action.texts.items())),
+                    audiences=tuple(action.audiences),
+                    channels=tuple(action.channels) if action.channels else None,
+                )
+            case "declare_cell_operational":
+                command = DeclareCellOperational(
+                    crisis_id=crisis_id, note=f"déclaré par {action.by}"
+                )
+            case "record_delivery":
+                command = RecordDelivery(
+                    crisis_id=crisis_id,
+                    audience=Audience(action.audiences[0]),
+                    delivered_at=self.clock.now(),
+                    means=action.means or "",
+                )
+            case "close":
+                command = CloseCrisis(crisis_id=crisis_id, reason=action.reason or "")
+        service.bus.handle(command, actor=player)
