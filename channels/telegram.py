@@ -27,7 +27,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from channels._common import guard_exercise, redact
+from channels._common import RATE_OVERRIDE_HELP, guard_exercise, redact, with_rate
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -60,6 +60,7 @@ class TelegramConfig(BaseModel):
     production: bool = True
     connection_pool_size: int = Field(default=64, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
 
 
 def utf16_length(text: str) -> int:
@@ -123,6 +124,7 @@ class TelegramChannel:
         self._clock = clock
         self._mode = mode
         self.name = name or f"telegram_{mode}"
+        self.limits = with_rate(TELEGRAM_LIMITS, config.rate_per_second)
         self.recipient_kind = (
             RecipientKind.TELEGRAM_CHAT if mode == "dm" else RecipientKind.BROADCAST
         )
