@@ -69,7 +69,7 @@ def utf16_length(text: str) -> int:
 
 
 class _RedactTokens(logging.Filter):
-    """Remove bot tokens from records of the `httpx` logger, which logs full request URLs."""
+    """Remove bot tokens from the records of the loggers that write full request URLs."""
 
     def __init__(self) -> None:
         super().__init__("telegram-token-redaction")
@@ -88,12 +88,26 @@ _redaction = _RedactTokens()
 _redaction_lock = threading.Lock()
 
 
+# Loggers that write the bot URL, token included: httpx (every request URL) and
+# python-telegram-bot's own (`telegram.Bot` logs "Set Bot API URL: …/bot<token>" at DEBUG).
+# A logger's filters only see the records logged on it, not those of its children: each one
+# is named.
+_TOKEN_LOGGERS = (
+    "httpx",
+    "telegram",
+    "telegram.Bot",
+    "telegram.BaseRequest",
+    "telegram.HTTPXRequest",
+)
+
+
 def _protect_token(token: str) -> None:
     with _redaction_lock:
         _redaction.tokens.add(token)
-        logger = logging.getLogger("httpx")
-        if _redaction not in logger.filters:
-            logger.addFilter(_redaction)
+        for name in _TOKEN_LOGGERS:
+            logger = logging.getLogger(name)
+            if _redaction not in logger.filters:
+                logger.addFilter(_redaction)
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
