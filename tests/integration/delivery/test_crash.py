@@ -40,15 +40,6 @@ FIRST_CHAT = 500_000
 
 
 @pytest.fixture
-def database_url(engine: Engine, request: pytest.FixtureRequest) -> str:
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name == "postgresql":
-        _, schema = request.getfixturevalue("postgres_schema_url")
-        url += f"?options=-csearch_path%3D{schema}"
-    return url
-
-
-@pytest.fixture
 def telegram() -> Iterator[FakeTelegramServer]:
     with FakeTelegramServer(token=TOKEN) as server:
         yield server
