@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from channels.contract import OutgoingMessage, SendError
+from channels.contract import ChannelLimits, OutgoingMessage, SendError
 
 EXERCISE_MARKER = "EXERCICE"
+
+RATE_OVERRIDE_HELP = (
+    "Débit maximal (envois par seconde) à la place du débit déclaré du fournisseur : "
+    "pour un contrat à débit relevé, ou un banc d'essai contre un faux serveur."
+)
+
+
+def with_rate(limits: ChannelLimits, rate_per_second: float | None) -> ChannelLimits:
+    """The declared limits, with the configured rate instead of the default one if given."""
+    if rate_per_second is None:
+        return limits
+    return replace(limits, rate_per_second=rate_per_second)
 
 
 def guard_exercise(message: OutgoingMessage, *, production: bool, channel: str) -> None:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from channels._common import EXERCISE_MARKER, guard_exercise
+from channels._common import EXERCISE_MARKER, RATE_OVERRIDE_HELP, guard_exercise, with_rate
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -51,6 +51,7 @@ class EmailConfig(BaseModel):
     reply_to: str | None = None
     ca_file: Path | None = None  # an extra trust anchor (an internal relay's CA)
     timeout_seconds: float = Field(default=15.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     local_hostname: str | None = None  # the EHLO name
     production: bool = True
 
@@ -84,6 +85,7 @@ class EmailChannel:
         if (config.username is None) != (config.password is None):
             raise ValueError("e-mail : username et password vont ensemble")
         self.name = name
+        self.limits = with_rate(EMAIL_LIMITS, config.rate_per_second)
         self._config = config
         self._clock = clock
 

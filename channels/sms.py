@@ -9,7 +9,12 @@ import httpx
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from channels._common import error_for_status, guard_exercise, parse_retry_after
+from channels._common import (
+    RATE_OVERRIDE_HELP,
+    error_for_status,
+    guard_exercise,
+    parse_retry_after,
+)
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -65,6 +70,7 @@ class SmsConfig(BaseModel):
     sender: str = Field(default="PREFECTURE", max_length=11)
     max_segments: int = Field(default=3, ge=1, le=10)
     timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
 
 
@@ -79,7 +85,7 @@ class SmsChannel:
         self.limits = ChannelLimits(
             max_length=config.max_segments,
             length_unit=LengthUnit.SMS_SEGMENTS,
-            rate_per_second=SMS_LIMITS.rate_per_second,
+            rate_per_second=config.rate_per_second or SMS_LIMITS.rate_per_second,
             max_segments=config.max_segments,
         )
         self._client_instance: httpx.AsyncClient | None = None

@@ -27,7 +27,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from channels._common import guard_exercise, redact
+from channels._common import RATE_OVERRIDE_HELP, guard_exercise, redact, with_rate
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -60,6 +60,7 @@ class TelegramConfig(BaseModel):
     production: bool = True
     connection_pool_size: int = Field(default=64, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
 
 
 def utf16_length(text: str) -> int:
@@ -68,7 +69,7 @@ def utf16_length(text: str) -> int:
 
 
 class _RedactTokens(logging.Filter):
-    """Remove bot tokens from records of the `httpx` logger, which logs full request URLs."""
+    """Remove bot tokens from the records of the loggers that write full request URLs."""
 
     def __init__(self) -> None:
         super().__init__("telegram-token-redaction")
@@ -87,12 +88,26 @@ _redaction = _RedactTokens()
 _redaction_lock = threading.Lock()
 
 
+# Loggers that write the bot URL, token included: httpx (every request URL) and
+# python-telegram-bot's own (`telegram.Bot` logs "Set Bot API URL: …/bot<token>" at DEBUG).
+# A logger's filters only see the records logged on it, not those of its children: each one
+# is named.
+_TOKEN_LOGGERS = (
+    "httpx",
+    "telegram",
+    "telegram.Bot",
+    "telegram.BaseRequest",
+    "telegram.HTTPXRequest",
+)
+
+
 def _protect_token(token: str) -> None:
     with _redaction_lock:
         _redaction.tokens.add(token)
-        logger = logging.getLogger("httpx")
-        if _redaction not in logger.filters:
-            logger.addFilter(_redaction)
+        for name in _TOKEN_LOGGERS:
+            logger = logging.getLogger(name)
+            if _redaction not in logger.filters:
+                logger.addFilter(_redaction)
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
@@ -123,6 +138,7 @@ class TelegramChannel:
         self._clock = clock
         self._mode = mode
         self.name = name or f"telegram_{mode}"
+        self.limits = with_rate(TELEGRAM_LIMITS, config.rate_per_second)
         self.recipient_kind = (
             RecipientKind.TELEGRAM_CHAT if mode == "dm" else RecipientKind.BROADCAST
         )

@@ -13,7 +13,13 @@ import json
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from channels._common import error_for_status, guard_exercise, parse_retry_after
+from channels._common import (
+    RATE_OVERRIDE_HELP,
+    error_for_status,
+    guard_exercise,
+    parse_retry_after,
+    with_rate,
+)
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -39,6 +45,7 @@ class WebhookConfig(BaseModel):
     secret: SecretStr
     url: str | None = None
     timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
 
 
@@ -60,6 +67,7 @@ class WebhookChannel:
 
     def __init__(self, config: WebhookConfig, *, clock: Clock, name: str = "webhook") -> None:
         self.name = name
+        self.limits = with_rate(WEBHOOK_LIMITS, config.rate_per_second)
         self._config = config
         self._clock = clock
         self._client_instance: httpx.AsyncClient | None = None

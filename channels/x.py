@@ -18,7 +18,13 @@ import tweepy
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from requests.adapters import HTTPAdapter
 
-from channels._common import error_for_status, guard_exercise, parse_retry_after
+from channels._common import (
+    RATE_OVERRIDE_HELP,
+    error_for_status,
+    guard_exercise,
+    parse_retry_after,
+    with_rate,
+)
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -55,6 +61,7 @@ class XConfig(BaseModel):
     api_base_url: str = "https://api.twitter.com"
     production: bool = True
     timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     max_thread_parts: int = Field(default=10, ge=1, le=25)
 
     @model_validator(mode="after")
@@ -205,6 +212,7 @@ class XChannel:
 
     def __init__(self, config: XConfig, *, clock: Clock, name: str = "x") -> None:
         self.name = name
+        self.limits = with_rate(X_LIMITS, config.rate_per_second)
         self._config = config
         self._clock = clock
         self._client_instance: tweepy.Client | None = None

@@ -218,14 +218,12 @@ class MessageBus:
     def _journal_events(self, ctx: HandlerContext) -> list[Event]:
         journalled: list[Event] = []
         for crisis in ctx.touched:
-            for event in crisis.events:
-                ctx.uow.journal.append(
-                    stream=crisis.id,
-                    at=ctx.now,
-                    actor=ctx.actor.name,
-                    kind=f"event.{_kind(event)}",
-                    payload=to_jsonable(event),
-                )
+            ctx.uow.journal.append_many(
+                stream=crisis.id,
+                at=ctx.now,
+                actor=ctx.actor.name,
+                items=[(f"event.{_kind(event)}", to_jsonable(event)) for event in crisis.events],
+            )
             journalled.extend(crisis.events)
             crisis.events.clear()
         return journalled

@@ -40,7 +40,7 @@ from crisis.domain.messages import (
 from crisis.domain.vocabulary import CLOCK_LABELS, Audience, CrisisState
 from crisis.french import long_datetime
 from crisis.services.context import HandlerContext, Outcome
-from crisis.store.outbox_repository import DeliveryStatus
+from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
 
 ALERT_PURPOSES = frozenset({MessagePurpose.CLOCK_ALERT, MessagePurpose.DELIVERY_ALERT})
 
@@ -278,39 +278,49 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
     """Apply what the dispatcher learnt: one transaction per batch, events per delivery."""
     results: Sequence[DeliveryResult] = cmd.results
     crises: dict[str, Crisis] = {}
+    for crisis_id in dict.fromkeys(r.crisis_id for r in results):
+        # Locked before any delivery row is read: whoever records the same delivery (a
+        # duplicate after a crash) waits here and then sees it accepted.
+        crisis = crises[crisis_id] = ctx.uow.crises.get(crisis_id, for_update=True)
+        ctx.touched.append(crisis)
+    rows = ctx.uow.outbox.deliveries_by_id([r.delivery_id for r in results])
+    ctx.uow.outbox.add_attempts(
+        [
+            AttemptRow(
+                delivery_id=r.delivery_id,
+                attempt=r.attempt,
+                worker=cmd.worker,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                outcome=r.outcome.value,
+                error=r.error,
+                retry_after=r.retry_after,
+            )
+            for r in results
+        ]
+    )
     messages: dict[str, Message] = {}
     for result in results:
-        crisis = crises.get(result.crisis_id)
-        if crisis is None:
-            crisis = crises[result.crisis_id] = ctx.uow.crises.get(
-                result.crisis_id, for_update=True
-            )
-            ctx.touched.append(crisis)
         message = messages.get(result.message_id) or ctx.uow.outbox.message(result.message_id)
         assert message is not None
         messages[message.id] = message
-        ctx.uow.outbox.add_attempt(
-            delivery_id=result.delivery_id,
-            attempt=result.attempt,
-            worker=cmd.worker,
-            started_at=result.started_at,
-            finished_at=result.finished_at,
-            outcome=result.outcome.value,
-            error=result.error,
-            retry_after=result.retry_after,
-        )
-        _apply(ctx, crisis, message, result)
+        _apply(ctx, crises[result.crisis_id], message, result, rows.get(result.delivery_id))
     for crisis in crises.values():
         if crisis.events:
             ctx.uow.crises.save(crisis)
     return Outcome(result=len(results), stream=next(iter(crises), "system"))
 
 
-def _apply(ctx: HandlerContext, crisis: Crisis, message: Message, result: DeliveryResult) -> None:
+def _apply(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    message: Message,
+    result: DeliveryResult,
+    row: DeliveryRow | None,
+) -> None:
     outbox = ctx.uow.outbox
     if result.outcome is DeliveryOutcome.ACCEPTED:
         assert result.accepted_at is not None
-        row = outbox.delivery(result.delivery_id)
         assert row is not None
         if outbox.mark_accepted(
             result.delivery_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,52 +68,79 @@ class Journal:
     def append(
         self, *, stream: str, at: datetime, actor: str, kind: str, payload: Mapping[str, Any]
     ) -> JournalEntry:
+        (entry,) = self.append_many(stream=stream, at=at, actor=actor, items=[(kind, payload)])
+        return entry
+
+    def append_many(
+        self,
+        *,
+        stream: str,
+        at: datetime,
+        actor: str,
+        items: Sequence[tuple[str, Mapping[str, Any]]],
+    ) -> list[JournalEntry]:
+        """Append (kind, payload) entries to one stream, chained in order.
+
+        The same chain as one `append` per entry, in three statements whatever their number:
+        the head is read (and locked) once, the entries inserted together, the head moved once.
+        """
+        if not items:
+            return []
         head_query = select(journal_heads.c.seq, journal_heads.c.hash).where(
             journal_heads.c.stream == stream
         )
         head = self._conn.execute(head_query.with_for_update()).first()
-        seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
-        payload_text = canonical_json(payload)
-        digest = entry_hash(
-            stream=stream,
-            seq=seq,
-            at=at,
-            actor=actor,
-            kind=kind,
-            payload_text=payload_text,
-            prev_hash=prev_hash,
-        )
-        self._conn.execute(
-            insert(journal).values(
+        seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        rows: list[dict[str, Any]] = []
+        entries: list[JournalEntry] = []
+        for kind, payload in items:
+            seq += 1
+            payload_text = canonical_json(payload)
+            digest = entry_hash(
                 stream=stream,
                 seq=seq,
                 at=at,
                 actor=actor,
                 kind=kind,
-                payload=payload_text,
+                payload_text=payload_text,
                 prev_hash=prev_hash,
-                hash=digest,
             )
-        )
+            rows.append(
+                {
+                    "stream": stream,
+                    "seq": seq,
+                    "at": at,
+                    "actor": actor,
+                    "kind": kind,
+                    "payload": payload_text,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
+            )
+            entries.append(
+                JournalEntry(
+                    stream=stream,
+                    seq=seq,
+                    at=ensure_utc(at),
+                    actor=actor,
+                    kind=kind,
+                    payload=json.loads(payload_text),
+                    prev_hash=prev_hash,
+                    hash=digest,
+                )
+            )
+            prev_hash = digest
+        self._conn.execute(insert(journal), rows)
         if head:
             # The only update in the journal tables: moving the head pointer forward.
             self._conn.execute(
                 update(journal_heads)
                 .where(journal_heads.c.stream == stream, journal_heads.c.seq == head.seq)
-                .values(seq=seq, hash=digest)
+                .values(seq=seq, hash=prev_hash)
             )
         else:
-            self._conn.execute(insert(journal_heads).values(stream=stream, seq=seq, hash=digest))
-        return JournalEntry(
-            stream=stream,
-            seq=seq,
-            at=ensure_utc(at),
-            actor=actor,
-            kind=kind,
-            payload=json.loads(payload_text),
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+            self._conn.execute(insert(journal_heads).values(stream=stream, seq=seq, hash=prev_hash))
+        return entries
 
     def entries(
         self, stream: str, *, after_seq: int = 0, limit: int | None = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
@@ -45,6 +46,41 @@ class DeliveryRow:
     finished_at: datetime | None
     last_error: str | None
     fallback_of: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRow:
+    delivery_id: str
+    attempt: int
+    worker: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    error: str | None
+    retry_after: float | None
+
+
+_ATTEMPT_FIELDS = tuple(f.name for f in dataclasses.fields(AttemptRow))
+
+# Built once: recording a batch runs it once per accepted delivery, and the row count says
+# whether this call is the one that accepted it (a duplicate after a crash finds it accepted).
+_MARK_ACCEPTED = (
+    update(deliveries)
+    .where(
+        deliveries.c.id == bindparam("delivery_id"),
+        deliveries.c.status != DeliveryStatus.ACCEPTED,
+    )
+    .values(
+        status=DeliveryStatus.ACCEPTED,
+        provider_message_id=bindparam("provider_message_id"),
+        accepted_at=bindparam("accepted_at"),
+        finished_at=bindparam("finished_at"),
+        attempts=bindparam("attempts"),
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+    )
+)
 
 
 def _message(row: Any) -> Message:
@@ -153,18 +189,14 @@ class OutboxRepository:
         finished_at: datetime,
     ) -> bool:
         result = self._conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.status != DeliveryStatus.ACCEPTED)
-            .values(
-                status=DeliveryStatus.ACCEPTED,
-                provider_message_id=provider_message_id,
-                accepted_at=accepted_at,
-                finished_at=finished_at,
-                attempts=attempts,
-                claimed_by=None,
-                claimed_until=None,
-                last_error=None,
-            )
+            _MARK_ACCEPTED,
+            {
+                "delivery_id": delivery_id,
+                "provider_message_id": provider_message_id,
+                "accepted_at": accepted_at,
+                "finished_at": finished_at,
+                "attempts": attempts,
+            },
         )
         return result.rowcount == 1
 
@@ -202,30 +234,13 @@ class OutboxRepository:
         )
         return result.rowcount == 1
 
-    def add_attempt(
-        self,
-        *,
-        delivery_id: str,
-        attempt: int,
-        worker: str,
-        started_at: datetime,
-        finished_at: datetime,
-        outcome: str,
-        error: str | None,
-        retry_after: float | None,
-    ) -> None:
-        self._conn.execute(
-            insert(delivery_attempts).values(
-                delivery_id=delivery_id,
-                attempt=attempt,
-                worker=worker,
-                started_at=started_at,
-                finished_at=finished_at,
-                outcome=outcome,
-                error=error,
-                retry_after=retry_after,
+    def add_attempts(self, attempts: Sequence[AttemptRow]) -> None:
+        """Record a batch of attempts in one statement."""
+        if attempts:
+            self._conn.execute(
+                insert(delivery_attempts),
+                [{f: getattr(a, f) for f in _ATTEMPT_FIELDS} for a in attempts],
             )
-        )
 
     def requeue(self, delivery_id: str, *, now: datetime) -> bool:
         """A failed delivery, tried again by hand."""
@@ -350,6 +365,15 @@ class OutboxRepository:
     def delivery(self, delivery_id: str) -> DeliveryRow | None:
         row = self._conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return None if row is None else _delivery(row)
+
+    def deliveries_by_id(self, delivery_ids: Collection[str]) -> dict[str, DeliveryRow]:
+        found: dict[str, DeliveryRow] = {}
+        ids = list(delivery_ids)
+        for start in range(0, len(ids), 500):  # stay well under any bound-parameter limit
+            chunk = ids[start : start + 500]
+            rows = self._conn.execute(select(deliveries).where(deliveries.c.id.in_(chunk)))
+            found.update((row.id, _delivery(row)) for row in rows)
+        return found
 
     def deliveries_of(
         self, *, message_id: str | None = None, crisis_id: str | None = None

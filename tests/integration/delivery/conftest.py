@@ -107,6 +107,16 @@ def delivery_config(fakes: Fakes, **overrides: object) -> DeliveryConfig:
 
 
 @pytest.fixture
+def database_url(engine: Engine, request: pytest.FixtureRequest) -> str:
+    """The test store's URL, for a subprocess or the CLI (PostgreSQL: with its schema)."""
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        _, schema = request.getfixturevalue("postgres_schema_url")
+        url += f"?options=-csearch_path%3D{schema}"
+    return url
+
+
+@pytest.fixture
 def delivery(fakes: Fakes) -> DeliveryConfig:
     return delivery_config(fakes)
 
