@@ -75,7 +75,12 @@ def test_report_figures_match_hand_computed_timings(small: Path, tmp_path: Path)
     assert [
         {k: c[k] for k in ("name", "target_minutes", "achieved_minutes", "state")}
         for c in report["clocks"]
-    ][0] == {"name": "cell", "target_minutes": 60, "achieved_minutes": 27.0, "state": "met"}
+    ] == [
+        {"name": "cell", "target_minutes": 60, "achieved_minutes": 27.0, "state": "met"},
+        {"name": "elus", "target_minutes": 60, "achieved_minutes": 12.0, "state": "met"},
+        {"name": "public", "target_minutes": 60, "achieved_minutes": 36.0, "state": "met"},
+        {"name": "media", "target_minutes": 60, "achieved_minutes": 63.0, "state": "met_late"},
+    ]
     assert (tmp_path / "out" / "report.html").read_text("utf-8").count("<svg") == 1
     assert (tmp_path / "out" / "report.md").read_text("utf-8").startswith("> **EXERCICE**")
 
