@@ -32,6 +32,7 @@ from crisis.domain.vocabulary import (
     Audience,
     CrisisKind,
 )
+from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
 from crisis.services.context import Actor
 from crisis.services.roles import ROLE_LABELS, Role
@@ -54,6 +55,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates", help="Modèles de messages.")
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(messages_app, name="messages")
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 
