@@ -158,7 +158,7 @@ def _outbox_run(
             dispatcher=DispatcherSettings(batch_size=batch_size, concurrency=concurrency),
         )
         service = bootstrap(
-            settings=Settings(data_dir=Path(folder)),
+            settings=Settings(data_dir=Path(folder), approval_audiences=[]),
             engine=engine,
             delivery=config,
             scheduler_mode=SchedulerMode.NONE,

@@ -19,6 +19,7 @@ from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler
 from crisis.services.bus import MessageBus
 from crisis.services.message_handlers import on_clock_alert
+from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
 
@@ -76,7 +77,13 @@ def bootstrap(
     if delivery is None:
         delivery = load_delivery_config(settings.channels_file, secrets_file=settings.secrets_file)
     catalog = build_catalog(delivery, engine=engine, clock=clock)
-    bus = MessageBus(engine=engine, clock=clock, settings=settings, catalog=catalog)
+    bus = MessageBus(
+        engine=engine,
+        clock=clock,
+        settings=settings,
+        catalog=catalog,
+        templates=TemplateLibrary(),
+    )
     bus.subscribe(ClockWarning, on_clock_alert)
     bus.subscribe(ClockBreached, on_clock_alert)
     service = Service(

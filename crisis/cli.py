@@ -33,6 +33,7 @@ from crisis.domain.vocabulary import (
     Audience,
     CrisisKind,
 )
+from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
 from crisis.reporting.render import ReportFormat
 from crisis.services.context import Actor
@@ -58,6 +59,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates", help="Modèles de messages.")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(drill_app, name="drill")
+app.add_typer(messages_app, name="messages")
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 

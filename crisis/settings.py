@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crisis.domain.clocks import ClockPolicy
-from crisis.domain.vocabulary import ClockName
+from crisis.domain.vocabulary import Audience, ClockName
 
 
 class Settings(BaseSettings):
@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     )
     exercise_marker: str = Field(default="EXERCICE EXERCICE EXERCICE", min_length=1)
     worker_name: str = Field(default="dispatcher-1", min_length=1, max_length=120)
+    # Messages to these audiences leave only once the préfet (or a delegate) has approved them.
+    approval_audiences: list[Audience] = Field(
+        default_factory=lambda: [Audience.ELUS, Audience.PUBLIC, Audience.MEDIA],
+        description="Publics dont les messages doivent être validés par le préfet (JSON).",
+    )
 
     @field_validator("warning_offsets_minutes")
     @classmethod

@@ -73,7 +73,9 @@ class Inject(Strict):
 
 ActionKind = Literal[
     "activate_cod",
-    "send_message",
+    "send_message",  # free text; held for the préfet's approval when the audience needs it
+    "compose",  # a message from a template, submitted for approval
+    "approve",  # the préfet approves the oldest message waiting, and it is sent
     "declare_cell_operational",
     "record_delivery",
     "close",
@@ -97,10 +99,12 @@ class Action(Strict):
 
     @model_validator(mode="after")
     def _fields_of_each_action(self) -> Action:
-        if self.do == "send_message" and not self.audiences:
-            raise ValueError("send_message : indiquez les publics (audiences)")
-        if self.do == "send_message" and not (self.texts.get("default") or self.template):
-            raise ValueError("send_message : un texte (texts.default) ou un modèle (template)")
+        if self.do in ("send_message", "compose") and not self.audiences:
+            raise ValueError(f"{self.do} : indiquez les publics (audiences)")
+        if self.do == "send_message" and not self.texts.get("default"):
+            raise ValueError("send_message : indiquez le texte (texts.default)")
+        if self.do == "compose" and not self.template:
+            raise ValueError("compose : indiquez le modèle (template)")
         if self.do == "record_delivery" and (len(self.audiences) != 1 or not self.means):
             raise ValueError("record_delivery : un public (audiences) et le moyen (means)")
         if self.do == "close" and not self.reason:

@@ -39,18 +39,26 @@ from crisis.domain.commands import (
     SendMessage,
 )
 from crisis.domain.contact_commands import ContactInput, CreateContact
+from crisis.domain.draft_commands import ApproveDraft, ComposeMessage, SendDraft, SubmitDraft
 from crisis.domain.vocabulary import Audience
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.reporting.timing import TimingReport
 from crisis.services.context import SYSTEM_ACTOR, Actor
+from crisis.services.message_handlers import PendingApproval
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
 from crisis.store.migrate import upgrade
-from drills.model import Action, Scenario
+from drills.model import Action, Scenario, parse_offset
 from drills.sandbox import SandboxChannel, fault_windows, sandbox_channels
 
 STEP = timedelta(minutes=1)
+
+
+class DrillError(Exception):
+    """The scenario asks for something the service refuses; the message says what."""
+
+
 MISSED_STATES = frozenset({"breached", "met_late", "running"})
 Progress = Callable[[int, int], None]
 
@@ -108,6 +116,7 @@ class DrillRunner:
         self.sleep = sleep
         self.clock = ManualClock(self.start)
         self.crisis_id = ""
+        self.waiting: list[str] = []  # drafts submitted for approval, oldest first
 
     def run(self, out_dir: Path) -> DrillResult:
         with tempfile.TemporaryDirectory(prefix="crisis-drill-") as scratch:
@@ -229,6 +238,27 @@ class DrillRunner:
     def _act(self, service: Service, action: Action) -> None:
         player = Actor(name=action.by, role="local")
         crisis_id = self.crisis_id
+        if action.do == "approve":
+            if not self.waiting:
+                raise DrillError(f"+{action.at} : aucun message n'attend l'approbation")
+            pending_id = self.waiting.pop(0)
+            service.bus.handle(ApproveDraft(crisis_id=crisis_id, draft_id=pending_id), actor=player)
+            service.bus.handle(SendDraft(crisis_id=crisis_id, draft_id=pending_id), actor=player)
+            return
+        if action.do == "compose":
+            draft_id: str = service.bus.handle(
+                ComposeMessage(
+                    crisis_id=crisis_id,
+                    template=action.template or "",
+                    variables=self._variables(action),
+                    audiences=tuple(action.audiences),
+                    channels=tuple(action.channels) if action.channels else None,
+                ),
+                actor=player,
+            )
+            service.bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=player)
+            self.waiting.append(draft_id)
+            return
         match action.do:
             case "activate_cod":
                 command: Command = ActivateCod(
@@ -255,4 +285,16 @@ class DrillRunner:
                 )
             case "close":
                 command = CloseCrisis(crisis_id=crisis_id, reason=action.reason or "")
-        service.bus.handle(command, actor=player)
+        result = service.bus.handle(command, actor=player)
+        if isinstance(result, PendingApproval):
+            self.waiting.append(result.draft_id)
+
+    def _variables(self, action: Action) -> dict[str, object]:
+        """The template's variables; an offset such as `+00:40` is that instant of the drill."""
+        values: dict[str, object] = {}
+        for name, value in action.variables.items():
+            try:
+                values[name] = (self.start + parse_offset(value)).isoformat()
+            except ValueError:
+                values[name] = value
+        return values

@@ -103,7 +103,9 @@ def clock(start_instant: datetime) -> ManualClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path)
+    # Tests of sending send straight away; the approval workflow's tests ask for approval
+    # explicitly (the service's default is approval for every audience).
+    return Settings(data_dir=tmp_path, approval_audiences=[])
 
 
 @pytest.fixture

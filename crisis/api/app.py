@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 import crisis
-from crisis.api import contacts, crises, messages, public, reports
+from crisis.api import contacts, crises, drafts, messages, public, reports, templates
 from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.schemas import Health, UserRead
@@ -33,6 +33,8 @@ def create_app(service: Service) -> FastAPI:
     contacts.install_contact_error_handlers(app)
     app.include_router(contacts.router)
     app.include_router(messages.router)
+    app.include_router(drafts.router)
+    app.include_router(templates.router)
     app.include_router(public.router)
     app.include_router(reports.router)
 

@@ -15,6 +15,8 @@ from crisis.domain.commands import RetryDelivery, SendMessage
 from crisis.domain.errors import NotFound
 from crisis.domain.messages import TEXT_VARIANTS, ChannelName
 from crisis.domain.vocabulary import Audience
+from crisis.services.draft_views import DraftView, draft_view
+from crisis.services.message_handlers import PendingApproval
 from crisis.services.message_views import (
     DeliveryView,
     MessageBoard,
@@ -66,7 +68,15 @@ def _board(uow: UnitOfWork, message_id: str) -> MessageBoard:
     "/crises/{crisis_id}/messages",
     status_code=201,
     response_model=MessageSentView,
-    responses=WRITE_ERRORS,
+    responses={
+        **WRITE_ERRORS,
+        202: {
+            "model": DraftView,
+            "description": "Un public choisi demande la validation du préfet : rien n'est "
+            "parti, le message est gardé comme message préparé soumis à validation "
+            "(`/crises/{id}/drafts/{draft_id}`).",
+        },
+    },
     summary="Envoyer un message factuel aux publics ou listes choisis (par l'outbox)",
 )
 def send_message(
@@ -88,6 +98,8 @@ def send_message(
     )
 
     def present(uow: UnitOfWork, sent: Any) -> tuple[int, Any]:
+        if isinstance(sent, PendingApproval):
+            return 202, draft_view(uow.drafts.get(sent.draft_id)).model_dump(mode="json")
         board = _board(uow, sent.message_id)
         view = MessageSentView(message_id=sent.message_id, deliveries=sent.deliveries, board=board)
         return 201, view.model_dump(mode="json")

@@ -21,6 +21,7 @@ from crisis.jsonable import to_jsonable
 from crisis.services.context import Actor, HandlerContext, Outcome
 from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
 from crisis.services.roles import may_run
+from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.crises_repository import ConcurrentUpdate
 from crisis.store.idempotency_repository import StoredAnswer
@@ -79,6 +80,7 @@ class MessageBus:
     after_commit: list[AfterCommitHook] = field(default_factory=list)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     catalog: ChannelCatalog | None = None
+    templates: TemplateLibrary | None = None
 
     def subscribe(self, event_type: type[Event], handler: EventHandler) -> None:
         self.event_handlers.setdefault(event_type, []).append(handler)
@@ -151,6 +153,7 @@ class MessageBus:
                 settings=self.settings,
                 new_id=self.new_id,
                 catalog=self.catalog,
+                templates=self.templates,
             )
             outcome = handler(command, ctx)
             events = self._journal(command, outcome, ctx)

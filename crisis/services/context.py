@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.crisis import Crisis
 from crisis.settings import Settings
 from crisis.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from crisis.services.template_library import TemplateLibrary
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class HandlerContext:
     settings: Settings
     new_id: Callable[[], str]
     catalog: ChannelCatalog | None = None
+    templates: TemplateLibrary | None = None
     # The aggregate the command touched: its events are journalled on its stream.
     touched: list[Crisis] = field(default_factory=list)
 

@@ -30,8 +30,17 @@ from crisis.domain.contact_commands import (
     UpdateContact,
 )
 from crisis.domain.crisis import Crisis
+from crisis.domain.draft_commands import (
+    ApproveDraft,
+    ComposeMessage,
+    EditDraft,
+    RejectDraft,
+    SaveTemplate,
+    SendDraft,
+    SubmitDraft,
+)
 from crisis.domain.errors import Conflict, InvalidInput
-from crisis.services import contact_handlers, drill_handlers, message_handlers
+from crisis.services import contact_handlers, draft_handlers, drill_handlers, message_handlers
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -171,4 +180,11 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     RecordDeliveryOutcomes: message_handlers.record_delivery_outcomes,
     RetryDelivery: message_handlers.retry_delivery,
     PlayInject: drill_handlers.play_inject,
+    ComposeMessage: draft_handlers.compose_message,
+    EditDraft: draft_handlers.edit_draft,
+    SubmitDraft: draft_handlers.submit_draft,
+    ApproveDraft: draft_handlers.approve_draft,
+    RejectDraft: draft_handlers.reject_draft,
+    SendDraft: draft_handlers.send_draft,
+    SaveTemplate: draft_handlers.save_template,
 }

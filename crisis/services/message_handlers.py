@@ -21,6 +21,8 @@ from crisis.delivery.planning import (
 from crisis.domain.commands import RecordDeliveryOutcomes, RetryDelivery, SendMessage
 from crisis.domain.contacts import Contact
 from crisis.domain.crisis import Crisis
+from crisis.domain.draft_events import DraftComposed, DraftSubmitted
+from crisis.domain.drafts import Draft, DraftOrigin, DraftState, needs_approval
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.events import (
     ClockBreached,
@@ -78,7 +80,12 @@ def _usable_channels(
 
 
 def _plan(
-    cmd: SendMessage, ctx: HandlerContext, crisis: Crisis, channels: dict[str, Channel]
+    ctx: HandlerContext,
+    crisis: Crisis,
+    channels: dict[str, Channel],
+    *,
+    audiences: Sequence[Audience],
+    lists: Sequence[str],
 ) -> Plan:
     catalog = _catalog(ctx)
     audience_channels = catalog.config.audiences
@@ -97,7 +104,7 @@ def _plan(
             else:
                 unreachable.append(contact.id)
 
-    for audience in cmd.audiences:
+    for audience in audiences:
         if audience is Audience.PUBLIC:
             planned.extend(
                 broadcast_deliveries(
@@ -107,7 +114,7 @@ def _plan(
         else:
             people = ctx.uow.contacts.resolve(audience, exercise=crisis.exercise)
             add_contact_rows(people, audience_channels.get(audience, []))
-    for list_ref in cmd.lists:
+    for list_ref in lists:
         members = ctx.uow.contacts.resolve(list_ref, exercise=False)
         if crisis.exercise:
             outsiders = [m for m in members if not m.exercise]
@@ -123,53 +130,156 @@ def _plan(
     return Plan(deliveries=planned, unreachable=unreachable)
 
 
-def send_message(cmd: SendMessage, ctx: HandlerContext) -> Outcome:
-    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
-    ctx.touched.append(crisis)
-    if crisis.state is CrisisState.CLOSED:
-        raise Conflict("Cet événement est clos : aucun message ne peut plus partir.")
-    if not cmd.audiences and not cmd.lists:
+@dataclass(frozen=True, slots=True)
+class PendingApproval:
+    """A message held for the préfet's approval instead of being sent."""
+
+    draft_id: str
+
+
+def check_target(audiences: Sequence[Audience], lists: Sequence[str]) -> None:
+    if not audiences and not lists:
         raise InvalidInput("audiences", "Choisissez au moins un public ou une liste.")
+
+
+def check_reference(
+    ctx: HandlerContext, crisis: Crisis, msg_type: str, references_id: str | None
+) -> MessageType:
     try:
-        msg_type = MessageType(cmd.msg_type)
+        kind = MessageType(msg_type)
     except ValueError:
         raise InvalidInput("msg_type", "Type inconnu : alert, update ou cancel.") from None
-    if msg_type is not MessageType.ALERT:
-        earlier = ctx.uow.outbox.message(cmd.references_id) if cmd.references_id else None
+    if kind is not MessageType.ALERT:
+        earlier = ctx.uow.outbox.message(references_id) if references_id else None
         if earlier is None or earlier.crisis_id != crisis.id:
             raise InvalidInput(
                 "references_id",
                 "Une mise à jour ou une annulation doit citer un message déjà envoyé "
                 "pour cet événement.",
             )
+    return kind
+
+
+def ensure_open(crisis: Crisis) -> None:
+    if crisis.state is CrisisState.CLOSED:
+        raise Conflict("Cet événement est clos : aucun message ne peut plus partir.")
+
+
+def send_message(cmd: SendMessage, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    ensure_open(crisis)
+    check_target(cmd.audiences, cmd.lists)
+    msg_type = check_reference(ctx, crisis, cmd.msg_type, cmd.references_id)
     texts = MessageTexts.parse(dict(cmd.texts))
+    if needs_approval(cmd.audiences, cmd.lists, ctx.settings.approval_audiences):
+        # Free text never bypasses the préfet: it waits, submitted, for approval.
+        draft_id = _hold_for_approval(cmd, ctx, crisis, texts)
+        ctx.uow.crises.save(crisis)
+        return Outcome(result=PendingApproval(draft_id), stream=crisis.id)
+    sent = deliver(
+        ctx,
+        crisis,
+        texts=texts,
+        audiences=cmd.audiences,
+        lists=cmd.lists,
+        channels=cmd.channels,
+        msg_type=msg_type,
+        references_id=cmd.references_id,
+        author=ctx.actor.name,
+    )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=sent, stream=crisis.id)
+
+
+def _hold_for_approval(
+    cmd: SendMessage, ctx: HandlerContext, crisis: Crisis, texts: MessageTexts
+) -> str:
+    """Keep the free text as a prepared message, submitted for approval on the spot."""
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
-    channels = _usable_channels(_catalog(ctx), exercise=crisis.exercise, restrict=cmd.channels)
-    plan = _plan(cmd, ctx, crisis, channels)
+    draft = Draft(
+        id=ctx.new_id(),
+        crisis_id=crisis.id,
+        origin=DraftOrigin.FREE_TEXT,
+        state=DraftState.DRAFT,
+        audiences=tuple(dict.fromkeys(cmd.audiences)),
+        lists=tuple(dict.fromkeys(cmd.lists)),
+        channels=cmd.channels,
+        msg_type=cmd.msg_type,
+        references_id=cmd.references_id,
+        exercise=crisis.exercise,
+        needs_approval=True,
+        texts=dict(texts.variants),
+        created_by=ctx.actor.name,
+        created_at=ctx.now,
+        updated_by=ctx.actor.name,
+        updated_at=ctx.now,
+    )
+    crisis.record_event(draft_composed(draft))
+    draft.submit(by=ctx.actor.name, at=ctx.now)
+    crisis.record_event(
+        DraftSubmitted(crisis_id=crisis.id, draft_id=draft.id, submitted_by=ctx.actor.name)
+    )
+    ctx.uow.drafts.add(draft)
+    return draft.id
+
+
+def draft_composed(draft: Draft) -> DraftComposed:
+    return DraftComposed(
+        crisis_id=draft.crisis_id,
+        draft_id=draft.id,
+        origin=draft.origin.value,
+        template=draft.template,
+        template_version=draft.template_version,
+        audiences=tuple(a.value for a in draft.audiences),
+        lists=draft.lists,
+        msg_type=draft.msg_type,
+        references_id=draft.references_id,
+        needs_approval=draft.needs_approval,
+        composed_by=draft.created_by,
+    )
+
+
+def deliver(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    *,
+    texts: MessageTexts,
+    audiences: Sequence[Audience],
+    lists: Sequence[str],
+    channels: Sequence[str] | None,
+    msg_type: MessageType,
+    references_id: str | None,
+    author: str,
+) -> SentMessage:
+    """Write a factual message and its outbox rows (the caller saves the crisis)."""
+    if crisis.exercise:
+        texts = texts.marked(ctx.settings.exercise_marker)
+    usable = _usable_channels(_catalog(ctx), exercise=crisis.exercise, restrict=channels)
+    plan = _plan(ctx, crisis, usable, audiences=audiences, lists=lists)
     if not plan.deliveries:
         raise InvalidInput(
             "audiences",
             "Aucun destinataire joignable sur les canaux configurés : rien à envoyer.",
         )
     used = {p.channel for p in plan.deliveries}
-    check_texts(texts, {n: c for n, c in channels.items() if n in used}, subject=crisis.title)
+    check_texts(texts, {n: c for n, c in usable.items() if n in used}, subject=crisis.title)
     message = Message(
         id=ctx.new_id(),
         crisis_id=crisis.id,
         purpose=MessagePurpose.FACTUAL,
         msg_type=msg_type,
-        audiences=cmd.audiences,
-        lists=cmd.lists,
+        audiences=tuple(audiences),
+        lists=tuple(lists),
         texts=texts,
         exercise=crisis.exercise,
-        created_by=ctx.actor.name,
+        created_by=author,
         created_at=ctx.now,
-        references_id=cmd.references_id,
+        references_id=references_id,
     )
     _write(ctx, crisis, message, plan)
-    ctx.uow.crises.save(crisis)
-    return Outcome(result=SentMessage(message.id, len(plan.deliveries)), stream=crisis.id)
+    return SentMessage(message.id, len(plan.deliveries))
 
 
 def _write(ctx: HandlerContext, crisis: Crisis, message: Message, plan: Plan) -> None:

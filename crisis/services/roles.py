@@ -26,6 +26,15 @@ from crisis.domain.contact_commands import (
     RemoveFromContactList,
     UpdateContact,
 )
+from crisis.domain.draft_commands import (
+    ApproveDraft,
+    ComposeMessage,
+    EditDraft,
+    RejectDraft,
+    SaveTemplate,
+    SendDraft,
+    SubmitDraft,
+)
 
 
 class Role(StrEnum):
@@ -45,6 +54,9 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 CONTACT_KEEPERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.ADMIN})
+# Who writes prepared messages and sends them once approved; only the préfet approves.
+MESSAGE_WRITERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.PREFECT})
+APPROVERS = frozenset({Role.PREFECT})
 
 # Every role may read. Writing is granted command by command; the auditor writes nothing.
 COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
@@ -67,6 +79,14 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     RetryDelivery: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
     RecordDeliveryOutcomes: frozenset(),  # the dispatcher's, run as the system
     PlayInject: frozenset(),  # the drill runner's
+    # Prepared messages and the préfet's approval.
+    ComposeMessage: MESSAGE_WRITERS,
+    EditDraft: MESSAGE_WRITERS,
+    SubmitDraft: MESSAGE_WRITERS,
+    SendDraft: MESSAGE_WRITERS,
+    ApproveDraft: APPROVERS,
+    RejectDraft: APPROVERS,
+    SaveTemplate: frozenset({Role.COMM_CELL}),
 }
 
 

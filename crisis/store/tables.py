@@ -279,3 +279,51 @@ publications = Table(
     Column("document", Text),
     Index("ix_publications_kind", "kind", "exercise", "published_at"),
 )
+
+# Custom message templates: each edit is a new version; a row exists only once the version
+# has compiled in the sandbox, rendered with its examples and fitted every channel.
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("manifest", JSON, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Prepared messages on their way to the préfet's approval; `message_id` once sent.
+message_drafts = Table(
+    "message_drafts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("template", String(63)),
+    Column("template_version", Integer),
+    Column("variables", JSON, nullable=False),
+    Column("rendered", JSON, nullable=False),
+    Column("texts", JSON, nullable=False),
+    Column("audiences", JSON, nullable=False),
+    Column("lists", JSON, nullable=False),
+    Column("channels", JSON),
+    Column("msg_type", String(16), nullable=False),
+    Column("references_id", String(36), ForeignKey("messages.id")),
+    Column("exercise", Boolean, nullable=False),
+    Column("needs_approval", Boolean, nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("submitted_by", String(120)),
+    Column("submitted_at", UTCDateTime()),
+    Column("decided_by", String(120)),
+    Column("decided_at", UTCDateTime()),
+    Column("rejection_reason", Text),
+    Column("sent_by", String(120)),
+    Column("sent_at", UTCDateTime()),
+    Column("message_id", String(36), ForeignKey("messages.id")),
+    Index("ix_message_drafts_crisis_id", "crisis_id"),
+)

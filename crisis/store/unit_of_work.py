@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
+from crisis.store.drafts_repository import DraftRepository, TemplateRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
 from crisis.store.outbox_repository import OutboxRepository
@@ -27,6 +28,8 @@ class UnitOfWork:
     journal: Journal
     users: UserRepository
     idempotency: IdempotencyRepository
+    drafts: DraftRepository
+    templates: TemplateRepository
 
     def __init__(self, engine: Engine, *, now: datetime) -> None:
         self._engine = engine
@@ -42,6 +45,8 @@ class UnitOfWork:
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
+        self.drafts = DraftRepository(self.connection)
+        self.templates = TemplateRepository(self.connection)
         return self
 
     def commit(self) -> None:

@@ -56,6 +56,7 @@ def list_templates(
             "version": template.version,
             "title": template.manifest.title,
             "audiences": [audience.value for audience in template.manifest.audiences],
+            "internal": template.manifest.internal,
             "variants": [variant.value for variant in template.variants],
             "origin": template.origin.value,
         }
@@ -66,7 +67,8 @@ def list_templates(
         return
     for item in items:
         typer.echo(f"{item['name']} (version {item['version']}) : {item['title']}")
-        typer.echo(f"    publics : {', '.join(item['audiences'])}")
+        publics = ", ".join(item["audiences"]) or "appel interne (aucun public)"
+        typer.echo(f"    publics : {publics}")
         typer.echo(f"    variantes : {', '.join(item['variants'])}")
 
 

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Annotated, Any, Final
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from crisis.domain.vocabulary import Audience
 from crisis.templating.errors import ManifestError
 from crisis.templating.limits import Variant
 from crisis.templating.variables import VariableType, coerce_value
 
+# One vocabulary with the domain: a template is written for the élus, the public or the media
+# (the audiences whose clocks commitment 48 sets). A template meant for the service's own
+# people (the on-call cell, paged by the service) declares `internal: true` and no audience.
+
+__all__ = ["Audience", "TemplateManifest", "VariableSpec", "load_manifest", "parse_manifest"]
+
 NAME_PATTERN: Final = r"^[a-z][a-z0-9_]{0,62}$"
-
-
-class Audience(StrEnum):
-    ELUS = "elus"
-    POPULATION = "population"
-    MEDIAS = "medias"
-    CELLULE_COMMUNICATION = "cellule_communication"
-    CIP = "cip"
 
 
 class VariableSpec(BaseModel):
@@ -68,12 +66,22 @@ class TemplateManifest(BaseModel):
     version: Annotated[int, Field(ge=1, strict=True)]
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(min_length=1)]
-    audiences: Annotated[tuple[Audience, ...], Field(min_length=1)]
+    audiences: tuple[Audience, ...] = ()
+    internal: bool = False
     variants: Annotated[tuple[Variant, ...], Field(min_length=1)]
     variables: tuple[VariableSpec, ...] = ()
 
     @model_validator(mode="after")
     def _check_unique(self) -> TemplateManifest:
+        if self.internal and self.audiences:
+            raise ValueError("un modèle interne ne s'adresse à aucun public (audiences vide)")
+        if not self.internal and not self.audiences:
+            raise ValueError(
+                "audiences : au moins un public attendu (elus, public, media), "
+                "ou internal: true pour un modèle réservé aux appels internes"
+            )
+        if len(set(self.audiences)) != len(self.audiences):
+            raise ValueError("un public est déclaré deux fois")
         if len(set(self.variants)) != len(self.variants):
             raise ValueError("une variante est déclarée deux fois")
         names = [variable.name for variable in self.variables]

@@ -383,6 +383,12 @@ class TemplateRegistry:
             raise UnknownTemplateError(name, version)
         return versions[version]
 
+    def versions(self, name: str) -> list[int]:
+        """Every version held of a template, oldest first (raise if there is none)."""
+        if not self._templates.get(name):
+            raise UnknownTemplateError(name)
+        return sorted(self._templates[name])
+
     def templates(self) -> list[LoadedTemplate]:
         """The latest version of every template, by name."""
         return [self.get(name) for name in sorted(self._templates)]

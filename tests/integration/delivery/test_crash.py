@@ -99,7 +99,7 @@ def test_worker_killed_mid_fanout_resumes_without_loss_and_bounded_duplicates(
     config = load_delivery_config(channels_file, environ={"TELEGRAM_TOKEN": TOKEN})
     assert config.dispatcher.batch_size == BATCH_SIZE
     service: Service = bootstrap(
-        settings=Settings(data_dir=tmp_path),
+        settings=Settings(data_dir=tmp_path, approval_audiences=[]),
         clock=SystemClock(),  # the worker runs on the real clock: rows must be due for it
         engine=engine,
         delivery=config,

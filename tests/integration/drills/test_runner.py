@@ -34,9 +34,11 @@ injects:
   - {at: "+00:50", from: Animation, to: cadre_permanence, channel: telephone, content: Relance, contingency: true, when: "clock media running"}
 actions:
   - {at: "+00:04", do: activate_cod, by: Préfet}
-  - {at: "+00:16", do: send_message, by: Rédacteur, audiences: [elus], texts: {default: "Crue de l'Yerres : évacuez les berges."}}
+  - {at: "+00:14", do: send_message, by: Rédacteur, audiences: [elus], texts: {default: "Crue de l'Yerres : évacuez les berges."}}
+  - {at: "+00:16", do: approve, by: Préfet}
   - {at: "+00:31", do: declare_cell_operational, by: Chef de cellule}
-  - {at: "+00:40", do: send_message, by: Rédacteur, audiences: [public], texts: {default: "Crue de l'Yerres : restez chez vous."}}
+  - {at: "+00:37", do: send_message, by: Rédacteur, audiences: [public], texts: {default: "Crue de l'Yerres : restez chez vous."}}
+  - {at: "+00:40", do: approve, by: Préfet}
   - {at: "+01:07", do: record_delivery, by: Chef de cellule, audiences: [media], means: conférence de presse}
 faults:
   - {channel: sms, from: "+00:10", to: "+00:30", mode: down}

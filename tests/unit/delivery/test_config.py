@@ -220,7 +220,7 @@ def test_secrets_stay_out_of_answers_journal_and_logs_during_a_send(
             path, environ={"TELEGRAM_TOKEN": TOKEN, "SMTP_PASSWORD": PASSWORD}
         )
         service = bootstrap(
-            settings=Settings(data_dir=tmp_path),
+            settings=Settings(data_dir=tmp_path, approval_audiences=[]),
             clock=clock,
             engine=engine,
             delivery=config,

@@ -25,7 +25,7 @@ def manifest(**changes: Any) -> dict[str, Any]:
         "version": 1,
         "title": "Coupure d'eau potable",
         "description": "Information sur une coupure d'eau potable.",
-        "audiences": ["population"],
+        "audiences": ["public"],
         "variants": ["sms", "email_html"],
         "variables": [
             {
@@ -244,7 +244,8 @@ def test_cli_list_json() -> None:
         "name": "activation_cip",
         "version": 1,
         "title": "Activation de la cellule d'information du public",
-        "audiences": ["population", "medias", "elus"],
+        "audiences": ["public", "media", "elus"],
+        "internal": False,
         "variants": [
             "sms",
             "x",
@@ -259,3 +260,28 @@ def test_cli_list_json() -> None:
         ],
         "origin": "bundled",
     }
+
+
+def test_manifest_audiences_are_the_domain_vocabulary() -> None:
+    registry = TemplateRegistry.with_bundled()
+    for template in registry.templates():
+        assert {a.value for a in template.manifest.audiences} <= {"elus", "public", "media"}
+    assert registry.get("appel_cellule").manifest.internal is True
+    with pytest.raises(TemplateValidationError, match="audiences"):
+        registry.register_custom(
+            TemplateDefinition(
+                name="coupure_eau",
+                version=1,
+                manifest=manifest(audiences=["population"]),
+                sources={"sms": "Coupure à {{ commune }}", "email_html": "<p>{{ commune }}</p>"},
+            )
+        )
+    with pytest.raises(TemplateValidationError, match="au moins un public"):
+        registry.register_custom(
+            TemplateDefinition(
+                name="coupure_eau",
+                version=1,
+                manifest=manifest(audiences=[]),
+                sources={"sms": "Coupure à {{ commune }}", "email_html": "<p>{{ commune }}</p>"},
+            )
+        )

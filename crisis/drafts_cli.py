@@ -1,0 +1,204 @@
+"""``crisis messages``: prepared messages and the préfet's approval, from the command line.
+
+The CLI acts as a trusted local operator (see the README); ``--by`` names who acts, and the
+rule that nobody approves their own message holds on that name.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+import yaml
+
+from crisis.bootstrap import Service, bootstrap, open_engine
+from crisis.domain.commands import Command
+from crisis.domain.draft_commands import (
+    ApproveDraft,
+    ComposeMessage,
+    RejectDraft,
+    SendDraft,
+    SubmitDraft,
+)
+from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.domain.vocabulary import Audience
+from crisis.french import long_datetime
+from crisis.services.context import Actor
+from crisis.services.draft_views import DraftView, draft_view
+from crisis.settings import Settings
+from crisis.store.migrate import upgrade
+from crisis.templating.registry import TemplateRegistry
+
+messages_app = typer.Typer(
+    help="Messages préparés : rédaction, validation du préfet, envoi.", no_args_is_help=True
+)
+
+EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit.")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _service() -> Iterator[Service]:
+    settings = Settings()
+    engine = open_engine(settings)
+    upgrade(engine)
+    service = bootstrap(settings=settings, engine=engine)
+    try:
+        yield service
+    except InvalidInput as error:
+        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
+    except Conflict as error:
+        _fail(error.message, EXIT_CONFLICT)
+    except NotFound as error:
+        _fail(error.message, EXIT_NOT_FOUND)
+    except DomainError as error:
+        _fail(error.message, EXIT_INVALID)
+    finally:
+        service.close()
+
+
+def _actor(by: str | None) -> Actor:
+    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
+
+
+def _show(view: DraftView, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"Message préparé {view.draft_id} : {view.state_label}")
+    if view.template:
+        typer.echo(f"  modèle : {view.template} (version {view.template_version})")
+    typer.echo(f"  publics : {', '.join(view.audiences + view.lists)}")
+    typer.echo(f"  rédigé par {view.created_by}, le {long_datetime(view.created_at)}")
+    if view.decided_by and view.decided_at:
+        verb = "refusé" if view.state == "rejected" else "validé"
+        typer.echo(f"  {verb} par {view.decided_by}, le {long_datetime(view.decided_at)}")
+    if view.rejection_reason:
+        typer.echo(f"  raison du refus : {view.rejection_reason}")
+    if view.message_id and view.sent_at:
+        typer.echo(f"  envoyé le {long_datetime(view.sent_at)} (message {view.message_id})")
+    elif view.needs_approval and view.state != "approved":
+        typer.echo("  validation du préfet requise avant l'envoi")
+    for variant in view.variants:
+        typer.echo(f"\n--- {variant['channel']} ({variant['length']} / {variant['limit'] or '∞'})")
+        typer.echo(variant["text"])
+
+
+def _crisis_of(service: Service, draft_id: str) -> str:
+    with service.bus.unit_of_work() as uow:
+        return uow.drafts.get(draft_id).crisis_id
+
+
+def _act(draft_id: str, build: Any, by: str | None, as_json: bool) -> None:
+    with _service() as service:
+        command: Command = build(_crisis_of(service, draft_id))
+        service.bus.handle(command, actor=_actor(by))
+        with service.bus.unit_of_work() as uow:
+            view = draft_view(uow.drafts.get(draft_id))
+    _show(view, as_json)
+
+
+@messages_app.command("compose")
+def compose(
+    crisis_id: str,
+    template: Annotated[str, typer.Option("--template", help="Nom du modèle.")],
+    audience: Annotated[
+        list[Audience] | None, typer.Option("--audience", help="Public (répétable).")
+    ] = None,
+    list_ref: Annotated[
+        list[str] | None, typer.Option("--list", help="Liste nommée (répétable).")
+    ] = None,
+    vars_file: Annotated[
+        Path | None, typer.Option("--vars", help="Fichier YAML des variables.", dir_okay=False)
+    ] = None,
+    example: Annotated[bool, typer.Option("--example", help="Valeurs d'exemple.")] = False,
+    version: Annotated[int | None, typer.Option("--version", min=1)] = None,
+    channel: Annotated[list[str] | None, typer.Option("--channel", help="Canal.")] = None,
+    msg_type: Annotated[str, typer.Option("--type", help="alert, update ou cancel.")] = "alert",
+    references: Annotated[str | None, typer.Option("--references", help="Message cité.")] = None,
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rédiger un message à partir d'un modèle."""
+    if (vars_file is None) == (not example):
+        _fail("indiquer soit --vars FICHIER, soit --example", EXIT_INVALID)
+    if vars_file is not None:
+        try:
+            variables = yaml.safe_load(vars_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            _fail(f"fichier de variables {vars_file} illisible : {error}", EXIT_INVALID)
+        if not isinstance(variables, dict):
+            _fail(f"le fichier {vars_file} doit associer des noms à des valeurs", EXIT_INVALID)
+    else:
+        variables = TemplateRegistry.with_bundled().get(template).manifest.examples()
+    with _service() as service:
+        draft_id = service.bus.handle(
+            ComposeMessage(
+                crisis_id=crisis_id,
+                template=template,
+                version=version,
+                variables=variables,
+                audiences=tuple(audience or ()),
+                lists=tuple(list_ref or ()),
+                channels=tuple(channel) if channel else None,
+                msg_type=msg_type,
+                references_id=references,
+            ),
+            actor=_actor(by),
+        )
+        with service.bus.unit_of_work() as uow:
+            view = draft_view(uow.drafts.get(draft_id))
+    _show(view, as_json)
+
+
+@messages_app.command("submit")
+def submit(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> None:
+    """Soumettre un brouillon à la validation du préfet."""
+    _act(draft_id, lambda c: SubmitDraft(crisis_id=c, draft_id=draft_id), by, as_json)
+
+
+@messages_app.command("approve")
+def approve(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> None:
+    """Valider un message soumis (jamais le sien)."""
+    _act(draft_id, lambda c: ApproveDraft(crisis_id=c, draft_id=draft_id), by, as_json)
+
+
+@messages_app.command("reject")
+def reject(
+    draft_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="Raison du refus.")],
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Refuser un message soumis, avec la raison."""
+    _act(
+        draft_id,
+        lambda c: RejectDraft(crisis_id=c, draft_id=draft_id, reason=reason),
+        by,
+        as_json,
+    )
+
+
+@messages_app.command("send")
+def send(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> None:
+    """Envoyer un message validé (par l'outbox)."""
+    _act(draft_id, lambda c: SendDraft(crisis_id=c, draft_id=draft_id), by, as_json)
+
+
+@messages_app.command("show")
+def show(draft_id: str, as_json: JsonOption = False) -> None:
+    """Afficher un message préparé, son rendu et l'état de sa validation."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        view = draft_view(uow.drafts.get(draft_id))
+    _show(view, as_json)

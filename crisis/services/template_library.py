@@ -1,0 +1,68 @@
+"""The templates a handler may render: the bundled ones and every stored custom version.
+
+Custom versions live in the database (table ``message_templates``); each process loads the
+versions it has not seen yet before rendering. Versions are immutable once stored, so the
+in-memory registry never goes stale, only incomplete until the next look.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+
+from channels.contract import ChannelLimits
+from crisis.store.unit_of_work import UnitOfWork
+from crisis.templating.errors import TemplateError
+from crisis.templating.limits import Variant
+from crisis.templating.manifest import TemplateManifest
+from crisis.templating.registry import Origin, TemplateDefinition, TemplateRegistry
+
+log = logging.getLogger(__name__)
+
+
+class TemplateLibrary:
+    def __init__(self, *, limits: Mapping[Variant, ChannelLimits] | None = None) -> None:
+        self._limits = limits
+        self._lock = threading.Lock()
+        self._registry: TemplateRegistry | None = None  # read from disk on first use
+        self._custom_seen: set[tuple[str, int]] = set()
+
+    def _bundled(self) -> TemplateRegistry:
+        if self._registry is None:
+            self._registry = TemplateRegistry.with_bundled(limits=self._limits)
+        return self._registry
+
+    @property
+    def bundled_names(self) -> frozenset[str]:
+        with self._lock:
+            registry = self._bundled()
+            return frozenset(t.name for t in registry.templates() if t.origin is Origin.BUNDLED)
+
+    def registry(self, uow: UnitOfWork) -> TemplateRegistry:
+        """The registry with every custom version stored so far."""
+        with self._lock:
+            registry = self._bundled()
+            for name, version in sorted(uow.templates.keys() - self._custom_seen):
+                self._custom_seen.add((name, version))
+                stored = uow.templates.get(name, version)
+                if stored is None:
+                    continue
+                try:
+                    registry.register_custom(
+                        TemplateDefinition(
+                            name=name,
+                            version=version,
+                            manifest=stored.manifest,
+                            sources=stored.sources,
+                        )
+                    )
+                except TemplateError:
+                    # Validated when stored; only a change of limits could refuse it now.
+                    log.warning("custom template %s v%s no longer validates", name, version)
+            return registry
+
+    def validate(self, definition: TemplateDefinition) -> TemplateManifest:
+        """Compile, render with the examples and measure, in a scratch registry; raise
+        TemplateValidationError listing every problem."""
+        return TemplateRegistry(limits=self._limits).register_custom(definition)
