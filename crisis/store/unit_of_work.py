@@ -11,6 +11,7 @@ from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
+from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.users_repository import UserRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
     journal: Journal
     users: UserRepository
     idempotency: IdempotencyRepository
+    oncall: OncallRepository
 
     def __init__(self, engine: Engine, *, now: datetime) -> None:
         self._engine = engine
@@ -42,6 +44,7 @@ class UnitOfWork:
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
+        self.oncall = OncallRepository(self.connection)
         return self
 
     def commit(self) -> None:
