@@ -30,7 +30,7 @@ from crisis.domain.contact_commands import (
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput
-from crisis.services import contact_handlers, message_handlers
+from crisis.services import contact_handlers, message_handlers, oncall_handlers
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -169,4 +169,5 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     SendMessage: message_handlers.send_message,
     RecordDeliveryOutcomes: message_handlers.record_delivery_outcomes,
     RetryDelivery: message_handlers.retry_delivery,
+    **oncall_handlers.HANDLERS,
 }

@@ -25,6 +25,17 @@ from crisis.domain.contact_commands import (
     RemoveFromContactList,
     UpdateContact,
 )
+from crisis.domain.oncall import (
+    AcknowledgePage,
+    BindTelegram,
+    CheckCallouts,
+    DeactivateCip,
+    DeclareCipOperational,
+    ImportRoster,
+    IssueBindCode,
+    OrderCip,
+    StartCallout,
+)
 
 
 class Role(StrEnum):
@@ -65,6 +76,16 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     SendMessage: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.PREFECT}),
     RetryDelivery: frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
     RecordDeliveryOutcomes: frozenset(),  # the dispatcher's, run as the system
+    # The cell on call and the CIP.
+    ImportRoster: CONTACT_KEEPERS,
+    IssueBindCode: CONTACT_KEEPERS,
+    StartCallout: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    AcknowledgePage: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    OrderCip: frozenset({Role.PREFECT}),
+    DeclareCipOperational: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    DeactivateCip: frozenset({Role.PREFECT}),
+    CheckCallouts: frozenset(),  # the scheduler's, run as the system
+    BindTelegram: frozenset(),  # the bot's, run as the system
 }
 
 
