@@ -33,6 +33,7 @@ from crisis.domain.vocabulary import (
     CrisisKind,
 )
 from crisis.french import entries, long_datetime
+from crisis.oncall.cli import bot, callout, cip_app, oncall_app
 from crisis.services.context import Actor
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
@@ -54,6 +55,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(templates_app, name="templates", help="Modèles de messages.")
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(oncall_app, name="oncall")
+app.add_typer(cip_app, name="cip")
+app.command("callout")(callout)
+app.command("bot")(bot)
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 

@@ -113,17 +113,23 @@ class TelegramBot:
 
         self._run(handle())
 
-    def poll_once(self) -> int:
-        """Fetch pending updates with getUpdates and handle them; returns how many."""
+    def poll_once(self, timeout: int = 0) -> int:
+        """Fetch pending updates with getUpdates (long polling for `timeout` seconds) and
+        handle them; returns how many."""
 
         async def poll() -> int:
-            updates = await self.application.bot.get_updates(offset=self._offset, timeout=0)
+            updates = await self.application.bot.get_updates(offset=self._offset, timeout=timeout)
             for update in updates:
                 self._offset = update.update_id + 1
                 await self.application.process_update(update)
             return len(updates)
 
-        return self._run(poll())
+        return self._run(poll(), timeout=timeout + 30.0)
+
+    def delete_webhook(self) -> bool:
+        """Polling and a webhook exclude each other on Telegram's side."""
+        done: bool = self._run(self.application.bot.delete_webhook())
+        return done
 
     def set_webhook(self, url: str, secret: str) -> bool:
         done: bool = self._run(
