@@ -10,6 +10,7 @@ duty officer's alert, happen once.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,13 @@ from typing import Any
 
 from crisis.delivery.planning import Plan, person_deliveries
 from crisis.domain.commands import Command, SendMessage
-from crisis.domain.contacts import InvalidContacts, Problem, fold
+from crisis.domain.contacts import (
+    InvalidContacts,
+    Problem,
+    fold,
+    normalise_email,
+    normalise_mobile,
+)
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.events import CodActivated
@@ -101,12 +108,19 @@ def import_roster(cmd: ImportRoster, ctx: HandlerContext) -> Outcome:
             continue
         names.setdefault(key, " ".join(item.name.split()))
         known = people.setdefault(key, {"email": None, "mobile": None, "telegram_chat_id": None})
-        for field_name, value in (
+        for field_name, raw in (
             ("email", item.email),
             ("mobile", item.mobile),
             ("telegram_chat_id", item.telegram_chat_id),
         ):
-            if not value:
+            if not raw or not raw.strip():
+                continue
+            try:
+                value = _normalise(field_name, raw)
+            except ValueError as error:
+                problems.append(
+                    Problem(field_name, f"{field_name} « {raw} » invalide ({error})", line=where)
+                )
                 continue
             if known[field_name] and known[field_name] != value:
                 problems.append(
@@ -169,6 +183,17 @@ def import_roster(cmd: ImportRoster, ctx: HandlerContext) -> Outcome:
         stream=SYSTEM_STREAM,
         journal={"members": report.members, "shifts": report.shifts},
     )
+
+
+def _normalise(field_name: str, raw: str) -> str:
+    if field_name == "email":
+        return normalise_email(raw)
+    if field_name == "mobile":
+        return normalise_mobile(raw)
+    value = raw.strip()
+    if not re.fullmatch(r"-?[0-9]{1,20}", value):
+        raise ValueError("identifiant numérique attendu")
+    return value
 
 
 def find_member(ctx: HandlerContext, ref: str) -> Member:
