@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -197,11 +197,17 @@ class TelegramChannel:
                 retryable=False,
             )
         chat = self._chat_for(message)
+        markup = None
+        if self._mode == "dm" and message.metadata.get("purpose") == "callout":
+            # An on-call page: one tap acknowledges it (handled by the service's bot).
+            data = f"ack:{message.metadata.get('message_id', '')}"[:64]
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton("J'arrive", callback_data=data)]])
         try:
             sent = await self._bot().send_message(
                 chat_id=chat,
                 text=message.text,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
             )
         except TelegramError as exc:
             raise self._error(exc) from None

@@ -14,11 +14,12 @@ from crisis.clock import Clock, SystemClock
 from crisis.delivery.catalog import ChannelCatalog, build_catalog
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.delivery.runtime import DispatcherThread, make_dispatcher
-from crisis.domain.events import ClockBreached, ClockWarning, Event, MessageSent
+from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler
 from crisis.services.bus import MessageBus
 from crisis.services.message_handlers import on_clock_alert
+from crisis.services.oncall_handlers import on_cod_activated
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
@@ -86,6 +87,7 @@ def bootstrap(
     )
     bus.subscribe(ClockWarning, on_clock_alert)
     bus.subscribe(ClockBreached, on_clock_alert)
+    bus.subscribe(CodActivated, on_cod_activated)
     service = Service(
         settings=settings, clock=clock, engine=engine, bus=bus, catalog=catalog, scheduler=None
     )
@@ -104,6 +106,7 @@ def bootstrap(
     if scheduler_mode is not SchedulerMode.NONE:
         scheduler = DeadlineScheduler(engine, clock=clock, sweep_seconds=settings.sweep_seconds)
         bus.after_commit.append(scheduler.schedule_clock_checks)
+        bus.after_commit.append(scheduler.schedule_callout_checks)
         jobs.install(bus)
         scheduler.start(paused=scheduler_mode is SchedulerMode.WRITE_ONLY)
         service.scheduler = scheduler

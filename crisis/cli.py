@@ -35,6 +35,7 @@ from crisis.domain.vocabulary import (
 )
 from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
+from crisis.oncall.cli import bot, callout, cip_app, oncall_app
 from crisis.reporting.render import ReportFormat
 from crisis.services.context import Actor
 from crisis.services.roles import ROLE_LABELS, Role
@@ -60,6 +61,10 @@ app.add_typer(templates_app, name="templates", help="Modèles de messages.")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(drill_app, name="drill")
 app.add_typer(messages_app, name="messages")
+app.add_typer(oncall_app, name="oncall")
+app.add_typer(cip_app, name="cip")
+app.command("callout")(callout)
+app.command("bot")(bot)
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crisis.domain.clocks import ClockPolicy
@@ -43,6 +43,30 @@ class Settings(BaseSettings):
         description="Publics dont les messages doivent être validés par le préfet (JSON).",
     )
 
+    # On-call cell, callout and CIP (README « Astreinte, appel de la cellule et CIP »).
+    callout_on_activation: bool = True
+    callout_ack_minutes: int = Field(default=10, gt=0, le=240)
+    callout_escalations: int = Field(default=2, ge=0, le=10)
+    cell_quorum: list[str] = Field(
+        default_factory=lambda: ["chef_de_cellule", "redacteur", "charge_reseaux_sociaux"]
+    )
+    cip_quorum: list[str] = Field(default_factory=lambda: ["chef_de_salle_cip", "operateur_cip"])
+    # Role → member names paged after the rota's own candidates.
+    oncall_backups: dict[str, list[str]] = Field(default_factory=dict)
+    cip_target_minutes: int = Field(default=60, gt=0)
+    cip_hours: str = Field(default="tous les jours, 24 h sur 24", min_length=1)
+    callout_place: str = Field(default="salle de crise de la préfecture", min_length=1)
+    callout_contact_phone: str | None = Field(
+        default=None, description="Numéro du cadre de permanence cité dans l'appel."
+    )
+    ack_secret: SecretStr | None = Field(
+        default=None, description="Clé HMAC des liens d'accusé de réception (CRISIS_ACK_SECRET)."
+    )
+    ack_link_minutes: int = Field(default=240, gt=0)
+    bind_code_minutes: int = Field(default=1440, gt=0)
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+
     @field_validator("warning_offsets_minutes")
     @classmethod
     def _positive_offsets(cls, offsets: list[int]) -> list[int]:
@@ -64,4 +88,5 @@ class Settings(BaseSettings):
             else self.audience_target_minutes
             for name in ClockName
         }
+        targets[ClockName.CIP] = self.cip_target_minutes
         return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))

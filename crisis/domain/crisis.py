@@ -10,6 +10,8 @@ from crisis.domain.clocks import ClockPolicy, CommitmentClock
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.domain.events import (
     CellDeclaredOperational,
+    CipDeclaredOperational,
+    CipOrdered,
     ClockStarted,
     CodActivated,
     CrisisClosed,
@@ -18,7 +20,14 @@ from crisis.domain.events import (
     DeliveryRecorded,
     Event,
 )
-from crisis.domain.vocabulary import AUDIENCE_CLOCK, Audience, ClockName, CrisisKind, CrisisState
+from crisis.domain.vocabulary import (
+    AUDIENCE_CLOCK,
+    COD_CLOCKS,
+    Audience,
+    ClockName,
+    CrisisKind,
+    CrisisState,
+)
 
 MAX_TITLE_LENGTH = 200
 
@@ -162,7 +171,7 @@ class Crisis:
                 recorded_at=now,
             )
         )
-        for name in ClockName:
+        for name in COD_CLOCKS:
             clock = CommitmentClock.start(
                 crisis_id=self.id,
                 name=name,
@@ -201,6 +210,76 @@ class Crisis:
             CellDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
         )
         self.events.extend(self.clocks[ClockName.CELL].meet(at=at, by=f"déclaration de {by}"))
+
+    def order_cip(
+        self,
+        *,
+        ordered_at: datetime,
+        ordered_by: str,
+        numero_unique: str,
+        recorded_by: str,
+        now: datetime,
+        policy: ClockPolicy,
+    ) -> None:
+        """The préfet orders the CIP: the `cip` clock starts at the order's instant."""
+        self._ensure_active()
+        existing = self.clocks.get(ClockName.CIP)
+        if existing is not None:
+            raise Conflict(
+                "La cellule d'information du public est déjà activée pour cet événement "
+                f"(ordre du {existing.started_at.isoformat()})."
+            )
+        ordered_by = ordered_by.strip()
+        if not ordered_by:
+            raise InvalidInput("ordered_by", "Indiquez qui a ordonné l'activation de la CIP.")
+        self._check_instant("ordered_at", ordered_at, now, "de l'ordre du préfet")
+        self.events.append(
+            CipOrdered(
+                crisis_id=self.id,
+                ordered_at=ordered_at,
+                ordered_by=ordered_by,
+                numero_unique=numero_unique,
+                recorded_by=recorded_by,
+                recorded_at=now,
+            )
+        )
+        clock = CommitmentClock.start(
+            crisis_id=self.id,
+            name=ClockName.CIP,
+            started_at=ordered_at,
+            target_minutes=policy.targets[ClockName.CIP],
+            warning_offsets=policy.offsets_for(ClockName.CIP),
+        )
+        self.clocks[ClockName.CIP] = clock
+        self.events.append(
+            ClockStarted(
+                crisis_id=self.id,
+                clock=ClockName.CIP,
+                started_at=ordered_at,
+                deadline=clock.deadline,
+                target_minutes=clock.target_minutes,
+                warning_offsets=clock.warning_offsets,
+            )
+        )
+        self.raise_due_alerts(now=now)
+
+    def declare_cip_operational(self, *, at: datetime, by: str, note: str, now: datetime) -> None:
+        self._ensure_active()
+        clock = self.clocks.get(ClockName.CIP)
+        if clock is None:
+            raise Conflict(
+                "La cellule d'information du public n'a pas été activée : "
+                "enregistrez d'abord l'ordre du préfet."
+            )
+        self._check_instant("declared_at", at, now, "de déclaration")
+        if at < clock.started_at:
+            raise InvalidInput(
+                "declared_at", "L'heure de déclaration est antérieure à l'ordre du préfet."
+            )
+        self.events.append(
+            CipDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
+        )
+        self.events.extend(clock.meet(at=at, by=f"déclaration de {by}"))
 
     def record_delivery(
         self,

@@ -74,6 +74,22 @@ class CellDeclaredOperational(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CipOrdered(Event):
+    ordered_at: datetime
+    ordered_by: str
+    numero_unique: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CipDeclaredOperational(Event):
+    declared_at: datetime
+    declared_by: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryRecorded(Event):
     delivery_id: str
     audience: Audience

@@ -16,6 +16,7 @@ class MessagePurpose(StrEnum):
     FACTUAL = "factual"  # information to élus, public, media: meets commitment 48
     CLOCK_ALERT = "clock_alert"  # a warning or breach, to the duty officer and the cabinet
     DELIVERY_ALERT = "delivery_alert"  # a delivery that finally failed
+    CALLOUT = "callout"  # a page to an on-call member, with a way to acknowledge it
 
 
 class MessageType(StrEnum):

@@ -54,13 +54,23 @@ class ClockName(StrEnum):
     ELUS = "elus"  # commitment 48, per audience
     PUBLIC = "public"
     MEDIA = "media"
+    CIP = "cip"  # commitment 50: exists only once the préfet orders the CIP
 
+
+# The clocks the COD activation starts; the CIP clock starts at the préfet's order.
+COD_CLOCKS: tuple[ClockName, ...] = (
+    ClockName.CELL,
+    ClockName.ELUS,
+    ClockName.PUBLIC,
+    ClockName.MEDIA,
+)
 
 CLOCK_LABELS: dict[ClockName, str] = {
     ClockName.CELL: "cellule de communication opérationnelle",
     ClockName.ELUS: "information des élus",
     ClockName.PUBLIC: "information du public",
     ClockName.MEDIA: "information des médias",
+    ClockName.CIP: "cellule d'information du public opérationnelle",
 }
 
 AUDIENCE_CLOCK: dict[Audience, ClockName] = {

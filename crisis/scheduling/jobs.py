@@ -6,6 +6,7 @@ A job holds no logic: it posts `CheckDeadlines` to the bus installed by the comp
 from __future__ import annotations
 
 from crisis.domain.commands import CheckDeadlines
+from crisis.domain.oncall import CheckCallouts
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
@@ -21,3 +22,9 @@ def check_deadlines(crisis_id: str | None = None) -> None:
     if _bus is None:
         raise RuntimeError("no message bus installed for scheduled jobs")
     _bus.handle(CheckDeadlines(crisis_id=crisis_id), actor=SYSTEM_ACTOR)
+
+
+def check_callouts(crisis_id: str | None = None) -> None:
+    if _bus is None:
+        raise RuntimeError("no message bus installed for scheduled jobs")
+    _bus.handle(CheckCallouts(crisis_id=crisis_id), actor=SYSTEM_ACTOR)

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 JOB_FUNCTION = "crisis.scheduling.jobs:check_deadlines"
 SWEEP_JOB_ID = "sweep-deadlines"
+CALLOUT_JOB_FUNCTION = "crisis.scheduling.jobs:check_callouts"
+CALLOUT_SWEEP_JOB_ID = "sweep-callouts"
 JOB_TABLE = "apscheduler_jobs"
 
 
@@ -49,6 +51,14 @@ class DeadlineScheduler:
                 replace_existing=True,
                 next_run_time=self._clock.now(),  # catch up at once after a restart
             )
+            self._scheduler.add_job(
+                CALLOUT_JOB_FUNCTION,
+                trigger="interval",
+                seconds=self._sweep_seconds,
+                id=CALLOUT_SWEEP_JOB_ID,
+                replace_existing=True,
+                next_run_time=self._clock.now(),
+            )
 
     def shutdown(self) -> None:
         if self._scheduler.running:
@@ -70,6 +80,23 @@ class DeadlineScheduler:
                     id=f"deadline:{event.crisis_id}:{due.isoformat()}",
                     replace_existing=True,
                 )
+
+    def schedule_callout_checks(self, events: Sequence[Event]) -> None:
+        """After-commit hook: a job at the instant each page's acknowledgement time is over."""
+        from crisis.domain.oncall import MemberPaged, RoleUnstaffed
+
+        for event in events:
+            if not isinstance(event, MemberPaged | RoleUnstaffed):
+                continue
+            due = event.ack_due_at
+            self._scheduler.add_job(
+                CALLOUT_JOB_FUNCTION,
+                trigger="date",
+                run_date=due,
+                args=[event.crisis_id],
+                id=f"callout:{event.crisis_id}:{due.isoformat()}",
+                replace_existing=True,
+            )
 
     def wakeup(self) -> None:
         """Look at the job store again now (after a jump of the clock, say)."""

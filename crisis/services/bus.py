@@ -17,6 +17,7 @@ from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.commands import CheckDeadlines, Command
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.events import Event
+from crisis.domain.oncall import CheckCallouts
 from crisis.jsonable import to_jsonable
 from crisis.services.context import Actor, HandlerContext, Outcome
 from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
@@ -197,7 +198,7 @@ class MessageBus:
             command_payload["outcome"] = to_jsonable(outcome.journal)
         events: list[Event] = []
         if not ctx.touched:
-            if isinstance(command, CheckDeadlines):
+            if isinstance(command, CheckDeadlines | CheckCallouts):
                 return events  # a check that found nothing due leaves no trace
             ctx.uow.journal.append(
                 stream=outcome.stream,

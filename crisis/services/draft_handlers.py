@@ -39,13 +39,13 @@ from crisis.jsonable import to_jsonable
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import (
     SentMessage,
-    _catalog,
-    _usable_channels,
+    catalog_of,
     check_reference,
     check_target,
     deliver,
     draft_composed,
     ensure_open,
+    usable_channels,
 )
 from crisis.services.template_library import TemplateLibrary
 from crisis.store.drafts_repository import StoredTemplate
@@ -154,7 +154,7 @@ def _unique_audiences(audiences: Sequence[Audience]) -> tuple[Audience, ...]:
 
 def _check_channels(ctx: HandlerContext, crisis: Crisis, channels: Sequence[str] | None) -> None:
     if channels is not None and ctx.catalog is not None:
-        _usable_channels(_catalog(ctx), exercise=crisis.exercise, restrict=channels)
+        usable_channels(catalog_of(ctx), exercise=crisis.exercise, restrict=channels)
 
 
 def compose_message(cmd: ComposeMessage, ctx: HandlerContext) -> Outcome:

@@ -40,7 +40,13 @@ from crisis.domain.draft_commands import (
     SubmitDraft,
 )
 from crisis.domain.errors import Conflict, InvalidInput
-from crisis.services import contact_handlers, draft_handlers, drill_handlers, message_handlers
+from crisis.services import (
+    contact_handlers,
+    draft_handlers,
+    drill_handlers,
+    message_handlers,
+    oncall_handlers,
+)
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -187,4 +193,5 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     RejectDraft: draft_handlers.reject_draft,
     SendDraft: draft_handlers.send_draft,
     SaveTemplate: draft_handlers.save_template,
+    **oncall_handlers.HANDLERS,
 }

@@ -47,7 +47,7 @@ from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStat
 ALERT_PURPOSES = frozenset({MessagePurpose.CLOCK_ALERT, MessagePurpose.DELIVERY_ALERT})
 
 
-def _catalog(ctx: HandlerContext) -> ChannelCatalog:
+def catalog_of(ctx: HandlerContext) -> ChannelCatalog:
     if ctx.catalog is None:
         raise RuntimeError("no channel catalog wired into the bus")
     return ctx.catalog
@@ -59,7 +59,7 @@ class SentMessage:
     deliveries: int
 
 
-def _usable_channels(
+def usable_channels(
     catalog: ChannelCatalog, *, exercise: bool, restrict: Sequence[str] | None
 ) -> dict[str, Channel]:
     available = catalog.channels(exercise=exercise)
@@ -87,7 +87,7 @@ def _plan(
     audiences: Sequence[Audience],
     lists: Sequence[str],
 ) -> Plan:
-    catalog = _catalog(ctx)
+    catalog = catalog_of(ctx)
     audience_channels = catalog.config.audiences
     planned: list[PlannedDelivery] = []
     unreachable: list[str] = []
@@ -256,7 +256,7 @@ def deliver(
     """Write a factual message and its outbox rows (the caller saves the crisis)."""
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
-    usable = _usable_channels(_catalog(ctx), exercise=crisis.exercise, restrict=channels)
+    usable = usable_channels(catalog_of(ctx), exercise=crisis.exercise, restrict=channels)
     plan = _plan(ctx, crisis, usable, audiences=audiences, lists=lists)
     if not plan.deliveries:
         raise InvalidInput(
@@ -278,11 +278,11 @@ def deliver(
         created_at=ctx.now,
         references_id=references_id,
     )
-    _write(ctx, crisis, message, plan)
+    write_message(ctx, crisis, message, plan)
     return SentMessage(message.id, len(plan.deliveries))
 
 
-def _write(ctx: HandlerContext, crisis: Crisis, message: Message, plan: Plan) -> None:
+def write_message(ctx: HandlerContext, crisis: Crisis, message: Message, plan: Plan) -> None:
     ctx.uow.outbox.add_message(message)
     ids = [ctx.new_id() for _ in plan.deliveries]
     ctx.uow.outbox.add_deliveries(message, plan.deliveries, ids=ids, now=ctx.now)
@@ -308,7 +308,7 @@ def _write(ctx: HandlerContext, crisis: Crisis, message: Message, plan: Plan) ->
 def _alert_rows(
     ctx: HandlerContext, *, exercise: bool, channels: dict[str, Channel]
 ) -> list[PlannedDelivery]:
-    config = _catalog(ctx).config.alerts
+    config = catalog_of(ctx).config.alerts
     rows: list[PlannedDelivery] = []
     recipients: list[AlertRecipient] = [r for r in config.recipients if r.exercise or not exercise]
     for recipient in recipients:
@@ -353,7 +353,7 @@ def raise_internal_alert(
         created_by=ctx.actor.name,
         created_at=ctx.now,
     )
-    _write(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
+    write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
 
 
 def clock_alert_text(event: ClockWarning | ClockBreached, crisis: Crisis) -> tuple[str, str]:
@@ -505,7 +505,7 @@ def _apply(
 
 def _fallback(ctx: HandlerContext, message: Message, result: DeliveryResult) -> str | None:
     """Try the configured fallback channel for the same person (SMS when Telegram fails)."""
-    catalog = _catalog(ctx)
+    catalog = catalog_of(ctx)
     try:
         fallback = catalog.config.fallbacks.get(ChannelName(result.channel))
     except ValueError:

@@ -35,6 +35,17 @@ from crisis.domain.draft_commands import (
     SendDraft,
     SubmitDraft,
 )
+from crisis.domain.oncall import (
+    AcknowledgePage,
+    BindTelegram,
+    CheckCallouts,
+    DeactivateCip,
+    DeclareCipOperational,
+    ImportRoster,
+    IssueBindCode,
+    OrderCip,
+    StartCallout,
+)
 
 
 class Role(StrEnum):
@@ -87,6 +98,16 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     ApproveDraft: APPROVERS,
     RejectDraft: APPROVERS,
     SaveTemplate: frozenset({Role.COMM_CELL}),
+    # The cell on call and the CIP.
+    ImportRoster: CONTACT_KEEPERS,
+    IssueBindCode: CONTACT_KEEPERS,
+    StartCallout: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    AcknowledgePage: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    OrderCip: frozenset({Role.PREFECT}),
+    DeclareCipOperational: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    DeactivateCip: frozenset({Role.PREFECT}),
+    CheckCallouts: frozenset(),  # the scheduler's, run as the system
+    BindTelegram: frozenset(),  # the bot's, run as the system
 }
 
 

@@ -288,6 +288,7 @@ class OutboxRepository:
             select(
                 deliveries,
                 messages.c.texts,
+                messages.c.purpose,
                 messages.c.msg_type,
                 messages.c.references_id,
                 messages.c.exercise,
@@ -319,6 +320,7 @@ class OutboxRepository:
             "msg_type": row.msg_type,
             "references_id": row.references_id or "",
             "instruction": texts.variants.get("cap_instruction", ""),
+            "purpose": row.purpose,
         }
         return ClaimedDelivery(
             id=row.id,

@@ -327,3 +327,110 @@ message_drafts = Table(
     Column("message_id", String(36), ForeignKey("messages.id")),
     Index("ix_message_drafts_crisis_id", "crisis_id"),
 )
+
+# -- the cell on call: roster, callouts and their pages, the CIP ----------------------------
+
+oncall_members = Table(
+    "oncall_members",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("contact_id", String(36), ForeignKey("contacts.id")),
+    Column("email", String(320)),
+    Column("mobile", String(20)),
+    Column("telegram_chat_id", String(32)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+oncall_shifts = Table(
+    "oncall_shifts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member_id", String(36), ForeignKey("oncall_members.id"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Index("ix_oncall_shifts_role", "role", "starts_at"),
+)
+
+# One-time codes binding a Telegram chat to a member; only their SHA-256 is kept.
+oncall_bind_codes = Table(
+    "oncall_bind_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("member_id", String(36), ForeignKey("oncall_members.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+)
+
+callouts = Table(
+    "callouts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("team", String(8), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("started_by", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("quorum", JSON, nullable=False),
+    Column("ack_minutes", Integer, nullable=False),
+    Column("escalations", Integer, nullable=False),
+    Column("quorum_reached_at", UTCDateTime()),
+    UniqueConstraint("crisis_id", "team", name="uq_callouts_crisis_team"),
+)
+
+# One row per round of a role: the initial page (0), each escalation (1..K), the duty
+# officer's alert (K+1). The primary key is what makes each escalation happen exactly once.
+callout_rounds = Table(
+    "callout_rounds",
+    metadata,
+    Column("callout_id", String(36), ForeignKey("callouts.id"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Index("ix_callout_rounds_due_at", "due_at"),
+)
+
+callout_pages = Table(
+    "callout_pages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("callout_id", String(36), ForeignKey("callouts.id"), nullable=False),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("member_id", String(36), ForeignKey("oncall_members.id"), nullable=False),
+    Column("message_id", String(36), ForeignKey("messages.id")),
+    Column("paged_at", UTCDateTime(), nullable=False),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("ack_via", String(16)),
+    UniqueConstraint("callout_id", "role", "member_id", name="uq_callout_pages_once"),
+    Index("ix_callout_pages_member_id", "member_id"),
+)
+
+# Shift handovers journalled during a crisis, once each.
+oncall_handovers = Table(
+    "oncall_handovers",
+    metadata,
+    Column("crisis_id", String(36), ForeignKey("crises.id"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+    Column("at", UTCDateTime(), primary_key=True),
+)
+
+cip_activations = Table(
+    "cip_activations",
+    metadata,
+    Column("crisis_id", String(36), ForeignKey("crises.id"), primary_key=True),
+    Column("numero_unique", String(32), nullable=False),
+    Column("ordered_at", UTCDateTime(), nullable=False),
+    Column("ordered_by", String(120), nullable=False),
+    Column("operational_at", UTCDateTime()),
+    Column("deactivated_at", UTCDateTime()),
+    Column("deactivated_by", String(120)),
+    Column("deactivation_reason", Text),
+)

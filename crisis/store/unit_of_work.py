@@ -12,6 +12,7 @@ from crisis.store.crises_repository import CrisisRepository
 from crisis.store.drafts_repository import DraftRepository, TemplateRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
+from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.users_repository import UserRepository
@@ -30,6 +31,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     drafts: DraftRepository
     templates: TemplateRepository
+    oncall: OncallRepository
 
     def __init__(self, engine: Engine, *, now: datetime) -> None:
         self._engine = engine
@@ -47,6 +49,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.connection)
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)
+        self.oncall = OncallRepository(self.connection)
         return self
 
     def commit(self) -> None:

@@ -24,6 +24,7 @@ class SentMessage:
     text: str
     parse_mode: str | None
     date: int
+    reply_markup: str | None = None  # the JSON of an inline keyboard, as sent
 
 
 class FakeTelegramServer(FakeHttpServer):
@@ -146,7 +147,9 @@ class FakeTelegramServer(FakeHttpServer):
         date = int(self.now())
         with self._state_lock:
             message_id = next(self._message_ids)
-            record = SentMessage(chat, message_id, text, params.get("parse_mode"), date)
+            record = SentMessage(
+                chat, message_id, text, params.get("parse_mode"), date, params.get("reply_markup")
+            )
             self.sent.append(record)
             self.messages[chat].append(record)
         if chat.startswith("@"):

@@ -1,0 +1,536 @@
+"""Routes of the cell on call: roster, callouts and acknowledgements, the CIP, the signed
+acknowledgement links (`/ack/{token}`) and the Telegram webhook (`/telegram/webhook`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import html
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import AwareDatetime, Field
+
+from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.commands import IdempotencyKey, run_command
+from crisis.api.errors import error_response, responses
+from crisis.api.schemas import Body as RequestBody
+from crisis.bootstrap import Service
+from crisis.domain.commands import Command
+from crisis.domain.contacts import InvalidContacts
+from crisis.domain.errors import Conflict, NotFound
+from crisis.domain.oncall import (
+    CELL_ROLE_LABELS,
+    AcknowledgePage,
+    CellRole,
+    DeactivateCip,
+    DeclareCipOperational,
+    ImportRoster,
+    IssueBindCode,
+    OrderCip,
+    ShiftInput,
+    StartCallout,
+    Team,
+)
+from crisis.french import long_datetime
+from crisis.oncall.csv_import import parse_roster_csv
+from crisis.oncall.links import LinkProblem, check_token
+from crisis.services.context import Actor
+from crisis.services.oncall_handlers import AckReport, RosterReport
+from crisis.services.oncall_views import callouts_view, cip_view, members_view, on_call_now
+from crisis.store.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/api/v1", tags=["astreinte et CIP"])
+public_router = APIRouter(tags=["astreinte et CIP"])
+
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
+LINK_ACTOR = Actor(name="lien d'accusé de réception", role="system")
+
+
+class ShiftCreate(RequestBody):
+    name: str = Field(min_length=1, max_length=200, examples=["Claire Martin"])
+    role: CellRole
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    email: str | None = Field(default=None, max_length=320)
+    mobile: str | None = Field(default=None, max_length=40)
+    telegram_chat_id: str | None = Field(default=None, max_length=32)
+
+
+class RosterWrite(RequestBody):
+    shifts: list[ShiftCreate] = Field(max_length=5000)
+
+
+class CalloutCreate(RequestBody):
+    team: Team = Team.CELL
+    reason: str = Field(default="sur ordre", max_length=500)
+
+
+class AcknowledgementCreate(RequestBody):
+    member_id: str = Field(min_length=1, max_length=200, description="Identifiant ou nom.")
+
+
+class CipCreate(RequestBody):
+    numero_unique: str = Field(min_length=1, max_length=40, examples=["01 69 91 91 91"])
+    ordered_at: AwareDatetime | None = Field(
+        default=None, description="Instant de l'ordre du préfet ; par défaut maintenant."
+    )
+    ordered_by: str | None = Field(default=None, max_length=120, examples=["M. le préfet"])
+
+
+class CipOperationalCreate(RequestBody):
+    declared_at: AwareDatetime | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class CipDeactivationCreate(RequestBody):
+    reason: str = Field(min_length=1, max_length=2000)
+    deactivated_at: AwareDatetime | None = None
+
+
+def _run(
+    service: Service,
+    actor: Actor,
+    request: Request,
+    payload: bytes,
+    command: Command,
+    key: str | None,
+    present: Any,
+) -> JSONResponse:
+    return run_command(service, actor, request, payload, command, key, present)
+
+
+def _present_roster(_: UnitOfWork, report: Any) -> tuple[int, Any]:
+    assert isinstance(report, RosterReport)
+    return 200, {
+        "members": report.members,
+        "shifts": report.shifts,
+        "created": report.created,
+        "linked_to_contacts": report.linked_to_contacts,
+        "unreachable": report.unreachable,
+    }
+
+
+def _present_callouts(status: int) -> Any:
+    def present(uow: UnitOfWork, crisis_id: Any) -> tuple[int, Any]:
+        return status, callouts_view(uow, str(crisis_id))
+
+    return present
+
+
+def _present_cip(status: int) -> Any:
+    def present(uow: UnitOfWork, crisis_id: Any) -> tuple[int, Any]:
+        return status, cip_view(uow, str(crisis_id))
+
+    return present
+
+
+def _present_ack(_: UnitOfWork, report: Any) -> tuple[int, Any]:
+    assert isinstance(report, AckReport)
+    return 200, {"member": report.member_name, "acknowledged": report.acknowledged}
+
+
+# -- the roster -----------------------------------------------------------------------------
+
+
+@router.put(
+    "/oncall/roster",
+    responses=responses(401, 403, 422),
+    summary="Remplacer le tableau d'astreinte (JSON)",
+)
+def put_roster(
+    body: RosterWrite,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    shifts = tuple(
+        ShiftInput(
+            name=s.name,
+            role=s.role,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            email=s.email,
+            mobile=s.mobile,
+            telegram_chat_id=s.telegram_chat_id,
+            line=i + 1,
+        )
+        for i, s in enumerate(body.shifts)
+    )
+    command = ImportRoster(shifts=shifts, source="api")
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_roster)
+
+
+@router.post(
+    "/oncall/roster/import",
+    responses=responses(401, 403, 422),
+    summary="Importer le tableau d'astreinte (CSV) ; tout ou rien",
+    description=(
+        "Corps : le fichier CSV (`text/csv`), en-tête `nom;role;debut;fin;email;mobile;telegram`. "
+        "Une erreur sur une ligne refuse tout le fichier, chaque erreur citant sa ligne."
+    ),
+)
+def import_roster_csv(
+    content: Annotated[bytes, Body(media_type="text/csv")],
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    parsed = parse_roster_csv(content)
+    if parsed.problems:
+        raise InvalidContacts(
+            parsed.problems,
+            "Astreinte refusée, rien n'a été importé : "
+            + "; ".join(str(p) for p in parsed.problems),
+        )
+    command = ImportRoster(shifts=tuple(parsed.shifts), source="csv")
+    return _run(service, actor, request, content, command, idempotency_key, _present_roster)
+
+
+@router.get(
+    "/oncall/now",
+    responses=responses(401),
+    summary="Qui est d'astreinte, rôle par rôle ([] si personne)",
+)
+def get_on_call(
+    service: CurrentService,
+    actor: CurrentActor,
+    at: Annotated[AwareDatetime | None, Query(description="Par défaut maintenant.")] = None,
+) -> list[dict[str, Any]]:
+    with service.bus.unit_of_work() as uow:
+        return on_call_now(uow, at or service.clock.now())
+
+
+@router.get("/oncall/members", responses=responses(401), summary="Membres de l'astreinte")
+def get_members(service: CurrentService, actor: CurrentActor) -> list[dict[str, Any]]:
+    with service.bus.unit_of_work() as uow:
+        return members_view(uow)
+
+
+class BindCodeCreate(RequestBody):
+    member: str = Field(min_length=1, max_length=200, description="Identifiant ou nom du membre.")
+
+
+def _present_code(_: UnitOfWork, result: Any) -> tuple[int, Any]:
+    return 201, {
+        "member_id": result["member_id"],
+        "member": result["member"],
+        "code": result["code"],
+        "expires_at": result["expires_at"].isoformat(),
+    }
+
+
+@router.post(
+    "/oncall/bind-codes",
+    status_code=201,
+    responses=WRITE_ERRORS,
+    summary="Code à usage unique pour associer un compte Telegram (/start CODE)",
+)
+def post_bind_code(
+    body: BindCodeCreate,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = IssueBindCode(member=body.member)
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_code)
+
+
+# -- callouts -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/crises/{crisis_id}/callout",
+    status_code=201,
+    responses=WRITE_ERRORS,
+    summary="Appeler l'astreinte (cellule ou CIP)",
+)
+def post_callout(
+    crisis_id: str,
+    body: CalloutCreate,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = StartCallout(crisis_id=crisis_id, team=body.team, reason=body.reason)
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_callouts(201))
+
+
+@router.get(
+    "/crises/{crisis_id}/callouts",
+    responses=responses(401, 404),
+    summary="Appels, tours d'escalade, accusés de réception",
+)
+def get_callouts(
+    crisis_id: str, service: CurrentService, actor: CurrentActor
+) -> list[dict[str, Any]]:
+    with service.bus.unit_of_work() as uow:
+        uow.crises.get(crisis_id)
+        return callouts_view(uow, crisis_id)
+
+
+@router.post(
+    "/crises/{crisis_id}/acknowledgements",
+    responses=WRITE_ERRORS,
+    summary="Enregistrer l'accusé de réception d'un membre (reçu par téléphone, par exemple)",
+)
+def post_acknowledgement(
+    crisis_id: str,
+    body: AcknowledgementCreate,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = AcknowledgePage(via="api", member_id=body.member_id, crisis_id=crisis_id)
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_ack)
+
+
+# -- the CIP --------------------------------------------------------------------------------
+
+
+@router.post(
+    "/crises/{crisis_id}/cip",
+    status_code=201,
+    responses=WRITE_ERRORS,
+    summary="Enregistrer l'ordre du préfet d'activer la CIP et son numéro unique",
+)
+def post_cip(
+    crisis_id: str,
+    body: CipCreate,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = OrderCip(
+        crisis_id=crisis_id,
+        numero_unique=body.numero_unique,
+        ordered_by=body.ordered_by,
+        ordered_at=body.ordered_at,
+    )
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_cip(201))
+
+
+@router.post(
+    "/crises/{crisis_id}/cip/operational",
+    responses=WRITE_ERRORS,
+    summary="Déclarer la CIP opérationnelle (horloge `cip`) ; publie le numéro unique",
+)
+def post_cip_operational(
+    crisis_id: str,
+    body: CipOperationalCreate,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = DeclareCipOperational(
+        crisis_id=crisis_id, declared_at=body.declared_at, note=body.note
+    )
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_cip(200))
+
+
+@router.post(
+    "/crises/{crisis_id}/cip/deactivation",
+    responses=WRITE_ERRORS,
+    summary="Fermer la CIP ; publie la fermeture",
+)
+def post_cip_deactivation(
+    crisis_id: str,
+    body: CipDeactivationCreate,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = DeactivateCip(
+        crisis_id=crisis_id, reason=body.reason, deactivated_at=body.deactivated_at
+    )
+    payload = body.model_dump_json().encode()
+    return _run(service, actor, request, payload, command, idempotency_key, _present_cip(200))
+
+
+@router.get("/crises/{crisis_id}/cip", responses=responses(401, 404), summary="La CIP")
+def get_cip(crisis_id: str, service: CurrentService, actor: CurrentActor) -> dict[str, Any]:
+    with service.bus.unit_of_work() as uow:
+        uow.crises.get(crisis_id)
+        view = cip_view(uow, crisis_id)
+    if view is None:
+        raise NotFound("La cellule d'information du public n'a pas été activée pour cet événement.")
+    return view
+
+
+# -- signed acknowledgement links -----------------------------------------------------------
+
+_PAGE = """<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 2em auto; padding: 0 1em">
+<h1>{title}</h1>
+{body}
+</body></html>"""
+
+
+def _html(status: int, title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        _PAGE.format(title=html.escape(title), body=body),
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+def _refusal(problem: str) -> HTMLResponse:
+    texts = {
+        "forged": (
+            404,
+            "Lien invalide",
+            "Ce lien d'accusé de réception n'est pas valide. Vérifiez que vous l'avez copié "
+            "en entier, ou accusez réception par Telegram (/ack) ou auprès du cadre de "
+            "permanence.",
+        ),
+        "expired": (
+            410,
+            "Lien expiré",
+            "Ce lien d'accusé de réception a expiré. Accusez réception par Telegram (/ack) "
+            "ou appelez le cadre de permanence.",
+        ),
+        "used": (
+            410,
+            "Lien déjà utilisé",
+            "Cet appel a déjà été acquitté : ce lien ne sert qu'une fois. Rien de plus n'est "
+            "nécessaire.",
+        ),
+        "closed": (
+            410,
+            "Appel terminé",
+            "Cet appel n'attend plus de réponse.",
+        ),
+    }
+    status, title, text = texts[problem]
+    return _html(status, title, f"<p>{html.escape(text)}</p>")
+
+
+def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse | None]:
+    secret = service.settings.ack_secret
+    if secret is None:
+        return None, _refusal("forged")
+    check = check_token(token, secret=secret.get_secret_value(), now=service.clock.now())
+    if check.problem is LinkProblem.FORGED:
+        return None, _refusal("forged")
+    if check.problem is LinkProblem.EXPIRED:
+        return None, _refusal("expired")
+    assert check.page_id is not None
+    with service.bus.unit_of_work() as uow:
+        page = uow.oncall.page(check.page_id)
+    if page is None:
+        return None, _refusal("forged")
+    if page.acknowledged_at is not None:
+        return None, _refusal("used")
+    return page.id, None
+
+
+@public_router.get(
+    "/ack/{token}",
+    response_class=HTMLResponse,
+    summary="Page de confirmation d'un lien d'accusé de réception (n'acquitte pas)",
+)
+def get_ack(token: str, service: CurrentService) -> HTMLResponse:
+    page_id, refusal = _check_link(service, token)
+    if refusal is not None:
+        return refusal
+    assert page_id is not None
+    with service.bus.unit_of_work() as uow:
+        page = uow.oncall.page(page_id)
+        assert page is not None
+        member = uow.oncall.member(page.member_id)
+        crisis = uow.crises.get(page.crisis_id)
+    name = html.escape(member.name if member else "")
+    body = (
+        f"<p>Bonjour {name},</p>"
+        f"<p>Vous êtes appelé(e) comme <strong>{html.escape(CELL_ROLE_LABELS[page.role])}"
+        f"</strong> pour l'événement « {html.escape(crisis.title)} » "
+        f"(appel du {html.escape(long_datetime(page.paged_at))}).</p>"
+        f'<form method="post"><button type="submit" style="font-size: 1.5em">'
+        f"J'arrive</button></form>"
+    )
+    return _html(200, "Appel d'astreinte", body)
+
+
+@public_router.post(
+    "/ack/{token}",
+    response_class=HTMLResponse,
+    summary="Accuser réception par le lien signé (une seule fois, avant expiration)",
+)
+def post_ack(token: str, service: CurrentService) -> HTMLResponse:
+    page_id, refusal = _check_link(service, token)
+    if refusal is not None:
+        return refusal
+    try:
+        report = service.bus.handle(AcknowledgePage(via="link", page_id=page_id), actor=LINK_ACTOR)
+    except Conflict:
+        return _refusal("used")
+    assert isinstance(report, AckReport)
+    items = "".join(
+        f"<li>{html.escape(a['role'])} – {html.escape(a['crisis'])}</li>"
+        for a in report.acknowledged
+    )
+    body = (
+        f"<p>Merci {html.escape(report.member_name)}, votre accusé de réception est "
+        f"enregistré.</p><ul>{items}</ul>"
+    )
+    return _html(200, "Accusé de réception enregistré", body)
+
+
+# -- the Telegram webhook -------------------------------------------------------------------
+
+
+@public_router.post(
+    "/telegram/webhook",
+    summary="Mises à jour du bot Telegram (en-tête X-Telegram-Bot-Api-Secret-Token requis)",
+    responses={401: {"description": "En-tête absent."}, 403: {"description": "Secret faux."}},
+)
+async def telegram_webhook(
+    request: Request,
+    service: CurrentService,
+    secret_token: Annotated[
+        str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token", max_length=256)
+    ] = None,
+) -> JSONResponse:
+    expected = service.settings.telegram_webhook_secret
+    if expected is None:
+        return error_response(404, "not_found", "Le bot Telegram n'est pas en mode webhook.")
+    if secret_token is None:
+        return error_response(401, "unauthenticated", "En-tête du secret Telegram absent.")
+    if not hmac.compare_digest(secret_token.encode(), expected.get_secret_value().encode()):
+        return error_response(403, "forbidden", "Secret Telegram invalide.")
+    bot = telegram_bot_of(request)
+    if bot is None:
+        return error_response(404, "not_found", "Aucun bot Telegram n'est configuré.")
+    data = await request.json()
+    await asyncio.to_thread(bot.process, data)
+    return JSONResponse({"ok": True})
+
+
+def telegram_bot_of(request: Request) -> Any:
+    """The service's bot, built on first use (no side effect when the app is created)."""
+    from crisis.oncall.bot import bot_for
+
+    state = request.app.state
+    bot = getattr(state, "telegram_bot", None)
+    if bot is None:
+        bot = bot_for(state.service)
+        state.telegram_bot = bot
+    return bot

@@ -1,0 +1,332 @@
+"""``crisis oncall``, ``crisis callout``, ``crisis cip`` and ``crisis bot``.
+
+Mounted by the main CLI. Exit codes as the main CLI: 2 invalid input, 3 conflict, 4 not found.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
+from crisis.delivery.config import ConfigError
+from crisis.domain.contacts import InvalidContacts
+from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.domain.oncall import (
+    DeactivateCip,
+    DeclareCipOperational,
+    ImportRoster,
+    IssueBindCode,
+    OrderCip,
+    StartCallout,
+    Team,
+)
+from crisis.french import long_datetime
+from crisis.oncall.csv_import import parse_roster_csv
+from crisis.services.context import Actor
+from crisis.services.oncall_handlers import RosterReport
+from crisis.services.oncall_views import callouts_view, cip_view, on_call_now
+from crisis.settings import Settings
+from crisis.store.migrate import upgrade
+
+oncall_app = typer.Typer(
+    help="Astreinte de la cellule : tableau, qui est d'astreinte, codes Telegram.",
+    no_args_is_help=True,
+)
+cip_app = typer.Typer(
+    help="Cellule d'information du public (CIP) et numéro unique.", no_args_is_help=True
+)
+
+EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@contextmanager
+def _service(mode: SchedulerMode = SchedulerMode.NONE) -> Iterator[Service]:
+    settings = Settings()
+    engine = open_engine(settings)
+    upgrade(engine)
+    try:
+        service = bootstrap(settings=settings, engine=engine, scheduler_mode=mode)
+    except ConfigError as error:
+        engine.dispose()
+        _fail(str(error), EXIT_INVALID)
+    try:
+        yield service
+    except InvalidContacts as error:
+        for problem in error.problems:
+            typer.echo(f"Erreur : {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except InvalidInput as error:
+        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
+    except Conflict as error:
+        _fail(error.message, EXIT_CONFLICT)
+    except NotFound as error:
+        _fail(error.message, EXIT_NOT_FOUND)
+    except DomainError as error:
+        _fail(error.message, EXIT_INVALID)
+    finally:
+        service.close()
+
+
+def _actor(by: str | None) -> Actor:
+    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
+
+
+def _instant(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{field} : date et heure invalides (ISO 8601 attendu)", EXIT_INVALID)
+    if instant.tzinfo is None:
+        _fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
+    return instant
+
+
+# -- crisis oncall --------------------------------------------------------------------------
+
+
+@oncall_app.command("import")
+def oncall_import(
+    file: Annotated[
+        Path, typer.Argument(help="Fichier CSV : nom;role;debut;fin[;email;mobile;telegram]")
+    ],
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Importer le tableau d'astreinte (remplace les créneaux ; tout ou rien)."""
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        _fail(f"fichier illisible ({error.strerror})", EXIT_INVALID)
+    parsed = parse_roster_csv(content)
+    if parsed.problems:
+        for problem in parsed.problems:
+            typer.echo(f"Erreur : {problem}", err=True)
+        typer.echo("Rien n'a été importé.", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    with _service() as service:
+        report = service.bus.handle(
+            ImportRoster(shifts=tuple(parsed.shifts), source="csv"), actor=_actor(by)
+        )
+    assert isinstance(report, RosterReport)
+    if as_json:
+        _print_json(
+            {
+                "members": report.members,
+                "shifts": report.shifts,
+                "created": report.created,
+                "linked_to_contacts": report.linked_to_contacts,
+                "unreachable": report.unreachable,
+            }
+        )
+        return
+    typer.echo(f"Astreinte importée : {report.shifts} créneau(x), {report.members} membre(s).")
+    if report.linked_to_contacts:
+        typer.echo("Reliés à l'annuaire : " + ", ".join(report.linked_to_contacts))
+    if report.unreachable:
+        typer.echo("Attention, sans moyen de contact : " + ", ".join(report.unreachable))
+
+
+@oncall_app.command("now")
+def oncall_now(
+    at: Annotated[
+        str | None, typer.Option(help="Instant ISO 8601 ; par défaut maintenant.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Qui est d'astreinte, rôle par rôle (--json : une liste, [] si personne)."""
+    with _service() as service, service.bus.unit_of_work() as uow:
+        found = on_call_now(uow, _instant(at, "at") or service.clock.now())
+    if as_json:
+        _print_json(found)
+        return
+    if not found:
+        typer.echo("Personne n'est d'astreinte.")
+    for item in found:
+        until = long_datetime(datetime.fromisoformat(item["ends_at"]))
+        typer.echo(f"{item['role_label']} : {item['name']} (jusqu'au {until})")
+
+
+@oncall_app.command("bind-code")
+def oncall_bind_code(
+    member: Annotated[str, typer.Argument(help="Nom ou identifiant du membre.")],
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Code à usage unique : le membre envoie « /start CODE » au bot Telegram."""
+    with _service() as service:
+        result = service.bus.handle(IssueBindCode(member=member), actor=_actor(by))
+    if as_json:
+        _print_json({**result, "expires_at": result["expires_at"].isoformat()})
+        return
+    typer.echo(
+        f"Code pour {result['member']} : {result['code']} "
+        f"(valable jusqu'au {long_datetime(result['expires_at'])}, une seule fois)."
+    )
+    typer.echo(f"À envoyer au bot Telegram : /start {result['code']}")
+
+
+# -- crisis callout -------------------------------------------------------------------------
+
+
+def callout(
+    crisis_id: str,
+    team: Annotated[Team, typer.Option(help="Équipe appelée : cell ou cip.")] = Team.CELL,
+    reason: Annotated[str, typer.Option(help="Motif.")] = "sur ordre",
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Appeler l'astreinte : chaque membre d'astreinte reçoit un appel à acquitter."""
+    with _service(SchedulerMode.WRITE_ONLY) as service:
+        service.bus.handle(
+            StartCallout(crisis_id=crisis_id, team=team, reason=reason), actor=_actor(by)
+        )
+        with service.bus.unit_of_work() as uow:
+            views = callouts_view(uow, crisis_id)
+    view = next(v for v in views if v["team"] == team.value)
+    if as_json:
+        _print_json(view)
+        return
+    typer.echo(f"Appel lancé : {len(view['pages'])} membre(s) appelé(s).")
+    for page in view["pages"]:
+        typer.echo(f"  • {page['role']} : {page['name']}")
+
+
+# -- crisis cip -----------------------------------------------------------------------------
+
+
+def _print_cip(service: Service, crisis_id: str, as_json: bool, done: str) -> None:
+    with service.bus.unit_of_work() as uow:
+        view = cip_view(uow, crisis_id)
+    if as_json:
+        _print_json(view)
+        return
+    typer.echo(done)
+    if view is not None:
+        typer.echo(f"  numéro unique : {view['numero_unique']}")
+
+
+@cip_app.command("activate")
+def cip_activate(
+    crisis_id: str,
+    nu: Annotated[str, typer.Option("--nu", help="Numéro unique, ex. « 01 69 91 91 91 ».")],
+    at: Annotated[str | None, typer.Option(help="Instant de l'ordre du préfet, ISO 8601.")] = None,
+    by: Annotated[str | None, typer.Option(help="Qui a ordonné (par défaut : vous).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Enregistrer l'ordre du préfet d'activer la CIP : horloge `cip`, appel des opérateurs."""
+    actor = _actor(by)
+    with _service(SchedulerMode.WRITE_ONLY) as service:
+        service.bus.handle(
+            OrderCip(
+                crisis_id=crisis_id,
+                numero_unique=nu,
+                ordered_by=actor.name,
+                ordered_at=_instant(at, "at"),
+            ),
+            actor=actor,
+        )
+        _print_cip(service, crisis_id, as_json, "CIP activée : l'horloge `cip` est lancée.")
+
+
+@cip_app.command("operational")
+def cip_operational(
+    crisis_id: str,
+    at: Annotated[str | None, typer.Option(help="Instant, ISO 8601.")] = None,
+    note: Annotated[str, typer.Option(help="Précision.")] = "",
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Déclarer la CIP opérationnelle ; le numéro unique est publié."""
+    with _service() as service:
+        service.bus.handle(
+            DeclareCipOperational(crisis_id=crisis_id, declared_at=_instant(at, "at"), note=note),
+            actor=_actor(by),
+        )
+        _print_cip(service, crisis_id, as_json, "CIP déclarée opérationnelle.")
+
+
+@cip_app.command("deactivate")
+def cip_deactivate(
+    crisis_id: str,
+    reason: Annotated[str, typer.Option(help="Motif de la fermeture.")],
+    at: Annotated[str | None, typer.Option(help="Instant, ISO 8601.")] = None,
+    by: ByOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fermer la CIP ; la fermeture est publiée."""
+    with _service() as service:
+        service.bus.handle(
+            DeactivateCip(crisis_id=crisis_id, reason=reason, deactivated_at=_instant(at, "at")),
+            actor=_actor(by),
+        )
+        _print_cip(service, crisis_id, as_json, "CIP fermée.")
+
+
+# -- crisis bot -----------------------------------------------------------------------------
+
+
+def bot(
+    polling: Annotated[
+        bool, typer.Option("--polling", help="Mode développement : getUpdates en boucle.")
+    ] = False,
+    set_webhook: Annotated[
+        bool,
+        typer.Option(
+            "--set-webhook", help="Déclarer CRISIS_TELEGRAM_WEBHOOK_URL à Telegram, puis sortir."
+        ),
+    ] = False,
+) -> None:
+    """Le bot Telegram d'astreinte (en production : webhook servi par `crisis serve`)."""
+    from crisis.oncall.bot import bot_for
+
+    with _service(SchedulerMode.WRITE_ONLY) as service:
+        telegram = bot_for(service, polling=polling)
+        if telegram is None:
+            _fail("aucun canal Telegram n'est configuré (fichier des canaux).", EXIT_INVALID)
+        if set_webhook:
+            settings = service.settings
+            if not settings.telegram_webhook_url or settings.telegram_webhook_secret is None:
+                _fail(
+                    "définissez CRISIS_TELEGRAM_WEBHOOK_URL et CRISIS_TELEGRAM_WEBHOOK_SECRET.",
+                    EXIT_INVALID,
+                )
+            telegram.set_webhook(
+                settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+            )
+            telegram.stop()
+            typer.echo(f"Webhook déclaré : {settings.telegram_webhook_url}")
+            return
+        if not polling:
+            _fail(
+                "en production, le bot est servi par `crisis serve` (POST /telegram/webhook) ; "
+                "--polling pour le développement.",
+                EXIT_INVALID,
+            )
+        typer.echo("Bot Telegram en mode polling (Ctrl-C pour arrêter).", err=True)
+        try:
+            telegram.delete_webhook()
+            while True:
+                telegram.poll_once(timeout=25)
+        finally:
+            telegram.stop()
