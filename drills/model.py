@@ -76,8 +76,11 @@ ActionKind = Literal[
     "send_message",  # free text; held for the préfet's approval when the audience needs it
     "compose",  # a message from a template, submitted for approval
     "approve",  # the préfet approves the oldest message waiting, and it is sent
+    "acknowledge",  # a cell member (`by`) acknowledges the page of the callout
     "declare_cell_operational",
     "record_delivery",
+    "activate_cip",  # the préfet orders the CIP with its numéro unique
+    "cip_operational",
     "close",
 ]
 
@@ -96,6 +99,7 @@ class Action(Strict):
     means: str | None = None
     reason: str | None = None
     synergi: str | None = None
+    numero_unique: str | None = None
 
     @model_validator(mode="after")
     def _fields_of_each_action(self) -> Action:
@@ -107,6 +111,8 @@ class Action(Strict):
             raise ValueError("compose : indiquez le modèle (template)")
         if self.do == "record_delivery" and (len(self.audiences) != 1 or not self.means):
             raise ValueError("record_delivery : un public (audiences) et le moyen (means)")
+        if self.do == "activate_cip" and not self.numero_unique:
+            raise ValueError("activate_cip : indiquez le numéro unique (numero_unique)")
         if self.do == "close" and not self.reason:
             raise ValueError("close : indiquez le motif (reason)")
         return self

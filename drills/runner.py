@@ -40,6 +40,15 @@ from crisis.domain.commands import (
 )
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.draft_commands import ApproveDraft, ComposeMessage, SendDraft, SubmitDraft
+from crisis.domain.oncall import (
+    AcknowledgePage,
+    CellRole,
+    CheckCallouts,
+    DeclareCipOperational,
+    ImportRoster,
+    OrderCip,
+    ShiftInput,
+)
 from crisis.domain.vocabulary import Audience
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
@@ -169,6 +178,7 @@ class DrillRunner:
                 ),
                 actor=director,
             )
+        self._roster(service, director)
         self.crisis_id = service.bus.handle(
             OpenCrisis(
                 title=scenario.title,
@@ -215,6 +225,7 @@ class DrillRunner:
                 self._act(service, actions.pop(0))
             asyncio.run(dispatcher.run_until_idle(sequential=True))
             service.bus.handle(CheckDeadlines(crisis_id=self.crisis_id), actor=SYSTEM_ACTOR)
+            service.bus.handle(CheckCallouts(crisis_id=self.crisis_id), actor=SYSTEM_ACTOR)
             if self.progress is not None:
                 self.progress(step, steps)
             if self.speed is not None and step < steps:
@@ -222,6 +233,25 @@ class DrillRunner:
                 self.sleep(max(0.0, STEP.total_seconds() / self.speed - spent))
         with service.bus.unit_of_work() as uow:
             return crisis_report(uow, self.crisis_id, now=self.clock.now())
+
+    def _roster(self, service: Service, director: Actor) -> None:
+        """The participants who hold a cell or CIP role are on call for the whole drill."""
+        roles = {r.value: r for r in CellRole}
+        shifts = tuple(
+            ShiftInput(
+                name=p.name,
+                role=roles[p.role],
+                starts_at=self.start - timedelta(hours=1),
+                ends_at=self.start + self.scenario.duration + timedelta(hours=1),
+                email=p.email,
+                mobile=p.mobile,
+                telegram_chat_id=p.telegram_chat_id,
+            )
+            for p in self.scenario.participants
+            if p.role in roles
+        )
+        if shifts:
+            service.bus.handle(ImportRoster(shifts=shifts, source="exercice"), actor=director)
 
     def _condition_holds(self, service: Service, condition: str) -> bool:
         """`clock NAME running|met|breached`: the only condition a contingency inject knows."""
@@ -271,6 +301,18 @@ class DrillRunner:
                     texts=tuple(sorted(action.texts.items())),
                     audiences=tuple(action.audiences),
                     channels=tuple(action.channels) if action.channels else None,
+                )
+            case "acknowledge":
+                command = AcknowledgePage(via="exercice", member_id=action.by, crisis_id=crisis_id)
+            case "activate_cip":
+                command = OrderCip(
+                    crisis_id=crisis_id,
+                    numero_unique=action.numero_unique or "",
+                    ordered_by=action.by,
+                )
+            case "cip_operational":
+                command = DeclareCipOperational(
+                    crisis_id=crisis_id, note=f"déclarée par {action.by}"
                 )
             case "declare_cell_operational":
                 command = DeclareCellOperational(

@@ -209,7 +209,7 @@ class Crisis:
         self.events.append(
             CellDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
         )
-        self.events.extend(self.clocks[ClockName.CELL].meet(at=at, by=f"déclaration de {by}"))
+        self.events.extend(self.clocks[ClockName.CELL].meet(at=at, by=_declaration(by, note)))
 
     def order_cip(
         self,
@@ -279,7 +279,7 @@ class Crisis:
         self.events.append(
             CipDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
         )
-        self.events.extend(clock.meet(at=at, by=f"déclaration de {by}"))
+        self.events.extend(clock.meet(at=at, by=_declaration(by, note)))
 
     def record_delivery(
         self,
@@ -361,3 +361,8 @@ class Crisis:
         self.events.append(
             CrisisClosed(crisis_id=self.id, closed_at=at, closed_by=by, reason=reason)
         )
+
+
+def _declaration(by: str, note: str) -> str:
+    """What met a clock by declaration: who, and why when the service declared it."""
+    return f"déclaration de {by}" + (f" ({note})" if note else "")

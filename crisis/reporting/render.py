@@ -120,6 +120,29 @@ def to_markdown(report: TimingReport) -> str:
             for a in report.acknowledgements
         ]
         lines.append("")
+    if report.cip is not None:
+        cip = report.cip
+        lines += [
+            "## Cellule d'information du public (CIP)",
+            "",
+            f"Ordre du {_when(cip.ordered_at)} par {cip.ordered_by} — numéro unique "
+            f"{cip.numero_unique}. Opérationnelle : {_when(cip.operational_at)} "
+            f"({_minutes(cip.minutes_to_operational)}). Numéro publié : {_when(cip.published_at)}.",
+            "",
+        ]
+    if report.injects:
+        lines += [
+            "## Injects",
+            "",
+            "| Décalage | De | À | Contenu | Action attendue | Cible |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| +{i.offset_minutes} min | {i.sender} | {i.to} | {i.content} | "
+            f"{i.expected_action or '—'} | {_at(i.target_at)} |"
+            for i in report.injects
+        ]
+        lines.append("")
     chain = report.journal
     lines += [
         "## Intégrité du journal",

@@ -84,6 +84,36 @@ class AcknowledgementReport(BaseModel):
     paged_at: Instant | None
     acknowledged_at: Instant
     minutes_to_acknowledge: float | None
+    via: str | None = None
+
+
+class CalloutReport(BaseModel):
+    pages: int
+    escalations: int
+    officer_alerts: int
+    quorum_reached_at: Instant | None = None
+    acknowledgements: list[AcknowledgementReport]
+
+
+class CipReport(BaseModel):
+    ordered_at: Instant
+    ordered_by: str
+    numero_unique: str
+    operational_at: Instant | None
+    minutes_to_operational: float | None
+    published_at: Instant | None
+    deactivated_at: Instant | None
+
+
+class InjectReport(BaseModel):
+    offset_minutes: int
+    played_at: Instant
+    sender: str
+    to: str
+    channel: str
+    content: str
+    expected_action: str | None
+    target_at: Instant | None
 
 
 class Verdict(BaseModel):
@@ -127,6 +157,9 @@ class TimingReport(BaseModel):
     clocks: list[ClockReport]
     messages: list[MessageReport]
     acknowledgements: list[AcknowledgementReport]
+    callout: CalloutReport | None
+    cip: CipReport | None
+    injects: list[InjectReport]
     verdicts: list[Verdict]
     chronology: list[ChronologyEntry]
     journal: ChainReport
@@ -204,6 +237,7 @@ class _Message:
         self.failed: dict[str, int] = {}
         self.approver: str | None = None
         self.approved_at: datetime | None = None
+        self.approval_requested_at: datetime | None = None
         self.author_override: str | None = None
 
     def report(self) -> MessageReport:
@@ -234,8 +268,8 @@ class _Message:
             lists=self.lists,
             approver=self.approver,
             approved_at=self.approved_at,
-            minutes_to_approval=minutes_between(self.created_at, self.approved_at)
-            if self.approved_at
+            minutes_to_approval=minutes_between(self.approval_requested_at, self.approved_at)
+            if self.approved_at and self.approval_requested_at
             else None,
             channels=channels,
             failures=sum(self.failed.values()),
@@ -266,6 +300,24 @@ KIND_LABELS: dict[str, str] = {
     "event.DeliveryRequeued": "Diffusion relancée",
     "event.CrisisClosed": "Événement clos",
     "command.PlayInject": "Inject d'exercice",
+    "event.DraftComposed": "Message rédigé",
+    "event.DraftEdited": "Message modifié",
+    "event.DraftSubmitted": "Message soumis à validation",
+    "event.DraftApproved": "Message approuvé",
+    "event.DraftRejected": "Message refusé",
+    "event.DraftSent": "Message validé envoyé",
+    "event.CalloutStarted": "Appel de la cellule lancé",
+    "event.MemberPaged": "Membre appelé",
+    "event.RoleUnstaffed": "Rôle sans personne à appeler",
+    "event.CalloutEscalated": "Escalade de l'appel",
+    "event.CalloutOfficerAlerted": "Cadre de permanence alerté (appel sans réponse)",
+    "event.PageAcknowledged": "Accusé de réception",
+    "event.QuorumReached": "Quorum atteint",
+    "event.ShiftHandedOver": "Relève",
+    "event.CipOrdered": "Ordre d'activation de la CIP",
+    "event.CipDeclaredOperational": "CIP opérationnelle",
+    "event.CipPublished": "Numéro unique publié",
+    "event.CipDeactivated": "CIP désactivée",
     "event.InjectPlayed": "Inject joué",
 }
 
@@ -305,6 +357,16 @@ def _summary(entry: JournalEntry) -> str:
     if kind == "event.MessageSent":
         counts = ", ".join(f"{k} {v}" for k, v in sorted(p.get("deliveries", {}).items()))
         return f"{', '.join(p.get('audiences', []) + p.get('lists', []))} — {counts}"
+    if kind == "event.MemberPaged":
+        return f"{p.get('member_name')} ({p.get('role')}), tour {p.get('round')}"
+    if kind == "event.PageAcknowledged":
+        return f"{p.get('member_name')} ({p.get('role')}) par {p.get('via')}"
+    if kind == "event.CipOrdered":
+        return f"numéro unique {p.get('numero_unique')}, ordre de {p.get('ordered_by')}"
+    if kind == "event.DraftRejected":
+        return str(p.get("reason", ""))
+    if kind == "event.DraftApproved":
+        return f"approuvé par {p.get('approved_by')} (auteur : {p.get('author')})"
     if kind == "event.InjectPlayed":
         return f"{p.get('sender')} → {p.get('to')} ({p.get('channel')}) : {p.get('content')}"
     if kind.startswith("refused."):
@@ -322,6 +384,10 @@ def build_report(
     messages: dict[str, _Message] = {}
     acknowledgements: list[AcknowledgementReport] = []
     pages: dict[str, datetime] = {}
+    drafts: dict[str, dict[str, Any]] = {}
+    callout: dict[str, Any] = {"pages": 0, "escalations": 0, "officer_alerts": 0}
+    cip: dict[str, Any] = {}
+    injects: list[InjectReport] = []
     chronology: list[ChronologyEntry] = []
     for entry in entries:
         p = entry.payload
@@ -389,30 +455,62 @@ def build_report(
             if message is not None:
                 channel = str(p["channel"])
                 message.failed[channel] = message.failed.get(channel, 0) + 1
-        elif kind.startswith("event.") and "message_id" in p and kind.endswith(("Approved",)):
-            message = messages.get(str(p["message_id"]))
-            if message is not None:
-                message.approver = entry.actor
-                message.approved_at = _instant(p.get("approved_at", entry.at.isoformat()))
-        elif (
-            kind.startswith("event.") and "message_id" in p and str(p["message_id"]) not in messages
-        ):
-            # A draft before it is sent: the message's life starts with its composition.
-            messages[str(p["message_id"])] = _Message(entry)
-        elif kind.startswith("event.") and kind.endswith("Paged") and "member" in p:
-            pages[str(p["member"])] = _instant(p.get("paged_at", entry.at.isoformat()))
-        elif kind.startswith("event.") and kind.endswith("Acknowledged") and "member" in p:
-            acknowledged_at = _instant(p.get("acknowledged_at", entry.at.isoformat()))
-            paged_at = pages.get(str(p["member"]))
+        elif kind == "event.DraftComposed":
+            drafts[str(p["draft_id"])] = {"author": str(p["composed_by"]), "composed_at": entry.at}
+        elif kind == "event.DraftSubmitted":
+            drafts.setdefault(str(p["draft_id"]), {})["submitted_at"] = entry.at
+        elif kind == "event.DraftApproved":
+            draft = drafts.setdefault(str(p["draft_id"]), {})
+            draft.update(approver=str(p["approved_by"]), approved_at=entry.at)
+        elif kind == "event.DraftSent":
+            _link_draft(messages, drafts.get(str(p["draft_id"]), {}), str(p["message_id"]))
+        elif kind == "event.MemberPaged":
+            pages[str(p["page_id"])] = entry.at
+            callout["pages"] += 1
+        elif kind == "event.CalloutEscalated":
+            callout["escalations"] += 1
+        elif kind == "event.CalloutOfficerAlerted":
+            callout["officer_alerts"] += 1
+        elif kind == "event.QuorumReached" and p.get("team") == "cell":
+            callout.setdefault("quorum_reached_at", _instant(p["reached_at"]))
+        elif kind == "event.PageAcknowledged":
+            acknowledged_at = _instant(p["acknowledged_at"])
+            paged_at = pages.get(str(p["page_id"]))
             acknowledgements.append(
                 AcknowledgementReport(
-                    who=str(p.get("member_name", p["member"])),
+                    who=str(p["member_name"]),
                     role=p.get("role"),
                     paged_at=paged_at,
                     acknowledged_at=acknowledged_at,
                     minutes_to_acknowledge=minutes_between(paged_at, acknowledged_at)
                     if paged_at
                     else None,
+                    via=p.get("via"),
+                )
+            )
+        elif kind == "event.CipOrdered":
+            cip.update(
+                ordered_at=_instant(p["ordered_at"]),
+                ordered_by=str(p["ordered_by"]),
+                numero_unique=str(p["numero_unique"]),
+            )
+        elif kind == "event.CipDeclaredOperational":
+            cip.setdefault("operational_at", _instant(p["declared_at"]))
+        elif kind == "event.CipPublished" and p.get("kind") == "activation":
+            cip.setdefault("published_at", entry.at)
+        elif kind == "event.CipDeactivated":
+            cip["deactivated_at"] = _instant(p["deactivated_at"])
+        elif kind == "event.InjectPlayed":
+            injects.append(
+                InjectReport(
+                    offset_minutes=int(p["offset_minutes"]),
+                    played_at=entry.at,
+                    sender=str(p["sender"]),
+                    to=str(p["to"]),
+                    channel=str(p["channel"]),
+                    content=str(p["content"]),
+                    expected_action=p.get("expected_action"),
+                    target_at=_instant(p["target_at"]) if p.get("target_at") else None,
                 )
             )
     clock_reports = [c.report() for c in clocks.values()]
@@ -432,6 +530,11 @@ def build_report(
         clocks=clock_reports,
         messages=[m.report() for m in messages.values()],
         acknowledgements=acknowledgements,
+        callout=CalloutReport(acknowledgements=acknowledgements, **callout)
+        if callout["pages"]
+        else None,
+        cip=_cip_report(cip),
+        injects=injects,
         verdicts=_verdicts(clock_reports),
         chronology=chronology,
         journal=ChainReport(
@@ -440,6 +543,38 @@ def build_report(
             first_broken_seq=chain.first_broken_seq,
             reason=chain.reason,
         ),
+    )
+
+
+def _link_draft(messages: dict[str, _Message], draft: dict[str, Any], message_id: str) -> None:
+    """A message sent from a draft: its author, its approver and its time to approval."""
+    message = messages.get(message_id)
+    if message is None:
+        return
+    if "author" in draft:
+        message.author_override = str(draft["author"])
+    if "composed_at" in draft:
+        message.created_at = draft["composed_at"]
+    if "approver" in draft:
+        message.approver = str(draft["approver"])
+        message.approved_at = draft["approved_at"]
+        message.approval_requested_at = draft.get("submitted_at", message.created_at)
+
+
+def _cip_report(cip: dict[str, Any]) -> CipReport | None:
+    if "ordered_at" not in cip:
+        return None
+    operational = cip.get("operational_at")
+    return CipReport(
+        ordered_at=cip["ordered_at"],
+        ordered_by=cip["ordered_by"],
+        numero_unique=cip["numero_unique"],
+        operational_at=operational,
+        minutes_to_operational=minutes_between(cip["ordered_at"], operational)
+        if operational
+        else None,
+        published_at=cip.get("published_at"),
+        deactivated_at=cip.get("deactivated_at"),
     )
 
 

@@ -237,7 +237,10 @@ def test_partial_quorum_keeps_the_cell_clock_running_full_quorum_meets_it_at_las
         cell = uow.crises.get(crisis_id).clocks[ClockName.CELL]
     assert cell.state is ClockState.MET
     assert cell.met_at == last
-    assert cell.met_by == "déclaration de système"
+    assert cell.met_by == (
+        "déclaration de système (Quorum atteint : chef de cellule, rédacteur, "
+        "chargé des réseaux sociaux.)"
+    )
     (declared,) = journal(service, crisis_id, "CellDeclaredOperational")
     assert declared.actor == OFFICER.name
     assert declared.payload["declared_by"] == "système"

@@ -106,8 +106,10 @@ def test_every_bundled_scenario_runs_into_a_complete_report(name: str, tmp_path:
     result = DrillRunner(scenario, start=START).run(tmp_path)
     report = result.report
     assert report.exercise is True
-    assert {c.name for c in report.clocks} == {"cell", "elus", "public", "media"}
+    assert {c.name for c in report.clocks} >= {"cell", "elus", "public", "media"}
     assert all(c.achieved_minutes is not None for c in report.clocks)
+    assert report.callout is not None
+    assert len(report.acknowledgements) >= 2
     assert report.journal.ok
     assert len([e for e in report.chronology if e.kind == "event.InjectPlayed"]) >= 2
     assert report.closed_at is not None
@@ -147,3 +149,19 @@ def test_drill_command_line(tmp_path: Path, small: Path) -> None:
     assert speed.exit_code == 2
     listed = runner.invoke(app, ["drill", "list"])
     assert "crue-seine — Exercice — crue de la Seine à Corbeil-Essonnes" in listed.stdout
+
+
+def test_one_bundled_scenario_takes_a_channel_down_and_activates_the_cip(tmp_path: Path) -> None:
+    scenario = load_scenario(bundled_scenarios()["tempete-coupures"])
+    assert any(f.mode == "down" for f in scenario.faults)
+    report = DrillRunner(scenario, start=START).run(tmp_path).report
+    assert report.cip is not None
+    assert report.cip.numero_unique == "01 69 91 91 00"
+    assert report.cip.minutes_to_operational == 25.0
+    cip = next(c for c in report.clocks if c.name == "cip")
+    assert (cip.achieved_minutes, cip.state) == (25.0, "met")
+    assert [v.label for v in report.verdicts if v.commitment == "50"] == ["tenu"]
+    cell = next(c for c in report.clocks if c.name == "cell")
+    assert cell.achieved_minutes == 40.0  # the last acknowledgement of the quorum, at +50
+    assert cell.met_by is not None
+    assert "Quorum atteint" in cell.met_by
