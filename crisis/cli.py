@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import getpass
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
+from crisis.bootstrap import SchedulerMode, Service, open_engine
+from crisis.cli_support import (
+    EXIT_INVALID,
+    JsonOption,
+    fail,
+    local_actor,
+    open_service,
+    parse_instant,
+    print_json,
+)
 from crisis.contacts.cli import contacts_app
-from crisis.delivery.config import ConfigError
 from crisis.domain.commands import (
     AddUser,
     CloseCrisis,
@@ -24,7 +28,6 @@ from crisis.domain.commands import (
     OpenCrisis,
     RecordDelivery,
 )
-from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.vocabulary import (
     CLOCK_LABELS,
     CLOCK_STATE_LABELS,
@@ -37,7 +40,6 @@ from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
 from crisis.oncall.cli import bot, callout, cip_app, oncall_app
 from crisis.reporting.render import ReportFormat
-from crisis.services.context import Actor
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
 from crisis.settings import Settings
@@ -65,67 +67,6 @@ app.add_typer(oncall_app, name="oncall")
 app.add_typer(cip_app, name="cip")
 app.command("callout")(callout)
 app.command("bot")(bot)
-
-EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _service(
-    mode: SchedulerMode = SchedulerMode.NONE, *, run_dispatcher: bool = False
-) -> Iterator[Service]:
-    settings = Settings()
-    engine = open_engine(settings)
-    upgrade(engine)  # every command works on an up-to-date schema
-    try:
-        service = bootstrap(
-            settings=settings, engine=engine, scheduler_mode=mode, run_dispatcher=run_dispatcher
-        )
-    except ConfigError as error:
-        engine.dispose()
-        _fail(str(error), EXIT_INVALID)
-    try:
-        yield service
-    except InvalidInput as error:
-        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
-    except Conflict as error:
-        _fail(error.message, EXIT_CONFLICT)
-    except NotFound as error:
-        _fail(error.message, EXIT_NOT_FOUND)
-    except DomainError as error:
-        _fail(error.message, EXIT_INVALID)
-    finally:
-        service.close()
-
-
-def _local_actor(by: str | None) -> Actor:
-    # Whoever can run the CLI can read the database: a trusted local operator.
-    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
-
-
-def _parse_instant(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        _fail(
-            f"{field} : date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)",
-            EXIT_INVALID,
-        )
-    if instant.tzinfo is None:
-        _fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
-    return instant
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _print_status(view: CrisisView) -> None:
@@ -160,7 +101,7 @@ def serve(
 
     from crisis.api.app import create_app
 
-    with _service(SchedulerMode.RUN, run_dispatcher=True) as service:
+    with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
         uvicorn.run(
             create_app(service),
@@ -188,11 +129,11 @@ def user_add(
     as_json: JsonOption = False,
 ) -> None:
     """Créer un utilisateur ; son jeton n'est affiché qu'une fois."""
-    with _service() as service:
-        result = service.bus.handle(AddUser(name=name, role=role), actor=_local_actor(None))
+    with open_service() as service:
+        result = service.bus.handle(AddUser(name=name, role=role), actor=local_actor(None))
     token = result["token"]
     if as_json:
-        _print_json({"name": name.strip(), "role": role, "token": token})
+        print_json({"name": name.strip(), "role": role, "token": token})
         return
     typer.echo(f"Utilisateur « {name.strip()} » créé ({ROLE_LABELS[Role(role)]}).")
     typer.echo(f"Jeton (affiché une seule fois, à conserver en lieu sûr) : {token}")
@@ -201,10 +142,10 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: JsonOption = False) -> None:
     """Lister les utilisateurs (sans leurs jetons)."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         users = uow.users.all()
     if as_json:
-        _print_json([{"name": u.name, "role": u.role, "active": u.active} for u in users])
+        print_json([{"name": u.name, "role": u.role, "active": u.active} for u in users])
         return
     for user in users:
         typer.echo(f"{user.name} — {ROLE_LABELS[Role(user.role)]}")
@@ -224,7 +165,7 @@ def activate(
     as_json: JsonOption = False,
 ) -> None:
     """Ouvrir un événement et enregistrer l'activation du COD : les horloges démarrent."""
-    actor = _local_actor(by)
+    actor = local_actor(by)
     command = OpenCrisis(
         title=title,
         kind=kind,
@@ -233,15 +174,15 @@ def activate(
         activation=CodDecision(
             decided_by=actor.name,
             synergi_ref=synergi,
-            decided_at=_parse_instant(decided_at, "decided_at"),
+            decided_at=parse_instant(decided_at, "decided_at"),
         ),
     )
-    with _service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service(SchedulerMode.WRITE_ONLY) as service:
         crisis_id = service.bus.handle(command, actor=actor)
         with service.bus.unit_of_work() as uow:
             view = crisis_view(uow.crises.get(crisis_id))
     if as_json:
-        _print_json({"crisis_id": crisis_id})
+        print_json({"crisis_id": crisis_id})
         return
     typer.echo("COD activé : les horloges sont lancées.")
     _print_status(view)
@@ -250,10 +191,10 @@ def activate(
 @app.command()
 def status(crisis_id: str, as_json: JsonOption = False) -> None:
     """État d'un événement et de ses horloges."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         view = crisis_view(uow.crises.get(crisis_id))
     if as_json:
-        _print_json(status_json(view))
+        print_json(status_json(view))
     else:
         _print_status(view)
 
@@ -267,10 +208,10 @@ def list_crises(
     from crisis.domain.vocabulary import CrisisState
 
     states = [CrisisState.REPORTED, CrisisState.COD_ACTIVE] if active else None
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         views = [crisis_view(c) for c in uow.crises.find(states=states)]
     if as_json:
-        _print_json([status_json(v) | {"title": v.title} for v in views])
+        print_json([status_json(v) | {"title": v.title} for v in views])
         return
     if not views:
         typer.echo("Aucun événement.")
@@ -282,12 +223,12 @@ def list_crises(
 def _write(
     build: Callable[[], Any], crisis_id: str, by: str | None, as_json: bool, done: str
 ) -> None:
-    with _service() as service:
-        service.bus.handle(build(), actor=_local_actor(by))
+    with open_service() as service:
+        service.bus.handle(build(), actor=local_actor(by))
         with service.bus.unit_of_work() as uow:
             view = crisis_view(uow.crises.get(crisis_id))
     if as_json:
-        _print_json(status_json(view))
+        print_json(status_json(view))
     else:
         typer.echo(done)
         _print_status(view)
@@ -306,7 +247,7 @@ def cell_operational(
     """Déclarer la cellule de communication opérationnelle."""
     _write(
         lambda: DeclareCellOperational(
-            crisis_id=crisis_id, declared_at=_parse_instant(at, "at"), note=note
+            crisis_id=crisis_id, declared_at=parse_instant(at, "at"), note=note
         ),
         crisis_id,
         by,
@@ -326,7 +267,7 @@ def delivery(
     as_json: JsonOption = False,
 ) -> None:
     """Enregistrer une diffusion faite hors service."""
-    instant = _parse_instant(at, "at")
+    instant = parse_instant(at, "at")
     assert instant is not None
     _write(
         lambda: RecordDelivery(
@@ -363,11 +304,11 @@ def close(
 @app.command()
 def journal(crisis_id: str, as_json: JsonOption = False) -> None:
     """Main courante d'un événement, dans l'ordre."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         uow.crises.get(crisis_id)
         entries = uow.journal.entries(crisis_id)
     if as_json:
-        _print_json(
+        print_json(
             [
                 {
                     "seq": e.seq,
@@ -391,7 +332,7 @@ def audit_verify(
     as_json: JsonOption = False,
 ) -> None:
     """Vérifier la chaîne d'empreintes du journal ; code de sortie 1 si elle est rompue."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         if crisis_id is not None:
             uow.crises.get(crisis_id)
             streams = [crisis_id]
@@ -400,7 +341,7 @@ def audit_verify(
         checks = [uow.journal.verify(stream) for stream in streams]
     broken = [c for c in checks if not c.ok]
     if as_json:
-        _print_json(
+        print_json(
             {
                 "ok": not broken,
                 "streams": [
@@ -441,7 +382,7 @@ def worker(
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
     from crisis.delivery.runtime import make_dispatcher, run_in_foreground
 
-    with _service() as service:
+    with open_service() as service:
         worker_name = name or service.settings.worker_name
         dispatcher = make_dispatcher(
             service.bus, service.catalog, clock=service.clock, worker=worker_name
@@ -455,7 +396,7 @@ def deliveries(crisis_id: str, as_json: JsonOption = False) -> None:
     """Les messages d'un événement et l'état de chacune de leurs diffusions."""
     from crisis.services.message_views import message_board
 
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         uow.crises.get(crisis_id)
         boards = [
             message_board(m, uow.outbox.deliveries_of(message_id=m.id))
@@ -463,7 +404,7 @@ def deliveries(crisis_id: str, as_json: JsonOption = False) -> None:
         ]
         manual = uow.crises.manual_deliveries(crisis_id)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "crisis_id": crisis_id,
                 "messages": [b.model_dump(mode="json") for b in boards],
@@ -529,10 +470,10 @@ def channels_check(as_json: JsonOption = False) -> None:
             await close_channels(channels)
         return report
 
-    with _service() as service:
+    with open_service() as service:
         report = asyncio.run(check_all(service))
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
         for line in report:
             mark = "OK" if line["ok"] else "ÉCHEC"
@@ -553,12 +494,12 @@ def report(
     from crisis.reporting.render import render
     from crisis.reporting.service import crisis_report
 
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         timing = crisis_report(uow, crisis_id, now=service.clock.now())
     document = render(timing, fmt)
     if out is None:
         if fmt is ReportFormat.PDF:
-            _fail("le format pdf demande --out FICHIER", EXIT_INVALID)
+            fail("le format pdf demande --out FICHIER", EXIT_INVALID)
         sys.stdout.write(document.decode("utf-8"))
         return
     out.write_bytes(document)

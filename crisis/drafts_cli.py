@@ -6,17 +6,22 @@ rule that nobody approves their own message holds on that name.
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 import yaml
 
-from crisis.bootstrap import Service, bootstrap, open_engine
+from crisis.bootstrap import Service
+from crisis.cli_support import (
+    EXIT_INVALID,
+    ByOption,
+    JsonOption,
+    fail,
+    local_actor,
+    open_service,
+)
 from crisis.domain.commands import Command
 from crisis.domain.draft_commands import (
     ApproveDraft,
@@ -25,51 +30,14 @@ from crisis.domain.draft_commands import (
     SendDraft,
     SubmitDraft,
 )
-from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.vocabulary import Audience
 from crisis.french import long_datetime
-from crisis.services.context import Actor
 from crisis.services.draft_views import DraftView, draft_view
-from crisis.settings import Settings
-from crisis.store.migrate import upgrade
 from crisis.templating.registry import TemplateRegistry
 
 messages_app = typer.Typer(
     help="Messages préparés : rédaction, validation du préfet, envoi.", no_args_is_help=True
 )
-
-EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
-JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit.")]
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _service() -> Iterator[Service]:
-    settings = Settings()
-    engine = open_engine(settings)
-    upgrade(engine)
-    service = bootstrap(settings=settings, engine=engine)
-    try:
-        yield service
-    except InvalidInput as error:
-        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
-    except Conflict as error:
-        _fail(error.message, EXIT_CONFLICT)
-    except NotFound as error:
-        _fail(error.message, EXIT_NOT_FOUND)
-    except DomainError as error:
-        _fail(error.message, EXIT_INVALID)
-    finally:
-        service.close()
-
-
-def _actor(by: str | None) -> Actor:
-    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
 
 
 def _show(view: DraftView, as_json: bool) -> None:
@@ -101,9 +69,9 @@ def _crisis_of(service: Service, draft_id: str) -> str:
 
 
 def _act(draft_id: str, build: Any, by: str | None, as_json: bool) -> None:
-    with _service() as service:
+    with open_service() as service:
         command: Command = build(_crisis_of(service, draft_id))
-        service.bus.handle(command, actor=_actor(by))
+        service.bus.handle(command, actor=local_actor(by))
         with service.bus.unit_of_work() as uow:
             view = draft_view(uow.drafts.get(draft_id))
     _show(view, as_json)
@@ -132,17 +100,17 @@ def compose(
 ) -> None:
     """Rédiger un message à partir d'un modèle."""
     if (vars_file is None) == (not example):
-        _fail("indiquer soit --vars FICHIER, soit --example", EXIT_INVALID)
+        fail("indiquer soit --vars FICHIER, soit --example", EXIT_INVALID)
     if vars_file is not None:
         try:
             variables = yaml.safe_load(vars_file.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as error:
-            _fail(f"fichier de variables {vars_file} illisible : {error}", EXIT_INVALID)
+            fail(f"fichier de variables {vars_file} illisible : {error}", EXIT_INVALID)
         if not isinstance(variables, dict):
-            _fail(f"le fichier {vars_file} doit associer des noms à des valeurs", EXIT_INVALID)
+            fail(f"le fichier {vars_file} doit associer des noms à des valeurs", EXIT_INVALID)
     else:
         variables = TemplateRegistry.with_bundled().get(template).manifest.examples()
-    with _service() as service:
+    with open_service() as service:
         draft_id = service.bus.handle(
             ComposeMessage(
                 crisis_id=crisis_id,
@@ -155,7 +123,7 @@ def compose(
                 msg_type=msg_type,
                 references_id=references,
             ),
-            actor=_actor(by),
+            actor=local_actor(by),
         )
         with service.bus.unit_of_work() as uow:
             view = draft_view(uow.drafts.get(draft_id))
@@ -199,6 +167,6 @@ def send(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> Non
 @messages_app.command("show")
 def show(draft_id: str, as_json: JsonOption = False) -> None:
     """Afficher un message préparé, son rendu et l'état de sa validation."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         view = draft_view(uow.drafts.get(draft_id))
     _show(view, as_json)

@@ -6,16 +6,20 @@ Exit codes as the main CLI: 2 invalid input, 3 conflict, 4 not found.
 
 from __future__ import annotations
 
-import getpass
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from crisis.bootstrap import Service, bootstrap, open_engine
+from crisis.cli_support import (
+    EXIT_INVALID,
+    ByOption,
+    JsonOption,
+    fail,
+    local_actor,
+    open_service,
+    print_json,
+)
 from crisis.domain.contact_commands import (
     AddToContactList,
     CreateContactList,
@@ -23,11 +27,7 @@ from crisis.domain.contact_commands import (
     RemoveFromContactList,
 )
 from crisis.domain.contacts import CATEGORY_LABELS, Category, Contact, InvalidContacts, Problem
-from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.services.contact_handlers import ImportReport, ListChange
-from crisis.services.context import Actor
-from crisis.settings import Settings
-from crisis.store.migrate import upgrade
 
 contacts_app = typer.Typer(
     help="Annuaire des destinataires (élus, médias, cellule, partenaires) et listes nommées.",
@@ -36,44 +36,6 @@ contacts_app = typer.Typer(
 )
 lists_app = typer.Typer(help="Listes nommées de contacts.", no_args_is_help=True)
 contacts_app.add_typer(lists_app, name="lists")
-
-EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-@contextmanager
-def _service() -> Iterator[Service]:
-    settings = Settings()
-    engine = open_engine(settings)
-    upgrade(engine)
-    service = bootstrap(settings=settings, engine=engine)
-    try:
-        yield service
-    except InvalidInput as error:
-        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
-    except Conflict as error:
-        _fail(error.message, EXIT_CONFLICT)
-    except NotFound as error:
-        _fail(error.message, EXIT_NOT_FOUND)
-    except DomainError as error:
-        _fail(error.message, EXIT_INVALID)
-    finally:
-        service.close()
-
-
-def _actor(by: str | None) -> Actor:
-    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
@@ -120,17 +82,17 @@ def import_file(
     try:
         content = file.read_bytes()
     except OSError as error:
-        _fail(f"impossible de lire le fichier {file} ({error.strerror})", EXIT_INVALID)
+        fail(f"impossible de lire le fichier {file} ({error.strerror})", EXIT_INVALID)
     command = ImportContacts(file_name=file.name, content=content, skip_invalid=skip_invalid)
     rejected: InvalidContacts | None = None
-    with _service() as service:
+    with open_service() as service:
         try:
-            report: ImportReport = service.bus.handle(command, actor=_actor(by))
+            report: ImportReport = service.bus.handle(command, actor=local_actor(by))
         except InvalidContacts as error:
             rejected = error
     if rejected is not None:
         if as_json:
-            _print_json(
+            print_json(
                 {
                     "imported": False,
                     "file_name": file.name,
@@ -143,7 +105,7 @@ def import_file(
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(EXIT_INVALID)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "imported": True,
                 "file_name": report.file_name,
@@ -176,10 +138,10 @@ def list_contacts(
     as_json: JsonOption = False,
 ) -> None:
     """Lister les contacts."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         found = uow.contacts.find(category=category, exercise=True if exercise else None)
     if as_json:
-        _print_json([contact_json(c) for c in found])
+        print_json([contact_json(c) for c in found])
         return
     if not found:
         typer.echo("Aucun contact.")
@@ -195,19 +157,19 @@ def create_list(
     as_json: JsonOption = False,
 ) -> None:
     """Créer une liste nommée (« maires des communes inondées »)."""
-    with _service() as service:
+    with open_service() as service:
         created = service.bus.handle(
-            CreateContactList(name=name, description=description), actor=_actor(by)
+            CreateContactList(name=name, description=description), actor=local_actor(by)
         )
     if as_json:
-        _print_json({"id": created.id, "name": created.name, "description": created.description})
+        print_json({"id": created.id, "name": created.name, "description": created.description})
     else:
         typer.echo(f"Liste « {created.name} » créée ({created.id}).")
 
 
 def _print_change(change: ListChange, done: str, idle: str, as_json: bool) -> None:
     if as_json:
-        _print_json(
+        print_json(
             {
                 "list_id": change.contact_list.id,
                 "name": change.contact_list.name,
@@ -231,9 +193,9 @@ def add_to_list(
     as_json: JsonOption = False,
 ) -> None:
     """Ajouter des contacts à une liste."""
-    with _service() as service:
+    with open_service() as service:
         change = service.bus.handle(
-            AddToContactList(list_ref=name, contact_refs=tuple(contacts)), actor=_actor(by)
+            AddToContactList(list_ref=name, contact_refs=tuple(contacts)), actor=local_actor(by)
         )
     _print_change(change, "ajouté(s)", "déjà dans la liste", as_json)
 
@@ -248,9 +210,10 @@ def remove_from_list(
     as_json: JsonOption = False,
 ) -> None:
     """Retirer des contacts d'une liste."""
-    with _service() as service:
+    with open_service() as service:
         change = service.bus.handle(
-            RemoveFromContactList(list_ref=name, contact_refs=tuple(contacts)), actor=_actor(by)
+            RemoveFromContactList(list_ref=name, contact_refs=tuple(contacts)),
+            actor=local_actor(by),
         )
     _print_change(change, "retiré(s)", "absent(s) de la liste", as_json)
 
@@ -264,11 +227,11 @@ def show_list(
     as_json: JsonOption = False,
 ) -> None:
     """Afficher une liste et les contacts qu'elle atteint."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         found = uow.contacts.get_list(name)
         members = uow.contacts.resolve(found.id, exercise=exercise)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "id": found.id,
                 "name": found.name,
@@ -287,10 +250,10 @@ def show_list(
 @lists_app.command("list")
 def list_lists(as_json: JsonOption = False) -> None:
     """Lister les listes nommées."""
-    with _service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.unit_of_work() as uow:
         found = [(cl, len(uow.contacts.member_ids(cl.id))) for cl in uow.contacts.lists()]
     if as_json:
-        _print_json([{"id": cl.id, "name": cl.name, "members": n} for cl, n in found])
+        print_json([{"id": cl.id, "name": cl.name, "members": n} for cl, n in found])
         return
     if not found:
         typer.echo("Aucune liste.")

@@ -5,20 +5,23 @@ Mounted by the main CLI. Exit codes as the main CLI: 2 invalid input, 3 conflict
 
 from __future__ import annotations
 
-import getpass
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 
-from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
-from crisis.delivery.config import ConfigError
-from crisis.domain.contacts import InvalidContacts
-from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.bootstrap import SchedulerMode, Service
+from crisis.cli_support import (
+    EXIT_INVALID,
+    ByOption,
+    JsonOption,
+    fail,
+    local_actor,
+    open_service,
+    parse_instant,
+    print_json,
+)
 from crisis.domain.oncall import (
     DeactivateCip,
     DeclareCipOperational,
@@ -30,11 +33,8 @@ from crisis.domain.oncall import (
 )
 from crisis.french import long_datetime
 from crisis.oncall.csv_import import parse_roster_csv
-from crisis.services.context import Actor
 from crisis.services.oncall_handlers import RosterReport
 from crisis.services.oncall_views import callouts_view, cip_view, on_call_now
-from crisis.settings import Settings
-from crisis.store.migrate import upgrade
 
 oncall_app = typer.Typer(
     help="Astreinte de la cellule : tableau, qui est d'astreinte, codes Telegram.",
@@ -43,63 +43,6 @@ oncall_app = typer.Typer(
 cip_app = typer.Typer(
     help="Cellule d'information du public (CIP) et numéro unique.", no_args_is_help=True
 )
-
-EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
-JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-@contextmanager
-def _service(mode: SchedulerMode = SchedulerMode.NONE) -> Iterator[Service]:
-    settings = Settings()
-    engine = open_engine(settings)
-    upgrade(engine)
-    try:
-        service = bootstrap(settings=settings, engine=engine, scheduler_mode=mode)
-    except ConfigError as error:
-        engine.dispose()
-        _fail(str(error), EXIT_INVALID)
-    try:
-        yield service
-    except InvalidContacts as error:
-        for problem in error.problems:
-            typer.echo(f"Erreur : {problem}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except InvalidInput as error:
-        _fail(f"{error.field} : {error.message}", EXIT_INVALID)
-    except Conflict as error:
-        _fail(error.message, EXIT_CONFLICT)
-    except NotFound as error:
-        _fail(error.message, EXIT_NOT_FOUND)
-    except DomainError as error:
-        _fail(error.message, EXIT_INVALID)
-    finally:
-        service.close()
-
-
-def _actor(by: str | None) -> Actor:
-    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        _fail(f"{field} : date et heure invalides (ISO 8601 attendu)", EXIT_INVALID)
-    if instant.tzinfo is None:
-        _fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
-    return instant
 
 
 # -- crisis oncall --------------------------------------------------------------------------
@@ -117,20 +60,20 @@ def oncall_import(
     try:
         content = file.read_bytes()
     except OSError as error:
-        _fail(f"fichier illisible ({error.strerror})", EXIT_INVALID)
+        fail(f"fichier illisible ({error.strerror})", EXIT_INVALID)
     parsed = parse_roster_csv(content)
     if parsed.problems:
         for problem in parsed.problems:
             typer.echo(f"Erreur : {problem}", err=True)
         typer.echo("Rien n'a été importé.", err=True)
         raise typer.Exit(EXIT_INVALID)
-    with _service() as service:
+    with open_service() as service:
         report = service.bus.handle(
-            ImportRoster(shifts=tuple(parsed.shifts), source="csv"), actor=_actor(by)
+            ImportRoster(shifts=tuple(parsed.shifts), source="csv"), actor=local_actor(by)
         )
     assert isinstance(report, RosterReport)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "members": report.members,
                 "shifts": report.shifts,
@@ -155,10 +98,10 @@ def oncall_now(
     as_json: JsonOption = False,
 ) -> None:
     """Qui est d'astreinte, rôle par rôle (--json : une liste, [] si personne)."""
-    with _service() as service, service.bus.unit_of_work() as uow:
-        found = on_call_now(uow, _instant(at, "at") or service.clock.now())
+    with open_service() as service, service.bus.unit_of_work() as uow:
+        found = on_call_now(uow, parse_instant(at, "at") or service.clock.now())
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     if not found:
         typer.echo("Personne n'est d'astreinte.")
@@ -174,10 +117,10 @@ def oncall_bind_code(
     as_json: JsonOption = False,
 ) -> None:
     """Code à usage unique : le membre envoie « /start CODE » au bot Telegram."""
-    with _service() as service:
-        result = service.bus.handle(IssueBindCode(member=member), actor=_actor(by))
+    with open_service() as service:
+        result = service.bus.handle(IssueBindCode(member=member), actor=local_actor(by))
     if as_json:
-        _print_json({**result, "expires_at": result["expires_at"].isoformat()})
+        print_json({**result, "expires_at": result["expires_at"].isoformat()})
         return
     typer.echo(
         f"Code pour {result['member']} : {result['code']} "
@@ -197,15 +140,15 @@ def callout(
     as_json: JsonOption = False,
 ) -> None:
     """Appeler l'astreinte : chaque membre d'astreinte reçoit un appel à acquitter."""
-    with _service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service(SchedulerMode.WRITE_ONLY) as service:
         service.bus.handle(
-            StartCallout(crisis_id=crisis_id, team=team, reason=reason), actor=_actor(by)
+            StartCallout(crisis_id=crisis_id, team=team, reason=reason), actor=local_actor(by)
         )
         with service.bus.unit_of_work() as uow:
             views = callouts_view(uow, crisis_id)
     view = next(v for v in views if v["team"] == team.value)
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     typer.echo(f"Appel lancé : {len(view['pages'])} membre(s) appelé(s).")
     for page in view["pages"]:
@@ -219,7 +162,7 @@ def _print_cip(service: Service, crisis_id: str, as_json: bool, done: str) -> No
     with service.bus.unit_of_work() as uow:
         view = cip_view(uow, crisis_id)
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     typer.echo(done)
     if view is not None:
@@ -235,14 +178,14 @@ def cip_activate(
     as_json: JsonOption = False,
 ) -> None:
     """Enregistrer l'ordre du préfet d'activer la CIP : horloge `cip`, appel des opérateurs."""
-    actor = _actor(by)
-    with _service(SchedulerMode.WRITE_ONLY) as service:
+    actor = local_actor(by)
+    with open_service(SchedulerMode.WRITE_ONLY) as service:
         service.bus.handle(
             OrderCip(
                 crisis_id=crisis_id,
                 numero_unique=nu,
                 ordered_by=actor.name,
-                ordered_at=_instant(at, "at"),
+                ordered_at=parse_instant(at, "at"),
             ),
             actor=actor,
         )
@@ -258,10 +201,12 @@ def cip_operational(
     as_json: JsonOption = False,
 ) -> None:
     """Déclarer la CIP opérationnelle ; le numéro unique est publié."""
-    with _service() as service:
+    with open_service() as service:
         service.bus.handle(
-            DeclareCipOperational(crisis_id=crisis_id, declared_at=_instant(at, "at"), note=note),
-            actor=_actor(by),
+            DeclareCipOperational(
+                crisis_id=crisis_id, declared_at=parse_instant(at, "at"), note=note
+            ),
+            actor=local_actor(by),
         )
         _print_cip(service, crisis_id, as_json, "CIP déclarée opérationnelle.")
 
@@ -275,10 +220,12 @@ def cip_deactivate(
     as_json: JsonOption = False,
 ) -> None:
     """Fermer la CIP ; la fermeture est publiée."""
-    with _service() as service:
+    with open_service() as service:
         service.bus.handle(
-            DeactivateCip(crisis_id=crisis_id, reason=reason, deactivated_at=_instant(at, "at")),
-            actor=_actor(by),
+            DeactivateCip(
+                crisis_id=crisis_id, reason=reason, deactivated_at=parse_instant(at, "at")
+            ),
+            actor=local_actor(by),
         )
         _print_cip(service, crisis_id, as_json, "CIP fermée.")
 
@@ -300,14 +247,14 @@ def bot(
     """Le bot Telegram d'astreinte (en production : webhook servi par `crisis serve`)."""
     from crisis.oncall.bot import bot_for
 
-    with _service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service(SchedulerMode.WRITE_ONLY) as service:
         telegram = bot_for(service, polling=polling)
         if telegram is None:
-            _fail("aucun canal Telegram n'est configuré (fichier des canaux).", EXIT_INVALID)
+            fail("aucun canal Telegram n'est configuré (fichier des canaux).", EXIT_INVALID)
         if set_webhook:
             settings = service.settings
             if not settings.telegram_webhook_url or settings.telegram_webhook_secret is None:
-                _fail(
+                fail(
                     "définissez CRISIS_TELEGRAM_WEBHOOK_URL et CRISIS_TELEGRAM_WEBHOOK_SECRET.",
                     EXIT_INVALID,
                 )
@@ -318,7 +265,7 @@ def bot(
             typer.echo(f"Webhook déclaré : {settings.telegram_webhook_url}")
             return
         if not polling:
-            _fail(
+            fail(
                 "en production, le bot est servi par `crisis serve` (POST /telegram/webhook) ; "
                 "--polling pour le développement.",
                 EXIT_INVALID,

@@ -1,0 +1,88 @@
+"""What every `crisis …` command shares: the service on the configured database, French
+errors with their exit codes, the local operator, JSON output, instants typed by hand."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
+from crisis.delivery.config import ConfigError
+from crisis.domain.contacts import InvalidContacts
+from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.services.context import Actor
+from crisis.settings import Settings
+from crisis.store.migrate import upgrade
+
+EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
+
+
+def fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def local_actor(by: str | None) -> Actor:
+    # Whoever can run the CLI can read the database: a trusted local operator.
+    return Actor(name=(by or getpass.getuser()).strip() or "opérateur", role="local")
+
+
+def parse_instant(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        fail(
+            f"{field} : date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)",
+            EXIT_INVALID,
+        )
+    if instant.tzinfo is None:
+        fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
+    return instant
+
+
+@contextmanager
+def open_service(
+    mode: SchedulerMode = SchedulerMode.NONE, *, run_dispatcher: bool = False
+) -> Iterator[Service]:
+    """The service on an up-to-date schema; domain errors become French messages and exits."""
+    settings = Settings()
+    engine = open_engine(settings)
+    upgrade(engine)
+    try:
+        service = bootstrap(
+            settings=settings, engine=engine, scheduler_mode=mode, run_dispatcher=run_dispatcher
+        )
+    except ConfigError as error:
+        engine.dispose()
+        fail(str(error), EXIT_INVALID)
+    try:
+        yield service
+    except InvalidContacts as error:
+        for problem in error.problems:
+            typer.echo(f"Erreur : {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except InvalidInput as error:
+        fail(f"{error.field} : {error.message}", EXIT_INVALID)
+    except Conflict as error:
+        fail(error.message, EXIT_CONFLICT)
+    except NotFound as error:
+        fail(error.message, EXIT_NOT_FOUND)
+    except DomainError as error:
+        fail(error.message, EXIT_INVALID)
+    finally:
+        service.close()
