@@ -79,6 +79,11 @@ def _build_rrule(text: str, start: datetime) -> rrule:
         )
     if "FREQ=" not in body.upper():
         raise InvalidInput("rrule", "Règle RRULE invalide : la fréquence FREQ est obligatoire.")
+    parts = {p.split("=", 1)[0].strip().upper() for p in body.split(";")}
+    if {"COUNT", "UNTIL"} <= parts:
+        raise InvalidInput(
+            "rrule", "Règle RRULE invalide : COUNT et UNTIL ne peuvent pas figurer ensemble."
+        )
     if "DTSTART" in body.upper():
         raise InvalidInput("rrule", "Règle RRULE invalide : indiquez le début avec --start.")
     try:
