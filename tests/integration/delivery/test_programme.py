@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -221,9 +222,7 @@ def test_a_run_whose_scenario_broke_is_recorded_as_failed(
     service: Service, clock: ManualClock, tmp_path: Path
 ) -> None:
     path = tmp_path / "scenario.yaml"
-    path.write_text(
-        (Path("drills/scenarios/crue-seine.yaml")).read_text("utf-8"), "utf-8"
-    )
+    path.write_text((Path("drills/scenarios/crue-seine.yaml")).read_text("utf-8"), "utf-8")
     created = add(service, scenario=str(path), starts_at=FIRST - timedelta(days=1))
     path.write_text(BROKEN, "utf-8")
     clock.set(FIRST)
@@ -268,12 +267,13 @@ def test_api_and_icalendar_export(service: Service, clock: ManualClock) -> None:
     events = calendar.walk("VEVENT")
     assert len(events) == 3
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
-    starts = [e["DTSTART"] for e in events]
+    starts: list[Any] = [e["DTSTART"] for e in events]
     assert all(s.params["TZID"] == "Europe/Paris" for s in starts)
     assert [s.dt.astimezone(UTC) for s in starts] == [FIRST, SECOND, THIRD]
     assert all(s.dt.hour == 10 for s in starts)
     assert str(events[0]["SUMMARY"]).startswith("Exercice — Exercice — crue de la Seine")
-    assert events[0]["DURATION"].dt == timedelta(hours=3)
+    duration: Any = events[0]["DURATION"]
+    assert duration.dt == timedelta(hours=3)
     assert "Objectifs :" in str(events[0]["DESCRIPTION"])
     assert len({str(e["UID"]) for e in events}) == 3
     gone = client.delete(f"/api/v1/drills/schedules/{schedule_id}", headers=officer)

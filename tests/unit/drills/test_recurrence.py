@@ -15,8 +15,8 @@ WEEKLY_RRULE = "FREQ=WEEKLY;BYDAY=TU;BYHOUR=10;BYMINUTE=0"
 WEEKLY_CRON = "0 10 * * tue"
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("rrule", "cron"), [(WEEKLY_RRULE, None), (None, WEEKLY_CRON)])
