@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_url: str | None = None
 
+    # The exercise programme (README « Programme d'exercices et exercices en direct »).
+    drill_catchup_minutes: int = Field(
+        default=60,
+        gt=0,
+        description="Un exercice programmé échu depuis plus longtemps (service arrêté) est "
+        "journalisé comme manqué au lieu d'être joué.",
+    )
+    drill_scenarios_dir: Path | None = Field(
+        default=None,
+        description="Dossier des scénarios que l'API peut programmer ; par défaut "
+        "data_dir/scenarios (la ligne de commande accepte tout fichier).",
+    )
+
     @field_validator("warning_offsets_minutes")
     @classmethod
     def _positive_offsets(cls, offsets: list[int]) -> list[int]:
@@ -79,6 +92,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'crisis.sqlite3').resolve()}"
+
+    @property
+    def resolved_drill_scenarios_dir(self) -> Path:
+        return self.drill_scenarios_dir or self.data_dir / "scenarios"
 
     @property
     def clock_policy(self) -> ClockPolicy:

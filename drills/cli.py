@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from crisis.clock import SystemClock
-from drills.model import Scenario, ScenarioError, load_scenario
+from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
+from drills.schedule_cli import live, schedule_app
 
 drill_app = typer.Typer(help="Exercices : scénarios, déroulement, programme.", no_args_is_help=True)
+# The exercise programme and live drills, beside the unattended runs.
+drill_app.add_typer(schedule_app, name="schedule")
+drill_app.command("live")(live)
 
 EXIT_MISSED, EXIT_INVALID = 1, 2
-
-
-def bundled_scenarios() -> dict[str, Path]:
-    folder = resources.files("drills") / "scenarios"
-    return {
-        Path(str(item)).stem: Path(str(item))
-        for item in folder.iterdir()
-        if str(item).endswith(".yaml")
-    }
 
 
 def resolve_scenario(ref: str) -> Scenario:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -240,3 +241,13 @@ def load_scenario(path: Path) -> Scenario:
                 message = "champ inconnu"
             problems.append(f"{path}, ligne {line_number}, champ {_field(loc)} : {message}")
         raise ScenarioError(path, problems) from None
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """The scenarios shipped with the service, by name (`crue-seine`)."""
+    folder = resources.files("drills") / "scenarios"
+    return {
+        Path(str(item)).stem: Path(str(item))
+        for item in folder.iterdir()
+        if str(item).endswith(".yaml")
+    }

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 import crisis
-from crisis.api import contacts, crises, drafts, messages, oncall, public, reports, templates
+from crisis.api import (
+    contacts,
+    crises,
+    drafts,
+    drills,
+    messages,
+    oncall,
+    public,
+    reports,
+    templates,
+)
 from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.schemas import Health, UserRead
@@ -39,6 +49,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(oncall.router)
     app.include_router(oncall.public_router)
+    app.include_router(drills.router)
 
     @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
     def healthz(service: CurrentService) -> Health:

@@ -300,6 +300,7 @@ KIND_LABELS: dict[str, str] = {
     "event.DeliveryRequeued": "Diffusion relancée",
     "event.CrisisClosed": "Événement clos",
     "command.PlayInject": "Inject d'exercice",
+    "command.DeliverInject": "Inject d'exercice transmis aux joueurs",
     "event.DraftComposed": "Message rédigé",
     "event.DraftEdited": "Message modifié",
     "event.DraftSubmitted": "Message soumis à validation",

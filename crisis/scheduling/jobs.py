@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from crisis.domain.commands import CheckDeadlines
 from crisis.domain.oncall import CheckCallouts
+from crisis.domain.programme import DrillClaim, NotifyDrillParticipants, RunDueDrills
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
@@ -28,3 +29,21 @@ def check_callouts(crisis_id: str | None = None) -> None:
     if _bus is None:
         raise RuntimeError("no message bus installed for scheduled jobs")
     _bus.handle(CheckCallouts(crisis_id=crisis_id), actor=SYSTEM_ACTOR)
+
+
+def notify_drill_participants() -> None:
+    if _bus is None:
+        raise RuntimeError("no message bus installed for scheduled jobs")
+    _bus.handle(NotifyDrillParticipants(), actor=SYSTEM_ACTOR)
+
+
+def run_due_drills() -> None:
+    """Post `RunDueDrills`; each occurrence it claimed is played in a worker thread."""
+    if _bus is None:
+        raise RuntimeError("no message bus installed for scheduled jobs")
+    claims: list[DrillClaim] = _bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
+    if claims:
+        # Drills sit on top of the service (the runner bootstraps its own): imported late.
+        from drills.programme import start_runs
+
+        start_runs(_bus, claims)

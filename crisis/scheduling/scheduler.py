@@ -19,6 +19,10 @@ JOB_FUNCTION = "crisis.scheduling.jobs:check_deadlines"
 SWEEP_JOB_ID = "sweep-deadlines"
 CALLOUT_JOB_FUNCTION = "crisis.scheduling.jobs:check_callouts"
 CALLOUT_SWEEP_JOB_ID = "sweep-callouts"
+DRILL_NOTICE_JOB_FUNCTION = "crisis.scheduling.jobs:notify_drill_participants"
+DRILL_NOTICE_SWEEP_JOB_ID = "sweep-drill-notices"
+DRILL_RUN_JOB_FUNCTION = "crisis.scheduling.jobs:run_due_drills"
+DRILL_RUN_SWEEP_JOB_ID = "sweep-drill-runs"
 JOB_TABLE = "apscheduler_jobs"
 
 
@@ -59,6 +63,19 @@ class DeadlineScheduler:
                 replace_existing=True,
                 next_run_time=self._clock.now(),
             )
+            # The exercise programme: notices and due drills, each once (see their handlers).
+            for function, job_id in (
+                (DRILL_NOTICE_JOB_FUNCTION, DRILL_NOTICE_SWEEP_JOB_ID),
+                (DRILL_RUN_JOB_FUNCTION, DRILL_RUN_SWEEP_JOB_ID),
+            ):
+                self._scheduler.add_job(
+                    function,
+                    trigger="interval",
+                    seconds=self._sweep_seconds,
+                    id=job_id,
+                    replace_existing=True,
+                    next_run_time=self._clock.now(),
+                )
 
     def shutdown(self) -> None:
         if self._scheduler.running:

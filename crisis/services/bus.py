@@ -18,6 +18,7 @@ from crisis.domain.commands import CheckDeadlines, Command
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.events import Event
 from crisis.domain.oncall import CheckCallouts
+from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.services.context import Actor, HandlerContext, Outcome
 from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
@@ -200,6 +201,8 @@ class MessageBus:
         if not ctx.touched:
             if isinstance(command, CheckDeadlines | CheckCallouts):
                 return events  # a check that found nothing due leaves no trace
+            if isinstance(command, RunDueDrills | NotifyDrillParticipants) and not outcome.journal:
+                return events  # likewise for the exercise programme's sweeps
             ctx.uow.journal.append(
                 stream=outcome.stream,
                 at=ctx.now,

@@ -46,6 +46,7 @@ from crisis.services import (
     drill_handlers,
     message_handlers,
     oncall_handlers,
+    programme_handlers,
 )
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
@@ -194,4 +195,5 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     SendDraft: draft_handlers.send_draft,
     SaveTemplate: draft_handlers.save_template,
     **oncall_handlers.HANDLERS,
+    **programme_handlers.HANDLERS,
 }

@@ -46,6 +46,14 @@ from crisis.domain.oncall import (
     OrderCip,
     StartCallout,
 )
+from crisis.domain.programme import (
+    AddDrillSchedule,
+    DeliverInject,
+    NotifyDrillParticipants,
+    RecordDrillRun,
+    RemoveDrillSchedule,
+    RunDueDrills,
+)
 
 
 class Role(StrEnum):
@@ -108,6 +116,13 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     DeactivateCip: frozenset({Role.PREFECT}),
     CheckCallouts: frozenset(),  # the scheduler's, run as the system
     BindTelegram: frozenset(),  # the bot's, run as the system
+    # The exercise programme: kept by the duty officer and the administrator.
+    AddDrillSchedule: frozenset({Role.DUTY_OFFICER, Role.ADMIN}),
+    RemoveDrillSchedule: frozenset({Role.DUTY_OFFICER, Role.ADMIN}),
+    RunDueDrills: frozenset(),  # the scheduler's, run as the system
+    NotifyDrillParticipants: frozenset(),  # the scheduler's, run as the system
+    RecordDrillRun: frozenset(),  # the programme's runner, run as the system
+    DeliverInject: frozenset(),  # the live drill's director
 }
 
 

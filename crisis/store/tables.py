@@ -434,3 +434,50 @@ cip_activations = Table(
     Column("deactivated_by", String(120)),
     Column("deactivation_reason", Text),
 )
+
+# The exercise programme (commitment 49). An entry is never deleted, only marked removed:
+# the runs and notices of the past keep pointing at it.
+drill_schedules = Table(
+    "drill_schedules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scenario", String(500), nullable=False),
+    Column("scenario_title", String(200), nullable=False),
+    Column("rule_kind", String(8), nullable=False),
+    Column("rule", String(500), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("notice_days", Integer, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("removed_at", UTCDateTime()),
+    Column("removed_by", String(120)),
+)
+
+# One row per occurrence that fell due: the primary key is what makes each run happen once.
+drill_runs = Table(
+    "drill_runs",
+    metadata,
+    Column("schedule_id", String(36), ForeignKey("drill_schedules.id"), primary_key=True),
+    Column("occurrence", UTCDateTime(), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Column("report_dir", String(1000)),
+    Column("verdict", JSON),
+    Column("error", Text),
+    Column("crisis_id", String(36)),
+)
+
+# One row per notice sent: the primary key is what makes each notice leave once.
+drill_notices = Table(
+    "drill_notices",
+    metadata,
+    Column("schedule_id", String(36), ForeignKey("drill_schedules.id"), primary_key=True),
+    Column("occurrence", UTCDateTime(), primary_key=True),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    Column("message_id", String(36), ForeignKey("messages.id")),
+    Column("recipients", Integer, nullable=False),
+)

@@ -14,6 +14,7 @@ from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
 from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
+from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.users_repository import UserRepository
 
@@ -32,6 +33,7 @@ class UnitOfWork:
     drafts: DraftRepository
     templates: TemplateRepository
     oncall: OncallRepository
+    programme: ProgrammeRepository
 
     def __init__(self, engine: Engine, *, now: datetime) -> None:
         self._engine = engine
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)
         self.oncall = OncallRepository(self.connection)
+        self.programme = ProgrammeRepository(self.connection)
         return self
 
     def commit(self) -> None:

@@ -11,8 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crisis.cli import app
-from drills.cli import bundled_scenarios
-from drills.model import load_scenario
+from drills.model import bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
 
 START = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)

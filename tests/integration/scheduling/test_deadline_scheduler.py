@@ -99,7 +99,7 @@ def test_alerts_due_while_down_fire_at_start_with_their_true_instant_and_only_on
     first = start_service(engine, settings)
     crisis_id = activate(first)
     assert first.scheduler is not None
-    assert len(first.scheduler.job_ids()) == 6  # 4 due instants shared by the clocks + 2 sweeps
+    assert len(first.scheduler.job_ids()) == 8  # 4 due instants shared by the clocks + 4 sweeps
     stop_service(first)
 
     frozen.move_to(T0 + timedelta(minutes=70))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from drills.cli import bundled_scenarios
-from drills.model import ScenarioError, load_scenario, parse_offset
+from drills.model import ScenarioError, bundled_scenarios, load_scenario, parse_offset
 
 VALID = """\
 title: Petit exercice

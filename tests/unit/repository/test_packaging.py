@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,6 +17,15 @@ from tests.conftest import REPO_ROOT
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     build_dir = tmp_path_factory.mktemp("build")
+    # Build from a copy: setuptools writes build/ and *.egg-info/ beside the sources.
+    source = tmp_path_factory.mktemp("source") / "crisis-comm"
+    shutil.copytree(
+        REPO_ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "data", "*.egg-info", "__pycache__", ".*_cache"
+        ),
+    )
     result = subprocess.run(
         [
             sys.executable,
@@ -27,7 +37,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--quiet",
             "-w",
             str(out),
-            str(REPO_ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,

@@ -1,0 +1,100 @@
+"""Playing the programme's occurrences: each claimed run in a worker thread, its end recorded.
+
+An unattended run plays the scenario on a virtual clock from the occurrence instant (so its
+report is the same whenever the sweep noticed it); a live run plays it in real time in the
+service's database, with its dispatcher delivering the injects.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crisis.domain.programme import DrillClaim, DrillMode, RecordDrillRun
+from crisis.reporting.timing import TimingReport
+from crisis.services.bus import MessageBus
+from crisis.services.context import SYSTEM_ACTOR
+from crisis.services.programme_handlers import load_scenario_ref
+from drills.live import LiveDrill, LiveDrillError
+from drills.runner import DrillRunner
+
+log = logging.getLogger(__name__)
+
+
+def verdict_of(report: TimingReport, *, missed: bool) -> dict[str, Any]:
+    return {
+        "missed": missed,
+        "clocks": {
+            c.name: {
+                "state": c.state,
+                "achieved_minutes": c.achieved_minutes,
+                "target_minutes": c.target_minutes,
+            }
+            for c in report.clocks
+        },
+    }
+
+
+def play_claim(bus: MessageBus, claim: DrillClaim) -> None:
+    """Play one claimed occurrence and record its end; a failure is recorded, not raised."""
+    out_dir = Path(claim.report_dir)
+    try:
+        scenario = load_scenario_ref(claim.scenario)
+        if claim.mode is DrillMode.UNATTENDED:
+            result = DrillRunner(scenario, start=claim.occurrence).run(out_dir)
+            crisis_id, verdict = "", verdict_of(result.report, missed=result.missed)
+        else:
+            live = LiveDrill(scenario, bus=bus, clock=bus.clock, sleep=time.sleep)
+            outcome = live.run(out_dir, start=claim.occurrence)
+            crisis_id, verdict = (
+                outcome.crisis_id,
+                verdict_of(outcome.report, missed=outcome.missed),
+            )
+    except LiveDrillError as error:
+        _record(bus, claim, error="; ".join(error.problems))
+        return
+    except Exception as error:
+        log.exception("programmed drill %s at %s failed", claim.schedule_id, claim.occurrence)
+        _record(bus, claim, error=f"{type(error).__name__} : {error}")
+        return
+    _record(bus, claim, verdict=verdict, crisis_id=crisis_id or None)
+
+
+def _record(
+    bus: MessageBus,
+    claim: DrillClaim,
+    *,
+    verdict: dict[str, Any] | None = None,
+    error: str | None = None,
+    crisis_id: str | None = None,
+) -> None:
+    bus.handle(
+        RecordDrillRun(
+            schedule_id=claim.schedule_id,
+            occurrence=claim.occurrence,
+            report_dir=claim.report_dir,
+            verdict=verdict,
+            error=error,
+            crisis_id=crisis_id,
+        ),
+        actor=SYSTEM_ACTOR,
+    )
+
+
+def start_runs(bus: MessageBus, claims: Sequence[DrillClaim]) -> list[threading.Thread]:
+    """One worker thread per claimed occurrence, so that the sweep returns at once."""
+    threads = []
+    for claim in claims:
+        thread = threading.Thread(
+            target=play_claim,
+            args=(bus, claim),
+            name=f"exercice-{claim.schedule_id[:8]}",
+            daemon=True,
+        )
+        thread.start()
+        threads.append(thread)
+    return threads
