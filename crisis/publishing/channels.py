@@ -7,6 +7,7 @@ like any other delivery (and the public clock is met when the page carries the m
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
@@ -48,7 +49,7 @@ _SERVICE_LIMITS = ChannelLimits(
 )
 
 
-class _Publisher:
+class _Publisher(ABC):
     name: str
     recipient_kind = RecipientKind.BROADCAST
     limits = _SERVICE_LIMITS
@@ -68,8 +69,9 @@ class _Publisher:
         guard_exercise(message, production=self._production, channel=self.name)
         return await asyncio.to_thread(self._publish, message)
 
+    @abstractmethod
     def _publish(self, message: OutgoingMessage) -> Receipt:
-        raise NotImplementedError
+        """Store the publication; called in a worker thread."""
 
     def _store(
         self,
