@@ -3,9 +3,9 @@
 The drill opens an exercise event, and at each inject's offset sends the inject to the
 participants it names (contacts who take part in exercises, found by the e-mail, mobile or
 Telegram chat id the scenario gives them) on the exercise channels. What the clocks measure is
-what the players really do through the API, the CLI or the bot: the scenario's simulated
-`actions` are not played (see the README). At the end the timing report is written, computed
-from the journal like any other.
+what the players really do through the API, the CLI or the bot; of the scenario's `actions`,
+only those marked `simulated: true` (a role nobody holds today) are played, at their offsets.
+At the end the timing report is written, computed from the journal like any other.
 
 The clock and the sleep function are injected: tests move a ManualClock instead of waiting.
 """
@@ -30,7 +30,8 @@ from crisis.reporting.service import crisis_report
 from crisis.reporting.timing import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
-from drills.model import Inject, Participant, Scenario
+from drills.actions import ActionPlayer
+from drills.model import Action, Inject, Participant, Scenario
 
 # How often, at most, the drill wakes up between injects to check deadlines.
 TICK = timedelta(seconds=30)
@@ -117,11 +118,20 @@ class LiveDrill:
             actor=self.director,
         )
         sent = 0
-        for inject in self.scenario.injects:
-            self._wait_until(begin + inject.at)
-            if inject.contingency and not self._condition_holds(inject.when or ""):
+        player = ActionPlayer(self.bus, clock=self.clock, crisis_id=self.crisis_id, start=begin)
+        # Injects, and the actions of roles nobody plays today, in the order of their offsets.
+        timeline: list[tuple[timedelta, int, Inject | Action]] = [
+            (inject.at, 0, inject) for inject in self.scenario.injects
+        ]
+        timeline += [(a.at, 1, a) for a in self.scenario.actions if a.simulated]
+        for at, _, item in sorted(timeline, key=lambda entry: (entry[0], entry[1])):
+            self._wait_until(begin + at)
+            if isinstance(item, Action):
+                player.play(item)
                 continue
-            self._deliver(inject, begin)
+            if item.contingency and not self._condition_holds(item.when or ""):
+                continue
+            self._deliver(item, begin)
             sent += 1
         self._wait_until(begin + self.scenario.duration)
         self._tick()
@@ -139,7 +149,8 @@ class LiveDrill:
             target = out_dir / name
             target.write_bytes(render(report, fmt))
             files.append(target)
-        return LiveResult(self.crisis_id, report, files, sent, len(self.scenario.actions))
+        skipped = sum(1 for a in self.scenario.actions if not a.simulated)
+        return LiveResult(self.crisis_id, report, files, sent, skipped)
 
     def _wait_until(self, due: datetime) -> None:
         while True:

@@ -101,6 +101,10 @@ class Action(Strict):
     reason: str | None = None
     synergi: str | None = None
     numero_unique: str | None = None
+    simulated: bool = Field(
+        default=False,
+        description="Joué aussi en direct : une action d'un rôle que personne ne tient.",
+    )
 
     @model_validator(mode="after")
     def _fields_of_each_action(self) -> Action:

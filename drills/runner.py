@@ -27,45 +27,29 @@ from crisis.clock import ManualClock, ensure_utc
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
 from crisis.delivery.runtime import make_dispatcher
 from crisis.domain.commands import (
-    ActivateCod,
     CheckDeadlines,
-    CloseCrisis,
-    CodDecision,
-    Command,
-    DeclareCellOperational,
     OpenCrisis,
     PlayInject,
-    RecordDelivery,
-    SendMessage,
 )
 from crisis.domain.contact_commands import ContactInput, CreateContact
-from crisis.domain.draft_commands import ApproveDraft, ComposeMessage, SendDraft, SubmitDraft
 from crisis.domain.oncall import (
-    AcknowledgePage,
     CellRole,
     CheckCallouts,
-    DeclareCipOperational,
     ImportRoster,
-    OrderCip,
     ShiftInput,
 )
-from crisis.domain.vocabulary import Audience
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.reporting.timing import TimingReport
 from crisis.services.context import SYSTEM_ACTOR, Actor
-from crisis.services.message_handlers import PendingApproval
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
 from crisis.store.migrate import upgrade
-from drills.model import Action, Scenario, parse_offset
+from drills.actions import ActionPlayer
+from drills.model import Scenario
 from drills.sandbox import SandboxChannel, fault_windows, sandbox_channels
 
 STEP = timedelta(minutes=1)
-
-
-class DrillError(Exception):
-    """The scenario asks for something the service refuses; the message says what."""
 
 
 MISSED_STATES = frozenset({"breached", "met_late", "running"})
@@ -125,7 +109,6 @@ class DrillRunner:
         self.sleep = sleep
         self.clock = ManualClock(self.start)
         self.crisis_id = ""
-        self.waiting: list[str] = []  # drafts submitted for approval, oldest first
 
     def run(self, out_dir: Path) -> DrillResult:
         with tempfile.TemporaryDirectory(prefix="crisis-drill-") as scratch:
@@ -197,6 +180,9 @@ class DrillRunner:
             rng=random.Random(0),  # noqa: S311 - reproducible jitter, not secrecy
             pace=False,
         )
+        player = ActionPlayer(
+            service.bus, clock=self.clock, crisis_id=self.crisis_id, start=self.start
+        )
         injects = list(scenario.injects)
         actions = list(scenario.actions)
         steps = int(scenario.duration / STEP)
@@ -222,7 +208,7 @@ class DrillRunner:
                     actor=director,
                 )
             while actions and actions[0].at <= now - self.start:
-                self._act(service, actions.pop(0))
+                player.play(actions.pop(0))
             asyncio.run(dispatcher.run_until_idle(sequential=True))
             service.bus.handle(CheckDeadlines(crisis_id=self.crisis_id), actor=SYSTEM_ACTOR)
             service.bus.handle(CheckCallouts(crisis_id=self.crisis_id), actor=SYSTEM_ACTOR)
@@ -264,79 +250,3 @@ class DrillRunner:
         if clock is None:
             return words[2] == "running"
         return clock.state.value == words[2]
-
-    def _act(self, service: Service, action: Action) -> None:
-        player = Actor(name=action.by, role="local")
-        crisis_id = self.crisis_id
-        if action.do == "approve":
-            if not self.waiting:
-                raise DrillError(f"+{action.at} : aucun message n'attend l'approbation")
-            pending_id = self.waiting.pop(0)
-            service.bus.handle(ApproveDraft(crisis_id=crisis_id, draft_id=pending_id), actor=player)
-            service.bus.handle(SendDraft(crisis_id=crisis_id, draft_id=pending_id), actor=player)
-            return
-        if action.do == "compose":
-            draft_id: str = service.bus.handle(
-                ComposeMessage(
-                    crisis_id=crisis_id,
-                    template=action.template or "",
-                    variables=self._variables(action),
-                    audiences=tuple(action.audiences),
-                    channels=tuple(action.channels) if action.channels else None,
-                ),
-                actor=player,
-            )
-            service.bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=player)
-            self.waiting.append(draft_id)
-            return
-        match action.do:
-            case "activate_cod":
-                command: Command = ActivateCod(
-                    crisis_id=crisis_id,
-                    decision=CodDecision(decided_by=action.by, synergi_ref=action.synergi),
-                )
-            case "send_message":
-                command = SendMessage(
-                    crisis_id=crisis_id,
-                    texts=tuple(sorted(action.texts.items())),
-                    audiences=tuple(action.audiences),
-                    channels=tuple(action.channels) if action.channels else None,
-                )
-            case "acknowledge":
-                command = AcknowledgePage(via="exercice", member_id=action.by, crisis_id=crisis_id)
-            case "activate_cip":
-                command = OrderCip(
-                    crisis_id=crisis_id,
-                    numero_unique=action.numero_unique or "",
-                    ordered_by=action.by,
-                )
-            case "cip_operational":
-                command = DeclareCipOperational(
-                    crisis_id=crisis_id, note=f"déclarée par {action.by}"
-                )
-            case "declare_cell_operational":
-                command = DeclareCellOperational(
-                    crisis_id=crisis_id, note=f"déclaré par {action.by}"
-                )
-            case "record_delivery":
-                command = RecordDelivery(
-                    crisis_id=crisis_id,
-                    audience=Audience(action.audiences[0]),
-                    delivered_at=self.clock.now(),
-                    means=action.means or "",
-                )
-            case "close":
-                command = CloseCrisis(crisis_id=crisis_id, reason=action.reason or "")
-        result = service.bus.handle(command, actor=player)
-        if isinstance(result, PendingApproval):
-            self.waiting.append(result.draft_id)
-
-    def _variables(self, action: Action) -> dict[str, object]:
-        """The template's variables; an offset such as `+00:40` is that instant of the drill."""
-        values: dict[str, object] = {}
-        for name, value in action.variables.items():
-            try:
-                values[name] = (self.start + parse_offset(value)).isoformat()
-            except ValueError:
-                values[name] = value
-        return values

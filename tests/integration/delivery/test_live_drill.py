@@ -139,3 +139,37 @@ def test_live_drill_refuses_to_start_without_its_participants(
     assert any("Chef de cellule" in p and "aucun contact" in p for p in caught.value.problems)
     with service.bus.unit_of_work() as uow:
         assert uow.crises.find() == []
+
+
+def test_simulated_actions_are_played_in_a_live_drill(
+    service: Service, clock: ManualClock, fakes: Fakes, tmp_path: Path
+) -> None:
+    """Nobody plays the préfet today: the COD activation marked `simulated` is played at +01."""
+    for contact in (
+        person("Cadre de permanence", email="cadre@prefecture.gouv.fr"),
+        person("Chef de cellule", telegram_chat_id="4242"),
+    ):
+        service.bus.handle(CreateContact(contact=contact), actor=OFFICER)
+    path = tmp_path / "simule.yaml"
+    path.write_text(
+        SCENARIO.replace(
+            '  - {at: "+00:01", do: activate_cod, by: Préfet}',
+            '  - {at: "+00:01", do: activate_cod, by: Préfet, simulated: true}\n'
+            '  - {at: "+00:07", do: declare_cell_operational, by: Chef de cellule}',
+        ),
+        "utf-8",
+    )
+
+    def sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    start = clock.now()
+    drill = LiveDrill(load_scenario(path), bus=service.bus, clock=clock, sleep=sleep)
+    result = drill.run(tmp_path / "rapport")
+
+    assert result.skipped_actions == 1  # the cell declaration is left to the real players
+    report = result.report
+    assert report.cod_decided_at == start + timedelta(minutes=1)
+    assert report.cod_decided_by == "Préfet"
+    cell = next(c for c in report.clocks if c.name == "cell")
+    assert (cell.state, cell.met_at) == ("running", None)  # nobody declared it: not simulated
