@@ -23,36 +23,8 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
+from channels.measure import measure_sms
 from crisis.clock import Clock
-
-# GSM 03.38 default alphabet (the escape 0x1B excluded) and its extension table, whose
-# characters take two septets. A private helper until channels/measure.py provides one.
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
-
-
-def _segments(text: str) -> tuple[str, int]:
-    """(encoding, number of segments) of a text: GSM-7 if it can, else UCS-2."""
-    if all(ch in _GSM_BASIC or ch in _GSM_EXTENSION for ch in text):
-        units = [2 if ch in _GSM_EXTENSION else 1 for ch in text]
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        units = [len(ch.encode("utf-16-le")) // 2 for ch in text]
-        single, multi, encoding = 70, 67, "UCS-2"
-    if sum(units) <= single:
-        return encoding, 1 if units else 0
-    # Concatenated parts never split an escape pair or a surrogate pair.
-    segments, used = 1, 0
-    for size in units:
-        if used + size > multi:
-            segments += 1
-            used = 0
-        used += size
-    return encoding, segments
-
 
 SMS_LIMITS = ChannelLimits(
     max_length=3,
@@ -142,10 +114,10 @@ class SmsChannel:
         text = message.text.strip()
         if not text:
             raise SendError("SMS : le texte est vide.", retryable=False)
-        encoding, segments = _segments(text)
-        if segments > self._config.max_segments:
+        measured = measure_sms(text)
+        if measured.segments > self._config.max_segments:
             raise SendError(
-                f"SMS trop long : {segments} segments {encoding}, au plus "
+                f"SMS trop long : {measured.segments} segments {measured.encoding}, au plus "
                 f"{self._config.max_segments}.",
                 retryable=False,
             )

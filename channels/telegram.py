@@ -36,6 +36,7 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
+from channels.measure import utf16_length
 from crisis.clock import Clock
 
 TELEGRAM_MAX_UTF16 = 4096
@@ -61,11 +62,6 @@ class TelegramConfig(BaseModel):
     connection_pool_size: int = Field(default=64, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
-
-
-def utf16_length(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's 4096 limit."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 class _RedactTokens(logging.Filter):

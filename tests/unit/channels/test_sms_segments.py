@@ -1,10 +1,10 @@
-"""SMS segment counting (GSM-7 / UCS-2)."""
+"""SMS segment counting (GSM-7 / UCS-2), as the SMS channel applies it."""
 
 from __future__ import annotations
 
 import pytest
 
-from channels.sms import _segments
+from channels.measure import measure_sms
 
 
 @pytest.mark.parametrize(
@@ -26,9 +26,11 @@ from channels.sms import _segments
     ],
 )
 def test_segments(text: str, expected: tuple[str, int]) -> None:
-    assert _segments(text) == expected
+    measured = measure_sms(text)
+    assert (measured.encoding.value, measured.segments) == expected
 
 
 def test_escape_pairs_are_not_split_across_parts() -> None:
     # 152 septets then a two-septet euro: the euro starts the second part.
-    assert _segments("a" * 152 + "€" + "a" * 152) == ("GSM-7", 3)
+    measured = measure_sms("a" * 152 + "€" + "a" * 152)
+    assert (measured.encoding.value, measured.segments) == ("GSM-7", 3)
