@@ -184,7 +184,7 @@ def test_status_of_unknown_crisis_exits_4(run: Invoke) -> None:
     assert "Aucun événement" in err
 
 
-def test_console_script_is_installed() -> None:
+def test_python_m_crisis_runs_the_command() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "crisis", "--help"], capture_output=True, text=True, check=False
     )
