@@ -34,6 +34,7 @@ from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.programme_handlers import PROGRAMME_CRISIS_ID
 from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
+from drills.model import bundled_scenarios
 from drills.programme import play_claim, start_runs
 from drills.schedule_cli import schedule_app
 from tests.integration.delivery.conftest import CELL, OFFICER, Fakes, token_for
@@ -231,7 +232,7 @@ def test_a_run_whose_scenario_broke_is_recorded_as_failed(
     service: Service, clock: ManualClock, tmp_path: Path
 ) -> None:
     path = tmp_path / "scenario.yaml"
-    path.write_text((Path("drills/scenarios/crue-seine.yaml")).read_text("utf-8"), "utf-8")
+    path.write_text(bundled_scenarios()["crue-seine"].read_text("utf-8"), "utf-8")
     created = add(service, scenario=str(path), starts_at=FIRST - timedelta(days=1))
     path.write_text(BROKEN, "utf-8")
     clock.set(FIRST)
