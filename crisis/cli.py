@@ -38,8 +38,10 @@ from crisis.domain.vocabulary import (
 )
 from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
+from crisis.labels import journal_label
 from crisis.oncall.cli import bot, callout, cip_app, oncall_app
 from crisis.reporting.render import ReportFormat
+from crisis.reporting.summary import entry_summary
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
 from crisis.settings import Settings
@@ -323,7 +325,10 @@ def journal(crisis_id: str, as_json: JsonOption = False) -> None:
         )
         return
     for entry in entries:
-        typer.echo(f"{entry.seq:>5}  {long_datetime(entry.at)}  {entry.actor}  {entry.kind}")
+        what = journal_label(entry.kind)
+        detail = entry_summary(entry)
+        line = f"{entry.seq:>5}  {long_datetime(entry.at)}  {entry.actor}  {what}"
+        typer.echo(f"{line} — {detail}" if detail else line)
 
 
 @audit_app.command("verify")

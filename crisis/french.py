@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from babel.dates import format_datetime
+from babel.numbers import format_decimal
 
 from crisis.clock import PARIS, ensure_utc
 
@@ -31,3 +32,31 @@ def compact_datetime(instant: datetime) -> str:
     """« 28/11 22 h 15 », for tables."""
     local = ensure_utc(instant).astimezone(PARIS)
     return f"{local:%d/%m} {local.hour} h {local:%M}"
+
+
+def decimal(value: float, digits: int = 2) -> str:
+    """« 10,53 », « 3 » : a decimal comma and no useless zeros."""
+    return format_decimal(round(value, digits), format="#,##0.##", locale="fr_FR")
+
+
+def duration(seconds: float) -> str:
+    """As a person says it: « 45 s », « 2 min 05 s », « 34 min », « 1 h 12 min », « 2 h »."""
+    sign = "−" if seconds < 0 else ""
+    total = round(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        # Beyond an hour, seconds say nothing a reader needs.
+        minutes += 1 if secs >= 30 else 0
+        if minutes == 60:
+            hours, minutes = hours + 1, 0
+        text = f"{hours} h" + (f" {minutes:02d} min" if minutes else "")
+    elif minutes:
+        text = f"{minutes} min" + (f" {secs:02d} s" if secs else "")
+    else:
+        text = f"{secs} s"
+    return sign + text
+
+
+def duration_minutes(minutes: float) -> str:
+    return duration(minutes * 60)

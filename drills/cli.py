@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from crisis.clock import SystemClock
+from crisis.labels import COMMITMENT_STATE_LABELS
+from crisis.reporting.document import minutes
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
 from drills.schedule_cli import live, schedule_app
@@ -129,8 +131,9 @@ def run(
 
         result = DrillRunner(loaded, start=begin, speed=virtual_speed, progress=progress).run(out)
     for clock in result.report.clocks:
-        achieved = "—" if clock.achieved_minutes is None else f"{clock.achieved_minutes:g} min"
-        typer.echo(f"{clock.label} : {achieved} pour {clock.target_minutes} min ({clock.state})")
+        achieved = minutes(clock.achieved_minutes)
+        state = COMMITMENT_STATE_LABELS[clock.state]
+        typer.echo(f"{clock.label} : {achieved} pour {minutes(clock.target_minutes)} ({state})")
     typer.echo(f"Rapports : {', '.join(str(f) for f in result.files)}")
     if fail_on_miss and result.missed:
         typer.echo("Une cible au moins n'est pas tenue.", err=True)

@@ -137,6 +137,7 @@ class DrillRunner:
             (ReportFormat.JSON, "report.json"),
             (ReportFormat.HTML, "report.html"),
             (ReportFormat.MD, "report.md"),
+            (ReportFormat.CSV, "report.csv"),
         ):
             target = out_dir / name
             target.write_bytes(render(report, fmt))

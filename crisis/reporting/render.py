@@ -1,4 +1,8 @@
-"""The timing report in JSON, Markdown, CSV, HTML (with its timeline) and PDF."""
+"""The timing report in JSON, Markdown, CSV, HTML (with its timeline) and PDF.
+
+JSON keeps the stable codes for scripts; the other formats render one `ReportDocument`, so
+they carry the same sections and facts.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,15 @@ import csv
 import io
 import json
 import warnings
-from datetime import datetime
 from enum import StrEnum
 from importlib import resources
 
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup, escape
 
-from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
-from crisis.french import compact_datetime, long_datetime
+from crisis.reporting.document import ReportDocument, Section, build_document
 from crisis.reporting.svg import timeline_svg
-from crisis.reporting.timing import STATE_LABELS, TimingReport
+from crisis.reporting.timing import TimingReport
 
 
 class ReportFormat(StrEnum):
@@ -26,174 +29,102 @@ class ReportFormat(StrEnum):
     PDF = "pdf"
 
 
-def _when(instant: datetime | None) -> str:
-    return long_datetime(instant) if instant is not None else "—"
-
-
-def _at(instant: datetime | None) -> str:
-    return compact_datetime(instant) if instant is not None else "—"
-
-
-def _minutes(value: float | None) -> str:
-    return "—" if value is None else f"{value:g} min".replace(".", ",")
-
-
-def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:g} s".replace(".", ",")
-
-
-def _kind(report: TimingReport) -> str:
-    try:
-        return CRISIS_KIND_LABELS[CrisisKind(report.kind)]
-    except ValueError:
-        return report.kind
-
-
 def to_json(report: TimingReport) -> str:
     return json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def _markdown_section(section: Section, level: int) -> list[str]:
+    lines = [f"{'#' * level} {section.title}", ""]
+    if section.facts:
+        lines += [f"- {label} : {value}" for label, value in section.facts] + [""]
+    if section.table is not None:
+        table = section.table
+        lines.append("| " + " | ".join(table.headers) + " |")
+        lines.append("|" + "---|" * len(table.headers))
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table.rows]
+        lines.append("")
+    for sub in section.subsections:
+        lines += _markdown_section(sub, level + 1)
+    if not section.facts and section.table is None and not section.subsections:
+        lines += [section.empty, ""]
+    return lines
+
+
 def to_markdown(report: TimingReport) -> str:
+    document = build_document(report)
     lines = []
-    if report.exercise:
+    if document.exercise:
         lines += ["> **EXERCICE** — rapport d'un exercice", ""]
-    lines += [
-        f"# Rapport de chronométrage — {report.title}",
-        "",
-        f"- Nature : {_kind(report)}",
-        f"- Communes : {', '.join(report.communes) or '—'}",
-        f"- Activation du COD : {_when(report.cod_decided_at)}"
-        + (f" par {report.cod_decided_by}" if report.cod_decided_by else ""),
-        f"- SYNERGI : {report.synergi_ref or '—'}",
-        f"- Rapport établi le {_when(report.generated_at)}, d'après le journal",
-        "",
-        "## Engagements",
-        "",
-        "| Engagement | Objet | Verdict | Détail |",
-        "|---|---|---|---|",
-    ]
-    lines += [
-        f"| n° {v.commitment} | {v.subject} | {v.label} | {v.detail} |" for v in report.verdicts
-    ]
-    lines += [
-        "",
-        "## Horloges",
-        "",
-        "| Horloge | Cible | Échéance | Atteinte | Délai réalisé | Marge | État |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {c.label} | {c.target_minutes} min | {_when(c.deadline)} | {_when(c.met_at)} | "
-        f"{_minutes(c.achieved_minutes)} | {_minutes(c.margin_minutes)} | {STATE_LABELS[c.state]} |"
-        for c in report.clocks
-    ]
-    lines += ["", "## Messages", ""]
-    if not report.messages:
-        lines.append("Aucun message envoyé par le service.")
-    for m in report.messages:
-        approval = f" ; approuvé par {m.approver} le {_when(m.approved_at)}" if m.approver else ""
-        lines += [
-            f"### Message {m.message_id[:8]} ({m.purpose}, {m.msg_type})",
-            "",
-            f"Auteur : {m.author}, créé le {_when(m.created_at)}{approval}.",
-            "",
-            "| Canal | Diffusions | Acceptées | Échecs | Première | Dernière | p50 | p95 |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {ch.channel} | {ch.deliveries} | {ch.accepted} | {ch.failed} | "
-            f"{_when(ch.first_accepted_at)} | {_when(ch.last_accepted_at)} | "
-            f"{_seconds(ch.latency_p50_seconds)} | {_seconds(ch.latency_p95_seconds)} |"
-            for ch in m.channels
-        ]
-        lines.append("")
-    if report.acknowledgements:
-        lines += [
-            "## Appel de la cellule",
-            "",
-            "| Qui | Rôle | Appelé | Accusé | Délai |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {a.who} | {a.role or '—'} | {_when(a.paged_at)} | {_when(a.acknowledged_at)} | "
-            f"{_minutes(a.minutes_to_acknowledge)} |"
-            for a in report.acknowledgements
-        ]
-        lines.append("")
-    if report.cip is not None:
-        cip = report.cip
-        lines += [
-            "## Cellule d'information du public (CIP)",
-            "",
-            f"Ordre du {_when(cip.ordered_at)} par {cip.ordered_by} — numéro unique "
-            f"{cip.numero_unique}. Opérationnelle : {_when(cip.operational_at)} "
-            f"({_minutes(cip.minutes_to_operational)}). Numéro publié : {_when(cip.published_at)}.",
-            "",
-        ]
-    if report.injects:
-        lines += [
-            "## Injects",
-            "",
-            "| Décalage | De | À | Contenu | Action attendue | Cible |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| +{i.offset_minutes} min | {i.sender} | {i.to} | {i.content} | "
-            f"{i.expected_action or '—'} | {_at(i.target_at)} |"
-            for i in report.injects
-        ]
-        lines.append("")
-    chain = report.journal
-    lines += [
-        "## Intégrité du journal",
-        "",
-        f"Chaîne d'empreintes intacte : {chain.entries_checked} entrées vérifiées."
-        if chain.ok
-        else f"**CHAÎNE ROMPUE** à l'entrée n° {chain.first_broken_seq} : {chain.reason}.",
-        "",
-        "## Chronologie",
-        "",
-        "| n° | Heure | Qui | Quoi | Détail |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {e.seq} | {_when(e.at)} | {e.actor} | {e.label} | {e.summary.replace('|', '/')} |"
-        for e in report.chronology
-    ]
-    return "\n".join(lines) + "\n"
+    lines += [f"# {document.title}", ""]
+    lines += [f"- {label} : {value}" for label, value in document.facts] + [""]
+    for section in document.sections:
+        lines += _markdown_section(section, 2)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def to_csv(report: TimingReport) -> str:
-    """The chronology, one row per journal entry, for a spreadsheet."""
+    """Every section one after the other, for a spreadsheet: a title row, then its rows."""
+    document = build_document(report)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        ["n°", "instant (UTC)", "heure de Paris", "qui", "type", "libellé", "détail", "empreinte"]
-    )
-    for e in report.chronology:
-        writer.writerow(
-            [e.seq, e.at.isoformat(), _when(e.at), e.actor, e.kind, e.label, e.summary, e.hash]
-        )
+    writer.writerow([document.title])
+    if document.exercise:
+        writer.writerow(["EXERCICE", "rapport d'un exercice"])
+    writer.writerows(document.facts)
+
+    def write(section: Section) -> None:
+        writer.writerow([])
+        writer.writerow([section.title])
+        writer.writerows(section.facts)
+        if section.table is not None:
+            writer.writerow(section.table.headers)
+            writer.writerows(section.table.rows)
+        for sub in section.subsections:
+            write(sub)
+        if not section.facts and section.table is None and not section.subsections:
+            writer.writerow([section.empty])
+
+    for section in document.sections:
+        write(section)
     return buffer.getvalue()
 
 
+def _nobreak(text: str) -> Markup | str:
+    """Short cells (« 28/11 22 h 10 », « 1 h 12 min ») never wrap inside a table."""
+    if len(text) > 16:
+        return text
+    return Markup("&nbsp;").join(escape(text).split(" "))
+
+
 _ENV = Environment(autoescape=select_autoescape(default=True))
+_ENV.filters["nobreak"] = _nobreak
 _TEMPLATE = _ENV.from_string(
     (resources.files("crisis.reporting") / "report.html.j2").read_text("utf-8")
 )
 
 
-def to_html(report: TimingReport) -> str:
+def _css_string(text: str) -> str:
+    """A CSS string literal (for the PDF's running header and footer)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _html(report: TimingReport, document: ReportDocument, *, paged: bool) -> str:
     return _TEMPLATE.render(
-        r=report,
-        kind=_kind(report),
+        d=document,
         chart=timeline_svg(report),
-        states=STATE_LABELS,
-        when=_when,
-        at=_at,
-        minutes=_minutes,
-        seconds=_seconds,
+        paged=paged,
+        header=_css_string(("EXERCICE — " if document.exercise else "") + report.title),
+        generated=_css_string(f"Rapport établi le {document.generated}"),
+        head_hash=_css_string(f"Empreinte de tête du journal : {document.head_hash}"),
     )
+
+
+def to_html(report: TimingReport) -> str:
+    return _html(report, build_document(report), paged=False)
 
 
 def to_pdf(report: TimingReport) -> bytes:
@@ -202,7 +133,8 @@ def to_pdf(report: TimingReport) -> bytes:
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         from weasyprint import HTML
 
-    document: bytes = HTML(string=to_html(report)).write_pdf()
+    html = _html(report, build_document(report), paged=True)
+    document: bytes = HTML(string=html).write_pdf()
     return document
 
 

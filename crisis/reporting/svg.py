@@ -1,20 +1,105 @@
-"""The timeline chart of a report: clocks and milestones over time, as inline SVG."""
+"""The timeline chart of a report: clocks and messages over time, as inline SVG, with a legend.
+
+Sizes are in SVG units; the chart is drawn at the width of an A4 page's text (18 cm, about
+510 pt), so a font size of FONT_SIZE units prints at FONT_SIZE × 510 / WIDTH points: at least
+8 pt, as the legibility check of the reports asserts.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from html import escape
 
+from crisis.domain.vocabulary import ClockName
 from crisis.french import short_time
+from crisis.labels import CLOCK_SHORT_LABELS, purpose_label
 from crisis.reporting.timing import TimingReport
 
-WIDTH = 900
-LEFT = 290
-RIGHT = 30
-ROW = 34
-TOP = 40
+WIDTH = 760
+LEFT = 215
+RIGHT = 24
+ROW = 32
+TOP = 24
+FONT_SIZE = 14
+LEGEND_ROW = 24
+PRINTED_WIDTH_PT = 510  # A4 (210 mm) less 2 × 1.5 cm of margin
 
 COLOURS = {"met": "#18753c", "met_late": "#b34000", "breached": "#ce0500", "running": "#6a6af4"}
+FACTUAL, OTHER = "#000091", "#b34000"
+
+
+def printed_font_size_pt() -> float:
+    return FONT_SIZE * PRINTED_WIDTH_PT / WIDTH
+
+
+def _short_label(name: str, label: str) -> str:
+    try:
+        return CLOCK_SHORT_LABELS[ClockName(name)]
+    except ValueError:
+        return label
+
+
+def _circle(cx: float, cy: float, colour: str, title: str = "") -> str:
+    tip = f"<title>{escape(title)}</title>" if title else ""
+    return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{colour}">{tip}</circle>'
+
+
+def _cross(cx: float, cy: float) -> str:
+    return (
+        f'<path d="M{cx - 5:.1f},{cy - 5:.1f} l10,10 m0,-10 l-10,10" stroke="#ce0500" '
+        'stroke-width="2.5"/>'
+    )
+
+
+def _diamond(cx: float, cy: float, colour: str, title: str = "") -> str:
+    tip = f"<title>{escape(title)}</title>" if title else ""
+    return f'<path d="M{cx:.1f},{cy - 9:.1f} l6,9 l-6,9 l-6,-9 z" fill="{colour}">{tip}</path>'
+
+
+def _bar(x: float, y: float, width: float) -> str:
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 1):.1f}" height="14" '
+        'fill="#e3e3fd" stroke="#000091"/>'
+    )
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{escape(text)}</text>'
+
+
+LEGEND = (
+    ("bar", "délai de l'engagement (lancement → échéance)"),
+    ("met", "objectif tenu"),
+    ("met_late", "objectif tenu en retard"),
+    ("breached", "échéance dépassée"),
+    ("factual", "message d'information factuelle"),
+    ("other", "autre message (appel, alerte…)"),
+)
+
+
+def _legend(top: float) -> list[str]:
+    parts = [_text(20, top + 4, "Légende :")]
+    for index, (mark, words) in enumerate(LEGEND):
+        column, row = index % 2, index // 2
+        x = 40 + column * 410
+        y = top + (row + 1) * LEGEND_ROW
+        if mark == "bar":
+            parts.append(_bar(x - 14, y - 7, 28))
+        elif mark in ("met", "met_late"):
+            parts.append(_circle(x, y, COLOURS[mark]))
+        elif mark == "breached":
+            parts.append(_cross(x, y))
+        else:
+            parts.append(_diamond(x, y, FACTUAL if mark == "factual" else OTHER))
+        parts.append(_text(x + 22, y + 5, words))
+    return parts
+
+
+def _first_tick(start: datetime, minutes: int) -> datetime:
+    """The first round time (:00, :15, :30…) at or after the start, in Paris as in UTC."""
+    floor = start.replace(second=0, microsecond=0)
+    remainder = floor.minute % minutes
+    return floor + timedelta(minutes=(minutes - remainder) % minutes)
 
 
 def timeline_svg(report: TimingReport) -> str:
@@ -30,51 +115,40 @@ def timeline_svg(report: TimingReport) -> str:
         return LEFT + (WIDTH - LEFT - RIGHT) * (at - start).total_seconds() / span
 
     rows = len(report.clocks) + 1
-    height = TOP + rows * ROW + 30
+    axis = TOP + rows * ROW + 20
+    legend_top = axis + 20
+    height = legend_top + (len(LEGEND) // 2 + 1) * LEGEND_ROW + 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         'style="width:100%;height:auto" role="img" '
-        'aria-label="Chronologie des horloges et des jalons" '
-        'font-family="sans-serif" font-size="12">'
+        'aria-label="Chronologie des horloges et des messages, avec sa légende" '
+        f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{FONT_SIZE}" fill="#161616">'
     ]
-    tick = timedelta(minutes=15 if span <= 3 * 3600 else 60)
-    at = start
+    minutes = 15 if span <= 5400 else 30 if span <= 4 * 3600 else 60
+    tick = timedelta(minutes=minutes)
+    at = _first_tick(start, minutes)
     while at <= end:
         parts.append(
-            f'<line x1="{x(at):.1f}" y1="{TOP - 10}" x2="{x(at):.1f}" y2="{height - 25}" '
-            'stroke="#ddd"/>'
-            f'<text x="{x(at):.1f}" y="{height - 10}" text-anchor="middle">{short_time(at)}</text>'
+            f'<line x1="{x(at):.1f}" y1="{TOP - 8}" x2="{x(at):.1f}" y2="{axis - 16}" '
+            'stroke="#ddd"/>' + _text(x(at), axis, short_time(at), "middle")
         )
         at += tick
     for index, clock in enumerate(report.clocks):
         y = TOP + index * ROW
-        colour = COLOURS.get(clock.state, "#666")
-        parts.append(
-            f'<text x="{LEFT - 8}" y="{y + 14}" text-anchor="end">{escape(clock.label)}</text>'
-            f'<rect x="{x(clock.started_at):.1f}" y="{y + 4}" '
-            f'width="{max(x(clock.deadline) - x(clock.started_at), 1):.1f}" height="14" '
-            'fill="#e3e3fd" stroke="#000091"/>'
-        )
+        parts.append(_text(LEFT - 8, y + 16, _short_label(clock.name, clock.label), "end"))
+        parts.append(_bar(x(clock.started_at), y + 4, x(clock.deadline) - x(clock.started_at)))
         if clock.met_at is not None:
-            parts.append(
-                f'<circle cx="{x(clock.met_at):.1f}" cy="{y + 11}" r="6" fill="{colour}">'
-                f"<title>{escape(clock.label)} : {short_time(clock.met_at)}</title></circle>"
-            )
+            colour = COLOURS.get(clock.state, "#666")
+            title = f"{clock.label} : {short_time(clock.met_at)}"
+            parts.append(_circle(x(clock.met_at), y + 11, colour, title))
         if clock.breach_raised_at is not None:
-            bx = x(clock.deadline)
-            parts.append(
-                f'<path d="M{bx - 5:.1f},{y + 6} l10,10 m0,-10 l-10,10" stroke="#ce0500" '
-                'stroke-width="2"/>'
-            )
+            parts.append(_cross(x(clock.deadline), y + 11))
     y = TOP + len(report.clocks) * ROW
-    parts.append(f'<text x="{LEFT - 8}" y="{y + 14}" text-anchor="end">Messages</text>')
+    parts.append(_text(LEFT - 8, y + 16, "Messages", "end"))
     for message in report.messages:
-        mx = x(message.created_at)
-        fill = "#000091" if message.purpose == "factual" else "#b34000"
-        parts.append(
-            f'<path d="M{mx:.1f},{y + 2} l6,9 l-6,9 l-6,-9 z" fill="{fill}">'
-            f"<title>Message {escape(message.message_id[:8])} : "
-            f"{short_time(message.created_at)}</title></path>"
-        )
+        fill = FACTUAL if message.purpose == "factual" else OTHER
+        title = f"{purpose_label(message.purpose)} : {short_time(message.created_at)}"
+        parts.append(_diamond(x(message.created_at), y + 11, fill, title))
+    parts += _legend(legend_top)
     parts.append("</svg>")
     return "".join(parts)

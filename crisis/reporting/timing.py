@@ -15,6 +15,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
+from crisis.french import duration_minutes
+from crisis.labels import COMMITMENT_STATE_LABELS, journal_label
+from crisis.reporting.summary import entry_summary
 from crisis.services.views import Instant
 from crisis.store.journal import ChainCheck, JournalEntry
 
@@ -27,13 +30,7 @@ COMMITMENTS: dict[str, tuple[str, str]] = {
     "cip": ("50", "cellule d'information du public opérationnelle"),
 }
 
-STATE_LABELS = {
-    "met": "tenu",
-    "met_late": "tenu en retard",
-    "breached": "non tenu",
-    "running": "en cours",
-    "not_started": "non déclenché",
-}
+STATE_LABELS = COMMITMENT_STATE_LABELS
 
 
 class ClockReport(BaseModel):
@@ -76,6 +73,8 @@ class MessageReport(BaseModel):
     minutes_to_approval: float | None
     channels: list[ChannelDeliveryReport]
     failures: int
+    paged_member: str | None = None  # a callout: whom it called, and as what
+    paged_role: str | None = None
 
 
 class AcknowledgementReport(BaseModel):
@@ -139,6 +138,7 @@ class ChainReport(BaseModel):
     entries_checked: int
     first_broken_seq: int | None
     reason: str | None
+    head_hash: str | None = None  # the hash of the stream's last entry
 
 
 class TimingReport(BaseModel):
@@ -239,6 +239,7 @@ class _Message:
         self.approved_at: datetime | None = None
         self.approval_requested_at: datetime | None = None
         self.author_override: str | None = None
+        self.paged: tuple[str, str] | None = None
 
     def report(self) -> MessageReport:
         channels = []
@@ -273,108 +274,9 @@ class _Message:
             else None,
             channels=channels,
             failures=sum(self.failed.values()),
+            paged_member=self.paged[0] if self.paged else None,
+            paged_role=self.paged[1] if self.paged else None,
         )
-
-
-KIND_LABELS: dict[str, str] = {
-    "command.OpenCrisis": "Ouverture de l'événement",
-    "command.ActivateCod": "Enregistrement de l'activation du COD",
-    "command.DeclareCellOperational": "Déclaration : cellule opérationnelle",
-    "command.RecordDelivery": "Diffusion hors service enregistrée",
-    "command.CheckDeadlines": "Contrôle des échéances",
-    "command.CloseCrisis": "Clôture demandée",
-    "command.SendMessage": "Envoi d'un message",
-    "command.RecordDeliveryOutcomes": "Résultats de diffusion",
-    "command.RetryDelivery": "Relance d'une diffusion",
-    "event.CrisisOpened": "Événement ouvert",
-    "event.CodActivated": "COD activé (décision du préfet)",
-    "event.ClockStarted": "Horloge lancée",
-    "event.ClockMet": "Horloge tenue",
-    "event.ClockWarning": "Alerte d'échéance",
-    "event.ClockBreached": "Échéance dépassée",
-    "event.CellDeclaredOperational": "Cellule déclarée opérationnelle",
-    "event.DeliveryRecorded": "Diffusion hors service",
-    "event.MessageSent": "Message mis en diffusion",
-    "event.DeliveryAccepted": "Diffusion acceptée par le fournisseur",
-    "event.DeliveryFailed": "Diffusion en échec",
-    "event.DeliveryRequeued": "Diffusion relancée",
-    "event.CrisisClosed": "Événement clos",
-    "command.PlayInject": "Inject d'exercice",
-    "command.DeliverInject": "Inject d'exercice transmis aux joueurs",
-    "event.DraftComposed": "Message rédigé",
-    "event.DraftEdited": "Message modifié",
-    "event.DraftSubmitted": "Message soumis à validation",
-    "event.DraftApproved": "Message approuvé",
-    "event.DraftRejected": "Message refusé",
-    "event.DraftSent": "Message validé envoyé",
-    "event.CalloutStarted": "Appel de la cellule lancé",
-    "event.MemberPaged": "Membre appelé",
-    "event.RoleUnstaffed": "Rôle sans personne à appeler",
-    "event.CalloutEscalated": "Escalade de l'appel",
-    "event.CalloutOfficerAlerted": "Cadre de permanence alerté (appel sans réponse)",
-    "event.PageAcknowledged": "Accusé de réception",
-    "event.QuorumReached": "Quorum atteint",
-    "event.ShiftHandedOver": "Relève",
-    "event.CipOrdered": "Ordre d'activation de la CIP",
-    "event.CipDeclaredOperational": "CIP opérationnelle",
-    "event.CipPublished": "Numéro unique publié",
-    "event.CipDeactivated": "CIP désactivée",
-    "event.InjectPlayed": "Inject joué",
-}
-
-
-def kind_label(kind: str) -> str:
-    if kind in KIND_LABELS:
-        return KIND_LABELS[kind]
-    prefix, _, name = kind.partition(".")
-    if prefix == "refused":
-        return f"Refus : {name}"
-    return name or kind
-
-
-def _clock_label(name: Any) -> str:
-    try:
-        return CLOCK_LABELS[ClockName(str(name))]
-    except (ValueError, KeyError):
-        return str(name)
-
-
-def _summary(entry: JournalEntry) -> str:
-    p = entry.payload
-    kind = entry.kind
-    clock_label = _clock_label(p.get("clock"))
-    if kind == "event.CodActivated":
-        return f"décidé par {p.get('decided_by')} ; SYNERGI : {p.get('synergi_ref') or '—'}"
-    if kind in ("event.ClockMet",):
-        return f"{clock_label} : {p.get('met_by')}" + (" (en retard)" if p.get("late") else "")
-    if kind == "event.ClockWarning":
-        return f"{clock_label} : {p.get('offset_minutes')} min écoulées"
-    if kind == "event.ClockBreached":
-        return f"{clock_label} : objectif de {p.get('target_minutes')} min dépassé"
-    if kind == "event.DeliveryAccepted":
-        return f"{p.get('channel')} → {p.get('audience')}"
-    if kind == "event.DeliveryFailed":
-        return f"{p.get('channel')} → {p.get('audience')} : {p.get('reason')}"
-    if kind == "event.MessageSent":
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(p.get("deliveries", {}).items()))
-        return f"{', '.join(p.get('audiences', []) + p.get('lists', []))} — {counts}"
-    if kind == "event.MemberPaged":
-        return f"{p.get('member_name')} ({p.get('role')}), tour {p.get('round')}"
-    if kind == "event.PageAcknowledged":
-        return f"{p.get('member_name')} ({p.get('role')}) par {p.get('via')}"
-    if kind == "event.CipOrdered":
-        return f"numéro unique {p.get('numero_unique')}, ordre de {p.get('ordered_by')}"
-    if kind == "event.DraftRejected":
-        return str(p.get("reason", ""))
-    if kind == "event.DraftApproved":
-        return f"approuvé par {p.get('approved_by')} (auteur : {p.get('author')})"
-    if kind == "event.InjectPlayed":
-        return f"{p.get('sender')} → {p.get('to')} ({p.get('channel')}) : {p.get('content')}"
-    if kind.startswith("refused."):
-        return str(p.get("reason", ""))
-    if kind == "event.CrisisClosed":
-        return str(p.get("reason", ""))
-    return ""
 
 
 def build_report(
@@ -399,8 +301,8 @@ def build_report(
                 at=entry.at,
                 actor=entry.actor,
                 kind=kind,
-                label=kind_label(kind),
-                summary=_summary(entry),
+                label=journal_label(kind),
+                summary=entry_summary(entry),
                 hash=entry.hash,
             )
         )
@@ -468,6 +370,9 @@ def build_report(
         elif kind == "event.MemberPaged":
             pages[str(p["page_id"])] = entry.at
             callout["pages"] += 1
+            paging = messages.get(str(p.get("message_id")))
+            if paging is not None:
+                paging.paged = (str(p["member_name"]), str(p["role"]))
         elif kind == "event.CalloutEscalated":
             callout["escalations"] += 1
         elif kind == "event.CalloutOfficerAlerted":
@@ -543,6 +448,7 @@ def build_report(
             entries_checked=chain.entries_checked,
             first_broken_seq=chain.first_broken_seq,
             reason=chain.reason,
+            head_hash=chronology[-1].hash if chronology else None,
         ),
     )
 
@@ -590,11 +496,10 @@ def _verdicts(clocks: Sequence[ClockReport]) -> list[Verdict]:
         else:
             state = clock.state
             if clock.achieved_minutes is not None:
-                detail = (
-                    f"atteint en {clock.achieved_minutes:g} min pour {clock.target_minutes} min"
-                )
+                achieved = duration_minutes(clock.achieved_minutes)
+                detail = f"atteint en {achieved} pour {duration_minutes(clock.target_minutes)}"
             else:
-                detail = f"objectif de {clock.target_minutes} min"
+                detail = f"objectif de {duration_minutes(clock.target_minutes)}"
         verdicts.append(
             Verdict(
                 commitment=commitment,

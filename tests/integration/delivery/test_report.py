@@ -94,12 +94,14 @@ def test_every_format_is_produced_and_non_empty(
     assert "EXERCICE" in html
     assert "Rapport de chronométrage — Crue de la Seine" in html
     markdown = render(report, ReportFormat.MD).decode("utf-8")
-    assert "| information des médias | 60 min |" in markdown
+    assert "| information des médias | 1 h |" in markdown
     rows = list(
         csv.reader(io.StringIO(render(report, ReportFormat.CSV).decode("utf-8")), delimiter=";")
     )
-    assert rows[0][0] == "n°"
-    assert len(rows) == len(report.chronology) + 1
+    assert rows[0][0] == "Rapport de chronométrage — Crue de la Seine"
+    chronology = rows.index(["Chronologie"])
+    assert rows[chronology + 1][:4] == ["n°", "Heure", "Qui", "Quoi"]
+    assert len(rows) == chronology + 2 + len(report.chronology)
     pdf = render(report, ReportFormat.PDF)
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 5_000

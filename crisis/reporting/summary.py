@@ -1,0 +1,157 @@
+"""One line of detail per journal entry, in French, for the chronology of a report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from crisis.domain.oncall import Team
+from crisis.french import compact_datetime
+from crisis.labels import (
+    ACK_VIA_LABELS,
+    DELIVERY_OUTCOME_LABELS,
+    TEAM_LABELS,
+    audience_label,
+    channel_label,
+    clock_label,
+    role_label,
+)
+from crisis.store.journal import JournalEntry
+
+Payload = dict[str, Any]
+
+
+def _at(value: Any) -> str:
+    return compact_datetime(datetime.fromisoformat(str(value))) if value else "—"
+
+
+def _roles(codes: Iterable[Any]) -> str:
+    return ", ".join(role_label(str(c)) for c in codes) or "—"
+
+
+def _team(code: Any) -> str:
+    try:
+        return TEAM_LABELS[Team(str(code))]
+    except ValueError:
+        return str(code)
+
+
+def _who_paged(p: Payload) -> str:
+    return f"{p.get('member_name')} ({role_label(p.get('role'))})"
+
+
+def _message_sent(p: Payload) -> str:
+    audiences = [audience_label(str(a)) for a in p.get("audiences", [])]
+    lists = [f"liste « {name} »" for name in p.get("lists", [])]
+    counts = ", ".join(
+        f"{channel_label(str(k))} {v}" for k, v in sorted(p.get("deliveries", {}).items())
+    )
+    to = ", ".join(audiences + lists) or "destinataires nommés"
+    return f"{to} — {counts or 'aucune diffusion'}"
+
+
+def _outcomes(p: Payload) -> str:
+    outcomes: dict[str, int] = p.get("outcomes", {})
+    if not outcomes:
+        return ""
+    return ", ".join(
+        f"{count} {DELIVERY_OUTCOME_LABELS.get(code, code)}"
+        for code, count in sorted(outcomes.items())
+    )
+
+
+def _clock_met(p: Payload) -> str:
+    late = " (en retard)" if p.get("late") else ""
+    return f"{clock_label(str(p.get('clock')))} : {p.get('met_by')}{late}"
+
+
+def _command(p: Payload) -> Payload:
+    command = p.get("command")
+    return command if isinstance(command, dict) else {}
+
+
+_SUMMARIES: dict[str, Callable[[Payload], str]] = {
+    "event.CrisisOpened": lambda p: ", ".join(p.get("communes", [])),
+    "event.CodActivated": lambda p: (
+        f"décidé par {p.get('decided_by')} ; SYNERGI : {p.get('synergi_ref') or '—'}"
+    ),
+    "event.ClockStarted": lambda p: (
+        f"{clock_label(str(p.get('clock')))} : échéance {_at(p.get('deadline'))}"
+    ),
+    "event.ClockMet": _clock_met,
+    "event.ClockWarning": lambda p: (
+        f"{clock_label(str(p.get('clock')))} : {p.get('offset_minutes')} min écoulées"
+    ),
+    "event.ClockBreached": lambda p: (
+        f"{clock_label(str(p.get('clock')))} : objectif de {p.get('target_minutes')} min dépassé"
+    ),
+    "event.CellDeclaredOperational": lambda p: (
+        f"par {p.get('declared_by')}" + (f" — {p.get('note')}" if p.get("note") else "")
+    ),
+    "event.DeliveryRecorded": lambda p: (
+        f"{audience_label(str(p.get('audience')))} par {p.get('means')}"
+        + (f" ({p.get('recipients')})" if p.get("recipients") else "")
+    ),
+    "event.MessageSent": _message_sent,
+    "event.DeliveryAccepted": lambda p: (
+        f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))}"
+    ),
+    "event.DeliveryFailed": lambda p: (
+        f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))} : "
+        f"{p.get('reason')}"
+    ),
+    "event.DeliveryRequeued": lambda p: channel_label(str(p.get("channel"))),
+    "command.RecordDeliveryOutcomes": _outcomes,
+    "event.CrisisClosed": lambda p: str(p.get("reason", "")),
+    "event.InjectPlayed": lambda p: (
+        f"{p.get('sender')} → {role_label(p.get('to'))} ({channel_label(str(p.get('channel')))})"
+        f" : {p.get('content')}"
+    ),
+    "event.DraftComposed": lambda p: f"rédigé par {p.get('composed_by')}",
+    "event.DraftRejected": lambda p: str(p.get("reason", "")),
+    "event.DraftApproved": lambda p: (
+        f"validé par {p.get('approved_by')} (auteur : {p.get('author')})"
+    ),
+    "event.CalloutStarted": lambda p: (
+        f"{_team(p.get('team'))} ({p.get('reason')}) ; rôles : {_roles(p.get('roles', []))}"
+    ),
+    "event.MemberPaged": lambda p: f"{_who_paged(p)}, tour {int(p.get('round', 0)) + 1}",
+    "event.RoleUnstaffed": lambda p: (
+        f"{role_label(p.get('role'))} : personne à appeler au tour {int(p.get('round', 0)) + 1}"
+    ),
+    "event.CalloutEscalated": lambda p: (
+        f"{role_label(p.get('role'))} : pas de réponse, tour {int(p.get('round', 0)) + 1}"
+        + (f" ({', '.join(p.get('paged', []))})" if p.get("paged") else "")
+    ),
+    "event.CalloutOfficerAlerted": lambda p: (
+        f"{role_label(p.get('role'))} : sans réponse après {p.get('rounds')} tour(s)"
+    ),
+    "event.PageAcknowledged": lambda p: (
+        f"{_who_paged(p)} par {ACK_VIA_LABELS.get(str(p.get('via')), str(p.get('via')))}"
+    ),
+    "event.QuorumReached": lambda p: f"{_team(p.get('team'))} : {_roles(p.get('quorum', []))}",
+    "event.ShiftHandedOver": lambda p: (
+        f"{role_label(p.get('role'))} : {', '.join(p.get('from_members', [])) or '—'} → "
+        f"{', '.join(p.get('to_members', [])) or '—'}"
+    ),
+    "event.CipOrdered": lambda p: (
+        f"numéro unique {p.get('numero_unique')}, ordre de {p.get('ordered_by')}"
+    ),
+    "event.CipDeclaredOperational": lambda p: (
+        f"par {p.get('declared_by')}" + (f" — {p.get('note')}" if p.get("note") else "")
+    ),
+    "event.CipPublished": lambda p: (
+        f"annonce de l'ouverture : {p.get('numero_unique')}"
+        if p.get("kind") == "activation"
+        else f"annonce de la fermeture : {p.get('numero_unique')}"
+    ),
+    "event.CipDeactivated": lambda p: str(p.get("reason", "")),
+}
+
+
+def entry_summary(entry: JournalEntry) -> str:
+    if entry.kind.startswith("refused."):
+        return str(entry.payload.get("reason", ""))
+    summary = _SUMMARIES.get(entry.kind)
+    return summary(entry.payload) if summary is not None else ""
