@@ -6,6 +6,7 @@ préfecture's website embeds never show a drill message.
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import resources
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from jinja2 import Environment, select_autoescape
 from channels.cap import CAP_MEDIA_TYPE
 from channels.feed import FeedEntry, FeedInfo, atom_feed, json_feed, json_feed_bytes
 from crisis.api.auth import CurrentService
+from crisis.api.conditional import NEVER, conditional_response
 from crisis.api.errors import responses
 from crisis.domain.errors import NotFound
 from crisis.french import long_datetime
@@ -23,6 +25,7 @@ from crisis.store.publications_repository import Publication
 
 router = APIRouter(prefix="/public", tags=["public"])
 
+HTML = "text/html; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
 
@@ -72,8 +75,13 @@ def _feed_entries(service: CurrentService, exercise: bool) -> list[Publication]:
         return uow.publications.latest(kind="feed", exercise=exercise)
 
 
-def _page(request: Request, service: CurrentService, exercise: bool) -> HTMLResponse:
+def _latest(publications: list[Publication]) -> datetime | None:
+    return max((p.published_at for p in publications), default=None)
+
+
+def _page(request: Request, service: CurrentService, exercise: bool) -> Response:
     info = _info(request, exercise)
+    publications = _feed_entries(service, exercise)
     items = [
         {
             "title": p.title,
@@ -82,27 +90,37 @@ def _page(request: Request, service: CurrentService, exercise: bool) -> HTMLResp
             "iso": p.published_at.isoformat(),
             "when": long_datetime(p.published_at),
         }
-        for p in _feed_entries(service, exercise)
+        for p in publications
     ]
     html = _PAGE.render(
         title=info.title, items=items, base=_base(request, exercise), exercise=exercise
     )
-    return HTMLResponse(html)
+    return conditional_response(
+        request, html.encode("utf-8"), media_type=HTML, last_modified=_latest(publications)
+    )
 
 
 def _atom(request: Request, service: CurrentService, exercise: bool) -> Response:
-    entries = [_entry(p) for p in _feed_entries(service, exercise)]
-    return Response(
-        atom_feed(_info(request, exercise), entries, updated=service.clock.now()), media_type=ATOM
-    )
+    publications = _feed_entries(service, exercise)
+    entries = [_entry(p) for p in publications]
+    # The feed changed when its latest entry did, not when someone asked for it.
+    updated = _latest(publications) or NEVER
+    document = atom_feed(_info(request, exercise), entries, updated=updated)
+    return conditional_response(request, document, media_type=ATOM, last_modified=updated)
 
 
 def _json(request: Request, service: CurrentService, exercise: bool) -> Response:
-    entries = [_entry(p) for p in _feed_entries(service, exercise)]
+    publications = _feed_entries(service, exercise)
+    entries = [_entry(p) for p in publications]
     document = json_feed(
         _info(request, exercise), entries, json_url=f"{_base(request, exercise)}/feed.json"
     )
-    return Response(json_feed_bytes(document), media_type=JSON_FEED)
+    return conditional_response(
+        request,
+        json_feed_bytes(document),
+        media_type=JSON_FEED,
+        last_modified=_latest(publications),
+    )
 
 
 def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Response:
@@ -112,23 +130,29 @@ def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Res
     entries = [
         _entry(p, link=f"{base}/cap/{p.identifier}.xml", link_type=CAP_MEDIA_TYPE) for p in alerts
     ]
-    document = atom_feed(_info(request, exercise, cap=True), entries, updated=service.clock.now())
-    return Response(document, media_type=ATOM)
+    updated = _latest(alerts) or NEVER
+    document = atom_feed(_info(request, exercise, cap=True), entries, updated=updated)
+    return conditional_response(request, document, media_type=ATOM, last_modified=updated)
 
 
-def _cap(service: CurrentService, identifier: str, exercise: bool) -> Response:
+def _cap(request: Request, service: CurrentService, identifier: str, exercise: bool) -> Response:
     with service.bus.unit_of_work() as uow:
         publication = uow.publications.cap(identifier, exercise=exercise)
     if publication is None or publication.document is None:
         raise NotFound(f"Aucune alerte CAP « {identifier} ».")
-    return Response(publication.document.encode("utf-8"), media_type=CAP_MEDIA_TYPE)
+    return conditional_response(
+        request,
+        publication.document.encode("utf-8"),
+        media_type=CAP_MEDIA_TYPE,
+        last_modified=publication.published_at,
+    )
 
 
 Identifier = Annotated[str, Path(max_length=200)]
 
 
 @router.get("", response_class=HTMLResponse, summary="La page permanente d'information du public")
-def page(request: Request, service: CurrentService) -> HTMLResponse:
+def page(request: Request, service: CurrentService) -> Response:
     return _page(request, service, exercise=False)
 
 
@@ -148,12 +172,12 @@ def cap_index(request: Request, service: CurrentService) -> Response:
 
 
 @router.get("/cap/{identifier}.xml", responses=responses(404), summary="Une alerte CAP 1.2")
-def cap(identifier: Identifier, service: CurrentService) -> Response:
-    return _cap(service, identifier, exercise=False)
+def cap(request: Request, identifier: Identifier, service: CurrentService) -> Response:
+    return _cap(request, service, identifier, exercise=False)
 
 
 @router.get("/exercice", response_class=HTMLResponse, summary="Page d'exercice")
-def exercise_page(request: Request, service: CurrentService) -> HTMLResponse:
+def exercise_page(request: Request, service: CurrentService) -> Response:
     return _page(request, service, exercise=True)
 
 
@@ -175,5 +199,5 @@ def exercise_cap_index(request: Request, service: CurrentService) -> Response:
 @router.get(
     "/exercice/cap/{identifier}.xml", responses=responses(404), summary="Une alerte CAP d'exercice"
 )
-def exercise_cap(identifier: Identifier, service: CurrentService) -> Response:
-    return _cap(service, identifier, exercise=True)
+def exercise_cap(request: Request, identifier: Identifier, service: CurrentService) -> Response:
+    return _cap(request, service, identifier, exercise=True)
