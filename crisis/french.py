@@ -60,3 +60,9 @@ def duration(seconds: float) -> str:
 
 def duration_minutes(minutes: float) -> str:
     return duration(minutes * 60)
+
+
+def sentence(text: str) -> str:
+    """The text ending with one full stop: « au plus 3. », never « au plus 3.. »."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…" else f"{text}."

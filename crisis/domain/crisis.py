@@ -203,13 +203,17 @@ class Crisis:
                 f"L'heure {what} est antérieure à la décision d'activation du COD.",
             )
 
-    def declare_cell_operational(self, *, at: datetime, by: str, note: str, now: datetime) -> None:
+    def declare_cell_operational(
+        self, *, at: datetime, by: str, note: str, now: datetime, met_by: str | None = None
+    ) -> None:
+        """`met_by`: what met the clock when no person declared it (« quorum atteint (…) »)."""
         self._ensure_active()
         self._check_instant("declared_at", at, now, "de déclaration")
         self.events.append(
             CellDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
         )
-        self.events.extend(self.clocks[ClockName.CELL].meet(at=at, by=_declaration(by, note)))
+        met_by = met_by or _declaration(by, note)
+        self.events.extend(self.clocks[ClockName.CELL].meet(at=at, by=met_by))
 
     def order_cip(
         self,
@@ -263,7 +267,9 @@ class Crisis:
         )
         self.raise_due_alerts(now=now)
 
-    def declare_cip_operational(self, *, at: datetime, by: str, note: str, now: datetime) -> None:
+    def declare_cip_operational(
+        self, *, at: datetime, by: str, note: str, now: datetime, met_by: str | None = None
+    ) -> None:
         self._ensure_active()
         clock = self.clocks.get(ClockName.CIP)
         if clock is None:
@@ -279,7 +285,7 @@ class Crisis:
         self.events.append(
             CipDeclaredOperational(crisis_id=self.id, declared_at=at, declared_by=by, note=note)
         )
-        self.events.extend(clock.meet(at=at, by=_declaration(by, note)))
+        self.events.extend(clock.meet(at=at, by=met_by or _declaration(by, note)))
 
     def record_delivery(
         self,

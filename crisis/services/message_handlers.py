@@ -40,7 +40,8 @@ from crisis.domain.messages import (
     MessageType,
 )
 from crisis.domain.vocabulary import CLOCK_LABELS, Audience, CrisisState
-from crisis.french import long_datetime
+from crisis.french import long_datetime, sentence
+from crisis.labels import audience_label, channel_label
 from crisis.services.context import HandlerContext, Outcome
 from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
 
@@ -363,14 +364,14 @@ def clock_alert_text(event: ClockWarning | ClockBreached, crisis: Crisis) -> tup
         body = (
             f"DÉPASSEMENT – {label} : l'objectif de {event.target_minutes} minutes après "
             f"l'activation du COD n'est pas tenu (échéance {long_datetime(event.due_at)}). "
-            f"Événement : {crisis.title}."
+            + sentence(f"Événement : {crisis.title}")
         )
     else:
         remaining = int((event.deadline - event.due_at).total_seconds() // 60)
         subject = f"Échéance dans {remaining} min : {label}"
         body = (
             f"ALERTE – {label} : échéance dans {remaining} minutes "
-            f"({long_datetime(event.deadline)}). Événement : {crisis.title}."
+            f"({long_datetime(event.deadline)}). " + sentence(f"Événement : {crisis.title}")
         )
     return subject, body
 
@@ -489,16 +490,18 @@ def _apply(
     )
     if message.purpose not in ALERT_PURPOSES:
         what = "refusée (exercice)" if refused else "en échec définitif"
+        channel, audience = channel_label(result.channel), audience_label(result.audience)
+        reason = result.error or "raison inconnue"
         raise_internal_alert(
             ctx,
             crisis,
             purpose=MessagePurpose.DELIVERY_ALERT,
-            subject=f"Diffusion {what} : {result.channel}",
+            subject=f"Diffusion {what} : {channel}",
             text=(
-                f"Diffusion {what} sur {result.channel} ({result.audience}) : "
-                f"{result.error or 'raison inconnue'}."
+                sentence(f"Diffusion {what} ({channel}, {audience}) : {reason}")
                 + (" Un canal de repli a pris le relais." if fallback_id else "")
-                + f" Événement : {crisis.title}."
+                + " "
+                + sentence(f"Événement : {crisis.title}")
             ),
         )
 

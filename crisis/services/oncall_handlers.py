@@ -62,7 +62,7 @@ from crisis.domain.oncall import (
     parse_quorum,
 )
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, Audience, ClockName, CrisisState
-from crisis.french import long_datetime
+from crisis.french import long_datetime, sentence
 from crisis.oncall.links import ack_url, make_token
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import deliver, raise_internal_alert, write_message
@@ -305,20 +305,26 @@ def _page_texts(
     role_label = CELL_ROLE_LABELS[role]
     place = ctx.settings.callout_place
     phone = ctx.settings.callout_contact_phone
-    ways = "touchez « J'arrive » ou répondez /ack"
-    if link:
-        ways += f", ou ouvrez {link}"
-    contact = f" Cadre de permanence : {phone}." if phone else ""
+    contact = f"Cadre de permanence : {phone}.\n" if phone else ""
+    # A link ends its line, never followed by punctuation a client would take into it.
+    ways = (
+        f"touchez « J'arrive », répondez /ack ou ouvrez ce lien :\n{link}"
+        if link
+        else "touchez « J'arrive » ou répondez /ack."
+    )
     default = (
         f"APPEL D'ASTREINTE – {team}\n"
-        f"Événement : {crisis.title}.\n"
+        f"{sentence(f'Événement : {crisis.title}')}\n"
         f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n"
-        f"Accusez réception dès maintenant : {ways}.{contact}"
+        f"{contact}"
+        f"Accusez réception dès maintenant : {ways}"
     )
+    sms_contact = f" Cadre de permanence : {phone}." if phone else ""
     sms_way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
-    sms = f"Prefecture - appel d'astreinte ({role_label}) : {crisis.title}. {sms_way}{contact}"
+    title = sentence(crisis.title)
+    sms = f"Préfecture - appel d'astreinte ({role_label}) : {title}{sms_contact} {sms_way}"
     email_text = (
-        f"Bonjour,\n\nLa {team} est appelée : {crisis.title}.\n"
+        f"Bonjour,\n\nLa {team} est appelée : {sentence(crisis.title)}\n"
         f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n\n"
         + (
             f"Merci d'accuser réception dès maintenant : {link}\n"
@@ -530,14 +536,17 @@ def _check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None
             reached_at=reached,
         )
     )
-    note = "Quorum atteint : " + ", ".join(CELL_ROLE_LABELS[r] for r in callout.quorum) + "."
+    roles = ", ".join(CELL_ROLE_LABELS[r] for r in callout.quorum)
+    note, met_by = f"Quorum atteint : {roles}.", f"quorum atteint ({roles})"
     if callout.team is Team.CELL:
         if crisis.clocks[ClockName.CELL].met_at is None:
-            crisis.declare_cell_operational(at=reached, by=SYSTEM_NAME, note=note, now=ctx.now)
+            crisis.declare_cell_operational(
+                at=reached, by=SYSTEM_NAME, note=note, now=ctx.now, met_by=met_by
+            )
     else:
         cip = ctx.uow.oncall.cip(crisis.id)
         if cip is not None and cip.deactivated_at is None:
-            _cip_operational(ctx, crisis, cip, at=reached, by=SYSTEM_NAME, note=note)
+            _cip_operational(ctx, crisis, cip, at=reached, by=SYSTEM_NAME, note=note, met_by=met_by)
 
 
 # -- escalation and handovers ---------------------------------------------------------------
@@ -593,7 +602,7 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
                 f"ASTREINTE SANS RÉPONSE – {TEAM_LABELS[callout.team]} : personne n'a accusé "
                 f"réception pour le rôle {label} après {due.round + 1} appel(s) "
                 f"(appel lancé le {long_datetime(callout.started_at)}). Trouvez un remplaçant. "
-                f"Événement : {crisis.title}."
+                + sentence(f"Événement : {crisis.title}")
             ),
         )
     ids = [cmd.crisis_id] if cmd.crisis_id else repo.crises_with_callouts()
@@ -752,9 +761,16 @@ def declare_cip_operational(cmd: DeclareCipOperational, ctx: HandlerContext) -> 
 
 
 def _cip_operational(
-    ctx: HandlerContext, crisis: Crisis, cip: CipActivation, *, at: datetime, by: str, note: str
+    ctx: HandlerContext,
+    crisis: Crisis,
+    cip: CipActivation,
+    *,
+    at: datetime,
+    by: str,
+    note: str,
+    met_by: str | None = None,
 ) -> None:
-    crisis.declare_cip_operational(at=at, by=by, note=note, now=ctx.now)
+    crisis.declare_cip_operational(at=at, by=by, note=note, now=ctx.now, met_by=met_by)
     first = cip.operational_at is None
     ctx.uow.oncall.set_cip_operational(crisis.id, at)
     if first:
@@ -839,7 +855,7 @@ def _deactivation_texts(
     return {
         "default": default,
         "sms": (
-            f"{kind} : la cellule d'information du public est fermee, le {cip.numero_unique} "
+            f"{kind} : la cellule d'information du public est fermée, le {cip.numero_unique} "
             "n'est plus en service. Urgence : 112."
         ),
         "x": (

@@ -144,8 +144,12 @@ def test_activation_pages_the_cell_through_every_channel_with_a_way_to_acknowled
     assert dm.reply_markup is not None
     button = json.loads(dm.reply_markup)["inline_keyboard"][0][0]
     assert button["text"] == "J'arrive" and button["callback_data"].startswith("ack:")
+    # A link ends its line: no full stop a client would take into it.
+    assert not [line for line in dm.text.splitlines() if "://" in line and line.endswith(".")]
     (sms,) = fakes.sms.messages
     assert sms.to == "+33612345678" and "/ack/" in sms.text
+    assert "\nPréfecture - appel d'astreinte" in sms.text
+    assert not sms.text.endswith(".")
     mails = sorted(m.rcpt_tos[0] for m in fakes.smtp.mails)
     assert mails == ["paul@prefecture.gouv.fr", "remi@prefecture.gouv.fr"]
     # Nobody from the later shifts yet.
@@ -238,8 +242,7 @@ def test_partial_quorum_keeps_the_cell_clock_running_full_quorum_meets_it_at_las
     assert cell.state is ClockState.MET
     assert cell.met_at == last
     assert cell.met_by == (
-        "déclaration de système (Quorum atteint : chef de cellule, rédacteur, "
-        "chargé des réseaux sociaux.)"
+        "quorum atteint (chef de cellule, rédacteur, chargé des réseaux sociaux)"
     )
     (declared,) = journal(service, crisis_id, "CellDeclaredOperational")
     assert declared.actor == OFFICER.name
