@@ -268,7 +268,9 @@ def test_permanent_failure_falls_back_to_sms_and_alerts_the_duty_officer(
     alert_mails = [m for m in fakes.smtp.mails if m.rcpt_tos == ("permanence@prefecture.gouv.fr",)]
     assert len(alert_mails) == 1
     assert "échec définitif" in str(alert_mails[0].message["Subject"])
-    body = alert_mails[0].message.get_body(("plain",)).get_content()
+    plain = alert_mails[0].message.get_body(("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "Telegram (message personnel), élus" in body
     assert ".." not in body and "telegram_dm" not in body
     with service.bus.unit_of_work() as uow:
