@@ -21,7 +21,7 @@ from crisis.services.bus import MessageBus
 from crisis.services.message_handlers import on_clock_alert
 from crisis.services.oncall_handlers import on_cod_activated
 from crisis.services.template_library import TemplateLibrary
-from crisis.settings import Settings
+from crisis.settings import Settings, load_settings
 from crisis.store.engine import make_engine
 
 
@@ -72,7 +72,7 @@ def bootstrap(
     scheduler_mode: SchedulerMode = SchedulerMode.NONE,
     run_dispatcher: bool = False,
 ) -> Service:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     clock = clock or SystemClock()
     engine = engine or open_engine(settings)
     if delivery is None:

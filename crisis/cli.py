@@ -18,6 +18,7 @@ from crisis.cli_support import (
     open_service,
     parse_instant,
     print_json,
+    settings_or_fail,
 )
 from crisis.contacts.cli import contacts_app
 from crisis.domain.commands import (
@@ -44,7 +45,6 @@ from crisis.reporting.render import ReportFormat
 from crisis.reporting.summary import entry_summary
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
-from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.migrate import upgrade
 from crisis.templating.cli import templates_app
@@ -116,7 +116,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Créer ou mettre à jour le schéma de la base."""
-    engine = open_engine(Settings())
+    engine = open_engine(settings_or_fail())
     try:
         upgrade(engine)
     finally:

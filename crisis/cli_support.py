@@ -17,7 +17,7 @@ from crisis.delivery.config import ConfigError
 from crisis.domain.contacts import InvalidContacts
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.services.context import Actor
-from crisis.settings import Settings
+from crisis.settings import Settings, SettingsError, load_settings
 from crisis.store.migrate import upgrade
 
 EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
@@ -55,12 +55,19 @@ def parse_instant(value: str | None, field: str) -> datetime | None:
     return instant
 
 
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        fail(str(error), EXIT_INVALID)
+
+
 @contextmanager
 def open_service(
     mode: SchedulerMode = SchedulerMode.NONE, *, run_dispatcher: bool = False
 ) -> Iterator[Service]:
     """The service on an up-to-date schema; domain errors become French messages and exits."""
-    settings = Settings()
+    settings = settings_or_fail()
     engine = open_engine(settings)
     upgrade(engine)
     try:

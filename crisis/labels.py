@@ -321,3 +321,11 @@ def message_type_label(code: str) -> str:
         return MESSAGE_TYPE_LABELS[MessageType(code)]
     except ValueError:
         return code
+
+
+def forbidden_sentence(role: str, command: str) -> str:
+    """« Votre rôle (cadre de permanence) ne permet pas de valider un message. »"""
+    action = command_label(command)
+    elided = action[:1].lower() in "aeéèêiîoôuh"
+    preposition = "d'" if elided else "de "
+    return f"Votre rôle ({role_label(role)}) ne permet pas {preposition}{action}."

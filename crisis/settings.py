@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crisis.domain.clocks import ClockPolicy
 from crisis.domain.vocabulary import Audience, ClockName
+from crisis.validation import field_path, french_reason
 
 
 class Settings(BaseSettings):
@@ -107,3 +108,24 @@ class Settings(BaseSettings):
         }
         targets[ClockName.CIP] = self.cip_target_minutes
         return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))
+
+
+class SettingsError(ValueError):
+    """A setting the environment gives a value it cannot take: the variable and why, in French."""
+
+
+def _suffix(loc: tuple[int | str, ...]) -> str:
+    path = field_path(loc)
+    return "" if not path else path if path.startswith("[") else f".{path}"
+
+
+def load_settings() -> Settings:
+    """The settings, or a SettingsError naming each wrong variable (CRISIS_…) in French."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = " ; ".join(
+            f"CRISIS_{str(e['loc'][0]).upper()}{_suffix(e['loc'][1:])} : {french_reason(e)}"
+            for e in error.errors()
+        )
+        raise SettingsError(f"Réglages invalides — {problems}.") from None

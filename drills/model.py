@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.validation import field_path, french_reason
 
 _OFFSET = re.compile(r"^\+(\d{1,3}):([0-5]\d)$")
 
@@ -200,13 +201,6 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], found: dict[tuple[Any, ...], 
             _lines(item, (*path, index), found)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(racine)"
-
-
 def load_scenario(path: Path) -> Scenario:
     try:
         source = path.read_text("utf-8")
@@ -238,12 +232,8 @@ def load_scenario(path: Path) -> Scenario:
             line_number = next(
                 (lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), 1
             )
-            message = str(item.get("ctx", {}).get("error", item["msg"]))
-            if item["type"] == "missing":
-                message = "champ obligatoire"
-            elif item["type"] == "extra_forbidden":
-                message = "champ inconnu"
-            problems.append(f"{path}, ligne {line_number}, champ {_field(loc)} : {message}")
+            field = field_path(loc) or "(racine)"
+            problems.append(f"{path}, ligne {line_number}, champ {field} : {french_reason(item)}")
         raise ScenarioError(path, problems) from None
 
 

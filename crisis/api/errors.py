@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
+from crisis.validation import french_reason
 
 
 class FieldError(BaseModel):
@@ -44,40 +45,6 @@ def error_response(
     return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
-_REASONS: dict[str, str] = {
-    "missing": "champ obligatoire",
-    "extra_forbidden": "champ inconnu",
-    "string_too_short": "ne doit pas être vide",
-    "string_too_long": "texte trop long",
-    "string_type": "texte attendu",
-    "bool_parsing": "vrai ou faux attendu",
-    "bool_type": "vrai ou faux attendu",
-    "int_parsing": "nombre entier attendu",
-    "list_type": "liste attendue",
-    "datetime_parsing": "date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)",
-    "datetime_from_date_parsing": (
-        "date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)"
-    ),
-    "datetime_type": "date et heure attendues (ISO 8601)",
-    "timezone_aware": "le décalage horaire est obligatoire (ex. +01:00 ou Z)",
-    "json_invalid": "JSON invalide",
-    "model_attributes_type": "objet JSON attendu",
-    "dict_type": "objet JSON attendu",
-}
-
-
-def _reason(error: dict[str, Any]) -> str:
-    kind = str(error.get("type", ""))
-    if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"valeur inconnue ; valeurs possibles : {expected}"
-    if kind == "string_too_long":
-        return f"texte trop long ({error.get('ctx', {}).get('max_length')} caractères au plus)"
-    if kind == "value_error":
-        return str(error.get("ctx", {}).get("error", error.get("msg", "valeur invalide")))
-    return _REASONS.get(kind, f"valeur invalide ({error.get('msg', '')})")
-
-
 def _field(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "corps"
@@ -86,7 +53,7 @@ def _field(loc: Sequence[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [FieldError(field=_field(e["loc"]), reason=_reason(e)) for e in exc.errors()]
+        fields = [FieldError(field=_field(e["loc"]), reason=french_reason(e)) for e in exc.errors()]
         summary = "; ".join(f"{f.field} : {f.reason}" for f in fields)
         return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from channels.registry import ChannelsConfig
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
+from crisis.validation import field_path, french_reason
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
@@ -169,7 +170,7 @@ def load_delivery_config(
         return DeliveryConfig.model_validate(_substitute(raw, lookup, ""))
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])} : {e['msg']}" for e in error.errors()
+            f"{field_path(e['loc']) or 'fichier'} : {french_reason(e)}" for e in error.errors()
         )
         # The input values are left out on purpose: they may be secrets.
         raise ConfigError(f"Configuration des canaux invalide ({path}) : {problems}") from None

@@ -20,6 +20,7 @@ from crisis.domain.events import Event
 from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
+from crisis.labels import forbidden_sentence
 from crisis.services.context import Actor, HandlerContext, Outcome
 from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
 from crisis.services.roles import may_run
@@ -113,10 +114,7 @@ class MessageBus:
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
         handler = self.command_handlers[type(command)]
         if actor.role not in TRUSTED_ROLES and not may_run(actor.role, type(command)):
-            raise Forbidden(
-                "Votre rôle ne permet pas cette action "
-                f"({_kind(command)} n'est pas autorisé au rôle {actor.role})."
-            )
+            raise Forbidden(forbidden_sentence(actor.role, _kind(command)))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._attempt(command, handler, actor=actor, replayable=replayable)

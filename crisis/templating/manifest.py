@@ -7,12 +7,12 @@ from typing import Annotated, Any, Final
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import ErrorDetails
 
 from crisis.domain.vocabulary import Audience
 from crisis.templating.errors import ManifestError
 from crisis.templating.limits import Variant
 from crisis.templating.variables import VariableType, coerce_value
+from crisis.validation import field_path, french_reason
 
 # One vocabulary with the domain: a template is written for the élus, the public or the media
 # (the audiences whose clocks commitment 48 sets). A template meant for the service's own
@@ -95,44 +95,6 @@ class TemplateManifest(BaseModel):
         return {variable.name: variable.example for variable in self.variables}
 
 
-_FRENCH_REASONS: Final[Mapping[str, str]] = {
-    "missing": "champ obligatoire absent",
-    "extra_forbidden": "champ non prévu",
-    "string_pattern_mismatch": "identifiant attendu (minuscules, chiffres et _)",
-    "string_too_short": "valeur vide",
-    "string_too_long": "valeur trop longue",
-    "string_type": "texte attendu",
-    "int_type": "nombre entier attendu",
-    "int_parsing": "nombre entier attendu",
-    "greater_than_equal": "valeur trop petite (au moins 1)",
-    "enum": "valeur non autorisée",
-    "bool_type": "vrai ou faux attendu",
-    "bool_parsing": "vrai ou faux attendu",
-    "tuple_type": "liste attendue",
-    "too_short": "liste vide",
-    "model_type": "dictionnaire attendu",
-    "dict_type": "dictionnaire attendu",
-}
-
-
-def _french_reason(error: ErrorDetails) -> str:
-    kind = error["type"]
-    if kind == "value_error":
-        context = error.get("ctx") or {}
-        return str(context.get("error", error["msg"]))
-    reason = _FRENCH_REASONS.get(kind, f"valeur invalide ({error['msg']})")
-    if kind == "enum":
-        expected = (error.get("ctx") or {}).get("expected")
-        if expected:
-            reason += f" (attendu : {expected})"
-        reason += f", reçu « {error['input']} »"
-    return reason
-
-
-def _field_path(error: ErrorDetails) -> str:
-    return ".".join(str(part) for part in error["loc"])
-
-
 def parse_manifest(data: object, *, source: str) -> TemplateManifest:
     """Validate an already parsed manifest; ``source`` names it in error messages."""
     if not isinstance(data, Mapping):
@@ -143,7 +105,7 @@ def parse_manifest(data: object, *, source: str) -> TemplateManifest:
     except ValidationError as error:
         raise ManifestError(
             source=source,
-            problems=[(_field_path(item), _french_reason(item)) for item in error.errors()],
+            problems=[(field_path(item["loc"]), french_reason(item)) for item in error.errors()],
         ) from error
 
 

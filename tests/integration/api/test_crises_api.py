@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crisis.clock import ManualClock
+from crisis.labels import role_label
 from tests.integration.api.conftest import auth
 
 OPEN_BODY: dict[str, Any] = {
@@ -194,7 +196,9 @@ def test_least_privilege_matrix(
     url = path if path.startswith("/api") else f"/api/v1/crises/{crisis['crisis_id']}{path}"
     response = client.request(method, url, json=body, headers=auth(tokens[role]))
     assert response.status_code == 403
-    assert "Votre rôle ne permet pas cette action" in error_of(response)["message"]
+    message = error_of(response)["message"]
+    assert message.startswith(f"Votre rôle ({role_label(role)}) ne permet pas d")
+    assert not re.search(r"\b[A-Z][a-z]+[A-Z]\w*\b|_", message), message  # no class, no code
 
 
 def test_prefect_closes_and_a_closed_crisis_refuses_more(

@@ -149,7 +149,9 @@ def test_auditor_cannot_send(service: Service, client: TestClient, engine: Engin
     auditor = {"Authorization": f"Bearer {token_for(service, 'auditor')}"}
     response = post_message(client, crisis_id, auditor, audiences=["public"])
     assert response.status_code == 403
-    assert "Votre rôle ne permet pas cette action" in response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == (
+        "Votre rôle (auditeur) ne permet pas d'envoyer un message."
+    )
     assert count(engine, messages) == 0
 
 

@@ -132,7 +132,7 @@ def test_drill_command_line(tmp_path: Path, small: Path) -> None:
         ],
     )
     assert ok.exit_code == 0, ok.stderr
-    assert "cellule de communication opérationnelle : 20 min pour 60 min (met)" in ok.stdout
+    assert "cellule de communication opérationnelle : 20 min pour 1 h (tenu)" in ok.stdout
     missed = runner.invoke(
         app, ["drill", "run", str(small), "--out", str(tmp_path / "b"), "--fail-on-miss"]
     )
@@ -163,4 +163,4 @@ def test_one_bundled_scenario_takes_a_channel_down_and_activates_the_cip(tmp_pat
     cell = next(c for c in report.clocks if c.name == "cell")
     assert cell.achieved_minutes == 40.0  # the last acknowledgement of the quorum, at +50
     assert cell.met_by is not None
-    assert "Quorum atteint" in cell.met_by
+    assert cell.met_by.startswith("quorum atteint (chef de cellule")

@@ -137,7 +137,8 @@ def test_an_invalid_file_is_explained_without_its_values(tmp_path: Path) -> None
         )
     message = str(caught.value)
     assert "Configuration des canaux invalide" in message
-    assert "dispatcher.batch_size" in message
+    assert "dispatcher.batch_size : doit être" in message
+    assert "Input should" not in message and "greater" not in message
     assert TOKEN not in message and PASSWORD not in message
 
 

@@ -161,7 +161,10 @@ def test_bad_manifest_names_file_and_field() -> None:
         load_manifest(text, source="templates/test/template.yaml")
     message = str(caught.value)
     assert message.startswith("Manifeste de modèle invalide (templates/test/template.yaml) : ")
-    assert "champ « audiences.0 » : valeur non autorisée" in message
+    assert (
+        "champ « audiences[0] » : valeur inconnue ; valeurs possibles : 'elus', 'public' ou 'media'"
+        in message
+    )
     assert "reçu « presse »" in message
 
 
@@ -176,7 +179,7 @@ def test_bad_example_in_manifest() -> None:
         registry.register_custom(
             TemplateDefinition(name="coupure_eau", version=1, manifest=bad, sources={})
         )
-    assert caught.value.problems[0].startswith("manifeste, champ « variables.0 » : exemple ")
+    assert caught.value.problems[0].startswith("manifeste, champ « variables[0] » : exemple ")
     assert "décalage horaire" in caught.value.problems[0]
 
 
