@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crisis import cli_french
 from crisis.bootstrap import SchedulerMode, Service, open_engine
 from crisis.cli_support import (
     EXIT_INVALID,
@@ -49,6 +50,9 @@ from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.migrate import upgrade
 from crisis.templating.cli import templates_app
 from drills.cli import drill_app
+
+# The framework's own words (help layout, usage errors) in French, before any help is shown.
+cli_french.install()
 
 app = typer.Typer(
     help="Communication de crise d'une préfecture (Qual-e-Pref, module 7).",
