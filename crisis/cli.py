@@ -13,6 +13,7 @@ from crisis import cli_french
 from crisis.bootstrap import SchedulerMode, Service, open_engine
 from crisis.cli_support import (
     EXIT_INVALID,
+    CrisisArgument,
     JsonOption,
     fail,
     local_actor,
@@ -195,7 +196,7 @@ def activate(
 
 
 @app.command()
-def status(crisis_id: str, as_json: JsonOption = False) -> None:
+def status(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     """État d'un événement et de ses horloges."""
     with open_service() as service, service.bus.unit_of_work() as uow:
         view = crisis_view(uow.crises.get(crisis_id))
@@ -242,7 +243,7 @@ def _write(
 
 @app.command("cell-operational")
 def cell_operational(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     at: Annotated[
         str | None, typer.Option(help="Instant, ISO 8601 ; par défaut maintenant.")
     ] = None,
@@ -264,7 +265,7 @@ def cell_operational(
 
 @app.command("delivery")
 def delivery(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     audience: Annotated[Audience, typer.Option(help="Public atteint.")],
     at: Annotated[str, typer.Option(help="Instant de la diffusion, ISO 8601.")],
     means: Annotated[str, typer.Option(help="Moyen : conférence de presse, appels…")],
@@ -292,7 +293,7 @@ def delivery(
 
 @app.command()
 def close(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     reason: Annotated[str, typer.Option(help="Motif de la clôture.")],
     by: Annotated[str | None, typer.Option(help="Qui clôt.")] = None,
     as_json: JsonOption = False,
@@ -308,7 +309,7 @@ def close(
 
 
 @app.command()
-def journal(crisis_id: str, as_json: JsonOption = False) -> None:
+def journal(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     """Main courante d'un événement, dans l'ordre."""
     with open_service() as service, service.bus.unit_of_work() as uow:
         uow.crises.get(crisis_id)
@@ -401,7 +402,7 @@ def worker(
 
 
 @app.command()
-def deliveries(crisis_id: str, as_json: JsonOption = False) -> None:
+def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     """Les messages d'un événement et l'état de chacune de leurs diffusions."""
     from crisis.services.message_views import message_board
 
@@ -493,7 +494,7 @@ def channels_check(as_json: JsonOption = False) -> None:
 
 @app.command()
 def report(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="Format du rapport.")] = (
         ReportFormat.HTML
     ),

@@ -24,6 +24,12 @@ EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
+CrisisArgument = Annotated[
+    str, typer.Argument(help="Identifiant de l'événement (voir crisis list).", show_default=False)
+]
+DraftArgument = Annotated[
+    str, typer.Argument(help="Identifiant du message préparé (voir crisis messages list).")
+]
 
 
 def fail(message: str, code: int) -> NoReturn:

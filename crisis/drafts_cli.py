@@ -17,6 +17,8 @@ from crisis.bootstrap import Service
 from crisis.cli_support import (
     EXIT_INVALID,
     ByOption,
+    CrisisArgument,
+    DraftArgument,
     JsonOption,
     fail,
     local_actor,
@@ -68,7 +70,7 @@ def _crisis_of(service: Service, draft_id: str) -> str:
         return uow.drafts.get(draft_id).crisis_id
 
 
-def _act(draft_id: str, build: Any, by: str | None, as_json: bool) -> None:
+def _act(draft_id: DraftArgument, build: Any, by: str | None, as_json: bool) -> None:
     with open_service() as service:
         command: Command = build(_crisis_of(service, draft_id))
         service.bus.handle(command, actor=local_actor(by))
@@ -79,7 +81,7 @@ def _act(draft_id: str, build: Any, by: str | None, as_json: bool) -> None:
 
 @messages_app.command("compose")
 def compose(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     template: Annotated[str, typer.Option("--template", help="Nom du modèle.")],
     audience: Annotated[
         list[Audience] | None, typer.Option("--audience", help="Public (répétable).")
@@ -91,9 +93,19 @@ def compose(
         Path | None, typer.Option("--vars", help="Fichier YAML des variables.", dir_okay=False)
     ] = None,
     example: Annotated[bool, typer.Option("--example", help="Valeurs d'exemple.")] = False,
-    version: Annotated[int | None, typer.Option("--version", min=1)] = None,
+    version: Annotated[
+        int | None,
+        typer.Option("--version", min=1, help="Version du modèle ; par défaut la dernière."),
+    ] = None,
     channel: Annotated[list[str] | None, typer.Option("--channel", help="Canal.")] = None,
-    msg_type: Annotated[str, typer.Option("--type", help="alert, update ou cancel.")] = "alert",
+    msg_type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="Nature du message, comme le msgType de CAP : alert (premier message), "
+            "update (mise à jour) ou cancel (annulation).",
+        ),
+    ] = "alert",
     references: Annotated[str | None, typer.Option("--references", help="Message cité.")] = None,
     by: ByOption = None,
     as_json: JsonOption = False,
@@ -131,20 +143,20 @@ def compose(
 
 
 @messages_app.command("submit")
-def submit(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> None:
+def submit(draft_id: DraftArgument, by: ByOption = None, as_json: JsonOption = False) -> None:
     """Soumettre un brouillon à la validation du préfet."""
     _act(draft_id, lambda c: SubmitDraft(crisis_id=c, draft_id=draft_id), by, as_json)
 
 
 @messages_app.command("approve")
-def approve(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> None:
+def approve(draft_id: DraftArgument, by: ByOption = None, as_json: JsonOption = False) -> None:
     """Valider un message soumis (jamais le sien)."""
     _act(draft_id, lambda c: ApproveDraft(crisis_id=c, draft_id=draft_id), by, as_json)
 
 
 @messages_app.command("reject")
 def reject(
-    draft_id: str,
+    draft_id: DraftArgument,
     reason: Annotated[str, typer.Option("--reason", help="Raison du refus.")],
     by: ByOption = None,
     as_json: JsonOption = False,
@@ -159,13 +171,13 @@ def reject(
 
 
 @messages_app.command("send")
-def send(draft_id: str, by: ByOption = None, as_json: JsonOption = False) -> None:
+def send(draft_id: DraftArgument, by: ByOption = None, as_json: JsonOption = False) -> None:
     """Envoyer un message validé (par l'outbox)."""
     _act(draft_id, lambda c: SendDraft(crisis_id=c, draft_id=draft_id), by, as_json)
 
 
 @messages_app.command("show")
-def show(draft_id: str, as_json: JsonOption = False) -> None:
+def show(draft_id: DraftArgument, as_json: JsonOption = False) -> None:
     """Afficher un message préparé, son rendu et l'état de sa validation."""
     with open_service() as service, service.bus.unit_of_work() as uow:
         view = draft_view(uow.drafts.get(draft_id))

@@ -57,8 +57,10 @@ AUDIENCE_LABELS: dict[Audience | str, str] = {
     Audience.ELUS: "élus",
     Audience.PUBLIC: "public",
     Audience.MEDIA: "médias",
-    "cellule": "cellule de communication",  # pages and internal alerts
-    "interne": "équipe interne",
+    # Pages go to the cell; internal alerts to the duty officer or the cabinet.
+    "cellule": "cellule de communication",
+    "cadre_permanence": "cadre de permanence",
+    "cabinet": "cabinet du préfet",
 }
 
 # The clocks in a chart's narrow label column.

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from crisis.cli_support import JsonOption
 from crisis.clock import SystemClock
 from crisis.labels import COMMITMENT_STATE_LABELS
 from crisis.reporting.document import minutes
@@ -70,7 +71,7 @@ def parse_start(value: str) -> datetime:
 
 
 @drill_app.command("list")
-def list_scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_scenarios(as_json: JsonOption = False) -> None:
     """Les scénarios fournis avec le service."""
     found = {name: load_scenario(path) for name, path in sorted(bundled_scenarios().items())}
     if as_json:

@@ -15,6 +15,7 @@ from crisis.bootstrap import SchedulerMode, Service
 from crisis.cli_support import (
     EXIT_INVALID,
     ByOption,
+    CrisisArgument,
     JsonOption,
     fail,
     local_actor,
@@ -133,7 +134,7 @@ def oncall_bind_code(
 
 
 def callout(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     team: Annotated[Team, typer.Option(help="Équipe appelée : cell ou cip.")] = Team.CELL,
     reason: Annotated[str, typer.Option(help="Motif.")] = "sur ordre",
     by: ByOption = None,
@@ -171,7 +172,7 @@ def _print_cip(service: Service, crisis_id: str, as_json: bool, done: str) -> No
 
 @cip_app.command("activate")
 def cip_activate(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     nu: Annotated[str, typer.Option("--nu", help="Numéro unique, ex. « 01 69 91 91 91 ».")],
     at: Annotated[str | None, typer.Option(help="Instant de l'ordre du préfet, ISO 8601.")] = None,
     by: Annotated[str | None, typer.Option(help="Qui a ordonné (par défaut : vous).")] = None,
@@ -194,7 +195,7 @@ def cip_activate(
 
 @cip_app.command("operational")
 def cip_operational(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     at: Annotated[str | None, typer.Option(help="Instant, ISO 8601.")] = None,
     note: Annotated[str, typer.Option(help="Précision.")] = "",
     by: ByOption = None,
@@ -213,7 +214,7 @@ def cip_operational(
 
 @cip_app.command("deactivate")
 def cip_deactivate(
-    crisis_id: str,
+    crisis_id: CrisisArgument,
     reason: Annotated[str, typer.Option(help="Motif de la fermeture.")],
     at: Annotated[str | None, typer.Option(help="Instant, ISO 8601.")] = None,
     by: ByOption = None,
