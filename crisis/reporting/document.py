@@ -189,7 +189,7 @@ def _message(index: int, m: MessageReport) -> Section:
             "Première",
             "Dernière",
             "Latence médiane",
-            "Latence (95 %)",
+            "Latence (95\u00a0%)",
         ),
         [
             (

@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
 from enum import StrEnum
 from importlib import resources
 
 from jinja2 import Environment, select_autoescape
-from markupsafe import Markup, escape
 
 from crisis.reporting.document import ReportDocument, Section, build_document
 from crisis.reporting.svg import timeline_svg
@@ -93,11 +93,14 @@ def to_csv(report: TimingReport) -> str:
     return buffer.getvalue()
 
 
-def _nobreak(text: str) -> Markup | str:
-    """Short cells (« 28/11 22 h 10 », « 1 h 12 min ») never wrap inside a table."""
-    if len(text) > 16:
-        return text
-    return Markup("&nbsp;").join(escape(text).split(" "))
+_NUMBER_AND_UNIT = re.compile(r"(\d) (?=(h|min|s|%)\b)")
+
+
+def _nobreak(text: str) -> str:
+    """Short cells (« 28/11 22 h 10 ») never wrap, nor a number from its unit (« 1 h »)."""
+    if len(text) <= 16:
+        return text.replace(" ", "\u00a0")
+    return _NUMBER_AND_UNIT.sub("\\1\u00a0", text)
 
 
 _ENV = Environment(autoescape=select_autoescape(default=True))
