@@ -41,7 +41,7 @@ from crisis.domain.vocabulary import (
 )
 from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
-from crisis.labels import journal_label
+from crisis.labels import audience_label, channel_label, journal_label
 from crisis.oncall.cli import bot, callout, cip_app, oncall_app
 from crisis.reporting.render import ReportFormat
 from crisis.reporting.summary import entry_summary
@@ -437,10 +437,11 @@ def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
         typer.echo(f"Message {board.message_id} ({long_datetime(board.created_at)}) — {totals}")
         for channel, counts in board.by_channel.items():
             detail = ", ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in counts.items())
-            typer.echo(f"  • {channel} : {detail}")
+            typer.echo(f"  • {channel_label(channel)} : {detail}")
     for item in manual:
         when = long_datetime(item.delivered_at)
-        typer.echo(f"Diffusion hors service ({item.audience.value}) le {when} : {item.means}")
+        audience = audience_label(item.audience)
+        typer.echo(f"Diffusion hors service ({audience}) le {when} : {item.means}")
 
 
 STATUS_LABELS = {

@@ -11,8 +11,7 @@ import typer
 
 from crisis.cli_support import JsonOption
 from crisis.clock import SystemClock
-from crisis.labels import COMMITMENT_STATE_LABELS
-from crisis.reporting.document import minutes
+from crisis.reporting.document import clock_line
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
 from drills.schedule_cli import live, schedule_app
@@ -132,9 +131,7 @@ def run(
 
         result = DrillRunner(loaded, start=begin, speed=virtual_speed, progress=progress).run(out)
     for clock in result.report.clocks:
-        achieved = minutes(clock.achieved_minutes)
-        state = COMMITMENT_STATE_LABELS[clock.state]
-        typer.echo(f"{clock.label} : {achieved} pour {minutes(clock.target_minutes)} ({state})")
+        typer.echo(clock_line(clock))
     typer.echo(f"Rapports : {', '.join(str(f) for f in result.files)}")
     if fail_on_miss and result.missed:
         typer.echo("Une cible au moins n'est pas tenue.", err=True)

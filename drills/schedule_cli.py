@@ -19,6 +19,7 @@ from crisis.cli_support import (
 )
 from crisis.domain.programme import AddDrillSchedule, DrillMode, DrillSchedule, RemoveDrillSchedule
 from crisis.jsonable import to_jsonable
+from crisis.reporting.document import clock_line
 from crisis.services.programme_handlers import load_scenario_ref
 from crisis.services.programme_views import programme_ical, programme_view, schedule_view
 from drills.live import LiveDrill, LiveDrillError
@@ -160,8 +161,7 @@ def live(
             raise typer.Exit(EXIT_INVALID) from None
     typer.echo(f"Exercice en direct terminé : {result.injects_sent} inject(s) envoyé(s).")
     for clock in result.report.clocks:
-        achieved = "—" if clock.achieved_minutes is None else f"{clock.achieved_minutes:g} min"
-        typer.echo(f"{clock.label} : {achieved} pour {clock.target_minutes} min ({clock.state})")
+        typer.echo(clock_line(clock))
     typer.echo(f"Rapports : {', '.join(str(f) for f in result.files)}")
     if fail_on_miss and result.missed:
         typer.echo("Une cible au moins n'est pas tenue.", err=True)

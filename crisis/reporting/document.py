@@ -22,7 +22,7 @@ from crisis.labels import (
     purpose_label,
     role_label,
 )
-from crisis.reporting.timing import MessageReport, TimingReport
+from crisis.reporting.timing import ClockReport, MessageReport, TimingReport
 
 HASH_SHOWN = 12  # hex digits of an entry's hash shown in the chronology
 
@@ -155,6 +155,13 @@ def _clocks(report: TimingReport) -> Section:
         empty="Aucune horloge : le COD n'a pas été activé.",
         chart=True,
     )
+
+
+def clock_line(clock: ClockReport) -> str:
+    """« information des élus : 24 min pour 1 h (tenu) », for the command line."""
+    state = COMMITMENT_STATE_LABELS[clock.state]
+    achieved, target = minutes(clock.achieved_minutes), minutes(clock.target_minutes)
+    return f"{clock.label} : {achieved} pour {target} ({state})"
 
 
 def message_title(index: int, message: MessageReport) -> str:

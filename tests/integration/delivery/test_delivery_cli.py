@@ -180,8 +180,8 @@ def test_deliveries_json_gives_each_message_board_and_manual_deliveries(
     assert code == 0
     assert f"Message {result.message_id}" in out
     assert "acceptées : 2, en attente : 2" in out
-    assert "• sms : en attente 2" in out
-    assert "Diffusion hors service (media)" in out
+    assert "• SMS : en attente 2" in out
+    assert "Diffusion hors service (médias)" in out
 
 
 def test_deliveries_of_an_unknown_crisis_exits_4(run: Invoke) -> None:
