@@ -101,6 +101,13 @@ def _translated(method: Callable[[Any], str]) -> Callable[[Any], str]:
     return format_message
 
 
+def _french_pieces(method: Callable[[Any, Any], list[str]]) -> Callable[[Any, Any], list[str]]:
+    def collect_usage_pieces(self: Any, ctx: Any) -> list[str]:
+        return [SUBCOMMAND_METAVAR if p == "COMMAND [ARGS]..." else p for p in method(self, ctx)]
+
+    return collect_usage_pieces
+
+
 def _type_name(name: str) -> str:
     return _TYPE_NAMES.get(name, name)
 
@@ -134,20 +141,8 @@ def install() -> None:
 
     click_core.Command.get_help_option = french_help_option  # type: ignore[method-assign]
 
-    collect_usage_pieces = click_core.Command.collect_usage_pieces
-
-    def french_usage_pieces(self: Any, ctx: Any) -> list[str]:
-        pieces: list[str] = collect_usage_pieces(self, ctx)
-        return [SUBCOMMAND_METAVAR if p == "COMMAND [ARGS]..." else p for p in pieces]
-
-    click_core.Command.collect_usage_pieces = french_usage_pieces  # type: ignore[method-assign]
-    group_usage_pieces = core.TyperGroup.collect_usage_pieces
-
-    def french_group_usage_pieces(self: Any, ctx: Any) -> list[str]:
-        pieces: list[str] = group_usage_pieces(self, ctx)
-        return [SUBCOMMAND_METAVAR if p == "COMMAND [ARGS]..." else p for p in pieces]
-
-    core.TyperGroup.collect_usage_pieces = french_group_usage_pieces  # type: ignore[method-assign]
+    for cls in (click_core.Command, core.TyperGroup):
+        cls.collect_usage_pieces = _french_pieces(cls.collect_usage_pieces)  # type: ignore[method-assign, assignment]
 
     _install_types()
     _install_errors()

@@ -40,6 +40,7 @@ from drills.runner import DrillRunner
 from tests.integration.delivery.conftest import Fakes
 from tests.integration.delivery.test_broadcast import dispatch, send
 from tests.integration.delivery.test_report import report_of, run_small_scenario
+from tests.unit.french.test_vocabulary import subclass_names
 
 REPOSITORY = Path(__file__).parents[3]
 START = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
@@ -97,15 +98,7 @@ CODES = [
 TYPED_VALUES = r"\b(alert|update|cancel) \(|\[par défaut : alert\]"
 
 
-def _classes(root: type) -> set[str]:
-    found: set[str] = set()
-    subclasses: list[type] = root.__subclasses__()
-    for sub in subclasses:
-        found |= {sub.__name__} | _classes(sub)
-    return found
-
-
-INTERNAL_NAMES = sorted(_classes(Command) | _classes(Event))
+INTERNAL_NAMES = sorted(subclass_names(Command) | subclass_names(Event))
 
 
 def offending(text: str, words: list[str]) -> list[str]:

@@ -43,16 +43,16 @@ from crisis.labels import (
 from crisis.services.roles import Role
 
 
-def _names(root: type) -> set[str]:
+def subclass_names(root: type) -> set[str]:
     found: set[str] = set()
     subclasses: list[type] = root.__subclasses__()
     for sub in subclasses:
-        found |= {sub.__name__} | _names(sub)
+        found |= {sub.__name__} | subclass_names(sub)
     return found
 
 
 def test_every_command_and_event_has_its_labels() -> None:
-    commands, events = _names(Command), _names(Event)
+    commands, events = subclass_names(Command), subclass_names(Event)
     assert commands - set(COMMAND_LABELS) == set()
     assert commands - set(COMMAND_ENTRY_LABELS) == set()
     assert events - set(EVENT_LABELS) == set()
