@@ -133,6 +133,13 @@ DELIVERY_OUTCOME_LABELS: dict[str, str] = {
     "refused": "refusée (exercice)",
 }
 
+DELIVERY_OUTCOME_PLURALS: dict[str, str] = {
+    "accepted": "acceptées",
+    "retry": "à réessayer",
+    "failed": "en échec",
+    "refused": "refusées (exercice)",
+}
+
 ACK_VIA_LABELS: dict[str, str] = {
     "telegram": "Telegram",
     "link": "lien reçu",

@@ -67,9 +67,14 @@ def to_markdown(report: TimingReport) -> str:
 
 
 def to_csv(report: TimingReport) -> str:
-    """Every section one after the other, for a spreadsheet: a title row, then its rows."""
+    """Every section one after the other, for a spreadsheet: a title row, then its rows.
+
+    It starts with a byte order mark, so that a spreadsheet opened by a double click reads
+    the accents as UTF-8.
+    """
     document = build_document(report)
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([document.title])
     if document.exercise:

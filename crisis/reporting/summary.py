@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from crisis.french import compact_datetime
 from crisis.labels import (
     ACK_VIA_LABELS,
     DELIVERY_OUTCOME_LABELS,
+    DELIVERY_OUTCOME_PLURALS,
     TEAM_LABELS,
     audience_label,
     channel_label,
@@ -37,6 +39,10 @@ def _team(code: Any) -> str:
         return str(code)
 
 
+def _rounds(count: Any) -> str:
+    return f"{count} tour" if count == 1 else f"{count} tours"
+
+
 def _who_paged(p: Payload) -> str:
     return f"{p.get('member_name')} ({role_label(p.get('role'))})"
 
@@ -51,24 +57,36 @@ def _message_sent(p: Payload) -> str:
     return f"{to} — {counts or 'aucune diffusion'}"
 
 
+def _command(p: Payload) -> Payload:
+    command = p.get("command")
+    return command if isinstance(command, dict) else {}
+
+
 def _outcomes(p: Payload) -> str:
-    outcomes: dict[str, int] = p.get("outcomes", {})
+    outcomes: dict[str, int] = _command(p).get("outcomes", {})
     if not outcomes:
         return ""
+    labels = {1: DELIVERY_OUTCOME_LABELS}
     return ", ".join(
-        f"{count} {DELIVERY_OUTCOME_LABELS.get(code, code)}"
+        f"{count} {labels.get(count, DELIVERY_OUTCOME_PLURALS).get(code, code)}"
         for code, count in sorted(outcomes.items())
     )
 
 
+_BY_DELIVERY = re.compile(r"^diffusion ([0-9a-f-]{8})[0-9a-f-]* \((.+)\)$")
+
+
+def met_by_label(met_by: str) -> str:
+    """« diffusion 17e09167-… (email) » as « diffusion par courriel (réf. 17e09167) »."""
+    match = _BY_DELIVERY.match(met_by)
+    if match is None:
+        return met_by
+    return f"diffusion par {channel_label(match.group(2))} (réf. {match.group(1)})"
+
+
 def _clock_met(p: Payload) -> str:
     late = " (en retard)" if p.get("late") else ""
-    return f"{clock_label(str(p.get('clock')))} : {p.get('met_by')}{late}"
-
-
-def _command(p: Payload) -> Payload:
-    command = p.get("command")
-    return command if isinstance(command, dict) else {}
+    return f"{clock_label(str(p.get('clock')))} : {met_by_label(str(p.get('met_by')))}{late}"
 
 
 _SUMMARIES: dict[str, Callable[[Payload], str]] = {
@@ -125,7 +143,7 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         + (f" ({', '.join(p.get('paged', []))})" if p.get("paged") else "")
     ),
     "event.CalloutOfficerAlerted": lambda p: (
-        f"{role_label(p.get('role'))} : sans réponse après {p.get('rounds')} tour(s)"
+        f"{role_label(p.get('role'))} : sans réponse après {_rounds(p.get('rounds'))}"
     ),
     "event.PageAcknowledged": lambda p: (
         f"{_who_paged(p)} par {ACK_VIA_LABELS.get(str(p.get('via')), str(p.get('via')))}"

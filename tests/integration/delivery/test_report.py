@@ -96,7 +96,7 @@ def test_every_format_is_produced_and_non_empty(
     markdown = render(report, ReportFormat.MD).decode("utf-8")
     assert "| information des médias | 1 h |" in markdown
     rows = list(
-        csv.reader(io.StringIO(render(report, ReportFormat.CSV).decode("utf-8")), delimiter=";")
+        csv.reader(io.StringIO(render(report, ReportFormat.CSV).decode("utf-8-sig")), delimiter=";")
     )
     assert rows[0][0] == "Rapport de chronométrage — Crue de la Seine"
     chronology = rows.index(["Chronologie"])
