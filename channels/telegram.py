@@ -38,6 +38,7 @@ from channels.contract import (
 )
 from channels.measure import utf16_length
 from crisis.clock import Clock
+from crisis.french import duration
 
 TELEGRAM_MAX_UTF16 = 4096
 
@@ -226,7 +227,7 @@ class TelegramChannel:
         if isinstance(exc, RetryAfter):
             seconds = _retry_after_seconds(exc)
             return SendError(
-                f"Telegram limite le débit : réessayer dans {seconds:g} s.",
+                f"Telegram limite le débit : réessayer dans {duration(seconds)}.",
                 retryable=True,
                 retry_after=seconds,
             )
