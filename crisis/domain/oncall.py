@@ -83,7 +83,9 @@ def parse_quorum(names: list[str], *, team: Team) -> tuple[CellRole, ...]:
     stray = [r for r in roles if r not in TEAM_ROLES[team]]
     if stray:
         raise InvalidInput(
-            "quorum", f"Le rôle {stray[0].value} n'appartient pas à l'équipe {TEAM_LABELS[team]}."
+            "quorum",
+            f"Le rôle {CELL_ROLE_LABELS[stray[0]]} n'appartient pas à l'équipe "
+            f"{TEAM_LABELS[team]}.",
         )
     return roles
 
