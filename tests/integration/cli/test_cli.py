@@ -190,3 +190,16 @@ def test_python_m_crisis_runs_the_command() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "activate" in result.stdout
+
+
+def test_journal_reads_each_entry_by_its_french_label(run: Invoke) -> None:
+    code, out, err = run(
+        "activate", "--title", "Crue de l'Orge", "--kind", "inondation", "--exercise", "--json"
+    )
+    assert code == 0, err
+    crisis_id = json.loads(out)["crisis_id"]
+    code, out, err = run("journal", crisis_id)
+    assert code == 0, err
+    assert "Ouverture de l'événement" in out
+    assert "Horloge lancée — information des élus : échéance " in out
+    assert "command." not in out and "event." not in out and "OpenCrisis" not in out
