@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from crisis.domain.programme import DrillClaim, DrillMode, RecordDrillRun
-from crisis.reporting.timing import TimingReport
+from crisis.reporting.models import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.programme_handlers import load_scenario_ref

@@ -38,9 +38,9 @@ from crisis.domain.oncall import (
     ImportRoster,
     ShiftInput,
 )
+from crisis.reporting.models import TimingReport
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
-from crisis.reporting.timing import TimingReport
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from crisis.store.engine import make_engine

@@ -32,9 +32,9 @@ from crisis.clock import ManualClock
 from crisis.domain.commands import Command
 from crisis.domain.events import Event
 from crisis.domain.vocabulary import Audience
+from crisis.reporting.models import TimingReport
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.svg import printed_font_size_pt
-from crisis.reporting.timing import TimingReport
 from drills.model import bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
 from tests.integration.delivery.conftest import Fakes
