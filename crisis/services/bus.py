@@ -21,8 +21,7 @@ from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.services.context import Actor, HandlerContext, Outcome
-from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
-from crisis.services.roles import may_run
+from crisis.services.registry import CommandHandler, command_handlers, may_run
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.crises_repository import ConcurrentUpdate
@@ -76,7 +75,7 @@ class MessageBus:
     clock: Clock
     settings: Settings
     command_handlers: Mapping[type[Command], CommandHandler] = field(
-        default_factory=lambda: dict(COMMAND_HANDLERS)
+        default_factory=command_handlers
     )
     event_handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
     after_commit: list[AfterCommitHook] = field(default_factory=list)

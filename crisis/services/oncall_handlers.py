@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
 
 from crisis.delivery.planning import Plan, person_deliveries
-from crisis.domain.commands import Command
 from crisis.domain.contacts import (
     InvalidContacts,
     Problem,
@@ -889,16 +887,3 @@ def _activation_message(ctx: HandlerContext, crisis_id: str) -> str | None:
             value = entry.payload.get("message_id")
             return str(value) if value else None
     return None
-
-
-HANDLERS: dict[type[Command], Callable[[Any, HandlerContext], Outcome]] = {
-    ImportRoster: import_roster,
-    StartCallout: start_callout,
-    AcknowledgePage: acknowledge_page,
-    CheckCallouts: check_callouts,
-    IssueBindCode: issue_bind_code,
-    BindTelegram: bind_telegram,
-    OrderCip: order_cip,
-    DeclareCipOperational: declare_cip_operational,
-    DeactivateCip: deactivate_cip,
-}

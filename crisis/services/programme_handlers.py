@@ -10,13 +10,12 @@ to them exactly as to any drill message. Each notice is also journalled on the `
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
-from crisis.domain.commands import Command, PlayInject
+from crisis.domain.commands import PlayInject
 from crisis.domain.contacts import Category
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
@@ -440,13 +439,3 @@ def deliver_inject(cmd: DeliverInject, ctx: HandlerContext) -> Outcome:
         stream=crisis.id,
         journal={"deliveries": len(rows), "unreachable": len(unreachable)},
     )
-
-
-HANDLERS: dict[type[Command], Callable[[Any, HandlerContext], Outcome]] = {
-    AddDrillSchedule: add_drill_schedule,
-    RemoveDrillSchedule: remove_drill_schedule,
-    RunDueDrills: run_due_drills,
-    NotifyDrillParticipants: notify_drill_participants,
-    RecordDrillRun: record_drill_run,
-    DeliverInject: deliver_inject,
-}
