@@ -23,6 +23,7 @@ from crisis.services.oncall_handlers import on_cod_activated
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
+from drills.programme import drill_starter
 
 
 class SchedulerMode(StrEnum):
@@ -107,6 +108,9 @@ def bootstrap(
         scheduler = DeadlineScheduler(engine, clock=clock, sweep_seconds=settings.sweep_seconds)
         bus.after_commit.append(scheduler.schedule_clock_checks)
         bus.after_commit.append(scheduler.schedule_callout_checks)
+        if scheduler_mode is SchedulerMode.RUN:
+            # The drills the programme's sweep claims play here, each on a service of its own.
+            bus.after_commit.append(drill_starter(bus, bootstrap))
         jobs.install(bus)
         scheduler.start(paused=scheduler_mode is SchedulerMode.WRITE_ONLY)
         service.scheduler = scheduler

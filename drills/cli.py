@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from crisis.bootstrap import bootstrap
 from crisis.clock import SystemClock
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
@@ -127,7 +128,13 @@ def run(
             bar.update(step + 1 - shown)
             shown = step + 1
 
-        result = DrillRunner(loaded, start=begin, speed=virtual_speed, progress=progress).run(out)
+        result = DrillRunner(
+            loaded,
+            start=begin,
+            make_service=bootstrap,
+            speed=virtual_speed,
+            progress=progress,
+        ).run(out)
     for clock in result.report.clocks:
         achieved = "—" if clock.achieved_minutes is None else f"{clock.achieved_minutes:g} min"
         typer.echo(f"{clock.label} : {achieved} pour {clock.target_minutes} min ({clock.state})")

@@ -158,6 +158,7 @@ class MessageBus:
             )
             outcome = handler(command, ctx)
             events = self._journal(command, outcome, ctx)
+            events.extend(ctx.announced)
             pending = list(events)
             while pending:
                 for event in pending:
@@ -191,7 +192,7 @@ class MessageBus:
 
     def _journal(self, command: Command, outcome: Outcome, ctx: HandlerContext) -> list[Event]:
         command_payload: dict[str, Any] = {
-            "command": command.journal_payload(),
+            "command": to_jsonable(command.journal_payload()),
             "role": ctx.actor.role,
         }
         if outcome.journal is not None:
@@ -248,7 +249,7 @@ class MessageBus:
                     actor=actor.name,
                     kind=f"refused.{_kind(command)}",
                     payload={
-                        "command": command.journal_payload(),
+                        "command": to_jsonable(command.journal_payload()),
                         "role": actor.role,
                         "reason": conflict.message,
                     },

@@ -26,6 +26,7 @@ from crisis.domain.programme import (
     DeliverInject,
     DrillClaim,
     DrillMode,
+    DrillRunClaimed,
     DrillSchedule,
     NotifyDrillParticipants,
     RecordDrillRun,
@@ -173,9 +174,11 @@ def run_due_drills(cmd: RunDueDrills, ctx: HandlerContext) -> Outcome:
                 at=ctx.now,
                 report_dir=report_dir,
             )
-            claims.append(
-                DrillClaim(schedule.id, occurrence, schedule.scenario, schedule.mode, report_dir)
+            claim = DrillClaim(
+                schedule.id, occurrence, schedule.scenario, schedule.mode, report_dir
             )
+            claims.append(claim)
+            ctx.announced.append(DrillRunClaimed(crisis_id="", claim=claim))
             ctx.uow.journal.append(
                 stream=SYSTEM_STREAM,
                 at=ctx.now,

@@ -210,7 +210,7 @@ def test_the_unattended_run_writes_its_report_and_is_journalled(
     created = add(service, scenario="accident-seveso", starts_at=FIRST - timedelta(days=1))
     clock.set(FIRST + timedelta(seconds=5))
     claims: list[DrillClaim] = service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
-    for thread in start_runs(service.bus, claims):
+    for thread in start_runs(service.bus, claims, make_service=bootstrap):
         thread.join(timeout=120)
     folder = settings.data_dir / "drills" / created.id / "20261020T0800Z"
     assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.json", "report.md"]
@@ -237,7 +237,7 @@ def test_a_run_whose_scenario_broke_is_recorded_as_failed(
     path.write_text(BROKEN, "utf-8")
     clock.set(FIRST)
     (claim,) = service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
-    play_claim(service.bus, claim)
+    play_claim(service.bus, claim, make_service=bootstrap)
     with service.bus.unit_of_work() as uow:
         (run,) = uow.programme.runs(created.id)
     assert run.state is RunState.FAILED
