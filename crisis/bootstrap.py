@@ -10,10 +10,10 @@ from enum import StrEnum
 from sqlalchemy import Engine
 
 from channels.registry import close_channels
+from crisis.catalog import ChannelCatalog, build_catalog
 from crisis.clock import Clock, SystemClock
-from crisis.delivery.catalog import ChannelCatalog, build_catalog
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
-from crisis.delivery.runtime import DispatcherThread, make_dispatcher
+from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler

@@ -25,10 +25,10 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from channels.contract import Channel
+from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock, ManualClock, ensure_utc
-from crisis.delivery.catalog import ChannelCatalog
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
-from crisis.delivery.runtime import make_dispatcher
+from crisis.dispatching import make_dispatcher
 from crisis.domain.commands import (
     CheckDeadlines,
     OpenCrisis,

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
-from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.commands import CheckDeadlines, Command
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.events import Event

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from crisis.delivery.catalog import ChannelCatalog
+from crisis.catalog import ChannelCatalog
 from crisis.domain.crisis import Crisis
 from crisis.domain.events import Event
 from crisis.settings import Settings

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from channels.contract import Channel
 from channels.dispatcher import DeliveryResult
 from channels.dispatcher import Outcome as DeliveryOutcome
-from crisis.delivery.catalog import ChannelCatalog
+from crisis.catalog import ChannelCatalog
 from crisis.delivery.config import AlertRecipient
 from crisis.delivery.planning import (
     Plan,

@@ -61,9 +61,9 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, Audience, ClockName, CrisisState
 from crisis.french import long_datetime
-from crisis.oncall.links import ack_url, make_token
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import deliver, raise_internal_alert, write_message
+from crisis.services.oncall_links import ack_url, make_token
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.oncall_repository import Callout, CipActivation, Page, Round
 

@@ -36,10 +36,10 @@ from crisis.domain.programme import (
 )
 from crisis.domain.vocabulary import CrisisKind
 from crisis.french import long_datetime
-from crisis.scheduling.recurrence import Recurrence, RuleKind, parse_recurrence
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.drill_handlers import play_inject
 from crisis.services.message_handlers import catalog_of, write_message
+from crisis.services.recurrence import Recurrence, RuleKind, parse_recurrence
 from crisis.store.journal import SYSTEM_STREAM
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 

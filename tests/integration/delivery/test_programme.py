@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
+from crisis.cli.drill_schedule import schedule_app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig
 from crisis.domain.contact_commands import ContactInput, CreateContact
@@ -36,7 +37,6 @@ from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from drills.model import bundled_scenarios
 from drills.programme import play_claim, start_runs
-from drills.schedule_cli import schedule_app
 from tests.integration.delivery.conftest import CELL, OFFICER, Fakes, token_for
 from tests.integration.delivery.test_broadcast import MARKER, dispatch
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from crisis.bootstrap import SchedulerMode, Service
-from crisis.cli_support import (
+from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
     JsonOption,
