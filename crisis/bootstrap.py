@@ -15,11 +15,13 @@ from crisis.clock import Clock, SystemClock
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
+from crisis.domain.oncall import QuorumReached
 from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler
 from crisis.services.bus import MessageBus
+from crisis.services.callout_handlers import on_cod_activated
+from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.message_handlers import on_clock_alert
-from crisis.services.oncall_handlers import on_cod_activated
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
@@ -89,6 +91,7 @@ def bootstrap(
     bus.subscribe(ClockWarning, on_clock_alert)
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
+    bus.subscribe(QuorumReached, on_quorum_reached)
     service = Service(
         settings=settings, clock=clock, engine=engine, bus=bus, catalog=catalog, scheduler=None
     )

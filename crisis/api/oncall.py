@@ -35,10 +35,11 @@ from crisis.domain.oncall import (
 )
 from crisis.french import long_datetime
 from crisis.oncall.csv_import import parse_roster_csv
+from crisis.services.callout_handlers import AckReport
 from crisis.services.context import Actor
-from crisis.services.oncall_handlers import AckReport, RosterReport
 from crisis.services.oncall_links import LinkProblem, check_token
 from crisis.services.oncall_views import callouts_view, cip_view, members_view, on_call_now
+from crisis.services.roster_handlers import RosterReport
 from crisis.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["astreinte et CIP"])

@@ -64,13 +64,15 @@ from crisis.domain.programme import (
     RunDueDrills,
 )
 from crisis.services import (
+    callout_handlers,
+    cip_handlers,
     contact_handlers,
     draft_handlers,
     drill_handlers,
     handlers,
     message_handlers,
-    oncall_handlers,
     programme_handlers,
+    roster_handlers,
 )
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
@@ -193,55 +195,55 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
     # The cell on call and the CIP.
     CommandSpec(
         ImportRoster,
-        oncall_handlers.import_roster,
+        roster_handlers.import_roster,
         CONTACT_KEEPERS,
         "Import du tableau d'astreinte",
     ),
     CommandSpec(
         IssueBindCode,
-        oncall_handlers.issue_bind_code,
+        roster_handlers.issue_bind_code,
         CONTACT_KEEPERS,
         "Émission d'un code de liaison Telegram",
     ),
     CommandSpec(
         BindTelegram,
-        oncall_handlers.bind_telegram,
+        roster_handlers.bind_telegram,
         SYSTEM_ONLY,  # the bot's
         "Liaison d'un compte Telegram",
     ),
     CommandSpec(
         StartCallout,
-        oncall_handlers.start_callout,
+        callout_handlers.start_callout,
         CRISIS_WRITERS,
         "Appel de la cellule d'astreinte",
     ),
     CommandSpec(
         AcknowledgePage,
-        oncall_handlers.acknowledge_page,
+        callout_handlers.acknowledge_page,
         CRISIS_WRITERS,
         "Accusé de réception d'un appel",
     ),
     CommandSpec(
         CheckCallouts,
-        oncall_handlers.check_callouts,
+        callout_handlers.check_callouts,
         SYSTEM_ONLY,  # the scheduler's
         "Contrôle des appels d'astreinte",
     ),
     CommandSpec(
         OrderCip,
-        oncall_handlers.order_cip,
+        cip_handlers.order_cip,
         frozenset({Role.PREFECT}),
         "Ordre d'activation de la CIP",
     ),
     CommandSpec(
         DeclareCipOperational,
-        oncall_handlers.declare_cip_operational,
+        cip_handlers.declare_cip_operational,
         CRISIS_WRITERS,
         "Déclaration de la CIP opérationnelle",
     ),
     CommandSpec(
         DeactivateCip,
-        oncall_handlers.deactivate_cip,
+        cip_handlers.deactivate_cip,
         frozenset({Role.PREFECT}),
         "Désactivation de la CIP",
     ),
