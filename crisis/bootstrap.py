@@ -18,10 +18,10 @@ from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Even
 from crisis.domain.oncall import QuorumReached
 from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler
+from crisis.services.alert_handlers import on_clock_alert
 from crisis.services.bus import MessageBus
 from crisis.services.callout_handlers import on_cod_activated
 from crisis.services.cip_handlers import on_quorum_reached
-from crisis.services.message_handlers import on_clock_alert
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine

@@ -44,8 +44,9 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime
+from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import raise_internal_alert, write_message
+from crisis.services.message_handlers import write_message
 from crisis.services.oncall_links import ack_url, make_token
 from crisis.services.roster_handlers import find_member
 from crisis.store.journal import SYSTEM_STREAM

@@ -71,6 +71,7 @@ from crisis.services import (
     drill_handlers,
     handlers,
     message_handlers,
+    outcome_handlers,
     programme_handlers,
     roster_handlers,
 )
@@ -153,13 +154,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(SendMessage, message_handlers.send_message, MESSAGE_WRITERS, "Envoi d'un message"),
     CommandSpec(
         RetryDelivery,
-        message_handlers.retry_delivery,
+        outcome_handlers.retry_delivery,
         frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
         "Nouvelle tentative de remise",
     ),
     CommandSpec(
         RecordDeliveryOutcomes,
-        message_handlers.record_delivery_outcomes,
+        outcome_handlers.record_delivery_outcomes,
         SYSTEM_ONLY,  # the dispatcher's
         "Enregistrement des résultats de remise",
     ),
