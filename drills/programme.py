@@ -19,7 +19,7 @@ from typing import Any
 
 from crisis.domain.events import Event
 from crisis.domain.programme import DrillClaim, DrillMode, DrillRunClaimed, RecordDrillRun
-from crisis.reporting.timing import TimingReport
+from crisis.reporting.report_models import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.programme_handlers import load_scenario_ref

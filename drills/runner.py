@@ -42,8 +42,8 @@ from crisis.domain.oncall import (
     ShiftInput,
 )
 from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.report_models import TimingReport
 from crisis.reporting.service import crisis_report
-from crisis.reporting.timing import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings

@@ -49,8 +49,8 @@ from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import write_message
 from crisis.services.oncall_links import ack_url, make_token
 from crisis.services.roster_handlers import find_member
+from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
-from crisis.store.oncall_repository import Callout, Page, Round
 
 PAGE_CHANNELS = (ChannelName.TELEGRAM_DM, ChannelName.SMS, ChannelName.EMAIL)
 SYSTEM_NAME = "système"
