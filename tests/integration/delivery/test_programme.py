@@ -22,9 +22,11 @@ from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.errors import InvalidInput
+from crisis.domain.events import Event
 from crisis.domain.programme import (
     AddDrillSchedule,
     DrillClaim,
+    DrillRunClaimed,
     DrillSchedule,
     NotifyDrillParticipants,
     RunDueDrills,
@@ -141,6 +143,23 @@ def test_each_occurrence_runs_once_across_sweeps_and_a_restart(
     assert kinds.count("event.DrillRunStarted") == 2
     assert kinds.count("event.DrillMissed") == 1
     assert kinds.count("command.RunDueDrills") == 2  # the idle sweeps leave no trace
+
+
+def test_the_claims_reach_the_after_commit_hooks_that_play_them(
+    service: Service, clock: ManualClock
+) -> None:
+    """The scheduler only posts RunDueDrills: what it claimed is announced once committed."""
+    add(service, starts_at=FIRST - timedelta(days=1))
+    seen: list[Event] = []
+    service.bus.after_commit.append(seen.extend)
+    clock.set(FIRST + timedelta(seconds=20))
+    (claim,) = service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
+    assert [e.claim for e in seen if isinstance(e, DrillRunClaimed)] == [claim]
+    with service.bus.unit_of_work() as uow:
+        assert uow.programme.run(claim.schedule_id, claim.occurrence) is not None
+    seen.clear()
+    assert service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR) == []
+    assert seen == []
 
 
 def test_the_notice_leaves_n_days_ahead_once_marked_exercice(
