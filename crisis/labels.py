@@ -1,18 +1,18 @@
 """The French vocabulary: the one place where every code a person might meet gets its label.
 
-Journal entry kinds, commands, events, roles, audiences, channels, clocks and states: the CLI,
+Journal entry kinds, events, roles, audiences, channels, clocks and states: the CLI,
 the API's error messages, the reports and the bot read their labels here, so an internal name
 (`ApproveDraft`, `duty_officer`, `telegram_dm`) never reaches a person. JSON answers keep the
 stable codes for scripts.
 
 The tables that live next to their enum in the domain (crisis kinds, clock names, cell roles,
 draft states…) are re-exported here, so that callers outside the domain have one module to
-ask; a test checks that every enum member, command and event has its label.
+ask; a test checks that every enum member and event has its label. A command's labels (as
+read in the journal, and as the action a 403 refuses) are declared with its handler and roles
+in `crisis.services.registry`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from crisis.domain.contacts import CATEGORY_LABELS
 from crisis.domain.drafts import DRAFT_STATE_LABELS
@@ -149,92 +149,7 @@ ACK_VIA_LABELS: dict[str, str] = {
 
 # -- the journal ------------------------------------------------------------------------------
 
-# What a command asks for, as the end of « Votre rôle (…) ne permet pas de … ».
-COMMAND_LABELS: dict[str, str] = {
-    "OpenCrisis": "ouvrir un événement",
-    "ActivateCod": "enregistrer l'activation du COD",
-    "DeclareCellOperational": "déclarer la cellule de communication opérationnelle",
-    "RecordDelivery": "enregistrer une diffusion faite hors du service",
-    "CheckDeadlines": "contrôler les échéances",
-    "CloseCrisis": "clore un événement",
-    "AddUser": "ajouter un utilisateur",
-    "ImportContacts": "importer des contacts",
-    "CreateContact": "créer un contact",
-    "UpdateContact": "modifier un contact",
-    "CreateContactList": "créer une liste de diffusion",
-    "AddToContactList": "ajouter un contact à une liste",
-    "RemoveFromContactList": "retirer un contact d'une liste",
-    "SendMessage": "envoyer un message",
-    "RecordDeliveryOutcomes": "enregistrer les résultats de diffusion",
-    "RetryDelivery": "relancer une diffusion",
-    "PlayInject": "jouer un inject d'exercice",
-    "ComposeMessage": "rédiger un message",
-    "EditDraft": "modifier un message",
-    "SubmitDraft": "soumettre un message à validation",
-    "ApproveDraft": "valider un message",
-    "RejectDraft": "refuser un message",
-    "SendDraft": "envoyer un message validé",
-    "SaveTemplate": "enregistrer un modèle de message",
-    "ImportRoster": "importer le tableau d'astreinte",
-    "IssueBindCode": "délivrer un code de liaison Telegram",
-    "StartCallout": "appeler la cellule d'astreinte",
-    "AcknowledgePage": "accuser réception d'un appel",
-    "CheckCallouts": "contrôler les appels sans réponse",
-    "BindTelegram": "lier un compte Telegram",
-    "OrderCip": "ordonner l'activation de la CIP",
-    "DeclareCipOperational": "déclarer la CIP opérationnelle",
-    "DeactivateCip": "fermer la CIP",
-    "AddDrillSchedule": "programmer un exercice",
-    "RemoveDrillSchedule": "retirer un exercice du programme",
-    "RunDueDrills": "lancer les exercices arrivés à échéance",
-    "NotifyDrillParticipants": "prévenir les participants d'un exercice",
-    "RecordDrillRun": "enregistrer le déroulement d'un exercice",
-    "DeliverInject": "transmettre un inject aux joueurs",
-}
-
-# A journal entry that records a command, as a line of the main courante.
-COMMAND_ENTRY_LABELS: dict[str, str] = {
-    "OpenCrisis": "Ouverture de l'événement",
-    "ActivateCod": "Enregistrement de l'activation du COD",
-    "DeclareCellOperational": "Déclaration : cellule opérationnelle",
-    "RecordDelivery": "Diffusion hors service enregistrée",
-    "CheckDeadlines": "Contrôle des échéances",
-    "CloseCrisis": "Clôture demandée",
-    "AddUser": "Ajout d'un utilisateur",
-    "ImportContacts": "Import de contacts",
-    "CreateContact": "Création d'un contact",
-    "UpdateContact": "Modification d'un contact",
-    "CreateContactList": "Création d'une liste de diffusion",
-    "AddToContactList": "Ajout à une liste de diffusion",
-    "RemoveFromContactList": "Retrait d'une liste de diffusion",
-    "SendMessage": "Envoi d'un message",
-    "RecordDeliveryOutcomes": "Résultats de diffusion",
-    "RetryDelivery": "Relance d'une diffusion",
-    "PlayInject": "Inject d'exercice",
-    "ComposeMessage": "Rédaction d'un message",
-    "EditDraft": "Modification d'un message",
-    "SubmitDraft": "Demande de validation",
-    "ApproveDraft": "Validation d'un message",
-    "RejectDraft": "Refus d'un message",
-    "SendDraft": "Envoi d'un message validé",
-    "SaveTemplate": "Enregistrement d'un modèle",
-    "ImportRoster": "Import du tableau d'astreinte",
-    "IssueBindCode": "Code de liaison Telegram délivré",
-    "StartCallout": "Appel de la cellule demandé",
-    "AcknowledgePage": "Réponse à un appel",
-    "CheckCallouts": "Contrôle des appels sans réponse",
-    "BindTelegram": "Liaison d'un compte Telegram",
-    "OrderCip": "Ordre d'activation de la CIP enregistré",
-    "DeclareCipOperational": "Déclaration : CIP opérationnelle",
-    "DeactivateCip": "Fermeture de la CIP demandée",
-    "AddDrillSchedule": "Exercice programmé",
-    "RemoveDrillSchedule": "Exercice retiré du programme",
-    "RunDueDrills": "Lancement des exercices programmés",
-    "NotifyDrillParticipants": "Avis aux participants d'un exercice",
-    "RecordDrillRun": "Déroulement d'un exercice enregistré",
-    "DeliverInject": "Inject d'exercice transmis aux joueurs",
-}
-
+# The events of the journal; a command's label is in its entry of crisis.services.registry.
 EVENT_LABELS: dict[str, str] = {
     "CrisisOpened": "Événement ouvert",
     "CodActivated": "COD activé (décision du préfet)",
@@ -271,29 +186,9 @@ EVENT_LABELS: dict[str, str] = {
     # Entries of the exercise programme, on the system stream.
     "DrillMissed": "Exercice manqué (service arrêté)",
     "DrillRunStarted": "Exercice programmé lancé",
+    "DrillRunClaimed": "Exercice programmé pris en charge",
     "DrillNoticeSent": "Avis d'exercice envoyé",
 }
-
-
-def _lookup(table: Mapping[str, str], code: str) -> str:
-    return table.get(code, code)
-
-
-def command_label(name: str) -> str:
-    """« valider un message » for `ApproveDraft`."""
-    return _lookup(COMMAND_LABELS, name)
-
-
-def journal_label(kind: str) -> str:
-    """« Message validé » for `event.DraftApproved`; « Refus : valider un message »…"""
-    prefix, _, name = kind.partition(".")
-    if prefix == "command":
-        return _lookup(COMMAND_ENTRY_LABELS, name)
-    if prefix == "event":
-        return _lookup(EVENT_LABELS, name)
-    if prefix == "refused":
-        return f"Refus : {command_label(name)}"
-    return kind
 
 
 def role_label(code: str | None) -> str:
@@ -330,11 +225,3 @@ def message_type_label(code: str) -> str:
         return MESSAGE_TYPE_LABELS[MessageType(code)]
     except ValueError:
         return code
-
-
-def forbidden_sentence(role: str, command: str) -> str:
-    """« Votre rôle (cadre de permanence) ne permet pas de valider un message. »"""
-    action = command_label(command)
-    elided = action[:1].lower() in "aeéèêiîoôuh"
-    preposition = "d'" if elided else "de "
-    return f"Votre rôle ({role_label(role)}) ne permet pas {preposition}{action}."

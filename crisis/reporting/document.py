@@ -22,7 +22,7 @@ from crisis.labels import (
     purpose_label,
     role_label,
 )
-from crisis.reporting.models import ClockReport, MessageReport, TimingReport
+from crisis.reporting.report_models import ClockReport, MessageReport, TimingReport
 
 HASH_SHOWN = 12  # hex digits of an entry's hash shown in the chronology
 

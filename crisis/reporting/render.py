@@ -17,7 +17,7 @@ from importlib import resources
 from jinja2 import Environment, select_autoescape
 
 from crisis.reporting.document import ReportDocument, Section, build_document
-from crisis.reporting.models import TimingReport
+from crisis.reporting.report_models import TimingReport
 from crisis.reporting.svg import timeline_svg
 
 

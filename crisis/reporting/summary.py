@@ -13,12 +13,14 @@ from crisis.labels import (
     ACK_VIA_LABELS,
     DELIVERY_OUTCOME_LABELS,
     DELIVERY_OUTCOME_PLURALS,
+    EVENT_LABELS,
     TEAM_LABELS,
     audience_label,
     channel_label,
     clock_label,
     role_label,
 )
+from crisis.services.registry import command_action, command_label
 from crisis.store.journal import JournalEntry
 
 Payload = dict[str, Any]
@@ -166,6 +168,19 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
     ),
     "event.CipDeactivated": lambda p: str(p.get("reason", "")),
 }
+
+
+def journal_label(kind: str) -> str:
+    """« Alerte d'échéance » for `event.ClockWarning`, « Validation d'un message » for
+    `command.ApproveDraft`, « Refus : valider un message » for `refused.ApproveDraft`."""
+    prefix, _, name = kind.partition(".")
+    if prefix == "command":
+        return command_label(name) or name
+    if prefix == "event":
+        return EVENT_LABELS.get(name, name)
+    if prefix == "refused":
+        return f"Refus : {command_action(name) or name}"
+    return kind
 
 
 def entry_summary(entry: JournalEntry) -> str:

@@ -13,7 +13,7 @@ from html import escape
 from crisis.domain.vocabulary import ClockName
 from crisis.french import short_time
 from crisis.labels import CLOCK_SHORT_LABELS, purpose_label
-from crisis.reporting.models import TimingReport
+from crisis.reporting.report_models import TimingReport
 
 WIDTH = 760
 LEFT = 215

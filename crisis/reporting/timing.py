@@ -14,8 +14,9 @@ from typing import Any
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
 from crisis.french import duration_minutes
-from crisis.labels import COMMITMENT_STATE_LABELS, journal_label
-from crisis.reporting.models import (
+from crisis.labels import COMMITMENT_STATE_LABELS
+from crisis.reporting.report_models import (
+    COMMITMENTS,
     AcknowledgementReport,
     CalloutReport,
     ChainReport,
@@ -28,17 +29,8 @@ from crisis.reporting.models import (
     TimingReport,
     Verdict,
 )
-from crisis.reporting.summary import entry_summary
+from crisis.reporting.summary import entry_summary, journal_label
 from crisis.store.journal import ChainCheck, JournalEntry
-
-COMMITMENTS: dict[str, tuple[str, str]] = {
-    # clock name → (commitment, what it measures)
-    "cell": ("47", "cellule de communication opérationnelle en moins d'une heure"),
-    "elus": ("48", "information factuelle des élus dans l'heure"),
-    "public": ("48", "information factuelle du public dans l'heure"),
-    "media": ("48", "information factuelle des médias dans l'heure"),
-    "cip": ("50", "cellule d'information du public opérationnelle"),
-}
 
 
 def minutes_between(start: datetime, end: datetime) -> float:

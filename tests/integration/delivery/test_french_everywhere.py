@@ -26,14 +26,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from crisis.api.app import create_app
-from crisis.bootstrap import Service
+from crisis.bootstrap import Service, bootstrap
 from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.domain.commands import Command
 from crisis.domain.events import Event
 from crisis.domain.vocabulary import Audience
-from crisis.reporting.models import TimingReport
 from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.report_models import TimingReport
 from crisis.reporting.svg import printed_font_size_pt
 from drills.model import bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
@@ -214,7 +214,8 @@ def drill_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TimingR
     reports = {}
     for name, path in sorted(bundled_scenarios().items()):
         out = tmp_path_factory.mktemp(name)
-        reports[name] = DrillRunner(load_scenario(path), start=START).run(out).report
+        runner = DrillRunner(load_scenario(path), start=START, make_service=bootstrap)
+        reports[name] = runner.run(out).report
     return reports
 
 

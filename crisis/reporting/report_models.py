@@ -1,11 +1,20 @@
-"""The timing report's data: what JSON gives scripts, with stable codes, and the other
-formats render in French."""
+"""What a timing report holds: its clocks, messages, callouts, CIP, injects, verdicts and
+chronology, as typed models the renderers and the API share."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
 from crisis.services.views import Instant
+
+COMMITMENTS: dict[str, tuple[str, str]] = {
+    # clock name → (commitment, what it measures)
+    "cell": ("47", "cellule de communication opérationnelle en moins d'une heure"),
+    "elus": ("48", "information factuelle des élus dans l'heure"),
+    "public": ("48", "information factuelle du public dans l'heure"),
+    "media": ("48", "information factuelle des médias dans l'heure"),
+    "cip": ("50", "cellule d'information du public opérationnelle"),
+}
 
 
 class ClockReport(BaseModel):

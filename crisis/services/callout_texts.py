@@ -1,0 +1,54 @@
+"""The words of a page: what an on-call member receives by Telegram, SMS and e-mail."""
+
+from __future__ import annotations
+
+from crisis.domain.crisis import Crisis
+from crisis.domain.oncall import CELL_ROLE_LABELS, TEAM_LABELS, CellRole
+from crisis.french import sentence
+from crisis.services.context import HandlerContext
+from crisis.store.callout_repository import Callout
+
+
+def page_texts(
+    ctx: HandlerContext, crisis: Crisis, callout: Callout, role: CellRole, link: str | None
+) -> dict[str, str]:
+    team = TEAM_LABELS[callout.team]
+    role_label = CELL_ROLE_LABELS[role]
+    place = ctx.settings.callout_place
+    phone = ctx.settings.callout_contact_phone
+    contact = f"Cadre de permanence : {phone}.\n" if phone else ""
+    # A link ends its line, never followed by punctuation a client would take into it.
+    ways = (
+        f"touchez « J'arrive », répondez /ack ou ouvrez ce lien :\n{link}"
+        if link
+        else "touchez « J'arrive » ou répondez /ack."
+    )
+    default = (
+        f"APPEL D'ASTREINTE – {team}\n"
+        f"{sentence(f'Événement : {crisis.title}')}\n"
+        f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n"
+        f"{contact}"
+        f"Accusez réception dès maintenant : {ways}"
+    )
+    sms_contact = f" Cadre de permanence : {phone}." if phone else ""
+    sms_way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
+    title = sentence(crisis.title)
+    sms = f"Préfecture - appel d'astreinte ({role_label}) : {title}{sms_contact} {sms_way}"
+    email_text = (
+        f"Bonjour,\n\nLa {team} est appelée : {sentence(crisis.title)}\n"
+        f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n\n"
+        + (
+            f"Merci d'accuser réception dès maintenant : {link}\n"
+            if link
+            else "Merci d'accuser réception dès maintenant auprès du cadre de permanence "
+            "(ou /ack sur Telegram).\n"
+        )
+        + (f"\nLe cadre de permanence est joignable au {phone}.\n" if phone else "")
+    )
+    return {
+        "default": default,
+        "telegram": default,
+        "sms": sms,
+        "email_subject": f"Appel d'astreinte : {team} – {crisis.title}",
+        "email_text": email_text,
+    }
