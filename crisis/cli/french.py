@@ -1,6 +1,6 @@
 """The command framework's own words in French: help layout, usage errors, type names.
 
-Typer (with its vendored Click) writes its help and its errors in English, with no
+Typer (0.29, with its vendored Click) writes its help and its errors in English, with no
 translation catalogue to install: « Show this message and exit. », `[required]`, `<bool>`,
 « Usage: », « Missing argument ». `install()` replaces those words, once, before the `crisis`
 command is used; command and option descriptions are written in French where they are
