@@ -38,6 +38,7 @@ from crisis.domain.vocabulary import (
 )
 from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
+from crisis.indicators_cli import indicateurs, retex_app
 from crisis.oncall.cli import bot, callout, cip_app, oncall_app
 from crisis.reporting.render import ReportFormat
 from crisis.services.roles import ROLE_LABELS, Role
@@ -67,6 +68,8 @@ app.add_typer(oncall_app, name="oncall")
 app.add_typer(cip_app, name="cip")
 app.command("callout")(callout)
 app.command("bot")(bot)
+app.add_typer(retex_app, name="retex")
+app.command("indicateurs")(indicateurs)
 
 
 def _print_status(view: CrisisView) -> None:

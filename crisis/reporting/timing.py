@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
+from crisis.reporting.retex import RetexView, current_retex
 from crisis.services.views import Instant
 from crisis.store.journal import ChainCheck, JournalEntry
 
@@ -163,6 +164,7 @@ class TimingReport(BaseModel):
     verdicts: list[Verdict]
     chronology: list[ChronologyEntry]
     journal: ChainReport
+    retex: RetexView | None = None
 
 
 def minutes_between(start: datetime, end: datetime) -> float:
@@ -320,6 +322,10 @@ KIND_LABELS: dict[str, str] = {
     "event.CipPublished": "Numéro unique publié",
     "event.CipDeactivated": "CIP désactivée",
     "event.InjectPlayed": "Inject joué",
+    "command.RecordRetex": "Retour d'expérience enregistré",
+    "command.UpdateRetexAction": "Action corrective mise à jour",
+    "event.RetexRecorded": "Retour d'expérience (nouvelle version)",
+    "event.RetexActionUpdated": "Changement d'état d'une action corrective",
 }
 
 
@@ -380,6 +386,7 @@ def _summary(entry: JournalEntry) -> str:
 def build_report(
     *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
 ) -> TimingReport:
+    entries = list(entries)
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
     messages: dict[str, _Message] = {}
@@ -544,6 +551,7 @@ def build_report(
             first_broken_seq=chain.first_broken_seq,
             reason=chain.reason,
         ),
+        retex=current_retex(crisis_id, entries),
     )
 
 

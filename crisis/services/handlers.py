@@ -47,6 +47,7 @@ from crisis.services import (
     message_handlers,
     oncall_handlers,
     programme_handlers,
+    retex_handlers,
 )
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
@@ -196,4 +197,5 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     SaveTemplate: draft_handlers.save_template,
     **oncall_handlers.HANDLERS,
     **programme_handlers.HANDLERS,
+    **retex_handlers.HANDLERS,
 }

@@ -54,6 +54,7 @@ from crisis.domain.programme import (
     RemoveDrillSchedule,
     RunDueDrills,
 )
+from crisis.domain.retex import RecordRetex, UpdateRetexAction
 
 
 class Role(StrEnum):
@@ -123,6 +124,9 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     NotifyDrillParticipants: frozenset(),  # the scheduler's, run as the system
     RecordDrillRun: frozenset(),  # the programme's runner, run as the system
     DeliverInject: frozenset(),  # the live drill's director
+    # The RETEX of a closed event: written by the cell, the duty officer and the préfet.
+    RecordRetex: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
+    UpdateRetexAction: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
 }
 
 
