@@ -17,7 +17,7 @@ from crisis.clock import PARIS, ensure_utc
 from crisis.domain.errors import InvalidInput
 from crisis.domain.retex import ActionState
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
-from crisis.french import long_datetime
+from crisis.french import long_date
 from crisis.reporting.indicators_model import (
     AUDIENCES,
     ActionRow,
@@ -300,10 +300,7 @@ def _retex_section(
 def _statement(period: Period, real: Sequence[EventRow], exercises: int) -> str | None:
     if real:
         return None
-    span = (
-        f"entre le {long_datetime(period.starts_at).split(' à ')[0]} "
-        f"et le {long_datetime(period.ends_at - timedelta(hours=12)).split(' à ')[0]}"
-    )
+    span = f"entre le {long_date(period.from_)} et le {long_date(period.to)}"
     held = f"{exercises} exercice(s) ont été joués." if exercises else "Aucun exercice non plus."
     return (
         f"Aucun événement réel {span} : les engagements 47, 48 et 50 n'ont pas eu "

@@ -47,10 +47,10 @@ def delays_svg(rows: list[EventRow]) -> str:
     plot = WIDTH - LEFT - RIGHT
     step = plot / len(counted)
     bar = max(min(step * 0.7, 40), 1.5)
-    height = len(clocks) * (PANEL + 30) + 40
+    height = len(clocks) * (PANEL + 34) + 40
     parts = [_svg_open(height, "Délai de chaque événement face à l'objectif d'une heure")]
     for index, clock in enumerate(clocks):
-        y0 = 20 + index * (PANEL + 30)
+        y0 = 20 + index * (PANEL + 34)
         base = y0 + PANEL
 
         def y(minutes: float, base: float = base) -> float:
@@ -82,6 +82,12 @@ def delays_svg(rows: list[EventRow]) -> str:
                 + (' fill-opacity="0.35"' if figure.delay_minutes is None else "")
                 + f"><title>{tip}</title></rect>"
             )
+            if step >= 30:
+                when = compact_datetime(row.decided_at or figure.started_at).split()[0]
+                parts.append(
+                    f'<text x="{x + bar / 2:.1f}" y="{base + 12}" text-anchor="middle" '
+                    f'font-size="9">{when}</text>'
+                )
             if figure.delay_minutes is None and bar >= 8:
                 parts.append(
                     f'<text x="{x + bar / 2:.1f}" y="{y0 + 12}" text-anchor="middle" '

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from importlib import resources
 
-from babel.dates import format_date
 from jinja2 import Environment, select_autoescape
 
+from crisis.french import long_date
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
@@ -66,10 +66,6 @@ def to_csv(pack: Indicators) -> str:
     return buffer.getvalue()
 
 
-def _day(value: date) -> str:
-    return format_date(value, "d MMMM y", locale="fr_FR")
-
-
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)} %"
 
@@ -78,7 +74,7 @@ def _refs(sources: list[EntryRef]) -> str:
     return ", ".join(f"n° {s.seq} ({s.hash[:10]}…)" for s in sources) or "—"
 
 
-_ENV = Environment(autoescape=select_autoescape(default=True))
+_ENV = Environment(autoescape=select_autoescape(default=True), trim_blocks=True)
 _TEMPLATE = _ENV.from_string(
     (resources.files("crisis.reporting") / "indicators.html.j2").read_text("utf-8")
 )
@@ -101,7 +97,7 @@ def to_html(pack: Indicators) -> str:
         quarters_chart=quarters_svg(pack),
         when=_when,
         at=_at,
-        day=_day,
+        day=long_date,
         minutes=_minutes,
         share=_share,
         refs=_refs,
