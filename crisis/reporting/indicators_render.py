@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import warnings
 from datetime import date, datetime
 from enum import StrEnum
 from importlib import resources
@@ -17,7 +16,7 @@ from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
 from crisis.reporting.indicators_xlsx import to_xlsx
-from crisis.reporting.render import _at, _minutes, _when
+from crisis.reporting.render import _at, _minutes, _when, html_to_pdf
 from crisis.reporting.retex import EntryRef
 
 
@@ -105,13 +104,7 @@ def to_html(pack: Indicators) -> str:
 
 
 def to_pdf(pack: Indicators) -> bytes:
-    with warnings.catch_warnings():
-        # Debian 12 ships HarfBuzz without its subset library; WeasyPrint still works.
-        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
-        from weasyprint import HTML
-
-    document: bytes = HTML(string=to_html(pack)).write_pdf()
-    return document
+    return html_to_pdf(to_html(pack))
 
 
 def render_indicators(pack: Indicators, fmt: IndicatorsFormat) -> bytes:

@@ -220,14 +220,18 @@ def to_html(report: TimingReport) -> str:
     )
 
 
-def to_pdf(report: TimingReport) -> bytes:
+def html_to_pdf(html: str) -> bytes:
     with warnings.catch_warnings():
         # Debian 12 ships HarfBuzz without its subset library; WeasyPrint still works.
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         from weasyprint import HTML
 
-    document: bytes = HTML(string=to_html(report)).write_pdf()
+    document: bytes = HTML(string=html).write_pdf()
     return document
+
+
+def to_pdf(report: TimingReport) -> bytes:
+    return html_to_pdf(to_html(report))
 
 
 def render(report: TimingReport, fmt: ReportFormat) -> bytes:
