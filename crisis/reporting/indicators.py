@@ -46,7 +46,8 @@ MAX_PERIOD_DAYS = 3660
 MEASURED = ("met", "met_late", "breached")
 # « diffusion 3f2a… (sms) », « diffusion 3f2a… (appel du maire) »: what met an audience clock.
 _DELIVERY = re.compile(r"^diffusion \S+ \((?P<means>.*)\)$")
-# The exercise programme's container event carries notices only: never an exercise itself.
+# The system stream holds the programme and the users, not an event; the caller adds the
+# programme's container event (notices only, never an exercise itself) to `excluded`.
 EXCLUDED_STREAMS = frozenset({SYSTEM_STREAM})
 
 
