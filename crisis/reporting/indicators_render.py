@@ -73,6 +73,11 @@ def _refs(sources: list[EntryRef]) -> str:
     return ", ".join(f"n° {s.seq} ({s.hash[:10]}…)" for s in sources) or "—"
 
 
+def _seqs(sources: list[EntryRef]) -> str:
+    """Entry numbers only, in the long tables (the hashes are in the JSON and the workbook)."""
+    return ", ".join(f"n° {s.seq}" for s in sources) or "—"
+
+
 _ENV = Environment(autoescape=select_autoescape(default=True), trim_blocks=True)
 _TEMPLATE = _ENV.from_string(
     (resources.files("crisis.reporting") / "indicators.html.j2").read_text("utf-8")
@@ -100,6 +105,7 @@ def to_html(pack: Indicators) -> str:
         minutes=_minutes,
         share=_share,
         refs=_refs,
+        seqs=_seqs,
     )
 
 
