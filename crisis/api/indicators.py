@@ -21,8 +21,8 @@ from crisis.reporting.indicators_render import (
     render_indicators,
 )
 from crisis.reporting.indicators_service import indicators_view
-from crisis.reporting.retex import RetexView, current_retex
 from crisis.services.retex_input import RetexActionWrite, RetexWrite
+from crisis.services.retex_views import RetexView, current_retex
 from crisis.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["indicateurs et RETEX"])

@@ -2,7 +2,7 @@
 
 The RETEX lives in the event's journal stream only: each recording is a whole new version
 (`RetexRecorded`), each change of an action's state a `RetexActionUpdated`; the current RETEX
-is the fold of those entries (crisis.reporting.retex).
+is the fold of those entries (crisis.services.retex_views).
 """
 
 from __future__ import annotations

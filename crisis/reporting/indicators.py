@@ -38,8 +38,9 @@ from crisis.reporting.indicators_model import (
     quarter_of,
 )
 from crisis.reporting.indicators_programme import programme_figures
-from crisis.reporting.retex import EntryRef, RetexView, current_retex, entry_ref
-from crisis.reporting.timing import STATE_LABELS, ClockReport, build_report, percentile
+from crisis.reporting.report_models import STATE_LABELS, ClockReport
+from crisis.reporting.timing import build_report, percentile
+from crisis.services.retex_views import EntryRef, RetexView, current_retex, entry_ref
 from crisis.store.journal import SYSTEM_STREAM, ChainCheck, JournalEntry
 
 MAX_PERIOD_DAYS = 3660

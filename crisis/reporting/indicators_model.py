@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from crisis.clock import PARIS, ensure_utc
-from crisis.reporting.retex import ActionView, EntryRef
+from crisis.services.retex_views import ActionView, EntryRef
 from crisis.services.views import Instant
 
 SCHEMA_VERSION = 1

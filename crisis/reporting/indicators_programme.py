@@ -23,8 +23,8 @@ from crisis.reporting.indicators_model import (
     QuarterTrend,
     quarter_of,
 )
-from crisis.reporting.retex import EntryRef, entry_ref
-from crisis.scheduling.recurrence import parse_recurrence
+from crisis.services.recurrence import parse_recurrence
+from crisis.services.retex_views import EntryRef, entry_ref
 from crisis.store.journal import JournalEntry
 
 STATUS_LABELS = {

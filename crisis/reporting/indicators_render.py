@@ -17,7 +17,7 @@ from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
 from crisis.reporting.indicators_xlsx import to_xlsx
 from crisis.reporting.render import _at, _minutes, _when, html_to_pdf
-from crisis.reporting.retex import EntryRef
+from crisis.services.retex_views import EntryRef
 
 
 class IndicatorsFormat(StrEnum):

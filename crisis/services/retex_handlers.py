@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from crisis.domain.commands import Command
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.retex import (
@@ -21,8 +18,8 @@ from crisis.domain.retex import (
     UpdateRetexAction,
 )
 from crisis.domain.vocabulary import CrisisState
-from crisis.reporting.retex import ActionView, RetexView, current_retex
 from crisis.services.context import HandlerContext, Outcome
+from crisis.services.retex_views import ActionView, RetexView, current_retex
 
 
 def _closed_crisis(ctx: HandlerContext, crisis_id: str) -> Crisis:
@@ -128,9 +125,3 @@ def update_retex_action(cmd: UpdateRetexAction, ctx: HandlerContext) -> Outcome:
     ctx.touched.append(crisis)
     ctx.uow.crises.save(crisis)
     return Outcome(result=crisis.id, stream=crisis.id)
-
-
-HANDLERS: dict[type[Command], Callable[[Any, HandlerContext], Outcome]] = {
-    RecordRetex: record_retex,
-    UpdateRetexAction: update_retex_action,
-}

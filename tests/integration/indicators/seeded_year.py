@@ -49,9 +49,9 @@ from crisis.domain.retex import (
     UpdateRetexAction,
 )
 from crisis.domain.vocabulary import Audience, CrisisKind
-from crisis.reporting.retex import current_retex
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
+from crisis.services.retex_views import current_retex
 from crisis.settings import Settings
 
 OFFICER = Actor(name="cadre", role="duty_officer", user_id="u-officer")

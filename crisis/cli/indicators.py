@@ -12,7 +12,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from crisis.cli_support import (
+from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
     JsonOption,
@@ -24,8 +24,8 @@ from crisis.cli_support import (
 from crisis.domain.retex import ActionState, UpdateRetexAction
 from crisis.reporting.indicators_render import IndicatorsFormat, render_indicators
 from crisis.reporting.indicators_service import indicators_view
-from crisis.reporting.retex import RetexView, current_retex
 from crisis.services.retex_input import CorrectiveActionWrite, RetexWrite
+from crisis.services.retex_views import RetexView, current_retex
 
 retex_app = typer.Typer(
     help="Retour d'expérience (RETEX) d'un événement ou d'un exercice clos.",
