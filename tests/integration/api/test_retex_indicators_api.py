@@ -12,12 +12,11 @@ from fastapi.testclient import TestClient
 
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
-from crisis.domain.commands import CloseCrisis, CodDecision, OpenCrisis
-from crisis.domain.vocabulary import CrisisKind
-from crisis.services.context import SYSTEM_ACTOR, Actor
+from crisis.domain.commands import CloseCrisis
+from crisis.services.context import SYSTEM_ACTOR
 from tests.integration.api.conftest import auth
+from tests.integration.store.test_journal import open_and_activate
 
-OFFICER = Actor(name="cadre", role="duty_officer", user_id="u-officer")
 ACTION: dict[str, Any] = {
     "description": "Second compte d'accès au site",
     "owner": "SIDPC",
@@ -30,24 +29,10 @@ RETEX: dict[str, Any] = {
 }
 
 
-def open_event(service: Service) -> str:
-    crisis_id: str = service.bus.handle(
-        OpenCrisis(
-            title="Crue de l'Yerres",
-            kind=CrisisKind.INONDATION,
-            exercise=False,
-            communes=("Yerres",),
-            activation=CodDecision(decided_by="préfet", synergi_ref="SYN-91-7"),
-        ),
-        actor=OFFICER,
-    )
-    return crisis_id
-
-
 def test_retex_is_recorded_after_closing_edited_and_shown_in_the_report(
     service: Service, client: TestClient, tokens: dict[str, str], clock: ManualClock
 ) -> None:
-    crisis_id = open_event(service)
+    crisis_id = open_and_activate(service)
     cell = auth(tokens["comm_cell"])
     url = f"/api/v1/crises/{crisis_id}/retex"
     answer = client.post(url, json=RETEX, headers=cell)
@@ -97,7 +82,7 @@ def test_retex_is_recorded_after_closing_edited_and_shown_in_the_report(
 def test_indicators_over_the_api(
     service: Service, client: TestClient, tokens: dict[str, str]
 ) -> None:
-    open_event(service)
+    open_and_activate(service)
     reader = auth(tokens["auditor"])
     answer = client.get("/api/v1/indicators?du=2026-11-01&au=2026-11-30", headers=reader)
     assert answer.status_code == 200
