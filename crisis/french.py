@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from crisis.clock import PARIS, ensure_utc
@@ -66,3 +66,9 @@ def sentence(text: str) -> str:
     """The text ending with one full stop: « au plus 3. », never « au plus 3.. »."""
     text = text.strip()
     return text if not text or text[-1] in ".!?…" else f"{text}."
+
+
+def long_date(day: date) -> str:
+    """« 1er janvier 2027 », « 31 décembre 2026 »"""
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {format_date(day, 'MMMM y', locale='fr_FR')}"

@@ -19,6 +19,7 @@ from crisis.domain.drafts import DRAFT_STATE_LABELS
 from crisis.domain.messages import ChannelName, MessagePurpose, MessageType
 from crisis.domain.oncall import CELL_ROLE_LABELS, TEAM_LABELS
 from crisis.domain.programme import DRILL_MODE_LABELS
+from crisis.domain.retex import ACTION_STATE_LABELS
 from crisis.domain.vocabulary import (
     CLOCK_LABELS,
     CLOCK_STATE_LABELS,
@@ -29,6 +30,7 @@ from crisis.domain.vocabulary import (
 )
 
 __all__ = [
+    "ACTION_STATE_LABELS",
     "CATEGORY_LABELS",
     "CELL_ROLE_LABELS",
     "CLOCK_LABELS",
@@ -165,6 +167,8 @@ EVENT_LABELS: dict[str, str] = {
     "DeliveryRequeued": "Diffusion relancée",
     "CrisisClosed": "Événement clos",
     "InjectPlayed": "Inject joué",
+    "RetexRecorded": "Retour d'expérience (nouvelle version)",
+    "RetexActionUpdated": "Changement d'état d'une action corrective",
     "DraftComposed": "Message rédigé",
     "DraftEdited": "Message modifié",
     "DraftSubmitted": "Message soumis à validation",

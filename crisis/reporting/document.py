@@ -295,6 +295,36 @@ def _injects(report: TimingReport) -> Section:
     )
 
 
+def _retex(report: TimingReport) -> Section | None:
+    retex = report.retex
+    if retex is None:
+        return None
+    rows = [
+        (
+            a.description,
+            a.owner,
+            f"{a.due_date:%d/%m/%Y}",
+            a.state_label + (f" (le {at(a.done_at)})" if a.done_at else ""),
+        )
+        for a in retex.actions
+    ]
+    return Section(
+        "Retour d'expérience (RETEX)",
+        facts=[
+            (
+                "Version",
+                f"{retex.version}, enregistrée le {when(retex.recorded_at)} par "
+                f"{retex.recorded_by} (entrée n° {retex.source.seq})",
+            ),
+            ("Ce qui a fonctionné", retex.worked or "—"),
+            ("Ce qui n'a pas fonctionné", retex.did_not_work or "—"),
+        ],
+        table=Table(("Action corrective", "Responsable", "Échéance", "État"), rows)
+        if rows
+        else None,
+    )
+
+
 def _journal(report: TimingReport) -> Section:
     chain = report.journal
     state = (
@@ -330,6 +360,9 @@ def build_document(report: TimingReport) -> ReportDocument:
     ]
     if report.injects or report.exercise:
         sections.append(_injects(report))
+    retex = _retex(report)
+    if retex is not None:
+        sections.append(retex)
     sections += [_journal(report), _chronology(report)]
     return ReportDocument(
         title=f"Rapport de chronométrage — {report.title}",

@@ -135,15 +135,18 @@ def to_html(report: TimingReport) -> str:
     return _html(report, build_document(report), paged=False)
 
 
-def to_pdf(report: TimingReport) -> bytes:
+def html_to_pdf(html: str) -> bytes:
     with warnings.catch_warnings():
         # Debian 12 ships HarfBuzz without its subset library; WeasyPrint still works.
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         from weasyprint import HTML
 
-    html = _html(report, build_document(report), paged=True)
     document: bytes = HTML(string=html).write_pdf()
     return document
+
+
+def to_pdf(report: TimingReport) -> bytes:
+    return html_to_pdf(_html(report, build_document(report), paged=True))
 
 
 def render(report: TimingReport, fmt: ReportFormat) -> bytes:

@@ -30,6 +30,7 @@ from crisis.reporting.report_models import (
     Verdict,
 )
 from crisis.reporting.summary import entry_summary, journal_label
+from crisis.services.retex_views import current_retex
 from crisis.store.journal import ChainCheck, JournalEntry
 
 
@@ -150,6 +151,7 @@ class _Message:
 def build_report(
     *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
 ) -> TimingReport:
+    entries = list(entries)
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
     messages: dict[str, _Message] = {}
@@ -318,6 +320,7 @@ def build_report(
             reason=chain.reason,
             head_hash=chronology[-1].hash if chronology else None,
         ),
+        retex=current_retex(crisis_id, entries),
     )
 
 

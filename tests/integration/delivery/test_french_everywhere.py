@@ -4,8 +4,8 @@ deadline, and the public pages. None of them may show an English word of the fra
 internal name (a command or event class, a state or purpose code). The JSON report keeps its
 stable codes and is not scanned.
 
-The PDF of the `tempete-coupures` drill is rendered to PNG in `test-output/` (or
-$CRISIS_TEST_OUTPUT) for a person to look at.
+The PDF of the `tempete-coupures` drill is rendered to PNG in `tests/output/` for a person
+to look at.
 """
 
 from __future__ import annotations
@@ -298,7 +298,7 @@ def test_public_pages_are_in_french(service: Service, fakes: Fakes) -> None:
 
 
 def output_dir() -> Path:
-    folder = Path(os.environ.get("CRISIS_TEST_OUTPUT", REPOSITORY / "test-output"))
+    folder = REPOSITORY / "tests" / "output"  # the test run's output folder (git ignores it)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

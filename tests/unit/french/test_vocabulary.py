@@ -16,9 +16,11 @@ from crisis.domain.events import Event
 from crisis.domain.messages import ChannelName, MessagePurpose, MessageType
 from crisis.domain.oncall import CellRole, OrderCip, Team
 from crisis.domain.programme import DrillMode
+from crisis.domain.retex import ActionState
 from crisis.domain.vocabulary import Audience, ClockName, ClockState, CrisisKind, CrisisState
 from crisis.french import decimal, duration, sentence
 from crisis.labels import (
+    ACTION_STATE_LABELS,
     AUDIENCE_LABELS,
     CATEGORY_LABELS,
     CELL_ROLE_LABELS,
@@ -75,6 +77,7 @@ def test_every_command_and_event_has_its_labels() -> None:
         (Category, CATEGORY_LABELS),
         (Role, USER_ROLE_LABELS),
         (Outcome, DELIVERY_OUTCOME_LABELS),
+        (ActionState, ACTION_STATE_LABELS),
     ],
 )
 def test_every_code_of_an_enum_has_a_label(enum: type[StrEnum], labels: dict[str, str]) -> None:
