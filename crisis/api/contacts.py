@@ -13,6 +13,7 @@ from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import FieldError, error_response, responses
 from crisis.api.schemas import Body as RequestBody
+from crisis.api.text import OptionalPlainLine, OptionalPlainText, PlainLine, ShortName, StrictFlag
 from crisis.domain.contact_commands import (
     AddToContactList,
     ContactInput,
@@ -45,18 +46,22 @@ MAX_UPLOAD_BYTES = 5_000_000
 
 
 class ContactWrite(RequestBody):
-    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Jeanne Martin"])
+    name: PlainLine = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Jeanne Martin"])
     category: Category
-    email: str | None = Field(default=None, max_length=320, examples=["maire@mairie.fr"])
-    mobile: str | None = Field(
+    email: OptionalPlainLine | None = Field(
+        default=None, max_length=320, examples=["maire@mairie.fr"]
+    )
+    mobile: OptionalPlainLine | None = Field(
         default=None,
         max_length=40,
         description="Mobile, tel qu'on le tape (06 12 34 56 78, +33 6…) ; enregistré en E.164.",
     )
-    telegram_chat_id: str | None = Field(default=None, max_length=32)
-    commune: str | None = Field(default=None, max_length=MAX_COMMUNE_LENGTH)
-    fonction: str | None = Field(default=None, max_length=MAX_FONCTION_LENGTH, examples=["Maire"])
-    exercise: bool = Field(default=False, description="Participe aux exercices.")
+    telegram_chat_id: OptionalPlainLine | None = Field(default=None, max_length=32)
+    commune: OptionalPlainLine | None = Field(default=None, max_length=MAX_COMMUNE_LENGTH)
+    fonction: OptionalPlainLine | None = Field(
+        default=None, max_length=MAX_FONCTION_LENGTH, examples=["Maire"]
+    )
+    exercise: StrictFlag = Field(default=False, description="Participe aux exercices.")
 
     def to_input(self) -> ContactInput:
         return ContactInput(
@@ -107,10 +112,10 @@ class ImportResult(BaseModel):
 
 
 class ContactListCreate(RequestBody):
-    name: str = Field(
+    name: PlainLine = Field(
         min_length=1, max_length=MAX_LIST_NAME_LENGTH, examples=["maires des communes inondées"]
     )
-    description: str = Field(default="", max_length=2000)
+    description: OptionalPlainText = Field(default="", max_length=2000)
 
 
 class ContactListRead(BaseModel):
@@ -130,7 +135,7 @@ class ContactListPage(BaseModel):
 
 
 class MembersChange(RequestBody):
-    contacts: list[str] = Field(
+    contacts: list[ShortName] = Field(
         min_length=1, max_length=1000, description="Identifiant, e-mail ou mobile de chacun."
     )
 
@@ -314,7 +319,8 @@ def import_contacts(
         bool, Query(description="Importer les lignes valides et lister les autres.")
     ] = False,
     file_name: Annotated[
-        str, Query(min_length=1, max_length=200, description="Nom du fichier, pour le journal.")
+        PlainLine,
+        Query(min_length=1, max_length=200, description="Nom du fichier, pour le journal."),
     ] = "contacts.csv",
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:

@@ -11,6 +11,14 @@ from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
+from crisis.api.text import (
+    FreeValues,
+    OptionalPlainLine,
+    PlainLine,
+    PlainText,
+    ShortName,
+    TextsByName,
+)
 from crisis.domain.commands import Command
 from crisis.domain.draft_commands import (
     ApproveDraft,
@@ -33,27 +41,31 @@ WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
 class DraftCreate(Body):
-    template: str = Field(min_length=1, max_length=63, examples=["point_situation"])
+    template: PlainLine = Field(min_length=1, max_length=63, examples=["point_situation"])
     version: int | None = Field(default=None, ge=1, description="Par défaut la dernière.")
-    variables: dict[str, Any] = Field(
+    variables: FreeValues = Field(
         default_factory=dict, description="Valeurs des variables déclarées par le modèle."
     )
     audiences: list[Audience] = Field(default_factory=list, max_length=3)
-    lists: list[str] = Field(default_factory=list, max_length=50, description="Listes nommées.")
+    lists: list[ShortName] = Field(
+        default_factory=list, max_length=50, description="Listes nommées."
+    )
     channels: list[ChannelName] | None = Field(
         default=None, description="Restreindre à ces canaux ; par défaut ceux de chaque public."
     )
     msg_type: Literal["alert", "update", "cancel"] = "alert"
-    references_id: str | None = Field(
-        default=None, description="Le message envoyé que celui-ci met à jour ou annule."
+    references_id: OptionalPlainLine | None = Field(
+        default=None,
+        max_length=200,
+        description="Le message envoyé que celui-ci met à jour ou annule.",
     )
 
 
 class DraftUpdate(Body):
-    variables: dict[str, Any] | None = Field(
+    variables: FreeValues | None = Field(
         default=None, description="Message issu d'un modèle : nouvelles valeurs."
     )
-    texts: dict[str, str] | None = Field(
+    texts: TextsByName | None = Field(
         default=None,
         description="Message en texte libre : textes par variante ("
         + ", ".join(TEXT_VARIANTS)
@@ -61,12 +73,12 @@ class DraftUpdate(Body):
     )
     version: int | None = Field(default=None, ge=1)
     audiences: list[Audience] = Field(default_factory=list, max_length=3)
-    lists: list[str] = Field(default_factory=list, max_length=50)
+    lists: list[ShortName] = Field(default_factory=list, max_length=50)
     channels: list[ChannelName] | None = None
 
 
 class DraftReject(Body):
-    reason: str = Field(min_length=1, max_length=2000, examples=["Chiffres à confirmer."])
+    reason: PlainText = Field(min_length=1, max_length=2000, examples=["Chiffres à confirmer."])
 
 
 class DraftList(BaseModel):

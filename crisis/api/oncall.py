@@ -16,6 +16,7 @@ from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import error_response, responses
 from crisis.api.schemas import Body as RequestBody
+from crisis.api.text import Instant, OptionalPlainLine, OptionalPlainText, PlainLine, PlainText
 from crisis.bootstrap import Service
 from crisis.domain.commands import Command
 from crisis.domain.contacts import InvalidContacts
@@ -49,13 +50,13 @@ LINK_ACTOR = Actor(name="lien d'accusé de réception", role="system")
 
 
 class ShiftCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=200, examples=["Claire Martin"])
+    name: PlainLine = Field(min_length=1, max_length=200, examples=["Claire Martin"])
     role: CellRole
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    email: str | None = Field(default=None, max_length=320)
-    mobile: str | None = Field(default=None, max_length=40)
-    telegram_chat_id: str | None = Field(default=None, max_length=32)
+    starts_at: Instant
+    ends_at: Instant
+    email: OptionalPlainLine | None = Field(default=None, max_length=320)
+    mobile: OptionalPlainLine | None = Field(default=None, max_length=40)
+    telegram_chat_id: OptionalPlainLine | None = Field(default=None, max_length=32)
 
 
 class RosterWrite(RequestBody):
@@ -64,29 +65,31 @@ class RosterWrite(RequestBody):
 
 class CalloutCreate(RequestBody):
     team: Team = Team.CELL
-    reason: str = Field(default="sur ordre", max_length=500)
+    reason: PlainLine = Field(default="sur ordre", max_length=500)
 
 
 class AcknowledgementCreate(RequestBody):
-    member_id: str = Field(min_length=1, max_length=200, description="Identifiant ou nom.")
+    member_id: PlainLine = Field(min_length=1, max_length=200, description="Identifiant ou nom.")
 
 
 class CipCreate(RequestBody):
-    numero_unique: str = Field(min_length=1, max_length=40, examples=["01 69 91 91 91"])
-    ordered_at: AwareDatetime | None = Field(
+    numero_unique: PlainLine = Field(min_length=1, max_length=40, examples=["01 69 91 91 91"])
+    ordered_at: Instant | None = Field(
         default=None, description="Instant de l'ordre du préfet ; par défaut maintenant."
     )
-    ordered_by: str | None = Field(default=None, max_length=120, examples=["M. le préfet"])
+    ordered_by: OptionalPlainLine | None = Field(
+        default=None, max_length=120, examples=["M. le préfet"]
+    )
 
 
 class CipOperationalCreate(RequestBody):
-    declared_at: AwareDatetime | None = None
-    note: str = Field(default="", max_length=2000)
+    declared_at: Instant | None = None
+    note: OptionalPlainText = Field(default="", max_length=2000)
 
 
 class CipDeactivationCreate(RequestBody):
-    reason: str = Field(min_length=1, max_length=2000)
-    deactivated_at: AwareDatetime | None = None
+    reason: PlainText = Field(min_length=1, max_length=2000)
+    deactivated_at: Instant | None = None
 
 
 def _run(
@@ -212,7 +215,9 @@ def get_members(service: CurrentService, actor: CurrentActor) -> list[dict[str, 
 
 
 class BindCodeCreate(RequestBody):
-    member: str = Field(min_length=1, max_length=200, description="Identifiant ou nom du membre.")
+    member: PlainLine = Field(
+        min_length=1, max_length=200, description="Identifiant ou nom du membre."
+    )
 
 
 def _present_code(_: UnitOfWork, result: Any) -> tuple[int, Any]:
