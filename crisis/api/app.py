@@ -50,7 +50,7 @@ def create_app(service: Service) -> FastAPI:
             return settings.max_upload_bytes
         return settings.max_body_bytes
 
-    app.add_middleware(RequestLimits, body_limit=body_limit)
+    app.add_middleware(RequestLimits, body_limit=body_limit, own_pages=("/ack/",))
     install_error_handlers(app)
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)

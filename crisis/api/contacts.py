@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import FieldError, error_response, responses
 from crisis.api.schemas import Body as RequestBody
@@ -215,6 +215,7 @@ def list_lists(service: CurrentService, _: CurrentActor) -> ContactListPage:
 
 @router.post(
     "/lists",
+    dependencies=[allowed(CreateContactList)],
     status_code=201,
     response_model=ContactListRead,
     responses=responses(401, 403, 409, 422),
@@ -260,6 +261,7 @@ def read_list(
 
 @router.post(
     "/lists/{list_id}/members",
+    dependencies=[allowed(AddToContactList)],
     response_model=MembersChanged,
     responses=WRITE_ERRORS,
     summary="Ajouter des contacts à une liste",
@@ -279,6 +281,7 @@ def add_members(
 
 @router.post(
     "/lists/{list_id}/members/remove",
+    dependencies=[allowed(RemoveFromContactList)],
     response_model=MembersChanged,
     responses=WRITE_ERRORS,
     summary="Retirer des contacts d'une liste",
@@ -298,6 +301,7 @@ def remove_members(
 
 @router.post(
     "/import",
+    dependencies=[allowed(ImportContacts)],
     response_model=ImportResult,
     responses=responses(401, 403, 422),
     summary="Importer un fichier CSV de contacts (tout ou rien, sauf `skip_invalid`)",
@@ -386,6 +390,7 @@ def list_contacts(
 
 @router.post(
     "",
+    dependencies=[allowed(CreateContact)],
     status_code=201,
     response_model=ContactRead,
     responses=responses(401, 403, 409, 422),
@@ -418,6 +423,7 @@ def read_contact(contact_id: str, service: CurrentService, _: CurrentActor) -> C
 
 @router.put(
     "/{contact_id}",
+    dependencies=[allowed(UpdateContact)],
     response_model=ContactRead,
     responses=WRITE_ERRORS,
     summary="Remplacer les données d'un contact",

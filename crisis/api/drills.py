@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
@@ -68,6 +68,7 @@ def list_schedules(service: CurrentService, _: CurrentActor) -> list[dict[str, A
 
 @router.post(
     "/schedules",
+    dependencies=[allowed(AddDrillSchedule)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Programmer un exercice récurrent (heure de Paris)",
@@ -98,7 +99,10 @@ async def add_schedule(
 
 
 @router.delete(
-    "/schedules/{schedule_id}", responses=WRITE_ERRORS, summary="Retirer une entrée du programme"
+    "/schedules/{schedule_id}",
+    dependencies=[allowed(RemoveDrillSchedule)],
+    responses=WRITE_ERRORS,
+    summary="Retirer une entrée du programme",
 )
 async def remove_schedule(
     schedule_id: str,

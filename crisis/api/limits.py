@@ -37,16 +37,20 @@ def _has_refused_character(path: str) -> bool:
 class RequestLimits:
     """Answer 413 for a body over its route's limit and 404 for a path with control characters."""
 
-    def __init__(self, app: ASGIApp, *, body_limit: BodyLimit) -> None:
+    def __init__(
+        self, app: ASGIApp, *, body_limit: BodyLimit, own_pages: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.body_limit = body_limit
+        # Paths whose routes answer a malformed address with their own page (French HTML).
+        self.own_pages = own_pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
-        if _has_refused_character(path):
+        if not scope["path"].startswith(self.own_pages) and _has_refused_character(path):
             await _answer(send, 404, "not_found", "Adresse inconnue.")
             return
         limit = self.body_limit(scope["path"])
@@ -55,28 +59,29 @@ class RequestLimits:
             await _answer(send, 413, "too_large", _too_large(limit))
             return
         received = 0
-        started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # The framework turns any error while reading into its own 400: stop
+                    # reading here, and answer 413 in place of whatever it says.
+                    exceeded = True
                     raise _BodyTooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replacing_send(message: Message) -> None:
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _answer(send, 413, "too_large", _too_large(limit))
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, replacing_send)
         except _BodyTooLargeError:
-            if started:
-                raise
             await _answer(send, 413, "too_large", _too_large(limit))
 
 

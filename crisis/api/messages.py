@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
@@ -71,6 +71,7 @@ def _board(uow: UnitOfWork, message_id: str) -> MessageBoard:
 
 @router.post(
     "/crises/{crisis_id}/messages",
+    dependencies=[allowed(SendMessage)],
     status_code=201,
     response_model=MessageSentView,
     responses={
@@ -139,6 +140,7 @@ def read_message(message_id: str, service: CurrentService, _: CurrentActor) -> M
 
 @router.post(
     "/deliveries/{delivery_id}/retry",
+    dependencies=[allowed(RetryDelivery)],
     response_model=DeliveryView,
     responses=WRITE_ERRORS,
     summary="Relancer une diffusion en échec",

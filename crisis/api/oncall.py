@@ -12,9 +12,9 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
-from crisis.api.errors import error_response, responses
+from crisis.api.errors import ErrorBody, error_response, responses
 from crisis.api.schemas import Body as RequestBody
 from crisis.api.text import Instant, OptionalPlainLine, OptionalPlainText, PlainLine, PlainText
 from crisis.bootstrap import Service
@@ -139,6 +139,7 @@ def _present_ack(_: UnitOfWork, report: Any) -> tuple[int, Any]:
 
 @router.put(
     "/oncall/roster",
+    dependencies=[allowed(ImportRoster)],
     responses=responses(401, 403, 422),
     summary="Remplacer le tableau d'astreinte (JSON)",
 )
@@ -169,6 +170,7 @@ def put_roster(
 
 @router.post(
     "/oncall/roster/import",
+    dependencies=[allowed(ImportRoster)],
     responses=responses(401, 403, 422),
     summary="Importer le tableau d'astreinte (CSV) ; tout ou rien",
     description=(
@@ -231,6 +233,7 @@ def _present_code(_: UnitOfWork, result: Any) -> tuple[int, Any]:
 
 @router.post(
     "/oncall/bind-codes",
+    dependencies=[allowed(IssueBindCode)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Code à usage unique pour associer un compte Telegram (/start CODE)",
@@ -252,6 +255,7 @@ def post_bind_code(
 
 @router.post(
     "/crises/{crisis_id}/callout",
+    dependencies=[allowed(StartCallout)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Appeler l'astreinte (cellule ou CIP)",
@@ -284,6 +288,7 @@ def get_callouts(
 
 @router.post(
     "/crises/{crisis_id}/acknowledgements",
+    dependencies=[allowed(AcknowledgePage)],
     responses=WRITE_ERRORS,
     summary="Enregistrer l'accusé de réception d'un membre (reçu par téléphone, par exemple)",
 )
@@ -305,6 +310,7 @@ def post_acknowledgement(
 
 @router.post(
     "/crises/{crisis_id}/cip",
+    dependencies=[allowed(OrderCip)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Enregistrer l'ordre du préfet d'activer la CIP et son numéro unique",
@@ -329,6 +335,7 @@ def post_cip(
 
 @router.post(
     "/crises/{crisis_id}/cip/operational",
+    dependencies=[allowed(DeclareCipOperational)],
     responses=WRITE_ERRORS,
     summary="Déclarer la CIP opérationnelle (horloge `cip`) ; publie le numéro unique",
 )
@@ -349,6 +356,7 @@ def post_cip_operational(
 
 @router.post(
     "/crises/{crisis_id}/cip/deactivation",
+    dependencies=[allowed(DeactivateCip)],
     responses=WRITE_ERRORS,
     summary="Fermer la CIP ; publie la fermeture",
 )
@@ -428,8 +436,22 @@ def _refusal(problem: str) -> HTMLResponse:
     return _html(status, title, f"<p>{html.escape(text)}</p>")
 
 
+# A real token is about a hundred ASCII characters; anything else is refused before any check.
+MAX_TOKEN_LENGTH = 512
+_HTML_PAGES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {"text/html": {}}}
+    for status, description in (
+        (200, "Page de confirmation."),
+        (404, "Lien invalide (page en français)."),
+        (410, "Lien expiré ou déjà utilisé (page en français)."),
+    )
+}
+
+
 def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse | None]:
     secret = service.settings.ack_secret
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
+        return None, _refusal("forged")
     if secret is None:
         return None, _refusal("forged")
     check = check_token(token, secret=secret.get_secret_value(), now=service.clock.now())
@@ -450,6 +472,7 @@ def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse 
 @public_router.get(
     "/ack/{token}",
     response_class=HTMLResponse,
+    responses=_HTML_PAGES,
     summary="Page de confirmation d'un lien d'accusé de réception (n'acquitte pas)",
 )
 def get_ack(token: str, service: CurrentService) -> HTMLResponse:
@@ -477,6 +500,7 @@ def get_ack(token: str, service: CurrentService) -> HTMLResponse:
 @public_router.post(
     "/ack/{token}",
     response_class=HTMLResponse,
+    responses=_HTML_PAGES,
     summary="Accuser réception par le lien signé (une seule fois, avant expiration)",
 )
 def post_ack(token: str, service: CurrentService) -> HTMLResponse:
@@ -505,7 +529,11 @@ def post_ack(token: str, service: CurrentService) -> HTMLResponse:
 @public_router.post(
     "/telegram/webhook",
     summary="Mises à jour du bot Telegram (en-tête X-Telegram-Bot-Api-Secret-Token requis)",
-    responses={401: {"description": "En-tête absent."}, 403: {"description": "Secret faux."}},
+    responses={
+        **responses(401, 403, 404),
+        400: {"model": ErrorBody, "description": "Corps illisible."},
+        413: {"model": ErrorBody, "description": "Requête trop volumineuse."},
+    },
 )
 async def telegram_webhook(
     request: Request,
@@ -524,7 +552,12 @@ async def telegram_webhook(
     bot = telegram_bot_of(request)
     if bot is None:
         return error_response(404, "not_found", "Aucun bot Telegram n'est configuré.")
-    data = await request.json()
+    try:
+        data = await request.json()
+    except ValueError:
+        return error_response(400, "invalid_body", "Corps illisible : un objet JSON est attendu.")
+    if not isinstance(data, dict):
+        return error_response(400, "invalid_body", "Corps illisible : un objet JSON est attendu.")
     await asyncio.to_thread(bot.process, data)
     return JSONResponse({"ok": True})
 

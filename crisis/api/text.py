@@ -101,6 +101,9 @@ Instant = Annotated[
 ]
 """An ISO 8601 instant with its offset, as a JSON string (never a number)."""
 
+MAX_STORED_INT = 2_147_483_647
+"""The largest integer every store keeps (PostgreSQL `integer`): numbers in requests stop there."""
+
 StrictFlag = Annotated[bool, Strict()]
 """A JSON boolean: `"yes"`, `1` or `"true"` are refused."""
 
