@@ -20,6 +20,7 @@ from crisis.api import (
     reports,
     templates,
 )
+from crisis.api.access_log import install_access_log_masking
 from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.limits import RequestLimits, document_errors
@@ -52,6 +53,7 @@ def create_app(service: Service) -> FastAPI:
 
     app.add_middleware(RequestLimits, body_limit=body_limit, own_pages=("/ack/",))
     install_error_handlers(app)
+    install_access_log_masking()
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)
     app.include_router(contacts.router)
