@@ -117,4 +117,8 @@ class Settings(BaseSettings):
             for name in ClockName
         }
         targets[ClockName.CIP] = self.cip_target_minutes
-        return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))
+        return ClockPolicy(
+            targets=targets,
+            warning_offsets=tuple(self.warning_offsets_minutes),
+            max_backdate_days=self.max_backdate_days,
+        )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
@@ -19,7 +19,7 @@ from crisis.api.schemas import (
     DeliveryCreate,
     DeliveryRecorded,
 )
-from crisis.api.text import MAX_STORED_INT
+from crisis.api.text import MAX_STORED_INT, Instant
 from crisis.domain.commands import (
     ActivateCod,
     CloseCrisis,
@@ -209,8 +209,8 @@ def list_crises(
         bool | None, Query(description="Seulement les non clos (ou les clos).")
     ] = None,
     exercise: Annotated[bool | None, Query(description="Exercices ou événements réels.")] = None,
-    reported_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    reported_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    reported_from: Annotated[Instant | None, Query(alias="from")] = None,
+    reported_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> CrisisList:
     states: list[CrisisState] | None = None
     if active is True:

@@ -103,7 +103,7 @@ def _reason(error: dict[str, Any]) -> str:
         return str(error.get("ctx", {}).get("error", error.get("msg", "valeur invalide")))
     if kind in _REASONS:
         return _REASONS[kind]
-    if kind in ("control_character", "blank_text", "instant_type"):
+    if kind in ("control_character", "blank_text", "instant_type", "instant_range"):
         return str(error.get("msg", "valeur invalide"))
     return f"valeur invalide ({error.get('msg', '')})"
 

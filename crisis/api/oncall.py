@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
@@ -204,7 +204,7 @@ def import_roster_csv(
 def get_on_call(
     service: CurrentService,
     actor: CurrentActor,
-    at: Annotated[AwareDatetime | None, Query(description="Par défaut maintenant.")] = None,
+    at: Annotated[Instant | None, Query(description="Par défaut maintenant.")] = None,
 ) -> list[dict[str, Any]]:
     with service.bus.unit_of_work() as uow:
         return on_call_now(uow, at or service.clock.now())

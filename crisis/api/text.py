@@ -8,7 +8,7 @@ surrogates, bidirectional overrides, and text that is blank once invisible chara
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, Strict, WrapValidator
@@ -86,12 +86,28 @@ ShortName = Annotated[PlainLine, Field(min_length=1, max_length=200)]
 """An item of a list of names or identifiers (communes, list names, contacts)."""
 
 
+# Instants outside these years are typing mistakes; the domain narrows further (a COD decision
+# at most CRISIS_MAX_BACKDATE_DAYS old) and this keeps year 1 or 9999 out of any arithmetic.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
+
+
 def _iso_instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
     # A Unix timestamp or any non-string is a client mistake, not an instant to guess.
     if not isinstance(value, str | datetime):
         raise PydanticCustomError("instant_type", "date et heure ISO 8601 attendues")
     result: datetime = handler(value)
-    return result
+    try:
+        in_utc = result.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not EARLIEST_YEAR <= in_utc.year <= LATEST_YEAR:
+        raise PydanticCustomError(
+            "instant_range",
+            "date hors de la plage acceptée ({earliest} à {latest})",
+            {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR},
+        )
+    return in_utc
 
 
 Instant = Annotated[

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from crisis.api.app import create_app
+from crisis.bootstrap import Service
+from crisis.reporting.svg import MAX_TICKS
 from tests.integration.api.conftest import auth
 
 
@@ -223,3 +226,72 @@ def test_openapi_documents_limits_errors_and_media_types(client: TestClient) -> 
         "application/feed+json"
     }
     assert json.dumps(paths["/ack/{token}"]["get"]["responses"]["404"]).count("text/html") == 1
+
+
+@pytest.mark.parametrize(
+    ("decided_at", "reason"),
+    [
+        ("0001-01-01T00:00:00+00:00", "plage"),
+        ("0001-01-01T00:00:00+01:00", "plage"),
+        ("9999-12-31T23:59:59-01:00", "plage"),
+        ("2026-11-20T21:00:00+00:00", "plus de 7 jours"),
+        ("2026-11-28T22:00:00+00:00", "futur"),
+    ],
+    ids=["year-1", "year-1-offset", "year-9999", "eight-days", "future"],
+)
+def test_implausible_decision_instants_are_422(
+    client: TestClient, tokens: dict[str, str], decided_at: str, reason: str
+) -> None:
+    # The clock of the tests reads 2026-11-28T21:15Z.
+    activation = {"decided_by": "M. le préfet", "decided_at": decided_at}
+    response = _crisis(client, tokens["duty_officer"], exercise=True, cod_activation=activation)
+    assert response.status_code == 422, response.text
+    error = _error(response)
+    assert error["fields"][0]["field"].endswith("decided_at")
+    assert reason in error["fields"][0]["reason"]
+    assert client.get("/api/v1/crises", headers=auth(tokens["auditor"])).json()["crises"] == []
+
+
+def test_an_operator_can_enter_an_older_event_and_its_report_stays_small(
+    service: Service, tokens: dict[str, str]
+) -> None:
+    service.settings.max_backdate_days = 400  # what CRISIS_MAX_BACKDATE_DAYS=400 gives
+    client = TestClient(create_app(service))
+    activation = {"decided_by": "M. le préfet", "decided_at": "2025-12-01T08:00:00+01:00"}
+    response = _crisis(client, tokens["duty_officer"], exercise=True, cod_activation=activation)
+    assert response.status_code == 201, response.text
+    crisis_id = response.json()["crisis_id"]
+    delivery = {
+        "audience": "elus",
+        "delivered_at": "2026-11-28T21:00:00+00:00",
+        "means": "appels",
+    }
+    response = client.post(
+        f"/api/v1/crises/{crisis_id}/deliveries", json=delivery, headers=auth(tokens["comm_cell"])
+    )
+    assert response.status_code == 201, response.text
+    report = client.get(
+        f"/api/v1/crises/{crisis_id}/report",
+        params={"format": "html"},
+        headers=auth(tokens["auditor"]),
+    )
+    assert report.status_code == 200
+    assert report.text.count('stroke="#ddd"') <= MAX_TICKS + 1
+
+
+def test_instants_before_the_decision_are_422(client: TestClient, tokens: dict[str, str]) -> None:
+    activation = {"decided_by": "M. le préfet", "decided_at": "2026-11-28T21:00:00+00:00"}
+    crisis_id = _crisis(
+        client, tokens["duty_officer"], exercise=True, cod_activation=activation
+    ).json()["crisis_id"]
+    for path, body in (
+        ("cell-operational", {"declared_at": "2026-11-28T20:00:00+00:00"}),
+        (
+            "deliveries",
+            {"audience": "elus", "delivered_at": "2026-11-28T20:00:00+00:00", "means": "appels"},
+        ),
+    ):
+        response = client.post(
+            f"/api/v1/crises/{crisis_id}/{path}", json=body, headers=auth(tokens["comm_cell"])
+        )
+        assert response.status_code == 422, path
