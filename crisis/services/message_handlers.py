@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from channels.contract import Channel
 from channels.dispatcher import DeliveryResult
 from channels.dispatcher import Outcome as DeliveryOutcome
+from channels.measure import fit_sms
 from crisis.delivery.catalog import ChannelCatalog
 from crisis.delivery.config import AlertRecipient
 from crisis.delivery.planning import (
@@ -44,6 +45,8 @@ from crisis.french import long_datetime
 from crisis.services.context import HandlerContext, Outcome
 from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
 
+# The SMS parts a message the service writes may take when no SMS channel says otherwise.
+DEFAULT_SMS_SEGMENTS = 3
 ALERT_PURPOSES = frozenset({MessagePurpose.CLOCK_ALERT, MessagePurpose.DELIVERY_ALERT})
 
 
@@ -328,6 +331,21 @@ def _alert_rows(
     return rows
 
 
+def fit_own_sms(
+    ctx: HandlerContext, texts: MessageTexts, *, exercise: bool, keep: str = ""
+) -> MessageTexts:
+    """A message the service writes itself never fails for its length: its SMS is shortened.
+
+    `keep`, the end of the SMS text (the link to open, the number to call), stays whole.
+    """
+    sms_channel = ctx.catalog.channels(exercise=exercise).get("sms") if ctx.catalog else None
+    limit = (sms_channel.limits.max_segments if sms_channel else None) or DEFAULT_SMS_SEGMENTS
+    sms = texts.get("sms")
+    head, tail = (sms[: -len(keep)], keep) if keep and sms.endswith(keep) else (sms, "")
+    fitted = fit_sms(head, keep=tail, max_segments=limit)
+    return MessageTexts(variants={**texts.variants, "sms": fitted})
+
+
 def raise_internal_alert(
     ctx: HandlerContext, crisis: Crisis, *, purpose: MessagePurpose, subject: str, text: str
 ) -> None:
@@ -341,6 +359,7 @@ def raise_internal_alert(
     texts = MessageTexts.parse({"default": text, "email_subject": subject})
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
+    texts = fit_own_sms(ctx, texts, exercise=crisis.exercise)
     message = Message(
         id=ctx.new_id(),
         crisis_id=crisis.id,

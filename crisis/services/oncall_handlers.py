@@ -65,7 +65,12 @@ from crisis.domain.vocabulary import CRISIS_KIND_LABELS, Audience, ClockName, Cr
 from crisis.french import long_datetime
 from crisis.oncall.links import ack_url, make_token
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import deliver, raise_internal_alert, write_message
+from crisis.services.message_handlers import (
+    deliver,
+    fit_own_sms,
+    raise_internal_alert,
+    write_message,
+)
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.oncall_repository import Callout, CipActivation, Page, Round
 
@@ -315,8 +320,7 @@ def _page_texts(
         f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n"
         f"Accusez réception dès maintenant : {ways}.{contact}"
     )
-    sms_way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
-    sms = f"Prefecture - appel d'astreinte ({role_label}) : {crisis.title}. {sms_way}{contact}"
+    sms = f"Prefecture - appel d'astreinte ({role_label}) : {crisis.title}.{_sms_keep(ctx, link)}"
     email_text = (
         f"Bonjour,\n\nLa {team} est appelée : {crisis.title}.\n"
         f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n\n"
@@ -335,6 +339,13 @@ def _page_texts(
         "email_subject": f"Appel d'astreinte : {team} – {crisis.title}",
         "email_text": email_text,
     }
+
+
+def _sms_keep(ctx: HandlerContext, link: str | None) -> str:
+    """The end of a call-out SMS, what the member must do: never cut when the SMS is shortened."""
+    phone = ctx.settings.callout_contact_phone
+    way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
+    return f" {way}" + (f" Cadre de permanence : {phone}." if phone else "")
 
 
 def _link(ctx: HandlerContext, page_id: str) -> str | None:
@@ -371,9 +382,11 @@ def _page(
             available=available,
         )
         if rows:
-            texts = MessageTexts.parse(_page_texts(ctx, crisis, callout, role, _link(ctx, page_id)))
+            link = _link(ctx, page_id)
+            texts = MessageTexts.parse(_page_texts(ctx, crisis, callout, role, link))
             if crisis.exercise:
                 texts = texts.marked(ctx.settings.exercise_marker)
+            texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=_sms_keep(ctx, link))
             message = Message(
                 id=ctx.new_id(),
                 crisis_id=crisis.id,
