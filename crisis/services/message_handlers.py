@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from channels.contract import Channel
 from channels.dispatcher import DeliveryResult
@@ -42,6 +43,7 @@ from crisis.domain.messages import (
 )
 from crisis.domain.vocabulary import CLOCK_LABELS, Audience, CrisisState
 from crisis.french import long_datetime
+from crisis.services.channel_outages import OutageRules, account_channels
 from crisis.services.context import HandlerContext, Outcome
 from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
 
@@ -347,12 +349,23 @@ def fit_own_sms(
 
 
 def raise_internal_alert(
-    ctx: HandlerContext, crisis: Crisis, *, purpose: MessagePurpose, subject: str, text: str
+    ctx: HandlerContext,
+    crisis: Crisis,
+    *,
+    purpose: MessagePurpose,
+    subject: str,
+    text: str,
+    excluded_channel: str | None = None,
 ) -> None:
-    """Send an alert to the duty officer and the cabinet through their configured channels."""
+    """Send an alert to the duty officer and the cabinet through their configured channels
+    (but `excluded_channel`, the one that is down)."""
     if ctx.catalog is None:
         return  # no channels wired (a bare CLI): the journal entry is the alert
-    channels = ctx.catalog.channels(exercise=crisis.exercise)
+    channels = {
+        name: channel
+        for name, channel in ctx.catalog.channels(exercise=crisis.exercise).items()
+        if name != excluded_channel
+    }
     rows = _alert_rows(ctx, exercise=crisis.exercise, channels=channels)
     if not rows:
         return
@@ -434,10 +447,38 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         assert message is not None
         messages[message.id] = message
         _apply(ctx, crises[result.crisis_id], message, result, rows.get(result.delivery_id))
+    if ctx.catalog is not None:
+        config = ctx.catalog.config
+        account_channels(
+            ctx,
+            crises,
+            messages,
+            results,
+            rules=OutageRules(
+                failures=config.alerts.outage_failures,
+                minutes=config.alerts.outage_minutes,
+                give_up_after=timedelta(minutes=config.dispatcher.retry.give_up_after_minutes),
+            ),
+            raise_alert=_delivery_alert,
+            make_fallback=_fallback,
+        )
     for crisis in crises.values():
         if crisis.events:
             ctx.uow.crises.save(crisis)
     return Outcome(result=len(results), stream=next(iter(crises), "system"))
+
+
+def _delivery_alert(
+    ctx: HandlerContext, crisis: Crisis, subject: str, text: str, excluded: str | None
+) -> None:
+    raise_internal_alert(
+        ctx,
+        crisis,
+        purpose=MessagePurpose.DELIVERY_ALERT,
+        subject=subject,
+        text=text,
+        excluded_channel=excluded,
+    )
 
 
 def _apply(
@@ -492,7 +533,7 @@ def _apply(
         finished_at=result.finished_at,
     ):
         return
-    fallback_id = None if refused else _fallback(ctx, message, result)
+    fallback_id = None if refused else _fallback(ctx, message, result.delivery_id)
     crisis.record_event(
         DeliveryFailed(
             crisis_id=crisis.id,
@@ -506,32 +547,24 @@ def _apply(
             fallback_delivery_id=fallback_id,
         )
     )
-    if message.purpose not in ALERT_PURPOSES:
-        what = "refusée (exercice)" if refused else "en échec définitif"
-        raise_internal_alert(
-            ctx,
-            crisis,
-            purpose=MessagePurpose.DELIVERY_ALERT,
-            subject=f"Diffusion {what} : {result.channel}",
-            text=(
-                f"Diffusion {what} sur {result.channel} ({result.audience}) : "
-                f"{result.error or 'raison inconnue'}."
-                + (" Un canal de repli a pris le relais." if fallback_id else "")
-                + f" Événement : {crisis.title}."
-            ),
-        )
 
 
-def _fallback(ctx: HandlerContext, message: Message, result: DeliveryResult) -> str | None:
-    """Try the configured fallback channel for the same person (SMS when Telegram fails)."""
+def _fallback(ctx: HandlerContext, message: Message, delivery_id: str) -> str | None:
+    """Try the configured fallback channel for the same person (SMS when Telegram fails),
+    once: a delivery given a fallback when its channel went down keeps that one."""
     catalog = catalog_of(ctx)
+    row = ctx.uow.outbox.delivery(delivery_id)
+    if row is None or row.contact_id is None:
+        return None
     try:
-        fallback = catalog.config.fallbacks.get(ChannelName(result.channel))
+        fallback = catalog.config.fallbacks.get(ChannelName(row.channel))
     except ValueError:
         return None
-    row = ctx.uow.outbox.delivery(result.delivery_id)
-    if fallback is None or row is None or row.contact_id is None:
+    if fallback is None:
         return None
+    existing = ctx.uow.channel_health.fallback_of([row.id]).get(row.id)
+    if existing is not None:
+        return existing
     contact = ctx.uow.contacts.get(row.contact_id)
     available = catalog.channels(exercise=message.exercise)
     planned = contact_deliveries(contact, channels=[fallback], available=available)
