@@ -256,7 +256,9 @@ def begin_callout(ctx: HandlerContext, crisis: Crisis, team: Team, *, reason: st
         )
     )
     for role in TEAM_ROLES[team]:
-        _page_round(ctx, crisis, callout, role, 0)
+        paged = _page_round(ctx, crisis, callout, role, 0)
+        if not paged and (callout.escalations == 0 or not _candidates(ctx, callout, role, 1)):
+            _alert_officer(ctx, crisis, callout, role, rounds=1, due_at=ctx.now, exhausted=True)
     return True
 
 
@@ -585,30 +587,19 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
                     paged=tuple(m.name for m in paged),
                 )
             )
+            if not paged:
+                # Nobody left on the rota or among the backups: waiting helps no one.
+                _alert_officer(
+                    ctx,
+                    crisis,
+                    callout,
+                    due.role,
+                    rounds=next_round + 1,
+                    due_at=ctx.now,
+                    exhausted=True,
+                )
             continue
-        repo.add_round(Round(callout.id, due.role, next_round, "officer", ctx.now, due.due_at))
-        crisis.record_event(
-            CalloutOfficerAlerted(
-                crisis_id=crisis.id,
-                callout_id=callout.id,
-                role=due.role.value,
-                due_at=due.due_at,
-                rounds=next_round,
-            )
-        )
-        label = CELL_ROLE_LABELS[due.role]
-        raise_internal_alert(
-            ctx,
-            crisis,
-            purpose=MessagePurpose.CLOCK_ALERT,
-            subject=f"Astreinte sans réponse : {label}",
-            text=(
-                f"ASTREINTE SANS RÉPONSE – {TEAM_LABELS[callout.team]} : personne n'a accusé "
-                f"réception pour le rôle {label} après {due.round + 1} appel(s) "
-                f"(appel lancé le {long_datetime(callout.started_at)}). Trouvez un remplaçant. "
-                f"Événement : {crisis.title}."
-            ),
-        )
+        _alert_officer(ctx, crisis, callout, due.role, rounds=next_round, due_at=due.due_at)
     ids = [cmd.crisis_id] if cmd.crisis_id else repo.crises_with_callouts()
     for crisis_id in ids:
         for callout in repo.callouts_of(crisis_id):
@@ -619,6 +610,57 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
             ctx.uow.crises.save(crisis)
     return Outcome(
         result=sum(len(c.events) for c in crises.values()), stream=cmd.crisis_id or SYSTEM_STREAM
+    )
+
+
+def _alert_officer(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    callout: Callout,
+    role: CellRole,
+    *,
+    rounds: int,
+    due_at: datetime,
+    exhausted: bool = False,
+) -> None:
+    """Tell the duty officer that a role is unanswered, with how many people were paged;
+    `exhausted`: at once, because nobody is left to page."""
+    ctx.uow.oncall.add_round(Round(callout.id, role, rounds, "officer", ctx.now, due_at))
+    paged = len(
+        {
+            p.member_id
+            for p in ctx.uow.oncall.pages_of(callout.id)
+            if p.role is role and p.message_id
+        }
+    )
+    crisis.record_event(
+        CalloutOfficerAlerted(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            role=role.value,
+            due_at=due_at,
+            rounds=rounds,
+            paged=paged,
+            exhausted=exhausted,
+        )
+    )
+    label = CELL_ROLE_LABELS[role]
+    why = (
+        "plus personne à appeler sur le tableau ni en renfort"
+        if exhausted
+        else f"personne n'a accusé réception après {rounds} appel(s)"
+    )
+    raise_internal_alert(
+        ctx,
+        crisis,
+        purpose=MessagePurpose.CLOCK_ALERT,
+        subject=f"Astreinte sans réponse : {label}",
+        text=(
+            f"ASTREINTE SANS RÉPONSE – {TEAM_LABELS[callout.team]}, rôle {label} : {why} ; "
+            f"{paged} personne(s) réellement appelée(s) depuis le "
+            f"{long_datetime(callout.started_at)}. Trouvez un remplaçant. "
+            f"Événement : {crisis.title}."
+        ),
     )
 
 
