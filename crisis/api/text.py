@@ -124,17 +124,17 @@ StrictFlag = Annotated[bool, Strict()]
 """A JSON boolean: `"yes"`, `1` or `"true"` are refused."""
 
 
-def check_plain_value(value: Any, *, path: str = "") -> None:
+def check_plain_value(value: Any) -> None:
     """Refuse control characters anywhere in a free-form JSON value (template variables)."""
     if isinstance(value, str):
         _check(value, multiline=True, required=False)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check(str(key), multiline=False, required=False)
-            check_plain_value(item, path=f"{path}.{key}")
+            check_plain_value(item)
     elif isinstance(value, list):
         for item in value:
-            check_plain_value(item, path=path)
+            check_plain_value(item)
 
 
 def _checked_value(value: Any) -> Any:
