@@ -295,3 +295,26 @@ def test_instants_before_the_decision_are_422(client: TestClient, tokens: dict[s
             f"/api/v1/crises/{crisis_id}/{path}", json=body, headers=auth(tokens["comm_cell"])
         )
         assert response.status_code == 422, path
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        ("/api/v1/contacts/import", "nom;categorie;email\nMaire\x00;elu;maire@evry.fr\n"),
+        (
+            "/api/v1/oncall/roster/import",
+            "nom;role;debut;fin\nClaire\x1b;redacteur;2026-11-28 08:00;2026-11-28 20:00\n",
+        ),
+    ],
+    ids=["contacts", "roster"],
+)
+def test_control_characters_in_an_uploaded_file_are_refused(
+    client: TestClient, tokens: dict[str, str], path: str, content: str
+) -> None:
+    response = client.post(
+        path,
+        content=content.encode(),
+        headers=auth(tokens["comm_cell"], **{"Content-Type": "text/csv"}),
+    )
+    assert response.status_code == 422, response.text
+    assert "caractère de contrôle interdit" in response.text
