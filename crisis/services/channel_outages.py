@@ -15,9 +15,10 @@ from channels.dispatcher import DeliveryResult
 from channels.dispatcher import Outcome as DeliveryOutcome
 from crisis.domain.crisis import Crisis
 from crisis.domain.events import ChannelDown, ChannelRestored, DeliveriesGaveUp
-from crisis.domain.messages import Message, MessagePurpose
+from crisis.domain.messages import Message
 from crisis.french import long_datetime
 from crisis.services.context import HandlerContext
+from crisis.services.message_handlers import ALERT_PURPOSES
 from crisis.store.channel_health_repository import ChannelHealth
 
 # (ctx, crisis, subject, text, excluded channel) → the alert is written to the outbox.
@@ -235,6 +236,3 @@ def _final_failures(
             f"{crisis.title}.",
             health.channel if not refused else None,
         )
-
-
-ALERT_PURPOSES = frozenset({MessagePurpose.CLOCK_ALERT, MessagePurpose.DELIVERY_ALERT})

@@ -1,0 +1,487 @@
+"""Callouts of the cell on call: paging each role, acknowledgements, the quorum, escalation
+and the relèves of the rota.
+
+Timing works like the clocks: each round of a role stores the absolute instant at which it
+is over; `CheckCallouts` (posted by the scheduler at that instant and by the periodic sweep)
+escalates what fell due. The primary key of `callout_rounds` makes each escalation, and the
+duty officer's alert, happen once. A quorum reached is the event `QuorumReached`: the cell's
+declares the cell operational here, the CIP's is handled by `cip_handlers.on_quorum_reached`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crisis.delivery.planning import Plan, person_deliveries
+from crisis.domain.contacts import (
+    fold,
+)
+from crisis.domain.crisis import Crisis
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.events import CodActivated
+from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
+from crisis.domain.oncall import (
+    CELL_ROLE_LABELS,
+    TEAM_LABELS,
+    TEAM_ROLES,
+    AcknowledgePage,
+    CalloutEscalated,
+    CalloutOfficerAlerted,
+    CalloutStarted,
+    CellRole,
+    CheckCallouts,
+    Member,
+    MemberPaged,
+    PageAcknowledged,
+    QuorumReached,
+    RoleUnstaffed,
+    ShiftHandedOver,
+    StartCallout,
+    Team,
+    parse_quorum,
+)
+from crisis.domain.vocabulary import ClockName, CrisisState
+from crisis.french import long_datetime
+from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
+from crisis.services.callout_texts import ack_link, page_texts, sms_keep
+from crisis.services.context import HandlerContext, Outcome
+from crisis.services.message_handlers import write_message
+from crisis.services.roster_handlers import find_member
+from crisis.store.callout_repository import Callout, Page, Round
+from crisis.store.journal import SYSTEM_STREAM
+
+PAGE_CHANNELS = (ChannelName.TELEGRAM_DM, ChannelName.SMS, ChannelName.EMAIL)
+SYSTEM_NAME = "système"
+
+
+# -- paging ---------------------------------------------------------------------------------
+
+
+def _quorum(ctx: HandlerContext, team: Team) -> tuple[CellRole, ...]:
+    names = ctx.settings.cell_quorum if team is Team.CELL else ctx.settings.cip_quorum
+    return parse_quorum(list(names), team=team)
+
+
+def begin_callout(ctx: HandlerContext, crisis: Crisis, team: Team, *, reason: str) -> bool:
+    """Page every role of the team; False when the roster is empty."""
+    existing = ctx.uow.oncall.callout_of(crisis.id, team)
+    if existing is not None:
+        raise Conflict(
+            f"L'appel de la {TEAM_LABELS[team]} est déjà lancé pour cet événement "
+            f"(depuis le {long_datetime(existing.started_at)})."
+        )
+    if crisis.state is not CrisisState.COD_ACTIVE:
+        raise Conflict(
+            "Le COD n'est pas activé pour cet événement (ou l'événement est clos) : "
+            "l'appel de l'astreinte suit l'activation."
+        )
+    if ctx.uow.oncall.member_count() == 0:
+        # No rota at all: the service is used without the on-call feature. Nothing to page,
+        # nothing journalled (an ordered callout is refused by its caller).
+        return False
+    callout = Callout(
+        id=ctx.new_id(),
+        crisis_id=crisis.id,
+        team=team,
+        started_at=ctx.now,
+        started_by=ctx.actor.name,
+        reason=reason,
+        quorum=_quorum(ctx, team),
+        ack_minutes=ctx.settings.callout_ack_minutes,
+        escalations=ctx.settings.callout_escalations,
+        quorum_reached_at=None,
+    )
+    ctx.uow.oncall.add_callout(callout)
+    crisis.record_event(
+        CalloutStarted(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            team=team.value,
+            reason=reason,
+            roles=tuple(r.value for r in TEAM_ROLES[team]),
+            quorum=tuple(r.value for r in callout.quorum),
+            ack_minutes=callout.ack_minutes,
+            escalations=callout.escalations,
+        )
+    )
+    for role in TEAM_ROLES[team]:
+        paged = _page_round(ctx, crisis, callout, role, 0)
+        if not paged and (callout.escalations == 0 or not _candidates(ctx, callout, role, 1)):
+            _alert_officer(ctx, crisis, callout, role, rounds=1, due_at=ctx.now, exhausted=True)
+    return True
+
+
+def _candidates(
+    ctx: HandlerContext, callout: Callout, role: CellRole, round_no: int
+) -> list[Member]:
+    repo = ctx.uow.oncall
+    if round_no == 0:
+        shifts = repo.on_call(ctx.now, role)
+        ids = list(dict.fromkeys(s.member_id for s in shifts))
+        return [m for m in (repo.member(i) for i in ids) if m is not None]
+    paged = {p.member_id for p in repo.pages_of(callout.id) if p.role is role}
+    # The rota's next candidates for the role, then the configured backups.
+    for shift in repo.next_shifts(role, ctx.now):
+        if shift.member_id not in paged:
+            member = repo.member(shift.member_id)
+            if member is not None:
+                return [member]
+    for name in ctx.settings.oncall_backups.get(role.value, []):
+        member = repo.member_by_key(fold(name))
+        if member is not None and member.id not in paged:
+            return [member]
+    return []
+
+
+def _page_round(
+    ctx: HandlerContext, crisis: Crisis, callout: Callout, role: CellRole, round_no: int
+) -> list[Member]:
+    due = ctx.now + timedelta(minutes=callout.ack_minutes)
+    ctx.uow.oncall.add_round(Round(callout.id, role, round_no, "page", ctx.now, due))
+    members = _candidates(ctx, callout, role, round_no)
+    if not members:
+        crisis.record_event(
+            RoleUnstaffed(
+                crisis_id=crisis.id,
+                callout_id=callout.id,
+                role=role.value,
+                round=round_no,
+                ack_due_at=due,
+            )
+        )
+    for member in members:
+        _page(ctx, crisis, callout, role, round_no, member, due)
+    return members
+
+
+def _page(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    callout: Callout,
+    role: CellRole,
+    round_no: int,
+    member: Member,
+    due: datetime,
+) -> None:
+    page_id = ctx.new_id()
+    message_id: str | None = None
+    channels: tuple[str, ...] = ()
+    if ctx.catalog is not None:
+        available = ctx.catalog.channels(exercise=crisis.exercise)
+        rows = person_deliveries(
+            audience="cellule",
+            name=member.name,
+            addresses=ctx.uow.oncall.addresses(member),
+            channels=PAGE_CHANNELS,
+            available=available,
+        )
+        if rows:
+            link = ack_link(ctx, page_id)
+            texts = MessageTexts.parse(page_texts(ctx, crisis, callout, role, link))
+            if crisis.exercise:
+                texts = texts.marked(ctx.settings.exercise_marker)
+            texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=sms_keep(ctx, link))
+            message = Message(
+                id=ctx.new_id(),
+                crisis_id=crisis.id,
+                purpose=MessagePurpose.CALLOUT,
+                msg_type=MessageType.ALERT,
+                audiences=(),
+                lists=(),
+                texts=texts,
+                exercise=crisis.exercise,
+                created_by=ctx.actor.name,
+                created_at=ctx.now,
+            )
+            write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
+            message_id = message.id
+            channels = tuple(r.channel for r in rows)
+    ctx.uow.oncall.add_page(
+        Page(
+            id=page_id,
+            callout_id=callout.id,
+            crisis_id=crisis.id,
+            role=role,
+            round=round_no,
+            member_id=member.id,
+            message_id=message_id,
+            paged_at=ctx.now,
+            acknowledged_at=None,
+            ack_via=None,
+        )
+    )
+    crisis.record_event(
+        MemberPaged(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            page_id=page_id,
+            message_id=message_id,
+            role=role.value,
+            member_id=member.id,
+            member_name=member.name,
+            round=round_no,
+            channels=channels,
+            ack_due_at=due,
+        )
+    )
+
+
+def start_callout(cmd: StartCallout, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    if not begin_callout(ctx, crisis, cmd.team, reason=cmd.reason.strip() or "sur ordre"):
+        raise Conflict(
+            "Aucun membre d'astreinte n'est enregistré : importez d'abord le tableau "
+            "d'astreinte (crisis oncall import)."
+        )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
+def on_cod_activated(event: object, ctx: HandlerContext) -> None:
+    """Subscribed to CodActivated: page the cell at once, unless the setting says no."""
+    assert isinstance(event, CodActivated)
+    if not ctx.settings.callout_on_activation:
+        return
+    crisis = next(c for c in ctx.touched if c.id == event.crisis_id)
+    begin_callout(ctx, crisis, Team.CELL, reason="activation du COD")
+
+
+# -- acknowledgements and quorum ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AckReport:
+    member_name: str
+    acknowledged: list[dict[str, str]]  # crisis title, role, team
+
+
+def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
+    repo = ctx.uow.oncall
+    if cmd.page_id is not None:
+        page = repo.page(cmd.page_id)
+        if page is None:
+            raise NotFound("Cet appel n'existe pas.")
+        if page.acknowledged_at is not None:
+            raise Conflict(
+                f"Cet appel a déjà été acquitté le {long_datetime(page.acknowledged_at)}."
+            )
+        pages = [page]
+        member = repo.member(page.member_id)
+    else:
+        if cmd.telegram_chat_id is not None:
+            member = repo.member_by_chat(cmd.telegram_chat_id)
+            if member is None:
+                raise NotFound(
+                    "Ce compte Telegram n'est associé à aucun membre d'astreinte : "
+                    "envoyez /start suivi de votre code."
+                )
+        elif cmd.member_id is not None:
+            member = find_member(ctx, cmd.member_id)
+        else:
+            raise InvalidInput("member_id", "Indiquez qui accuse réception.")
+        pages = repo.pending_pages(member_id=member.id, crisis_id=cmd.crisis_id)
+        if not pages:
+            raise Conflict(f"Aucun appel n'attend d'accusé de réception de {member.name}.")
+    assert member is not None
+    crises: dict[str, Crisis] = {}
+    done: list[dict[str, str]] = []
+    for page in pages:
+        crisis = crises.get(page.crisis_id)
+        if crisis is None:
+            crisis = crises[page.crisis_id] = ctx.uow.crises.get(page.crisis_id, for_update=True)
+            ctx.touched.append(crisis)
+        callout = repo.callout(page.callout_id)
+        assert callout is not None
+        before = repo.role_acknowledged_instants(callout.id)
+        if not repo.acknowledge(page.id, at=ctx.now, via=cmd.via):
+            continue
+        crisis.record_event(
+            PageAcknowledged(
+                crisis_id=crisis.id,
+                callout_id=callout.id,
+                page_id=page.id,
+                role=page.role.value,
+                member_id=member.id,
+                member_name=member.name,
+                acknowledged_at=ctx.now,
+                via=cmd.via,
+                role_acknowledged=page.role not in before,
+            )
+        )
+        done.append(
+            {"crisis": crisis.title, "role": CELL_ROLE_LABELS[page.role], "team": callout.team}
+        )
+        _check_quorum(ctx, crisis, callout)
+    for crisis in crises.values():
+        ctx.uow.crises.save(crisis)
+    stream = pages[0].crisis_id
+    return Outcome(result=AckReport(member.name, done), stream=stream)
+
+
+def _check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None:
+    if not callout.quorum or crisis.state is not CrisisState.COD_ACTIVE:
+        return
+    instants = ctx.uow.oncall.role_acknowledged_instants(callout.id)
+    if not all(role in instants for role in callout.quorum):
+        return
+    reached = max(instants[role] for role in callout.quorum)
+    if not ctx.uow.oncall.mark_quorum_reached(callout.id, reached):
+        return
+    crisis.record_event(
+        QuorumReached(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            team=callout.team.value,
+            quorum=tuple(r.value for r in callout.quorum),
+            reached_at=reached,
+        )
+    )
+    # The CIP's own quorum is declared by the CIP handlers, subscribed to QuorumReached.
+    if callout.team is Team.CELL and crisis.clocks[ClockName.CELL].met_at is None:
+        note = quorum_note(callout.quorum)
+        crisis.declare_cell_operational(at=reached, by=SYSTEM_NAME, note=note, now=ctx.now)
+
+
+def quorum_note(quorum: Sequence[CellRole]) -> str:
+    return "Quorum atteint : " + ", ".join(CELL_ROLE_LABELS[r] for r in quorum) + "."
+
+
+# -- escalation and handovers ---------------------------------------------------------------
+
+
+def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
+    repo = ctx.uow.oncall
+    crises: dict[str, Crisis] = {}
+
+    def crisis_of(crisis_id: str) -> Crisis:
+        crisis = crises.get(crisis_id)
+        if crisis is None:
+            crisis = crises[crisis_id] = ctx.uow.crises.get(crisis_id, for_update=True)
+        return crisis
+
+    for due in repo.due_rounds(ctx.now, cmd.crisis_id):
+        callout = repo.callout(due.callout_id)
+        assert callout is not None
+        crisis = crisis_of(callout.crisis_id)
+        if crisis.state is not CrisisState.COD_ACTIVE:
+            continue  # a closed event pages nobody any more
+        next_round = due.round + 1
+        if due.round < callout.escalations:
+            paged = _page_round(ctx, crisis, callout, due.role, next_round)
+            crisis.record_event(
+                CalloutEscalated(
+                    crisis_id=crisis.id,
+                    callout_id=callout.id,
+                    role=due.role.value,
+                    round=next_round,
+                    due_at=due.due_at,
+                    paged=tuple(m.name for m in paged),
+                )
+            )
+            if not paged:
+                # Nobody left on the rota or among the backups: waiting helps no one.
+                _alert_officer(
+                    ctx,
+                    crisis,
+                    callout,
+                    due.role,
+                    rounds=next_round + 1,
+                    due_at=ctx.now,
+                    exhausted=True,
+                )
+            continue
+        _alert_officer(ctx, crisis, callout, due.role, rounds=next_round, due_at=due.due_at)
+    ids = [cmd.crisis_id] if cmd.crisis_id else repo.crises_with_callouts()
+    for crisis_id in ids:
+        for callout in repo.callouts_of(crisis_id):
+            _handovers(ctx, crisis_of, callout)
+    for crisis in crises.values():
+        if crisis.events:
+            ctx.touched.append(crisis)
+            ctx.uow.crises.save(crisis)
+    return Outcome(
+        result=sum(len(c.events) for c in crises.values()), stream=cmd.crisis_id or SYSTEM_STREAM
+    )
+
+
+def _alert_officer(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    callout: Callout,
+    role: CellRole,
+    *,
+    rounds: int,
+    due_at: datetime,
+    exhausted: bool = False,
+) -> None:
+    """Tell the duty officer that a role is unanswered, with how many people were paged;
+    `exhausted`: at once, because nobody is left to page."""
+    ctx.uow.oncall.add_round(Round(callout.id, role, rounds, "officer", ctx.now, due_at))
+    paged = len(
+        {
+            p.member_id
+            for p in ctx.uow.oncall.pages_of(callout.id)
+            if p.role is role and p.message_id
+        }
+    )
+    crisis.record_event(
+        CalloutOfficerAlerted(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            role=role.value,
+            due_at=due_at,
+            rounds=rounds,
+            paged=paged,
+            exhausted=exhausted,
+        )
+    )
+    label = CELL_ROLE_LABELS[role]
+    why = (
+        "plus personne à appeler sur le tableau ni en renfort"
+        if exhausted
+        else f"personne n'a accusé réception après {rounds} appel(s)"
+    )
+    raise_internal_alert(
+        ctx,
+        crisis,
+        purpose=MessagePurpose.CLOCK_ALERT,
+        subject=f"Astreinte sans réponse : {label}",
+        text=(
+            f"ASTREINTE SANS RÉPONSE – {TEAM_LABELS[callout.team]}, rôle {label} : {why} ; "
+            f"{paged} personne(s) réellement appelée(s) depuis le "
+            f"{long_datetime(callout.started_at)}. Trouvez un remplaçant. "
+            f"Événement : {crisis.title}."
+        ),
+    )
+
+
+def _handovers(ctx: HandlerContext, get: Callable[[str], Crisis], callout: Callout) -> None:
+    """Journal each relève of the team's rota since the callout, once."""
+    repo = ctx.uow.oncall
+    for role in TEAM_ROLES[callout.team]:
+        for at in repo.shift_starts(role, callout.started_at, ctx.now):
+            if repo.handover_recorded(callout.crisis_id, role, at):
+                continue
+            crisis = get(callout.crisis_id)
+            if crisis.state is not CrisisState.COD_ACTIVE:
+                return
+            before = {s.member_id for s in repo.on_call(at - timedelta(microseconds=1), role)}
+            after = {s.member_id for s in repo.on_call(at, role)}
+            repo.add_handover(callout.crisis_id, role, at)
+            crisis.record_event(
+                ShiftHandedOver(
+                    crisis_id=crisis.id,
+                    role=role.value,
+                    at=at,
+                    from_members=_names(ctx, before - after),
+                    to_members=_names(ctx, after - before),
+                )
+            )
+
+
+def _names(ctx: HandlerContext, ids: set[str]) -> tuple[str, ...]:
+    members = [ctx.uow.oncall.member(i) for i in ids]
+    return tuple(sorted(m.name for m in members if m is not None))
