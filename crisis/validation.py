@@ -174,10 +174,13 @@ def french_reason(error: Mapping[str, Any]) -> str:
         )
     if kind in ("string_too_short", "too_short") and context.get("min_length") == 1:
         return "ne doit pas être vide"
+    if kind not in REASONS:
+        # A custom error of the service (blank text, control character…): its text is French.
+        return str(error.get("msg") or _DEFAULT)
     values = _Context({key: _context_value(value) for key, value in context.items()})
     if "expected" in context:
         values["expected"] = french_choices(str(context["expected"]))
-    reason = REASONS.get(kind, _DEFAULT).format_map(values)
+    reason = REASONS[kind].format_map(values)
     received = error.get("input")
     if kind in ("enum", "literal_error") and isinstance(received, str) and len(received) <= 40:
         reason += f" ; reçu « {received} »"

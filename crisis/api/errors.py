@@ -1,4 +1,4 @@
-"""Errors as JSON with a sentence in French: 401, 403, 404, 409, 422."""
+"""Errors as JSON with a sentence in French, one shape for every status the service answers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
@@ -45,6 +46,16 @@ def error_response(
     return JSONResponse(status_code=status, content=body.model_dump(), headers=headers)
 
 
+# Statuses raised by the framework itself (unknown route, wrong method, unreadable body).
+_HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_body", "Corps de requête illisible : un JSON en UTF-8 est attendu."),
+    404: ("not_found", "Adresse inconnue."),
+    405: ("method_not_allowed", "Méthode non permise pour cette adresse."),
+    413: ("too_large", "Requête trop volumineuse."),
+    415: ("unsupported_media_type", "Type de contenu non pris en charge."),
+}
+
+
 def _field(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "corps"
@@ -56,6 +67,12 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = [FieldError(field=_field(e["loc"]), reason=french_reason(e)) for e in exc.errors()]
         summary = "; ".join(f"{f.field} : {f.reason}" for f in fields)
         return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("error", "Requête refusée."))
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
@@ -93,5 +110,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Événement introuvable.",
         409: "Conflit avec l'état de l'événement.",
         422: "Entrée invalide : le champ et la raison sont donnés.",
+        400: "Corps de requête illisible (JSON ou UTF-8 invalide).",
+        413: "Requête trop volumineuse.",
     }
     return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}

@@ -122,6 +122,15 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         f"{p.get('reason')}"
     ),
     "event.DeliveryRequeued": lambda p: channel_label(str(p.get("channel"))),
+    "event.ChannelDown": lambda p: (
+        f"{channel_label(str(p.get('channel')))} : {p.get('failures')} échecs de suite, "
+        f"{p.get('waiting')} diffusion(s) en attente"
+    ),
+    "event.ChannelRestored": lambda p: channel_label(str(p.get("channel"))),
+    "event.DeliveriesGaveUp": lambda p: (
+        f"{channel_label(str(p.get('channel')))} : {p.get('count')} diffusion(s)"
+        + (" refusée(s) (exercice)" if p.get("refused") else " en échec définitif")
+    ),
     "command.RecordDeliveryOutcomes": _outcomes,
     "event.CrisisClosed": lambda p: str(p.get("reason", "")),
     "event.InjectPlayed": lambda p: (

@@ -7,11 +7,12 @@ Sizes are in SVG units; the chart is drawn at the width of an A4 page's text (18
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from html import escape
 
 from crisis.domain.vocabulary import ClockName
-from crisis.french import short_time
+from crisis.french import compact_datetime, short_time
 from crisis.labels import CLOCK_SHORT_LABELS, purpose_label
 from crisis.reporting.report_models import TimingReport
 
@@ -22,7 +23,15 @@ ROW = 32
 TOP = 24
 FONT_SIZE = 14
 LEGEND_ROW = 24
+LABEL_WIDTH = 64  # room for a tick label such as « 22 h 30 »
 PRINTED_WIDTH_PT = 510  # A4 (210 mm) less 2 × 1.5 cm of margin
+
+# However long the span, the axis has at most this many ticks (a decision entered centuries
+# back must not draw one line per hour).
+MAX_TICKS = 16
+_TICK_STEPS = tuple(
+    timedelta(minutes=m) for m in (15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 43200, 525600)
+)
 
 COLOURS = {"met": "#18753c", "met_late": "#b34000", "breached": "#ce0500", "running": "#6a6af4"}
 FACTUAL, OTHER = "#000091", "#b34000"
@@ -95,11 +104,13 @@ def _legend(top: float) -> list[str]:
     return parts
 
 
-def _first_tick(start: datetime, minutes: int) -> datetime:
-    """The first round time (:00, :15, :30…) at or after the start, in Paris as in UTC."""
-    floor = start.replace(second=0, microsecond=0)
-    remainder = floor.minute % minutes
-    return floor + timedelta(minutes=(minutes - remainder) % minutes)
+def _first_tick(start: datetime, tick: timedelta) -> datetime:
+    """The first round time (:00, :15, :30…) at or after the start, for ticks under a day."""
+    if tick >= timedelta(days=1):
+        return start
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    late = timedelta(seconds=(start - midnight).total_seconds() % tick.total_seconds())
+    return start if not late else start + (tick - late)
 
 
 def timeline_svg(report: TimingReport) -> str:
@@ -124,15 +135,23 @@ def timeline_svg(report: TimingReport) -> str:
         'aria-label="Chronologie des horloges et des messages, avec sa légende" '
         f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{FONT_SIZE}" fill="#161616">'
     ]
-    minutes = 15 if span <= 5400 else 30 if span <= 4 * 3600 else 60
-    tick = timedelta(minutes=minutes)
-    at = _first_tick(start, minutes)
-    while at <= end:
+    tick = tick_step(span)
+    label = short_time if tick < timedelta(days=1) else compact_datetime
+    # Grid lines at every tick; labels only as often as they fit side by side.
+    tick_width = (WIDTH - LEFT - RIGHT) * tick.total_seconds() / span
+    label_width = LABEL_WIDTH if tick < timedelta(days=1) else 2 * LABEL_WIDTH
+    every = max(1, math.ceil(label_width / tick_width))
+    first = _first_tick(start, tick)
+    for index in range(MAX_TICKS + 1):
+        at = first + index * tick
+        if at > end:
+            break
         parts.append(
             f'<line x1="{x(at):.1f}" y1="{TOP - 8}" x2="{x(at):.1f}" y2="{axis - 16}" '
-            'stroke="#ddd"/>' + _text(x(at), axis, short_time(at), "middle")
+            'stroke="#ddd"/>'
         )
-        at += tick
+        if index % every == 0:
+            parts.append(_text(x(at), axis, label(at), "middle"))
     for index, clock in enumerate(report.clocks):
         y = TOP + index * ROW
         parts.append(_text(LEFT - 8, y + 16, _short_label(clock.name, clock.label), "end"))
@@ -152,3 +171,11 @@ def timeline_svg(report: TimingReport) -> str:
     parts += _legend(legend_top)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def tick_step(span_seconds: float) -> timedelta:
+    """The first round step that keeps the axis within MAX_TICKS, else an even division."""
+    for step in _TICK_STEPS:
+        if span_seconds / step.total_seconds() <= MAX_TICKS:
+            return step
+    return timedelta(seconds=span_seconds / MAX_TICKS)

@@ -65,6 +65,12 @@ class Answer:
     replayed: bool
 
 
+def ensure_may_run(actor: Actor, command_type: type[Command]) -> None:
+    """Raise Forbidden unless the actor's role may run this kind of command."""
+    if actor.role not in TRUSTED_ROLES and not may_run(actor.role, command_type):
+        raise Forbidden(refusal(actor.role, command_type))
+
+
 def _kind(obj: object) -> str:
     return type(obj).__name__
 
@@ -111,8 +117,7 @@ class MessageBus:
 
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
         handler = self.command_handlers[type(command)]
-        if actor.role not in TRUSTED_ROLES and not may_run(actor.role, type(command)):
-            raise Forbidden(refusal(actor.role, type(command)))
+        ensure_may_run(actor, type(command))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._attempt(command, handler, actor=actor, replayable=replayable)

@@ -1,11 +1,17 @@
-"""The words of a page: what an on-call member receives by Telegram, SMS and e-mail."""
+"""What a call-out says: the page texts per channel, with the way to acknowledge.
+
+The end of the SMS (the link, the number to call) is what `fit_own_sms` never cuts.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from crisis.domain.crisis import Crisis
 from crisis.domain.oncall import CELL_ROLE_LABELS, TEAM_LABELS, CellRole
 from crisis.french import sentence
 from crisis.services.context import HandlerContext
+from crisis.services.oncall_links import ack_url, make_token
 from crisis.store.callout_repository import Callout
 
 
@@ -30,10 +36,8 @@ def page_texts(
         f"{contact}"
         f"Accusez réception dès maintenant : {ways}"
     )
-    sms_contact = f" Cadre de permanence : {phone}." if phone else ""
-    sms_way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
     title = sentence(crisis.title)
-    sms = f"Préfecture - appel d'astreinte ({role_label}) : {title}{sms_contact} {sms_way}"
+    sms = f"Préfecture - appel d'astreinte ({role_label}) : {title}{sms_keep(ctx, link)}"
     email_text = (
         f"Bonjour,\n\nLa {team} est appelée : {sentence(crisis.title)}\n"
         f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n\n"
@@ -52,3 +56,23 @@ def page_texts(
         "email_subject": f"Appel d'astreinte : {team} – {crisis.title}",
         "email_text": email_text,
     }
+
+
+def sms_keep(ctx: HandlerContext, link: str | None) -> str:
+    """The end of a call-out SMS, what the member must do: never cut when the SMS is shortened."""
+    phone = ctx.settings.callout_contact_phone
+    way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
+    # The link comes last: no full stop after it that a phone would take into it.
+    return (f" Cadre de permanence : {phone}." if phone else "") + f" {way}"
+
+
+def ack_link(ctx: HandlerContext, page_id: str) -> str | None:
+    secret = ctx.settings.ack_secret
+    if secret is None or ctx.catalog is None:
+        return None
+    token = make_token(
+        secret=secret.get_secret_value(),
+        page_id=page_id,
+        expires_at=ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes),
+    )
+    return ack_url(ctx.catalog.config.public.base_url, token)

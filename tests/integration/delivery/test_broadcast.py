@@ -271,7 +271,7 @@ def test_permanent_failure_falls_back_to_sms_and_alerts_the_duty_officer(
     plain = alert_mails[0].message.get_body(("plain",))
     assert plain is not None
     body = plain.get_content()
-    assert "Telegram (message personnel), élus" in body
+    assert "en échec définitif (Telegram (message personnel))" in body
     assert ".." not in body and "telegram_dm" not in body
     with service.bus.unit_of_work() as uow:
         failed = [
