@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from channels.contract import Channel, OutgoingMessage, RecipientKind, SendError
-from channels.pacing import KeyedPacer, Pacer
+from channels.pacing import KeyedBuckets, TokenBucket
 from channels.retry import RetryPolicy
 from crisis.clock import Clock
 
@@ -116,8 +116,8 @@ class Dispatcher:
         self._clock = clock
         self.config = config or DispatcherConfig()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
-        self._pacers: dict[tuple[bool, str], Pacer] = {}
-        self._chat_pacers: dict[tuple[bool, str], KeyedPacer] = {}
+        self._buckets: dict[tuple[bool, str], TokenBucket] = {}
+        self._chat_buckets: dict[tuple[bool, str], KeyedBuckets] = {}
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -193,22 +193,25 @@ class Dispatcher:
         await asyncio.to_thread(self._outbox.record, results)
         return len(results)
 
-    def _pacer(self, exercise: bool, channel: Channel) -> Pacer:
+    def _bucket(self, exercise: bool, channel: Channel) -> TokenBucket:
         key = (exercise, channel.name)
-        pacer = self._pacers.get(key)
-        if pacer is None:
-            pacer = self._pacers[key] = Pacer(channel.limits.rate_per_second)
-        return pacer
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(channel.limits.rate_per_second)
+        return bucket
 
-    async def _pace_chat(self, exercise: bool, channel: Channel, recipient: str) -> None:
+    async def _pace(self, exercise: bool, channel: Channel, recipient: str) -> None:
+        """Take the channel's token, and the chat's if it has its own limit, right now."""
+        bucket = self._bucket(exercise, channel)
         rate = channel.limits.per_chat_rate_per_second
         if rate is None or not recipient:
+            await bucket.acquire()
             return
         key = (exercise, channel.name)
-        pacer = self._chat_pacers.get(key)
-        if pacer is None:
-            pacer = self._chat_pacers[key] = KeyedPacer(rate)
-        await pacer.wait(recipient)
+        chats = self._chat_buckets.get(key)
+        if chats is None:
+            chats = self._chat_buckets[key] = KeyedBuckets(rate)
+        await chats.acquire(recipient, then=bucket)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> DeliveryResult:
         attempt = delivery.attempts + 1
@@ -229,8 +232,7 @@ class Dispatcher:
         if refusal is not None or channel is None:
             return replace(result, error=refusal or "canal non configuré")
         if self.config.pace:
-            await self._pacer(delivery.exercise, channel).wait()
-            await self._pace_chat(delivery.exercise, channel, delivery.recipient)
+            await self._pace(delivery.exercise, channel, delivery.recipient)
         message = OutgoingMessage(
             delivery_id=delivery.id,
             recipient_kind=delivery.recipient_kind,
@@ -277,7 +279,7 @@ class Dispatcher:
         policy = self.config.retry
         if error.retryable and error.retry_after and self.config.pace:
             # The provider asked everyone to wait, not only this delivery.
-            self._pacer(delivery.exercise, channel).pause(error.retry_after)
+            self._bucket(delivery.exercise, channel).pause(error.retry_after)
         if not error.retryable or policy.gives_up(
             attempt=result.attempt, first_queued_at=delivery.queued_at, now=now
         ):
