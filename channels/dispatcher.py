@@ -1,10 +1,10 @@
 """The outbox dispatcher: claims due deliveries, sends them paced per provider, records results.
 
 Each channel runs its own loop, so a provider that is down only delays its own deliveries.
-Results are recorded once per claimed batch: if the process dies between a provider's
-acceptance and that record, the delivery is sent again after the claim expires (or at once
-when a worker of the same name restarts). Duplicates are therefore bounded by the batch size
-per channel and per worker.
+Results are recorded once per claimed batch, while the next batch is being sent: if the
+process dies between a provider's acceptance and that record, the delivery is sent again after
+the claim expires (or at once when a worker of the same name restarts). Duplicates are
+therefore bounded by two batches per channel and per worker.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from channels.contract import Channel, OutgoingMessage, RecipientKind, SendError
 from channels.pacing import KeyedBuckets, TokenBucket
@@ -25,6 +25,7 @@ from channels.retry import RetryPolicy
 from crisis.clock import Clock
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class Outcome(StrEnum):
@@ -161,19 +162,60 @@ class Dispatcher:
                 return total
 
     async def _channel_loop(self, name: str) -> None:
-        while not self._stopping:
-            try:
-                done = await self.dispatch_batch(name)
-            except Exception:
-                log.exception("dispatcher loop for %s failed; retrying", name)
-                done = 0
-            if done == 0 and not self._stopping:
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+        """Claim, send and record as a pipeline, so the channel never idles between batches.
 
-    async def dispatch_batch(self, name: str) -> int:
-        claimed = await asyncio.to_thread(
+        The next batch is claimed while the last deliveries of the current one are in flight,
+        and a batch's results are recorded while the next one is being sent (one record at a
+        time, in order). Sent but not yet recorded: at most two batches.
+        """
+        recording: asyncio.Task[None] | None = None
+        next_batch: asyncio.Task[list[ClaimedDelivery]] | None = None
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await (next_batch or self._claim(name))
+                except Exception:
+                    log.exception("claiming deliveries for %s failed; retrying", name)
+                    claimed = []
+                next_batch = None
+                if not claimed:
+                    await self._idle()
+                    continue
+
+                def prefetch() -> None:
+                    nonlocal next_batch
+                    if not self._stopping:
+                        next_batch = asyncio.create_task(self._claim(name))
+
+                results = await self._send_batch(claimed, when_all_started=prefetch)
+                await self._finish(recording)
+                recording = asyncio.create_task(self._record(results))
+        finally:
+            await self._finish(recording)
+            # A batch claimed as the loop stopped was never sent: it returns to the queue when
+            # a worker of the same name starts, or at lease expiry.
+            await self._finish(next_batch)
+
+    async def _idle(self) -> None:
+        if self._stopping:
+            return
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+
+    @staticmethod
+    async def _finish(task: asyncio.Task[_T] | None) -> _T | None:
+        """Wait for a background step; its failure is logged (the rows come back later)."""
+        if task is None:
+            return None
+        try:
+            return await task
+        except Exception:
+            log.exception("dispatcher step failed; its deliveries return at lease expiry")
+            return None
+
+    async def _claim(self, name: str) -> list[ClaimedDelivery]:
+        return await asyncio.to_thread(
             self._outbox.claim,
             worker=self.config.worker,
             channels=[name],
@@ -181,16 +223,36 @@ class Dispatcher:
             limit=self.config.batch_size,
             lease=self.config.lease,
         )
-        if not claimed:
-            return 0
+
+    async def _record(self, results: list[DeliveryResult]) -> None:
+        await asyncio.to_thread(self._outbox.record, results)
+
+    async def _send_batch(
+        self,
+        claimed: Sequence[ClaimedDelivery],
+        *,
+        when_all_started: Callable[[], None] | None = None,
+    ) -> list[DeliveryResult]:
         gate = asyncio.Semaphore(self.config.concurrency)
+        waiting = len(claimed)
 
         async def one(delivery: ClaimedDelivery) -> DeliveryResult:
+            nonlocal waiting
             async with gate:
+                waiting -= 1
+                if waiting == 0 and when_all_started is not None:
+                    when_all_started()
                 return await self._deliver(delivery)
 
-        results = await asyncio.gather(*(one(d) for d in claimed))
-        await asyncio.to_thread(self._outbox.record, results)
+        return list(await asyncio.gather(*(one(d) for d in claimed)))
+
+    async def dispatch_batch(self, name: str) -> int:
+        """Claim one batch, send it and record it, one step after the other."""
+        claimed = await self._claim(name)
+        if not claimed:
+            return 0
+        results = await self._send_batch(claimed)
+        await self._record(results)
         return len(results)
 
     def _bucket(self, exercise: bool, channel: Channel) -> TokenBucket:
