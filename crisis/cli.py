@@ -95,20 +95,35 @@ def _print_status(view: CrisisView) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processus servant l'API (PostgreSQL conseillé au-delà de 1) ; l'ordonnanceur "
+            "et le répartiteur tournent une seule fois, dans le processus parent.",
+        ),
+    ] = 1,
 ) -> None:
-    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions dans un même processus."""
+    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions."""
     import uvicorn
 
     from crisis.api.app import create_app
 
     with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
-        uvicorn.run(
-            create_app(service),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-        )
+        host, port = host or settings.host, port or settings.port
+        if workers == 1:
+            uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+        else:
+            uvicorn.run(
+                "crisis.api.processes:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+            )
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+import anyio
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -17,7 +21,7 @@ from crisis.api import (
     reports,
     templates,
 )
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, TokenCache
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.schemas import Health, UserRead
 from crisis.bootstrap import Service
@@ -32,12 +36,22 @@ réponse sans rien écrire de nouveau.
 
 
 def create_app(service: Service) -> FastAPI:
+    threads = service.settings.api_threads
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # As many request threads as pooled connections: a thread never waits for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
         title="Communication de crise — préfecture",
         version=crisis.__version__,
         description=DESCRIPTION,
+        lifespan=lifespan,
     )
     app.state.service = service
+    app.state.token_cache = TokenCache(service.settings.auth_cache_seconds)
     install_error_handlers(app)
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)

@@ -115,7 +115,7 @@ def send_message(
     summary="Les messages d'un événement et leurs diffusions",
 )
 def list_messages(crisis_id: str, service: CurrentService, _: CurrentActor) -> MessageList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         boards = [_board(uow, m.id) for m in uow.outbox.messages_of(crisis_id)]
     return MessageList(messages=boards)
@@ -128,7 +128,7 @@ def list_messages(crisis_id: str, service: CurrentService, _: CurrentActor) -> M
     summary="Tableau de diffusion d'un message : comptes par statut et par canal, détail",
 )
 def read_message(message_id: str, service: CurrentService, _: CurrentActor) -> MessageBoard:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return _board(uow, message_id)
 
 

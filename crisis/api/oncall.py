@@ -201,13 +201,13 @@ def get_on_call(
     actor: CurrentActor,
     at: Annotated[AwareDatetime | None, Query(description="Par défaut maintenant.")] = None,
 ) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return on_call_now(uow, at or service.clock.now())
 
 
 @router.get("/oncall/members", responses=responses(401), summary="Membres de l'astreinte")
 def get_members(service: CurrentService, actor: CurrentActor) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return members_view(uow)
 
 
@@ -272,7 +272,7 @@ def post_callout(
 def get_callouts(
     crisis_id: str, service: CurrentService, actor: CurrentActor
 ) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         return callouts_view(uow, crisis_id)
 
@@ -364,7 +364,7 @@ def post_cip_deactivation(
 
 @router.get("/crises/{crisis_id}/cip", responses=responses(401, 404), summary="La CIP")
 def get_cip(crisis_id: str, service: CurrentService, actor: CurrentActor) -> dict[str, Any]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         view = cip_view(uow, crisis_id)
     if view is None:
@@ -433,7 +433,7 @@ def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse 
     if check.problem is LinkProblem.EXPIRED:
         return None, _refusal("expired")
     assert check.page_id is not None
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         page = uow.oncall.page(check.page_id)
     if page is None:
         return None, _refusal("forged")
@@ -452,7 +452,7 @@ def get_ack(token: str, service: CurrentService) -> HTMLResponse:
     if refusal is not None:
         return refusal
     assert page_id is not None
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         page = uow.oncall.page(page_id)
         assert page is not None
         member = uow.oncall.member(page.member_id)
