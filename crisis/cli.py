@@ -409,14 +409,14 @@ def worker(
 @app.command()
 def deliveries(crisis_id: str, as_json: JsonOption = False) -> None:
     """Les messages d'un événement et l'état de chacune de leurs diffusions."""
-    from crisis.services.message_views import message_board
+    from crisis.services.message_views import counts_of, message_board
 
-    with open_service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.reading() as uow:
         uow.crises.get(crisis_id)
-        boards = [
-            message_board(m, uow.outbox.deliveries_of(message_id=m.id))
-            for m in uow.outbox.messages_of(crisis_id)
-        ]
+        boards = []
+        for message in uow.outbox.messages_of(crisis_id):
+            rows = uow.outbox.deliveries_of(message_id=message.id)
+            boards.append(message_board(message, counts_of(rows), rows, next_after=None))
         manual = uow.crises.manual_deliveries(crisis_id)
     if as_json:
         print_json(

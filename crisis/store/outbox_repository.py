@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, tuple_, update
 
 from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
@@ -414,6 +414,27 @@ class OutboxRepository:
             query = query.where(deliveries.c.message_id == message_id)
         if crisis_id is not None:
             query = query.where(deliveries.c.crisis_id == crisis_id)
+        return [_delivery(r) for r in self._conn.execute(query)]
+
+    def deliveries_page(
+        self, *, message_id: str, after: str | None, limit: int
+    ) -> list[DeliveryRow] | None:
+        """Up to `limit` deliveries of a message, by channel then id, after the delivery
+        `after` (keyset paging: each page is one index range, however deep). None when `after`
+        is not a delivery of this message."""
+        query = select(deliveries).where(deliveries.c.message_id == message_id)
+        if after is not None:
+            cursor = self._conn.execute(
+                select(deliveries.c.channel).where(
+                    deliveries.c.id == after, deliveries.c.message_id == message_id
+                )
+            ).first()
+            if cursor is None:
+                return None
+            query = query.where(
+                tuple_(deliveries.c.channel, deliveries.c.id) > tuple_(cursor.channel, after)
+            )
+        query = query.order_by(deliveries.c.channel, deliveries.c.id).limit(limit)
         return [_delivery(r) for r in self._conn.execute(query)]
 
     def counts(self, *, message_id: str) -> dict[tuple[str, str], int]:

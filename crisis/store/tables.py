@@ -252,7 +252,8 @@ deliveries = Table(
         sqlite_where=STILL_DUE,
         postgresql_where=STILL_DUE,
     ),
-    Index("ix_deliveries_message_id", "message_id"),
+    # The delivery board of a message, one page (one range) at a time.
+    Index("ix_deliveries_message_board", "message_id", "channel", "id"),
     Index("ix_deliveries_crisis_id", "crisis_id"),
 )
 

@@ -1,9 +1,11 @@
-"""Claims read a partial index of the deliveries still due, not every delivery ever made.
+"""Claims read a partial index of the deliveries still due; the delivery board is paged.
 
 The index on (status, channel, next_attempt_at) kept an entry for every delivery, done or
 not: after a national fan-out the claim walked hundreds of thousands of dead entries to find
 nothing. The new one holds only pending and in-flight deliveries; an in-flight delivery's
 next_attempt_at becomes its lease expiry, so one range of the index finds every claimable row.
+The board of a message is read a page at a time, by channel then id: one range of
+(message_id, channel, id).
 
 Revision ID: 0007
 Revises: 0006
@@ -36,8 +38,12 @@ def upgrade() -> None:
         sqlite_where=STILL_DUE,
         postgresql_where=STILL_DUE,
     )
+    op.drop_index("ix_deliveries_message_id", table_name="deliveries")
+    op.create_index("ix_deliveries_message_board", "deliveries", ["message_id", "channel", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_message_board", table_name="deliveries")
+    op.create_index("ix_deliveries_message_id", "deliveries", ["message_id"])
     op.drop_index("ix_deliveries_still_due", table_name="deliveries")
     op.create_index("ix_deliveries_due", "deliveries", ["status", "channel", "next_attempt_at"])
