@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
 from crisis.services.views import Instant
@@ -131,7 +131,11 @@ class ChronologyEntry(BaseModel):
     kind: str
     label: str
     summary: str
-    hash: str
+    hash: str = Field(description="Empreinte de l'entrée (de la dernière, pour un groupe).")
+    # Consecutive outcomes of one message on one channel for one audience are one line:
+    # entries `seq` to `last_seq`, `entries` of them.
+    last_seq: int | None = None
+    entries: int = 1
 
 
 class ChainReport(BaseModel):
@@ -233,26 +237,34 @@ class _Message:
         self.planned: dict[str, int] = {
             str(k): int(v) for k, v in payload.get("deliveries", {}).items()
         }
-        self.accepted: dict[str, list[tuple[datetime, float]]] = {}
+        # Per channel: the latencies (seconds) and the first and last acceptance.
+        self.latencies: dict[str, list[float]] = {}
+        self.accepted_span: dict[str, tuple[datetime, datetime]] = {}
         self.failed: dict[str, int] = {}
         self.approver: str | None = None
         self.approved_at: datetime | None = None
         self.approval_requested_at: datetime | None = None
         self.author_override: str | None = None
 
+    def accept(self, channel: str, accepted_at: datetime, queued_at: Any) -> None:
+        latency = (accepted_at - _instant(queued_at)).total_seconds()
+        self.latencies.setdefault(channel, []).append(latency)
+        first, last = self.accepted_span.get(channel, (accepted_at, accepted_at))
+        self.accepted_span[channel] = (min(first, accepted_at), max(last, accepted_at))
+
     def report(self) -> MessageReport:
         channels = []
-        for channel in sorted(set(self.planned) | set(self.accepted) | set(self.failed)):
-            accepted = sorted(self.accepted.get(channel, []))
-            latencies = [latency for _, latency in accepted]
+        for channel in sorted(set(self.planned) | set(self.latencies) | set(self.failed)):
+            latencies = sorted(self.latencies.get(channel, []))
+            span = self.accepted_span.get(channel)
             channels.append(
                 ChannelDeliveryReport(
                     channel=channel,
-                    deliveries=self.planned.get(channel, len(accepted)),
-                    accepted=len(accepted),
+                    deliveries=self.planned.get(channel, len(latencies)),
+                    accepted=len(latencies),
                     failed=self.failed.get(channel, 0),
-                    first_accepted_at=accepted[0][0] if accepted else None,
-                    last_accepted_at=accepted[-1][0] if accepted else None,
+                    first_accepted_at=span[0] if span else None,
+                    last_accepted_at=span[1] if span else None,
                     latency_p50_seconds=percentile(latencies, 0.5),
                     latency_p95_seconds=percentile(latencies, 0.95),
                 )
@@ -377,6 +389,21 @@ def _summary(entry: JournalEntry) -> str:
     return ""
 
 
+# A fan-out journals one outcome per delivery: in the chronology, a run of them is one line.
+GROUPED_KINDS = frozenset({"event.DeliveryAccepted", "event.DeliveryFailed"})
+
+
+def _extend_group(line: ChronologyEntry, entry: JournalEntry) -> None:
+    line.last_seq = entry.seq
+    line.entries += 1
+    line.hash = entry.hash
+    p = entry.payload
+    what = "acceptées" if entry.kind == "event.DeliveryAccepted" else "en échec"
+    line.summary = f"{p.get('channel')} → {p.get('audience')} : {line.entries} diffusions {what}"
+    if entry.kind == "event.DeliveryFailed":
+        line.summary += f" (dernière raison : {p.get('reason')})"
+
+
 def build_report(
     *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
 ) -> TimingReport:
@@ -390,20 +417,26 @@ def build_report(
     cip: dict[str, Any] = {}
     injects: list[InjectReport] = []
     chronology: list[ChronologyEntry] = []
+    group: tuple[str, Any, Any, Any] | None = None
     for entry in entries:
         p = entry.payload
         kind = entry.kind
-        chronology.append(
-            ChronologyEntry(
-                seq=entry.seq,
-                at=entry.at,
-                actor=entry.actor,
-                kind=kind,
-                label=kind_label(kind),
-                summary=_summary(entry),
-                hash=entry.hash,
+        key = (kind, p.get("message_id"), p.get("channel"), p.get("audience"))
+        if kind in GROUPED_KINDS and key == group:
+            _extend_group(chronology[-1], entry)
+        else:
+            group = key if kind in GROUPED_KINDS else None
+            chronology.append(
+                ChronologyEntry(
+                    seq=entry.seq,
+                    at=entry.at,
+                    actor=entry.actor,
+                    kind=kind,
+                    label=kind_label(kind),
+                    summary=_summary(entry),
+                    hash=entry.hash,
+                )
             )
-        )
         if kind == "event.CrisisOpened":
             head.update(
                 title=p["title"],
@@ -448,9 +481,7 @@ def build_report(
         elif kind == "event.DeliveryAccepted":
             message = messages.get(str(p["message_id"]))
             if message is not None:
-                accepted_at = _instant(p["accepted_at"])
-                latency = (accepted_at - _instant(p["queued_at"])).total_seconds()
-                message.accepted.setdefault(str(p["channel"]), []).append((accepted_at, latency))
+                message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"])
         elif kind == "event.DeliveryFailed":
             message = messages.get(str(p["message_id"]))
             if message is not None:
