@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +21,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -147,3 +151,224 @@ def max_in_window(instants: Sequence[float], window: float = 1.0) -> int:
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# -- provider fakes ---------------------------------------------------------------------------
+
+TELEGRAM_TOKEN = "777000:BENCH-token"  # the fakes' own token  # noqa: S105
+FIRST_CHAT = 10_000_000
+
+
+def _serve_telegram_fake(conn: Connection) -> None:
+    from tests.fakes._http import Response
+    from tests.fakes.telegram import FakeTelegramServer
+
+    arrivals: list[float] = []
+
+    class TimedFake(FakeTelegramServer):
+        def _api_sendMessage(self, params: dict[str, str]) -> Response:  # noqa: N802
+            arrivals.append(time.perf_counter())
+            return super()._api_sendMessage(params)
+
+    with TimedFake(token=TELEGRAM_TOKEN) as fake:
+        conn.send(fake.base_url)
+        while True:
+            command = conn.recv()
+            if command == "stop":
+                return
+            if command == "reset":
+                arrivals.clear()
+                fake.sent.clear()
+                fake.messages.clear()
+                conn.send(True)
+            elif command == "count":
+                conn.send(len(fake.sent))
+            elif command == "stats":
+                conn.send((len(fake.sent), len({m.chat_id for m in fake.sent}), arrivals[:]))
+
+
+class TelegramFakeProcess:
+    """The Python fake Telegram Bot API in a process of its own (no shared GIL); it notes the
+    arrival instant of each sendMessage (time.perf_counter, the same clock on the machine)."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve_telegram_fake, args=(child,), daemon=True)
+
+    def __enter__(self) -> TelegramFakeProcess:
+        self._process.start()
+        self.base_url: str = self._conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(timeout=10)
+
+    def reset(self) -> None:
+        self._conn.send("reset")
+        self._conn.recv()
+
+    def count(self) -> int:
+        self._conn.send("count")
+        return int(self._conn.recv())
+
+    def stats(self) -> tuple[int, int, list[float]]:
+        self._conn.send("stats")
+        sent, chats, arrivals = self._conn.recv()
+        return int(sent), int(chats), list(arrivals)
+
+
+NGINX_TELEGRAM_ANSWER = (
+    '{"ok":true,"result":{"message_id":1,"date":1767225600,'
+    '"chat":{"id":1,"type":"private","first_name":"Élu"},"text":"ok"}}'
+)
+
+
+class NginxTelegramFake:
+    """nginx answering every Bot API call with one static sendMessage result: a provider that
+    is never the bottleneck. Started on a free loopback port with its own configuration in a
+    temporary folder; `available()` says whether nginx is installed."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/bot"
+        self._folder = tempfile.TemporaryDirectory(prefix="bench-nginx-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists()
+
+    def __enter__(self) -> NginxTelegramFake:
+        folder = Path(self._folder.name)
+        answer = NGINX_TELEGRAM_ANSWER.replace("'", "\\'")
+        temp = "\n".join(
+            f"    {kind}_temp_path {folder}/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (folder / "nginx.conf").write_text(
+            f"""worker_processes 1;
+daemon off;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+{temp}
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{self.port};
+        location / {{
+            default_type application/json;
+            return 200 '{answer}';
+        }}
+    }}
+}}
+""",
+            encoding="utf-8",
+        )
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        self._process = subprocess.Popen(  # noqa: S603 - the system's nginx, our own config
+            [binary, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{self.base_url}{TELEGRAM_TOKEN}/getMe", timeout=1)
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("nginx did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+        self._folder.cleanup()
+
+
+# -- a service with one Telegram fan-out waiting in its outbox ---------------------------------
+
+
+def contacts_csv(count: int) -> bytes:
+    """`count` élus, each with a Telegram chat of their own."""
+    lines = ["nom;categorie;email;mobile;telegram;commune"]
+    lines += [f"Élu {i};elu;;;{FIRST_CHAT + i};Commune {i}" for i in range(count)]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+@contextlib.contextmanager
+def telegram_fanout(
+    url: str,
+    folder: Path,
+    base_url: str,
+    *,
+    deliveries: int,
+    concurrency: int,
+    batch_size: int,
+    rate: float | None,
+) -> Iterator[tuple[Any, str]]:
+    """(service, crisis id): `deliveries` Telegram messages written by SendMessage into the
+    outbox of a migrated store, ready for a dispatcher."""
+    from pydantic import SecretStr
+
+    from channels.registry import ChannelsConfig
+    from channels.telegram import TelegramConfig
+    from crisis.bootstrap import bootstrap
+    from crisis.delivery.config import DeliveryConfig, DispatcherSettings
+    from crisis.domain.commands import CodDecision, OpenCrisis, SendMessage
+    from crisis.domain.contact_commands import ImportContacts
+    from crisis.domain.vocabulary import Audience, CrisisKind
+    from crisis.services.context import Actor
+    from crisis.settings import Settings
+    from crisis.store.engine import make_engine
+    from crisis.store.migrate import upgrade
+
+    officer = Actor(name="banc", role="duty_officer", user_id="u-bench")
+    engine = make_engine(url)
+    upgrade(engine)
+    config = DeliveryConfig(
+        production=ChannelsConfig(
+            telegram=TelegramConfig(
+                token=SecretStr(TELEGRAM_TOKEN),
+                base_url=base_url,
+                connection_pool_size=concurrency,
+                # "Unlimited" for the throughput runs: far above what loopback reaches.
+                rate_per_second=rate if rate is not None else 1_000_000.0,
+            )
+        ),
+        dispatcher=DispatcherSettings(batch_size=batch_size, concurrency=concurrency),
+    )
+    service = bootstrap(
+        settings=Settings(data_dir=folder, approval_audiences=[]),
+        engine=engine,
+        delivery=config,
+    )
+    try:
+        service.bus.handle(
+            ImportContacts(file_name="elus.csv", content=contacts_csv(deliveries)), actor=officer
+        )
+        crisis_id = service.bus.handle(
+            OpenCrisis(
+                title="Banc de diffusion",
+                kind=CrisisKind.AUTRE,
+                exercise=False,
+                activation=CodDecision(decided_by="préfet", synergi_ref="BENCH-1"),
+            ),
+            actor=officer,
+        )
+        sent = service.bus.handle(
+            SendMessage(
+                crisis_id=crisis_id,
+                texts=(("default", "Banc d'essai : message de diffusion."),),
+                audiences=(Audience.ELUS,),
+                channels=("telegram_dm",),
+            ),
+            actor=officer,
+        )
+        assert sent.deliveries == deliveries
+        yield service, crisis_id
+    finally:
+        service.close()

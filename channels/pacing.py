@@ -1,11 +1,15 @@
 """Pacing a provider at its declared rate, and pausing it when it asks us to wait.
 
-A token bucket of capacity one, whose token is taken at the instant of sending: a caller
-that waited re-reads the loop's clock when it wakes, so an event loop that stalled for a
-while releases one send, not every slot it would have handed out in advance. Sends are
-therefore spaced at least `1 / rate` apart, and no window of one second can hold more than
-the rate. The bucket runs a little under the declared rate (`HEADROOM`) so that the jitter
-between our send and the provider's arrival cannot push two sends into the same second.
+A token bucket whose token is taken at the instant of sending: a caller that waited re-reads
+the loop's clock when it wakes, so an event loop that stalled for a while releases one send,
+not every slot it would have handed out in advance. It is kept in its "virtual scheduling"
+form (the generic cell rate algorithm of ATM networks and API gateways): the instant the
+next send is due, `T` apart, with a small tolerance `τ` so that a waiter that wakes a few
+milliseconds late does not lose its slot for good (which would lower the rate under load).
+
+Bound: n sends in any one-second window need (n - 1)·T - τ < 1 s, so n < 1 + (1 + τ) / T.
+With T = 1 / (0.975 × rate) (`HEADROOM`) and τ ≤ 5 ms, n ≤ rate for any rate, and 20 ms
+are left for the jitter between our send and the provider's arrival.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import asyncio
 import itertools
 from collections.abc import Callable
 
-# 2 % under the declared rate: at 50/s, 20 ms of network jitter stays inside the limit.
-HEADROOM = 0.02
+# 2.5 % under the declared rate: 5 ms of it for the tolerance, the rest for the jitter.
+HEADROOM = 0.025
+MAX_TOLERANCE = 0.005
 
 
 class TokenBucket:
-    """One token, refilled every `1 / rate` seconds; callers queue in arrival order."""
+    """One send every `T` seconds, a late waiter forgiven up to `τ`; callers queue in order."""
 
     def __init__(
         self,
@@ -34,8 +39,10 @@ class TokenBucket:
             raise ValueError("headroom must be in [0, 1)")
         self._limit = rate_per_second
         self._interval = 1.0 / (rate_per_second * (1 - headroom))
+        # τ: at most half a slot, and never more than the headroom leaves room for.
+        self._tolerance = min(self._interval / 2, MAX_TOLERANCE, headroom / 2)
         self._time = time
-        self._last_take = float("-inf")
+        self._due = float("-inf")  # the theoretical instant of the next send
         self._paused_until = float("-inf")
         self._queue = asyncio.Lock()  # FIFO: only the head of the queue watches the clock
 
@@ -48,12 +55,12 @@ class TokenBucket:
 
     def delay(self) -> float:
         """Seconds until a token is free (0 when one is free now)."""
-        ready_at = max(self._last_take + self._interval, self._paused_until)
+        ready_at = max(self._due - self._tolerance, self._paused_until)
         return max(0.0, ready_at - self._now())
 
     def take(self) -> None:
         """Take the token now; the caller has checked that `delay()` is 0."""
-        self._last_take = self._now()
+        self._due = max(self._due, self._now()) + self._interval
 
     async def ready(self) -> None:
         """Wait until a token is free, without taking it (several buckets taken together)."""
