@@ -4,7 +4,7 @@ Each channel runs its own loop, so a provider that is down only delays its own d
 Results are recorded once per claimed batch, while the next batch is being sent: if the
 process dies between a provider's acceptance and that record, the delivery is sent again after
 the claim expires (or at once when a worker of the same name restarts). Duplicates are
-therefore bounded by two batches per channel and per worker.
+therefore bounded by three batches per channel and per worker.
 """
 
 from __future__ import annotations
@@ -162,39 +162,44 @@ class Dispatcher:
                 return total
 
     async def _channel_loop(self, name: str) -> None:
-        """Claim, send and record as a pipeline, so the channel never idles between batches.
+        """Claim, send and record as a pipeline: the channel's sending slots never run dry.
 
-        The next batch is claimed while the last deliveries of the current one are in flight,
-        and a batch's results are recorded while the next one is being sent (one record at a
-        time, in order). Sent but not yet recorded: at most two batches.
+        Every batch shares the channel's `concurrency` slots. As soon as each delivery of a
+        batch holds (or held) a slot, the next batch is claimed and queues for the slots the
+        current one frees; each batch is recorded when its last delivery is done, in claim
+        order, while the following ones are sent. Sent but not yet recorded: at most three
+        batches (the one being recorded, and two sharing the slots).
         """
-        recording: asyncio.Task[None] | None = None
-        next_batch: asyncio.Task[list[ClaimedDelivery]] | None = None
+        gate = asyncio.Semaphore(self.config.concurrency)
+        recorded: asyncio.Task[None] | None = None
         try:
             while not self._stopping:
                 try:
-                    claimed = await (next_batch or self._claim(name))
+                    claimed = await self._claim(name)
                 except Exception:
                     log.exception("claiming deliveries for %s failed; retrying", name)
                     claimed = []
-                next_batch = None
                 if not claimed:
                     await self._idle()
                     continue
-
-                def prefetch() -> None:
-                    nonlocal next_batch
-                    if not self._stopping:
-                        next_batch = asyncio.create_task(self._claim(name))
-
-                results = await self._send_batch(claimed, when_all_started=prefetch)
-                await self._finish(recording)
-                recording = asyncio.create_task(self._record(results))
+                all_started = asyncio.Event()
+                sending = asyncio.create_task(
+                    self._send_batch(claimed, gate=gate, when_all_started=all_started.set)
+                )
+                recorded = asyncio.create_task(self._record_when_sent(sending, after=recorded))
+                started = asyncio.create_task(all_started.wait())
+                await asyncio.wait({sending, started}, return_when=asyncio.FIRST_COMPLETED)
+                started.cancel()
         finally:
-            await self._finish(recording)
-            # A batch claimed as the loop stopped was never sent: it returns to the queue when
-            # a worker of the same name starts, or at lease expiry.
-            await self._finish(next_batch)
+            await self._finish(recorded)
+
+    async def _record_when_sent(
+        self, sending: asyncio.Task[list[DeliveryResult]], *, after: asyncio.Task[None] | None
+    ) -> None:
+        results = await self._finish(sending)
+        await self._finish(after)  # batches are recorded in the order they were claimed
+        if results:
+            await self._record(results)
 
     async def _idle(self) -> None:
         if self._stopping:
@@ -231,9 +236,10 @@ class Dispatcher:
         self,
         claimed: Sequence[ClaimedDelivery],
         *,
+        gate: asyncio.Semaphore | None = None,
         when_all_started: Callable[[], None] | None = None,
     ) -> list[DeliveryResult]:
-        gate = asyncio.Semaphore(self.config.concurrency)
+        gate = gate or asyncio.Semaphore(self.config.concurrency)
         waiting = len(claimed)
 
         async def one(delivery: ClaimedDelivery) -> DeliveryResult:
