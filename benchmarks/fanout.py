@@ -48,7 +48,7 @@ def _outbox_run(
 ) -> tuple[float, float]:
     """Dispatch a fan-out of `deliveries` through the real channel loop; (seconds, CPU s)."""
     from channels.registry import close_channels
-    from crisis.delivery.runtime import make_dispatcher
+    from crisis.dispatching import make_dispatcher
 
     with (
         scratch_database("sqlite") as (url, folder),

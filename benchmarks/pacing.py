@@ -63,7 +63,7 @@ def run(
     fake: TelegramFakeProcess, *, limit: float, seconds: float, stalls: bool
 ) -> tuple[float, float]:
     from channels.registry import close_channels
-    from crisis.delivery.runtime import make_dispatcher
+    from crisis.dispatching import make_dispatcher
 
     deliveries = int(limit * seconds)
     fake.reset()

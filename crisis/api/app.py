@@ -17,6 +17,7 @@ from crisis.api import (
     drills,
     messages,
     oncall,
+    oncall_public,
     public,
     reports,
     templates,
@@ -62,7 +63,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(public.router)
     app.include_router(reports.router)
     app.include_router(oncall.router)
-    app.include_router(oncall.public_router)
+    app.include_router(oncall_public.router)
     app.include_router(drills.router)
 
     @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
