@@ -15,6 +15,7 @@ from crisis.api import (
     crises,
     drafts,
     drills,
+    indicators,
     messages,
     oncall,
     oncall_public,
@@ -65,6 +66,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall.router)
     app.include_router(oncall_public.router)
     app.include_router(drills.router)
+    app.include_router(indicators.router)
 
     @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
     def healthz(service: CurrentService) -> Health:

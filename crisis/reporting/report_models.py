@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from crisis.services.retex_views import RetexView
 from crisis.services.views import Instant
 
 COMMITMENTS: dict[str, tuple[str, str]] = {
@@ -156,3 +157,4 @@ class TimingReport(BaseModel):
     verdicts: list[Verdict]
     chronology: list[ChronologyEntry]
     journal: ChainReport
+    retex: RetexView | None = None
