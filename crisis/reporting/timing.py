@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
+from crisis.reporting.chronology import GROUPED_KINDS, extend_group
 from crisis.reporting.report_models import (
     COMMITMENTS,
     STATE_LABELS,
@@ -28,7 +29,7 @@ from crisis.reporting.report_models import (
     TimingReport,
     Verdict,
 )
-from crisis.services.retex_views import current_retex
+from crisis.services.retex_views import RETEX_KINDS, current_retex
 from crisis.store.journal import ChainCheck, JournalEntry
 
 
@@ -256,25 +257,10 @@ def _summary(entry: JournalEntry) -> str:
     return ""
 
 
-# A fan-out journals one outcome per delivery: in the chronology, a run of them is one line.
-GROUPED_KINDS = frozenset({"event.DeliveryAccepted", "event.DeliveryFailed"})
-
-
-def _extend_group(line: ChronologyEntry, entry: JournalEntry) -> None:
-    line.last_seq = entry.seq
-    line.entries += 1
-    line.hash = entry.hash
-    p = entry.payload
-    what = "acceptées" if entry.kind == "event.DeliveryAccepted" else "en échec"
-    line.summary = f"{p.get('channel')} → {p.get('audience')} : {line.entries} diffusions {what}"
-    if entry.kind == "event.DeliveryFailed":
-        line.summary += f" (dernière raison : {p.get('reason')})"
-
-
 def build_report(
     *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
 ) -> TimingReport:
-    entries = list(entries)
+    retex_entries: list[JournalEntry] = []  # the journal itself is read once, as a stream
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
     messages: dict[str, _Message] = {}
@@ -289,9 +275,11 @@ def build_report(
     for entry in entries:
         p = entry.payload
         kind = entry.kind
+        if kind in RETEX_KINDS:
+            retex_entries.append(entry)
         key = (kind, p.get("message_id"), p.get("channel"), p.get("audience"))
         if kind in GROUPED_KINDS and key == group:
-            _extend_group(chronology[-1], entry)
+            extend_group(chronology[-1], entry)
         else:
             group = key if kind in GROUPED_KINDS else None
             chronology.append(
@@ -443,7 +431,7 @@ def build_report(
             first_broken_seq=chain.first_broken_seq,
             reason=chain.reason,
         ),
-        retex=current_retex(crisis_id, entries),
+        retex=current_retex(crisis_id, retex_entries),
     )
 
 
