@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     )
     exercise_marker: str = Field(default="EXERCICE EXERCICE EXERCICE", min_length=1)
     worker_name: str = Field(default="dispatcher-1", min_length=1, max_length=120)
+    # How long the API remembers who holds a token; a user deactivated in the database loses
+    # access after at most this long (0: look every token up on every request).
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Requests the API serves at once, each in its own thread with its own connection.
+    api_threads: int = Field(default=20, ge=1, le=200)
     # Messages to these audiences leave only once the préfet (or a delegate) has approved them.
     approval_audiences: list[Audience] = Field(
         default_factory=lambda: [Audience.ELUS, Audience.PUBLIC, Audience.MEDIA],

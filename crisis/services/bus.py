@@ -98,6 +98,10 @@ class MessageBus:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, now=self.clock.now())
 
+    def reading(self) -> UnitOfWork:
+        """A short read-only transaction: what every read of the API and the console uses."""
+        return UnitOfWork(self.engine, now=self.clock.now(), read_only=True)
+
     def handle(self, command: Command, *, actor: Actor) -> Any:
         answer = self._run(command, actor=actor, replayable=None)
         return answer.body
