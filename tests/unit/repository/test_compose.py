@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, SHARED_DIR
+from tests.conftest import REPO_ROOT, TEST_DATA
 
-SCHEMA_PATH = SHARED_DIR / "standards" / "compose" / "compose-spec.json"
+SCHEMA_PATH = TEST_DATA / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
