@@ -16,7 +16,9 @@ from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.delivery.runtime import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.scheduling import jobs
-from crisis.scheduling.scheduler import DeadlineScheduler
+from crisis.scheduling.announce import Announcer, channel_name
+from crisis.scheduling.leadership import current_schema, leadership_for
+from crisis.scheduling.supervisor import SchedulerSupervisor
 from crisis.services.bus import MessageBus
 from crisis.services.message_handlers import on_clock_alert
 from crisis.services.oncall_handlers import on_cod_activated
@@ -26,9 +28,8 @@ from crisis.store.engine import make_engine
 
 
 class SchedulerMode(StrEnum):
-    RUN = "run"  # the service: jobs fire in this process
-    WRITE_ONLY = "write_only"  # the CLI: jobs are written to the store for the service
-    NONE = "none"
+    RUN = "run"  # the service: it stands for the leadership and fires jobs while it leads
+    NONE = "none"  # the CLI, workers, tests: commands only; the leader learns of their deadlines
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Service:
     engine: Engine
     bus: MessageBus
     catalog: ChannelCatalog
-    scheduler: DeadlineScheduler | None
+    scheduler: SchedulerSupervisor | None
     dispatcher: DispatcherThread | None = None
 
     def close(self) -> None:
@@ -103,11 +104,22 @@ def bootstrap(
 
         bus.after_commit.append(wake_on_send)
         dispatcher.start()
-    if scheduler_mode is not SchedulerMode.NONE:
-        scheduler = DeadlineScheduler(engine, clock=clock, sweep_seconds=settings.sweep_seconds)
-        bus.after_commit.append(scheduler.schedule_clock_checks)
-        bus.after_commit.append(scheduler.schedule_callout_checks)
+    notify_channel = None
+    if engine.dialect.name == "postgresql":
+        # Whoever commits a deadline announces it; the leader, in whatever process, hears it.
+        notify_channel = channel_name(current_schema(engine))
+        bus.after_commit.append(Announcer(engine, notify_channel))
+    if scheduler_mode is SchedulerMode.RUN:
+        supervisor = SchedulerSupervisor(
+            engine,
+            clock=clock,
+            leadership=leadership_for(engine),
+            sweep_seconds=settings.sweep_seconds,
+            poll_seconds=settings.leader_poll_seconds,
+            notify_channel=notify_channel,
+        )
+        bus.after_commit.append(supervisor.schedule_events)
         jobs.install(bus)
-        scheduler.start(paused=scheduler_mode is SchedulerMode.WRITE_ONLY)
-        service.scheduler = scheduler
+        supervisor.start()
+        service.scheduler = supervisor
     return service

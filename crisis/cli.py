@@ -177,7 +177,7 @@ def activate(
             decided_at=parse_instant(decided_at, "decided_at"),
         ),
     )
-    with open_service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service() as service:
         crisis_id = service.bus.handle(command, actor=actor)
         with service.bus.unit_of_work() as uow:
             view = crisis_view(uow.crises.get(crisis_id))

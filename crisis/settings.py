@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     )
     # The safety net of the scheduler: every running clock is checked this often.
     sweep_seconds: int = Field(default=15, gt=0)
+    # How often a standby `crisis serve` tries to take over the scheduler (README « Exploitation »).
+    leader_poll_seconds: float = Field(default=2.0, gt=0, le=10)
     channels_file: Path | None = Field(
         default=None, description="Fichier YAML des canaux (voir le README) ; aucun par défaut."
     )

@@ -59,7 +59,7 @@ def create_app(service: Service) -> FastAPI:
         return Health(
             status="ok",
             database=service.engine.dialect.name,
-            scheduler="actif" if scheduler is not None and scheduler.running else "inactif",
+            scheduler=scheduler.role.value if scheduler is not None else "aucun",
         )
 
     @app.get(
