@@ -15,6 +15,9 @@ from crisis.delivery.catalog import ChannelCatalog, build_catalog
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.delivery.runtime import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
+from crisis.ops.logs import register_secrets
+from crisis.ops.metrics import Metrics
+from crisis.ops.secrets import known_secrets
 from crisis.scheduling import jobs
 from crisis.scheduling.announce import Announcer, channel_name
 from crisis.scheduling.leadership import current_schema, leadership_for
@@ -40,6 +43,7 @@ class Service:
     bus: MessageBus
     catalog: ChannelCatalog
     scheduler: SchedulerSupervisor | None
+    metrics: Metrics
     dispatcher: DispatcherThread | None = None
 
     def close(self) -> None:
@@ -89,12 +93,24 @@ def bootstrap(
     bus.subscribe(ClockWarning, on_clock_alert)
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
+    register_secrets(known_secrets(settings, delivery, engine))
+    metrics = Metrics(engine, clock, sorted({*catalog.production, *catalog.exercise}))
+    bus.after_commit.append(metrics.observe_events)
     service = Service(
-        settings=settings, clock=clock, engine=engine, bus=bus, catalog=catalog, scheduler=None
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        bus=bus,
+        catalog=catalog,
+        scheduler=None,
+        metrics=metrics,
     )
     if run_dispatcher:
         dispatcher = DispatcherThread(
-            make_dispatcher(bus, catalog, clock=clock, worker=settings.worker_name), catalog
+            make_dispatcher(
+                bus, catalog, clock=clock, worker=settings.worker_name, metrics=metrics
+            ),
+            catalog,
         )
         service.dispatcher = dispatcher
 
@@ -119,7 +135,9 @@ def bootstrap(
             notify_channel=notify_channel,
         )
         bus.after_commit.append(supervisor.schedule_events)
+        supervisor.on_role_change.append(lambda role: metrics.set_leader(role == "leader"))
         jobs.install(bus)
         supervisor.start()
+        metrics.set_leader(supervisor.role == "leader")
         service.scheduler = supervisor
     return service

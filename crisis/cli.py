@@ -39,6 +39,7 @@ from crisis.domain.vocabulary import (
 from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
 from crisis.oncall.cli import bot, callout, cip_app, oncall_app
+from crisis.ops.process import configure_process_logging, start_long_running
 from crisis.reporting.render import ReportFormat
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
@@ -101,13 +102,16 @@ def serve(
 
     from crisis.api.app import create_app
 
+    configure_process_logging(Settings(), default_level="INFO")
     with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
+        start_long_running(settings, service.engine, service.metrics, worker=settings.worker_name)
         uvicorn.run(
             create_app(service),
             host=host or settings.host,
             port=port or settings.port,
-            log_level="info",
+            log_config=None,  # our logging, set up above, for uvicorn's loggers too
+            access_log=False,  # one line per request comes from our middleware, with its id
         )
 
 
@@ -382,10 +386,16 @@ def worker(
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
     from crisis.delivery.runtime import make_dispatcher, run_in_foreground
 
+    configure_process_logging(Settings(), default_level="INFO")
     with open_service() as service:
         worker_name = name or service.settings.worker_name
+        start_long_running(service.settings, service.engine, service.metrics, worker=worker_name)
         dispatcher = make_dispatcher(
-            service.bus, service.catalog, clock=service.clock, worker=worker_name
+            service.bus,
+            service.catalog,
+            clock=service.clock,
+            worker=worker_name,
+            metrics=service.metrics,
         )
         typer.echo(f"Répartiteur « {worker_name} » démarré.", err=True)
         run_in_foreground(dispatcher, service.catalog)
@@ -507,6 +517,7 @@ def report(
 
 
 def main() -> None:
+    configure_process_logging(Settings(), default_level="WARNING")
     try:
         app()
     except KeyboardInterrupt:

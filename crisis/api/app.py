@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
 import crisis
 from crisis.api import (
@@ -17,10 +16,11 @@ from crisis.api import (
     reports,
     templates,
 )
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor
 from crisis.api.errors import install_error_handlers, responses
-from crisis.api.schemas import Health, UserRead
+from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
+from crisis.ops.http import install_operations
 
 DESCRIPTION = """
 Orchestration de la communication de crise d'une préfecture (label Qual-e-Pref, module 7).
@@ -50,17 +50,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall.router)
     app.include_router(oncall.public_router)
     app.include_router(drills.router)
-
-    @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
-    def healthz(service: CurrentService) -> Health:
-        with service.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        scheduler = service.scheduler
-        return Health(
-            status="ok",
-            database=service.engine.dialect.name,
-            scheduler=scheduler.role.value if scheduler is not None else "aucun",
-        )
+    install_operations(app)
 
     @app.get(
         "/api/v1/me",

@@ -20,6 +20,7 @@ from channels.retry import RetryPolicy
 from crisis.clock import Clock
 from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.commands import RecordDeliveryOutcomes
+from crisis.ops.metrics import Metrics
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
@@ -29,9 +30,10 @@ log = logging.getLogger(__name__)
 class BusOutbox:
     """The dispatcher's outbox: claims in short transactions, outcomes through the bus."""
 
-    def __init__(self, bus: MessageBus, *, worker: str) -> None:
+    def __init__(self, bus: MessageBus, *, worker: str, metrics: Metrics | None = None) -> None:
         self._bus = bus
         self._worker = worker
+        self._metrics = metrics
 
     def claim(
         self, *, worker: str, channels: Collection[str], now: datetime, limit: int, lease: timedelta
@@ -41,9 +43,13 @@ class BusOutbox:
                 worker=worker, channels=channels, now=now, limit=limit, lease=lease
             )
             uow.commit()
+        if self._metrics is not None:
+            self._metrics.heartbeat(list(channels))
         return claimed
 
     def record(self, results: Sequence[DeliveryResult]) -> None:
+        if self._metrics is not None:
+            self._metrics.observe_results(results)
         if results:
             self._bus.handle(
                 RecordDeliveryOutcomes(worker=self._worker, results=tuple(results)),
@@ -65,11 +71,12 @@ def make_dispatcher(
     worker: str,
     rng: random.Random | None = None,
     pace: bool = True,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     settings = catalog.config.dispatcher
     retry = settings.retry
     return Dispatcher(
-        outbox=BusOutbox(bus, worker=worker),
+        outbox=BusOutbox(bus, worker=worker, metrics=metrics),
         production_channels=catalog.production,
         exercise_channels=catalog.exercise,
         clock=clock,
