@@ -39,6 +39,8 @@ from crisis.domain.vocabulary import (
 from crisis.drafts_cli import messages_app
 from crisis.french import entries, long_datetime
 from crisis.oncall.cli import bot, callout, cip_app, oncall_app
+from crisis.ops.cli import register as register_operations
+from crisis.ops.cli import verify_file
 from crisis.ops.process import configure_process_logging, start_long_running
 from crisis.reporting.render import ReportFormat
 from crisis.services.roles import ROLE_LABELS, Role
@@ -305,7 +307,6 @@ def close(
     )
 
 
-@app.command()
 def journal(crisis_id: str, as_json: JsonOption = False) -> None:
     """Main courante d'un événement, dans l'ordre."""
     with open_service() as service, service.bus.unit_of_work() as uow:
@@ -333,16 +334,24 @@ def journal(crisis_id: str, as_json: JsonOption = False) -> None:
 @audit_app.command("verify")
 def audit_verify(
     crisis_id: Annotated[str | None, typer.Argument(help="Un événement ; par défaut tous.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Vérifier un export, sans base de données.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Vérifier la chaîne d'empreintes du journal ; code de sortie 1 si elle est rompue."""
-    with open_service() as service, service.bus.unit_of_work() as uow:
+    if file is not None:
+        checks = verify_file(file)
         if crisis_id is not None:
-            uow.crises.get(crisis_id)
-            streams = [crisis_id]
-        else:
-            streams = uow.journal.streams()
-        checks = [uow.journal.verify(stream) for stream in streams]
+            checks = [c for c in checks if c.stream == crisis_id]
+    else:
+        with open_service() as service, service.bus.unit_of_work() as uow:
+            if crisis_id is not None:
+                uow.crises.get(crisis_id)
+                streams = [crisis_id]
+            else:
+                streams = uow.journal.streams()
+            checks = [uow.journal.verify(stream) for stream in streams]
     broken = [c for c in checks if not c.ok]
     if as_json:
         print_json(
@@ -514,6 +523,9 @@ def report(
         return
     out.write_bytes(document)
     typer.echo(f"Rapport écrit dans {out} ({len(document)} octets).")
+
+
+register_operations(app, journal_show=journal)
 
 
 def main() -> None:
