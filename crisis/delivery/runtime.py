@@ -14,6 +14,7 @@ from channels.dispatcher import (
     DeliveryResult,
     Dispatcher,
     DispatcherConfig,
+    Outcome,
 )
 from channels.registry import close_channels
 from channels.retry import RetryPolicy
@@ -50,6 +51,21 @@ class BusOutbox:
     def record(self, results: Sequence[DeliveryResult]) -> None:
         if self._metrics is not None:
             self._metrics.observe_results(results)
+        for result in results:
+            failed = result.outcome in (Outcome.FAILED, Outcome.REFUSED)
+            log.log(
+                logging.WARNING if failed else logging.DEBUG,
+                "diffusion %s sur %s : %s%s",
+                result.outcome.value,
+                result.channel,
+                f"tentative {result.attempt}",
+                f" ({result.error})" if result.error else "",
+                extra={
+                    "crisis_id": result.crisis_id,
+                    "message_id": result.message_id,
+                    "delivery_id": result.delivery_id,
+                },
+            )
         if results:
             self._bus.handle(
                 RecordDeliveryOutcomes(worker=self._worker, results=tuple(results)),
