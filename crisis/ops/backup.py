@@ -63,6 +63,17 @@ def _check_copy(path: Path) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _copy(source_path: Path, target_path: Path, *, self_contained: bool) -> None:
+    """SQLite's online backup: a consistent snapshot even while another process writes."""
+    with (
+        closing(sqlite3.connect(source_path, timeout=30)) as source,
+        closing(sqlite3.connect(target_path, timeout=30)) as target,
+    ):
+        source.backup(target)
+        if self_contained:  # no write-ahead log beside the copy
+            target.execute("PRAGMA journal_mode=DELETE")
+
+
 def backup_sqlite(engine: Engine, out: Path) -> BackupReport:
     source_path = sqlite_path(engine)
     if source_path is None:
@@ -74,15 +85,7 @@ def backup_sqlite(engine: Engine, out: Path) -> BackupReport:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partiel")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(source_path, timeout=30)
-    target = sqlite3.connect(partial)
-    try:
-        source.backup(target)
-        # A self-contained file: no write-ahead log beside it.
-        target.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        target.close()
-        source.close()
+    _copy(source_path, partial, self_contained=True)
     revision = _check_copy(partial)
     partial.replace(out)
     return BackupReport(out, out.stat().st_size, revision)
@@ -106,11 +109,5 @@ def restore_sqlite(engine: Engine, source: Path) -> BackupReport:
                 "la base est utilisée par un processus en cours (crisis serve ou crisis worker) :"
                 " arrêtez-le avant de restaurer"
             ) from None
-        copy = sqlite3.connect(source)
-        target = sqlite3.connect(target_path, timeout=30)
-        try:
-            copy.backup(target)
-        finally:
-            target.close()
-            copy.close()
+        _copy(source, target_path, self_contained=False)
     return BackupReport(target_path, target_path.stat().st_size, revision)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import Engine
 from typer.core import TyperGroup
 
 from crisis.bootstrap import open_engine
@@ -37,13 +39,23 @@ journal_app = typer.Typer(
 )
 
 
+@contextmanager
+def _configured_engine() -> Iterator[Engine]:
+    """The configured database, without the service; a BackupError becomes a French exit."""
+    engine = open_engine(Settings())
+    try:
+        yield engine
+    except BackupError as error:
+        fail(str(error), EXIT_INVALID)
+    finally:
+        engine.dispose()
+
+
 def backup(
     out: Annotated[Path, typer.Option("--out", help="Fichier de la copie.")],
 ) -> None:
     """Copier la base SQLite, même service en marche ; sur PostgreSQL, dire la commande pg_dump."""
-    settings = Settings()
-    engine = open_engine(settings)
-    try:
+    with _configured_engine() as engine:
         if sqlite_path(engine) is None:
             typer.echo(
                 "Base PostgreSQL : sauvegardez-la avec pg_dump (mot de passe dans PGPASSWORD"
@@ -53,10 +65,6 @@ def backup(
             typer.echo(pg_dump_command(engine, out))
             raise typer.Exit(EXIT_INVALID)
         report = backup_sqlite(engine, out)
-    except BackupError as error:
-        fail(str(error), EXIT_INVALID)
-    finally:
-        engine.dispose()
     typer.echo(
         f"Copie cohérente écrite dans {report.path} ({report.size} octets, "
         f"schéma {report.revision or 'inconnu'})."
@@ -70,19 +78,13 @@ def restore(
     ] = False,
 ) -> None:
     """Remplacer la base SQLite par une copie ; refusé tant qu'un service l'utilise."""
-    settings = Settings()
-    engine = open_engine(settings)
-    try:
+    with _configured_engine() as engine:
         target = sqlite_path(engine)
         if target is None:
             fail("base PostgreSQL : restaurez-la avec pg_restore", EXIT_INVALID)
         if target.exists() and not yes:
             typer.confirm(f"Remplacer la base {target} par {source} ?", abort=True)
         report = restore_sqlite(engine, source)
-    except BackupError as error:
-        fail(str(error), EXIT_INVALID)
-    finally:
-        engine.dispose()
     typer.echo(
         f"Base {report.path} restaurée depuis {source} (schéma {report.revision or 'inconnu'})."
         " Lancez « crisis audit verify » pour contrôler le journal."

@@ -34,7 +34,9 @@ TEXTS = (
 
 
 def dispatch(service: Service, worker: str = "w1") -> int:
-    dispatcher = make_dispatcher(service.bus, service.catalog, clock=service.clock, worker=worker)
+    dispatcher = make_dispatcher(
+        service.bus, service.catalog, clock=service.clock, worker=worker, metrics=service.metrics
+    )
 
     async def run() -> int:
         try:

@@ -3,7 +3,6 @@ series after a send, the request id, and /readyz answering 503 with its reason."
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -14,10 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from channels.registry import close_channels
 from crisis.api.app import create_app
 from crisis.bootstrap import Service, bootstrap
-from crisis.delivery.runtime import make_dispatcher
 from crisis.domain.vocabulary import Audience
 from crisis.ops.logs import configure_logging
 from crisis.settings import Settings
@@ -29,24 +26,9 @@ from tests.integration.delivery.conftest import (
     add_people,
     open_active,
 )
-from tests.integration.delivery.test_broadcast import send
+from tests.integration.delivery.test_broadcast import dispatch, send
 
 SECRETS = (TELEGRAM_TOKEN, SMS_KEY, "x-token", "hook-secret", "metrics-secret")
-
-
-def dispatch_observed(service: Service) -> int:
-    dispatcher = make_dispatcher(
-        service.bus, service.catalog, clock=service.clock, worker="w1", metrics=service.metrics
-    )
-
-    async def run() -> int:
-        try:
-            return await dispatcher.run_until_idle()
-        finally:
-            await close_channels(service.catalog.production)
-            await close_channels(service.catalog.exercise)
-
-    return asyncio.run(run())
 
 
 @pytest.fixture
@@ -66,7 +48,7 @@ def test_no_secret_in_any_debug_line_of_a_full_send(
     add_people(service)
     crisis_id = open_active(service, exercise=True)
     send(service, crisis_id)
-    assert dispatch_observed(service) == 12
+    assert dispatch(service) == 12
     lines = debug_lines.getvalue().splitlines()
     assert len(lines) > 20  # the libraries' DEBUG lines are there
     for line in lines:
@@ -92,7 +74,7 @@ def test_metrics_need_the_token_and_show_the_named_series_after_a_send(
     send(service, crisis_id, audiences=(Audience.ELUS,), channels=("sms",))
     before = client.get("/metrics", headers={"Authorization": "Bearer metrics-secret"}).text
     assert 'crisis_outbox_due{channel="sms"} 2.0' in before
-    dispatch_observed(service)
+    dispatch(service)
 
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401

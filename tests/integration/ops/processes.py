@@ -15,17 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import Engine
-
-
-def database_url(engine: Engine, request: pytest.FixtureRequest) -> str:
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name == "postgresql":
-        _, schema = request.getfixturevalue("postgres_schema_url")
-        url += f"?options=-csearch_path%3D{schema}"
-    return url
-
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -11,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -24,7 +23,10 @@ from crisis.services.context import Actor
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
 from crisis.store.migrate import upgrade
-from tests.integration.ops.processes import crisis_env, database_url, run_cli
+from tests.integration.cli.test_cli import database_url
+from tests.integration.ops.processes import crisis_env, run_cli
+
+__all__ = ["database_url"]  # the fixture, shared with the CLI tests
 
 OFFICER = Actor(name="cadre", role="duty_officer", user_id="u1")
 
@@ -122,10 +124,10 @@ def test_backup_on_postgresql_prints_the_pg_dump_command(tmp_path: Path) -> None
 
 
 def test_a_journal_export_verifies_offline_and_a_tampered_one_does_not(
-    engine: Engine, request: pytest.FixtureRequest, tmp_path: Path
+    engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    env = {"CRISIS_DATABASE_URL": database_url(engine, request), "CRISIS_DATA_DIR": str(tmp_path)}
+    env = {"CRISIS_DATABASE_URL": database_url, "CRISIS_DATA_DIR": str(tmp_path)}
     service = bootstrap(settings=Settings(data_dir=tmp_path), engine=engine)
     first = open_crisis(service.bus, "Crue de l'Yerres")
     open_crisis(service.bus, "Tempête")

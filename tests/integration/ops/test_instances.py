@@ -13,20 +13,23 @@ import pytest
 from sqlalchemy import Engine, select
 
 from crisis.store.tables import clock_alerts
-from tests.integration.ops.processes import (
-    ServeProcess,
-    crisis_env,
-    database_url,
-    run_cli,
-    start_serve,
-)
+from tests.integration.cli.test_cli import database_url
+from tests.integration.ops.processes import ServeProcess, crisis_env, run_cli, start_serve
+
+__all__ = ["database_url"]  # the fixture, shared with the CLI tests
 
 WARNING_MINUTES = 30
 
 
 @pytest.fixture
-def env(engine: Engine, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    return crisis_env(database_url(engine, request), tmp_path / "data")
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return crisis_env(database_url, tmp_path / "data")
+
+
+@pytest.fixture
+def on_postgres(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several instances, and the announcement of deadlines, need PostgreSQL")
 
 
 @pytest.fixture
@@ -83,12 +86,10 @@ def test_back_dated_activation_prints_nothing_on_stderr(env: dict[str, str]) -> 
     activate(env, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40))
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("on_postgres")
 def test_the_leader_raises_a_warning_created_by_the_cli_within_a_second(
     engine: Engine, env: dict[str, str], servers: list[ServeProcess], tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the announcement of deadlines is PostgreSQL's NOTIFY")
     servers.append(start_serve(env | {"CRISIS_LOG_FORMAT": "json"}, tmp_path / "serve.log"))
     servers[0].wait_for_role("leader")
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=20)
@@ -106,12 +107,10 @@ def test_the_leader_raises_a_warning_created_by_the_cli_within_a_second(
     assert any(r["logger"] == "uvicorn.error" for r in records)
 
 
-@pytest.mark.postgres
+@pytest.mark.usefixtures("on_postgres")
 def test_a_killed_leader_is_replaced_and_the_warning_raised_once(
     engine: Engine, env: dict[str, str], servers: list[ServeProcess], tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("several instances share a PostgreSQL database")
     first = start_serve(env, tmp_path / "first.log")
     servers.append(first)
     first.wait_for_role("leader")
