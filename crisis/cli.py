@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from crisis.bootstrap import SchedulerMode, Service, open_engine
 from crisis.cli_support import (
@@ -529,7 +530,13 @@ register_operations(app, journal_show=journal)
 
 
 def main() -> None:
-    configure_process_logging(Settings(), default_level="WARNING")
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in error.errors())
+        typer.echo(f"Erreur : réglage invalide ({problems})", err=True)
+        sys.exit(EXIT_INVALID)
+    configure_process_logging(settings, default_level="WARNING")
     try:
         app()
     except KeyboardInterrupt:

@@ -25,6 +25,8 @@ log = logging.getLogger("crisis.http")
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
 router = APIRouter(tags=["exploitation"])
 
 
@@ -71,7 +73,10 @@ class RequestContextMiddleware:
         if service is not None:
             service.metrics.http_requests.labels(template, method, str(status)).inc()
             service.metrics.http_duration.labels(template).observe(elapsed)
-        log.info("%s %s → %d (%.0f ms)", method, scope.get("path", ""), status, elapsed * 1000)
+        path = str(scope.get("path", ""))
+        # Probes and scrapes come every few seconds: visible at DEBUG only.
+        level = logging.DEBUG if path in QUIET_PATHS and status < 400 else logging.INFO
+        log.log(level, "%s %s → %d (%.0f ms)", method, path, status, elapsed * 1000)
 
 
 def _authorised(request: Request, service: Service) -> bool:

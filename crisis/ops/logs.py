@@ -101,8 +101,14 @@ class TextFormatter(logging.Formatter):
         return _redact(line)
 
 
-# uvicorn configures nothing when given log_config=None; its loggers then reach the root.
-_QUIET_LIBRARIES = {"apscheduler": logging.WARNING, "alembic": logging.WARNING}
+# One line per provider request (httpx) or per sweep (APScheduler) would drown the rest: those
+# libraries speak from WARNING up, unless the level is DEBUG.
+_QUIET_LIBRARIES = {
+    "apscheduler": logging.WARNING,
+    "alembic": logging.WARNING,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+}
 
 
 def configure_logging(
@@ -118,11 +124,12 @@ def configure_logging(
     root.addHandler(handler)
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
+    # uvicorn configures nothing when given log_config=None; its loggers then reach the root.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    if root.level > logging.DEBUG:
-        for name, floor in _QUIET_LIBRARIES.items():
-            logging.getLogger(name).setLevel(max(floor, root.level))
+    for name, floor in _QUIET_LIBRARIES.items():
+        quiet = root.level > logging.DEBUG
+        logging.getLogger(name).setLevel(max(floor, root.level) if quiet else logging.NOTSET)
     return handler

@@ -139,3 +139,10 @@ def test_a_killed_leader_is_replaced_and_the_warning_raised_once(
             .all()
         )
     assert kinds.count("warning") == 4
+
+
+def test_a_bad_setting_is_a_french_error_without_traceback(env: dict[str, str]) -> None:
+    result = run_cli(env | {"CRISIS_LOG_FORMAT": "xml"}, "list")
+    assert result.returncode == 2
+    assert result.stderr.startswith("Erreur : réglage invalide (log_format : ")
+    assert "Traceback" not in result.stderr
