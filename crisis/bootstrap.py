@@ -10,11 +10,12 @@ from enum import StrEnum
 from sqlalchemy import Engine
 
 from channels.registry import close_channels
+from crisis.catalog import ChannelCatalog, build_catalog
 from crisis.clock import Clock, SystemClock
-from crisis.delivery.catalog import ChannelCatalog, build_catalog
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
-from crisis.delivery.runtime import DispatcherThread, make_dispatcher
+from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
+from crisis.domain.oncall import QuorumReached
 from crisis.ops.logs import register_secrets
 from crisis.ops.metrics import Metrics
 from crisis.ops.secrets import known_secrets
@@ -22,12 +23,14 @@ from crisis.scheduling import jobs
 from crisis.scheduling.announce import Announcer, channel_name
 from crisis.scheduling.leadership import current_schema, leadership_for
 from crisis.scheduling.supervisor import SchedulerSupervisor
+from crisis.services.alert_handlers import on_clock_alert
 from crisis.services.bus import MessageBus
-from crisis.services.message_handlers import on_clock_alert
-from crisis.services.oncall_handlers import on_cod_activated
+from crisis.services.callout_handlers import on_cod_activated
+from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
+from drills.programme import drill_starter
 
 
 class SchedulerMode(StrEnum):
@@ -93,6 +96,7 @@ def bootstrap(
     bus.subscribe(ClockWarning, on_clock_alert)
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
+    bus.subscribe(QuorumReached, on_quorum_reached)
     register_secrets(known_secrets(settings, delivery, engine))
     metrics = Metrics(engine, clock, sorted({*catalog.production, *catalog.exercise}))
     bus.after_commit.append(metrics.observe_events)
@@ -136,6 +140,8 @@ def bootstrap(
         )
         bus.after_commit.append(supervisor.schedule_events)
         supervisor.on_role_change.append(lambda role: metrics.set_leader(role == "leader"))
+        # The drills the programme's sweep claims play here, each on a service of its own.
+        bus.after_commit.append(drill_starter(bus, bootstrap))
         jobs.install(bus)
         supervisor.start()
         metrics.set_leader(supervisor.role == "leader")

@@ -12,15 +12,16 @@ from crisis.api import (
     drills,
     messages,
     oncall,
+    oncall_public,
     public,
     reports,
     templates,
 )
 from crisis.api.auth import CurrentActor
 from crisis.api.errors import install_error_handlers, responses
+from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
-from crisis.ops.http import install_operations
 
 DESCRIPTION = """
 Orchestration de la communication de crise d'une préfecture (label Qual-e-Pref, module 7).
@@ -48,7 +49,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(public.router)
     app.include_router(reports.router)
     app.include_router(oncall.router)
-    app.include_router(oncall.public_router)
+    app.include_router(oncall_public.router)
     app.include_router(drills.router)
     install_operations(app)
 

@@ -124,6 +124,10 @@ def configure_logging(
     root.addHandler(handler)
     numeric = logging.getLevelName(level.upper())
     root.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
+    # This is the one configuration: a logger an earlier dictConfig disabled speaks again.
+    for existing in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(existing, logging.Logger):
+            existing.disabled = False
     # uvicorn configures nothing when given log_config=None; its loggers then reach the root.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

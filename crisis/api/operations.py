@@ -15,10 +15,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crisis.api.auth import CurrentService
+from crisis.api.readiness import readiness
 from crisis.api.schemas import Health
 from crisis.bootstrap import Service
 from crisis.ops.logs import log_context
-from crisis.ops.readiness import readiness
 
 log = logging.getLogger("crisis.http")
 

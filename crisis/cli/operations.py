@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from typer.core import TyperGroup
 
 from crisis.bootstrap import open_engine
-from crisis.cli_support import EXIT_INVALID, fail, open_service
+from crisis.cli.support import EXIT_INVALID, fail, open_service
 from crisis.ops.backup import (
     BackupError,
     backup_sqlite,
