@@ -10,6 +10,7 @@ from crisis.api import (
     crises,
     drafts,
     drills,
+    indicators,
     messages,
     oncall,
     oncall_public,
@@ -51,6 +52,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall.router)
     app.include_router(oncall_public.router)
     app.include_router(drills.router)
+    app.include_router(indicators.router)
     install_operations(app)
 
     @app.get(
