@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class Outcome(StrEnum):
     ACCEPTED = "accepted"
     RETRY = "retry"  # a retryable failure: tried again at next_attempt_at
-    FAILED = "failed"  # given up: permanent error, or retries exhausted
+    FAILED = "failed"  # given up: permanent error, or give_up_after passed
     REFUSED = "refused"  # the exercise interlock stopped it before any provider saw it
 
 
@@ -278,9 +278,7 @@ class Dispatcher:
         if error.retryable and error.retry_after and self.config.pace:
             # The provider asked everyone to wait, not only this delivery.
             self._pacer(delivery.exercise, channel).pause(error.retry_after)
-        if not error.retryable or policy.gives_up(
-            attempt=result.attempt, first_queued_at=delivery.queued_at, now=now
-        ):
+        if not error.retryable or policy.gives_up(first_queued_at=delivery.queued_at, now=now):
             return replace(
                 result,
                 finished_at=now,

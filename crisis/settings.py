@@ -64,6 +64,17 @@ class Settings(BaseSettings):
         description="Publics dont les messages doivent être validés par le préfet (JSON).",
     )
 
+    # Request limits (README « Limites des requêtes »): answered 413 before any parsing.
+    max_body_bytes: int = Field(default=1_000_000, gt=0, description="Corps de requête maximal.")
+    max_upload_bytes: int = Field(
+        default=5_000_000, gt=0, description="Corps maximal des routes qui reçoivent un fichier."
+    )
+    max_backdate_days: int = Field(
+        default=7,
+        ge=0,
+        description="Ancienneté maximale d'une décision d'activation du COD, en jours.",
+    )
+
     # On-call cell, callout and CIP (README « Astreinte, appel de la cellule et CIP »).
     callout_on_activation: bool = True
     callout_ack_minutes: int = Field(default=10, gt=0, le=240)
@@ -127,4 +138,8 @@ class Settings(BaseSettings):
             for name in ClockName
         }
         targets[ClockName.CIP] = self.cip_target_minutes
-        return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))
+        return ClockPolicy(
+            targets=targets,
+            warning_offsets=tuple(self.warning_offsets_minutes),
+            max_backdate_days=self.max_backdate_days,
+        )

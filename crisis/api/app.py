@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 import crisis
 from crisis.api import (
@@ -18,8 +21,10 @@ from crisis.api import (
     reports,
     templates,
 )
+from crisis.api.access_log import install_access_log_masking
 from crisis.api.auth import CurrentActor
 from crisis.api.errors import install_error_handlers, responses
+from crisis.api.limits import RequestLimits, document_errors
 from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
@@ -40,7 +45,17 @@ def create_app(service: Service) -> FastAPI:
         description=DESCRIPTION,
     )
     app.state.service = service
+    settings = service.settings
+
+    def body_limit(path: str) -> int:
+        # The routes that take a file (CSV imports) accept more than the JSON ones.
+        if path.endswith("/import"):
+            return settings.max_upload_bytes
+        return settings.max_body_bytes
+
+    app.add_middleware(RequestLimits, body_limit=body_limit, own_pages=("/ack/",))
     install_error_handlers(app)
+    install_access_log_masking()
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)
     app.include_router(contacts.router)
@@ -65,4 +80,17 @@ def create_app(service: Service) -> FastAPI:
     def me(actor: CurrentActor) -> UserRead:
         return UserRead(name=actor.name, role=actor.role)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

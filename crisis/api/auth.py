@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crisis.api.errors import Unauthenticated
 from crisis.bootstrap import Service
+from crisis.domain.commands import Command
+from crisis.services.bus import ensure_may_run
 from crisis.services.context import Actor
 
 bearer = HTTPBearer(auto_error=False, description="Jeton personnel remis par `crisis user add`.")
@@ -35,3 +37,12 @@ def current_actor(
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 CurrentService = Annotated[Service, Depends(service_of)]
+
+
+def allowed(command_type: type[Command]) -> Any:
+    """A route dependency deciding authorisation before the body or the query is examined."""
+
+    def check(actor: CurrentActor) -> None:
+        ensure_may_run(actor, command_type)
+
+    return Depends(check)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import FieldError, error_response, responses
 from crisis.api.schemas import Body as RequestBody
+from crisis.api.text import OptionalPlainLine, OptionalPlainText, PlainLine, ShortName, StrictFlag
 from crisis.domain.contact_commands import (
     AddToContactList,
     ContactInput,
@@ -45,18 +46,22 @@ MAX_UPLOAD_BYTES = 5_000_000
 
 
 class ContactWrite(RequestBody):
-    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Jeanne Martin"])
+    name: PlainLine = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Jeanne Martin"])
     category: Category
-    email: str | None = Field(default=None, max_length=320, examples=["maire@mairie.fr"])
-    mobile: str | None = Field(
+    email: OptionalPlainLine | None = Field(
+        default=None, max_length=320, examples=["maire@mairie.fr"]
+    )
+    mobile: OptionalPlainLine | None = Field(
         default=None,
         max_length=40,
         description="Mobile, tel qu'on le tape (06 12 34 56 78, +33 6…) ; enregistré en E.164.",
     )
-    telegram_chat_id: str | None = Field(default=None, max_length=32)
-    commune: str | None = Field(default=None, max_length=MAX_COMMUNE_LENGTH)
-    fonction: str | None = Field(default=None, max_length=MAX_FONCTION_LENGTH, examples=["Maire"])
-    exercise: bool = Field(default=False, description="Participe aux exercices.")
+    telegram_chat_id: OptionalPlainLine | None = Field(default=None, max_length=32)
+    commune: OptionalPlainLine | None = Field(default=None, max_length=MAX_COMMUNE_LENGTH)
+    fonction: OptionalPlainLine | None = Field(
+        default=None, max_length=MAX_FONCTION_LENGTH, examples=["Maire"]
+    )
+    exercise: StrictFlag = Field(default=False, description="Participe aux exercices.")
 
     def to_input(self) -> ContactInput:
         return ContactInput(
@@ -107,10 +112,10 @@ class ImportResult(BaseModel):
 
 
 class ContactListCreate(RequestBody):
-    name: str = Field(
+    name: PlainLine = Field(
         min_length=1, max_length=MAX_LIST_NAME_LENGTH, examples=["maires des communes inondées"]
     )
-    description: str = Field(default="", max_length=2000)
+    description: OptionalPlainText = Field(default="", max_length=2000)
 
 
 class ContactListRead(BaseModel):
@@ -130,7 +135,7 @@ class ContactListPage(BaseModel):
 
 
 class MembersChange(RequestBody):
-    contacts: list[str] = Field(
+    contacts: list[ShortName] = Field(
         min_length=1, max_length=1000, description="Identifiant, e-mail ou mobile de chacun."
     )
 
@@ -210,6 +215,7 @@ def list_lists(service: CurrentService, _: CurrentActor) -> ContactListPage:
 
 @router.post(
     "/lists",
+    dependencies=[allowed(CreateContactList)],
     status_code=201,
     response_model=ContactListRead,
     responses=responses(401, 403, 409, 422),
@@ -255,6 +261,7 @@ def read_list(
 
 @router.post(
     "/lists/{list_id}/members",
+    dependencies=[allowed(AddToContactList)],
     response_model=MembersChanged,
     responses=WRITE_ERRORS,
     summary="Ajouter des contacts à une liste",
@@ -274,6 +281,7 @@ def add_members(
 
 @router.post(
     "/lists/{list_id}/members/remove",
+    dependencies=[allowed(RemoveFromContactList)],
     response_model=MembersChanged,
     responses=WRITE_ERRORS,
     summary="Retirer des contacts d'une liste",
@@ -293,6 +301,7 @@ def remove_members(
 
 @router.post(
     "/import",
+    dependencies=[allowed(ImportContacts)],
     response_model=ImportResult,
     responses=responses(401, 403, 422),
     summary="Importer un fichier CSV de contacts (tout ou rien, sauf `skip_invalid`)",
@@ -314,7 +323,8 @@ def import_contacts(
         bool, Query(description="Importer les lignes valides et lister les autres.")
     ] = False,
     file_name: Annotated[
-        str, Query(min_length=1, max_length=200, description="Nom du fichier, pour le journal.")
+        PlainLine,
+        Query(min_length=1, max_length=200, description="Nom du fichier, pour le journal."),
     ] = "contacts.csv",
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -380,6 +390,7 @@ def list_contacts(
 
 @router.post(
     "",
+    dependencies=[allowed(CreateContact)],
     status_code=201,
     response_model=ContactRead,
     responses=responses(401, 403, 409, 422),
@@ -412,6 +423,7 @@ def read_contact(contact_id: str, service: CurrentService, _: CurrentActor) -> C
 
 @router.put(
     "/{contact_id}",
+    dependencies=[allowed(UpdateContact)],
     response_model=ContactRead,
     responses=WRITE_ERRORS,
     summary="Remplacer les données d'un contact",

@@ -7,10 +7,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
+from crisis.api.text import OptionalPlainLine, ShortName, TextsByName
 from crisis.domain.commands import RetryDelivery, SendMessage
 from crisis.domain.errors import NotFound
 from crisis.domain.messages import TEXT_VARIANTS, ChannelName
@@ -31,8 +32,10 @@ WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 class MessageCreate(Body):
     audiences: list[Audience] = Field(default_factory=list, max_length=3)
-    lists: list[str] = Field(default_factory=list, max_length=50, description="Listes nommées.")
-    texts: dict[str, str] = Field(
+    lists: list[ShortName] = Field(
+        default_factory=list, max_length=50, description="Listes nommées."
+    )
+    texts: TextsByName = Field(
         description="Texte par variante : `default` (obligatoire), "
         + ", ".join(f"`{v}`" for v in TEXT_VARIANTS[1:])
         + ".",
@@ -44,7 +47,9 @@ class MessageCreate(Body):
         default=None, description="Restreindre à ces canaux ; par défaut ceux de chaque public."
     )
     msg_type: Literal["alert", "update", "cancel"] = "alert"
-    references_id: str | None = Field(default=None, description="Le message mis à jour ou annulé.")
+    references_id: OptionalPlainLine | None = Field(
+        default=None, max_length=200, description="Le message mis à jour ou annulé."
+    )
 
 
 class MessageSentView(BaseModel):
@@ -66,6 +71,7 @@ def _board(uow: UnitOfWork, message_id: str) -> MessageBoard:
 
 @router.post(
     "/crises/{crisis_id}/messages",
+    dependencies=[allowed(SendMessage)],
     status_code=201,
     response_model=MessageSentView,
     responses={
@@ -134,6 +140,7 @@ def read_message(message_id: str, service: CurrentService, _: CurrentActor) -> M
 
 @router.post(
     "/deliveries/{delivery_id}/retry",
+    dependencies=[allowed(RetryDelivery)],
     response_model=DeliveryView,
     responses=WRITE_ERRORS,
     summary="Relancer une diffusion en échec",

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crisis.api.access_log import mask_secrets
 from crisis.api.auth import CurrentService
 from crisis.api.readiness import readiness
 from crisis.api.schemas import Health
@@ -73,7 +74,7 @@ class RequestContextMiddleware:
         if service is not None:
             service.metrics.http_requests.labels(template, method, str(status)).inc()
             service.metrics.http_duration.labels(template).observe(elapsed)
-        path = str(scope.get("path", ""))
+        path = mask_secrets(str(scope.get("path", "")))  # no working /ack/ link in a log
         # Probes and scrapes come every few seconds: visible at DEBUG only.
         level = logging.DEBUG if path in QUIET_PATHS and status < 400 else logging.INFO
         log.log(level, "%s %s → %d (%.0f ms)", method, path, status, elapsed * 1000)

@@ -258,6 +258,21 @@ delivery_attempts = Table(
     Index("ix_delivery_attempts_delivery_id", "delivery_id"),
 )
 
+# Each channel's health as the dispatchers see it, so that an outage raises one alert when
+# it starts and one when it ends (README « Pannes de canal »). One row per channel and side.
+channel_health = Table(
+    "channel_health",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("exercise", Boolean, primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("failing_since", UTCDateTime()),
+    Column("down_since", UTCDateTime()),
+    Column("last_accepted_at", UTCDateTime()),
+    # Crises already told of final failures on this channel since its last acceptance.
+    Column("gave_up_alerted", JSON, nullable=False),
+)
+
 # What the service publishes itself: the public feed entries and the CAP alerts.
 publications = Table(
     "publications",

@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from crisis.store.channel_health_repository import ChannelHealthRepository
 from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
 from crisis.store.drafts_repository import DraftRepository, TemplateRepository
@@ -26,6 +27,7 @@ class UnitOfWork:
     crises: CrisisRepository
     contacts: ContactRepository
     outbox: OutboxRepository
+    channel_health: ChannelHealthRepository
     publications: PublicationRepository
     journal: Journal
     users: UserRepository
@@ -45,6 +47,7 @@ class UnitOfWork:
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.channel_health = ChannelHealthRepository(self.connection)
         self.publications = PublicationRepository(self.connection)
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
