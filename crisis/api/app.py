@@ -9,7 +9,6 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import text
 
 import crisis
 from crisis.api import (
@@ -26,10 +25,11 @@ from crisis.api import (
     templates,
 )
 from crisis.api.access_log import install_access_log_masking
-from crisis.api.auth import CurrentActor, CurrentService, TokenCache
+from crisis.api.auth import CurrentActor, TokenCache
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.limits import RequestLimits, document_errors
-from crisis.api.schemas import Health, UserRead
+from crisis.api.operations import install_operations
+from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
 
 DESCRIPTION = """
@@ -81,17 +81,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall_public.router)
     app.include_router(drills.router)
     app.include_router(indicators.router)
-
-    @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
-    def healthz(service: CurrentService) -> Health:
-        with service.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        scheduler = service.scheduler
-        return Health(
-            status="ok",
-            database=service.engine.dialect.name,
-            scheduler="actif" if scheduler is not None and scheduler.running else "inactif",
-        )
+    install_operations(app)
 
     @app.get(
         "/api/v1/me",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from crisis.bootstrap import SchedulerMode
 from crisis.cli.audit import audit_app
@@ -17,6 +18,7 @@ from crisis.cli.drills import drill_app
 from crisis.cli.indicators import indicateurs, retex_app
 from crisis.cli.messages import messages_app
 from crisis.cli.oncall import bot, callout, cip_app, oncall_app
+from crisis.cli.operations import register as register_operations
 from crisis.cli.support import (
     EXIT_INVALID,
     JsonOption,
@@ -44,8 +46,10 @@ from crisis.domain.vocabulary import (
     CrisisKind,
 )
 from crisis.french import long_datetime
+from crisis.ops.process import configure_process_logging, start_long_running
 from crisis.reporting.render import ReportFormat
 from crisis.services.views import CrisisView, crisis_view, status_json
+from crisis.settings import Settings
 
 app = typer.Typer(
     help="Communication de crise d'une préfecture (Qual-e-Pref, module 7).",
@@ -109,11 +113,17 @@ def serve(
 
     from crisis.api.app import create_app
 
+    configure_process_logging(Settings(), default_level="INFO")
     with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
+        start_long_running(settings, service.engine, service.metrics, worker=settings.worker_name)
         host, port = host or settings.host, port or settings.port
+        # Our logging, set up above, serves uvicorn's loggers too; the request lines come from
+        # our middleware, with their request id.
         if workers == 1:
-            uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(service), host=host, port=port, log_config=None, access_log=False
+            )
         else:
             uvicorn.run(
                 "crisis.api.processes:worker_app",
@@ -121,7 +131,8 @@ def serve(
                 workers=workers,
                 host=host,
                 port=port,
-                log_level="info",
+                log_config=None,
+                access_log=False,
             )
 
 
@@ -151,7 +162,7 @@ def activate(
             decided_at=parse_instant(decided_at, "decided_at"),
         ),
     )
-    with open_service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service() as service:
         crisis_id = service.bus.handle(command, actor=actor)
         with service.bus.unit_of_work() as uow:
             view = crisis_view(uow.crises.get(crisis_id))
@@ -275,7 +286,6 @@ def close(
     )
 
 
-@app.command()
 def journal(crisis_id: str, as_json: JsonOption = False) -> None:
     """Main courante d'un événement, dans l'ordre."""
     with open_service() as service, service.bus.unit_of_work() as uow:
@@ -310,10 +320,16 @@ def worker(
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
     from crisis.dispatching import make_dispatcher, run_in_foreground
 
+    configure_process_logging(Settings(), default_level="INFO")
     with open_service() as service:
         worker_name = name or service.settings.worker_name
+        start_long_running(service.settings, service.engine, service.metrics, worker=worker_name)
         dispatcher = make_dispatcher(
-            service.bus, service.catalog, clock=service.clock, worker=worker_name
+            service.bus,
+            service.catalog,
+            clock=service.clock,
+            worker=worker_name,
+            metrics=service.metrics,
         )
         typer.echo(f"Répartiteur « {worker_name} » démarré.", err=True)
         run_in_foreground(dispatcher, service.catalog)
@@ -394,7 +410,17 @@ def report(
     typer.echo(f"Rapport écrit dans {out} ({len(document)} octets).")
 
 
+register_operations(app, journal_show=journal)
+
+
 def main() -> None:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in error.errors())
+        typer.echo(f"Erreur : réglage invalide ({problems})", err=True)
+        sys.exit(EXIT_INVALID)
+    configure_process_logging(settings, default_level="WARNING")
     try:
         app()
     except KeyboardInterrupt:
