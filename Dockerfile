@@ -1,11 +1,19 @@
 # The crisis communication service. `docker compose up` runs it against PostgreSQL.
-FROM python:3.11-slim
+# Debian bookworm: the runtime packages below are the ones the test suite renders PDFs with.
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     CRISIS_DATA_DIR=/data \
     CRISIS_HOST=0.0.0.0 \
-    CRISIS_PORT=8000
+    CRISIS_PORT=8000 \
+    CRISIS_LOG_FORMAT=json
+
+# What WeasyPrint needs to render the PDF reports (Pango, HarfBuzz, fonts).
+COPY deploy/runtime-packages.txt /tmp/runtime-packages.txt
+RUN apt-get update \
+    && grep -v '^#' /tmp/runtime-packages.txt | xargs apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -13,12 +21,16 @@ COPY crisis ./crisis
 COPY channels ./channels
 COPY templates ./templates
 COPY drills ./drills
-RUN pip install --no-cache-dir . && useradd --system --home-dir /data crisis \
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 --home-dir /data crisis \
     && mkdir -p /data && chown crisis /data
+COPY deploy/docker-entrypoint.sh /usr/local/bin/crisis-entrypoint
 
+# Never root: the service only writes to /data.
 USER crisis
 VOLUME ["/data"]
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-CMD ["crisis", "serve"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
+ENTRYPOINT ["crisis-entrypoint"]
+CMD ["serve"]

@@ -16,8 +16,13 @@ from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.domain.oncall import QuorumReached
+from crisis.ops.logs import register_secrets
+from crisis.ops.metrics import Metrics
+from crisis.ops.secrets import known_secrets
 from crisis.scheduling import jobs
-from crisis.scheduling.scheduler import DeadlineScheduler
+from crisis.scheduling.announce import Announcer, channel_name
+from crisis.scheduling.leadership import current_schema, leadership_for
+from crisis.scheduling.supervisor import SchedulerSupervisor
 from crisis.services.alert_handlers import on_clock_alert
 from crisis.services.bus import MessageBus
 from crisis.services.callout_handlers import on_cod_activated
@@ -29,9 +34,8 @@ from drills.programme import drill_starter
 
 
 class SchedulerMode(StrEnum):
-    RUN = "run"  # the service: jobs fire in this process
-    WRITE_ONLY = "write_only"  # the CLI: jobs are written to the store for the service
-    NONE = "none"
+    RUN = "run"  # the service: it stands for the leadership and fires jobs while it leads
+    NONE = "none"  # the CLI, workers, tests: commands only; the leader learns of their deadlines
 
 
 @dataclass
@@ -41,7 +45,8 @@ class Service:
     engine: Engine
     bus: MessageBus
     catalog: ChannelCatalog
-    scheduler: DeadlineScheduler | None
+    scheduler: SchedulerSupervisor | None
+    metrics: Metrics
     dispatcher: DispatcherThread | None = None
 
     def close(self) -> None:
@@ -63,7 +68,7 @@ async def _close_all(catalog: ChannelCatalog) -> None:
 def open_engine(settings: Settings) -> Engine:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url)
+    return make_engine(settings.resolved_database_url, pool_size=settings.api_threads)
 
 
 def bootstrap(
@@ -92,12 +97,24 @@ def bootstrap(
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
     bus.subscribe(QuorumReached, on_quorum_reached)
+    register_secrets(known_secrets(settings, delivery, engine))
+    metrics = Metrics(engine, clock, sorted({*catalog.production, *catalog.exercise}))
+    bus.after_commit.append(metrics.observe_events)
     service = Service(
-        settings=settings, clock=clock, engine=engine, bus=bus, catalog=catalog, scheduler=None
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        bus=bus,
+        catalog=catalog,
+        scheduler=None,
+        metrics=metrics,
     )
     if run_dispatcher:
         dispatcher = DispatcherThread(
-            make_dispatcher(bus, catalog, clock=clock, worker=settings.worker_name), catalog
+            make_dispatcher(
+                bus, catalog, clock=clock, worker=settings.worker_name, metrics=metrics
+            ),
+            catalog,
         )
         service.dispatcher = dispatcher
 
@@ -107,14 +124,26 @@ def bootstrap(
 
         bus.after_commit.append(wake_on_send)
         dispatcher.start()
-    if scheduler_mode is not SchedulerMode.NONE:
-        scheduler = DeadlineScheduler(engine, clock=clock, sweep_seconds=settings.sweep_seconds)
-        bus.after_commit.append(scheduler.schedule_clock_checks)
-        bus.after_commit.append(scheduler.schedule_callout_checks)
-        if scheduler_mode is SchedulerMode.RUN:
-            # The drills the programme's sweep claims play here, each on a service of its own.
-            bus.after_commit.append(drill_starter(bus, bootstrap))
+    notify_channel = None
+    if engine.dialect.name == "postgresql":
+        # Whoever commits a deadline announces it; the leader, in whatever process, hears it.
+        notify_channel = channel_name(current_schema(engine))
+        bus.after_commit.append(Announcer(engine, notify_channel))
+    if scheduler_mode is SchedulerMode.RUN:
+        supervisor = SchedulerSupervisor(
+            engine,
+            clock=clock,
+            leadership=leadership_for(engine),
+            sweep_seconds=settings.sweep_seconds,
+            poll_seconds=settings.leader_poll_seconds,
+            notify_channel=notify_channel,
+        )
+        bus.after_commit.append(supervisor.schedule_events)
+        supervisor.on_role_change.append(lambda role: metrics.set_leader(role == "leader"))
+        # The drills the programme's sweep claims play here, each on a service of its own.
+        bus.after_commit.append(drill_starter(bus, bootstrap))
         jobs.install(bus)
-        scheduler.start(paused=scheduler_mode is SchedulerMode.WRITE_ONLY)
-        service.scheduler = scheduler
+        supervisor.start()
+        metrics.set_leader(supervisor.role == "leader")
+        service.scheduler = supervisor
     return service

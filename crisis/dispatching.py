@@ -14,12 +14,14 @@ from channels.dispatcher import (
     DeliveryResult,
     Dispatcher,
     DispatcherConfig,
+    Outcome,
 )
 from channels.registry import close_channels
 from channels.retry import RetryPolicy
 from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
 from crisis.domain.commands import RecordDeliveryOutcomes
+from crisis.ops.metrics import Metrics
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
@@ -29,9 +31,10 @@ log = logging.getLogger(__name__)
 class BusOutbox:
     """The dispatcher's outbox: claims in short transactions, outcomes through the bus."""
 
-    def __init__(self, bus: MessageBus, *, worker: str) -> None:
+    def __init__(self, bus: MessageBus, *, worker: str, metrics: Metrics | None = None) -> None:
         self._bus = bus
         self._worker = worker
+        self._metrics = metrics
 
     def claim(
         self, *, worker: str, channels: Collection[str], now: datetime, limit: int, lease: timedelta
@@ -41,9 +44,28 @@ class BusOutbox:
                 worker=worker, channels=channels, now=now, limit=limit, lease=lease
             )
             uow.commit()
+        if self._metrics is not None:
+            self._metrics.heartbeat(list(channels))
         return claimed
 
     def record(self, results: Sequence[DeliveryResult]) -> None:
+        if self._metrics is not None:
+            self._metrics.observe_results(results)
+        for result in results:
+            failed = result.outcome in (Outcome.FAILED, Outcome.REFUSED)
+            log.log(
+                logging.WARNING if failed else logging.DEBUG,
+                "diffusion %s sur %s : %s%s",
+                result.outcome.value,
+                result.channel,
+                f"tentative {result.attempt}",
+                f" ({result.error})" if result.error else "",
+                extra={
+                    "crisis_id": result.crisis_id,
+                    "message_id": result.message_id,
+                    "delivery_id": result.delivery_id,
+                },
+            )
         if results:
             self._bus.handle(
                 RecordDeliveryOutcomes(worker=self._worker, results=tuple(results)),
@@ -65,11 +87,12 @@ def make_dispatcher(
     worker: str,
     rng: random.Random | None = None,
     pace: bool = True,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     settings = catalog.config.dispatcher
     retry = settings.retry
     return Dispatcher(
-        outbox=BusOutbox(bus, worker=worker),
+        outbox=BusOutbox(bus, worker=worker, metrics=metrics),
         production_channels=catalog.production,
         exercise_channels=catalog.exercise,
         clock=clock,

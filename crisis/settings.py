@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,26 @@ class Settings(BaseSettings):
     )
     # The safety net of the scheduler: every running clock is checked this often.
     sweep_seconds: int = Field(default=15, gt=0)
+    # How often a standby `crisis serve` tries to take over the scheduler (README « Exploitation »).
+    leader_poll_seconds: float = Field(default=2.0, gt=0, le=10)
+    # Operations (README « Exploitation »).
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Forme des journaux techniques : text ou json (une ligne JSON)."
+    )
+    log_level: str | None = Field(
+        default=None,
+        description="Seuil des journaux (DEBUG, INFO, WARNING…) ; par défaut INFO pour le "
+        "service et le répartiteur, WARNING pour les autres commandes.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Jeton exigé par /metrics (Authorization: Bearer …)."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        gt=0,
+        lt=65536,
+        description="Port d'un serveur de métriques à part (crisis worker, ou /metrics hors API).",
+    )
     channels_file: Path | None = Field(
         default=None, description="Fichier YAML des canaux (voir le README) ; aucun par défaut."
     )
@@ -38,6 +59,11 @@ class Settings(BaseSettings):
     )
     exercise_marker: str = Field(default="EXERCICE EXERCICE EXERCICE", min_length=1)
     worker_name: str = Field(default="dispatcher-1", min_length=1, max_length=120)
+    # How long the API remembers who holds a token; a user deactivated in the database loses
+    # access after at most this long (0: look every token up on every request).
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Requests the API serves at once, each in its own thread with its own connection.
+    api_threads: int = Field(default=20, ge=1, le=200)
     # Messages to these audiences leave only once the préfet (or a delegate) has approved them.
     approval_audiences: list[Audience] = Field(
         default_factory=lambda: [Audience.ELUS, Audience.PUBLIC, Audience.MEDIA],

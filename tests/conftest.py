@@ -23,7 +23,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 POSTGRES_URL_VARIABLE = "CRISIS_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_ROOT.parent / "shared"
+TEST_DATA = REPO_ROOT / "tests" / "data"
 
 
 def _postgres_url() -> str | None:

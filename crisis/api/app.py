@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import text
 
 import crisis
 from crisis.api import (
@@ -23,10 +25,11 @@ from crisis.api import (
     templates,
 )
 from crisis.api.access_log import install_access_log_masking
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, TokenCache
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.limits import RequestLimits, document_errors
-from crisis.api.schemas import Health, UserRead
+from crisis.api.operations import install_operations
+from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
 
 DESCRIPTION = """
@@ -39,10 +42,19 @@ réponse sans rien écrire de nouveau.
 
 
 def create_app(service: Service) -> FastAPI:
+    threads = service.settings.api_threads
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # As many request threads as pooled connections: a thread never waits for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
         title="Communication de crise — préfecture",
         version=crisis.__version__,
         description=DESCRIPTION,
+        lifespan=lifespan,
     )
     app.state.service = service
     settings = service.settings
@@ -54,6 +66,7 @@ def create_app(service: Service) -> FastAPI:
         return settings.max_body_bytes
 
     app.add_middleware(RequestLimits, body_limit=body_limit, own_pages=("/ack/",))
+    app.state.token_cache = TokenCache(service.settings.auth_cache_seconds)
     install_error_handlers(app)
     install_access_log_masking()
     app.include_router(crises.router)
@@ -68,17 +81,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall_public.router)
     app.include_router(drills.router)
     app.include_router(indicators.router)
-
-    @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
-    def healthz(service: CurrentService) -> Health:
-        with service.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        scheduler = service.scheduler
-        return Health(
-            status="ok",
-            database=service.engine.dialect.name,
-            scheduler="actif" if scheduler is not None and scheduler.running else "inactif",
-        )
+    install_operations(app)
 
     @app.get(
         "/api/v1/me",

@@ -209,7 +209,7 @@ def _present_change(_: UnitOfWork, change: Any) -> tuple[int, Any]:
     summary="Lister les listes nommées",
 )
 def list_lists(service: CurrentService, _: CurrentActor) -> ContactListPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return ContactListPage(lists=[list_read(cl) for cl in uow.contacts.lists()])
 
 
@@ -251,7 +251,7 @@ def read_list(
         bool, Query(description="Seulement les contacts qui participent aux exercices.")
     ] = False,
 ) -> ContactListDetail:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.contacts.get_list(list_id)
         members = uow.contacts.resolve(found.id, exercise=exercise)
     return ContactListDetail(
@@ -364,7 +364,7 @@ def resolve_audience(
         bool, Query(description="Seulement les contacts qui participent aux exercices.")
     ] = False,
 ) -> ContactPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.contacts.resolve(audience, exercise=exercise)
     return ContactPage(contacts=[contact_read(c) for c in found])
 
@@ -383,7 +383,7 @@ def list_contacts(
         bool | None, Query(description="Participants aux exercices (ou non).")
     ] = None,
 ) -> ContactPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.contacts.find(category=category, exercise=exercise)
     return ContactPage(contacts=[contact_read(c) for c in found])
 
@@ -417,7 +417,7 @@ def create_contact(
     summary="Lire un contact",
 )
 def read_contact(contact_id: str, service: CurrentService, _: CurrentActor) -> ContactRead:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return contact_read(uow.contacts.get(contact_id))
 
 

@@ -217,7 +217,7 @@ def list_crises(
         states = [CrisisState.REPORTED, CrisisState.COD_ACTIVE]
     elif active is False:
         states = [CrisisState.CLOSED]
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.crises.find(
             states=states,
             exercise=exercise,
@@ -234,7 +234,7 @@ def list_crises(
     summary="Lire un événement et ses horloges",
 )
 def read_crisis(crisis_id: str, service: CurrentService, _: CurrentActor) -> CrisisView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return crisis_view(uow.crises.get(crisis_id))
 
 
@@ -250,7 +250,7 @@ class ClockList(BaseModel):
     summary="Lire les horloges d'un événement",
 )
 def read_clocks(crisis_id: str, service: CurrentService, _: CurrentActor) -> ClockList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         view = crisis_view(uow.crises.get(crisis_id))
     return ClockList(crisis_id=crisis_id, clocks=view.clocks)
 
@@ -266,7 +266,7 @@ class DeliveryList(BaseModel):
     summary="Lister les diffusions enregistrées hors service",
 )
 def list_deliveries(crisis_id: str, service: CurrentService, _: CurrentActor) -> DeliveryList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         found = uow.crises.manual_deliveries(crisis_id)
     return DeliveryList(deliveries=[delivery_view(d) for d in found])
@@ -283,7 +283,7 @@ class AlertList(BaseModel):
     summary="Alertes levées : approches d'échéance et dépassements",
 )
 def list_alerts(crisis_id: str, service: CurrentService, _: CurrentActor) -> AlertList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         found = uow.crises.alerts(crisis_id)
     return AlertList(alerts=[alert_view(a) for a in found])
@@ -309,7 +309,7 @@ def read_journal(
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> JournalPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         entries = uow.journal.entries(crisis_id, after_seq=after, limit=limit)
     return JournalPage(crisis_id=crisis_id, entries=[journal_entry_view(e) for e in entries])
@@ -322,6 +322,6 @@ def read_journal(
     summary="Vérifier la chaîne d'empreintes du journal",
 )
 def verify_journal(crisis_id: str, service: CurrentService, _: CurrentActor) -> ChainCheckView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         return chain_check_view(uow.journal.verify(crisis_id))

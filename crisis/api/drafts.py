@@ -160,7 +160,7 @@ def list_drafts(
     _: CurrentActor,
     state: DraftState | None = None,
 ) -> DraftList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         drafts = uow.drafts.of_crisis(crisis_id, state=state)
     return DraftList(drafts=[draft_view(d) for d in drafts])
@@ -175,7 +175,7 @@ def list_drafts(
 def read_draft(
     crisis_id: str, draft_id: str, service: CurrentService, _: CurrentActor
 ) -> DraftView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return draft_view(uow.drafts.get(draft_id, crisis_id=crisis_id))
 
 

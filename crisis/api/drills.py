@@ -62,7 +62,7 @@ def _api_scenario(ref: str, settings: Settings) -> str:
 
 @router.get("/schedules", responses=responses(401), summary="Le programme d'exercices")
 def list_schedules(service: CurrentService, _: CurrentActor) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return programme_view(uow, now=service.clock.now())
 
 
@@ -128,6 +128,6 @@ def schedule_ics(
     _: CurrentActor,
     count: Annotated[int, Query(ge=1, le=500, description="Exercices par entrée.")] = 10,
 ) -> Response:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         data = programme_ical(uow, now=service.clock.now(), count=count)
     return Response(data, media_type="text/calendar; charset=utf-8")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from crisis.api.auth import CurrentActor, CurrentService, allowed
@@ -13,16 +13,18 @@ from crisis.api.errors import responses
 from crisis.api.schemas import Body
 from crisis.api.text import OptionalPlainLine, ShortName, TextsByName
 from crisis.domain.commands import RetryDelivery, SendMessage
-from crisis.domain.errors import NotFound
-from crisis.domain.messages import TEXT_VARIANTS, ChannelName
+from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.messages import TEXT_VARIANTS, ChannelName, Message
 from crisis.domain.vocabulary import Audience
 from crisis.services.draft_views import DraftView, draft_view
 from crisis.services.message_handlers import PendingApproval
 from crisis.services.message_views import (
     DeliveryView,
     MessageBoard,
+    MessageSummary,
     delivery_status_view,
     message_board,
+    message_summary,
 )
 from crisis.store.unit_of_work import UnitOfWork
 
@@ -54,19 +56,23 @@ class MessageCreate(Body):
 
 class MessageSentView(BaseModel):
     message_id: str
-    deliveries: int
-    board: MessageBoard
+    deliveries: int = Field(description="Nombre de diffusions mises en file.")
+    by_channel: dict[str, int] = Field(description="Diffusions mises en file, par canal.")
+    board: str = Field(
+        description="Le tableau de diffusion du message (paginé), à suivre pour leur état.",
+        examples=["/api/v1/messages/0b5e…"],
+    )
 
 
 class MessageList(BaseModel):
-    messages: list[MessageBoard]
+    messages: list[MessageSummary]
 
 
-def _board(uow: UnitOfWork, message_id: str) -> MessageBoard:
+def _message(uow: UnitOfWork, message_id: str) -> Message:
     message = uow.outbox.message(message_id)
     if message is None:
         raise NotFound(f"Aucun message ne porte l'identifiant « {message_id} ».")
-    return message_board(message, uow.outbox.deliveries_of(message_id=message_id))
+    return message
 
 
 @router.post(
@@ -106,8 +112,15 @@ def send_message(
     def present(uow: UnitOfWork, sent: Any) -> tuple[int, Any]:
         if isinstance(sent, PendingApproval):
             return 202, draft_view(uow.drafts.get(sent.draft_id)).model_dump(mode="json")
-        board = _board(uow, sent.message_id)
-        view = MessageSentView(message_id=sent.message_id, deliveries=sent.deliveries, board=board)
+        by_channel: dict[str, int] = {}
+        for (channel, _), number in uow.outbox.counts(message_id=sent.message_id).items():
+            by_channel[channel] = by_channel.get(channel, 0) + number
+        view = MessageSentView(
+            message_id=sent.message_id,
+            deliveries=sent.deliveries,
+            by_channel=dict(sorted(by_channel.items())),
+            board=f"{router.prefix}/messages/{sent.message_id}",
+        )
         return 201, view.model_dump(mode="json")
 
     payload = body.model_dump_json().encode()
@@ -118,24 +131,44 @@ def send_message(
     "/crises/{crisis_id}/messages",
     response_model=MessageList,
     responses=responses(401, 404),
-    summary="Les messages d'un événement et leurs diffusions",
+    summary="Les messages d'un événement et leurs comptes de diffusions",
 )
 def list_messages(crisis_id: str, service: CurrentService, _: CurrentActor) -> MessageList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
-        boards = [_board(uow, m.id) for m in uow.outbox.messages_of(crisis_id)]
-    return MessageList(messages=boards)
+        summaries = [
+            message_summary(m, uow.outbox.counts(message_id=m.id))
+            for m in uow.outbox.messages_of(crisis_id)
+        ]
+    return MessageList(messages=summaries)
 
 
 @router.get(
     "/messages/{message_id}",
     response_model=MessageBoard,
-    responses=responses(401, 404),
-    summary="Tableau de diffusion d'un message : comptes par statut et par canal, détail",
+    responses=responses(401, 404, 422),
+    summary="Tableau de diffusion d'un message : comptes par statut et par canal, "
+    "diffusions page par page",
 )
-def read_message(message_id: str, service: CurrentService, _: CurrentActor) -> MessageBoard:
-    with service.bus.unit_of_work() as uow:
-        return _board(uow, message_id)
+def read_message(
+    message_id: str,
+    service: CurrentService,
+    _: CurrentActor,
+    after: Annotated[
+        str | None,
+        Query(max_length=64, description="`next_after` de la page précédente."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Diffusions par page.")] = 100,
+) -> MessageBoard:
+    with service.bus.reading() as uow:
+        message = _message(uow, message_id)
+        page = uow.outbox.deliveries_page(message_id=message_id, after=after, limit=limit + 1)
+        if page is None:
+            raise InvalidInput("after", "Cette diffusion n'appartient pas à ce message.")
+        counts = uow.outbox.counts(message_id=message_id)
+    more = len(page) > limit
+    page = page[:limit]
+    return message_board(message, counts, page, next_after=page[-1].id if more else None)
 
 
 @router.post(

@@ -199,13 +199,13 @@ def get_on_call(
     actor: CurrentActor,
     at: Annotated[Instant | None, Query(description="Par défaut maintenant.")] = None,
 ) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return on_call_now(uow, at or service.clock.now())
 
 
 @router.get("/oncall/members", responses=responses(401), summary="Membres de l'astreinte")
 def get_members(service: CurrentService, actor: CurrentActor) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return members_view(uow)
 
 
@@ -274,7 +274,7 @@ def post_callout(
 def get_callouts(
     crisis_id: str, service: CurrentService, actor: CurrentActor
 ) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         return callouts_view(uow, crisis_id)
 
@@ -370,7 +370,7 @@ def post_cip_deactivation(
 
 @router.get("/crises/{crisis_id}/cip", responses=responses(401, 404), summary="La CIP")
 def get_cip(crisis_id: str, service: CurrentService, actor: CurrentActor) -> dict[str, Any]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         view = cip_view(uow, crisis_id)
     if view is None:

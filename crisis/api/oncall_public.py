@@ -103,7 +103,7 @@ def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse 
     if check.problem is LinkProblem.EXPIRED:
         return None, _refusal("expired")
     assert check.page_id is not None
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         page = uow.oncall.page(check.page_id)
     if page is None:
         return None, _refusal("forged")
@@ -123,7 +123,7 @@ def get_ack(token: str, service: CurrentService) -> HTMLResponse:
     if refusal is not None:
         return refusal
     assert page_id is not None
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         page = uow.oncall.page(page_id)
         assert page is not None
         member = uow.oncall.member(page.member_id)

@@ -71,7 +71,7 @@ def _entry(
 
 
 def _feed_entries(service: CurrentService, exercise: bool) -> list[Publication]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return uow.publications.latest(kind="feed", exercise=exercise)
 
 
@@ -125,7 +125,7 @@ def _json(request: Request, service: CurrentService, exercise: bool) -> Response
 
 def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Response:
     base = _base(request, exercise)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         alerts = uow.publications.latest(kind="cap", exercise=exercise)
     entries = [
         _entry(p, link=f"{base}/cap/{p.identifier}.xml", link_type=CAP_MEDIA_TYPE) for p in alerts
@@ -136,7 +136,7 @@ def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Res
 
 
 def _cap(request: Request, service: CurrentService, identifier: str, exercise: bool) -> Response:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         publication = uow.publications.cap(identifier, exercise=exercise)
     if publication is None or publication.document is None:
         raise NotFound(f"Aucune alerte CAP « {identifier} ».")

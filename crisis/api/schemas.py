@@ -73,4 +73,5 @@ class UserRead(BaseModel):
 class Health(BaseModel):
     status: str
     database: str
-    scheduler: str
+    scheduler: str  # leader, standby, stopped, or « aucun » for a process without one
+    worker: str

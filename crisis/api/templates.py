@@ -87,7 +87,7 @@ def _library(service: Service) -> TemplateLibrary:
 
 
 def _registry(service: Service) -> TemplateRegistry:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return _library(service).registry(uow)
 
 

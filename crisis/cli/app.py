@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from crisis.bootstrap import SchedulerMode
 from crisis.cli import french
@@ -18,6 +19,7 @@ from crisis.cli.drills import drill_app
 from crisis.cli.indicators import indicateurs, retex_app
 from crisis.cli.messages import messages_app
 from crisis.cli.oncall import bot, callout, cip_app, oncall_app
+from crisis.cli.operations import register as register_operations
 from crisis.cli.support import (
     EXIT_INVALID,
     CrisisArgument,
@@ -47,9 +49,11 @@ from crisis.domain.vocabulary import (
 )
 from crisis.french import long_datetime
 from crisis.labels import audience_label, channel_label
+from crisis.ops.process import configure_process_logging, start_long_running
 from crisis.reporting.render import ReportFormat
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.views import CrisisView, crisis_view, status_json
+from crisis.settings import Settings
 
 # The framework's own words (help layout, usage errors) in French, before any help is shown.
 french.install()
@@ -101,20 +105,42 @@ def _print_status(view: CrisisView) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processus servant l'API (PostgreSQL conseillé au-delà de 1) ; l'ordonnanceur "
+            "et le répartiteur tournent une seule fois, dans le processus parent.",
+        ),
+    ] = 1,
 ) -> None:
-    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions dans un même processus."""
+    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions."""
     import uvicorn
 
     from crisis.api.app import create_app
 
+    configure_process_logging(Settings(), default_level="INFO")
     with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
-        uvicorn.run(
-            create_app(service),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-        )
+        start_long_running(settings, service.engine, service.metrics, worker=settings.worker_name)
+        host, port = host or settings.host, port or settings.port
+        # Our logging, set up above, serves uvicorn's loggers too; the request lines come from
+        # our middleware, with their request id.
+        if workers == 1:
+            uvicorn.run(
+                create_app(service), host=host, port=port, log_config=None, access_log=False
+            )
+        else:
+            uvicorn.run(
+                "crisis.api.processes:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+            )
 
 
 @app.command()
@@ -143,7 +169,7 @@ def activate(
             decided_at=parse_instant(decided_at, "decided_at"),
         ),
     )
-    with open_service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service() as service:
         crisis_id = service.bus.handle(command, actor=actor)
         with service.bus.unit_of_work() as uow:
             view = crisis_view(uow.crises.get(crisis_id))
@@ -267,7 +293,6 @@ def close(
     )
 
 
-@app.command()
 def journal(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     """Main courante d'un événement, dans l'ordre."""
     with open_service() as service, service.bus.unit_of_work() as uow:
@@ -305,10 +330,16 @@ def worker(
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
     from crisis.dispatching import make_dispatcher, run_in_foreground
 
+    configure_process_logging(Settings(), default_level="INFO")
     with open_service() as service:
         worker_name = name or service.settings.worker_name
+        start_long_running(service.settings, service.engine, service.metrics, worker=worker_name)
         dispatcher = make_dispatcher(
-            service.bus, service.catalog, clock=service.clock, worker=worker_name
+            service.bus,
+            service.catalog,
+            clock=service.clock,
+            worker=worker_name,
+            metrics=service.metrics,
         )
         typer.echo(f"Répartiteur « {worker_name} » démarré.", err=True)
         run_in_foreground(dispatcher, service.catalog)
@@ -317,14 +348,14 @@ def worker(
 @app.command()
 def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     """Les messages d'un événement et l'état de chacune de leurs diffusions."""
-    from crisis.services.message_views import message_board
+    from crisis.services.message_views import counts_of, message_board
 
-    with open_service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.reading() as uow:
         uow.crises.get(crisis_id)
-        boards = [
-            message_board(m, uow.outbox.deliveries_of(message_id=m.id))
-            for m in uow.outbox.messages_of(crisis_id)
-        ]
+        boards = []
+        for message in uow.outbox.messages_of(crisis_id):
+            rows = uow.outbox.deliveries_of(message_id=message.id)
+            boards.append(message_board(message, counts_of(rows), rows, next_after=None))
         manual = uow.crises.manual_deliveries(crisis_id)
     if as_json:
         print_json(
@@ -390,7 +421,17 @@ def report(
     typer.echo(f"Rapport écrit dans {out} ({len(document)} octets).")
 
 
+register_operations(app, journal_show=journal)
+
+
 def main() -> None:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in error.errors())
+        typer.echo(f"Erreur : réglage invalide ({problems})", err=True)
+        sys.exit(EXIT_INVALID)
+    configure_process_logging(settings, default_level="WARNING")
     try:
         app()
     except KeyboardInterrupt:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crisis.cli.operations import verify_file
 from crisis.cli.support import EXIT_FAILURE, JsonOption, open_service, print_json
 from crisis.french import entries
 from crisis.store.journal import SYSTEM_STREAM
@@ -16,16 +18,24 @@ audit_app = typer.Typer(help="Contrôle du journal.", no_args_is_help=True)
 @audit_app.command("verify")
 def audit_verify(
     crisis_id: Annotated[str | None, typer.Argument(help="Un événement ; par défaut tous.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Vérifier un export, sans base de données.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Vérifier la chaîne d'empreintes du journal ; code de sortie 1 si elle est rompue."""
-    with open_service() as service, service.bus.unit_of_work() as uow:
+    if file is not None:
+        checks = verify_file(file)
         if crisis_id is not None:
-            uow.crises.get(crisis_id)
-            streams = [crisis_id]
-        else:
-            streams = uow.journal.streams()
-        checks = [uow.journal.verify(stream) for stream in streams]
+            checks = [c for c in checks if c.stream == crisis_id]
+    else:
+        with open_service() as service, service.bus.unit_of_work() as uow:
+            if crisis_id is not None:
+                uow.crises.get(crisis_id)
+                streams = [crisis_id]
+            else:
+                streams = uow.journal.streams()
+            checks = [uow.journal.verify(stream) for stream in streams]
     broken = [c for c in checks if not c.ok]
     if as_json:
         print_json(

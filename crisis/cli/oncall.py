@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from crisis.bootstrap import SchedulerMode, Service
+from crisis.bootstrap import Service
 from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
@@ -141,7 +141,7 @@ def callout(
     as_json: JsonOption = False,
 ) -> None:
     """Appeler l'astreinte : chaque membre d'astreinte reçoit un appel à acquitter."""
-    with open_service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service() as service:
         service.bus.handle(
             StartCallout(crisis_id=crisis_id, team=team, reason=reason), actor=local_actor(by)
         )
@@ -180,7 +180,7 @@ def cip_activate(
 ) -> None:
     """Enregistrer l'ordre du préfet d'activer la CIP : horloge `cip`, appel des opérateurs."""
     actor = local_actor(by)
-    with open_service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service() as service:
         service.bus.handle(
             OrderCip(
                 crisis_id=crisis_id,
@@ -248,7 +248,7 @@ def bot(
     """Le bot Telegram d'astreinte (en production : webhook servi par `crisis serve`)."""
     from crisis.oncall.bot import bot_for
 
-    with open_service(SchedulerMode.WRITE_ONLY) as service:
+    with open_service() as service:
         telegram = bot_for(service, polling=polling)
         if telegram is None:
             fail("aucun canal Telegram n'est configuré (fichier des canaux).", EXIT_INVALID)

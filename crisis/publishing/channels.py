@@ -26,10 +26,18 @@ from channels.cap import (
     CapUrgency,
     cap_xml,
 )
-from channels.contract import ChannelLimits, LengthUnit, OutgoingMessage, Receipt, RecipientKind
+from channels.contract import (
+    ChannelLimits,
+    LengthUnit,
+    OutgoingMessage,
+    Receipt,
+    RecipientKind,
+    SendError,
+)
 from crisis.clock import Clock
 from crisis.delivery.config import PublicConfig
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
+from crisis.publishing.cap_schema import InvalidCapDocumentError, validate_cap
 from crisis.store.tables import publications
 
 CAP_CATEGORIES: dict[CrisisKind, CapCategory] = {
@@ -177,10 +185,12 @@ class CapChannel(_Publisher):
                 areas=(CapArea(description=meta.get("communes") or "Département"),),
             ),
         )
+        document = cap_xml(alert).decode("utf-8")
+        try:
+            validate_cap(document)
+        except InvalidCapDocumentError as error:
+            # Not published; the failed delivery is journalled and alerts the duty officer.
+            raise SendError(str(error), retryable=False) from None
         return self._store(
-            message,
-            identifier=identifier,
-            published_at=sent,
-            title=headline,
-            document=cap_xml(alert).decode("utf-8"),
+            message, identifier=identifier, published_at=sent, title=headline, document=document
         )

@@ -1,17 +1,23 @@
-"""The deadline scheduler: one persistent job per due instant, plus a periodic sweep."""
+"""The deadline scheduler of the leader: one job per due instant, plus periodic sweeps.
+
+It runs only in the process that holds the leadership (see `supervisor`). Its jobs live in
+memory: the due instants themselves are in the store, read again at each sweep, so a new leader
+(or a restarted service) knows every one of them without a shared job table.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from crisis.clock import Clock
-from crisis.domain.events import ClockStarted, Event
+from crisis.domain.events import Event
+from crisis.scheduling.announce import DueInstant, due_instants
+from crisis.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +29,17 @@ DRILL_NOTICE_JOB_FUNCTION = "crisis.scheduling.jobs:notify_drill_participants"
 DRILL_NOTICE_SWEEP_JOB_ID = "sweep-drill-notices"
 DRILL_RUN_JOB_FUNCTION = "crisis.scheduling.jobs:run_due_drills"
 DRILL_RUN_SWEEP_JOB_ID = "sweep-drill-runs"
-JOB_TABLE = "apscheduler_jobs"
+PLAN_JOB_ID = "plan-due-instants"
+
+_FUNCTIONS = {"deadline": JOB_FUNCTION, "callout": CALLOUT_JOB_FUNCTION}
 
 
 class DeadlineScheduler:
     def __init__(self, engine: Engine, *, clock: Clock, sweep_seconds: int) -> None:
+        self._engine = engine
         self._clock = clock
         self._sweep_seconds = sweep_seconds
         self._scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
         )
@@ -40,83 +48,70 @@ class DeadlineScheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
-    def start(self, *, paused: bool = False) -> None:
-        """Start; jobs whose instant passed while the service was down run at once.
-
-        A paused scheduler only writes jobs to the store (the CLI uses it that way).
-        """
-        self._scheduler.start(paused=paused)
-        if not paused:
+    def start(self) -> None:
+        """Start; what fell due while no process led runs at once (the sweeps start now)."""
+        self._scheduler.start()
+        for function, job_id in (
+            (JOB_FUNCTION, SWEEP_JOB_ID),
+            (CALLOUT_JOB_FUNCTION, CALLOUT_SWEEP_JOB_ID),
+            # The exercise programme: notices and due drills, each once (see their handlers).
+            (DRILL_NOTICE_JOB_FUNCTION, DRILL_NOTICE_SWEEP_JOB_ID),
+            (DRILL_RUN_JOB_FUNCTION, DRILL_RUN_SWEEP_JOB_ID),
+        ):
             self._scheduler.add_job(
-                JOB_FUNCTION,
+                function,
                 trigger="interval",
                 seconds=self._sweep_seconds,
-                id=SWEEP_JOB_ID,
-                replace_existing=True,
-                next_run_time=self._clock.now(),  # catch up at once after a restart
-            )
-            self._scheduler.add_job(
-                CALLOUT_JOB_FUNCTION,
-                trigger="interval",
-                seconds=self._sweep_seconds,
-                id=CALLOUT_SWEEP_JOB_ID,
+                id=job_id,
                 replace_existing=True,
                 next_run_time=self._clock.now(),
             )
-            # The exercise programme: notices and due drills, each once (see their handlers).
-            for function, job_id in (
-                (DRILL_NOTICE_JOB_FUNCTION, DRILL_NOTICE_SWEEP_JOB_ID),
-                (DRILL_RUN_JOB_FUNCTION, DRILL_RUN_SWEEP_JOB_ID),
-            ):
-                self._scheduler.add_job(
-                    function,
-                    trigger="interval",
-                    seconds=self._sweep_seconds,
-                    id=job_id,
-                    replace_existing=True,
-                    next_run_time=self._clock.now(),
-                )
+        self._scheduler.add_job(
+            self.plan_from_store,
+            trigger="interval",
+            seconds=self._sweep_seconds,
+            id=PLAN_JOB_ID,
+            replace_existing=True,
+            next_run_time=self._clock.now(),
+        )
 
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
 
-    def schedule_clock_checks(self, events: Sequence[Event]) -> None:
-        """After-commit hook: a job at each warning and deadline of each started clock."""
-        for event in events:
-            if not isinstance(event, ClockStarted):
-                continue
-            offsets = [*event.warning_offsets, event.target_minutes]
-            for offset in offsets:
-                due = event.started_at + timedelta(minutes=offset)
-                self._scheduler.add_job(
-                    JOB_FUNCTION,
-                    trigger="date",
-                    run_date=due,
-                    args=[event.crisis_id],
-                    id=f"deadline:{event.crisis_id}:{due.isoformat()}",
-                    replace_existing=True,
-                )
+    def schedule(self, instant: DueInstant) -> None:
+        """A job at this due instant (at once when it is already past)."""
+        if not self._scheduler.running:
+            return
+        self._scheduler.add_job(
+            _FUNCTIONS[instant.kind],
+            trigger="date",
+            run_date=instant.due,
+            args=[instant.crisis_id],
+            id=f"{instant.kind}:{instant.crisis_id}:{instant.due.isoformat()}",
+            replace_existing=True,
+        )
 
-    def schedule_callout_checks(self, events: Sequence[Event]) -> None:
-        """After-commit hook: a job at the instant each page's acknowledgement time is over."""
-        from crisis.domain.oncall import MemberPaged, RoleUnstaffed
+    def schedule_events(self, events: Sequence[Event]) -> None:
+        """After-commit hook of the leader's own commands."""
+        for instant in due_instants(events):
+            self.schedule(instant)
 
-        for event in events:
-            if not isinstance(event, MemberPaged | RoleUnstaffed):
-                continue
-            due = event.ack_due_at
-            self._scheduler.add_job(
-                CALLOUT_JOB_FUNCTION,
-                trigger="date",
-                run_date=due,
-                args=[event.crisis_id],
-                id=f"callout:{event.crisis_id}:{due.isoformat()}",
-                replace_existing=True,
-            )
+    def plan_from_store(self) -> None:
+        """Schedule every future due instant found in the store (made by any process)."""
+        now = self._clock.now()
+        with UnitOfWork(self._engine, now=now) as uow:
+            clocks = uow.crises.upcoming_clock_instants()
+            rounds = uow.oncall.next_due_instants()
+        for crisis_id, due in clocks:
+            if due > now:
+                self.schedule(DueInstant("deadline", crisis_id, due))
+        for crisis_id, due in rounds:
+            if due > now:
+                self.schedule(DueInstant("callout", crisis_id, due))
 
     def wakeup(self) -> None:
-        """Look at the job store again now (after a jump of the clock, say)."""
+        """Look at the jobs again now (after a jump of the clock, say)."""
         self._scheduler.wakeup()
 
     def job_ids(self) -> list[str]:

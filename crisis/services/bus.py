@@ -20,6 +20,7 @@ from crisis.domain.events import Event
 from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
+from crisis.ops.logs import log_context
 from crisis.services.context import Actor, HandlerContext, Outcome
 from crisis.services.registry import CommandHandler, command_handlers, may_run, refusal
 from crisis.services.template_library import TemplateLibrary
@@ -95,8 +96,13 @@ class MessageBus:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, now=self.clock.now())
 
+    def reading(self) -> UnitOfWork:
+        """A short read-only transaction: what every read of the API and the console uses."""
+        return UnitOfWork(self.engine, now=self.clock.now(), read_only=True)
+
     def handle(self, command: Command, *, actor: Actor) -> Any:
-        answer = self._run(command, actor=actor, replayable=None)
+        with log_context(crisis_id=getattr(command, "crisis_id", None)):
+            answer = self._run(command, actor=actor, replayable=None)
         return answer.body
 
     def handle_and_present(
@@ -113,7 +119,8 @@ class MessageBus:
         With an idempotency key, run once per (user, key): a repeat returns the first answer
         and writes nothing.
         """
-        return self._run(command, actor=actor, replayable=Replayable(key, fingerprint, present))
+        with log_context(crisis_id=getattr(command, "crisis_id", None)):
+            return self._run(command, actor=actor, replayable=Replayable(key, fingerprint, present))
 
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
         handler = self.command_handlers[type(command)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -238,6 +238,30 @@ class CrisisRepository:
             .distinct()
         )
         return sorted(self._conn.scalars(query))
+
+    def upcoming_clock_instants(self) -> list[tuple[str, datetime]]:
+        """(crisis_id, due_at) of each warning and deadline not yet raised, for the scheduler."""
+        raised = {
+            (r.crisis_id, r.clock, r.offset_minutes)
+            for r in self._conn.execute(
+                select(
+                    clock_alerts.c.crisis_id, clock_alerts.c.clock, clock_alerts.c.offset_minutes
+                )
+                .join(crises, crises.c.id == clock_alerts.c.crisis_id)
+                .where(crises.c.state == CrisisState.COD_ACTIVE.value)
+            )
+        }
+        rows = self._conn.execute(
+            select(clocks)
+            .join(crises, crises.c.id == clocks.c.crisis_id)
+            .where(crises.c.state == CrisisState.COD_ACTIVE.value, clocks.c.met_at.is_(None))
+        )
+        instants: set[tuple[str, datetime]] = set()
+        for row in rows:
+            for offset in [*row.warning_offsets, row.target_minutes]:
+                if (row.crisis_id, row.name, offset) not in raised:
+                    instants.add((row.crisis_id, row.started_at + timedelta(minutes=offset)))
+        return sorted(instants)
 
     def manual_deliveries(self, crisis_id: str) -> list[ManualDelivery]:
         query = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,10 @@ def entry_hash(
         }
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# Rows fetched at a time when a whole stream is read (a server-side cursor on PostgreSQL).
+STREAM_CHUNK = 2000
 
 
 class Journal:
@@ -166,6 +170,31 @@ class Journal:
             for row in self._conn.execute(query)
         ]
 
+    def iter_entries(self, stream: str) -> Iterator[JournalEntry]:
+        """Every entry of a stream in order, read in chunks: memory stays flat however long
+        the stream (a national fan-out journals one entry per delivery)."""
+        query = (
+            select(journal)
+            .where(journal.c.stream == stream)
+            .order_by(journal.c.seq)
+            .execution_options(yield_per=STREAM_CHUNK)
+        )
+        result = self._conn.execute(query)
+        try:
+            for row in result:
+                yield JournalEntry(
+                    stream=row.stream,
+                    seq=row.seq,
+                    at=row.at,
+                    actor=row.actor,
+                    kind=row.kind,
+                    payload=json.loads(row.payload),
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                )
+        finally:
+            result.close()
+
     def streams(self) -> list[str]:
         query = select(journal.c.stream).distinct().order_by(journal.c.stream)
         found = set(self._conn.scalars(query))
@@ -174,36 +203,62 @@ class Journal:
 
     def verify(self, stream: str) -> ChainCheck:
         """Walk the chain in the order the database returns it, by row id, and check each link."""
+        head = self.head(stream)
         rows = self._conn.execute(
-            select(journal).where(journal.c.stream == stream).order_by(journal.c.id)
-        ).all()
-        expected_prev = GENESIS_HASH
-        expected_seq = 1
-        for row in rows:
-            problem = _link_problem(row, expected_seq=expected_seq, expected_prev=expected_prev)
-            if problem is not None:
-                broken_seq, reason = problem
-                return ChainCheck(stream, expected_seq - 1, False, broken_seq, reason)
-            expected_prev = row.hash
-            expected_seq += 1
-        head = self._conn.execute(
+            select(journal)
+            .where(journal.c.stream == stream)
+            .order_by(journal.c.id)
+            .execution_options(yield_per=STREAM_CHUNK)
+        )
+        try:
+            return check_chain(stream, rows, head)
+        finally:
+            rows.close()
+
+    def stored_rows(self, stream: str) -> list[Any]:
+        """The entries as stored (payload text included), for an export."""
+        return list(
+            self._conn.execute(
+                select(journal).where(journal.c.stream == stream).order_by(journal.c.id)
+            ).all()
+        )
+
+    def head(self, stream: str) -> tuple[int, str] | None:
+        row = self._conn.execute(
             select(journal_heads.c.seq, journal_heads.c.hash).where(
                 journal_heads.c.stream == stream
             )
         ).first()
-        last_seq = expected_seq - 1
-        if head is None and last_seq == 0:
-            return ChainCheck(stream, 0, True)
-        if head is None or head.seq != last_seq or head.hash != expected_prev:
-            return ChainCheck(
-                stream,
-                last_seq,
-                False,
-                last_seq + 1,
-                "la fin de la chaîne ne correspond pas à la dernière entrée enregistrée "
-                "(entrées supprimées en fin de journal)",
-            )
-        return ChainCheck(stream, last_seq, True)
+        return None if row is None else (row.seq, row.hash)
+
+
+def check_chain(stream: str, rows: Iterable[Any], head: tuple[int, str] | None) -> ChainCheck:
+    """Check each link of a stream's entries (as stored) and its recorded head.
+
+    The database's `verify` and the offline check of an export both come here.
+    """
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    for row in rows:
+        problem = _link_problem(row, expected_seq=expected_seq, expected_prev=expected_prev)
+        if problem is not None:
+            broken_seq, reason = problem
+            return ChainCheck(stream, expected_seq - 1, False, broken_seq, reason)
+        expected_prev = row.hash
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is None and last_seq == 0:
+        return ChainCheck(stream, 0, True)
+    if head is None or head[0] != last_seq or head[1] != expected_prev:
+        return ChainCheck(
+            stream,
+            last_seq,
+            False,
+            last_seq + 1,
+            "la fin de la chaîne ne correspond pas à la dernière entrée enregistrée "
+            "(entrées supprimées en fin de journal)",
+        )
+    return ChainCheck(stream, last_seq, True)
 
 
 def _link_problem(row: Any, *, expected_seq: int, expected_prev: str) -> tuple[int, str] | None:

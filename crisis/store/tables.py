@@ -1,4 +1,8 @@
-"""SQLAlchemy Core tables. Alembic migrations under `migrations/` create them."""
+"""SQLAlchemy Core tables. Alembic migrations under `migrations/` create them.
+
+Over 500 lines because the whole schema is declared in one metadata, which the migrations'
+autogenerate-diff test compares with the database; splitting it would only scatter one list.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from crisis.store.types import UTCDateTime
+
+# The deliveries a claim looks at, written out (not bound) so that SQLite sees that a query
+# with the same condition can use the partial index below.
+STILL_DUE = text("status IN ('pending', 'in_flight')")
 
 metadata = MetaData(
     naming_convention={
@@ -236,8 +245,19 @@ deliveries = Table(
     Column("finished_at", UTCDateTime()),
     Column("last_error", Text),
     Column("fallback_of", String(36), ForeignKey("deliveries.id")),
-    Index("ix_deliveries_due", "status", "channel", "next_attempt_at"),
-    Index("ix_deliveries_message_id", "message_id"),
+    # Only the deliveries still due are indexed for the claim: the ones done (nearly all of
+    # them after a fan-out) leave the index, so a claim costs the same at 1,000 or 1,000,000
+    # rows. An in-flight delivery's next_attempt_at is its lease expiry.
+    Index(
+        "ix_deliveries_still_due",
+        "channel",
+        "next_attempt_at",
+        "id",
+        sqlite_where=STILL_DUE,
+        postgresql_where=STILL_DUE,
+    ),
+    # The delivery board of a message, one page (one range) at a time.
+    Index("ix_deliveries_message_board", "message_id", "channel", "id"),
     Index("ix_deliveries_crisis_id", "crisis_id"),
 )
 

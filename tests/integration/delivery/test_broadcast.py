@@ -20,11 +20,11 @@ from crisis.domain.errors import Conflict, InvalidInput
 from crisis.domain.vocabulary import Audience, ClockName, ClockState
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.store.tables import deliveries, delivery_attempts, publications
-from tests.conftest import SHARED_DIR
+from tests.conftest import REPO_ROOT
 from tests.integration.delivery.conftest import CELL, OFFICER, Fakes, add_people, open_active
 
 MARKER = "EXERCICE EXERCICE EXERCICE"
-CAP_XSD = SHARED_DIR / "standards" / "cap" / "CAP-v1.2.xsd"
+CAP_XSD = REPO_ROOT / "crisis" / "publishing" / "schemas" / "CAP-v1.2.xsd"
 TEXTS = (
     ("default", "Crue de la Seine : la décrue est amorcée. Évitez les berges à Corbeil-Essonnes."),
     ("sms", "Crue de la Seine : evitez les berges a Corbeil-Essonnes. Infos : essonne.gouv.fr"),
@@ -34,7 +34,9 @@ TEXTS = (
 
 
 def dispatch(service: Service, worker: str = "w1") -> int:
-    dispatcher = make_dispatcher(service.bus, service.catalog, clock=service.clock, worker=worker)
+    dispatcher = make_dispatcher(
+        service.bus, service.catalog, clock=service.clock, worker=worker, metrics=service.metrics
+    )
 
     async def run() -> int:
         try:

@@ -28,7 +28,7 @@ from channels.cap import (
 from channels.feed import FeedInfo
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-XSD = REPO_ROOT.parent / "shared" / "standards" / "cap" / "CAP-v1.2.xsd"
+XSD = REPO_ROOT / "crisis" / "publishing" / "schemas" / "CAP-v1.2.xsd"
 SENT = datetime(2025, 1, 20, 2, 15, 30, 123456, tzinfo=UTC)
 NS = {"cap": CAP_NS}
 

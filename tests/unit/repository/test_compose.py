@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT, SHARED_DIR
+from tests.conftest import REPO_ROOT, TEST_DATA
 
-SCHEMA_PATH = SHARED_DIR / "standards" / "compose" / "compose-spec.json"
+SCHEMA_PATH = TEST_DATA / "compose-spec.json"
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,28 @@ def test_the_service_runs_on_postgresql_built_from_the_dockerfile(compose: dict[
     assert compose["services"]["db"]["image"].startswith("postgres:")
     # The password comes from the environment, never from the file.
     assert "${POSTGRES_PASSWORD" in compose["services"]["db"]["environment"]["POSTGRES_PASSWORD"]
+
+
+def test_one_extra_worker_on_the_same_image_and_secrets_from_an_env_file(
+    compose: dict[str, Any],
+) -> None:
+    app, worker = compose["services"]["app"], compose["services"]["worker"]
+    assert worker["image"] == app["image"]
+    assert worker["command"] == ["worker"]
+    assert worker["environment"]["CRISIS_WORKER_NAME"] != app["environment"]["CRISIS_WORKER_NAME"]
+    assert worker["environment"]["CRISIS_MIGRATE_AT_START"] == "0"
+    assert worker["depends_on"]["app"]["condition"] == "service_healthy"
+    assert app["env_file"] == worker["env_file"] == ["crisis.env"]
+    example = (REPO_ROOT / "deploy" / "crisis.env.example").read_text("utf-8")
+    assert "CRISIS_METRICS_TOKEN=" in example and "CRISIS_ACK_SECRET=" in example
+
+
+def test_the_image_runs_unprivileged_migrates_at_start_and_checks_its_health() -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text("utf-8")
+    assert "COPY deploy/runtime-packages.txt" in dockerfile
+    assert "xargs apt-get install" in dockerfile
+    assert "\nUSER crisis\n" in dockerfile
+    assert "/healthz" in dockerfile.split("HEALTHCHECK", 1)[1]
+    entrypoint = (REPO_ROOT / "deploy" / "docker-entrypoint.sh").read_text("utf-8")
+    assert "crisis db upgrade" in entrypoint
+    assert 'ENTRYPOINT ["crisis-entrypoint"]' in dockerfile

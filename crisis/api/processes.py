@@ -1,0 +1,22 @@
+"""The API in several processes (`crisis serve --workers N`): one service per process.
+
+uvicorn starts each worker process by calling `worker_app`. A worker serves the API only: it
+runs no scheduler (the leader learns of the deadlines it writes) and sends nothing itself;
+the parent process runs the scheduler and the dispatcher once for all of them (the dispatcher
+finds the new deliveries within `idle_seconds`, as a separate `crisis worker` does).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from crisis.api.app import create_app
+from crisis.bootstrap import SchedulerMode, bootstrap
+from crisis.ops.process import configure_process_logging
+from crisis.settings import Settings
+
+
+def worker_app() -> FastAPI:
+    configure_process_logging(Settings(), default_level="INFO")
+    service = bootstrap(scheduler_mode=SchedulerMode.NONE)
+    return create_app(service)

@@ -1,0 +1,129 @@
+"""`crisis backup`, `crisis restore`, `crisis journal export` and the offline audit check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine
+from typer.core import TyperGroup
+
+from crisis.bootstrap import open_engine
+from crisis.cli.support import EXIT_INVALID, fail, open_service
+from crisis.ops.backup import (
+    BackupError,
+    backup_sqlite,
+    pg_dump_command,
+    restore_sqlite,
+    sqlite_path,
+)
+from crisis.settings import Settings
+from crisis.store.journal import ChainCheck
+from crisis.store.journal_export import UnreadableExport, export_lines, verify_export
+
+
+class _ShowByDefault(TyperGroup):
+    """`crisis journal ID` stays `crisis journal show ID`; `crisis journal export` is new."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().resolve_command(ctx, args)
+
+
+journal_app = typer.Typer(
+    cls=_ShowByDefault, help="Main courante et export du journal.", no_args_is_help=True
+)
+
+
+@contextmanager
+def _configured_engine() -> Iterator[Engine]:
+    """The configured database, without the service; a BackupError becomes a French exit."""
+    engine = open_engine(Settings())
+    try:
+        yield engine
+    except BackupError as error:
+        fail(str(error), EXIT_INVALID)
+    finally:
+        engine.dispose()
+
+
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="Fichier de la copie.")],
+) -> None:
+    """Copier la base SQLite, même service en marche ; sur PostgreSQL, dire la commande pg_dump."""
+    with _configured_engine() as engine:
+        if sqlite_path(engine) is None:
+            typer.echo(
+                "Base PostgreSQL : sauvegardez-la avec pg_dump (mot de passe dans PGPASSWORD"
+                " ou ~/.pgpass), par exemple :",
+                err=True,
+            )
+            typer.echo(pg_dump_command(engine, out))
+            raise typer.Exit(EXIT_INVALID)
+        report = backup_sqlite(engine, out)
+    typer.echo(
+        f"Copie cohérente écrite dans {report.path} ({report.size} octets, "
+        f"schéma {report.revision or 'inconnu'})."
+    )
+
+
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="Copie faite par crisis backup.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Remplacer la base sans confirmation.")
+    ] = False,
+) -> None:
+    """Remplacer la base SQLite par une copie ; refusé tant qu'un service l'utilise."""
+    with _configured_engine() as engine:
+        target = sqlite_path(engine)
+        if target is None:
+            fail("base PostgreSQL : restaurez-la avec pg_restore", EXIT_INVALID)
+        if target.exists() and not yes:
+            typer.confirm(f"Remplacer la base {target} par {source} ?", abort=True)
+        report = restore_sqlite(engine, source)
+    typer.echo(
+        f"Base {report.path} restaurée depuis {source} (schéma {report.revision or 'inconnu'})."
+        " Lancez « crisis audit verify » pour contrôler le journal."
+    )
+
+
+@journal_app.command("export")
+def journal_export(
+    out: Annotated[Path, typer.Option("--out", help="Fichier JSON Lines à écrire.")],
+    crisis_id: Annotated[
+        str | None, typer.Option("--crisis", help="Un événement ; par défaut tout le journal.")
+    ] = None,
+) -> None:
+    """Exporter les chaînes du journal avec leurs empreintes, pour l'archivage."""
+    with open_service() as service, service.bus.unit_of_work() as uow:
+        if crisis_id is not None:
+            uow.crises.get(crisis_id)
+        streams = [crisis_id] if crisis_id is not None else uow.journal.streams()
+        count = 0
+        with out.open("w", encoding="utf-8") as sink:
+            for line in export_lines(uow.journal, streams, exported_at=service.clock.now()):
+                sink.write(line)
+                count += 1
+    typer.echo(f"Journal exporté dans {out} : {len(streams)} chaîne(s), {count} lignes.")
+
+
+def verify_file(path: Path) -> list[ChainCheck]:
+    """The offline check behind `crisis audit verify --file`."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            return verify_export(lines)
+    except OSError as error:
+        fail(f"{path} : fichier illisible ({error.strerror})", EXIT_INVALID)
+    except UnreadableExport as error:
+        fail(f"{path} : {error}", EXIT_INVALID)
+
+
+def register(app: typer.Typer, *, journal_show: Callable[..., Any]) -> None:
+    app.command("backup")(backup)
+    app.command("restore")(restore)
+    journal_app.command("show")(journal_show)
+    app.add_typer(journal_app, name="journal")

@@ -1,0 +1,1 @@
+"""What an operations team needs: logs, metrics, health, backups and journal exports."""

@@ -1,0 +1,164 @@
+"""Prometheus metrics of one process (`/metrics`, or a port of their own for a worker).
+
+Counters and histograms are observed where things happen (the dispatcher's outcomes, the
+alerts raised, the HTTP requests); the outbox and the clocks are read from the store when
+Prometheus scrapes, so every instance reports the same figures for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+
+from channels.dispatcher import DeliveryResult, Outcome
+from crisis.clock import Clock
+from crisis.domain.events import ClockBreached, ClockWarning, Event
+from crisis.store.gauges_repository import GaugeRepository
+
+log = logging.getLogger(__name__)
+
+CLOCK_STATES = ("running", "met", "breached")
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+LATENESS_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 15, 30, 60, 300)
+
+
+class StoreCollector(Collector):
+    """Outbox depth and age, clocks by state: read from the store at each scrape."""
+
+    def __init__(self, engine: Engine, clock: Clock, channels: Sequence[str]) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._channels = channels
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        due = GaugeMetricFamily(
+            "crisis_outbox_due", "Diffusions dues maintenant, par canal.", labels=["channel"]
+        )
+        age = GaugeMetricFamily(
+            "crisis_outbox_oldest_due_age_seconds",
+            "Âge de la plus ancienne diffusion due, par canal (depuis sa mise en file).",
+            labels=["channel"],
+        )
+        states = GaugeMetricFamily(
+            "crisis_clocks", "Horloges des événements en cours, par état.", labels=["state"]
+        )
+        now = self._clock.now()
+        try:
+            with self._engine.connect() as connection:
+                gauges = GaugeRepository(connection)
+                backlog = gauges.outbox_backlog(now=now)
+                clocks = gauges.clock_states()
+        except Exception:
+            log.warning("métriques : base injoignable", exc_info=True)
+            return
+        found = {line.channel: line for line in backlog}
+        for channel in sorted(set(self._channels) | set(found)):
+            line = found.get(channel)
+            oldest = line.oldest_queued_at if line else None
+            due.add_metric([channel], line.due if line else 0)
+            age.add_metric([channel], (now - oldest).total_seconds() if oldest else 0.0)
+        for state in CLOCK_STATES:
+            states.add_metric([state], clocks.get(state, 0))
+        yield due
+        yield age
+        yield states
+
+
+class Metrics:
+    def __init__(self, engine: Engine, clock: Clock, channels: Sequence[str] = ()) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.deliveries = Counter(
+            "crisis_deliveries",
+            "Tentatives de diffusion, par canal et issue.",
+            ["channel", "outcome"],
+            registry=registry,
+        )
+        self.provider_latency = Histogram(
+            "crisis_provider_latency_seconds",
+            "Durée d'une tentative de diffusion auprès du fournisseur, par canal.",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.retries = Counter(
+            "crisis_delivery_retries",
+            "Tentatives à refaire, par canal.",
+            ["channel"],
+            registry=registry,
+        )
+        self.rate_limited = Counter(
+            "crisis_provider_rate_limited",
+            "Réponses « trop de requêtes » (429, Retry-After) des fournisseurs, par canal.",
+            ["channel"],
+            registry=registry,
+        )
+        self.alert_lateness = Histogram(
+            "crisis_alert_lateness_seconds",
+            "Retard d'une alerte d'horloge (échéance → alerte levée).",
+            ["kind"],
+            buckets=LATENESS_BUCKETS,
+            registry=registry,
+        )
+        self.scheduler_leader = Gauge(
+            "crisis_scheduler_leader",
+            "1 si ce processus est le meneur du planificateur, 0 sinon.",
+            registry=registry,
+        )
+        self.dispatcher_heartbeat = Gauge(
+            "crisis_dispatcher_heartbeat_timestamp_seconds",
+            "Dernier passage du répartiteur de ce processus, par canal (horodatage Unix).",
+            ["channel"],
+            registry=registry,
+        )
+        self.http_requests = Counter(
+            "crisis_http_requests",
+            "Requêtes HTTP, par route, méthode et statut.",
+            ["route", "method", "status"],
+            registry=registry,
+        )
+        self.http_duration = Histogram(
+            "crisis_http_request_duration_seconds",
+            "Durée des requêtes HTTP, par route.",
+            ["route"],
+            registry=registry,
+        )
+        registry.register(StoreCollector(engine, clock, channels))
+        self._heartbeats: dict[str, float] = {}
+
+    def observe_results(self, results: Sequence[DeliveryResult]) -> None:
+        for result in results:
+            self.deliveries.labels(result.channel, result.outcome.value).inc()
+            elapsed = (result.finished_at - result.started_at).total_seconds()
+            self.provider_latency.labels(result.channel).observe(max(elapsed, 0.0))
+            if result.outcome is Outcome.RETRY:
+                self.retries.labels(result.channel).inc()
+                if result.retry_after is not None:
+                    self.rate_limited.labels(result.channel).inc()
+
+    def heartbeat(self, channels: Sequence[str]) -> None:
+        now = time.time()
+        for channel in channels:
+            self._heartbeats[channel] = now
+            self.dispatcher_heartbeat.labels(channel).set(now)
+
+    def heartbeat_ages(self) -> dict[str, float]:
+        now = time.time()
+        return {channel: now - beat for channel, beat in sorted(self._heartbeats.items())}
+
+    def observe_events(self, events: Sequence[Event]) -> None:
+        """After-commit hook: the lateness of each clock alert raised."""
+        for event in events:
+            if isinstance(event, ClockWarning | ClockBreached):
+                kind = "breach" if isinstance(event, ClockBreached) else "warning"
+                lateness = (event.raised_at - event.due_at).total_seconds()
+                self.alert_lateness.labels(kind).observe(max(lateness, 0.0))
+
+    def set_leader(self, leader: bool) -> None:
+        self.scheduler_leader.set(1 if leader else 0)

@@ -1,0 +1,148 @@
+"""Which process fires deadlines, escalations and drill runs: exactly one at a time.
+
+On PostgreSQL the leader holds a session advisory lock on a connection of its own; the server
+releases it the moment that connection dies (a killed process, a lost host), and a standby takes
+it at its next attempt. On SQLite, whose processes share one host, the leader holds an exclusive
+lock on a file beside the database, which the kernel releases when the process dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "crisis-scheduler"
+
+
+class Leadership(Protocol):
+    def try_acquire(self) -> bool:
+        """Take the leadership if nobody holds it; True when this process holds it."""
+        ...
+
+    def still_held(self) -> bool:
+        """Whether the leadership taken earlier is still ours."""
+        ...
+
+    def release(self) -> None: ...
+
+
+def dedicated_connection(engine: Engine) -> Any:
+    """A psycopg connection of its own, out of the pool, in autocommit: a session that lives
+    as long as this process wants (an advisory lock, a LISTEN)."""
+    pooled = engine.raw_connection()
+    connection: Any = pooled.driver_connection
+    pooled.detach()
+    connection.autocommit = True
+    return connection
+
+
+def _key(scope: str) -> int:
+    """A signed 64-bit advisory-lock key for one database schema."""
+    digest = hashlib.sha256(f"{LOCK_NAME}:{scope}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresLeadership:
+    """A session advisory lock, per schema (several deployments may share one database)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Any = None  # the driver's own connection, kept out of the pool
+        self._key: int | None = None
+
+    def try_acquire(self) -> bool:
+        try:
+            if self._connection is None:
+                self._connection = dedicated_connection(self._engine)
+            if self._key is None:
+                schema = self._connection.execute("SELECT current_schema()").fetchone()[0]
+                self._key = _key(str(schema))
+            row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
+            return bool(row.fetchone()[0])
+        except Exception:
+            log.warning("élection du planificateur : base injoignable", exc_info=True)
+            self.release()
+            return False
+
+    def still_held(self) -> bool:
+        if self._connection is None or self._key is None:
+            return False
+        try:
+            # A session lock lasts as long as its session: a live connection still holds it.
+            self._connection.execute("SELECT 1")
+            return True
+        except Exception:
+            log.warning("planificateur : connexion du verrou perdue", exc_info=True)
+            self.release()
+            return False
+
+    def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()  # closing the session releases the lock
+            except Exception:
+                log.debug("closing the leadership connection failed", exc_info=True)
+
+
+class FileLeadership:
+    """An exclusive `flock` on a file beside the SQLite database."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._file: IO[bytes] | None = None
+
+    def try_acquire(self) -> bool:
+        if self._file is not None:
+            return True
+        handle = self._path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def still_held(self) -> bool:
+        return self._file is not None
+
+    def release(self) -> None:
+        handle, self._file = self._file, None
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+
+class SoleLeadership:
+    """An in-memory database: no other process can share it."""
+
+    def try_acquire(self) -> bool:
+        return True
+
+    def still_held(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+def leadership_for(engine: Engine) -> Leadership:
+    if engine.dialect.name == "postgresql":
+        return PostgresLeadership(engine)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return FileLeadership(Path(database).with_name(Path(database).name + ".scheduler.lock"))
+    return SoleLeadership()
+
+
+def current_schema(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(connection.execute(text("SELECT current_schema()")).scalar_one())

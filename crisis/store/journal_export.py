@@ -1,0 +1,115 @@
+"""The journal as JSON lines for archiving, and the offline check of such an export.
+
+An export starts with one `export` line, then, per stream, its entries exactly as stored (the
+payload as its canonical text, so that every hash can be computed again) and its `head` line.
+`verify_export` runs the very check the database runs (`check_chain`) on the file alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from crisis.clock import ensure_utc
+from crisis.store.journal import ChainCheck, Journal, check_chain
+
+EXPORT_FORMAT = "crisis-journal/1"
+
+
+class UnreadableExport(ValueError):  # noqa: N818
+    """The file is not a journal export; the message says where, in French."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedEntry:
+    stream: str
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+def export_lines(
+    journal: Journal, streams: Iterable[str], *, exported_at: datetime
+) -> Iterator[str]:
+    streams = list(streams)
+    yield _line(
+        {
+            "type": "export",
+            "format": EXPORT_FORMAT,
+            "exported_at": ensure_utc(exported_at).isoformat(),
+            "streams": streams,
+        }
+    )
+    for stream in streams:
+        for row in journal.stored_rows(stream):
+            yield _line(
+                {
+                    "type": "entry",
+                    "stream": row.stream,
+                    "seq": row.seq,
+                    "at": ensure_utc(row.at).isoformat(),
+                    "actor": row.actor,
+                    "kind": row.kind,
+                    "payload": row.payload,
+                    "prev_hash": row.prev_hash,
+                    "hash": row.hash,
+                }
+            )
+        head = journal.head(stream)
+        if head is not None:
+            yield _line({"type": "head", "stream": stream, "seq": head[0], "hash": head[1]})
+
+
+def _line(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
+    entries: dict[str, list[ExportedEntry]] = {}
+    heads: dict[str, tuple[int, str]] = {}
+    declared: list[str] | None = None
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            data = json.loads(text)
+            kind = data["type"]
+            if kind == "export":
+                if data.get("format") != EXPORT_FORMAT:
+                    raise UnreadableExport(f"ligne {number} : format d'export inconnu")
+                declared = [str(s) for s in data["streams"]]
+            elif kind == "entry":
+                entry = ExportedEntry(
+                    stream=str(data["stream"]),
+                    seq=int(data["seq"]),
+                    at=datetime.fromisoformat(data["at"]),
+                    actor=str(data["actor"]),
+                    kind=str(data["kind"]),
+                    payload=str(data["payload"]),
+                    prev_hash=str(data["prev_hash"]),
+                    hash=str(data["hash"]),
+                )
+                entries.setdefault(entry.stream, []).append(entry)
+            elif kind == "head":
+                heads[str(data["stream"])] = (int(data["seq"]), str(data["hash"]))
+            else:
+                raise UnreadableExport(f"ligne {number} : type de ligne inconnu « {kind} »")
+        except (ValueError, KeyError, TypeError) as error:
+            if isinstance(error, UnreadableExport):
+                raise
+            raise UnreadableExport(
+                f"ligne {number} : ligne illisible ({type(error).__name__})"
+            ) from None
+    if declared is None:
+        raise UnreadableExport(
+            "ce fichier n'est pas un export du journal (ligne « export » absente)"
+        )
+    streams = sorted(set(declared) | set(entries) | set(heads))
+    return [check_chain(stream, entries.get(stream, []), heads.get(stream)) for stream in streams]

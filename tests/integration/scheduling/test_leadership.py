@@ -1,0 +1,45 @@
+"""One leader among several schedulers on one database; a standby takes over when it stops."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Engine
+
+from crisis.clock import SystemClock
+from crisis.scheduling.leadership import leadership_for
+from crisis.scheduling.supervisor import SchedulerRole, SchedulerSupervisor
+
+
+def supervisor(engine: Engine) -> SchedulerSupervisor:
+    return SchedulerSupervisor(
+        engine,
+        clock=SystemClock(),
+        leadership=leadership_for(engine),
+        sweep_seconds=3600,
+        poll_seconds=3600,  # the test drives the election by hand
+        notify_channel=None,
+    )
+
+
+def test_one_leader_and_a_standby_that_takes_over(engine: Engine) -> None:
+    first, second = supervisor(engine), supervisor(engine)
+    try:
+        first.tick()
+        second.tick()
+        assert (first.role, second.role) == (SchedulerRole.LEADER, SchedulerRole.STANDBY)
+        assert first.running and not second.running
+        second.tick()
+        assert second.role is SchedulerRole.STANDBY
+        first.shutdown()
+        assert first.role is SchedulerRole.STOPPED
+        for _ in range(50):  # the server frees the lock as the closed session ends
+            second.tick()
+            if str(second.role) == "leader":
+                break
+            time.sleep(0.1)
+        assert str(second.role) == "leader"
+        assert second.running
+    finally:
+        first.shutdown()
+        second.shutdown()
