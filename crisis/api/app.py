@@ -21,6 +21,7 @@ from crisis.api.auth import CurrentActor, CurrentService
 from crisis.api.errors import install_error_handlers, responses
 from crisis.api.schemas import Health, UserRead
 from crisis.bootstrap import Service
+from crisis.web.console import install_console
 
 DESCRIPTION = """
 Orchestration de la communication de crise d'une préfecture (label Qual-e-Pref, module 7).
@@ -50,6 +51,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall.router)
     app.include_router(oncall.public_router)
     app.include_router(drills.router)
+    install_console(app)
 
     @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")
     def healthz(service: CurrentService) -> Health:

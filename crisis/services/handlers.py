@@ -20,6 +20,7 @@ from crisis.domain.commands import (
     RecordDeliveryOutcomes,
     RetryDelivery,
     SendMessage,
+    SetPassword,
 )
 from crisis.domain.contact_commands import (
     AddToContactList,
@@ -39,7 +40,7 @@ from crisis.domain.draft_commands import (
     SendDraft,
     SubmitDraft,
 )
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services import (
     contact_handlers,
     draft_handlers,
@@ -48,6 +49,7 @@ from crisis.services import (
     oncall_handlers,
     programme_handlers,
 )
+from crisis.services.accounts import hash_password
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -159,12 +161,27 @@ def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
         ) from None
     if ctx.uow.users.by_name(name) is not None:
         raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
+    password_hash = hash_password(cmd.password) if cmd.password is not None else None
     token = secrets.token_urlsafe(32)
     user = ctx.uow.users.add(
-        user_id=ctx.new_id(), name=name, role=role.value, token=token, now=ctx.now
+        user_id=ctx.new_id(),
+        name=name,
+        role=role.value,
+        token=token,
+        now=ctx.now,
+        password_hash=password_hash,
     )
     # The token goes back to the caller once; the journal only learns who was added.
     return Outcome(result={"user": user, "token": token}, stream=SYSTEM_STREAM)
+
+
+def set_password(cmd: SetPassword, ctx: HandlerContext) -> Outcome:
+    user = ctx.uow.users.by_name(cmd.name.strip())
+    if user is None:
+        raise NotFound(f"Aucun utilisateur ne s'appelle « {cmd.name.strip()} ».")
+    # A new password also lifts a lockout and starts the failure count again.
+    ctx.uow.users.set_password(user.id, hash_password(cmd.password))
+    return Outcome(result=user.name, stream=SYSTEM_STREAM)
 
 
 CommandHandler = Callable[[Any, HandlerContext], Outcome]
@@ -177,6 +194,7 @@ COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     CheckDeadlines: check_deadlines,
     CloseCrisis: close_crisis,
     AddUser: add_user,
+    SetPassword: set_password,
     ImportContacts: contact_handlers.import_contacts,
     CreateContact: contact_handlers.create_contact,
     UpdateContact: contact_handlers.update_contact,

@@ -17,6 +17,7 @@ from crisis.domain.commands import (
     RecordDeliveryOutcomes,
     RetryDelivery,
     SendMessage,
+    SetPassword,
 )
 from crisis.domain.contact_commands import (
     AddToContactList,
@@ -85,6 +86,7 @@ COMMAND_ROLES: dict[type[Command], frozenset[Role]] = {
     RecordDelivery: frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT}),
     CloseCrisis: frozenset({Role.PREFECT, Role.ADMIN}),
     AddUser: frozenset({Role.ADMIN}),
+    SetPassword: frozenset({Role.ADMIN}),
     CheckDeadlines: frozenset(),  # the scheduler's, run as the system
     # The directory of recipients: kept by the cell, the duty officer and the administrator.
     ImportContacts: CONTACT_KEEPERS,
