@@ -166,6 +166,11 @@ class Journal:
             for row in self._conn.execute(query)
         ]
 
+    def head_seq(self, stream: str) -> int:
+        """The number of the stream's last entry (0 when it has none)."""
+        seq = self._conn.scalar(select(journal_heads.c.seq).where(journal_heads.c.stream == stream))
+        return int(seq or 0)
+
     def streams(self) -> list[str]:
         query = select(journal.c.stream).distinct().order_by(journal.c.stream)
         found = set(self._conn.scalars(query))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from crisis.domain.clocks import CommitmentClock
 from crisis.domain.crisis import Crisis
@@ -16,6 +17,7 @@ from crisis.domain.vocabulary import (
     CrisisState,
 )
 from crisis.french import short_time
+from crisis.reporting.timing import kind_label
 from crisis.services.oncall_views import cip_view
 from crisis.store.crises_repository import RaisedAlert
 from crisis.store.unit_of_work import UnitOfWork
@@ -162,3 +164,61 @@ def open_crises(uow: UnitOfWork, now: datetime) -> list[CrisisSummary]:
 
 def submitted_drafts(uow: UnitOfWork) -> list[Draft]:
     return uow.drafts.in_state(DraftState.SUBMITTED)
+
+
+DELIVERY_STATUS_LABELS = {
+    "pending": "en attente",
+    "in_flight": "en cours d'envoi",
+    "accepted": "acceptée",
+    "failed": "en échec",
+    "refused": "refusée",
+}
+JOURNAL_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    seq: int
+    at: datetime
+    actor: str
+    label: str
+    detail: str
+
+
+def _journal_detail(payload: dict[str, Any]) -> str:
+    """A few words from the entry's content: the clock, the audience, the reason."""
+    parts: list[str] = []
+    clock = payload.get("clock")
+    if isinstance(clock, str) and clock in CLOCK_LABELS_BY_VALUE:
+        parts.append(CLOCK_LABELS_BY_VALUE[clock])
+    for key in ("audience", "channel", "reason", "means", "numero_unique", "title"):
+        value = payload.get(key)
+        if isinstance(value, str) and value:
+            parts.append(AUDIENCE_LABELS.get(value, value) if key == "audience" else value)
+    return " — ".join(parts)[:300]
+
+
+CLOCK_LABELS_BY_VALUE = {name.value: label for name, label in CLOCK_LABELS.items()}
+
+
+def journal_page(
+    uow: UnitOfWork, crisis_id: str, page_number: int
+) -> tuple[list[JournalLine], int]:
+    """One page of the main courante, newest first; and the number of pages."""
+    head = uow.journal.head_seq(crisis_id)
+    pages = max(1, -(-head // JOURNAL_PAGE_SIZE))
+    page_number = min(max(1, page_number), pages)
+    last = head - (page_number - 1) * JOURNAL_PAGE_SIZE
+    first = max(0, last - JOURNAL_PAGE_SIZE)
+    entries = uow.journal.entries(crisis_id, after_seq=first, limit=last - first)
+    lines = [
+        JournalLine(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            label=kind_label(e.kind),
+            detail=_journal_detail(e.payload),
+        )
+        for e in reversed(entries)
+    ]
+    return lines, pages
