@@ -9,7 +9,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 
 from crisis.domain.commands import Command
-from crisis.services.bus import Presenter
+from crisis.services.bus import Answer, Presenter
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web.sessions import CSRF_FIELD, SignedIn, service_of
 
@@ -37,18 +37,33 @@ def run(
     form: FormData,
     command: Command,
     present: Presenter = _as_is,
+    *,
+    keyed: bool = True,
 ) -> Any:
+    return run_answer(request, session, form, command, present, keyed=keyed).body
+
+
+def run_answer(
+    request: Request,
+    session: SignedIn,
+    form: FormData,
+    command: Command,
+    present: Presenter = _as_is,
+    *,
+    keyed: bool = True,
+) -> Answer:
     """Through the bus, as the signed-in user: the same roles and rules as the API.
 
     A form that carries an idempotency key (pages that create something) is run once: a
-    double submit replays the first answer and writes nothing.
+    double submit replays the first answer and writes nothing. A second command run for the
+    same submission (submitting the draft just composed) passes `keyed=False`: the key
+    belongs to the first.
     """
-    key = str(form.get(KEY_FIELD) or "") or None
-    answer = service_of(request).bus.handle_and_present(
+    key = (str(form.get(KEY_FIELD) or "") or None) if keyed else None
+    return service_of(request).bus.handle_and_present(
         command,
         actor=session.actor,
         present=present,
         key=key,
         fingerprint=fingerprint(request, form),
     )
-    return answer.body
