@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from crisis.domain.draft_commands import ApproveDraft, RejectDraft, SendDraft
-from crisis.domain.errors import InvalidInput
+from crisis.domain.errors import Conflict, InvalidInput
 from crisis.services.draft_views import draft_view
 from crisis.web import forms
 from crisis.web.commands import run
@@ -23,6 +23,11 @@ from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.views import AUDIENCE_LABELS, submitted_drafts
 
 router = console_router()
+
+
+def error_status(error: InvalidInput | Conflict) -> int:
+    return 422 if isinstance(error, InvalidInput) else 409
+
 
 DONE = {
     "valide": "Message validé et mis en diffusion.",
@@ -35,6 +40,7 @@ def _queue_page(
     session: SignedIn,
     *,
     done: str = "",
+    warning: str = "",
     errors: dict[str, str] | None = None,
     reasons: dict[str, str] | None = None,
     status: int = 200,
@@ -59,6 +65,7 @@ def _queue_page(
         {
             "items": items,
             "done": DONE.get(done, ""),
+            "warning": warning,
             "errors": errors or {},
             "reasons": reasons or {},
         },
@@ -77,7 +84,17 @@ def approve(
     request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
     run(request, session, form, ApproveDraft(crisis_id=crisis_id, draft_id=draft_id))
-    run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
+    try:
+        run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
+    except (InvalidInput, Conflict) as error:
+        # The approval stands; the sending can be done again from the event's page.
+        return _queue_page(
+            request,
+            session,
+            warning=f"Message validé, mais il n'est pas parti : {error.message} Il pourra être "
+            "envoyé depuis la page de l'événement.",
+            status=error_status(error),
+        )
     return RedirectResponse("/validation?fait=valide", status_code=303)
 
 

@@ -64,7 +64,7 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
         },
         follow_redirects=False,
     )
-    assert response.status_code == 303, response.text
+    assert response.status_code == 303, response.text[:3000]
     return hidden(client.get("/").text, "csrf_token")
 
 

@@ -28,9 +28,9 @@ def _post_signin(client: TestClient, name: str, password: str) -> Response:
 def test_a_page_needs_signing_in_and_sends_back_after(
     client: TestClient, people: dict[str, str]
 ) -> None:
-    response = client.get("/tableau/evenements", follow_redirects=False)
+    response = client.get("/validation", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/connexion?suite=%2Ftableau%2Fevenements"
+    assert response.headers["location"] == "/connexion?suite=%2Fvalidation"
     form = client.get(response.headers["location"])
     answer = client.post(
         "/connexion",
@@ -42,7 +42,7 @@ def test_a_page_needs_signing_in_and_sends_back_after(
         },
         follow_redirects=False,
     )
-    assert answer.headers["location"] == "/tableau/evenements"
+    assert answer.headers["location"] == "/validation"
 
 
 def test_session_cookie_flags_and_lifetime(client: TestClient, people: dict[str, str]) -> None:
