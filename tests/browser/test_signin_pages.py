@@ -6,7 +6,15 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import DESK, PHONE, LiveService, check_page, new_page, sign_in
+from tests.browser.conftest import (
+    DESK,
+    PASSWORD,
+    PHONE,
+    LiveService,
+    check_page,
+    new_page,
+    sign_in,
+)
 
 
 def test_sign_in_refusal_then_dashboard(
@@ -32,3 +40,21 @@ def test_sign_in_refusal_then_dashboard(
 
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+
+
+def test_signing_in_from_the_keyboard_alone(live: LiveService, browser: Browser) -> None:
+    page = new_page(browser, PHONE)
+    page.goto(f"{live.url}/connexion")
+    page.keyboard.press("Tab")  # the first skip link
+    for _ in range(12):
+        if page.evaluate("document.activeElement.id") == "username":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type("Paul Auditeur")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+    # The auditor reads: no action is offered.
+    expect(page.get_by_role("link", name="Ouvrir un événement et activer le COD")).to_have_count(0)
