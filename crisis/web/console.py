@@ -9,7 +9,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from crisis.web.pages import approvals, compose, dashboard, event, open_event, signin
+from crisis.web.pages import (
+    approvals,
+    compose,
+    dashboard,
+    event,
+    free_text,
+    open_event,
+    signin,
+)
 from crisis.web.routing import error_page
 from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
@@ -19,7 +27,7 @@ def install_console(app: FastAPI) -> None:
     install_security_headers(app)
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (signin, dashboard, open_event, event, compose, approvals):
+    for module in (signin, dashboard, open_event, event, compose, free_text, approvals):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

@@ -8,6 +8,7 @@ from starlette.datastructures import FormData
 
 from crisis.clock import PARIS
 from crisis.domain.errors import InvalidInput
+from crisis.domain.vocabulary import Audience
 
 
 def text(form: FormData, name: str, *, limit: int = 2000) -> str:
@@ -33,3 +34,13 @@ def paris_instant(form: FormData, name: str) -> datetime | None:
     if local.tzinfo is not None:
         return local
     return local.replace(tzinfo=PARIS)
+
+
+def audiences(form: FormData, name: str = "audiences") -> tuple[Audience, ...]:
+    chosen: list[Audience] = []
+    for value in choices(form, name):
+        try:
+            chosen.append(Audience(value))
+        except ValueError:
+            raise InvalidInput(name, f"Public inconnu : {value}.") from None
+    return tuple(chosen)

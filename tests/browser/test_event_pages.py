@@ -32,3 +32,15 @@ def test_duty_officer_opens_an_event_and_sees_its_page(
     page.get_by_role("button", name="Cellule opérationnelle").click()
     expect(page.get_by_role("status")).to_contain_text("Cellule de communication déclarée")
     expect(page.locator('[data-clock="cell"]')).to_contain_text("tenue")
+
+    # A free text, measured per channel as it is typed; the élus need the préfet's approval.
+    page.get_by_role("link", name="Message en texte libre").click()
+    page.locator('label[for="champ-audiences-1"]').click()
+    page.get_by_label("Texte du message").fill("Crue de l'Orge : évitez les berges à Étampes.")
+    sms = page.locator('#apercu [data-variant="sms"]')
+    expect(sms).to_contain_text("EXERCICE", timeout=5000)
+    expect(sms).to_contain_text("segment")
+    expect(page.locator('#apercu [data-variant="x"]')).to_contain_text("/ 280")
+    check_page(page, "texte-libre", output_dir)
+    page.get_by_role("button", name="Envoyer ou soumettre au préfet").click()
+    expect(page.get_by_role("status")).to_contain_text("soumis à la validation du préfet")

@@ -12,13 +12,11 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from crisis.clock import PARIS
-from crisis.domain.commands import SendMessage
 from crisis.domain.draft_commands import ComposeMessage, SendDraft, SubmitDraft
 from crisis.domain.drafts import needs_approval
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import Audience
 from crisis.services.draft_views import draft_view
-from crisis.services.message_handlers import PendingApproval
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.templating.errors import TemplateError, UnknownTemplateError, VariableError
 from crisis.templating.registry import LoadedTemplate, TemplateRegistry
@@ -140,16 +138,6 @@ def _preview(
     return variants, {}
 
 
-def _audiences_chosen(form: FormData) -> tuple[Audience, ...]:
-    chosen: list[Audience] = []
-    for value in forms.choices(form, "audiences"):
-        try:
-            chosen.append(Audience(value))
-        except ValueError:
-            raise InvalidInput("audiences", f"Public inconnu : {value}.") from None
-    return tuple(chosen)
-
-
 def _compose_page(
     request: Request,
     session: SignedIn,
@@ -200,7 +188,7 @@ def _compose_page(
             ]
             if form is not None and form.get("template_loaded") == "oui":
                 context["values"] = _posted_values(form, template)
-                context["audiences"] = [a.value for a in _audiences_chosen(form)]
+                context["audiences"] = [a.value for a in forms.audiences(form)]
                 context["lists_chosen"] = forms.choices(form, "lists")
                 variables = _variables(form, template)
             else:
@@ -242,7 +230,7 @@ def preview(request: Request, crisis_id: str, session: CurrentUser, form: Posted
             request, uow, template, _variables(form, template), exercise=crisis.exercise
         )
     approval = needs_approval(
-        _audiences_chosen(form), forms.choices(form, "lists"), service.settings.approval_audiences
+        forms.audiences(form), forms.choices(form, "lists"), service.settings.approval_audiences
     )
     return page(
         request,
@@ -272,7 +260,7 @@ def compose(request: Request, crisis_id: str, session: CurrentUser, form: Posted
             template=template.name,
             version=None,
             variables=_variables(form, template),
-            audiences=_audiences_chosen(form),
+            audiences=forms.audiences(form),
             lists=tuple(forms.choices(form, "lists")),
             channels=None,
         )
@@ -296,61 +284,3 @@ def compose(request: Request, crisis_id: str, session: CurrentUser, form: Posted
     send = SendDraft(crisis_id=crisis_id, draft_id=draft["draft_id"])
     run(request, session, form, send, keyed=False)
     return RedirectResponse(f"/evenements/{crisis_id}?fait=envoye#messages", status_code=303)
-
-
-@router.get("/evenements/{crisis_id}/messages/texte-libre")
-def free_text_form(request: Request, crisis_id: str, session: CurrentUser) -> Response:
-    return _free_text_page(request, session, crisis_id, None)
-
-
-def _free_text_page(
-    request: Request,
-    session: SignedIn,
-    crisis_id: str,
-    form: FormData | None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    service = service_of(request)
-    with service.bus.unit_of_work() as uow:
-        summary = crisis_summary(uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=0)
-        lists = [(c.name, c.name) for c in uow.contacts.lists()]
-    context = {
-        "crisis": summary,
-        "lists": lists,
-        "audience_options": [(a.value, AUDIENCE_LABELS[a.value]) for a in Audience],
-        "errors": errors or {},
-        "values": {
-            "default": forms.text(form, "default", limit=10_000) if form else "",
-            "sms": forms.text(form, "sms", limit=10_000) if form else "",
-            "audiences": forms.choices(form, "audiences") if form else [],
-            "lists": forms.choices(form, "lists") if form else [],
-        },
-        "idempotency_key": forms.text(form, "idempotency_key", limit=100)
-        if form
-        else str(uuid.uuid4()),
-    }
-    return page(request, "free_text.html.j2", context, session=session, status_code=status)
-
-
-@router.post("/evenements/{crisis_id}/messages/texte-libre")
-def free_text(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    texts = {"default": forms.text(form, "default", limit=10_000)}
-    if forms.text(form, "sms", limit=10_000):
-        texts["sms"] = forms.text(form, "sms", limit=10_000)
-    try:
-        command = SendMessage(
-            crisis_id=crisis_id,
-            texts=tuple(sorted(texts.items())),
-            audiences=_audiences_chosen(form),
-            lists=tuple(forms.choices(form, "lists")),
-        )
-
-        def present(_: UnitOfWork, sent: Any) -> tuple[int, Any]:
-            return (202, "soumis") if isinstance(sent, PendingApproval) else (201, "envoye")
-
-        done = run(request, session, form, command, present)
-    except InvalidInput as error:
-        field = error.field.removeprefix("texts.")
-        return _free_text_page(request, session, crisis_id, form, {field: error.message}, 422)
-    return RedirectResponse(f"/evenements/{crisis_id}?fait={done}#messages", status_code=303)
