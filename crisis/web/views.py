@@ -166,6 +166,14 @@ def submitted_drafts(uow: UnitOfWork) -> list[Draft]:
     return uow.drafts.in_state(DraftState.SUBMITTED)
 
 
+PURPOSE_LABELS = {
+    "factual": "information",
+    "clock_alert": "alerte d'échéance",
+    "delivery_alert": "alerte de diffusion en échec",
+    "callout": "appel de l'astreinte",
+    "drill_notice": "annonce d'exercice",
+    "drill_inject": "inject d'exercice",
+}
 DELIVERY_STATUS_LABELS = {
     "pending": "en attente",
     "in_flight": "en cours d'envoi",

@@ -85,14 +85,14 @@ def test_the_crisis_hour(live: LiveService, browser: Browser, output_dir: Path) 
     expect(prefect).to_have_url(f"{live.url}/validation")
     expect(prefect.get_by_text("rédigé par")).to_contain_text("Hugo Bernard")
     check_page(prefect, "validation", output_dir)
+    live.fakes.sms.fail_next(2, status=400)  # the SMS gateway refuses the first two
     prefect.get_by_role("button", name="Valider et envoyer").click()
     expect(prefect.get_by_role("status")).to_contain_text("validé et mis en diffusion")
     check_page(prefect, "validation-faite", output_dir)
 
     # Deliveries reach the fakes (exercise recipients, EXERCICE marker).
     fakes = live.fakes
-    assert _wait_until(lambda: fakes.smtp.mails and fakes.sms.messages, 20), "nothing delivered"
-    assert any("EXERCICE" in m.text for m in fakes.sms.messages)
+    assert _wait_until(lambda: fakes.smtp.mails and fakes.telegram.sent, 20), "nothing delivered"
 
     # The clock of the élus is met: the dashboard shows it within 2 s, without reloading.
     def elus_met() -> bool:
@@ -105,8 +105,13 @@ def test_the_crisis_hour(live: LiveService, browser: Browser, output_dir: Path) 
     expect(officer.locator('#evenements [data-clock="public"]')).to_contain_text("en cours")
     check_page(officer, "tableau-elus-tenue", output_dir)
 
-    # The event page: the delivery board of the message, the main courante.
+    # The event page: the delivery board, the SMS refused with the reason in French, retried.
     cell.goto(f"{live.url}/evenements/{crisis_id}")
-    expect(cell.locator("#messages table")).to_have_count(1)
+    expect(cell.locator("#messages table").first).to_be_visible()
     expect(cell.locator("#journal")).to_contain_text("Message approuvé")
+    retry = cell.get_by_role("button", name="Relancer")
+    expect(retry).to_have_count(2)
     check_page(cell, "evenement-apres-envoi", output_dir)
+    retry.first.click()
+    expect(cell.get_by_role("status")).to_contain_text("Diffusion relancée.")
+    assert _wait_until(lambda: any("EXERCICE" in m.text for m in fakes.sms.messages), 20)

@@ -38,6 +38,7 @@ from crisis.web.sessions import CurrentUser, PostedForm, service_of
 from crisis.web.views import (
     AUDIENCE_LABELS,
     DELIVERY_STATUS_LABELS,
+    PURPOSE_LABELS,
     crisis_summary,
     journal_page,
 )
@@ -94,6 +95,7 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
         "journal_pages": pages,
         "audiences": [(a.value, AUDIENCE_LABELS[a.value]) for a in Audience],
         "status_labels": DELIVERY_STATUS_LABELS,
+        "purpose_labels": PURPOSE_LABELS,
         "now": now,
     }
 
