@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.domain.commands import AddUser
+from crisis.domain.oncall import CellRole, ImportRoster, ShiftInput
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
@@ -96,6 +98,16 @@ def live(fakes: Fakes, tmp_path: Path) -> Iterator[LiveService]:
     for name, role in USERS.items():
         service.bus.handle(AddUser(name=name, role=role, password=PASSWORD), actor=SYSTEM_ACTOR)
     add_people(service)
+    start = service.clock.now() - timedelta(hours=2)
+    end = start + timedelta(hours=12)
+    roster = (
+        ShiftInput("Chloé Chef", CellRole.CHEF_DE_CELLULE, start, end, telegram_chat_id="501"),
+        ShiftInput("Rémi Rédac", CellRole.REDACTEUR, start, end, email="remi@prefecture.gouv.fr"),
+        ShiftInput(
+            "Sarah Réseaux", CellRole.CHARGE_RESEAUX_SOCIAUX, start, end, mobile="0612345678"
+        ),
+    )
+    service.bus.handle(ImportRoster(shifts=roster), actor=SYSTEM_ACTOR)
     recorder = LogRecorder()
     logging.getLogger().addHandler(recorder)
     sock = _free_socket()

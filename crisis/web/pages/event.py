@@ -18,7 +18,9 @@ from crisis.domain.commands import (
 from crisis.domain.draft_commands import SendDraft, SubmitDraft
 from crisis.domain.errors import InvalidInput, NotFound
 from crisis.domain.oncall import (
+    CELL_ROLE_LABELS,
     AcknowledgePage,
+    CellRole,
     DeclareCipOperational,
     OrderCip,
     StartCallout,
@@ -61,6 +63,13 @@ DONE = {
 }
 
 
+def _role_label(role: str) -> str:
+    try:
+        return CELL_ROLE_LABELS[CellRole(role)]
+    except ValueError:
+        return role
+
+
 def _back(crisis_id: str, done: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/evenements/{crisis_id}?fait={done}{anchor}", status_code=303)
 
@@ -73,7 +82,9 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
         summary = crisis_summary(uow, crisis, now, last_alerts=50)
         callouts = callouts_view(uow, crisis_id)
         for callout in callouts:
+            callout["quorum_labels"] = [_role_label(r) for r in callout["quorum"]]
             for paged in callout["pages"]:
+                paged["role_label"] = _role_label(paged["role"])
                 found = uow.oncall.page(paged["page_id"])
                 message_id = found.message_id if found is not None else None
                 rows = uow.outbox.deliveries_of(message_id=message_id) if message_id else []
