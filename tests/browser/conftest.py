@@ -108,10 +108,14 @@ def live(fakes: Fakes, tmp_path: Path) -> Iterator[LiveService]:
         ),
     )
     service.bus.handle(ImportRoster(shifts=roster), actor=SYSTEM_ACTOR)
-    recorder = LogRecorder()
-    logging.getLogger().addHandler(recorder)
     sock = _free_socket()
     config = uvicorn.Config(create_app(service), log_level="info", access_log=True)
+    # After uvicorn's own logging set-up, which replaces the root logger's handlers.
+    recorder = LogRecorder()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(recorder)
+    root.setLevel(logging.DEBUG)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -124,7 +128,8 @@ def live(fakes: Fakes, tmp_path: Path) -> Iterator[LiveService]:
         server.should_exit = True
         thread.join(10)
         sock.close()
-        logging.getLogger().removeHandler(recorder)
+        root.removeHandler(recorder)
+        root.setLevel(previous_level)
         service.close()
 
 

@@ -9,7 +9,15 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from crisis.domain.vocabulary import ClockName
-from tests.browser.conftest import DESK, PHONE, LiveService, check_page, new_page, sign_in
+from tests.browser.conftest import (
+    DESK,
+    PASSWORD,
+    PHONE,
+    LiveService,
+    check_page,
+    new_page,
+    sign_in,
+)
 
 
 def _clock_detail(page: Page, clock: str) -> str:
@@ -122,3 +130,11 @@ def test_the_crisis_hour(live: LiveService, browser: Browser, output_dir: Path) 
     retry.first.click()
     expect(cell.get_by_role("status")).to_contain_text("Diffusion relancée.")
     assert _wait_until(lambda: any("EXERCICE" in m.text for m in fakes.sms.messages), 20)
+
+    # Nothing secret reached the service's logs: no password, no session id.
+    secrets = [PASSWORD] + [
+        c["value"] for p in (officer, cell, prefect) for c in p.context.cookies() if c["value"]
+    ]
+    logged = "\n".join(live.logs.lines)
+    assert logged  # the access log was recorded
+    assert not [s for s in secrets if s in logged]

@@ -34,6 +34,10 @@ def test_sign_in_refusal_then_dashboard(
 
     sign_in(page, live.url, "Claire Martin")
     expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+    # On a phone the navigation sits behind the DSFR's « Menu » button (a modal).
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="Validation du préfet").first).to_be_visible()
+    page.get_by_role("button", name="Fermer").click()
     expect(page.get_by_text("Aucun événement en cours.")).to_be_visible()
     page.set_viewport_size(DESK)
     check_page(page, "tableau-vide", output_dir)
