@@ -65,6 +65,15 @@ class Answer:
     replayed: bool
 
 
+def ensure_may_run(actor: Actor, command_type: type[Command]) -> None:
+    """Raise Forbidden unless the actor's role may run this kind of command."""
+    if actor.role not in TRUSTED_ROLES and not may_run(actor.role, command_type):
+        raise Forbidden(
+            "Votre rôle ne permet pas cette action "
+            f"({command_type.__name__} n'est pas autorisé au rôle {actor.role})."
+        )
+
+
 def _kind(obj: object) -> str:
     return type(obj).__name__
 
@@ -89,6 +98,10 @@ class MessageBus:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, now=self.clock.now())
 
+    def reading(self) -> UnitOfWork:
+        """A short read-only transaction: what every read of the API and the console uses."""
+        return UnitOfWork(self.engine, now=self.clock.now(), read_only=True)
+
     def handle(self, command: Command, *, actor: Actor) -> Any:
         answer = self._run(command, actor=actor, replayable=None)
         return answer.body
@@ -111,11 +124,7 @@ class MessageBus:
 
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
         handler = self.command_handlers[type(command)]
-        if actor.role not in TRUSTED_ROLES and not may_run(actor.role, type(command)):
-            raise Forbidden(
-                "Votre rôle ne permet pas cette action "
-                f"({_kind(command)} n'est pas autorisé au rôle {actor.role})."
-            )
+        ensure_may_run(actor, type(command))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._attempt(command, handler, actor=actor, replayable=replayable)

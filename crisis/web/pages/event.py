@@ -32,6 +32,7 @@ from crisis.reporting.service import crisis_report
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
+from crisis.store.outbox_repository import DeliveryRow
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.rendering import page
@@ -63,6 +64,19 @@ DONE = {
 }
 
 
+# The deliveries the page lists one by one: those failed or waiting for a new attempt.
+TROUBLED_SHOWN = 50
+
+
+def _troubled(rows: list[DeliveryRow]) -> list[DeliveryRow]:
+    troubled = [
+        r
+        for r in rows
+        if r.status in ("failed", "refused") or (r.status == "pending" and r.attempts)
+    ]
+    return troubled[:TROUBLED_SHOWN]
+
+
 def _role_label(role: str) -> str:
     try:
         return CELL_ROLE_LABELS[CellRole(role)]
@@ -90,7 +104,12 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
                 rows = uow.outbox.deliveries_of(message_id=message_id) if message_id else []
                 paged["channels"] = sorted({r.channel for r in rows})
         boards = [
-            message_board(m, uow.outbox.deliveries_of(message_id=m.id))
+            message_board(
+                m,
+                uow.outbox.counts(message_id=m.id),
+                _troubled(uow.outbox.deliveries_of(message_id=m.id)),
+                next_after=None,
+            )
             for m in reversed(uow.outbox.messages_of(crisis_id))
         ]
         drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
