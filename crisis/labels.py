@@ -128,6 +128,14 @@ MESSAGE_TYPE_LABELS: dict[MessageType, str] = {
     MessageType.CANCEL: "annulation",
 }
 
+DELIVERY_STATUS_LABELS: dict[str, str] = {
+    "pending": "en attente",
+    "in_flight": "en cours d'envoi",
+    "accepted": "acceptée",
+    "failed": "en échec",
+    "refused": "refusée",
+}
+
 DELIVERY_OUTCOME_LABELS: dict[str, str] = {
     "accepted": "acceptée",
     "retry": "à réessayer",

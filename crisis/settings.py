@@ -118,6 +118,22 @@ class Settings(BaseSettings):
         "data_dir/scenarios (la ligne de commande accepte tout fichier).",
     )
 
+    # The web console (README « Console »).
+    prefecture_name: str = Field(
+        default="Préfecture",
+        min_length=1,
+        max_length=120,
+        description="Nom affiché dans l'en-tête de la console, ex. « Préfecture de l'Essonne ».",
+    )
+    communes: list[str] = Field(
+        default_factory=list,
+        description="Communes du département proposées à l'ouverture d'un événement (JSON).",
+    )
+    session_minutes: int = Field(default=720, gt=0, le=7 * 24 * 60)
+    signin_max_failures: int = Field(default=10, gt=0, le=100)
+    signin_lockout_minutes: int = Field(default=15, gt=0)
+    signin_failure_delay_seconds: float = Field(default=1.0, ge=0, le=10)
+
     @field_validator("warning_offsets_minutes")
     @classmethod
     def _positive_offsets(cls, offsets: list[int]) -> list[int]:

@@ -31,6 +31,7 @@ from crisis.api.limits import RequestLimits, document_errors
 from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
+from crisis.web.console import install_console
 
 DESCRIPTION = """
 Orchestration de la communication de crise d'une préfecture (label Qual-e-Pref, module 7).
@@ -82,6 +83,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(drills.router)
     app.include_router(indicators.router)
     install_operations(app)
+    install_console(app)
 
     @app.get(
         "/api/v1/me",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,19 @@ class CloseCrisis(Command):
 class AddUser(Command):
     name: str
     role: str
+    password: str | None = field(default=None, repr=False)  # for the console; None: token only
+
+    def journal_payload(self) -> Any:
+        return {"name": self.name, "role": self.role, "with_password": self.password is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword(Command):
+    name: str
+    password: str = field(repr=False)
+
+    def journal_payload(self) -> Any:
+        return {"name": self.name}
 
 
 @dataclass(frozen=True, slots=True)

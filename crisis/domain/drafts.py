@@ -113,6 +113,10 @@ class Draft:
     def authors(self) -> frozenset[str]:
         return frozenset({self.created_by, self.updated_by})
 
+    def may_be_decided_by(self, name: str) -> bool:
+        """The four-eyes rule: whoever wrote or changed a message does not approve or reject it."""
+        return name not in self.authors
+
     def ensure_editable(self) -> None:
         if self.state not in (DraftState.DRAFT, DraftState.REJECTED):
             raise Conflict(
@@ -169,7 +173,7 @@ class Draft:
                 f"Ce message est {DRAFT_STATE_LABELS[self.state]} : seul un message soumis à "
                 "validation peut être validé."
             )
-        if by in self.authors:
+        if not self.may_be_decided_by(by):
             raise Conflict(
                 "Vous ne pouvez pas valider un message que vous avez rédigé : la validation "
                 "doit venir d'une autre personne (le préfet ou son délégué)."
@@ -189,7 +193,7 @@ class Draft:
                 f"Ce message est {DRAFT_STATE_LABELS[self.state]} : seul un message soumis à "
                 "validation peut être refusé."
             )
-        if by in self.authors:
+        if not self.may_be_decided_by(by):
             raise Conflict(
                 "Vous ne pouvez pas statuer sur un message que vous avez rédigé : la décision "
                 "doit venir d'une autre personne (le préfet ou son délégué)."

@@ -1,5 +1,5 @@
 """The handlers of the event itself: open, activate the COD, declare the cell, record a
-delivery, check the deadlines, close; and adding a user.
+delivery, check the deadlines, close; and adding a user or setting a console password.
 
 Handlers talk to the model and the repositories only; `crisis.services.registry` maps each
 command to its handler.
@@ -18,9 +18,11 @@ from crisis.domain.commands import (
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
+    SetPassword,
 )
 from crisis.domain.crisis import Crisis
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.services.accounts import hash_password
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -132,9 +134,24 @@ def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
         ) from None
     if ctx.uow.users.by_name(name) is not None:
         raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
+    password_hash = hash_password(cmd.password) if cmd.password is not None else None
     token = secrets.token_urlsafe(32)
     user = ctx.uow.users.add(
-        user_id=ctx.new_id(), name=name, role=role.value, token=token, now=ctx.now
+        user_id=ctx.new_id(),
+        name=name,
+        role=role.value,
+        token=token,
+        now=ctx.now,
+        password_hash=password_hash,
     )
     # The token goes back to the caller once; the journal only learns who was added.
     return Outcome(result={"user": user, "token": token}, stream=SYSTEM_STREAM)
+
+
+def set_password(cmd: SetPassword, ctx: HandlerContext) -> Outcome:
+    user = ctx.uow.users.by_name(cmd.name.strip())
+    if user is None:
+        raise NotFound(f"Aucun utilisateur ne s'appelle « {cmd.name.strip()} ».")
+    # A new password also lifts a lockout and starts the failure count again.
+    ctx.uow.users.set_password(user.id, hash_password(cmd.password))
+    return Outcome(result=user.name, stream=SYSTEM_STREAM)

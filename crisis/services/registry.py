@@ -26,6 +26,7 @@ from crisis.domain.commands import (
     RecordDeliveryOutcomes,
     RetryDelivery,
     SendMessage,
+    SetPassword,
 )
 from crisis.domain.contact_commands import (
     AddToContactList,
@@ -151,6 +152,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         frozenset({Role.ADMIN}),
         "Ajout d'un utilisateur",
         "ajouter un utilisateur",
+    ),
+    CommandSpec(
+        SetPassword,
+        handlers.set_password,
+        frozenset({Role.ADMIN}),
+        "Mot de passe de la console enregistré",
+        "enregistrer un mot de passe de la console",
     ),
     # The directory of recipients: kept by the cell, the duty officer and the administrator.
     CommandSpec(

@@ -112,6 +112,15 @@ class DraftRepository:
         ).all()
         return [_draft(row) for row in rows]
 
+    def in_state(self, state: DraftState) -> list[Draft]:
+        """Every crisis's drafts in one state, oldest first (the préfet's queue)."""
+        rows = self._conn.execute(
+            select(message_drafts)
+            .where(message_drafts.c.state == state.value)
+            .order_by(message_drafts.c.updated_at, message_drafts.c.id)
+        ).all()
+        return [_draft(row) for row in rows]
+
 
 @dataclass(frozen=True, slots=True)
 class StoredTemplate:

@@ -195,6 +195,11 @@ class Journal:
         finally:
             result.close()
 
+    def head_seq(self, stream: str) -> int:
+        """The number of the stream's last entry (0 when it has none)."""
+        seq = self._conn.scalar(select(journal_heads.c.seq).where(journal_heads.c.stream == stream))
+        return int(seq or 0)
+
     def streams(self) -> list[str]:
         query = select(journal.c.stream).distinct().order_by(journal.c.stream)
         found = set(self._conn.scalars(query))

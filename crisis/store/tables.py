@@ -47,6 +47,23 @@ users = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
+    # The console's sign-in: an Argon2 hash (none: the user has only an API token), the
+    # wrong passwords in a row, and the end of a lockout.
+    Column("password_hash", String(200)),
+    Column("failed_signins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime()),
+)
+
+# Signed-in console sessions. Only a SHA-256 of the cookie's random value is stored.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_web_sessions_user_id", "user_id"),
 )
 
 crises = Table(

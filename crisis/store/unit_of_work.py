@@ -18,6 +18,7 @@ from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
+from crisis.store.sessions_repository import SessionRepository
 from crisis.store.users_repository import UserRepository
 
 
@@ -32,6 +33,7 @@ class UnitOfWork:
     publications: PublicationRepository
     journal: Journal
     users: UserRepository
+    sessions: SessionRepository
     idempotency: IdempotencyRepository
     drafts: DraftRepository
     templates: TemplateRepository
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.publications = PublicationRepository(self.connection)
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
+        self.sessions = SessionRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)

@@ -1,12 +1,16 @@
-"""Users and their bearer tokens. Only a SHA-256 of each token is stored."""
+"""Users, their bearer tokens and their console passwords.
+
+Only a SHA-256 of each token and an Argon2 hash of each password are stored.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from crisis.store.tables import users
 
@@ -18,6 +22,9 @@ class User:
     role: str
     created_at: datetime
     active: bool
+    password_hash: str | None = None
+    failed_signins: int = 0
+    locked_until: datetime | None = None
 
 
 def token_digest(token: str) -> str:
@@ -25,11 +32,33 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        created_at=row.created_at,
+        active=row.active,
+        password_hash=row.password_hash,
+        failed_signins=row.failed_signins,
+        locked_until=row.locked_until,
+    )
+
+
 class UserRepository:
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
 
-    def add(self, *, user_id: str, name: str, role: str, token: str, now: datetime) -> User:
+    def add(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        role: str,
+        token: str,
+        now: datetime,
+        password_hash: str | None = None,
+    ) -> User:
         self._conn.execute(
             insert(users).values(
                 id=user_id,
@@ -38,20 +67,55 @@ class UserRepository:
                 token_hash=token_digest(token),
                 created_at=now,
                 active=True,
+                password_hash=password_hash,
+                failed_signins=0,
             )
         )
-        return User(id=user_id, name=name, role=role, created_at=now, active=True)
+        return User(
+            id=user_id,
+            name=name,
+            role=role,
+            created_at=now,
+            active=True,
+            password_hash=password_hash,
+        )
 
-    def by_name(self, name: str) -> User | None:
-        row = self._conn.execute(select(users).where(users.c.name == name)).first()
-        return None if row is None else User(row.id, row.name, row.role, row.created_at, row.active)
+    def by_name(self, name: str, *, for_update: bool = False) -> User | None:
+        query = select(users).where(users.c.name == name)
+        if for_update:
+            query = query.with_for_update()
+        row = self._conn.execute(query).first()
+        return None if row is None else _user(row)
+
+    def by_id(self, user_id: str) -> User | None:
+        row = self._conn.execute(select(users).where(users.c.id == user_id)).first()
+        return None if row is None else _user(row)
 
     def by_digest(self, digest: str) -> User | None:
         row = self._conn.execute(
             select(users).where(users.c.token_hash == digest, users.c.active.is_(True))
         ).first()
-        return None if row is None else User(row.id, row.name, row.role, row.created_at, row.active)
+        return None if row is None else _user(row)
 
     def all(self) -> list[User]:
         rows = self._conn.execute(select(users).order_by(users.c.name))
-        return [User(r.id, r.name, r.role, r.created_at, r.active) for r in rows]
+        return [_user(r) for r in rows]
+
+    def set_password(self, user_id: str, password_hash: str) -> None:
+        self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, failed_signins=0, locked_until=None)
+        )
+
+    def record_signin_failure(self, user_id: str, *, locked_until: datetime | None) -> None:
+        self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(failed_signins=users.c.failed_signins + 1, locked_until=locked_until)
+        )
+
+    def record_signin_success(self, user_id: str) -> None:
+        self._conn.execute(
+            update(users).where(users.c.id == user_id).values(failed_signins=0, locked_until=None)
+        )

@@ -1,0 +1,1 @@
+"""The web console: server-rendered French pages (DSFR) on the API's handlers and views."""

@@ -1,0 +1,122 @@
+"""La file de validation du préfet (`/validation`), made for a phone first.
+
+Each submitted message with every variant as it will go out, its author and audiences;
+approve (and send), or reject with a reason. The four-eyes rule is the domain's
+(`Draft.may_be_decided_by`): the page only says beforehand what the command would refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+
+from crisis.domain.draft_commands import ApproveDraft, RejectDraft, SendDraft
+from crisis.domain.errors import Conflict, InvalidInput
+from crisis.labels import AUDIENCE_LABELS
+from crisis.services.draft_views import draft_view
+from crisis.web import forms
+from crisis.web.commands import run
+from crisis.web.rendering import page
+from crisis.web.routing import console_router
+from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
+from crisis.web.views import submitted_drafts
+
+router = console_router()
+
+
+def error_status(error: InvalidInput | Conflict) -> int:
+    return 422 if isinstance(error, InvalidInput) else 409
+
+
+DONE = {
+    "valide": "Message validé et mis en diffusion.",
+    "refuse": "Message refusé : son auteur voit le motif et peut le corriger.",
+}
+
+
+def _queue_page(
+    request: Request,
+    session: SignedIn,
+    *,
+    done: str = "",
+    warning: str = "",
+    errors: dict[str, str] | None = None,
+    reasons: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    service = service_of(request)
+    items: list[dict[str, Any]] = []
+    with service.bus.unit_of_work() as uow:
+        for draft in submitted_drafts(uow):
+            crisis = uow.crises.get(draft.crisis_id)
+            items.append(
+                {
+                    "draft": draft_view(draft),
+                    "crisis_title": crisis.title,
+                    "exercise": crisis.exercise,
+                    "own": not draft.may_be_decided_by(session.user.name),
+                    "audiences": [AUDIENCE_LABELS.get(a.value, a.value) for a in draft.audiences],
+                }
+            )
+    return page(
+        request,
+        "approvals.html.j2",
+        {
+            "items": items,
+            "done": DONE.get(done, ""),
+            "warning": warning,
+            "errors": errors or {},
+            "reasons": reasons or {},
+        },
+        session=session,
+        status_code=status,
+    )
+
+
+@router.get("/validation")
+def queue(request: Request, session: CurrentUser, fait: str = "") -> Response:
+    return _queue_page(request, session, done=fait)
+
+
+@router.post("/validation/{crisis_id}/{draft_id}/valider")
+def approve(
+    request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    run(request, session, form, ApproveDraft(crisis_id=crisis_id, draft_id=draft_id))
+    try:
+        run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
+    except (InvalidInput, Conflict) as error:
+        # The approval stands; the sending can be done again from the event's page.
+        return _queue_page(
+            request,
+            session,
+            warning=f"Message validé, mais il n'est pas parti : {error.message} Il pourra être "
+            "envoyé depuis la page de l'événement.",
+            status=error_status(error),
+        )
+    return RedirectResponse("/validation?fait=valide", status_code=303)
+
+
+@router.post("/validation/{crisis_id}/{draft_id}/refuser")
+def reject(
+    request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    reason = forms.text(form, "reason", limit=5000)
+    try:
+        run(
+            request,
+            session,
+            form,
+            RejectDraft(crisis_id=crisis_id, draft_id=draft_id, reason=reason),
+        )
+    except InvalidInput as error:
+        return _queue_page(
+            request,
+            session,
+            errors={draft_id: error.message},
+            reasons={draft_id: reason},
+            status=422,
+        )
+    return RedirectResponse("/validation?fait=refuse", status_code=303)

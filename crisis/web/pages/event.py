@@ -1,0 +1,288 @@
+"""La page d'un événement: clocks, alerts, callout, CIP, messages, main courante, actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+
+from crisis.domain.commands import (
+    ActivateCod,
+    CloseCrisis,
+    CodDecision,
+    DeclareCellOperational,
+    RecordDelivery,
+    RetryDelivery,
+)
+from crisis.domain.draft_commands import SendDraft, SubmitDraft
+from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.oncall import (
+    CELL_ROLE_LABELS,
+    AcknowledgePage,
+    CellRole,
+    DeclareCipOperational,
+    OrderCip,
+    StartCallout,
+    Team,
+)
+from crisis.domain.vocabulary import Audience
+from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS, PURPOSE_LABELS
+from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.service import crisis_report
+from crisis.services.draft_views import draft_view
+from crisis.services.message_views import message_board
+from crisis.services.oncall_views import callouts_view
+from crisis.store.outbox_repository import DeliveryRow
+from crisis.web import forms
+from crisis.web.commands import run
+from crisis.web.rendering import page
+from crisis.web.routing import console_router
+from crisis.web.sessions import CurrentUser, PostedForm, service_of
+from crisis.web.views import (
+    crisis_summary,
+    journal_page,
+)
+
+router = console_router()
+
+DONE = {
+    "ouvert": "Événement enregistré.",
+    "cod": "Activation du COD enregistrée : les horloges tournent.",
+    "cellule": "Cellule de communication déclarée opérationnelle.",
+    "hors-service": "Diffusion hors service enregistrée.",
+    "clos": "Événement clos.",
+    "accuse": "Accusé de réception enregistré.",
+    "appel": "Appel de l'astreinte lancé.",
+    "cip": "Ordre d'activation de la CIP enregistré.",
+    "cip-operationnelle": "CIP déclarée opérationnelle : le numéro unique est publié.",
+    "relance": "Diffusion relancée.",
+    "soumis": "Message soumis à la validation du préfet.",
+    "envoye": "Message mis en diffusion.",
+}
+
+
+# The deliveries the page lists one by one: those failed or waiting for a new attempt.
+TROUBLED_SHOWN = 50
+
+
+def _troubled(rows: list[DeliveryRow]) -> list[DeliveryRow]:
+    troubled = [
+        r
+        for r in rows
+        if r.status in ("failed", "refused") or (r.status == "pending" and r.attempts)
+    ]
+    return troubled[:TROUBLED_SHOWN]
+
+
+def _role_label(role: str) -> str:
+    try:
+        return CELL_ROLE_LABELS[CellRole(role)]
+    except ValueError:
+        return role
+
+
+def _back(crisis_id: str, done: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/evenements/{crisis_id}?fait={done}{anchor}", status_code=303)
+
+
+def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str, Any]:
+    service = service_of(request)
+    now = service.clock.now()
+    with service.bus.unit_of_work() as uow:
+        crisis = uow.crises.get(crisis_id)
+        summary = crisis_summary(uow, crisis, now, last_alerts=50)
+        callouts = callouts_view(uow, crisis_id)
+        for callout in callouts:
+            callout["quorum_labels"] = [_role_label(r) for r in callout["quorum"]]
+            for paged in callout["pages"]:
+                paged["role_label"] = _role_label(paged["role"])
+                found = uow.oncall.page(paged["page_id"])
+                message_id = found.message_id if found is not None else None
+                rows = uow.outbox.deliveries_of(message_id=message_id) if message_id else []
+                paged["channels"] = sorted({r.channel for r in rows})
+        boards = [
+            message_board(
+                m,
+                uow.outbox.counts(message_id=m.id),
+                _troubled(uow.outbox.deliveries_of(message_id=m.id)),
+                next_after=None,
+            )
+            for m in reversed(uow.outbox.messages_of(crisis_id))
+        ]
+        drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
+        journal, pages = journal_page(uow, crisis_id, page_number)
+    return {
+        "crisis": summary,
+        "closed": crisis.closed_at is not None,
+        "callouts": callouts,
+        "boards": boards,
+        "drafts": [d for d in drafts if d.state != "sent"],
+        "journal": journal,
+        "journal_page": min(max(1, page_number), pages),
+        "journal_pages": pages,
+        "audiences": [(a.value, AUDIENCE_LABELS[a.value]) for a in Audience],
+        "status_labels": DELIVERY_STATUS_LABELS,
+        "purpose_labels": PURPOSE_LABELS,
+        "now": now,
+    }
+
+
+@router.get("/evenements/{crisis_id}")
+def event_page(
+    request: Request, crisis_id: str, session: CurrentUser, fait: str = "", page_journal: int = 1
+) -> Response:
+    data = _event_data(request, crisis_id, page_journal)
+    data["done"] = DONE.get(fait, "")
+    return page(request, "event.html.j2", data, session=session)
+
+
+@router.get("/evenements/{crisis_id}/horloges")
+def event_clocks(request: Request, crisis_id: str, session: CurrentUser) -> Response:
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
+        summary = crisis_summary(
+            uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=50
+        )
+    return page(request, "event_clocks.html.j2", {"crisis": summary}, session=session)
+
+
+@router.post("/evenements/{crisis_id}/cod")
+def activate(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
+    decision = CodDecision(
+        decided_by=forms.text(form, "decided_by", limit=120),
+        synergi_ref=forms.text(form, "synergi_ref", limit=120) or None,
+        decided_at=forms.paris_instant(form, "decided_at"),
+    )
+    run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
+    return _back(crisis_id, "cod")
+
+
+@router.post("/evenements/{crisis_id}/cellule-operationnelle")
+def cell_operational(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    command = DeclareCellOperational(crisis_id=crisis_id, note=forms.text(form, "note"))
+    run(request, session, form, command)
+    return _back(crisis_id, "cellule")
+
+
+@router.post("/evenements/{crisis_id}/diffusion-hors-service")
+def off_service_delivery(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    try:
+        audience = Audience(forms.text(form, "audience", limit=10))
+    except ValueError:
+        raise InvalidInput("audience", "Choisissez le public informé.") from None
+    delivered_at = forms.paris_instant(form, "delivered_at") or service_of(request).clock.now()
+    command = RecordDelivery(
+        crisis_id=crisis_id,
+        audience=audience,
+        delivered_at=delivered_at,
+        means=forms.text(form, "means", limit=500),
+        recipients=forms.text(form, "recipients", limit=2000),
+    )
+    run(request, session, form, command)
+    return _back(crisis_id, "hors-service")
+
+
+@router.post("/evenements/{crisis_id}/clore")
+def close(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
+    run(request, session, form, CloseCrisis(crisis_id=crisis_id, reason=forms.text(form, "reason")))
+    return _back(crisis_id, "clos")
+
+
+@router.post("/evenements/{crisis_id}/appel")
+def start_callout(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    team = Team.CIP if form.get("team") == "cip" else Team.CELL
+    run(request, session, form, StartCallout(crisis_id=crisis_id, team=team))
+    return _back(crisis_id, "appel", "#astreinte")
+
+
+@router.post("/evenements/{crisis_id}/accuses")
+def acknowledge(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    command = AcknowledgePage(
+        via="console", member_id=forms.text(form, "member_id", limit=64), crisis_id=crisis_id
+    )
+    run(request, session, form, command)
+    return _back(crisis_id, "accuse", "#astreinte")
+
+
+@router.post("/evenements/{crisis_id}/cip")
+def order_cip(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
+    command = OrderCip(
+        crisis_id=crisis_id,
+        numero_unique=forms.text(form, "numero_unique", limit=40),
+        ordered_by=forms.text(form, "ordered_by", limit=120) or None,
+    )
+    run(request, session, form, command)
+    return _back(crisis_id, "cip", "#cip")
+
+
+@router.post("/evenements/{crisis_id}/cip/operationnelle")
+def cip_operational(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    run(request, session, form, DeclareCipOperational(crisis_id=crisis_id))
+    return _back(crisis_id, "cip-operationnelle", "#cip")
+
+
+@router.post("/evenements/{crisis_id}/diffusions/{delivery_id}/relance")
+def retry(
+    request: Request, crisis_id: str, delivery_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    with service_of(request).bus.unit_of_work() as uow:
+        row = uow.outbox.delivery(delivery_id)
+    if row is None or row.crisis_id != crisis_id:
+        raise NotFound(f"Aucune diffusion ne porte l'identifiant « {delivery_id} ».")
+    run(request, session, form, RetryDelivery(delivery_id=delivery_id))
+    return _back(crisis_id, "relance", "#messages")
+
+
+@router.post("/evenements/{crisis_id}/brouillons/{draft_id}/soumettre")
+def submit_draft(
+    request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    run(request, session, form, SubmitDraft(crisis_id=crisis_id, draft_id=draft_id))
+    return _back(crisis_id, "soumis", "#messages")
+
+
+@router.post("/evenements/{crisis_id}/brouillons/{draft_id}/envoyer")
+def send_draft(
+    request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
+    return _back(crisis_id, "envoye", "#messages")
+
+
+@router.get("/evenements/{crisis_id}/rapport.{extension}")
+def timing_report(
+    request: Request, crisis_id: str, extension: str, session: CurrentUser
+) -> Response:
+    formats = {"html": ReportFormat.HTML, "pdf": ReportFormat.PDF}
+    if extension not in formats:
+        raise NotFound("Le rapport existe en HTML et en PDF.")
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
+        timing = crisis_report(uow, crisis_id, now=service.clock.now())
+    fmt = formats[extension]
+    if fmt is ReportFormat.PDF:
+        return Response(
+            render(timing, fmt),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="rapport-{crisis_id}.pdf"'},
+        )
+    # The report is a standalone document with its own inline styles, and no script.
+    return Response(
+        render(timing, fmt),
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:; frame-ancestors 'none'"
+        },
+    )

@@ -1,0 +1,132 @@
+"""Signing in and out: `GET /connexion`, `POST /connexion`, `POST /deconnexion`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Form, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+
+from crisis.services import accounts
+from crisis.web.rendering import page
+from crisis.web.routing import console_router
+from crisis.web.sessions import (
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    CsrfRefused,
+    CurrentUser,
+    PostedForm,
+    clear_session_cookie,
+    remember_signin_token,
+    service_of,
+    set_session_cookie,
+    signin_token,
+    tokens_match,
+)
+from crisis.web.views import submitted_drafts
+
+router = console_router()
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site: never an open redirect."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _signin_page(
+    request: Request,
+    *,
+    username: str = "",
+    error: str = "",
+    next_path: str = "/",
+    status: int,
+    done: str = "",
+) -> Response:
+    token = signin_token(request)
+    response = page(
+        request,
+        "signin.html.j2",
+        {
+            "username": username,
+            "error": error,
+            "next_path": next_path,
+            "signin_token": token,
+            "done": done,
+        },
+        session=None,
+        status_code=status,
+    )
+    remember_signin_token(response, request, token)
+    return response
+
+
+@router.get("/connexion")
+def signin_form(request: Request, suite: str | None = None, fait: str = "") -> Response:
+    # Shown even to someone signed in (to change user): signing in ends the former session.
+    return _signin_page(request, next_path=_safe_next(suite), status=200, done=fait)
+
+
+@router.post("/connexion")
+async def signin(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    suite: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    if not tokens_match(request.cookies.get(SIGNIN_COOKIE, ""), csrf_token):
+        raise CsrfRefused()
+    service = service_of(request)
+    settings = service.settings
+    previous_session = request.cookies.get(SESSION_COOKIE)
+
+    def attempt() -> tuple[accounts.SignInOutcome, str | None, bool]:
+        with service.bus.unit_of_work() as uow:
+            outcome = accounts.sign_in(uow, settings, name=username, password=password)
+            session_id = None
+            waiting = False
+            if outcome.user is not None:
+                if previous_session:
+                    uow.sessions.remove(previous_session)  # a session id is never carried over
+                session_id, _ = accounts.open_session(uow, settings, outcome.user)
+                if outcome.user.role == "prefect":
+                    waiting = bool(submitted_drafts(uow))
+            uow.commit()
+        return outcome, session_id, waiting
+
+    outcome, session_id, waiting = await run_in_threadpool(attempt)
+    if outcome.user is None or session_id is None:
+        # Slowed, so that guessing costs time; the lockout does the rest.
+        await asyncio.sleep(settings.signin_failure_delay_seconds)
+        return _signin_page(
+            request,
+            username=username,
+            error=outcome.refusal or accounts.WRONG_CREDENTIALS,
+            next_path=_safe_next(suite),
+            status=401,
+        )
+    # The préfet goes straight to the messages waiting for approval.
+    target = "/validation" if waiting else _safe_next(suite)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, session_id, max_age=settings.session_minutes * 60)
+    response.delete_cookie(SIGNIN_COOKIE, path="/connexion")
+    return response
+
+
+@router.post("/deconnexion")
+def signout(request: Request, session: CurrentUser, _: PostedForm) -> Response:
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
+        accounts.close_session(uow, session.session_id, session.user)
+        uow.commit()
+    response = RedirectResponse("/connexion?fait=deconnexion", status_code=303)
+    clear_session_cookie(response, request)
+    return response

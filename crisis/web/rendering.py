@@ -1,0 +1,78 @@
+"""Rendering a console page: the Jinja2 environment, its filters, and what every page is given."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+import crisis
+from crisis.clock import PARIS, ensure_utc
+from crisis.domain.commands import Command
+from crisis.french import compact_datetime, long_datetime, short_time
+from crisis.services.registry import COMMANDS, may_run
+from crisis.services.roles import ROLE_LABELS, Role
+from crisis.web.sessions import SignedIn, service_of
+
+# The command table's own rules (`may_run`), looked up by command name from the templates.
+_COMMANDS: dict[str, type[Command]] = {c.__name__: c for c in COMMANDS}
+
+
+def _paris_input(instant: datetime) -> str:
+    """The value of a datetime-local field, in Paris time."""
+    return ensure_utc(instant).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("crisis.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["heure"] = short_time
+    env.filters["date_longue"] = long_datetime
+    env.filters["instant"] = compact_datetime
+    env.filters["champ_date"] = _paris_input
+    env.globals["version"] = crisis.__version__
+    return env
+
+
+def role_label(role: str) -> str:
+    try:
+        return ROLE_LABELS[Role(role)]
+    except ValueError:
+        return role
+
+
+def page(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    session: SignedIn | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    settings = service_of(request).settings
+
+    def can(command: str) -> bool:
+        return session is not None and may_run(session.user.role, _COMMANDS[command])
+
+    values: dict[str, Any] = {
+        "request_path": request.url.path,
+        "prefecture": settings.prefecture_name,
+        "session": session,
+        "user": session.user if session else None,
+        "role_label": role_label(session.user.role) if session else "",
+        "csrf_token": session.csrf_token if session else "",
+        "can": can,
+        **(context or {}),
+    }
+    html = environment().get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

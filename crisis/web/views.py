@@ -1,0 +1,199 @@
+"""What the console's pages show, read from the store through the shared views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crisis.domain.clocks import CommitmentClock
+from crisis.domain.crisis import Crisis
+from crisis.domain.drafts import Draft, DraftState
+from crisis.domain.vocabulary import (
+    CLOCK_LABELS,
+    CRISIS_KIND_LABELS,
+    CRISIS_STATE_LABELS,
+    ClockState,
+    CrisisState,
+)
+from crisis.french import short_time
+from crisis.reporting.summary import entry_summary, journal_label
+from crisis.services.oncall_views import cip_view
+from crisis.store.crises_repository import RaisedAlert
+from crisis.store.unit_of_work import UnitOfWork
+
+OPEN_STATES = [CrisisState.REPORTED, CrisisState.COD_ACTIVE]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockDisplay:
+    name: str
+    label: str
+    state: str  # en cours, avertissement, dépassée, tenue, tenue en retard
+    tone: str  # the DSFR badge: info, warning, error, success
+    detail: str
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(abs(seconds))
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def clock_display(clock: CommitmentClock, now: datetime) -> ClockDisplay:
+    label = CLOCK_LABELS[clock.name].capitalize()
+    state = clock.state
+    if clock.met_at is not None:
+        late = state is ClockState.BREACHED
+        return ClockDisplay(
+            clock.name.value,
+            label,
+            "tenue en retard" if late else "tenue",
+            "warning" if late else "success",
+            f"tenue à {short_time(clock.met_at)}"
+            + (
+                f", {_duration((clock.met_at - clock.deadline).total_seconds())} après l'échéance"
+                if late
+                else ""
+            ),
+        )
+    left = (clock.deadline - now).total_seconds()
+    if state is ClockState.BREACHED or left <= 0:
+        return ClockDisplay(
+            clock.name.value,
+            label,
+            "dépassée",
+            "error",
+            f"en retard de {_duration(left)} (échéance {short_time(clock.deadline)})",
+        )
+    warned = bool(clock.raised_offsets)
+    return ClockDisplay(
+        clock.name.value,
+        label,
+        "avertissement" if warned else "en cours",
+        "warning" if warned else "info",
+        f"reste {_duration(left)} (échéance {short_time(clock.deadline)})",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDisplay:
+    text: str
+    tone: str
+
+
+def alert_display(alert: RaisedAlert) -> AlertDisplay:
+    clock = CLOCK_LABELS[alert.clock]
+    if alert.kind == "breach":
+        return AlertDisplay(f"{short_time(alert.due_at)} — échéance dépassée : {clock}", "error")
+    return AlertDisplay(
+        f"{short_time(alert.due_at)} — {alert.offset_minutes} min écoulées : {clock}", "warning"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CipSummary:
+    numero_unique: str
+    ordered_at: datetime
+    ordered_by: str
+    operational_at: datetime | None
+    deactivated_at: datetime | None
+
+
+def cip_summary(uow: UnitOfWork, crisis_id: str) -> CipSummary | None:
+    view = cip_view(uow, crisis_id)
+    if view is None:
+        return None
+
+    def instant(key: str) -> datetime | None:
+        value = view[key] if view is not None else None
+        return datetime.fromisoformat(value) if value else None
+
+    ordered_at = instant("ordered_at")
+    assert ordered_at is not None
+    return CipSummary(
+        numero_unique=view["numero_unique"],
+        ordered_at=ordered_at,
+        ordered_by=view["ordered_by"],
+        operational_at=instant("operational_at"),
+        deactivated_at=instant("deactivated_at"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisSummary:
+    id: str
+    title: str
+    kind: str
+    state: str
+    exercise: bool
+    communes: list[str]
+    cod_active: bool
+    decided_at: datetime | None
+    clocks: list[ClockDisplay]
+    alerts: list[AlertDisplay]
+    cip: CipSummary | None
+
+
+def crisis_summary(
+    uow: UnitOfWork, crisis: Crisis, now: datetime, *, last_alerts: int
+) -> CrisisSummary:
+    alerts = uow.crises.alerts(crisis.id)
+    return CrisisSummary(
+        id=crisis.id,
+        title=crisis.title,
+        kind=CRISIS_KIND_LABELS[crisis.kind],
+        state=CRISIS_STATE_LABELS[crisis.state],
+        exercise=crisis.exercise,
+        communes=list(crisis.communes),
+        cod_active=crisis.state is CrisisState.COD_ACTIVE,
+        decided_at=crisis.activation.decided_at if crisis.activation else None,
+        clocks=[clock_display(c, now) for c in crisis.clocks.values()],
+        alerts=[alert_display(a) for a in reversed(alerts)][:last_alerts],
+        cip=cip_summary(uow, crisis.id),
+    )
+
+
+def open_crises(uow: UnitOfWork, now: datetime) -> list[CrisisSummary]:
+    """Every open crisis, real ones first, then the newest first."""
+    found = uow.crises.find(states=OPEN_STATES)
+    ordered = sorted(found, key=lambda c: c.exercise)  # stable: keeps newest first within each
+    return [crisis_summary(uow, c, now, last_alerts=3) for c in ordered]
+
+
+def submitted_drafts(uow: UnitOfWork) -> list[Draft]:
+    return uow.drafts.in_state(DraftState.SUBMITTED)
+
+
+JOURNAL_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    seq: int
+    at: datetime
+    actor: str
+    label: str
+    detail: str
+
+
+def journal_page(
+    uow: UnitOfWork, crisis_id: str, page_number: int
+) -> tuple[list[JournalLine], int]:
+    """One page of the main courante, newest first; and the number of pages."""
+    head = uow.journal.head_seq(crisis_id)
+    pages = max(1, -(-head // JOURNAL_PAGE_SIZE))
+    page_number = min(max(1, page_number), pages)
+    last = head - (page_number - 1) * JOURNAL_PAGE_SIZE
+    first = max(0, last - JOURNAL_PAGE_SIZE)
+    entries = uow.journal.entries(crisis_id, after_seq=first, limit=last - first)
+    lines = [
+        JournalLine(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            label=journal_label(e.kind),
+            detail=entry_summary(e),
+        )
+        for e in reversed(entries)
+    ]
+    return lines, pages
