@@ -124,7 +124,7 @@ def test_the_crisis_hour(live: LiveService, browser: Browser, output_dir: Path) 
     # The event page: the delivery board, the SMS refused with the reason in French, retried.
     cell.goto(f"{live.url}/evenements/{crisis_id}")
     expect(cell.locator("#messages table").first).to_be_visible()
-    expect(cell.locator("#journal")).to_contain_text("Message approuvé")
+    expect(cell.locator("#journal")).to_contain_text("Message validé")
     retry = cell.get_by_role("button", name="Relancer")
     expect(retry).to_have_count(2)
     check_page(cell, "evenement-apres-envoi", output_dir)
