@@ -6,29 +6,24 @@ préfecture's website embeds never show a drill message.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, select_autoescape
 
 from channels.cap import CAP_MEDIA_TYPE
 from channels.feed import FeedEntry, FeedInfo, atom_feed, json_feed, json_feed_bytes
 from crisis.api.auth import CurrentService
 from crisis.api.errors import responses
 from crisis.domain.errors import NotFound
-from crisis.french import long_datetime
 from crisis.store.publications_repository import Publication
+from crisis.web.public_page import public_page_html
+from crisis.web.security import mark_console
 
 router = APIRouter(prefix="/public", tags=["public"])
 
 ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
-
-_PAGE = Environment(autoescape=select_autoescape(default=True)).from_string(
-    (resources.files("crisis.api") / "public_page.html.j2").read_text("utf-8")
-)
 
 
 def _base(request: Request, exercise: bool) -> str:
@@ -73,19 +68,11 @@ def _feed_entries(service: CurrentService, exercise: bool) -> list[Publication]:
 
 
 def _page(request: Request, service: CurrentService, exercise: bool) -> HTMLResponse:
-    info = _info(request, exercise)
-    items = [
-        {
-            "title": p.title,
-            "text": p.text,
-            "exercise": p.exercise,
-            "iso": p.published_at.isoformat(),
-            "when": long_datetime(p.published_at),
-        }
-        for p in _feed_entries(service, exercise)
-    ]
-    html = _PAGE.render(
-        title=info.title, items=items, base=_base(request, exercise), exercise=exercise
+    html = public_page_html(
+        service,
+        title=_info(request, exercise).title,
+        publications=_feed_entries(service, exercise),
+        exercise=exercise,
     )
     return HTMLResponse(html)
 
@@ -127,7 +114,16 @@ def _cap(service: CurrentService, identifier: str, exercise: bool) -> Response:
 Identifier = Annotated[str, Path(max_length=200)]
 
 
-@router.get("", response_class=HTMLResponse, summary="La page permanente d'information du public")
+# The pages carry no inline script or style: they get the console's strict policy.
+STRICT_CSP = [Depends(mark_console)]
+
+
+@router.get(
+    "",
+    response_class=HTMLResponse,
+    dependencies=STRICT_CSP,
+    summary="La page permanente d'information du public",
+)
 def page(request: Request, service: CurrentService) -> HTMLResponse:
     return _page(request, service, exercise=False)
 
@@ -152,7 +148,9 @@ def cap(identifier: Identifier, service: CurrentService) -> Response:
     return _cap(service, identifier, exercise=False)
 
 
-@router.get("/exercice", response_class=HTMLResponse, summary="Page d'exercice")
+@router.get(
+    "/exercice", response_class=HTMLResponse, dependencies=STRICT_CSP, summary="Page d'exercice"
+)
 def exercise_page(request: Request, service: CurrentService) -> HTMLResponse:
     return _page(request, service, exercise=True)
 

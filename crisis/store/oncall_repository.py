@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from crisis.domain.oncall import CellRole, Member, Shift, Team
+from crisis.domain.vocabulary import CrisisState
 from crisis.store.tables import (
     callout_pages,
     callout_rounds,
     callouts,
     cip_activations,
     contacts,
+    crises,
     oncall_bind_codes,
     oncall_handovers,
     oncall_members,
@@ -566,3 +568,20 @@ class OncallRepository:
             .values(deactivated_at=at, deactivated_by=by, deactivation_reason=reason)
         )
         return result.rowcount == 1
+
+    def open_cips(self, *, exercise: bool) -> list[CipActivation]:
+        """The CIPs answering the public now: declared operational, not closed, their event
+        still active; the most recently opened first."""
+        query = (
+            select(cip_activations.c.crisis_id)
+            .join(crises, crises.c.id == cip_activations.c.crisis_id)
+            .where(
+                crises.c.exercise == exercise,
+                crises.c.state == CrisisState.COD_ACTIVE.value,
+                cip_activations.c.operational_at.is_not(None),
+                cip_activations.c.deactivated_at.is_(None),
+            )
+            .order_by(cip_activations.c.operational_at.desc(), cip_activations.c.crisis_id)
+        )
+        found = [self.cip(crisis_id) for crisis_id in list(self._conn.scalars(query))]
+        return [cip for cip in found if cip is not None]
