@@ -15,6 +15,7 @@ from crisis.domain.oncall import numero_unique_link
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS
 from crisis.french import long_datetime
 from crisis.store.publications_repository import Publication
+from crisis.templating.filters import communes
 from crisis.web.rendering import environment
 
 
@@ -30,7 +31,8 @@ class PublicMessage:
 class PublicCip:
     numero: str  # « 01 69 91 91 91 »
     link: str  # « tel:+33-1-69-91-91-91 »
-    event: str  # « Inondation — Corbeil-Essonnes, Évry-Courcouronnes »
+    kind: str  # « Inondation »
+    place: str  # « Corbeil-Essonnes et Évry-Courcouronnes », or empty
     since: str
     hours: str
 
@@ -50,12 +52,12 @@ def open_cips(service: Service, *, exercise: bool) -> list[PublicCip]:
         for cip in uow.oncall.open_cips(exercise=exercise):
             assert cip.operational_at is not None
             crisis = uow.crises.get(cip.crisis_id)
-            where = ", ".join(crisis.communes)
             found.append(
                 PublicCip(
                     numero=cip.numero_unique,
                     link=numero_unique_link(cip.numero_unique),
-                    event=CRISIS_KIND_LABELS[crisis.kind] + (f" — {where}" if where else ""),
+                    kind=CRISIS_KIND_LABELS[crisis.kind],
+                    place=communes(crisis.communes) if crisis.communes else "",
                     since=long_datetime(cip.operational_at),
                     hours=service.settings.cip_hours,
                 )

@@ -109,7 +109,8 @@ def test_the_numero_unique_shows_while_the_cip_answers_the_public(
     service.bus.handle(DeclareCipOperational(crisis_id=drill), actor=PREFECT)
     public = client.get("/public").text
     assert f"{CIP_LINK}>Appeler le 01 69 91 91 91</a>" in public
-    assert "Ouverte depuis le samedi 28 novembre 2026 à 22 h 15" in public
+    assert "Cellule ouverte depuis le samedi 28 novembre 2026 à 22 h 15" in public
+    assert "(inondation, Corbeil-Essonnes et Évry-Courcouronnes)" in public
     assert "tous les jours, 24 h sur 24" in public
     assert "0 800 00 91 91" not in public
     exercise = client.get("/public/exercice").text
@@ -135,3 +136,17 @@ def test_the_exercise_page_says_exercice_and_the_real_page_never_does(
     real = client.get("/public").text
     assert "EXERCICE" not in real
     assert "gymnase" not in real
+
+
+def test_two_cips_answering_at_once_each_say_which_event_they_answer_for(
+    client: TestClient, service: Service
+) -> None:
+    first = open_active(service, exercise=False)
+    second = open_active(service, exercise=False)
+    for crisis_id, numero in ((first, "0169919191"), (second, "0800009191")):
+        service.bus.handle(OrderCip(crisis_id=crisis_id, numero_unique=numero), actor=PREFECT)
+        service.bus.handle(DeclareCipOperational(crisis_id=crisis_id), actor=PREFECT)
+    html = client.get("/public").text
+    title = "Numéro unique d'information — Inondation (Corbeil-Essonnes et Évry-Courcouronnes)"
+    assert html.count(title) == 2
+    assert "Appeler le 01 69 91 91 91" in html and "Appeler le 0 800 00 91 91" in html
