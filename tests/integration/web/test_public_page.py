@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from crisis.api.app import create_app
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
 from crisis.domain.oncall import DeactivateCip, DeclareCipOperational, OrderCip
 from crisis.services.context import Actor
-from crisis.settings import Settings
 from tests.integration.delivery.conftest import open_active, token_for
 from tests.integration.delivery.test_broadcast import dispatch
 
 PREFECT = Actor(name="préfète", role="prefect", user_id="u-prefect")
 CIP_LINK = 'href="tel:+33-1-69-91-91-91"'
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        approval_audiences=[],
-        prefecture_name="Préfecture de l'Essonne",
-        callout_on_activation=False,
-    )
-
-
-@pytest.fixture
-def client(service: Service) -> TestClient:
-    return TestClient(create_app(service))
 
 
 @pytest.fixture
