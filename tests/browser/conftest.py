@@ -134,8 +134,10 @@ def live(fakes: Fakes, tmp_path: Path) -> Iterator[LiveService]:
         service.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Not for the whole session: Playwright's sync API keeps an event loop running in this
+    # thread, where the other tests' `asyncio.run` could not start one.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
