@@ -7,12 +7,10 @@ préfecture's website embeds never show a drill message.
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, select_autoescape
 
 from channels.cap import CAP_MEDIA_TYPE
 from channels.feed import FeedEntry, FeedInfo, atom_feed, json_feed, json_feed_bytes
@@ -20,18 +18,15 @@ from crisis.api.auth import CurrentService
 from crisis.api.conditional import NEVER, conditional_response
 from crisis.api.errors import responses
 from crisis.domain.errors import NotFound
-from crisis.french import long_datetime
 from crisis.store.publications_repository import Publication
+from crisis.web.public_page import open_cips, public_page_html
+from crisis.web.security import mark_console
 
 router = APIRouter(prefix="/public", tags=["public"])
 
 HTML = "text/html; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
-
-_PAGE = Environment(autoescape=select_autoescape(default=True)).from_string(
-    (resources.files("crisis.api") / "public_page.html.j2").read_text("utf-8")
-)
 
 
 def _base(request: Request, exercise: bool) -> str:
@@ -80,23 +75,21 @@ def _latest(publications: list[Publication]) -> datetime | None:
 
 
 def _page(request: Request, service: CurrentService, exercise: bool) -> Response:
-    info = _info(request, exercise)
     publications = _feed_entries(service, exercise)
-    items = [
-        {
-            "title": p.title,
-            "text": p.text,
-            "exercise": p.exercise,
-            "iso": p.published_at.isoformat(),
-            "when": long_datetime(p.published_at),
-        }
-        for p in publications
-    ]
-    html = _PAGE.render(
-        title=info.title, items=items, base=_base(request, exercise), exercise=exercise
+    cips = open_cips(service, exercise=exercise)
+    html = public_page_html(
+        service,
+        title=_info(request, exercise).title,
+        publications=publications,
+        cips=cips,
+        exercise=exercise,
+    )
+    # The numéro unique opening changes the page without a publication: it counts too.
+    changed = max(
+        [p.published_at for p in publications] + [c.opened_at for c in cips], default=None
     )
     return conditional_response(
-        request, html.encode("utf-8"), media_type=HTML, last_modified=_latest(publications)
+        request, html.encode("utf-8"), media_type=HTML, last_modified=changed
     )
 
 
@@ -161,7 +154,16 @@ def served_as(media_type: str, *, with_404: bool = False) -> dict[str, Any]:
     return {"response_class": Response, "responses": served}
 
 
-@router.get("", response_class=HTMLResponse, summary="La page permanente d'information du public")
+# The pages carry no inline script or style: they get the console's strict policy.
+STRICT_CSP = [Depends(mark_console)]
+
+
+@router.get(
+    "",
+    response_class=HTMLResponse,
+    dependencies=STRICT_CSP,
+    summary="La page permanente d'information du public",
+)
 def page(request: Request, service: CurrentService) -> Response:
     return _page(request, service, exercise=False)
 
@@ -190,7 +192,9 @@ def cap(request: Request, identifier: Identifier, service: CurrentService) -> Re
     return _cap(request, service, identifier, exercise=False)
 
 
-@router.get("/exercice", response_class=HTMLResponse, summary="Page d'exercice")
+@router.get(
+    "/exercice", response_class=HTMLResponse, dependencies=STRICT_CSP, summary="Page d'exercice"
+)
 def exercise_page(request: Request, service: CurrentService) -> Response:
     return _page(request, service, exercise=True)
 

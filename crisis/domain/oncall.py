@@ -105,6 +105,12 @@ def format_numero_unique(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def numero_unique_link(numero: str) -> str:
+    """The `tel:` address of a checked numéro unique (RFC 3966: « tel:+33-1-69-91-91-91 »)."""
+    number = phonenumbers.parse(numero, "FR")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
+
+
 # -- the roster ---------------------------------------------------------------------------
 
 

@@ -8,10 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from crisis.domain.vocabulary import CrisisState
 from crisis.store.callout_repository import CalloutRepository
 from crisis.store.roster_repository import RosterRepository
 from crisis.store.tables import (
     cip_activations,
+    crises,
 )
 
 
@@ -84,3 +86,20 @@ class OncallRepository(RosterRepository, CalloutRepository):
             .values(deactivated_at=at, deactivated_by=by, deactivation_reason=reason)
         )
         return result.rowcount == 1
+
+    def open_cips(self, *, exercise: bool) -> list[CipActivation]:
+        """The CIPs answering the public now: declared operational, not closed, their event
+        still active; the most recently opened first."""
+        query = (
+            select(cip_activations.c.crisis_id)
+            .join(crises, crises.c.id == cip_activations.c.crisis_id)
+            .where(
+                crises.c.exercise == exercise,
+                crises.c.state == CrisisState.COD_ACTIVE.value,
+                cip_activations.c.operational_at.is_not(None),
+                cip_activations.c.deactivated_at.is_(None),
+            )
+            .order_by(cip_activations.c.operational_at.desc(), cip_activations.c.crisis_id)
+        )
+        found = [self.cip(crisis_id) for crisis_id in list(self._conn.scalars(query))]
+        return [cip for cip in found if cip is not None]

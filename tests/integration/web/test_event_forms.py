@@ -65,6 +65,8 @@ def test_a_hand_crafted_post_of_another_role_gets_403(
     assert "Ouvrir un événement" not in client.get("/").text  # not offered to the auditor
     response = client.post("/evenements", data={**FORM, "csrf_token": token})
     assert response.status_code == 403
-    assert "Votre rôle (auditeur) ne permet pas d'ouvrir un événement" in html.unescape(response.text)
+    assert "Votre rôle (auditeur) ne permet pas d'ouvrir un événement" in html.unescape(
+        response.text
+    )
     with service.bus.unit_of_work() as uow:
         assert uow.crises.find() == []
