@@ -110,13 +110,35 @@ class MessageBus:
         """
         return self._run(command, actor=actor, replayable=Replayable(key, fingerprint, present))
 
-    def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
-        handler = self.command_handlers[type(command)]
+    def rehearse(self, command: Command, *, actor: Actor) -> Any:
+        """The handler's result as the actor would get it, in a transaction always undone.
+
+        A preview of exactly what a command would do (the console's import preview): the
+        same handler, nothing written, nothing journalled.
+        """
+        handler = self._allowed_handler(command, actor)
+        with self.unit_of_work() as uow:
+            ctx = HandlerContext(
+                uow=uow,
+                now=uow.now,
+                actor=actor,
+                settings=self.settings,
+                new_id=self.new_id,
+                catalog=self.catalog,
+                templates=self.templates,
+            )
+            return handler(command, ctx).result
+
+    def _allowed_handler(self, command: Command, actor: Actor) -> CommandHandler:
         if actor.role not in TRUSTED_ROLES and not may_run(actor.role, type(command)):
             raise Forbidden(
                 "Votre rôle ne permet pas cette action "
                 f"({_kind(command)} n'est pas autorisé au rôle {actor.role})."
             )
+        return self.command_handlers[type(command)]
+
+    def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
+        handler = self._allowed_handler(command, actor)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._attempt(command, handler, actor=actor, replayable=replayable)

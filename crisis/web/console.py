@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from crisis.web.pages import (
+    annuaire,
     approvals,
     compose,
     dashboard,
@@ -22,12 +23,17 @@ from crisis.web.routing import error_page
 from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
+# Part 2 of the console: between crises.
+PREPARING_AND_REVIEWING = (annuaire,)
+
 
 def install_console(app: FastAPI) -> None:
     install_security_headers(app)
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (signin, dashboard, open_event, event, compose, free_text, approvals):
+        app.include_router(module.router)
+    for module in PREPARING_AND_REVIEWING:
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)
