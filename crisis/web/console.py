@@ -17,6 +17,7 @@ from crisis.web.pages import (
     event,
     free_text,
     open_event,
+    rapports,
     signin,
 )
 from crisis.web.routing import error_page
@@ -24,7 +25,7 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire,)
+PREPARING_AND_REVIEWING = (annuaire, rapports)
 
 
 def install_console(app: FastAPI) -> None:
