@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from crisis.web.pages import (
     annuaire,
     approvals,
+    astreinte,
     compose,
     dashboard,
     event,
@@ -25,7 +26,7 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire, rapports)
+PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte)
 
 
 def install_console(app: FastAPI) -> None:

@@ -8,18 +8,14 @@ export the directory as the CSV Excel opens. Every change goes through the conta
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import uuid
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
-from crisis.api.contacts import MAX_UPLOAD_BYTES
 from crisis.contacts.csv_export import contacts_csv, french_mobile
 from crisis.domain.contact_commands import (
     ContactInput,
@@ -37,6 +33,7 @@ from crisis.web.commands import run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
+from crisis.web.uploads import carried, carry, read_upload
 
 router = console_router()
 
@@ -276,7 +273,7 @@ def create_list(request: Request, session: CurrentUser, form: PostedForm) -> Res
 def _import_page(
     request: Request, session: SignedIn, context: dict[str, Any], status: int = 200
 ) -> Response:
-    values = {"report": None, "problems": [], "file_error": "", "content": "", **context}
+    values = {"report": None, "problems": [], "file_error": "", "carried": {}, **context}
     return page(request, "annuaire_import.html.j2", values, session=session, status_code=status)
 
 
@@ -285,25 +282,10 @@ def import_form(request: Request, session: CurrentUser) -> Response:
     return _import_page(request, session, {})
 
 
-async def _uploaded(form: FormData) -> tuple[str, bytes]:
-    upload = form.get("fichier")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidInput("fichier", "Choisissez le fichier CSV à importer.")
-    try:
-        content = await upload.read(MAX_UPLOAD_BYTES + 1)
-    finally:
-        await upload.close()
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise InvalidInput(
-            "fichier", f"Fichier trop volumineux ({MAX_UPLOAD_BYTES // 1_000_000} Mo au plus)."
-        )
-    return upload.filename[:200], content
-
-
 @router.post("/annuaire/import")
 async def preview_import(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     try:
-        file_name, content = await _uploaded(form)
+        file_name, content = await read_upload(form, "fichier")
     except InvalidInput as error:
         return _import_page(request, session, {"file_error": error.message}, status=422)
     command = ImportContacts(file_name=file_name, content=content)
@@ -317,7 +299,7 @@ async def preview_import(request: Request, session: CurrentUser, form: PostedFor
     context: dict[str, Any] = {
         "report": report,
         "file_name": file_name,
-        "content": base64.b64encode(content).decode("ascii"),
+        "carried": carry(file_name, content),
         "idempotency_key": str(uuid.uuid4()),
     }
     return _import_page(request, session, context)
@@ -325,13 +307,8 @@ async def preview_import(request: Request, session: CurrentUser, form: PostedFor
 
 @router.post("/annuaire/import/appliquer")
 def apply_import(request: Request, session: CurrentUser, form: PostedForm) -> Response:
-    try:
-        content = base64.b64decode(forms.text(form, "content", limit=8_000_000), validate=True)
-    except binascii.Error:
-        raise InvalidInput("content", "Le fichier transmis est illisible : recommencez.") from None
-    if hashlib.sha256(content).hexdigest() != forms.text(form, "sha256", limit=64):
-        raise InvalidInput("content", "Le fichier transmis a été altéré : recommencez.")
-    command = ImportContacts(file_name=forms.text(form, "file_name", limit=200), content=content)
+    file_name, content = carried(form)
+    command = ImportContacts(file_name=file_name, content=content)
     try:
         report = run(request, session, form, command)
     except InvalidContacts as error:

@@ -1,0 +1,60 @@
+"""A file uploaded in two steps: checked and previewed, then applied without sending it again.
+
+The preview page carries the file in a hidden field (base64) with its SHA-256, so applying
+needs no server-side storage between the two requests and applies exactly what was previewed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from starlette.datastructures import FormData, UploadFile
+
+from crisis.api.contacts import MAX_UPLOAD_BYTES
+from crisis.domain.errors import InvalidInput
+from crisis.web import forms
+
+CONTENT_FIELD = "content"
+SHA_FIELD = "sha256"
+NAME_FIELD = "file_name"
+
+
+async def read_upload(form: FormData, name: str) -> tuple[str, bytes]:
+    """The file's name and content; a French error beside the field if missing or too big."""
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput(name, "Choisissez le fichier CSV à importer.")
+    try:
+        content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    finally:
+        await upload.close()
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            name, f"Fichier trop volumineux ({MAX_UPLOAD_BYTES // 1_000_000} Mo au plus)."
+        )
+    return upload.filename[:200], content
+
+
+def carry(file_name: str, content: bytes) -> dict[str, str]:
+    """The hidden fields of the « apply » form."""
+    return {
+        NAME_FIELD: file_name,
+        SHA_FIELD: hashlib.sha256(content).hexdigest(),
+        CONTENT_FIELD: base64.b64encode(content).decode("ascii"),
+    }
+
+
+def carried(form: FormData) -> tuple[str, bytes]:
+    """The file the preview carried, checked against its fingerprint."""
+    try:
+        raw = forms.text(form, CONTENT_FIELD, limit=2 * MAX_UPLOAD_BYTES)
+        content = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise InvalidInput(
+            CONTENT_FIELD, "Le fichier transmis est illisible : recommencez."
+        ) from None
+    if hashlib.sha256(content).hexdigest() != forms.text(form, SHA_FIELD, limit=64):
+        raise InvalidInput(CONTENT_FIELD, "Le fichier transmis a été altéré : recommencez.")
+    return forms.text(form, NAME_FIELD, limit=200), content
