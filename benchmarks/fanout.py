@@ -132,7 +132,7 @@ def _outbox_run(
     from channels.telegram import TelegramConfig
     from crisis.bootstrap import SchedulerMode, bootstrap
     from crisis.delivery.config import DeliveryConfig, DispatcherSettings
-    from crisis.delivery.runtime import BusOutbox, make_dispatcher
+    from crisis.dispatching import BusOutbox, make_dispatcher
     from crisis.domain.commands import CodDecision, OpenCrisis, SendMessage
     from crisis.domain.contact_commands import ImportContacts
     from crisis.domain.vocabulary import Audience, CrisisKind

@@ -10,19 +10,22 @@ from enum import StrEnum
 from sqlalchemy import Engine
 
 from channels.registry import close_channels
+from crisis.catalog import ChannelCatalog, build_catalog
 from crisis.clock import Clock, SystemClock
-from crisis.delivery.catalog import ChannelCatalog, build_catalog
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
-from crisis.delivery.runtime import DispatcherThread, make_dispatcher
+from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
+from crisis.domain.oncall import QuorumReached
 from crisis.scheduling import jobs
 from crisis.scheduling.scheduler import DeadlineScheduler
+from crisis.services.alert_handlers import on_clock_alert
 from crisis.services.bus import MessageBus
-from crisis.services.message_handlers import on_clock_alert
-from crisis.services.oncall_handlers import on_cod_activated
+from crisis.services.callout_handlers import on_cod_activated
+from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
+from drills.programme import drill_starter
 
 
 class SchedulerMode(StrEnum):
@@ -88,6 +91,7 @@ def bootstrap(
     bus.subscribe(ClockWarning, on_clock_alert)
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
+    bus.subscribe(QuorumReached, on_quorum_reached)
     service = Service(
         settings=settings, clock=clock, engine=engine, bus=bus, catalog=catalog, scheduler=None
     )
@@ -107,6 +111,9 @@ def bootstrap(
         scheduler = DeadlineScheduler(engine, clock=clock, sweep_seconds=settings.sweep_seconds)
         bus.after_commit.append(scheduler.schedule_clock_checks)
         bus.after_commit.append(scheduler.schedule_callout_checks)
+        if scheduler_mode is SchedulerMode.RUN:
+            # The drills the programme's sweep claims play here, each on a service of its own.
+            bus.after_commit.append(drill_starter(bus, bootstrap))
         jobs.install(bus)
         scheduler.start(paused=scheduler_mode is SchedulerMode.WRITE_ONLY)
         service.scheduler = scheduler

@@ -26,8 +26,8 @@ from crisis.domain.errors import InvalidInput, NotFound
 from crisis.domain.programme import DeliverInject
 from crisis.domain.vocabulary import CrisisState
 from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.report_models import TimingReport
 from crisis.reporting.service import crisis_report
-from crisis.reporting.timing import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from drills.actions import ActionPlayer

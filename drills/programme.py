@@ -3,6 +3,9 @@
 An unattended run plays the scenario on a virtual clock from the occurrence instant (so its
 report is the same whenever the sweep noticed it); a live run plays it in real time in the
 service's database, with its dispatcher delivering the injects.
+
+The scheduler only posts `RunDueDrills`; the composition root hands the bus the hook made by
+`drill_starter`, which plays what the command claimed once its claims are committed.
 """
 
 from __future__ import annotations
@@ -10,17 +13,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from crisis.domain.programme import DrillClaim, DrillMode, RecordDrillRun
-from crisis.reporting.timing import TimingReport
+from crisis.domain.events import Event
+from crisis.domain.programme import DrillClaim, DrillMode, DrillRunClaimed, RecordDrillRun
+from crisis.reporting.report_models import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.programme_handlers import load_scenario_ref
 from drills.live import LiveDrill, LiveDrillError
-from drills.runner import DrillRunner
+from drills.runner import DrillRunner, ServiceFactory
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +43,15 @@ def verdict_of(report: TimingReport, *, missed: bool) -> dict[str, Any]:
     }
 
 
-def play_claim(bus: MessageBus, claim: DrillClaim) -> None:
+def play_claim(bus: MessageBus, claim: DrillClaim, *, make_service: ServiceFactory) -> None:
     """Play one claimed occurrence and record its end; a failure is recorded, not raised."""
     out_dir = Path(claim.report_dir)
     try:
         scenario = load_scenario_ref(claim.scenario)
         if claim.mode is DrillMode.UNATTENDED:
-            result = DrillRunner(scenario, start=claim.occurrence).run(out_dir)
+            result = DrillRunner(scenario, start=claim.occurrence, make_service=make_service).run(
+                out_dir
+            )
             crisis_id, verdict = "", verdict_of(result.report, missed=result.missed)
         else:
             live = LiveDrill(scenario, bus=bus, clock=bus.clock, sleep=time.sleep)
@@ -85,16 +91,32 @@ def _record(
     )
 
 
-def start_runs(bus: MessageBus, claims: Sequence[DrillClaim]) -> list[threading.Thread]:
+def start_runs(
+    bus: MessageBus, claims: Sequence[DrillClaim], *, make_service: ServiceFactory
+) -> list[threading.Thread]:
     """One worker thread per claimed occurrence, so that the sweep returns at once."""
     threads = []
     for claim in claims:
         thread = threading.Thread(
             target=play_claim,
             args=(bus, claim),
+            kwargs={"make_service": make_service},
             name=f"exercice-{claim.schedule_id[:8]}",
             daemon=True,
         )
         thread.start()
         threads.append(thread)
     return threads
+
+
+def drill_starter(
+    bus: MessageBus, make_service: ServiceFactory
+) -> Callable[[Sequence[Event]], None]:
+    """The after-commit hook that plays each occurrence `RunDueDrills` claimed."""
+
+    def start_claimed(events: Sequence[Event]) -> None:
+        claims = [e.claim for e in events if isinstance(e, DrillRunClaimed)]
+        if claims:
+            start_runs(bus, claims, make_service=make_service)
+
+    return start_claimed

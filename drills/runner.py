@@ -20,12 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
 
 from channels.contract import Channel
-from crisis.bootstrap import SchedulerMode, Service, bootstrap
-from crisis.clock import ManualClock, ensure_utc
+from crisis.catalog import ChannelCatalog
+from crisis.clock import Clock, ManualClock, ensure_utc
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
-from crisis.delivery.runtime import make_dispatcher
+from crisis.dispatching import make_dispatcher
 from crisis.domain.commands import (
     CheckDeadlines,
     OpenCrisis,
@@ -39,8 +42,9 @@ from crisis.domain.oncall import (
     ShiftInput,
 )
 from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.report_models import TimingReport
 from crisis.reporting.service import crisis_report
-from crisis.reporting.timing import TimingReport
+from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
@@ -54,6 +58,23 @@ STEP = timedelta(minutes=1)
 
 MISSED_STATES = frozenset({"breached", "met_late", "running"})
 Progress = Callable[[int, int], None]
+
+
+class DrillService(Protocol):
+    """What the runner plays on: a bus and the channels of a service built for the drill."""
+
+    bus: MessageBus
+    catalog: ChannelCatalog
+
+    def close(self) -> None: ...
+
+
+class ServiceFactory(Protocol):
+    """Builds the drill's own service; the composition root's `bootstrap` is one."""
+
+    def __call__(
+        self, *, settings: Settings, clock: Clock, engine: Engine, delivery: DeliveryConfig
+    ) -> DrillService: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +114,7 @@ class DrillRunner:
         scenario: Scenario,
         *,
         start: datetime,
+        make_service: ServiceFactory,
         speed: float | None = None,
         database_url: str | None = None,
         progress: Progress | None = None,
@@ -103,6 +125,7 @@ class DrillRunner:
             raise ValueError("speed must be positive")
         self.scenario = scenario
         self.start = ensure_utc(start).replace(second=0, microsecond=0)
+        self.make_service = make_service
         self.speed = speed
         self.database_url = database_url
         self.progress = progress
@@ -115,12 +138,11 @@ class DrillRunner:
             url = self.database_url or f"sqlite:///{Path(scratch) / 'drill.sqlite3'}"
             engine = make_engine(url)
             upgrade(engine)
-            service = bootstrap(
+            service = self.make_service(
                 settings=Settings(data_dir=Path(scratch)),
                 clock=self.clock,
                 engine=engine,
                 delivery=drill_delivery_config(),
-                scheduler_mode=SchedulerMode.NONE,
             )
             service.bus.new_id = _ids(f"{self.scenario.title}|{self.start.isoformat()}")
             spans = [(f.channel, f.start, f.end, f.mode) for f in self.scenario.faults]
@@ -143,7 +165,7 @@ class DrillRunner:
             files.append(target)
         return DrillResult(self.crisis_id, report, files, sandbox)
 
-    def _play(self, service: Service) -> TimingReport:
+    def _play(self, service: DrillService) -> TimingReport:
         scenario = self.scenario
         director = Actor(name="animateur de l'exercice", role="local")
         for member in scenario.audience:
@@ -220,7 +242,7 @@ class DrillRunner:
         with service.bus.unit_of_work() as uow:
             return crisis_report(uow, self.crisis_id, now=self.clock.now())
 
-    def _roster(self, service: Service, director: Actor) -> None:
+    def _roster(self, service: DrillService, director: Actor) -> None:
         """The participants who hold a cell or CIP role are on call for the whole drill."""
         roles = {r.value: r for r in CellRole}
         shifts = tuple(
@@ -239,7 +261,7 @@ class DrillRunner:
         if shifts:
             service.bus.handle(ImportRoster(shifts=shifts, source="exercice"), actor=director)
 
-    def _condition_holds(self, service: Service, condition: str) -> bool:
+    def _condition_holds(self, service: DrillService, condition: str) -> bool:
         """`clock NAME running|met|breached`: the only condition a contingency inject knows."""
         words = condition.split()
         if len(words) != 3 or words[0] != "clock":

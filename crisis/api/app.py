@@ -13,6 +13,7 @@ from crisis.api import (
     drills,
     messages,
     oncall,
+    oncall_public,
     public,
     reports,
     templates,
@@ -49,7 +50,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(public.router)
     app.include_router(reports.router)
     app.include_router(oncall.router)
-    app.include_router(oncall.public_router)
+    app.include_router(oncall_public.router)
     app.include_router(drills.router)
     install_console(app)
 

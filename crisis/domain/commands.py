@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.vocabulary import Audience, CrisisKind
-from crisis.jsonable import to_jsonable
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    def journal_payload(self) -> Any:
+    def journal_payload(self) -> object:
         """What the journal keeps of the command: all of it, unless a command says less."""
-        return to_jsonable(self)
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from crisis.domain.commands import Command
+from crisis.domain.events import Event
 
 
 class DrillMode(StrEnum):
@@ -67,6 +68,16 @@ class DrillClaim:
     scenario: str
     mode: DrillMode
     report_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrillRunClaimed(Event):
+    """An occurrence `RunDueDrills` claimed, to be played once the claim is committed.
+
+    It concerns no crisis (`crisis_id` is empty): the handler journals the start itself.
+    """
+
+    claim: DrillClaim
 
 
 @dataclass(frozen=True, slots=True)

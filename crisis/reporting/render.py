@@ -14,8 +14,8 @@ from jinja2 import Environment, select_autoescape
 
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.french import compact_datetime, long_datetime
+from crisis.reporting.report_models import STATE_LABELS, TimingReport
 from crisis.reporting.svg import timeline_svg
-from crisis.reporting.timing import STATE_LABELS, TimingReport
 
 
 class ReportFormat(StrEnum):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crisis.reporting.timing import TimingReport, build_report
+from crisis.reporting.report_models import TimingReport
+from crisis.reporting.timing import build_report
 from crisis.store.unit_of_work import UnitOfWork
 
 

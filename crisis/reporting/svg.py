@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 from crisis.french import short_time
-from crisis.reporting.timing import TimingReport
+from crisis.reporting.report_models import TimingReport
 
 WIDTH = 900
 LEFT = 290

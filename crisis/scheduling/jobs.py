@@ -1,13 +1,14 @@
 """Scheduled jobs, referenced by name from the persistent job store.
 
-A job holds no logic: it posts `CheckDeadlines` to the bus installed by the composition root.
+A job holds no logic: it posts a command (`CheckDeadlines`, `RunDueDrills`…) to the bus
+installed by the composition root.
 """
 
 from __future__ import annotations
 
 from crisis.domain.commands import CheckDeadlines
 from crisis.domain.oncall import CheckCallouts
-from crisis.domain.programme import DrillClaim, NotifyDrillParticipants, RunDueDrills
+from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
@@ -38,12 +39,7 @@ def notify_drill_participants() -> None:
 
 
 def run_due_drills() -> None:
-    """Post `RunDueDrills`; each occurrence it claimed is played in a worker thread."""
+    """Post `RunDueDrills`; the bus's after-commit hook plays what it claimed."""
     if _bus is None:
         raise RuntimeError("no message bus installed for scheduled jobs")
-    claims: list[DrillClaim] = _bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
-    if claims:
-        # Drills sit on top of the service (the runner bootstraps its own): imported late.
-        from drills.programme import start_runs
-
-        start_runs(_bus, claims)
+    _bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
-from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.commands import CheckDeadlines, Command
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.events import Event
@@ -21,8 +21,7 @@ from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.services.context import Actor, HandlerContext, Outcome
-from crisis.services.handlers import COMMAND_HANDLERS, CommandHandler
-from crisis.services.roles import may_run
+from crisis.services.registry import CommandHandler, command_handlers, may_run
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.crises_repository import ConcurrentUpdate
@@ -76,7 +75,7 @@ class MessageBus:
     clock: Clock
     settings: Settings
     command_handlers: Mapping[type[Command], CommandHandler] = field(
-        default_factory=lambda: dict(COMMAND_HANDLERS)
+        default_factory=command_handlers
     )
     event_handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
     after_commit: list[AfterCommitHook] = field(default_factory=list)
@@ -181,6 +180,7 @@ class MessageBus:
             )
             outcome = handler(command, ctx)
             events = self._journal(command, outcome, ctx)
+            events.extend(ctx.announced)
             pending = list(events)
             while pending:
                 for event in pending:
@@ -214,7 +214,7 @@ class MessageBus:
 
     def _journal(self, command: Command, outcome: Outcome, ctx: HandlerContext) -> list[Event]:
         command_payload: dict[str, Any] = {
-            "command": command.journal_payload(),
+            "command": to_jsonable(command.journal_payload()),
             "role": ctx.actor.role,
         }
         if outcome.journal is not None:
@@ -271,7 +271,7 @@ class MessageBus:
                     actor=actor.name,
                     kind=f"refused.{_kind(command)}",
                     payload={
-                        "command": command.journal_payload(),
+                        "command": to_jsonable(command.journal_payload()),
                         "role": actor.role,
                         "reason": conflict.message,
                     },

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from crisis.delivery.catalog import ChannelCatalog
+from crisis.catalog import ChannelCatalog
 from crisis.domain.crisis import Crisis
+from crisis.domain.events import Event
 from crisis.settings import Settings
 from crisis.store.unit_of_work import UnitOfWork
 
@@ -37,6 +38,9 @@ class HandlerContext:
     templates: TemplateLibrary | None = None
     # The aggregate the command touched: its events are journalled on its stream.
     touched: list[Crisis] = field(default_factory=list)
+    # Events about no crisis, journalled by their handler: routed like the others, and handed
+    # to the after-commit hooks.
+    announced: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

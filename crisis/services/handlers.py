@@ -1,10 +1,13 @@
-"""One handler per command. Handlers talk to the model and the repositories only."""
+"""The handlers of the event itself: open, activate the COD, declare the cell, record a
+delivery, check the deadlines, close; and adding a user or setting a console password.
+
+Handlers talk to the model and the repositories only; `crisis.services.registry` maps each
+command to its handler.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from typing import Any
 
 from crisis.domain.commands import (
     ActivateCod,
@@ -12,43 +15,13 @@ from crisis.domain.commands import (
     CheckDeadlines,
     CloseCrisis,
     CodDecision,
-    Command,
     DeclareCellOperational,
     OpenCrisis,
-    PlayInject,
     RecordDelivery,
-    RecordDeliveryOutcomes,
-    RetryDelivery,
-    SendMessage,
     SetPassword,
 )
-from crisis.domain.contact_commands import (
-    AddToContactList,
-    CreateContact,
-    CreateContactList,
-    ImportContacts,
-    RemoveFromContactList,
-    UpdateContact,
-)
 from crisis.domain.crisis import Crisis
-from crisis.domain.draft_commands import (
-    ApproveDraft,
-    ComposeMessage,
-    EditDraft,
-    RejectDraft,
-    SaveTemplate,
-    SendDraft,
-    SubmitDraft,
-)
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
-from crisis.services import (
-    contact_handlers,
-    draft_handlers,
-    drill_handlers,
-    message_handlers,
-    oncall_handlers,
-    programme_handlers,
-)
 from crisis.services.accounts import hash_password
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
@@ -182,36 +155,3 @@ def set_password(cmd: SetPassword, ctx: HandlerContext) -> Outcome:
     # A new password also lifts a lockout and starts the failure count again.
     ctx.uow.users.set_password(user.id, hash_password(cmd.password))
     return Outcome(result=user.name, stream=SYSTEM_STREAM)
-
-
-CommandHandler = Callable[[Any, HandlerContext], Outcome]
-
-COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
-    OpenCrisis: open_crisis,
-    ActivateCod: activate_cod,
-    DeclareCellOperational: declare_cell_operational,
-    RecordDelivery: record_delivery,
-    CheckDeadlines: check_deadlines,
-    CloseCrisis: close_crisis,
-    AddUser: add_user,
-    SetPassword: set_password,
-    ImportContacts: contact_handlers.import_contacts,
-    CreateContact: contact_handlers.create_contact,
-    UpdateContact: contact_handlers.update_contact,
-    CreateContactList: contact_handlers.create_contact_list,
-    AddToContactList: contact_handlers.add_to_contact_list,
-    RemoveFromContactList: contact_handlers.remove_from_contact_list,
-    SendMessage: message_handlers.send_message,
-    RecordDeliveryOutcomes: message_handlers.record_delivery_outcomes,
-    RetryDelivery: message_handlers.retry_delivery,
-    PlayInject: drill_handlers.play_inject,
-    ComposeMessage: draft_handlers.compose_message,
-    EditDraft: draft_handlers.edit_draft,
-    SubmitDraft: draft_handlers.submit_draft,
-    ApproveDraft: draft_handlers.approve_draft,
-    RejectDraft: draft_handlers.reject_draft,
-    SendDraft: draft_handlers.send_draft,
-    SaveTemplate: draft_handlers.save_template,
-    **oncall_handlers.HANDLERS,
-    **programme_handlers.HANDLERS,
-}

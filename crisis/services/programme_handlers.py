@@ -10,13 +10,12 @@ to them exactly as to any drill message. Each notice is also journalled on the `
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
-from crisis.domain.commands import Command, PlayInject
+from crisis.domain.commands import PlayInject
 from crisis.domain.contacts import Category
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +26,7 @@ from crisis.domain.programme import (
     DeliverInject,
     DrillClaim,
     DrillMode,
+    DrillRunClaimed,
     DrillSchedule,
     NotifyDrillParticipants,
     RecordDrillRun,
@@ -36,10 +36,10 @@ from crisis.domain.programme import (
 )
 from crisis.domain.vocabulary import CrisisKind
 from crisis.french import long_datetime
-from crisis.scheduling.recurrence import Recurrence, RuleKind, parse_recurrence
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.drill_handlers import play_inject
 from crisis.services.message_handlers import catalog_of, write_message
+from crisis.services.recurrence import Recurrence, RuleKind, parse_recurrence
 from crisis.store.journal import SYSTEM_STREAM
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
@@ -174,9 +174,11 @@ def run_due_drills(cmd: RunDueDrills, ctx: HandlerContext) -> Outcome:
                 at=ctx.now,
                 report_dir=report_dir,
             )
-            claims.append(
-                DrillClaim(schedule.id, occurrence, schedule.scenario, schedule.mode, report_dir)
+            claim = DrillClaim(
+                schedule.id, occurrence, schedule.scenario, schedule.mode, report_dir
             )
+            claims.append(claim)
+            ctx.announced.append(DrillRunClaimed(crisis_id="", claim=claim))
             ctx.uow.journal.append(
                 stream=SYSTEM_STREAM,
                 at=ctx.now,
@@ -440,13 +442,3 @@ def deliver_inject(cmd: DeliverInject, ctx: HandlerContext) -> Outcome:
         stream=crisis.id,
         journal={"deliveries": len(rows), "unreachable": len(unreachable)},
     )
-
-
-HANDLERS: dict[type[Command], Callable[[Any, HandlerContext], Outcome]] = {
-    AddDrillSchedule: add_drill_schedule,
-    RemoveDrillSchedule: remove_drill_schedule,
-    RunDueDrills: run_due_drills,
-    NotifyDrillParticipants: notify_drill_participants,
-    RecordDrillRun: record_drill_run,
-    DeliverInject: deliver_inject,
-}

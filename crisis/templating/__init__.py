@@ -21,11 +21,10 @@ from crisis.templating.registry import (
     DEFAULT_MARKER,
     LoadedTemplate,
     Origin,
-    RenderedMessage,
-    RenderedVariant,
     TemplateDefinition,
     TemplateRegistry,
 )
+from crisis.templating.rendered import RenderedMessage, RenderedVariant
 from crisis.templating.variables import VariableType
 
 __all__ = [

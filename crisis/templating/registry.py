@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -16,8 +16,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from markupsafe import Markup
 
-from channels.contract import ChannelLimits, LengthUnit
-from channels.measure import Measure, measure
+from channels.contract import ChannelLimits
+from channels.measure import measure
 from crisis.templating.errors import (
     LimitExceededError,
     ManifestError,
@@ -27,8 +27,9 @@ from crisis.templating.errors import (
     UnknownTemplateError,
 )
 from crisis.templating.filters import FilterError
-from crisis.templating.limits import ChannelKind, Variant, default_variant_limits
+from crisis.templating.limits import Variant, default_variant_limits
 from crisis.templating.manifest import TemplateManifest, load_manifest, parse_manifest
+from crisis.templating.rendered import RenderedMessage, RenderedVariant
 from crisis.templating.sandbox import GuardedSandbox, make_environment, static_problems
 from crisis.templating.variables import validate_variables
 
@@ -76,111 +77,6 @@ class LoadedTemplate:
     def variants(self) -> tuple[Variant, ...]:
         """Declared variants, in the canonical order of ``Variant``."""
         return tuple(variant for variant in Variant if variant in self.manifest.variants)
-
-
-_UNIT_WORDS: Final[Mapping[LengthUnit, tuple[str, str, bool]]] = {
-    # singular, plural, feminine
-    LengthUnit.SMS_SEGMENTS: ("segment", "segments", False),
-    LengthUnit.X_WEIGHTED: ("caractère pondéré", "caractères pondérés", False),
-    LengthUnit.UTF16: ("unité UTF-16", "unités UTF-16", True),
-    LengthUnit.CHARACTERS: ("caractère", "caractères", False),
-    LengthUnit.UNLIMITED: ("caractère", "caractères", False),
-}
-
-
-def _count(number: int, unit: LengthUnit) -> str:
-    singular, plural, _ = _UNIT_WORDS[unit]
-    return f"{number} {singular if abs(number) < 2 else plural}"
-
-
-def overrun_message(variant: Variant, result: Measure) -> str | None:
-    """« La variante sms dépasse la limite de 1 segment (4 segments pour 3 autorisés) »."""
-    if result.fits or result.limit is None:
-        return None
-    _, _, feminine = _UNIT_WORDS[result.unit]
-    allowed = "autorisée" if feminine else "autorisé"
-    if result.limit >= 2:
-        allowed += "s"
-    message = (
-        f"La variante {variant.value} dépasse la limite de {_count(result.excess, result.unit)} "
-        f"({_count(result.length, result.unit)} pour {result.limit} {allowed})"
-    )
-    if result.sms is not None and result.sms.non_gsm:
-        shown = ", ".join(f"« {char} »" for char in result.sms.non_gsm[:5])
-        message += f" ; encodage {result.sms.encoding.value} imposé par {shown}"
-    return message
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedVariant:
-    variant: Variant
-    text: str
-    measure: Measure
-
-    @property
-    def channel(self) -> ChannelKind:
-        return self.variant.channel
-
-    @property
-    def fits(self) -> bool:
-        return self.measure.fits
-
-    @property
-    def overrun(self) -> str | None:
-        return overrun_message(self.variant, self.measure)
-
-    def as_dict(self) -> dict[str, object]:
-        """The JSON shape of a preview: channel, text, length, limit, fits (+ SMS details)."""
-        data: dict[str, object] = {
-            "channel": self.variant.value,
-            "text": self.text,
-            "length": self.measure.length,
-            "limit": self.measure.limit,
-            "fits": self.measure.fits,
-            "unit": self.measure.unit.value,
-            "kind": self.channel.value,
-        }
-        if self.measure.sms is not None:
-            data["segments"] = self.measure.sms.segments
-            data["encoding"] = self.measure.sms.encoding.value
-            data["units"] = self.measure.sms.units
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedMessage:
-    template: str
-    version: int
-    exercise: bool
-    variants: tuple[RenderedVariant, ...]
-
-    def __iter__(self) -> Iterator[RenderedVariant]:
-        return iter(self.variants)
-
-    def get(self, variant: Variant | str) -> RenderedVariant:
-        wanted = Variant(variant)
-        for rendered in self.variants:
-            if rendered.variant is wanted:
-                return rendered
-        raise KeyError(wanted.value)
-
-    def text(self, variant: Variant | str) -> str:
-        return self.get(variant).text
-
-    @property
-    def fits(self) -> bool:
-        return all(rendered.fits for rendered in self.variants)
-
-    @property
-    def overruns(self) -> tuple[str, ...]:
-        return tuple(r.overrun for r in self.variants if r.overrun is not None)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "template": self.template,
-            "version": self.version,
-            "variants": [rendered.as_dict() for rendered in self.variants],
-        }
 
 
 def _tidy(variant: Variant, raw: str) -> str:

@@ -14,10 +14,12 @@ import crisis
 from crisis.clock import PARIS, ensure_utc
 from crisis.domain.commands import Command
 from crisis.french import compact_datetime, long_datetime, short_time
-from crisis.services.roles import COMMAND_ROLES, ROLE_LABELS, Role, may_run
+from crisis.services.registry import COMMANDS, may_run
+from crisis.services.roles import ROLE_LABELS, Role
 from crisis.web.sessions import SignedIn, service_of
 
-_COMMANDS: dict[str, type[Command]] = {c.__name__: c for c in COMMAND_ROLES}
+# The command table's own rules (`may_run`), looked up by command name from the templates.
+_COMMANDS: dict[str, type[Command]] = {c.__name__: c for c in COMMANDS}
 
 
 def _paris_input(instant: datetime) -> str:

@@ -19,6 +19,7 @@ from crisis.domain.vocabulary import (
 from crisis.french import short_time
 from crisis.reporting.timing import kind_label
 from crisis.services.oncall_views import cip_view
+from crisis.services.registry import command_label
 from crisis.store.crises_repository import RaisedAlert
 from crisis.store.unit_of_work import UnitOfWork
 
@@ -209,6 +210,13 @@ def _journal_detail(payload: dict[str, Any]) -> str:
 CLOCK_LABELS_BY_VALUE = {name.value: label for name, label in CLOCK_LABELS.items()}
 
 
+def _entry_label(kind: str) -> str:
+    """A command by the label of the command table; events and refusals as in the reports."""
+    prefix, _, name = kind.partition(".")
+    label = command_label(name) if prefix == "command" else None
+    return label or kind_label(kind)
+
+
 def journal_page(
     uow: UnitOfWork, crisis_id: str, page_number: int
 ) -> tuple[list[JournalLine], int]:
@@ -224,7 +232,7 @@ def journal_page(
             seq=e.seq,
             at=e.at,
             actor=e.actor,
-            label=kind_label(e.kind),
+            label=_entry_label(e.kind),
             detail=_journal_detail(e.payload),
         )
         for e in reversed(entries)

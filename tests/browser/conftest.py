@@ -1,7 +1,7 @@
 """The real service on loopback (an ephemeral port) with the provider fakes, and Debian's chromium.
 
 Playwright drives /usr/bin/chromium (`executable_path`): no browser is ever downloaded. Every
-page a test visits is checked with axe-core and photographed at 390 and 1280 px, under
+page a test visits is checked with axe-core and photographed at 360 and 1280 px, under
 `test-output/console/` (git-ignored).
 """
 
@@ -38,6 +38,7 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "console"
 PASSWORD = "mot-de-passe-du-test"
 PHONE = ViewportSize(width=390, height=844)
+NARROW = ViewportSize(width=360, height=740)  # the narrowest phone the console supports
 DESK = ViewportSize(width=1280, height=900)
 USERS = {
     "Claire Martin": "duty_officer",
@@ -200,9 +201,9 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 def check_page(page: Page, name: str, output_dir: Path) -> None:
-    """axe-core at both widths, a screenshot at each, no CSP or script error."""
+    """axe-core at 360 and 1280 px, a screenshot at each, no CSP or script error."""
     original = page.viewport_size
-    for label, viewport in (("390", PHONE), ("1280", DESK)):
+    for label, viewport in (("360", NARROW), ("1280", DESK)):
         page.set_viewport_size(viewport)
         page.wait_for_timeout(150)
         violations = axe_violations(page)

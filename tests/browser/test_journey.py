@@ -99,6 +99,7 @@ def test_the_crisis_hour(live: LiveService, browser: Browser, output_dir: Path) 
     sign_in(prefect, live.url, "Préfète Durand")
     expect(prefect).to_have_url(f"{live.url}/validation")
     expect(prefect.get_by_text("rédigé par")).to_contain_text("Hugo Bernard")
+    prefect.screenshot(path=str(output_dir / "validation-telephone-390x844.png"))
     check_page(prefect, "validation", output_dir)
     live.fakes.sms.fail_next(2, status=400)  # the SMS gateway refuses the first two
     prefect.get_by_role("button", name="Valider et envoyer").click()

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select, update
 from channels.registry import close_channels
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
-from crisis.delivery.runtime import make_dispatcher
+from crisis.dispatching import make_dispatcher
 from crisis.domain.commands import CheckDeadlines, RetryDelivery, SendMessage
 from crisis.domain.contact_commands import AddToContactList, CreateContactList
 from crisis.domain.errors import Conflict, InvalidInput

@@ -29,8 +29,8 @@ from crisis.domain.oncall import (
     StartCallout,
 )
 from crisis.domain.vocabulary import ClockName, ClockState, CrisisKind
-from crisis.oncall.links import make_token
 from crisis.services.context import SYSTEM_ACTOR
+from crisis.services.oncall_links import make_token
 from crisis.settings import Settings
 from crisis.store.journal import JournalEntry
 from tests.integration.delivery.conftest import OFFICER, Fakes, token_for

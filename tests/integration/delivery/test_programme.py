@@ -17,13 +17,16 @@ from typer.testing import CliRunner
 
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
+from crisis.cli.drill_schedule import schedule_app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.errors import InvalidInput
+from crisis.domain.events import Event
 from crisis.domain.programme import (
     AddDrillSchedule,
     DrillClaim,
+    DrillRunClaimed,
     DrillSchedule,
     NotifyDrillParticipants,
     RunDueDrills,
@@ -36,7 +39,6 @@ from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from drills.model import bundled_scenarios
 from drills.programme import play_claim, start_runs
-from drills.schedule_cli import schedule_app
 from tests.integration.delivery.conftest import CELL, OFFICER, Fakes, token_for
 from tests.integration.delivery.test_broadcast import MARKER, dispatch
 
@@ -143,6 +145,23 @@ def test_each_occurrence_runs_once_across_sweeps_and_a_restart(
     assert kinds.count("command.RunDueDrills") == 2  # the idle sweeps leave no trace
 
 
+def test_the_claims_reach_the_after_commit_hooks_that_play_them(
+    service: Service, clock: ManualClock
+) -> None:
+    """The scheduler only posts RunDueDrills: what it claimed is announced once committed."""
+    add(service, starts_at=FIRST - timedelta(days=1))
+    seen: list[Event] = []
+    service.bus.after_commit.append(seen.extend)
+    clock.set(FIRST + timedelta(seconds=20))
+    (claim,) = service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
+    assert [e.claim for e in seen if isinstance(e, DrillRunClaimed)] == [claim]
+    with service.bus.unit_of_work() as uow:
+        assert uow.programme.run(claim.schedule_id, claim.occurrence) is not None
+    seen.clear()
+    assert service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR) == []
+    assert seen == []
+
+
 def test_the_notice_leaves_n_days_ahead_once_marked_exercice(
     service: Service, clock: ManualClock, engine: Engine, delivery: DeliveryConfig, fakes: Fakes
 ) -> None:
@@ -210,7 +229,7 @@ def test_the_unattended_run_writes_its_report_and_is_journalled(
     created = add(service, scenario="accident-seveso", starts_at=FIRST - timedelta(days=1))
     clock.set(FIRST + timedelta(seconds=5))
     claims: list[DrillClaim] = service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
-    for thread in start_runs(service.bus, claims):
+    for thread in start_runs(service.bus, claims, make_service=bootstrap):
         thread.join(timeout=120)
     folder = settings.data_dir / "drills" / created.id / "20261020T0800Z"
     assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.json", "report.md"]
@@ -237,7 +256,7 @@ def test_a_run_whose_scenario_broke_is_recorded_as_failed(
     path.write_text(BROKEN, "utf-8")
     clock.set(FIRST)
     (claim,) = service.bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
-    play_claim(service.bus, claim)
+    play_claim(service.bus, claim, make_service=bootstrap)
     with service.bus.unit_of_work() as uow:
         (run,) = uow.programme.runs(created.id)
     assert run.state is RunState.FAILED

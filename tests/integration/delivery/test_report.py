@@ -16,8 +16,8 @@ from crisis.clock import ManualClock
 from crisis.domain.commands import CheckDeadlines, DeclareCellOperational, SendMessage
 from crisis.domain.vocabulary import Audience
 from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.report_models import TimingReport
 from crisis.reporting.service import crisis_report
-from crisis.reporting.timing import TimingReport
 from crisis.services.context import SYSTEM_ACTOR
 from tests.integration.delivery.conftest import CELL, Fakes, add_people, open_active, token_for
 from tests.integration.delivery.test_broadcast import TEXTS, dispatch

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from crisis.bootstrap import bootstrap
 from crisis.cli import app
 from drills.model import bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
@@ -52,7 +53,9 @@ def small(tmp_path: Path) -> Path:
 
 
 def test_report_figures_match_hand_computed_timings(small: Path, tmp_path: Path) -> None:
-    result = DrillRunner(load_scenario(small), start=START).run(tmp_path / "out")
+    result = DrillRunner(load_scenario(small), start=START, make_service=bootstrap).run(
+        tmp_path / "out"
+    )
     clocks = {c.name: c for c in result.report.clocks}
     # COD at +4: cell at +31 → 27 min; élus at +16 → 12; public at +40 → 36; media at +67 → 63 (late).
     assert {n: (c.achieved_minutes, c.state) for n, c in clocks.items()} == {
@@ -88,9 +91,11 @@ def test_report_figures_match_hand_computed_timings(small: Path, tmp_path: Path)
 
 def test_the_report_is_the_same_whatever_the_speed(small: Path, tmp_path: Path) -> None:
     scenario = load_scenario(small)
-    fast = DrillRunner(scenario, start=START).run(tmp_path / "max")
+    fast = DrillRunner(scenario, start=START, make_service=bootstrap).run(tmp_path / "max")
     naps: list[float] = []
-    slow = DrillRunner(scenario, start=START, speed=600, sleep=naps.append).run(tmp_path / "x600")
+    slow = DrillRunner(
+        scenario, start=START, make_service=bootstrap, speed=600, sleep=naps.append
+    ).run(tmp_path / "x600")
     assert len(naps) == 70  # one per virtual minute: 0.1 s of real time each at most
     assert all(0 <= nap <= 0.1 for nap in naps)
     assert (tmp_path / "max" / "report.json").read_bytes() == (
@@ -102,7 +107,7 @@ def test_the_report_is_the_same_whatever_the_speed(small: Path, tmp_path: Path) 
 @pytest.mark.parametrize("name", sorted(bundled_scenarios()))
 def test_every_bundled_scenario_runs_into_a_complete_report(name: str, tmp_path: Path) -> None:
     scenario = load_scenario(bundled_scenarios()[name])
-    result = DrillRunner(scenario, start=START).run(tmp_path)
+    result = DrillRunner(scenario, start=START, make_service=bootstrap).run(tmp_path)
     report = result.report
     assert report.exercise is True
     assert {c.name for c in report.clocks} >= {"cell", "elus", "public", "media"}
@@ -153,7 +158,7 @@ def test_drill_command_line(tmp_path: Path, small: Path) -> None:
 def test_one_bundled_scenario_takes_a_channel_down_and_activates_the_cip(tmp_path: Path) -> None:
     scenario = load_scenario(bundled_scenarios()["tempete-coupures"])
     assert any(f.mode == "down" for f in scenario.faults)
-    report = DrillRunner(scenario, start=START).run(tmp_path).report
+    report = DrillRunner(scenario, start=START, make_service=bootstrap).run(tmp_path).report
     assert report.cip is not None
     assert report.cip.numero_unique == "01 69 91 91 00"
     assert report.cip.minutes_to_operational == 25.0

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from channels.registry import build_channels
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, bootstrap
+from crisis.catalog import build_catalog
 from crisis.clock import ManualClock
-from crisis.delivery.catalog import build_catalog
 from crisis.delivery.config import ConfigError, DeliveryConfig, load_delivery_config
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.settings import Settings

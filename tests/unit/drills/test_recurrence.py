@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crisis.domain.errors import InvalidInput
-from crisis.scheduling.recurrence import parse_recurrence
+from crisis.services.recurrence import parse_recurrence
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 WEEKLY_RRULE = "FREQ=WEEKLY;BYDAY=TU;BYHOUR=10;BYMINUTE=0"

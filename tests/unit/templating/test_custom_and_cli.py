@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from crisis.cli.templates import templates_app
 from crisis.templating import (
     ManifestError,
     TemplateDefinition,
     TemplateRegistry,
     TemplateValidationError,
 )
-from crisis.templating.cli import templates_app
 from crisis.templating.manifest import load_manifest
 
 

@@ -16,11 +16,17 @@ from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
 from crisis.delivery.config import ConfigError
 from crisis.domain.contacts import InvalidContacts
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.jsonable import to_jsonable
 from crisis.services.context import Actor
 from crisis.settings import Settings
 from crisis.store.migrate import upgrade
 
-EXIT_INVALID, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+# The same exit codes for every `crisis …` command (the README lists them).
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the command ran and says no: a broken chain, a channel down, a missed target
+EXIT_INVALID = 2  # bad input or configuration: nothing was changed
+EXIT_CONFLICT = 3  # refused by the current state (activating twice, approving one's own message)
+EXIT_NOT_FOUND = 4  # no such event, message, member…
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
@@ -32,7 +38,7 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2))
 
 
 def local_actor(by: str | None) -> Actor:

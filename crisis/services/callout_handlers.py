@@ -1,31 +1,22 @@
-"""The cell on call: roster import, callouts with acknowledgements and escalation, quorum,
-Telegram binding, and the CIP with its numéro unique.
+"""Callouts of the cell on call: paging each role, acknowledgements, the quorum, escalation
+and the relèves of the rota.
 
 Timing works like the clocks: each round of a role stores the absolute instant at which it
 is over; `CheckCallouts` (posted by the scheduler at that instant and by the periodic sweep)
 escalates what fell due. The primary key of `callout_rounds` makes each escalation, and the
-duty officer's alert, happen once.
+duty officer's alert, happen once. A quorum reached is the event `QuorumReached`: the cell's
+declares the cell operational here, the CIP's is handled by `cip_handlers.on_quorum_reached`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
 
 from crisis.delivery.planning import Plan, person_deliveries
-from crisis.domain.commands import Command
 from crisis.domain.contacts import (
-    InvalidContacts,
-    Problem,
     fold,
-    normalise_email,
-    normalise_mobile,
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
@@ -36,171 +27,36 @@ from crisis.domain.oncall import (
     TEAM_LABELS,
     TEAM_ROLES,
     AcknowledgePage,
-    BindTelegram,
     CalloutEscalated,
     CalloutOfficerAlerted,
     CalloutStarted,
     CellRole,
     CheckCallouts,
-    CipDeactivated,
-    CipPublished,
-    DeactivateCip,
-    DeclareCipOperational,
-    ImportRoster,
-    IssueBindCode,
     Member,
     MemberPaged,
-    OrderCip,
     PageAcknowledged,
     QuorumReached,
     RoleUnstaffed,
-    Shift,
     ShiftHandedOver,
     StartCallout,
     Team,
-    format_numero_unique,
     parse_quorum,
 )
-from crisis.domain.vocabulary import CRISIS_KIND_LABELS, Audience, ClockName, CrisisState
+from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime
-from crisis.oncall.links import ack_url, make_token
+from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import deliver, raise_internal_alert, write_message
+from crisis.services.message_handlers import write_message
+from crisis.services.oncall_links import ack_url, make_token
+from crisis.services.roster_handlers import find_member
+from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
-from crisis.store.oncall_repository import Callout, CipActivation, Page, Round
 
 PAGE_CHANNELS = (ChannelName.TELEGRAM_DM, ChannelName.SMS, ChannelName.EMAIL)
 SYSTEM_NAME = "système"
-BIND_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-BIND_CODE_LENGTH = 8
 
 
-# -- the roster -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RosterReport:
-    members: int
-    shifts: int
-    created: list[str] = field(default_factory=list)
-    linked_to_contacts: list[str] = field(default_factory=list)
-    unreachable: list[str] = field(default_factory=list)
-
-
-def import_roster(cmd: ImportRoster, ctx: HandlerContext) -> Outcome:
-    problems: list[Problem] = []
-    people: dict[str, dict[str, str | None]] = {}
-    names: dict[str, str] = {}
-    for item in cmd.shifts:
-        where = item.line
-        if item.ends_at <= item.starts_at:
-            problems.append(
-                Problem("fin", "la fin de l'astreinte doit suivre son début", line=where)
-            )
-        key = fold(item.name)
-        if not key:
-            problems.append(Problem("nom", "le nom est obligatoire", line=where))
-            continue
-        names.setdefault(key, " ".join(item.name.split()))
-        known = people.setdefault(key, {"email": None, "mobile": None, "telegram_chat_id": None})
-        for field_name, raw in (
-            ("email", item.email),
-            ("mobile", item.mobile),
-            ("telegram_chat_id", item.telegram_chat_id),
-        ):
-            if not raw or not raw.strip():
-                continue
-            try:
-                value = _normalise(field_name, raw)
-            except ValueError as error:
-                problems.append(
-                    Problem(field_name, f"{field_name} « {raw} » invalide ({error})", line=where)
-                )
-                continue
-            if known[field_name] and known[field_name] != value:
-                problems.append(
-                    Problem(
-                        field_name,
-                        f"{names[key]} a déjà une autre valeur pour « {field_name} » "
-                        f"({known[field_name]})",
-                        line=where,
-                    )
-                )
-            known[field_name] = value
-    if problems:
-        raise InvalidContacts(
-            problems,
-            f"Astreinte refusée, rien n'a été importé : {len(problems)} erreur(s) — "
-            + "; ".join(str(p) for p in problems),
-        )
-    report = RosterReport(members=len(people), shifts=len(cmd.shifts))
-    ids: dict[str, str] = {}
-    for key, addresses in people.items():
-        existing = ctx.uow.oncall.member_by_key(key)
-        contact_id = existing.contact_id if existing else None
-        if not any(addresses.values()):
-            linked = ctx.uow.oncall.cellule_contact_by_name(key)
-            if linked is not None:
-                contact_id = linked[0]
-                report.linked_to_contacts.append(names[key])
-        member = Member(
-            id=existing.id if existing else ctx.new_id(),
-            key=key,
-            name=names[key],
-            contact_id=contact_id,
-            email=addresses["email"] or (existing.email if existing else None),
-            mobile=addresses["mobile"] or (existing.mobile if existing else None),
-            telegram_chat_id=addresses["telegram_chat_id"]
-            or (existing.telegram_chat_id if existing else None),
-        )
-        if existing is None:
-            ctx.uow.oncall.add_member(member, now=ctx.now)
-            report.created.append(member.name)
-        else:
-            ctx.uow.oncall.update_member(member, now=ctx.now)
-        if not any(ctx.uow.oncall.addresses(member).values()):
-            report.unreachable.append(member.name)
-        ids[key] = member.id
-    ctx.uow.oncall.replace_shifts(
-        [
-            Shift(
-                id=ctx.new_id(),
-                member_id=ids[fold(item.name)],
-                role=item.role,
-                starts_at=item.starts_at,
-                ends_at=item.ends_at,
-            )
-            for item in cmd.shifts
-        ]
-    )
-    return Outcome(
-        result=report,
-        stream=SYSTEM_STREAM,
-        journal={"members": report.members, "shifts": report.shifts},
-    )
-
-
-def _normalise(field_name: str, raw: str) -> str:
-    if field_name == "email":
-        return normalise_email(raw)
-    if field_name == "mobile":
-        return normalise_mobile(raw)
-    value = raw.strip()
-    if not re.fullmatch(r"-?[0-9]{1,20}", value):
-        raise ValueError("identifiant numérique attendu")
-    return value
-
-
-def find_member(ctx: HandlerContext, ref: str) -> Member:
-    member = ctx.uow.oncall.member(ref) or ctx.uow.oncall.member_by_key(fold(ref))
-    if member is None:
-        raise NotFound(
-            f"Aucun membre d'astreinte ne s'appelle ou ne porte l'identifiant « {ref} »."
-        )
-    return member
-
-
-# -- callouts -------------------------------------------------------------------------------
+# -- paging ---------------------------------------------------------------------------------
 
 
 def _quorum(ctx: HandlerContext, team: Team) -> tuple[CellRole, ...]:
@@ -530,14 +386,14 @@ def _check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None
             reached_at=reached,
         )
     )
-    note = "Quorum atteint : " + ", ".join(CELL_ROLE_LABELS[r] for r in callout.quorum) + "."
-    if callout.team is Team.CELL:
-        if crisis.clocks[ClockName.CELL].met_at is None:
-            crisis.declare_cell_operational(at=reached, by=SYSTEM_NAME, note=note, now=ctx.now)
-    else:
-        cip = ctx.uow.oncall.cip(crisis.id)
-        if cip is not None and cip.deactivated_at is None:
-            _cip_operational(ctx, crisis, cip, at=reached, by=SYSTEM_NAME, note=note)
+    # The CIP's own quorum is declared by the CIP handlers, subscribed to QuorumReached.
+    if callout.team is Team.CELL and crisis.clocks[ClockName.CELL].met_at is None:
+        note = quorum_note(callout.quorum)
+        crisis.declare_cell_operational(at=reached, by=SYSTEM_NAME, note=note, now=ctx.now)
+
+
+def quorum_note(quorum: Sequence[CellRole]) -> str:
+    return "Quorum atteint : " + ", ".join(CELL_ROLE_LABELS[r] for r in quorum) + "."
 
 
 # -- escalation and handovers ---------------------------------------------------------------
@@ -636,269 +492,3 @@ def _handovers(ctx: HandlerContext, get: Callable[[str], Crisis], callout: Callo
 def _names(ctx: HandlerContext, ids: set[str]) -> tuple[str, ...]:
     members = [ctx.uow.oncall.member(i) for i in ids]
     return tuple(sorted(m.name for m in members if m is not None))
-
-
-# -- Telegram binding -----------------------------------------------------------------------
-
-
-def _code_hash(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
-
-
-def issue_bind_code(cmd: IssueBindCode, ctx: HandlerContext) -> Outcome:
-    member = find_member(ctx, cmd.member)
-    code = "".join(secrets.choice(BIND_ALPHABET) for _ in range(BIND_CODE_LENGTH))
-    expires_at = ctx.now + timedelta(minutes=ctx.settings.bind_code_minutes)
-    ctx.uow.oncall.add_bind_code(
-        code_hash=_code_hash(code), member_id=member.id, now=ctx.now, expires_at=expires_at
-    )
-    # The code goes back to the caller once; the journal learns only for whom.
-    return Outcome(
-        result={
-            "member_id": member.id,
-            "member": member.name,
-            "code": code,
-            "expires_at": expires_at,
-        },
-        stream=SYSTEM_STREAM,
-        journal={"member": member.name, "expires_at": expires_at.isoformat()},
-    )
-
-
-def bind_telegram(cmd: BindTelegram, ctx: HandlerContext) -> Outcome:
-    repo = ctx.uow.oncall
-    if not cmd.code.strip():
-        raise InvalidInput("code", "Envoyez /start suivi du code remis par le cadre de permanence.")
-    found = repo.bind_code(_code_hash(cmd.code))
-    if found is None:
-        raise NotFound("Code inconnu : vérifiez-le ou demandez-en un nouveau.")
-    if found.used_at is not None:
-        raise Conflict("Ce code a déjà servi : demandez-en un nouveau au cadre de permanence.")
-    if ctx.now >= found.expires_at:
-        raise Conflict("Ce code a expiré : demandez-en un nouveau au cadre de permanence.")
-    member = repo.member(found.member_id)
-    assert member is not None
-    if not repo.use_bind_code(found.code_hash, now=ctx.now):
-        raise Conflict("Ce code a déjà servi : demandez-en un nouveau au cadre de permanence.")
-    previous = repo.member_by_chat(cmd.telegram_chat_id)
-    if previous is not None and previous.id != member.id:
-        repo.update_member(replace(previous, telegram_chat_id=None), now=ctx.now)
-    repo.update_member(replace(member, telegram_chat_id=cmd.telegram_chat_id), now=ctx.now)
-    return Outcome(
-        result={"member_id": member.id, "member": member.name},
-        stream=SYSTEM_STREAM,
-        journal={"member": member.name},
-    )
-
-
-# -- the CIP --------------------------------------------------------------------------------
-
-
-def order_cip(cmd: OrderCip, ctx: HandlerContext) -> Outcome:
-    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
-    ctx.touched.append(crisis)
-    numero = format_numero_unique(cmd.numero_unique)
-    ordered_at = cmd.ordered_at or ctx.now
-    ordered_by = cmd.ordered_by if cmd.ordered_by is not None else ctx.actor.name
-    crisis.order_cip(
-        ordered_at=ordered_at,
-        ordered_by=ordered_by,
-        numero_unique=numero,
-        recorded_by=ctx.actor.name,
-        now=ctx.now,
-        policy=ctx.settings.clock_policy,
-    )
-    ctx.uow.oncall.add_cip(
-        CipActivation(
-            crisis_id=crisis.id,
-            numero_unique=numero,
-            ordered_at=ordered_at,
-            ordered_by=ordered_by.strip(),
-            operational_at=None,
-            deactivated_at=None,
-            deactivated_by=None,
-            deactivation_reason=None,
-        )
-    )
-    begin_callout(ctx, crisis, Team.CIP, reason="ordre du préfet")
-    ctx.uow.crises.save(crisis)
-    return Outcome(result=crisis.id, stream=crisis.id)
-
-
-def _active_cip(ctx: HandlerContext, crisis_id: str) -> CipActivation:
-    cip = ctx.uow.oncall.cip(crisis_id)
-    if cip is None:
-        raise Conflict(
-            "La cellule d'information du public n'a pas été activée : "
-            "enregistrez d'abord l'ordre du préfet."
-        )
-    if cip.deactivated_at is not None:
-        raise Conflict(
-            "La cellule d'information du public est fermée depuis le "
-            f"{long_datetime(cip.deactivated_at)}."
-        )
-    return cip
-
-
-def declare_cip_operational(cmd: DeclareCipOperational, ctx: HandlerContext) -> Outcome:
-    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
-    ctx.touched.append(crisis)
-    cip = _active_cip(ctx, crisis.id)
-    _cip_operational(
-        ctx, crisis, cip, at=cmd.declared_at or ctx.now, by=ctx.actor.name, note=cmd.note.strip()
-    )
-    ctx.uow.crises.save(crisis)
-    return Outcome(result=crisis.id, stream=crisis.id)
-
-
-def _cip_operational(
-    ctx: HandlerContext, crisis: Crisis, cip: CipActivation, *, at: datetime, by: str, note: str
-) -> None:
-    crisis.declare_cip_operational(at=at, by=by, note=note, now=ctx.now)
-    first = cip.operational_at is None
-    ctx.uow.oncall.set_cip_operational(crisis.id, at)
-    if first:
-        _publish(ctx, crisis, kind="activation", texts=_activation_texts(ctx, crisis, cip, at))
-
-
-def deactivate_cip(cmd: DeactivateCip, ctx: HandlerContext) -> Outcome:
-    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
-    ctx.touched.append(crisis)
-    if crisis.state is not CrisisState.COD_ACTIVE:
-        raise Conflict("Cet événement n'est pas en cours : rien à fermer.")
-    cip = _active_cip(ctx, crisis.id)
-    reason = cmd.reason.strip()
-    if not reason:
-        raise InvalidInput("reason", "Indiquez le motif de la fermeture de la CIP.")
-    at = cmd.deactivated_at or ctx.now
-    if at > ctx.now:
-        raise InvalidInput("deactivated_at", "L'heure de fermeture ne peut pas être dans le futur.")
-    if at < cip.ordered_at:
-        raise InvalidInput(
-            "deactivated_at", "L'heure de fermeture est antérieure à l'ordre du préfet."
-        )
-    ctx.uow.oncall.set_cip_deactivated(crisis.id, at=at, by=ctx.actor.name, reason=reason)
-    crisis.record_event(
-        CipDeactivated(
-            crisis_id=crisis.id, deactivated_at=at, deactivated_by=ctx.actor.name, reason=reason
-        )
-    )
-    _publish(ctx, crisis, kind="deactivation", texts=_deactivation_texts(ctx, crisis, cip, at))
-    ctx.uow.crises.save(crisis)
-    return Outcome(result=crisis.id, stream=crisis.id)
-
-
-@cache
-def _templates() -> object:
-    from crisis.templating import TemplateRegistry
-
-    return TemplateRegistry.with_bundled()
-
-
-def _site(ctx: HandlerContext) -> str | None:
-    if ctx.catalog is None:
-        return None
-    base = ctx.catalog.config.public.base_url
-    return base if base.startswith("https://") else None
-
-
-def _activation_texts(
-    ctx: HandlerContext, crisis: Crisis, cip: CipActivation, at: datetime
-) -> dict[str, str]:
-    from crisis.templating import TemplateRegistry
-
-    registry = _templates()
-    assert isinstance(registry, TemplateRegistry)
-    variables: dict[str, object] = {
-        "evenement": CRISIS_KIND_LABELS[crisis.kind].lower(),
-        "communes": list(crisis.communes) or ["l'ensemble du département"],
-        "numero_unique": cip.numero_unique,
-        "ouverte_le": at,
-        "horaires": ctx.settings.cip_hours,
-    }
-    site = _site(ctx)
-    if site is not None:
-        variables["site_web"] = site
-    rendered = registry.render("activation_cip", variables=variables, exercise=False)
-    texts = {variant.variant.value: variant.text for variant in rendered}
-    texts["default"] = texts.get("telegram") or texts["sms"]
-    return texts
-
-
-def _deactivation_texts(
-    ctx: HandlerContext, crisis: Crisis, cip: CipActivation, at: datetime
-) -> dict[str, str]:
-    kind = CRISIS_KIND_LABELS[crisis.kind]
-    site = _site(ctx)
-    more = f" Informations à jour : {site}" if site else ""
-    default = (
-        f"{kind} : la cellule d'information du public est fermée depuis le "
-        f"{long_datetime(at)}. Le numéro unique {cip.numero_unique} n'est plus en service. "
-        f"En cas d'urgence, composez le 112.{more}"
-    )
-    return {
-        "default": default,
-        "sms": (
-            f"{kind} : la cellule d'information du public est fermee, le {cip.numero_unique} "
-            "n'est plus en service. Urgence : 112."
-        ),
-        "x": (
-            f"{kind} : la cellule d'information du public est fermée. Le "
-            f"{cip.numero_unique} n'est plus en service. Urgence : 112."
-        ),
-        "email_subject": f"Fermeture de la cellule d'information du public ({kind.lower()})",
-        "feed_title": "Fermeture de la cellule d'information du public",
-        "cap_headline": f"{kind} : fermeture de la cellule d'information du public",
-    }
-
-
-def _publish(ctx: HandlerContext, crisis: Crisis, *, kind: str, texts: dict[str, str]) -> None:
-    """To the public and the media, through the outbox, in the current transaction."""
-    cip = ctx.uow.oncall.cip(crisis.id)
-    assert cip is not None
-    if ctx.catalog is None:
-        return  # no channels wired (a bare CLI): the journal entry stands
-    earlier = _activation_message(ctx, crisis.id) if kind == "deactivation" else None
-    try:
-        sent = deliver(
-            ctx,
-            crisis,
-            texts=MessageTexts.parse(texts),
-            audiences=(Audience.PUBLIC, Audience.MEDIA),
-            lists=(),
-            channels=None,
-            msg_type=MessageType.UPDATE if earlier else MessageType.ALERT,
-            references_id=earlier,
-            author=ctx.actor.name,
-        )
-    except InvalidInput:
-        return  # nobody reachable: the order itself is journalled
-    crisis.record_event(
-        CipPublished(
-            crisis_id=crisis.id,
-            message_id=sent.message_id,
-            numero_unique=cip.numero_unique,
-            kind=kind,
-        )
-    )
-
-
-def _activation_message(ctx: HandlerContext, crisis_id: str) -> str | None:
-    for entry in reversed(ctx.uow.journal.entries(crisis_id)):
-        if entry.kind == "event.CipPublished" and entry.payload.get("kind") == "activation":
-            value = entry.payload.get("message_id")
-            return str(value) if value else None
-    return None
-
-
-HANDLERS: dict[type[Command], Callable[[Any, HandlerContext], Outcome]] = {
-    ImportRoster: import_roster,
-    StartCallout: start_callout,
-    AcknowledgePage: acknowledge_page,
-    CheckCallouts: check_callouts,
-    IssueBindCode: issue_bind_code,
-    BindTelegram: bind_telegram,
-    OrderCip: order_cip,
-    DeclareCipOperational: declare_cip_operational,
-    DeactivateCip: deactivate_cip,
-}

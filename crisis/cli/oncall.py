@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from crisis.bootstrap import SchedulerMode, Service
-from crisis.cli_support import (
+from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
     JsonOption,
@@ -33,8 +33,8 @@ from crisis.domain.oncall import (
 )
 from crisis.french import long_datetime
 from crisis.oncall.csv_import import parse_roster_csv
-from crisis.services.oncall_handlers import RosterReport
 from crisis.services.oncall_views import callouts_view, cip_view, on_call_now
+from crisis.services.roster_handlers import RosterReport
 
 oncall_app = typer.Typer(
     help="Astreinte de la cellule : tableau, qui est d'astreinte, codes Telegram.",

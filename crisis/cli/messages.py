@@ -6,7 +6,6 @@ rule that nobody approves their own message holds on that name.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,13 +13,14 @@ import typer
 import yaml
 
 from crisis.bootstrap import Service
-from crisis.cli_support import (
+from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
     JsonOption,
     fail,
     local_actor,
     open_service,
+    print_json,
 )
 from crisis.domain.commands import Command
 from crisis.domain.draft_commands import (
@@ -42,7 +42,7 @@ messages_app = typer.Typer(
 
 def _show(view: DraftView, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(view.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        print_json(view.model_dump(mode="json"))
         return
     typer.echo(f"Message préparé {view.draft_id} : {view.state_label}")
     if view.template:

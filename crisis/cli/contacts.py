@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crisis.cli_support import (
+from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
     JsonOption,

@@ -1,17 +1,14 @@
-"""``crisis templates``: list the templates and preview their rendering.
-
-Mounted by the main CLI as ``app.add_typer(templates_app, name="templates")``.
-"""
+"""``crisis templates``: list the templates and preview their rendering."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
 
+from crisis.cli.support import EXIT_INVALID, JsonOption, print_json
 from crisis.templating.errors import TemplateError
 from crisis.templating.limits import DEFAULT_SMS_MAX_SEGMENTS, default_variant_limits
 from crisis.templating.registry import DEFAULT_MARKER, TemplateRegistry
@@ -23,12 +20,10 @@ templates_app = typer.Typer(
     add_completion=False,
 )
 
-EXIT_ERROR = 2
-
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"Erreur : {message}", err=True)
-    return typer.Exit(code=EXIT_ERROR)
+    return typer.Exit(code=EXIT_INVALID)
 
 
 def _registry(sms_max_segments: int) -> TemplateRegistry:
@@ -37,13 +32,9 @@ def _registry(sms_max_segments: int) -> TemplateRegistry:
     )
 
 
-def _dump(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 @templates_app.command("list")
 def list_templates(
-    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Lister les modèles disponibles."""
     try:
@@ -63,7 +54,7 @@ def list_templates(
         for template in registry.templates()
     ]
     if as_json:
-        _dump(items)
+        print_json(items)
         return
     for item in items:
         typer.echo(f"{item['name']} (version {item['version']}) : {item['title']}")
@@ -109,7 +100,7 @@ def render(
     sms_max_segments: Annotated[
         int, typer.Option("--sms-max-segments", min=1, help="Segments SMS autorisés.")
     ] = DEFAULT_SMS_MAX_SEGMENTS,
-    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Afficher le rendu d'un modèle pour chaque canal, avec sa longueur et sa limite."""
     if (vars_file is None) == (not example):
@@ -127,7 +118,7 @@ def render(
         raise _fail(str(error)) from error
     preview = rendered.as_dict()
     if as_json:
-        _dump(preview)
+        print_json(preview)
         return
     typer.echo(f"Modèle {rendered.template}, version {rendered.version}")
     for variant in rendered.variants:

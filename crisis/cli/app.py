@@ -9,8 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from crisis.bootstrap import SchedulerMode, Service, open_engine
-from crisis.cli_support import (
+from crisis.bootstrap import SchedulerMode
+from crisis.cli.audit import audit_app
+from crisis.cli.channels import channels_app
+from crisis.cli.contacts import contacts_app
+from crisis.cli.drills import drill_app
+from crisis.cli.messages import messages_app
+from crisis.cli.oncall import bot, callout, cip_app, oncall_app
+from crisis.cli.support import (
     EXIT_INVALID,
     JsonOption,
     fail,
@@ -19,15 +25,14 @@ from crisis.cli_support import (
     parse_instant,
     print_json,
 )
-from crisis.contacts.cli import contacts_app
+from crisis.cli.templates import templates_app
+from crisis.cli.users import db_app, user_app
 from crisis.domain.commands import (
-    AddUser,
     CloseCrisis,
     CodDecision,
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
-    SetPassword,
 )
 from crisis.domain.vocabulary import (
     CLOCK_LABELS,
@@ -37,26 +42,15 @@ from crisis.domain.vocabulary import (
     Audience,
     CrisisKind,
 )
-from crisis.drafts_cli import messages_app
-from crisis.french import entries, long_datetime
-from crisis.oncall.cli import bot, callout, cip_app, oncall_app
+from crisis.french import long_datetime
 from crisis.reporting.render import ReportFormat
-from crisis.services.roles import ROLE_LABELS, Role
 from crisis.services.views import CrisisView, crisis_view, status_json
-from crisis.settings import Settings
-from crisis.store.journal import SYSTEM_STREAM
-from crisis.store.migrate import upgrade
-from crisis.templating.cli import templates_app
-from drills.cli import drill_app
 
 app = typer.Typer(
     help="Communication de crise d'une préfecture (Qual-e-Pref, module 7).",
     no_args_is_help=True,
     add_completion=False,
 )
-db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
-user_app = typer.Typer(help="Utilisateurs et jetons d'accès.", no_args_is_help=True)
-audit_app = typer.Typer(help="Contrôle du journal.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
@@ -68,6 +62,7 @@ app.add_typer(oncall_app, name="oncall")
 app.add_typer(cip_app, name="cip")
 app.command("callout")(callout)
 app.command("bot")(bot)
+app.add_typer(channels_app, name="channels")
 
 
 def _print_status(view: CrisisView) -> None:
@@ -110,85 +105,6 @@ def serve(
             port=port or settings.port,
             log_level="info",
         )
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Créer ou mettre à jour le schéma de la base."""
-    engine = open_engine(Settings())
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    typer.echo("Base de données à jour.")
-
-
-PasswordStdin = Annotated[
-    bool,
-    typer.Option(
-        "--password-stdin", help="Lire le mot de passe de la console sur l'entrée standard."
-    ),
-]
-
-
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt(
-        "Mot de passe de la console", hide_input=True, confirmation_prompt=True
-    )
-    return password
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="Nom de l'utilisateur.")],
-    role: Annotated[str, typer.Option(help="Rôle : " + ", ".join(r.value for r in Role))],
-    password_stdin: PasswordStdin = False,
-    with_password: Annotated[
-        bool, typer.Option("--password", help="Demander un mot de passe pour la console.")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Créer un utilisateur ; son jeton n'est affiché qu'une fois."""
-    wants_password = password_stdin or with_password
-    password = _read_password(password_stdin) if wants_password else None
-    with open_service() as service:
-        result = service.bus.handle(
-            AddUser(name=name, role=role, password=password), actor=local_actor(None)
-        )
-    token = result["token"]
-    if as_json:
-        print_json({"name": name.strip(), "role": role, "token": token})
-        return
-    typer.echo(f"Utilisateur « {name.strip()} » créé ({ROLE_LABELS[Role(role)]}).")
-    if password is not None:
-        typer.echo("Il peut se connecter à la console avec son mot de passe.")
-    typer.echo(f"Jeton (affiché une seule fois, à conserver en lieu sûr) : {token}")
-
-
-@user_app.command("passwd")
-def user_passwd(
-    name: Annotated[str, typer.Argument(help="Nom de l'utilisateur.")],
-    password_stdin: PasswordStdin = False,
-) -> None:
-    """Définir ou changer le mot de passe de la console (lève aussi un verrouillage)."""
-    password = _read_password(password_stdin)
-    with open_service() as service:
-        service.bus.handle(SetPassword(name=name, password=password), actor=local_actor(None))
-    typer.echo(f"Mot de passe de « {name.strip()} » enregistré.")
-
-
-@user_app.command("list")
-def user_list(as_json: JsonOption = False) -> None:
-    """Lister les utilisateurs (sans leurs jetons)."""
-    with open_service() as service, service.bus.unit_of_work() as uow:
-        users = uow.users.all()
-    if as_json:
-        print_json([{"name": u.name, "role": u.role, "active": u.active} for u in users])
-        return
-    for user in users:
-        typer.echo(f"{user.name} — {ROLE_LABELS[Role(user.role)]}")
 
 
 @app.command()
@@ -366,52 +282,6 @@ def journal(crisis_id: str, as_json: JsonOption = False) -> None:
         typer.echo(f"{entry.seq:>5}  {long_datetime(entry.at)}  {entry.actor}  {entry.kind}")
 
 
-@audit_app.command("verify")
-def audit_verify(
-    crisis_id: Annotated[str | None, typer.Argument(help="Un événement ; par défaut tous.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Vérifier la chaîne d'empreintes du journal ; code de sortie 1 si elle est rompue."""
-    with open_service() as service, service.bus.unit_of_work() as uow:
-        if crisis_id is not None:
-            uow.crises.get(crisis_id)
-            streams = [crisis_id]
-        else:
-            streams = uow.journal.streams()
-        checks = [uow.journal.verify(stream) for stream in streams]
-    broken = [c for c in checks if not c.ok]
-    if as_json:
-        print_json(
-            {
-                "ok": not broken,
-                "streams": [
-                    {
-                        "stream": c.stream,
-                        "ok": c.ok,
-                        "entries_checked": c.entries_checked,
-                        "first_broken_seq": c.first_broken_seq,
-                        "reason": c.reason,
-                    }
-                    for c in checks
-                ],
-            }
-        )
-    else:
-        for check in checks:
-            name = (
-                "journal système" if check.stream == SYSTEM_STREAM else f"événement {check.stream}"
-            )
-            if check.ok:
-                typer.echo(f"{name} : chaîne intacte ({entries(check.entries_checked)}).")
-            else:
-                where = f"à l'entrée n° {check.first_broken_seq}"
-                typer.echo(f"{name} : CHAÎNE ROMPUE {where} — {check.reason}.")
-        if not checks:
-            typer.echo("Journal vide : rien à vérifier.")
-    if broken:
-        raise typer.Exit(1)
-
-
 @app.command()
 def worker(
     name: Annotated[
@@ -420,7 +290,7 @@ def worker(
     ] = None,
 ) -> None:
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
-    from crisis.delivery.runtime import make_dispatcher, run_in_foreground
+    from crisis.dispatching import make_dispatcher, run_in_foreground
 
     with open_service() as service:
         worker_name = name or service.settings.worker_name
@@ -480,46 +350,6 @@ STATUS_LABELS = {
     "failed": "en échec",
     "refused": "refusées",
 }
-
-
-channels_app = typer.Typer(help="Canaux de diffusion.", no_args_is_help=True)
-app.add_typer(channels_app, name="channels")
-
-
-@channels_app.command("check")
-def channels_check(as_json: JsonOption = False) -> None:
-    """Vérifier chaque canal configuré, sans rien publier ; code 1 si l'un ne répond pas."""
-    import asyncio
-
-    from channels.contract import SendError
-    from channels.registry import close_channels
-
-    async def check_all(service: Service) -> list[dict[str, object]]:
-        report: list[dict[str, object]] = []
-        for mode, channels in (
-            ("réel", service.catalog.production),
-            ("exercice", service.catalog.exercise),
-        ):
-            for name, channel in sorted(channels.items()):
-                try:
-                    detail = await channel.check()
-                    ok = True
-                except SendError as error:
-                    detail, ok = error.reason, False
-                report.append({"mode": mode, "channel": name, "ok": ok, "detail": detail})
-            await close_channels(channels)
-        return report
-
-    with open_service() as service:
-        report = asyncio.run(check_all(service))
-    if as_json:
-        print_json(report)
-    else:
-        for line in report:
-            mark = "OK" if line["ok"] else "ÉCHEC"
-            typer.echo(f"[{line['mode']}] {line['channel']} : {mark} — {line['detail']}")
-    if not all(line["ok"] for line in report):
-        raise typer.Exit(1)
 
 
 @app.command()

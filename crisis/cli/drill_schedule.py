@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from crisis.cli_support import (
+from crisis.cli.support import (
+    EXIT_FAILURE,
     EXIT_INVALID,
     JsonOption,
     fail,
@@ -18,7 +19,6 @@ from crisis.cli_support import (
     print_json,
 )
 from crisis.domain.programme import AddDrillSchedule, DrillMode, DrillSchedule, RemoveDrillSchedule
-from crisis.jsonable import to_jsonable
 from crisis.services.programme_handlers import load_scenario_ref
 from crisis.services.programme_views import programme_ical, programme_view, schedule_view
 from drills.live import LiveDrill, LiveDrillError
@@ -27,12 +27,6 @@ schedule_app = typer.Typer(
     help="Programme d'exercices : exercices récurrents tenus par l'ordonnanceur.",
     no_args_is_help=True,
 )
-
-EXIT_MISSED = 1
-
-
-def _print_json(data: Any) -> None:
-    print_json(to_jsonable(data))
 
 
 def _print_entry(view: dict[str, Any]) -> None:
@@ -93,7 +87,7 @@ def add(
         )
         view = schedule_view(created, now=service.clock.now())
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     typer.echo("Exercice programmé :")
     _print_entry(view)
@@ -105,7 +99,7 @@ def list_entries(as_json: JsonOption = False) -> None:
     with open_service() as service, service.bus.unit_of_work() as uow:
         views = programme_view(uow, now=service.clock.now())
     if as_json:
-        _print_json(views)
+        print_json(views)
         return
     if not views:
         typer.echo("Aucun exercice programmé.")
@@ -165,4 +159,4 @@ def live(
     typer.echo(f"Rapports : {', '.join(str(f) for f in result.files)}")
     if fail_on_miss and result.missed:
         typer.echo("Une cible au moins n'est pas tenue.", err=True)
-        raise typer.Exit(EXIT_MISSED)
+        raise typer.Exit(EXIT_FAILURE)

@@ -17,8 +17,8 @@ from channels.dispatcher import (
 )
 from channels.registry import close_channels
 from channels.retry import RetryPolicy
+from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
-from crisis.delivery.catalog import ChannelCatalog
 from crisis.domain.commands import RecordDeliveryOutcomes
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR

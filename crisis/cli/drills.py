@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from crisis.bootstrap import bootstrap
+from crisis.cli.drill_schedule import live, schedule_app
+from crisis.cli.support import EXIT_FAILURE, EXIT_INVALID, JsonOption, print_json
 from crisis.clock import SystemClock
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
-from drills.schedule_cli import live, schedule_app
 
 drill_app = typer.Typer(help="Exercices : scénarios, déroulement, programme.", no_args_is_help=True)
 # The exercise programme and live drills, beside the unattended runs.
 drill_app.add_typer(schedule_app, name="schedule")
 drill_app.command("live")(live)
-
-EXIT_MISSED, EXIT_INVALID = 1, 2
 
 
 def resolve_scenario(ref: str) -> Scenario:
@@ -68,23 +67,19 @@ def parse_start(value: str) -> datetime:
 
 
 @drill_app.command("list")
-def list_scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_scenarios(as_json: JsonOption = False) -> None:
     """Les scénarios fournis avec le service."""
     found = {name: load_scenario(path) for name, path in sorted(bundled_scenarios().items())}
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "name": n,
-                        "title": s.title,
-                        "duration_minutes": int(s.duration.total_seconds() // 60),
-                    }
-                    for n, s in found.items()
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        print_json(
+            [
+                {
+                    "name": n,
+                    "title": s.title,
+                    "duration_minutes": int(s.duration.total_seconds() // 60),
+                }
+                for n, s in found.items()
+            ]
         )
         return
     for name, scenario in found.items():
@@ -127,11 +122,17 @@ def run(
             bar.update(step + 1 - shown)
             shown = step + 1
 
-        result = DrillRunner(loaded, start=begin, speed=virtual_speed, progress=progress).run(out)
+        result = DrillRunner(
+            loaded,
+            start=begin,
+            make_service=bootstrap,
+            speed=virtual_speed,
+            progress=progress,
+        ).run(out)
     for clock in result.report.clocks:
         achieved = "—" if clock.achieved_minutes is None else f"{clock.achieved_minutes:g} min"
         typer.echo(f"{clock.label} : {achieved} pour {clock.target_minutes} min ({clock.state})")
     typer.echo(f"Rapports : {', '.join(str(f) for f in result.files)}")
     if fail_on_miss and result.missed:
         typer.echo("Une cible au moins n'est pas tenue.", err=True)
-        raise typer.Exit(EXIT_MISSED)
+        raise typer.Exit(EXIT_FAILURE)

@@ -1,0 +1,154 @@
+"""What a timing report holds: its clocks, messages, callouts, CIP, injects, verdicts and
+chronology, as typed models the renderers and the API share."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from crisis.services.views import Instant
+
+COMMITMENTS: dict[str, tuple[str, str]] = {
+    # clock name → (commitment, what it measures)
+    "cell": ("47", "cellule de communication opérationnelle en moins d'une heure"),
+    "elus": ("48", "information factuelle des élus dans l'heure"),
+    "public": ("48", "information factuelle du public dans l'heure"),
+    "media": ("48", "information factuelle des médias dans l'heure"),
+    "cip": ("50", "cellule d'information du public opérationnelle"),
+}
+
+STATE_LABELS = {
+    "met": "tenu",
+    "met_late": "tenu en retard",
+    "breached": "non tenu",
+    "running": "en cours",
+    "not_started": "non déclenché",
+}
+
+
+class ClockReport(BaseModel):
+    name: str
+    label: str
+    commitment: str
+    target_minutes: int
+    started_at: Instant
+    deadline: Instant
+    met_at: Instant | None
+    met_by: str | None
+    achieved_minutes: float | None
+    margin_minutes: float | None
+    state: str
+    warnings_raised: list[int]
+    breach_raised_at: Instant | None
+
+
+class ChannelDeliveryReport(BaseModel):
+    channel: str
+    deliveries: int
+    accepted: int
+    failed: int
+    first_accepted_at: Instant | None
+    last_accepted_at: Instant | None
+    latency_p50_seconds: float | None
+    latency_p95_seconds: float | None
+
+
+class MessageReport(BaseModel):
+    message_id: str
+    purpose: str
+    msg_type: str
+    author: str
+    created_at: Instant
+    audiences: list[str]
+    lists: list[str]
+    approver: str | None
+    approved_at: Instant | None
+    minutes_to_approval: float | None
+    channels: list[ChannelDeliveryReport]
+    failures: int
+
+
+class AcknowledgementReport(BaseModel):
+    who: str
+    role: str | None
+    paged_at: Instant | None
+    acknowledged_at: Instant
+    minutes_to_acknowledge: float | None
+    via: str | None = None
+
+
+class CalloutReport(BaseModel):
+    pages: int
+    escalations: int
+    officer_alerts: int
+    quorum_reached_at: Instant | None = None
+    acknowledgements: list[AcknowledgementReport]
+
+
+class CipReport(BaseModel):
+    ordered_at: Instant
+    ordered_by: str
+    numero_unique: str
+    operational_at: Instant | None
+    minutes_to_operational: float | None
+    published_at: Instant | None
+    deactivated_at: Instant | None
+
+
+class InjectReport(BaseModel):
+    offset_minutes: int
+    played_at: Instant
+    sender: str
+    to: str
+    channel: str
+    content: str
+    expected_action: str | None
+    target_at: Instant | None
+
+
+class Verdict(BaseModel):
+    commitment: str
+    subject: str
+    state: str
+    label: str
+    detail: str
+
+
+class ChronologyEntry(BaseModel):
+    seq: int
+    at: Instant
+    actor: str
+    kind: str
+    label: str
+    summary: str
+    hash: str
+
+
+class ChainReport(BaseModel):
+    ok: bool
+    entries_checked: int
+    first_broken_seq: int | None
+    reason: str | None
+
+
+class TimingReport(BaseModel):
+    crisis_id: str
+    title: str
+    kind: str
+    exercise: bool
+    communes: list[str]
+    reported_at: Instant | None
+    cod_decided_at: Instant | None
+    cod_decided_by: str | None
+    synergi_ref: str | None
+    closed_at: Instant | None
+    close_reason: str | None
+    generated_at: Instant
+    clocks: list[ClockReport]
+    messages: list[MessageReport]
+    acknowledgements: list[AcknowledgementReport]
+    callout: CalloutReport | None
+    cip: CipReport | None
+    injects: list[InjectReport]
+    verdicts: list[Verdict]
+    chronology: list[ChronologyEntry]
+    journal: ChainReport

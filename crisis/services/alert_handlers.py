@@ -1,0 +1,109 @@
+"""Internal alerts to the cell: a clock's warning or breach, a callout without an answer, a
+delivery that finally failed, each sent to the configured alert recipients."""
+
+from __future__ import annotations
+
+from channels.contract import Channel
+from crisis.delivery.config import AlertRecipient
+from crisis.delivery.planning import (
+    Plan,
+    PlannedDelivery,
+    person_deliveries,
+)
+from crisis.domain.crisis import Crisis
+from crisis.domain.events import (
+    ClockBreached,
+    ClockWarning,
+)
+from crisis.domain.messages import (
+    Message,
+    MessagePurpose,
+    MessageTexts,
+    MessageType,
+)
+from crisis.domain.vocabulary import CLOCK_LABELS
+from crisis.french import long_datetime
+from crisis.services.context import HandlerContext
+from crisis.services.message_handlers import (
+    catalog_of,
+    write_message,
+)
+
+
+def _alert_rows(
+    ctx: HandlerContext, *, exercise: bool, channels: dict[str, Channel]
+) -> list[PlannedDelivery]:
+    config = catalog_of(ctx).config.alerts
+    rows: list[PlannedDelivery] = []
+    recipients: list[AlertRecipient] = [r for r in config.recipients if r.exercise or not exercise]
+    for recipient in recipients:
+        rows.extend(
+            person_deliveries(
+                audience=recipient.role,
+                name=recipient.name,
+                addresses={
+                    "email": recipient.email,
+                    "mobile": recipient.mobile,
+                    "telegram_chat_id": recipient.telegram_chat_id,
+                },
+                channels=config.channels,
+                available=channels,
+            )
+        )
+    return rows
+
+
+def raise_internal_alert(
+    ctx: HandlerContext, crisis: Crisis, *, purpose: MessagePurpose, subject: str, text: str
+) -> None:
+    """Send an alert to the duty officer and the cabinet through their configured channels."""
+    if ctx.catalog is None:
+        return  # no channels wired (a bare CLI): the journal entry is the alert
+    channels = ctx.catalog.channels(exercise=crisis.exercise)
+    rows = _alert_rows(ctx, exercise=crisis.exercise, channels=channels)
+    if not rows:
+        return
+    texts = MessageTexts.parse({"default": text, "email_subject": subject})
+    if crisis.exercise:
+        texts = texts.marked(ctx.settings.exercise_marker)
+    message = Message(
+        id=ctx.new_id(),
+        crisis_id=crisis.id,
+        purpose=purpose,
+        msg_type=MessageType.ALERT,
+        audiences=(),
+        lists=(),
+        texts=texts,
+        exercise=crisis.exercise,
+        created_by=ctx.actor.name,
+        created_at=ctx.now,
+    )
+    write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
+
+
+def clock_alert_text(event: ClockWarning | ClockBreached, crisis: Crisis) -> tuple[str, str]:
+    label = CLOCK_LABELS[event.clock]
+    if isinstance(event, ClockBreached):
+        subject = f"Échéance dépassée : {label}"
+        body = (
+            f"DÉPASSEMENT – {label} : l'objectif de {event.target_minutes} minutes après "
+            f"l'activation du COD n'est pas tenu (échéance {long_datetime(event.due_at)}). "
+            f"Événement : {crisis.title}."
+        )
+    else:
+        remaining = int((event.deadline - event.due_at).total_seconds() // 60)
+        subject = f"Échéance dans {remaining} min : {label}"
+        body = (
+            f"ALERTE – {label} : échéance dans {remaining} minutes "
+            f"({long_datetime(event.deadline)}). Événement : {crisis.title}."
+        )
+    return subject, body
+
+
+def on_clock_alert(event: object, ctx: HandlerContext) -> None:
+    assert isinstance(event, ClockWarning | ClockBreached)
+    crisis = next(c for c in ctx.touched if c.id == event.crisis_id)
+    subject, body = clock_alert_text(event, crisis)
+    raise_internal_alert(
+        ctx, crisis, purpose=MessagePurpose.CLOCK_ALERT, subject=subject, text=body
+    )

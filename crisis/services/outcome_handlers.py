@@ -1,0 +1,204 @@
+"""Delivery outcomes: what the dispatcher learnt, applied one batch per transaction, with
+failover to another channel, and retries asked for by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from channels.dispatcher import DeliveryResult
+from channels.dispatcher import Outcome as DeliveryOutcome
+from crisis.delivery.planning import (
+    PlannedDelivery,
+    contact_deliveries,
+)
+from crisis.domain.commands import RecordDeliveryOutcomes, RetryDelivery
+from crisis.domain.crisis import Crisis
+from crisis.domain.errors import Conflict, NotFound
+from crisis.domain.events import (
+    DeliveryAccepted,
+    DeliveryFailed,
+    DeliveryRequeued,
+)
+from crisis.domain.messages import (
+    ChannelName,
+    Message,
+    MessagePurpose,
+)
+from crisis.services.alert_handlers import raise_internal_alert
+from crisis.services.context import HandlerContext, Outcome
+from crisis.services.message_handlers import (
+    ALERT_PURPOSES,
+    catalog_of,
+)
+from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
+
+
+def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -> Outcome:
+    """Apply what the dispatcher learnt: one transaction per batch, events per delivery."""
+    results: Sequence[DeliveryResult] = cmd.results
+    crises: dict[str, Crisis] = {}
+    for crisis_id in dict.fromkeys(r.crisis_id for r in results):
+        # Locked before any delivery row is read: whoever records the same delivery (a
+        # duplicate after a crash) waits here and then sees it accepted.
+        crisis = crises[crisis_id] = ctx.uow.crises.get(crisis_id, for_update=True)
+        ctx.touched.append(crisis)
+    rows = ctx.uow.outbox.deliveries_by_id([r.delivery_id for r in results])
+    ctx.uow.outbox.add_attempts(
+        [
+            AttemptRow(
+                delivery_id=r.delivery_id,
+                attempt=r.attempt,
+                worker=cmd.worker,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                outcome=r.outcome.value,
+                error=r.error,
+                retry_after=r.retry_after,
+            )
+            for r in results
+        ]
+    )
+    messages: dict[str, Message] = {}
+    for result in results:
+        message = messages.get(result.message_id) or ctx.uow.outbox.message(result.message_id)
+        assert message is not None
+        messages[message.id] = message
+        _apply(ctx, crises[result.crisis_id], message, result, rows.get(result.delivery_id))
+    for crisis in crises.values():
+        if crisis.events:
+            ctx.uow.crises.save(crisis)
+    return Outcome(result=len(results), stream=next(iter(crises), "system"))
+
+
+def _apply(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    message: Message,
+    result: DeliveryResult,
+    row: DeliveryRow | None,
+) -> None:
+    outbox = ctx.uow.outbox
+    if result.outcome is DeliveryOutcome.ACCEPTED:
+        assert result.accepted_at is not None
+        assert row is not None
+        if outbox.mark_accepted(
+            result.delivery_id,
+            provider_message_id=result.provider_message_id,
+            accepted_at=result.accepted_at,
+            attempts=result.attempt,
+            finished_at=result.finished_at,
+        ):
+            crisis.delivery_accepted(
+                DeliveryAccepted(
+                    crisis_id=crisis.id,
+                    delivery_id=result.delivery_id,
+                    message_id=message.id,
+                    channel=result.channel,
+                    audience=result.audience,
+                    queued_at=row.queued_at,
+                    accepted_at=result.accepted_at,
+                    provider_message_id=result.provider_message_id,
+                    attempts=result.attempt,
+                ),
+                factual=message.purpose is MessagePurpose.FACTUAL,
+            )
+        return
+    if result.outcome is DeliveryOutcome.RETRY:
+        assert result.next_attempt_at is not None
+        outbox.mark_retry(
+            result.delivery_id,
+            attempts=result.attempt,
+            next_attempt_at=result.next_attempt_at,
+            error=result.error or "",
+        )
+        return
+    refused = result.outcome is DeliveryOutcome.REFUSED
+    status = DeliveryStatus.REFUSED if refused else DeliveryStatus.FAILED
+    if not outbox.mark_finished(
+        result.delivery_id,
+        status=status,
+        attempts=result.attempt if not refused else result.attempt - 1,
+        error=result.error or "",
+        finished_at=result.finished_at,
+    ):
+        return
+    fallback_id = None if refused else _fallback(ctx, message, result)
+    crisis.record_event(
+        DeliveryFailed(
+            crisis_id=crisis.id,
+            delivery_id=result.delivery_id,
+            message_id=message.id,
+            channel=result.channel,
+            audience=result.audience,
+            reason=result.error or "",
+            attempts=result.attempt,
+            refused=refused,
+            fallback_delivery_id=fallback_id,
+        )
+    )
+    if message.purpose not in ALERT_PURPOSES:
+        what = "refusée (exercice)" if refused else "en échec définitif"
+        raise_internal_alert(
+            ctx,
+            crisis,
+            purpose=MessagePurpose.DELIVERY_ALERT,
+            subject=f"Diffusion {what} : {result.channel}",
+            text=(
+                f"Diffusion {what} sur {result.channel} ({result.audience}) : "
+                f"{result.error or 'raison inconnue'}."
+                + (" Un canal de repli a pris le relais." if fallback_id else "")
+                + f" Événement : {crisis.title}."
+            ),
+        )
+
+
+def _fallback(ctx: HandlerContext, message: Message, result: DeliveryResult) -> str | None:
+    """Try the configured fallback channel for the same person (SMS when Telegram fails)."""
+    catalog = catalog_of(ctx)
+    try:
+        fallback = catalog.config.fallbacks.get(ChannelName(result.channel))
+    except ValueError:
+        return None
+    row = ctx.uow.outbox.delivery(result.delivery_id)
+    if fallback is None or row is None or row.contact_id is None:
+        return None
+    contact = ctx.uow.contacts.get(row.contact_id)
+    available = catalog.channels(exercise=message.exercise)
+    planned = contact_deliveries(contact, channels=[fallback], available=available)
+    if not planned:
+        return None
+    new_id = ctx.new_id()
+    audience_row = PlannedDelivery(
+        audience=row.audience,
+        channel=planned[0].channel,
+        recipient_kind=planned[0].recipient_kind,
+        recipient=planned[0].recipient,
+        recipient_name=planned[0].recipient_name,
+        contact_id=planned[0].contact_id,
+    )
+    ctx.uow.outbox.add_deliveries(
+        message, [audience_row], ids=[new_id], now=ctx.now, fallback_of=row.id
+    )
+    return new_id
+
+
+def retry_delivery(cmd: RetryDelivery, ctx: HandlerContext) -> Outcome:
+    row = ctx.uow.outbox.delivery(cmd.delivery_id)
+    if row is None:
+        raise NotFound(f"Aucune diffusion ne porte l'identifiant « {cmd.delivery_id} ».")
+    crisis = ctx.uow.crises.get(row.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    if row.status not in (DeliveryStatus.FAILED, DeliveryStatus.REFUSED):
+        raise Conflict("Seule une diffusion en échec peut être relancée.")
+    if row.status == DeliveryStatus.REFUSED:
+        raise Conflict(
+            "Cette diffusion a été refusée par le verrou d'exercice : elle ne sera jamais relancée."
+        )
+    ctx.uow.outbox.requeue(row.id, now=ctx.now)
+    crisis.record_event(
+        DeliveryRequeued(
+            crisis_id=crisis.id, delivery_id=row.id, message_id=row.message_id, channel=row.channel
+        )
+    )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=row.id, stream=crisis.id)

@@ -1,0 +1,313 @@
+"""The table of commands: for each one, its handler, the roles allowed to run it and its label.
+
+A command is declared here once. The bus reads the handlers and the roles from this table; the
+reports, the CLI and the API read the French label through `command_label`. Every role may read;
+writing is granted command by command, and the auditor writes nothing. A command with no role is
+run by the service itself (the scheduler, the dispatcher, the drill runner, the bot) as the
+system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crisis.domain.commands import (
+    ActivateCod,
+    AddUser,
+    CheckDeadlines,
+    CloseCrisis,
+    Command,
+    DeclareCellOperational,
+    OpenCrisis,
+    PlayInject,
+    RecordDelivery,
+    RecordDeliveryOutcomes,
+    RetryDelivery,
+    SendMessage,
+    SetPassword,
+)
+from crisis.domain.contact_commands import (
+    AddToContactList,
+    CreateContact,
+    CreateContactList,
+    ImportContacts,
+    RemoveFromContactList,
+    UpdateContact,
+)
+from crisis.domain.draft_commands import (
+    ApproveDraft,
+    ComposeMessage,
+    EditDraft,
+    RejectDraft,
+    SaveTemplate,
+    SendDraft,
+    SubmitDraft,
+)
+from crisis.domain.oncall import (
+    AcknowledgePage,
+    BindTelegram,
+    CheckCallouts,
+    DeactivateCip,
+    DeclareCipOperational,
+    ImportRoster,
+    IssueBindCode,
+    OrderCip,
+    StartCallout,
+)
+from crisis.domain.programme import (
+    AddDrillSchedule,
+    DeliverInject,
+    NotifyDrillParticipants,
+    RecordDrillRun,
+    RemoveDrillSchedule,
+    RunDueDrills,
+)
+from crisis.services import (
+    callout_handlers,
+    cip_handlers,
+    contact_handlers,
+    draft_handlers,
+    drill_handlers,
+    handlers,
+    message_handlers,
+    outcome_handlers,
+    programme_handlers,
+    roster_handlers,
+)
+from crisis.services.context import HandlerContext, Outcome
+from crisis.services.roles import Role
+
+CommandHandler = Callable[[Any, HandlerContext], Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    command: type[Command]
+    handler: CommandHandler
+    roles: frozenset[Role]
+    label: str  # French, as read in the journal: "Activation du COD"
+
+
+SYSTEM_ONLY: frozenset[Role] = frozenset()
+CRISIS_OPENERS = frozenset({Role.DUTY_OFFICER, Role.PREFECT})
+CRISIS_WRITERS = frozenset({Role.DUTY_OFFICER, Role.COMM_CELL, Role.PREFECT})
+CONTACT_KEEPERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.ADMIN})
+# Who writes prepared messages and sends them once approved; only the préfet approves.
+MESSAGE_WRITERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.PREFECT})
+APPROVERS = frozenset({Role.PREFECT})
+PROGRAMME_KEEPERS = frozenset({Role.DUTY_OFFICER, Role.ADMIN})
+
+COMMAND_SPECS: tuple[CommandSpec, ...] = (
+    # The event and its clocks.
+    CommandSpec(OpenCrisis, handlers.open_crisis, CRISIS_OPENERS, "Ouverture de l'événement"),
+    CommandSpec(ActivateCod, handlers.activate_cod, CRISIS_OPENERS, "Activation du COD"),
+    CommandSpec(
+        DeclareCellOperational,
+        handlers.declare_cell_operational,
+        CRISIS_WRITERS,
+        "Déclaration de la cellule opérationnelle",
+    ),
+    CommandSpec(
+        RecordDelivery, handlers.record_delivery, CRISIS_WRITERS, "Enregistrement d'une diffusion"
+    ),
+    CommandSpec(CheckDeadlines, handlers.check_deadlines, SYSTEM_ONLY, "Contrôle des échéances"),
+    CommandSpec(
+        CloseCrisis,
+        handlers.close_crisis,
+        frozenset({Role.PREFECT, Role.ADMIN}),
+        "Clôture de l'événement",
+    ),
+    CommandSpec(AddUser, handlers.add_user, frozenset({Role.ADMIN}), "Ajout d'un utilisateur"),
+    CommandSpec(
+        SetPassword,
+        handlers.set_password,
+        frozenset({Role.ADMIN}),
+        "Mot de passe de la console enregistré",
+    ),
+    # The directory of recipients: kept by the cell, the duty officer and the administrator.
+    CommandSpec(
+        ImportContacts, contact_handlers.import_contacts, CONTACT_KEEPERS, "Import de contacts"
+    ),
+    CommandSpec(
+        CreateContact, contact_handlers.create_contact, CONTACT_KEEPERS, "Création d'un contact"
+    ),
+    CommandSpec(
+        UpdateContact,
+        contact_handlers.update_contact,
+        CONTACT_KEEPERS,
+        "Modification d'un contact",
+    ),
+    CommandSpec(
+        CreateContactList,
+        contact_handlers.create_contact_list,
+        CONTACT_KEEPERS,
+        "Création d'une liste de diffusion",
+    ),
+    CommandSpec(
+        AddToContactList,
+        contact_handlers.add_to_contact_list,
+        CONTACT_KEEPERS,
+        "Ajout à une liste de diffusion",
+    ),
+    CommandSpec(
+        RemoveFromContactList,
+        contact_handlers.remove_from_contact_list,
+        CONTACT_KEEPERS,
+        "Retrait d'une liste de diffusion",
+    ),
+    # Sending factual information: the communication cell, the duty officer, the préfet.
+    CommandSpec(SendMessage, message_handlers.send_message, MESSAGE_WRITERS, "Envoi d'un message"),
+    CommandSpec(
+        RetryDelivery,
+        outcome_handlers.retry_delivery,
+        frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
+        "Nouvelle tentative de remise",
+    ),
+    CommandSpec(
+        RecordDeliveryOutcomes,
+        outcome_handlers.record_delivery_outcomes,
+        SYSTEM_ONLY,  # the dispatcher's
+        "Enregistrement des résultats de remise",
+    ),
+    CommandSpec(
+        PlayInject,
+        drill_handlers.play_inject,
+        SYSTEM_ONLY,  # the drill runner's
+        "Jeu d'une injection d'exercice",
+    ),
+    # Prepared messages and the préfet's approval.
+    CommandSpec(
+        ComposeMessage,
+        draft_handlers.compose_message,
+        MESSAGE_WRITERS,
+        "Rédaction d'un message",
+    ),
+    CommandSpec(EditDraft, draft_handlers.edit_draft, MESSAGE_WRITERS, "Modification d'un message"),
+    CommandSpec(
+        SubmitDraft,
+        draft_handlers.submit_draft,
+        MESSAGE_WRITERS,
+        "Soumission d'un message à validation",
+    ),
+    CommandSpec(SendDraft, draft_handlers.send_draft, MESSAGE_WRITERS, "Envoi d'un message validé"),
+    CommandSpec(ApproveDraft, draft_handlers.approve_draft, APPROVERS, "Validation d'un message"),
+    CommandSpec(RejectDraft, draft_handlers.reject_draft, APPROVERS, "Refus d'un message"),
+    CommandSpec(
+        SaveTemplate,
+        draft_handlers.save_template,
+        frozenset({Role.COMM_CELL}),
+        "Enregistrement d'un modèle de message",
+    ),
+    # The cell on call and the CIP.
+    CommandSpec(
+        ImportRoster,
+        roster_handlers.import_roster,
+        CONTACT_KEEPERS,
+        "Import du tableau d'astreinte",
+    ),
+    CommandSpec(
+        IssueBindCode,
+        roster_handlers.issue_bind_code,
+        CONTACT_KEEPERS,
+        "Émission d'un code de liaison Telegram",
+    ),
+    CommandSpec(
+        BindTelegram,
+        roster_handlers.bind_telegram,
+        SYSTEM_ONLY,  # the bot's
+        "Liaison d'un compte Telegram",
+    ),
+    CommandSpec(
+        StartCallout,
+        callout_handlers.start_callout,
+        CRISIS_WRITERS,
+        "Appel de la cellule d'astreinte",
+    ),
+    CommandSpec(
+        AcknowledgePage,
+        callout_handlers.acknowledge_page,
+        CRISIS_WRITERS,
+        "Accusé de réception d'un appel",
+    ),
+    CommandSpec(
+        CheckCallouts,
+        callout_handlers.check_callouts,
+        SYSTEM_ONLY,  # the scheduler's
+        "Contrôle des appels d'astreinte",
+    ),
+    CommandSpec(
+        OrderCip,
+        cip_handlers.order_cip,
+        frozenset({Role.PREFECT}),
+        "Ordre d'activation de la CIP",
+    ),
+    CommandSpec(
+        DeclareCipOperational,
+        cip_handlers.declare_cip_operational,
+        CRISIS_WRITERS,
+        "Déclaration de la CIP opérationnelle",
+    ),
+    CommandSpec(
+        DeactivateCip,
+        cip_handlers.deactivate_cip,
+        frozenset({Role.PREFECT}),
+        "Désactivation de la CIP",
+    ),
+    # The exercise programme: kept by the duty officer and the administrator.
+    CommandSpec(
+        AddDrillSchedule,
+        programme_handlers.add_drill_schedule,
+        PROGRAMME_KEEPERS,
+        "Programmation d'un exercice",
+    ),
+    CommandSpec(
+        RemoveDrillSchedule,
+        programme_handlers.remove_drill_schedule,
+        PROGRAMME_KEEPERS,
+        "Retrait d'un exercice programmé",
+    ),
+    CommandSpec(
+        RunDueDrills,
+        programme_handlers.run_due_drills,
+        SYSTEM_ONLY,  # the scheduler's
+        "Lancement des exercices programmés",
+    ),
+    CommandSpec(
+        NotifyDrillParticipants,
+        programme_handlers.notify_drill_participants,
+        SYSTEM_ONLY,  # the scheduler's
+        "Préavis aux participants d'un exercice",
+    ),
+    CommandSpec(
+        RecordDrillRun,
+        programme_handlers.record_drill_run,
+        SYSTEM_ONLY,  # the programme's runner
+        "Enregistrement d'un exercice joué",
+    ),
+    CommandSpec(
+        DeliverInject,
+        programme_handlers.deliver_inject,
+        SYSTEM_ONLY,  # the live drill's director
+        "Envoi d'une injection d'exercice",
+    ),
+)
+
+COMMANDS: Mapping[type[Command], CommandSpec] = {spec.command: spec for spec in COMMAND_SPECS}
+_BY_NAME: Mapping[str, CommandSpec] = {spec.command.__name__: spec for spec in COMMAND_SPECS}
+
+
+def command_handlers() -> dict[type[Command], CommandHandler]:
+    return {spec.command: spec.handler for spec in COMMAND_SPECS}
+
+
+def may_run(role: str, command_type: type[Command]) -> bool:
+    spec = COMMANDS.get(command_type)
+    return spec is not None and any(role == allowed.value for allowed in spec.roles)
+
+
+def command_label(name: str) -> str | None:
+    """The French label of a command named as in the journal ("ActivateCod"), None if unknown."""
+    spec = _BY_NAME.get(name)
+    return spec.label if spec is not None else None
