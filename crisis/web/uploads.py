@@ -12,10 +12,11 @@ import hashlib
 
 from starlette.datastructures import FormData, UploadFile
 
-from crisis.api.contacts import MAX_UPLOAD_BYTES
 from crisis.domain.errors import InvalidInput
 from crisis.web import forms
 
+# A directory or a roster of a département is far below this (the API's limit as well).
+MAX_UPLOAD_BYTES = 5_000_000
 CONTENT_FIELD = "content"
 SHA_FIELD = "sha256"
 NAME_FIELD = "file_name"

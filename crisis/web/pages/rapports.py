@@ -18,9 +18,9 @@ from crisis.clock import PARIS
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.reporting.render import ReportFormat, render
+from crisis.reporting.report_models import STATE_LABELS
 from crisis.reporting.service import crisis_report
 from crisis.reporting.svg import timeline_svg
-from crisis.reporting.timing import STATE_LABELS
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
