@@ -16,6 +16,7 @@ from crisis.web.pages import (
     compose,
     dashboard,
     event,
+    exercices,
     free_text,
     open_event,
     rapports,
@@ -26,7 +27,7 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte)
+PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte, exercices)
 
 
 def install_console(app: FastAPI) -> None:

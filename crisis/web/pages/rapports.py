@@ -18,7 +18,7 @@ from crisis.clock import PARIS
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.reporting.render import ReportFormat, render
-from crisis.reporting.report_models import STATE_LABELS
+from crisis.reporting.report_models import STATE_LABELS, TimingReport
 from crisis.reporting.service import crisis_report
 from crisis.reporting.svg import timeline_svg
 from crisis.store.journal import SYSTEM_STREAM
@@ -35,12 +35,6 @@ DOWNLOADS = {
     "md": (ReportFormat.MD, "text/markdown; charset=utf-8"),
     "json": (ReportFormat.JSON, "application/json"),
 }
-DOWNLOAD_LABELS = [
-    ("pdf", "PDF", "pour l'archive et l'impression"),
-    ("csv", "CSV", "les horloges, pour un tableur"),
-    ("md", "Markdown", "le rapport en texte"),
-    ("json", "JSON", "les données complètes"),
-]
 KINDS = [(k.value, label) for k, label in CRISIS_KIND_LABELS.items()]
 # A timeline drawn by the service: its inline presentation attributes are its own.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -142,9 +136,7 @@ def journal_check(request: Request, session: CurrentUser) -> Response:
 
 @router.get("/rapports/{crisis_id}")
 def report(request: Request, crisis_id: str, session: CurrentUser) -> Response:
-    service = service_of(request)
-    with service.bus.unit_of_work() as uow:
-        timing = crisis_report(uow, crisis_id, now=service.clock.now())
+    timing = _timing(request, crisis_id)
     return page(
         request,
         "rapport.html.j2",
@@ -152,33 +144,25 @@ def report(request: Request, crisis_id: str, session: CurrentUser) -> Response:
             "r": timing,
             "kind_labels": dict(KINDS),
             "states": STATE_LABELS,
-            "downloads": DOWNLOAD_LABELS,
+            "report_base": f"/rapports/{crisis_id}",
+            "parent": ("/rapports", "Rapports"),
         },
         session=session,
     )
 
 
-@router.get("/rapports/{crisis_id}/chronologie.svg")
-def timeline(request: Request, crisis_id: str, session: CurrentUser) -> Response:
-    service = service_of(request)
-    with service.bus.unit_of_work() as uow:
-        timing = crisis_report(uow, crisis_id, now=service.clock.now())
-    return Response(
-        timeline_svg(timing),
-        media_type="image/svg+xml",
-        headers={"Content-Security-Policy": SVG_POLICY, "Cache-Control": "no-store"},
-    )
-
-
-@router.get("/rapports/{crisis_id}/rapport.{extension}")
-def download(request: Request, crisis_id: str, extension: str, session: CurrentUser) -> Response:
+def report_download(timing: TimingReport, extension: str) -> Response:
+    """The report as a file (or its timeline as an SVG image)."""
+    if extension == "svg":
+        return Response(
+            timeline_svg(timing),
+            media_type="image/svg+xml",
+            headers={"Content-Security-Policy": SVG_POLICY, "Cache-Control": "no-store"},
+        )
     if extension not in DOWNLOADS:
         raise InvalidInput("format", "Format inconnu : pdf, csv, md ou json.")
     fmt, media_type = DOWNLOADS[extension]
-    service = service_of(request)
-    with service.bus.unit_of_work() as uow:
-        timing = crisis_report(uow, crisis_id, now=service.clock.now())
-    name = f"rapport-{crisis_id[:8]}.{extension}"
+    name = f"rapport-{timing.crisis_id[:8]}.{extension}"
     return Response(
         render(timing, fmt),
         media_type=media_type,
@@ -187,3 +171,19 @@ def download(request: Request, crisis_id: str, extension: str, session: CurrentU
             "Cache-Control": "no-store",
         },
     )
+
+
+def _timing(request: Request, crisis_id: str) -> TimingReport:
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
+        return crisis_report(uow, crisis_id, now=service.clock.now())
+
+
+@router.get("/rapports/{crisis_id}/chronologie.svg")
+def timeline(request: Request, crisis_id: str, session: CurrentUser) -> Response:
+    return report_download(_timing(request, crisis_id), "svg")
+
+
+@router.get("/rapports/{crisis_id}/rapport.{extension}")
+def download(request: Request, crisis_id: str, extension: str, session: CurrentUser) -> Response:
+    return report_download(_timing(request, crisis_id), extension)
