@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from crisis.web.pages import (
+    administration,
     annuaire,
     approvals,
     astreinte,
@@ -27,7 +28,7 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte, exercices)
+PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte, exercices, administration)
 
 
 def install_console(app: FastAPI) -> None:
