@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 
 from crisis.clock import PARIS, ensure_utc
 
@@ -31,3 +31,9 @@ def compact_datetime(instant: datetime) -> str:
     """« 28/11 22 h 15 », for tables."""
     local = ensure_utc(instant).astimezone(PARIS)
     return f"{local:%d/%m} {local.hour} h {local:%M}"
+
+
+def long_date(day: date) -> str:
+    """« 1er janvier 2027 », « 31 décembre 2026 »"""
+    first = "1er" if day.day == 1 else str(day.day)
+    return f"{first} {format_date(day, 'MMMM y', locale='fr_FR')}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -16,6 +16,8 @@ JsonValue = Any
 def to_jsonable(value: Any) -> JsonValue:
     if isinstance(value, datetime):
         return ensure_utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -11,6 +11,7 @@ from crisis.api import (
     crises,
     drafts,
     drills,
+    indicators,
     messages,
     oncall,
     oncall_public,
@@ -52,6 +53,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(oncall.router)
     app.include_router(oncall_public.router)
     app.include_router(drills.router)
+    app.include_router(indicators.router)
     install_console(app)
 
     @app.get("/healthz", response_model=Health, tags=["service"], summary="État du service")

@@ -59,6 +59,8 @@ _REASONS: dict[str, str] = {
         "date et heure invalides (ISO 8601 attendu, ex. 2026-11-28T22:15:00+01:00)"
     ),
     "datetime_type": "date et heure attendues (ISO 8601)",
+    "date_parsing": "date invalide (AAAA-MM-JJ attendu, ex. 2026-01-01)",
+    "date_from_datetime_parsing": "date invalide (AAAA-MM-JJ attendu, ex. 2026-01-01)",
     "timezone_aware": "le décalage horaire est obligatoire (ex. +01:00 ou Z)",
     "json_invalid": "JSON invalide",
     "model_attributes_type": "objet JSON attendu",

@@ -14,6 +14,7 @@ from crisis.cli.audit import audit_app
 from crisis.cli.channels import channels_app
 from crisis.cli.contacts import contacts_app
 from crisis.cli.drills import drill_app
+from crisis.cli.indicators import indicateurs, retex_app
 from crisis.cli.messages import messages_app
 from crisis.cli.oncall import bot, callout, cip_app, oncall_app
 from crisis.cli.support import (
@@ -63,6 +64,8 @@ app.add_typer(cip_app, name="cip")
 app.command("callout")(callout)
 app.command("bot")(bot)
 app.add_typer(channels_app, name="channels")
+app.add_typer(retex_app, name="retex")
+app.command("indicateurs")(indicateurs)
 
 
 def _print_status(view: CrisisView) -> None:

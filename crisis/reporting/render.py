@@ -143,6 +143,7 @@ def to_markdown(report: TimingReport) -> str:
             for i in report.injects
         ]
         lines.append("")
+    lines += _retex_markdown(report)
     chain = report.journal
     lines += [
         "## Intégrité du journal",
@@ -161,6 +162,29 @@ def to_markdown(report: TimingReport) -> str:
         for e in report.chronology
     ]
     return "\n".join(lines) + "\n"
+
+
+def _retex_markdown(report: TimingReport) -> list[str]:
+    retex = report.retex
+    if retex is None:
+        return []
+    lines = [
+        "## Retour d'expérience (RETEX)",
+        "",
+        f"Version {retex.version}, enregistrée le {_when(retex.recorded_at)} "
+        f"par {retex.recorded_by}.",
+        "",
+        f"- Ce qui a fonctionné : {retex.worked or '—'}",
+        f"- Ce qui n'a pas fonctionné : {retex.did_not_work or '—'}",
+        "",
+        "| Action corrective | Responsable | Échéance | État |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {a.description} | {a.owner} | {a.due_date:%d/%m/%Y} | {a.state_label} |"
+        for a in retex.actions
+    ]
+    return [*lines, ""]
 
 
 def to_csv(report: TimingReport) -> str:
@@ -196,14 +220,18 @@ def to_html(report: TimingReport) -> str:
     )
 
 
-def to_pdf(report: TimingReport) -> bytes:
+def html_to_pdf(html: str) -> bytes:
     with warnings.catch_warnings():
         # Debian 12 ships HarfBuzz without its subset library; WeasyPrint still works.
         warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
         from weasyprint import HTML
 
-    document: bytes = HTML(string=to_html(report)).write_pdf()
+    document: bytes = HTML(string=html).write_pdf()
     return document
+
+
+def to_pdf(report: TimingReport) -> bytes:
+    return html_to_pdf(to_html(report))
 
 
 def render(report: TimingReport, fmt: ReportFormat) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from crisis.services.retex_views import RetexView
 from crisis.services.views import Instant
 
 COMMITMENTS: dict[str, tuple[str, str]] = {
@@ -152,3 +153,4 @@ class TimingReport(BaseModel):
     verdicts: list[Verdict]
     chronology: list[ChronologyEntry]
     journal: ChainReport
+    retex: RetexView | None = None

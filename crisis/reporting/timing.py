@@ -28,6 +28,7 @@ from crisis.reporting.report_models import (
     TimingReport,
     Verdict,
 )
+from crisis.services.retex_views import current_retex
 from crisis.store.journal import ChainCheck, JournalEntry
 
 
@@ -186,6 +187,10 @@ KIND_LABELS: dict[str, str] = {
     "event.CipPublished": "Numéro unique publié",
     "event.CipDeactivated": "CIP désactivée",
     "event.InjectPlayed": "Inject joué",
+    "command.RecordRetex": "Retour d'expérience enregistré",
+    "command.UpdateRetexAction": "Action corrective mise à jour",
+    "event.RetexRecorded": "Retour d'expérience (nouvelle version)",
+    "event.RetexActionUpdated": "Changement d'état d'une action corrective",
 }
 
 
@@ -246,6 +251,7 @@ def _summary(entry: JournalEntry) -> str:
 def build_report(
     *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
 ) -> TimingReport:
+    entries = list(entries)
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
     messages: dict[str, _Message] = {}
@@ -410,6 +416,7 @@ def build_report(
             first_broken_seq=chain.first_broken_seq,
             reason=chain.reason,
         ),
+        retex=current_retex(crisis_id, entries),
     )
 
 

@@ -65,6 +65,7 @@ from crisis.domain.programme import (
     RemoveDrillSchedule,
     RunDueDrills,
 )
+from crisis.domain.retex import RecordRetex, UpdateRetexAction
 from crisis.services import (
     account_handlers,
     callout_handlers,
@@ -76,6 +77,7 @@ from crisis.services import (
     message_handlers,
     outcome_handlers,
     programme_handlers,
+    retex_handlers,
     roster_handlers,
 )
 from crisis.services.context import HandlerContext, Outcome
@@ -301,6 +303,19 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         programme_handlers.deliver_inject,
         SYSTEM_ONLY,  # the live drill's director
         "Envoi d'une injection d'exercice",
+    ),
+    # The RETEX of a closed event: written by those who ran it.
+    CommandSpec(
+        RecordRetex,
+        retex_handlers.record_retex,
+        CRISIS_WRITERS,
+        "Retour d'expérience enregistré",
+    ),
+    CommandSpec(
+        UpdateRetexAction,
+        retex_handlers.update_retex_action,
+        CRISIS_WRITERS,
+        "Action corrective mise à jour",
     ),
 )
 

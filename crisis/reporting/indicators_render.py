@@ -1,0 +1,126 @@
+"""The indicators pack in JSON, CSV, HTML (with its charts), PDF and Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from importlib import resources
+
+from jinja2 import Environment, select_autoescape
+
+from crisis.french import long_date
+from crisis.reporting.indicators_charts import delays_svg, quarters_svg
+from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
+from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
+from crisis.reporting.indicators_xlsx import to_xlsx
+from crisis.reporting.render import _at, _minutes, _when, html_to_pdf
+from crisis.services.retex_views import EntryRef
+
+
+class IndicatorsFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+    PDF = "pdf"
+    XLSX = "xlsx"
+
+
+MEDIA_TYPES = {
+    IndicatorsFormat.JSON: "application/json",
+    IndicatorsFormat.CSV: "text/csv; charset=utf-8",
+    IndicatorsFormat.HTML: "text/html; charset=utf-8",
+    IndicatorsFormat.PDF: "application/pdf",
+    IndicatorsFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def to_json(pack: Indicators) -> str:
+    return json.dumps(pack.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2)
+
+
+def _csv_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
+
+
+def to_csv(pack: Indicators) -> str:
+    """One row per real event then per exercise, for a French spreadsheet (« ; », « , »)."""
+    table = event_table(pack.events + pack.exercises.events, "Événements")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Exercice", *table.headers])
+    rows = pack.events + pack.exercises.events
+    for event, cells in zip(rows, table.rows, strict=True):
+        writer.writerow(["oui" if event.exercise else "non", *(_csv_cell(c) for c in cells)])
+    return buffer.getvalue()
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)} %"
+
+
+def _refs(sources: list[EntryRef]) -> str:
+    return ", ".join(f"n° {s.seq} ({s.hash[:10]}…)" for s in sources) or "—"
+
+
+def _seqs(sources: list[EntryRef]) -> str:
+    """Entry numbers only, in the long tables (the hashes are in the JSON and the workbook)."""
+    return ", ".join(f"n° {s.seq}" for s in sources) or "—"
+
+
+_ENV = Environment(autoescape=select_autoescape(default=True), trim_blocks=True)
+_TEMPLATE = _ENV.from_string(
+    (resources.files("crisis.reporting") / "indicators.html.j2").read_text("utf-8")
+)
+
+
+def to_html(pack: Indicators) -> str:
+    c = pack.commitments
+    summary: list[tuple[str, str, Stats]] = [
+        ("47", "Cellule de communication opérationnelle", c.c47)
+    ]
+    summary += [("48", f"Première information : {AUDIENCE_TITLES[a]}", c.c48[a]) for a in AUDIENCES]
+    summary.append(("50", "CIP opérationnelle après l'ordre du préfet", c.c50))
+    return _TEMPLATE.render(
+        p=pack,
+        c=c,
+        summary=summary,
+        audiences=AUDIENCES,
+        audience_titles=AUDIENCE_TITLES,
+        delays_chart=delays_svg(pack.events),
+        quarters_chart=quarters_svg(pack),
+        when=_when,
+        at=_at,
+        day=long_date,
+        minutes=_minutes,
+        share=_share,
+        refs=_refs,
+        seqs=_seqs,
+    )
+
+
+def to_pdf(pack: Indicators) -> bytes:
+    return html_to_pdf(to_html(pack))
+
+
+def render_indicators(pack: Indicators, fmt: IndicatorsFormat) -> bytes:
+    if fmt is IndicatorsFormat.PDF:
+        return to_pdf(pack)
+    if fmt is IndicatorsFormat.XLSX:
+        return to_xlsx(pack)
+    text = {
+        IndicatorsFormat.JSON: to_json,
+        IndicatorsFormat.CSV: to_csv,
+        IndicatorsFormat.HTML: to_html,
+    }[fmt](pack)
+    return text.encode("utf-8")

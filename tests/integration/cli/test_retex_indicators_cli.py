@@ -1,0 +1,94 @@
+"""`crisis retex` and `crisis indicateurs` on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from crisis.cli import app
+from crisis.clock import PARIS
+
+Invoke = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(engine: Engine, request: pytest.FixtureRequest, tmp_path: Path) -> Invoke:
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        _, schema = request.getfixturevalue("postgres_schema_url")
+        url += f"?options=-csearch_path%3D{schema}"
+    runner = CliRunner()
+    env = {"CRISIS_DATABASE_URL": url, "CRISIS_DATA_DIR": str(tmp_path)}
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args), env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def test_retex_and_indicators_from_the_command_line(run: Invoke, tmp_path: Path) -> None:
+    code, out, _ = run(
+        "activate", "--title", "Tempête", "--kind", "tempete", "--synergi", "SYN-91-9", "--json"
+    )
+    assert code == 0
+    crisis_id = json.loads(out)["crisis_id"]
+    code, _, err = run("retex", "record", crisis_id, "--fonctionne", "Tout")
+    assert code == 3
+    assert "n'est pas clos" in err
+    assert run("close", crisis_id, "--reason", "Fin")[0] == 0
+    code, _, err = run("retex", "record", crisis_id, "--action", "sans échéance")
+    assert code == 2
+    assert "--action" in err
+    code, out, _ = run(
+        "retex",
+        "record",
+        crisis_id,
+        "--fonctionne",
+        "Alerte rapide",
+        "--a-ameliorer",
+        "Communiqué tardif",
+        "--action",
+        "Revoir le modèle de communiqué ; Cabinet ; 2027-02-28",
+        "--json",
+    )
+    assert code == 0, out
+    action_id = json.loads(out)["actions"][0]["action_id"]
+    code, out, _ = run("retex", "action", crisis_id, action_id, "--etat", "en_cours")
+    assert code == 0
+    assert "[en cours] Revoir le modèle de communiqué — Cabinet, échéance 28/02/2027" in out
+    edit = tmp_path / "retex.json"
+    code, out, _ = run("retex", "show", crisis_id, "--json")
+    shown = json.loads(out)
+    shown["actions"][0]["state"] = "faite"
+    edit.write_text(json.dumps(shown), "utf-8")
+    code, out, _ = run("retex", "record", crisis_id, "--fichier", str(edit), "--json")
+    assert code == 0
+    assert json.loads(out)["version"] == 2
+    decided = json.loads(run("status", crisis_id, "--json")[1])["cod_activated_at"]
+    today = datetime.fromisoformat(decided).astimezone(PARIS).date().isoformat()
+    code, out, _ = run("indicateurs", "--du", today, "--au", today)
+    assert code == 0
+    data = json.loads(out)
+    assert [e["crisis_id"] for e in data["events"]] == [crisis_id]
+    assert data["events"][0]["retex_recorded"] is True
+    target = tmp_path / "indicateurs.xlsx"
+    code, out, _ = run(
+        "indicateurs", "--du", today, "--au", today, "--format", "xlsx", "--out", str(target)
+    )
+    assert code == 0
+    assert "Indicateurs écrits" in out
+    assert openpyxl.load_workbook(target).sheetnames[1] == "Événements"
+    code, _, err = run("indicateurs", "--du", today, "--au", today, "--format", "pdf")
+    assert code == 2
+    assert "--out" in err
+    code, _, err = run("indicateurs", "--du", "2026-02-30", "--au", today)
+    assert code == 2
+    assert "--du" in err
