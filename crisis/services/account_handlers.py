@@ -19,15 +19,19 @@ def _user(ctx: HandlerContext, name: str) -> User:
     return user
 
 
-def change_role(cmd: ChangeRole, ctx: HandlerContext) -> Outcome:
-    user = _user(ctx, cmd.name)
+def checked_role(value: str) -> Role:
     try:
-        role = Role(cmd.role)
+        return Role(value)
     except ValueError:
         known = ", ".join(r.value for r in Role)
         raise InvalidInput(
-            "role", f"Rôle inconnu « {cmd.role} » ; rôles possibles : {known}."
+            "role", f"Rôle inconnu « {value} » ; rôles possibles : {known}."
         ) from None
+
+
+def change_role(cmd: ChangeRole, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    role = checked_role(cmd.role)
     if user.id == ctx.actor.user_id:
         raise Conflict(
             "Vous ne pouvez pas changer votre propre rôle : demandez-le à un autre administrateur."

@@ -9,11 +9,17 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import uuid
+from typing import Any
 
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from crisis.domain.commands import Command
 from crisis.domain.errors import InvalidInput
 from crisis.web import forms
+from crisis.web.sessions import SignedIn, service_of
 
 # A directory or a roster of a département is far below this (the API's limit as well).
 MAX_UPLOAD_BYTES = 5_000_000
@@ -59,3 +65,19 @@ def carried(form: FormData) -> tuple[str, bytes]:
     if hashlib.sha256(content).hexdigest() != forms.text(form, SHA_FIELD, limit=64):
         raise InvalidInput(CONTENT_FIELD, "Le fichier transmis a été altéré : recommencez.")
     return forms.text(form, NAME_FIELD, limit=200), content
+
+
+async def rehearsed(request: Request, session: SignedIn, command: Command) -> Any:
+    """What the import command would do with the file, nothing kept (`MessageBus.rehearse`)."""
+    bus = service_of(request).bus
+    return await run_in_threadpool(bus.rehearse, command, actor=session.actor)
+
+
+def preview(report: Any, file_name: str, content: bytes) -> dict[str, Any]:
+    """What the preview page shows and carries to the « apply » form."""
+    return {
+        "report": report,
+        "file_name": file_name,
+        "carried": carry(file_name, content),
+        "idempotency_key": str(uuid.uuid4()),
+    }

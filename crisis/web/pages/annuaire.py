@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from crisis.contacts.csv_export import contacts_csv, french_mobile
@@ -33,7 +32,7 @@ from crisis.web.commands import run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.uploads import carried, carry, read_upload
+from crisis.web.uploads import carried, preview, read_upload, rehearsed
 
 router = console_router()
 
@@ -290,19 +289,12 @@ async def preview_import(request: Request, session: CurrentUser, form: PostedFor
         return _import_page(request, session, {"file_error": error.message}, status=422)
     command = ImportContacts(file_name=file_name, content=content)
     try:
-        bus = service_of(request).bus
-        report = await run_in_threadpool(bus.rehearse, command, actor=session.actor)
+        report = await rehearsed(request, session, command)
     except InvalidContacts as error:
         refused = {"problems": error.problems, "file_name": file_name}
         return _import_page(request, session, refused, status=422)
     assert isinstance(report, ImportReport)
-    context: dict[str, Any] = {
-        "report": report,
-        "file_name": file_name,
-        "carried": carry(file_name, content),
-        "idempotency_key": str(uuid.uuid4()),
-    }
-    return _import_page(request, session, context)
+    return _import_page(request, session, preview(report, file_name, content))
 
 
 @router.post("/annuaire/import/appliquer")

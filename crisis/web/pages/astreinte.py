@@ -9,7 +9,6 @@ code of the link that opens the bot with the code (`https://t.me/<robot>?start=<
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -17,7 +16,6 @@ import qrcode
 import qrcode.image.svg
 from fastapi import Request, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 
 from crisis.clock import PARIS, ensure_utc
 from crisis.domain.contacts import InvalidContacts
@@ -29,7 +27,7 @@ from crisis.web.commands import run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.uploads import carried, carry, read_upload
+from crisis.web.uploads import carried, preview, read_upload, rehearsed
 
 router = console_router()
 
@@ -118,17 +116,11 @@ async def preview_roster(request: Request, session: CurrentUser, form: PostedFor
     if parsed.problems:
         return _roster_page(request, session, {"problems": parsed.problems}, status=422)
     command = ImportRoster(shifts=tuple(parsed.shifts), source="csv")
-    bus = service_of(request).bus
     try:
-        report = await run_in_threadpool(bus.rehearse, command, actor=session.actor)
+        report = await rehearsed(request, session, command)
     except InvalidContacts as error:
         return _roster_page(request, session, {"problems": error.problems}, status=422)
-    extra = {
-        "report": report,
-        "carried": carry(file_name, content),
-        "idempotency_key": str(uuid.uuid4()),
-    }
-    return _roster_page(request, session, extra)
+    return _roster_page(request, session, preview(report, file_name, content))
 
 
 @router.post("/astreinte/import/appliquer")

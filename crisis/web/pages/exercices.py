@@ -176,6 +176,13 @@ def _played(play_id: str) -> DrillPlay:
     return play
 
 
+def _finished(play_id: str) -> TimingReport:
+    report = _played(play_id).report
+    if report is None:
+        raise NotFound("L'exercice n'est pas terminé.")
+    return report
+
+
 @router.get("/exercices/essais/{play_id}")
 def played(request: Request, play_id: str, session: CurrentUser) -> Response:
     play = _played(play_id)
@@ -215,18 +222,12 @@ def progress(request: Request, play_id: str, session: CurrentUser) -> Response:
 def played_download(
     request: Request, play_id: str, extension: str, session: CurrentUser
 ) -> Response:
-    report = _played(play_id).report
-    if report is None:
-        raise NotFound("L'exercice n'est pas terminé.")
-    return report_download(report, extension)
+    return report_download(_finished(play_id), extension)
 
 
 @router.get("/exercices/essais/{play_id}/chronologie.svg")
 def played_timeline(request: Request, play_id: str, session: CurrentUser) -> Response:
-    report = _played(play_id).report
-    if report is None:
-        raise NotFound("L'exercice n'est pas terminé.")
-    return report_download(report, "svg")
+    return report_download(_finished(play_id), "svg")
 
 
 # The programme.
