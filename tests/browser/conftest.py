@@ -2,7 +2,7 @@
 
 Playwright drives /usr/bin/chromium (`executable_path`): no browser is ever downloaded. Every
 page a test visits is checked with axe-core and photographed at 360 and 1280 px, under
-`test-output/console/` (git-ignored).
+`tests/output/console/` (git-ignored).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tests.integration.delivery.conftest import fakes as fakes  # the fixture, r
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "console"
+OUTPUT = Path(__file__).resolve().parents[1] / "output" / "console"
 PASSWORD = "mot-de-passe-du-test"
 PHONE = ViewportSize(width=390, height=844)
 NARROW = ViewportSize(width=360, height=740)  # the narrowest phone the console supports
@@ -135,8 +135,10 @@ def live(fakes: Fakes, tmp_path: Path) -> Iterator[LiveService]:
         service.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Not for the whole session: Playwright's sync API keeps an event loop running in this
+    # thread, where the other tests' `asyncio.run` could not start one.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
