@@ -1,10 +1,10 @@
 """The outbox dispatcher: claims due deliveries, sends them paced per provider, records results.
 
 Each channel runs its own loop, so a provider that is down only delays its own deliveries.
-Results are recorded once per claimed batch: if the process dies between a provider's
-acceptance and that record, the delivery is sent again after the claim expires (or at once
-when a worker of the same name restarts). Duplicates are therefore bounded by the batch size
-per channel and per worker.
+Results are recorded once per claimed batch, while the next batch is being sent: if the
+process dies between a provider's acceptance and that record, the delivery is sent again after
+the claim expires (or at once when a worker of the same name restarts). Duplicates are
+therefore bounded by three batches per channel and per worker.
 """
 
 from __future__ import annotations
@@ -13,24 +13,25 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from channels.contract import Channel, OutgoingMessage, RecipientKind, SendError
-from channels.pacing import KeyedPacer, Pacer
+from channels.pacing import KeyedBuckets, TokenBucket
 from channels.retry import RetryPolicy
 from crisis.clock import Clock
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class Outcome(StrEnum):
     ACCEPTED = "accepted"
     RETRY = "retry"  # a retryable failure: tried again at next_attempt_at
-    FAILED = "failed"  # given up: permanent error, or retries exhausted
+    FAILED = "failed"  # given up: permanent error, or give_up_after passed
     REFUSED = "refused"  # the exercise interlock stopped it before any provider saw it
 
 
@@ -116,8 +117,8 @@ class Dispatcher:
         self._clock = clock
         self.config = config or DispatcherConfig()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
-        self._pacers: dict[tuple[bool, str], Pacer] = {}
-        self._chat_pacers: dict[tuple[bool, str], KeyedPacer] = {}
+        self._buckets: dict[tuple[bool, str], TokenBucket] = {}
+        self._chat_buckets: dict[tuple[bool, str], KeyedBuckets] = {}
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -161,19 +162,65 @@ class Dispatcher:
                 return total
 
     async def _channel_loop(self, name: str) -> None:
-        while not self._stopping:
-            try:
-                done = await self.dispatch_batch(name)
-            except Exception:
-                log.exception("dispatcher loop for %s failed; retrying", name)
-                done = 0
-            if done == 0 and not self._stopping:
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+        """Claim, send and record as a pipeline: the channel's sending slots never run dry.
 
-    async def dispatch_batch(self, name: str) -> int:
-        claimed = await asyncio.to_thread(
+        Every batch shares the channel's `concurrency` slots. As soon as each delivery of a
+        batch holds (or held) a slot, the next batch is claimed and queues for the slots the
+        current one frees; each batch is recorded when its last delivery is done, in claim
+        order, while the following ones are sent. Sent but not yet recorded: at most three
+        batches (the one being recorded, and two sharing the slots).
+        """
+        gate = asyncio.Semaphore(self.config.concurrency)
+        recorded: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await self._claim(name)
+                except Exception:
+                    log.exception("claiming deliveries for %s failed; retrying", name)
+                    claimed = []
+                if not claimed:
+                    await self._idle()
+                    continue
+                all_started = asyncio.Event()
+                sending = asyncio.create_task(
+                    self._send_batch(claimed, gate=gate, when_all_started=all_started.set)
+                )
+                recorded = asyncio.create_task(self._record_when_sent(sending, after=recorded))
+                started = asyncio.create_task(all_started.wait())
+                await asyncio.wait({sending, started}, return_when=asyncio.FIRST_COMPLETED)
+                started.cancel()
+        finally:
+            await self._finish(recorded)
+
+    async def _record_when_sent(
+        self, sending: asyncio.Task[list[DeliveryResult]], *, after: asyncio.Task[None] | None
+    ) -> None:
+        results = await self._finish(sending)
+        await self._finish(after)  # batches are recorded in the order they were claimed
+        if results:
+            await self._record(results)
+
+    async def _idle(self) -> None:
+        if self._stopping:
+            return
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+
+    @staticmethod
+    async def _finish(task: asyncio.Task[_T] | None) -> _T | None:
+        """Wait for a background step; its failure is logged (the rows come back later)."""
+        if task is None:
+            return None
+        try:
+            return await task
+        except Exception:
+            log.exception("dispatcher step failed; its deliveries return at lease expiry")
+            return None
+
+    async def _claim(self, name: str) -> list[ClaimedDelivery]:
+        return await asyncio.to_thread(
             self._outbox.claim,
             worker=self.config.worker,
             channels=[name],
@@ -181,34 +228,58 @@ class Dispatcher:
             limit=self.config.batch_size,
             lease=self.config.lease,
         )
-        if not claimed:
-            return 0
-        gate = asyncio.Semaphore(self.config.concurrency)
+
+    async def _record(self, results: list[DeliveryResult]) -> None:
+        await asyncio.to_thread(self._outbox.record, results)
+
+    async def _send_batch(
+        self,
+        claimed: Sequence[ClaimedDelivery],
+        *,
+        gate: asyncio.Semaphore | None = None,
+        when_all_started: Callable[[], None] | None = None,
+    ) -> list[DeliveryResult]:
+        gate = gate or asyncio.Semaphore(self.config.concurrency)
+        waiting = len(claimed)
 
         async def one(delivery: ClaimedDelivery) -> DeliveryResult:
+            nonlocal waiting
             async with gate:
+                waiting -= 1
+                if waiting == 0 and when_all_started is not None:
+                    when_all_started()
                 return await self._deliver(delivery)
 
-        results = await asyncio.gather(*(one(d) for d in claimed))
-        await asyncio.to_thread(self._outbox.record, results)
+        return list(await asyncio.gather(*(one(d) for d in claimed)))
+
+    async def dispatch_batch(self, name: str) -> int:
+        """Claim one batch, send it and record it, one step after the other."""
+        claimed = await self._claim(name)
+        if not claimed:
+            return 0
+        results = await self._send_batch(claimed)
+        await self._record(results)
         return len(results)
 
-    def _pacer(self, exercise: bool, channel: Channel) -> Pacer:
+    def _bucket(self, exercise: bool, channel: Channel) -> TokenBucket:
         key = (exercise, channel.name)
-        pacer = self._pacers.get(key)
-        if pacer is None:
-            pacer = self._pacers[key] = Pacer(channel.limits.rate_per_second)
-        return pacer
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(channel.limits.rate_per_second)
+        return bucket
 
-    async def _pace_chat(self, exercise: bool, channel: Channel, recipient: str) -> None:
+    async def _pace(self, exercise: bool, channel: Channel, recipient: str) -> None:
+        """Take the channel's token, and the chat's if it has its own limit, right now."""
+        bucket = self._bucket(exercise, channel)
         rate = channel.limits.per_chat_rate_per_second
         if rate is None or not recipient:
+            await bucket.acquire()
             return
         key = (exercise, channel.name)
-        pacer = self._chat_pacers.get(key)
-        if pacer is None:
-            pacer = self._chat_pacers[key] = KeyedPacer(rate)
-        await pacer.wait(recipient)
+        chats = self._chat_buckets.get(key)
+        if chats is None:
+            chats = self._chat_buckets[key] = KeyedBuckets(rate)
+        await chats.acquire(recipient, then=bucket)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> DeliveryResult:
         attempt = delivery.attempts + 1
@@ -229,8 +300,7 @@ class Dispatcher:
         if refusal is not None or channel is None:
             return replace(result, error=refusal or "canal non configuré")
         if self.config.pace:
-            await self._pacer(delivery.exercise, channel).wait()
-            await self._pace_chat(delivery.exercise, channel, delivery.recipient)
+            await self._pace(delivery.exercise, channel, delivery.recipient)
         message = OutgoingMessage(
             delivery_id=delivery.id,
             recipient_kind=delivery.recipient_kind,
@@ -277,10 +347,8 @@ class Dispatcher:
         policy = self.config.retry
         if error.retryable and error.retry_after and self.config.pace:
             # The provider asked everyone to wait, not only this delivery.
-            self._pacer(delivery.exercise, channel).pause(error.retry_after)
-        if not error.retryable or policy.gives_up(
-            attempt=result.attempt, first_queued_at=delivery.queued_at, now=now
-        ):
+            self._bucket(delivery.exercise, channel).pause(error.retry_after)
+        if not error.retryable or policy.gives_up(first_queued_at=delivery.queued_at, now=now):
             return replace(
                 result,
                 finished_at=now,

@@ -2,14 +2,23 @@
 
 Each message has a plain-text part and an HTML alternative (built from the text when the
 message brings no HTML). `security` is none, starttls or ssl (implicit TLS).
+
+Connections are reused: a fan-out pays the connection, the TLS handshake and the login once
+per pooled connection, not once per message. A connection that the server closed while it
+sat idle is replaced and the message sent again on the new one; a connection that saw any
+other error is closed, never reused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import smtplib
 import ssl
+import threading
+import time
+from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -54,6 +63,12 @@ class EmailConfig(BaseModel):
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     local_hostname: str | None = None  # the EHLO name
     production: bool = True
+    connections: int = Field(
+        default=4, ge=1, le=50, description="Connexions SMTP gardées ouvertes entre deux envois."
+    )
+    idle_seconds: float = Field(
+        default=30.0, gt=0, description="Au-delà, une connexion inutilisée est refermée."
+    )
 
 
 def _text_to_html(text: str) -> str:
@@ -76,6 +91,70 @@ def _response_text(raw: bytes | str) -> str:
     return " ".join(text.split())[:200]
 
 
+class _ConnectionPool:
+    """Open SMTP connections waiting for the next message, most recently used first."""
+
+    def __init__(
+        self,
+        connect: Callable[[], smtplib.SMTP],
+        *,
+        size: int,
+        idle_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._connect = connect
+        self._size = size
+        self._idle_seconds = idle_seconds
+        self._monotonic = monotonic
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
+        self._lock = threading.Lock()
+        self.opened = 0  # connections made, for the curious (benchmarks, tests)
+
+    def connect(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        with self._lock:
+            self.opened += 1
+        return smtp
+
+    def take(self) -> tuple[smtplib.SMTP, bool]:
+        """A connection, and whether it was reused (it may have been closed by the server)."""
+        stale: list[smtplib.SMTP] = []
+        found: smtplib.SMTP | None = None
+        with self._lock:
+            now = self._monotonic()
+            while self._idle:
+                smtp, since = self._idle.pop()
+                if now - since <= self._idle_seconds:
+                    found = smtp
+                    break
+                stale.append(smtp)
+        for smtp in stale:
+            _quit(smtp)
+        if found is not None:
+            return found, True
+        return self.connect(), False
+
+    def give_back(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append((smtp, self._monotonic()))
+                return
+        _quit(smtp)
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp, _ in idle:
+            _quit(smtp)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye if the server still listens; close the socket in any case."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.quit()
+    smtp.close()
+
+
 class EmailChannel:
     name = "email"
     limits = EMAIL_LIMITS
@@ -88,6 +167,9 @@ class EmailChannel:
         self.limits = with_rate(EMAIL_LIMITS, config.rate_per_second)
         self._config = config
         self._clock = clock
+        self._pool = _ConnectionPool(
+            self._connect, size=config.connections, idle_seconds=config.idle_seconds
+        )
 
     def __repr__(self) -> str:
         c = self._config
@@ -152,8 +234,28 @@ class EmailChannel:
         return smtp
 
     def _deliver(self, mail: EmailMessage, recipient: str) -> None:
-        with self._connect() as smtp:
-            smtp.send_message(mail, from_addr=self._config.from_address, to_addrs=[recipient])
+        smtp, reused = self._pool.take()
+        try:
+            try:
+                smtp.send_message(mail, from_addr=self._config.from_address, to_addrs=[recipient])
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not reused:
+                    raise
+                # The server closed the connection while it sat idle: one fresh attempt.
+                smtp.close()
+                smtp = self._pool.connect()
+                smtp.send_message(mail, from_addr=self._config.from_address, to_addrs=[recipient])
+        except BaseException:
+            smtp.close()
+            raise
+        self._pool.give_back(smtp)
+
+    @property
+    def connections_opened(self) -> int:
+        return self._pool.opened
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._pool.close_all)
 
     def _probe(self) -> None:
         with self._connect() as smtp:

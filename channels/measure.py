@@ -4,7 +4,8 @@
   ``twitter-text-parser``.
 - SMS: GSM 03.38 (GSM-7) when every character is in the basic table or its extension
   table, UCS-2 otherwise; segments counted the way operators split concatenated SMS.
-  The character tables come from the ``gsm0338`` codec.
+  The character tables come from the ``gsm0338`` codec. The text measured is the one sent:
+  after « smart encoding » (``channels.smart_encoding``).
 - Telegram: UTF-16 code units.
 
 Nothing here does I/O or keeps state; every function is safe to call from anywhere.
@@ -25,6 +26,7 @@ with warnings.catch_warnings():
     from twitter_text import parse_tweet
 
 from channels.contract import ChannelLimits, LengthUnit
+from channels.smart_encoding import smart_encode
 
 X_MAX_WEIGHTED_LENGTH: Final = 280
 TELEGRAM_MAX_UTF16: Final = 4096
@@ -124,7 +126,8 @@ def _pack(units: list[int], *, single: int, part: int) -> int:
 
 
 def measure_sms(text: str) -> SmsMeasure:
-    """Encoding, segment count and unit count of an SMS body."""
+    """Encoding, segment count and unit count of an SMS body, as sent (smart-encoded)."""
+    text = smart_encode(text)
     septets: list[int] = []
     non_gsm: list[str] = []
     for char in text:
@@ -152,6 +155,36 @@ def measure_sms(text: str) -> SmsMeasure:
         units_per_segment=UCS2_SINGLE_UNITS if total <= UCS2_SINGLE_UNITS else UCS2_PART_UNITS,
         non_gsm=tuple(non_gsm),
     )
+
+
+def fit_sms(text: str, *, keep: str = "", max_segments: int) -> str:
+    """A text the service writes itself, shortened to fit in `max_segments` SMS parts.
+
+    `keep` (the acknowledgement link, the number to call) is never cut: the end of `text` is
+    cut instead, at a word boundary where possible, and marked with « ... ».
+    """
+    whole = smart_encode(text + keep)
+    if measure_sms(whole).segments <= max_segments:
+        return whole
+    head, tail = smart_encode(text), smart_encode(keep)
+    low, high = 0, len(head)
+    # The longest prefix of the head that fits, found by halving (measuring is linear).
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure_sms(_cut(head, middle) + tail).segments <= max_segments:
+            low = middle
+        else:
+            high = middle - 1
+    return _cut(head, low) + tail
+
+
+def _cut(head: str, length: int) -> str:
+    if length >= len(head):
+        return head
+    kept = head[:length]
+    if " " in kept[-20:]:
+        kept = kept[: kept.rindex(" ")]
+    return kept.rstrip(" .,;:-") + "... "
 
 
 def _bounded(length: int, limit: int | None, unit: LengthUnit) -> Measure:

@@ -12,7 +12,6 @@ class RetryPolicy:
     base_seconds: float = 2.0
     factor: float = 2.0
     max_delay_seconds: float = 300.0
-    max_attempts: int = 8
     give_up_after: timedelta = timedelta(hours=2)
 
     def delay(self, attempt: int, *, retry_after: float | None, rng: random.Random) -> float:
@@ -23,5 +22,6 @@ class RetryPolicy:
         backoff = ceiling / 2 + rng.uniform(0, ceiling / 2)
         return max(backoff, retry_after or 0.0)
 
-    def gives_up(self, *, attempt: int, first_queued_at: datetime, now: datetime) -> bool:
-        return attempt >= self.max_attempts or now - first_queued_at >= self.give_up_after
+    def gives_up(self, *, first_queued_at: datetime, now: datetime) -> bool:
+        """Only time ends the retries: an outage shorter than `give_up_after` loses nothing."""
+        return now - first_queued_at >= self.give_up_after

@@ -24,6 +24,7 @@ from channels.contract import (
     SendError,
 )
 from channels.measure import measure_sms
+from channels.smart_encoding import smart_encode
 from crisis.clock import Clock
 
 SMS_LIMITS = ChannelLimits(
@@ -111,7 +112,7 @@ class SmsChannel:
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)
         to = self._e164(message.recipient)
-        text = message.text.strip()
+        text = smart_encode(message.text).strip()
         if not text:
             raise SendError("SMS : le texte est vide.", retryable=False)
         measured = measure_sms(text)

@@ -1,17 +1,22 @@
-"""A signed JSON webhook: POST the message, `X-Signature: sha256=<HMAC-SHA256 of the body>`.
+"""A signed JSON webhook, following the Standard Webhooks convention (standardwebhooks.com).
 
-The body carries its own timestamp (`sent_at`, also in `X-Timestamp`), so the signature covers
-it: a receiver checks the signature, then rejects stale timestamps to stop replays.
+Each POST carries `webhook-id` (the delivery: the same across retries), `webhook-timestamp`
+(Unix seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, under
+a secret written `whsec_<base64>`. Any Standard Webhooks library verifies it; a receiver
+refuses old timestamps (5 minutes by default) and ids it has seen, so a captured request
+cannot be replayed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from channels._common import (
     RATE_OVERRIDE_HELP,
@@ -33,8 +38,10 @@ from crisis.clock import Clock
 WEBHOOK_LIMITS = ChannelLimits(
     max_length=None, length_unit=LengthUnit.UNLIMITED, rate_per_second=10.0, supports_html=True
 )
-SIGNATURE_HEADER = "X-Signature"
-TIMESTAMP_HEADER = "X-Timestamp"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of the format, not a secret
 
 
 class WebhookConfig(BaseModel):
@@ -48,16 +55,32 @@ class WebhookConfig(BaseModel):
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
 
+    @field_validator("secret")
+    @classmethod
+    def _standard_secret(cls, secret: SecretStr) -> SecretStr:
+        secret_key(secret.get_secret_value())
+        return secret
 
-def sign(body: bytes, secret: str) -> str:
-    """The X-Signature value for a body."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_<base64>` secret (the prefix is optional, as in the libraries)."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(
+            "secret du webhook invalide : « whsec_ » suivi d'une clé en base64 attendu"
+        ) from error
+    if len(key) < 16:
+        raise ValueError("secret du webhook trop court : 16 octets au moins (24 en base64)")
+    return key
 
 
-def verify(body: bytes, signature: str, secret: str) -> bool:
-    """What a receiver does: compare in constant time."""
-    return hmac.compare_digest(sign(body, secret), signature)
+def sign(*, webhook_id: str, timestamp: int, body: bytes, secret: str) -> str:
+    """The `webhook-signature` value: `v1,` and the base64 HMAC of `id.timestamp.body`."""
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 class WebhookChannel:
@@ -122,11 +145,18 @@ class WebhookChannel:
         guard_exercise(message, production=self._config.production, channel=self.name)
         url = self._url(message)
         body = self.body(message)
+        timestamp = int(self._clock.now().timestamp())
+        signature = sign(
+            webhook_id=message.delivery_id,
+            timestamp=timestamp,
+            body=body,
+            secret=self._config.secret.get_secret_value(),
+        )
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            SIGNATURE_HEADER: sign(body, self._config.secret.get_secret_value()),
-            TIMESTAMP_HEADER: str(int(self._clock.now().timestamp())),
-            "X-Delivery-Id": message.delivery_id,
+            ID_HEADER: message.delivery_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: signature,
         }
         response = await self._request("POST", url, content=body, headers=headers)
         provider_id = response.headers.get("x-request-id") or message.delivery_id

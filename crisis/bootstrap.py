@@ -63,7 +63,7 @@ async def _close_all(catalog: ChannelCatalog) -> None:
 def open_engine(settings: Settings) -> Engine:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url)
+    return make_engine(settings.resolved_database_url, pool_size=settings.api_threads)
 
 
 def bootstrap(

@@ -85,7 +85,6 @@ def make_dispatcher(
                 base_seconds=retry.base_seconds,
                 factor=retry.factor,
                 max_delay_seconds=retry.max_delay_seconds,
-                max_attempts=retry.max_attempts,
                 give_up_after=timedelta(minutes=retry.give_up_after_minutes),
             ),
         ),

@@ -37,10 +37,26 @@ class Settings(BaseSettings):
     )
     exercise_marker: str = Field(default="EXERCICE EXERCICE EXERCICE", min_length=1)
     worker_name: str = Field(default="dispatcher-1", min_length=1, max_length=120)
+    # How long the API remembers who holds a token; a user deactivated in the database loses
+    # access after at most this long (0: look every token up on every request).
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Requests the API serves at once, each in its own thread with its own connection.
+    api_threads: int = Field(default=20, ge=1, le=200)
     # Messages to these audiences leave only once the préfet (or a delegate) has approved them.
     approval_audiences: list[Audience] = Field(
         default_factory=lambda: [Audience.ELUS, Audience.PUBLIC, Audience.MEDIA],
         description="Publics dont les messages doivent être validés par le préfet (JSON).",
+    )
+
+    # Request limits (README « Limites des requêtes »): answered 413 before any parsing.
+    max_body_bytes: int = Field(default=1_000_000, gt=0, description="Corps de requête maximal.")
+    max_upload_bytes: int = Field(
+        default=5_000_000, gt=0, description="Corps maximal des routes qui reçoivent un fichier."
+    )
+    max_backdate_days: int = Field(
+        default=7,
+        ge=0,
+        description="Ancienneté maximale d'une décision d'activation du COD, en jours.",
     )
 
     # On-call cell, callout and CIP (README « Astreinte, appel de la cellule et CIP »).
@@ -127,4 +143,8 @@ class Settings(BaseSettings):
             for name in ClockName
         }
         targets[ClockName.CIP] = self.cip_target_minutes
-        return ClockPolicy(targets=targets, warning_offsets=tuple(self.warning_offsets_minutes))
+        return ClockPolicy(
+            targets=targets,
+            warning_offsets=tuple(self.warning_offsets_minutes),
+            max_backdate_days=self.max_backdate_days,
+        )

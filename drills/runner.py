@@ -101,9 +101,7 @@ def drill_delivery_config() -> DeliveryConfig:
     return DeliveryConfig(
         dispatcher=DispatcherSettings(
             batch_size=500,
-            retry=RetrySettings(
-                base_seconds=5, max_delay_seconds=30, max_attempts=1000, give_up_after_minutes=600
-            ),
+            retry=RetrySettings(base_seconds=5, max_delay_seconds=30, give_up_after_minutes=600),
         )
     )
 

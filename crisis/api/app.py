@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
 import crisis
@@ -19,8 +25,10 @@ from crisis.api import (
     reports,
     templates,
 )
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.access_log import install_access_log_masking
+from crisis.api.auth import CurrentActor, CurrentService, TokenCache
 from crisis.api.errors import install_error_handlers, responses
+from crisis.api.limits import RequestLimits, document_errors
 from crisis.api.schemas import Health, UserRead
 from crisis.bootstrap import Service
 from crisis.web.console import install_console
@@ -35,13 +43,33 @@ réponse sans rien écrire de nouveau.
 
 
 def create_app(service: Service) -> FastAPI:
+    threads = service.settings.api_threads
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # As many request threads as pooled connections: a thread never waits for one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
         title="Communication de crise — préfecture",
         version=crisis.__version__,
         description=DESCRIPTION,
+        lifespan=lifespan,
     )
     app.state.service = service
+    settings = service.settings
+
+    def body_limit(path: str) -> int:
+        # The routes that take a file (CSV imports) accept more than the JSON ones.
+        if path.endswith("/import"):
+            return settings.max_upload_bytes
+        return settings.max_body_bytes
+
+    app.add_middleware(RequestLimits, body_limit=body_limit, own_pages=("/ack/",))
+    app.state.token_cache = TokenCache(service.settings.auth_cache_seconds)
     install_error_handlers(app)
+    install_access_log_masking()
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)
     app.include_router(contacts.router)
@@ -77,4 +105,17 @@ def create_app(service: Service) -> FastAPI:
     def me(actor: CurrentActor) -> UserRead:
         return UserRead(name=actor.name, role=actor.role)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -1,17 +1,64 @@
-"""Bearer tokens: each request is made by a user with one role."""
+"""Bearer tokens: each request is made by a user with one role.
+
+Who holds a token is remembered for `auth_cache_seconds` (5 by default), keyed by the token's
+digest: a read then costs one transaction, not two. A user deactivated in the database loses
+access after at most that long.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crisis.api.errors import Unauthenticated
 from crisis.bootstrap import Service
+from crisis.domain.commands import Command
+from crisis.services.bus import ensure_may_run
 from crisis.services.context import Actor
+from crisis.store.users_repository import token_digest
 
 bearer = HTTPBearer(auto_error=False, description="Jeton personnel remis par `crisis user add`.")
+
+
+class TokenCache:
+    """Recently seen tokens (by digest) and their actor, for a few seconds; bounded in size."""
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        max_entries: int = 4096,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._monotonic = monotonic
+        self._entries: dict[str, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Actor | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            if entry[0] <= self._monotonic():
+                del self._entries[digest]
+                return None
+            return entry[1]
+
+    def put(self, digest: str, actor: Actor) -> None:
+        if self._ttl <= 0:
+            return
+        with self._lock:
+            self._entries.pop(digest, None)
+            if len(self._entries) >= self._max:
+                del self._entries[next(iter(self._entries))]  # the oldest
+            self._entries[digest] = (self._monotonic() + self._ttl, actor)
 
 
 def service_of(request: Request) -> Service:
@@ -25,13 +72,29 @@ def current_actor(
 ) -> Actor:
     if credentials is None or not credentials.credentials:
         raise Unauthenticated()
+    cache: TokenCache = request.app.state.token_cache
+    digest = token_digest(credentials.credentials)
+    actor = cache.get(digest)
+    if actor is not None:
+        return actor
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
-        user = uow.users.by_token(credentials.credentials)
+    with service.bus.reading() as uow:
+        user = uow.users.by_digest(digest)
     if user is None:
         raise Unauthenticated()
-    return Actor(name=user.name, role=user.role, user_id=user.id)
+    actor = Actor(name=user.name, role=user.role, user_id=user.id)
+    cache.put(digest, actor)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 CurrentService = Annotated[Service, Depends(service_of)]
+
+
+def allowed(command_type: type[Command]) -> Any:
+    """A route dependency deciding authorisation before the body or the query is examined."""
+
+    def check(actor: CurrentActor) -> None:
+        ensure_may_run(actor, command_type)
+
+    return Depends(check)

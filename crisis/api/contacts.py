@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import FieldError, error_response, responses
 from crisis.api.schemas import Body as RequestBody
+from crisis.api.text import OptionalPlainLine, OptionalPlainText, PlainLine, ShortName, StrictFlag
 from crisis.domain.contact_commands import (
     AddToContactList,
     ContactInput,
@@ -45,18 +46,22 @@ MAX_UPLOAD_BYTES = 5_000_000
 
 
 class ContactWrite(RequestBody):
-    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Jeanne Martin"])
+    name: PlainLine = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Jeanne Martin"])
     category: Category
-    email: str | None = Field(default=None, max_length=320, examples=["maire@mairie.fr"])
-    mobile: str | None = Field(
+    email: OptionalPlainLine | None = Field(
+        default=None, max_length=320, examples=["maire@mairie.fr"]
+    )
+    mobile: OptionalPlainLine | None = Field(
         default=None,
         max_length=40,
         description="Mobile, tel qu'on le tape (06 12 34 56 78, +33 6…) ; enregistré en E.164.",
     )
-    telegram_chat_id: str | None = Field(default=None, max_length=32)
-    commune: str | None = Field(default=None, max_length=MAX_COMMUNE_LENGTH)
-    fonction: str | None = Field(default=None, max_length=MAX_FONCTION_LENGTH, examples=["Maire"])
-    exercise: bool = Field(default=False, description="Participe aux exercices.")
+    telegram_chat_id: OptionalPlainLine | None = Field(default=None, max_length=32)
+    commune: OptionalPlainLine | None = Field(default=None, max_length=MAX_COMMUNE_LENGTH)
+    fonction: OptionalPlainLine | None = Field(
+        default=None, max_length=MAX_FONCTION_LENGTH, examples=["Maire"]
+    )
+    exercise: StrictFlag = Field(default=False, description="Participe aux exercices.")
 
     def to_input(self) -> ContactInput:
         return ContactInput(
@@ -107,10 +112,10 @@ class ImportResult(BaseModel):
 
 
 class ContactListCreate(RequestBody):
-    name: str = Field(
+    name: PlainLine = Field(
         min_length=1, max_length=MAX_LIST_NAME_LENGTH, examples=["maires des communes inondées"]
     )
-    description: str = Field(default="", max_length=2000)
+    description: OptionalPlainText = Field(default="", max_length=2000)
 
 
 class ContactListRead(BaseModel):
@@ -130,7 +135,7 @@ class ContactListPage(BaseModel):
 
 
 class MembersChange(RequestBody):
-    contacts: list[str] = Field(
+    contacts: list[ShortName] = Field(
         min_length=1, max_length=1000, description="Identifiant, e-mail ou mobile de chacun."
     )
 
@@ -204,12 +209,13 @@ def _present_change(_: UnitOfWork, change: Any) -> tuple[int, Any]:
     summary="Lister les listes nommées",
 )
 def list_lists(service: CurrentService, _: CurrentActor) -> ContactListPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return ContactListPage(lists=[list_read(cl) for cl in uow.contacts.lists()])
 
 
 @router.post(
     "/lists",
+    dependencies=[allowed(CreateContactList)],
     status_code=201,
     response_model=ContactListRead,
     responses=responses(401, 403, 409, 422),
@@ -245,7 +251,7 @@ def read_list(
         bool, Query(description="Seulement les contacts qui participent aux exercices.")
     ] = False,
 ) -> ContactListDetail:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.contacts.get_list(list_id)
         members = uow.contacts.resolve(found.id, exercise=exercise)
     return ContactListDetail(
@@ -255,6 +261,7 @@ def read_list(
 
 @router.post(
     "/lists/{list_id}/members",
+    dependencies=[allowed(AddToContactList)],
     response_model=MembersChanged,
     responses=WRITE_ERRORS,
     summary="Ajouter des contacts à une liste",
@@ -274,6 +281,7 @@ def add_members(
 
 @router.post(
     "/lists/{list_id}/members/remove",
+    dependencies=[allowed(RemoveFromContactList)],
     response_model=MembersChanged,
     responses=WRITE_ERRORS,
     summary="Retirer des contacts d'une liste",
@@ -293,6 +301,7 @@ def remove_members(
 
 @router.post(
     "/import",
+    dependencies=[allowed(ImportContacts)],
     response_model=ImportResult,
     responses=responses(401, 403, 422),
     summary="Importer un fichier CSV de contacts (tout ou rien, sauf `skip_invalid`)",
@@ -314,7 +323,8 @@ def import_contacts(
         bool, Query(description="Importer les lignes valides et lister les autres.")
     ] = False,
     file_name: Annotated[
-        str, Query(min_length=1, max_length=200, description="Nom du fichier, pour le journal.")
+        PlainLine,
+        Query(min_length=1, max_length=200, description="Nom du fichier, pour le journal."),
     ] = "contacts.csv",
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -354,7 +364,7 @@ def resolve_audience(
         bool, Query(description="Seulement les contacts qui participent aux exercices.")
     ] = False,
 ) -> ContactPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.contacts.resolve(audience, exercise=exercise)
     return ContactPage(contacts=[contact_read(c) for c in found])
 
@@ -373,13 +383,14 @@ def list_contacts(
         bool | None, Query(description="Participants aux exercices (ou non).")
     ] = None,
 ) -> ContactPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.contacts.find(category=category, exercise=exercise)
     return ContactPage(contacts=[contact_read(c) for c in found])
 
 
 @router.post(
     "",
+    dependencies=[allowed(CreateContact)],
     status_code=201,
     response_model=ContactRead,
     responses=responses(401, 403, 409, 422),
@@ -406,12 +417,13 @@ def create_contact(
     summary="Lire un contact",
 )
 def read_contact(contact_id: str, service: CurrentService, _: CurrentActor) -> ContactRead:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return contact_read(uow.contacts.get(contact_id))
 
 
 @router.put(
     "/{contact_id}",
+    dependencies=[allowed(UpdateContact)],
     response_model=ContactRead,
     responses=WRITE_ERRORS,
     summary="Remplacer les données d'un contact",

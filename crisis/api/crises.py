@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import (
@@ -19,6 +19,7 @@ from crisis.api.schemas import (
     DeliveryCreate,
     DeliveryRecorded,
 )
+from crisis.api.text import MAX_STORED_INT, Instant
 from crisis.domain.commands import (
     ActivateCod,
     CloseCrisis,
@@ -77,6 +78,7 @@ def _run(
 
 @router.post(
     "",
+    dependencies=[allowed(OpenCrisis)],
     status_code=201,
     response_model=CrisisView,
     responses=responses(401, 403, 409, 422),
@@ -102,6 +104,7 @@ def open_crisis(
 
 @router.post(
     "/{crisis_id}/cod-activation",
+    dependencies=[allowed(ActivateCod)],
     status_code=201,
     response_model=CrisisView,
     responses=WRITE_ERRORS,
@@ -121,6 +124,7 @@ def activate_cod(
 
 @router.post(
     "/{crisis_id}/cell-operational",
+    dependencies=[allowed(DeclareCellOperational)],
     response_model=CrisisView,
     responses=WRITE_ERRORS,
     summary="Déclarer la cellule de communication opérationnelle (engagement 47)",
@@ -141,6 +145,7 @@ def declare_cell_operational(
 
 @router.post(
     "/{crisis_id}/deliveries",
+    dependencies=[allowed(RecordDelivery)],
     status_code=201,
     response_model=DeliveryRecorded,
     responses=WRITE_ERRORS,
@@ -170,6 +175,7 @@ def record_delivery(
 
 @router.post(
     "/{crisis_id}/close",
+    dependencies=[allowed(CloseCrisis)],
     response_model=CrisisView,
     responses=WRITE_ERRORS,
     summary="Clore l'événement (préfet ou administrateur)",
@@ -203,15 +209,15 @@ def list_crises(
         bool | None, Query(description="Seulement les non clos (ou les clos).")
     ] = None,
     exercise: Annotated[bool | None, Query(description="Exercices ou événements réels.")] = None,
-    reported_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    reported_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    reported_from: Annotated[Instant | None, Query(alias="from")] = None,
+    reported_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> CrisisList:
     states: list[CrisisState] | None = None
     if active is True:
         states = [CrisisState.REPORTED, CrisisState.COD_ACTIVE]
     elif active is False:
         states = [CrisisState.CLOSED]
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.crises.find(
             states=states,
             exercise=exercise,
@@ -228,7 +234,7 @@ def list_crises(
     summary="Lire un événement et ses horloges",
 )
 def read_crisis(crisis_id: str, service: CurrentService, _: CurrentActor) -> CrisisView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return crisis_view(uow.crises.get(crisis_id))
 
 
@@ -244,7 +250,7 @@ class ClockList(BaseModel):
     summary="Lire les horloges d'un événement",
 )
 def read_clocks(crisis_id: str, service: CurrentService, _: CurrentActor) -> ClockList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         view = crisis_view(uow.crises.get(crisis_id))
     return ClockList(crisis_id=crisis_id, clocks=view.clocks)
 
@@ -260,7 +266,7 @@ class DeliveryList(BaseModel):
     summary="Lister les diffusions enregistrées hors service",
 )
 def list_deliveries(crisis_id: str, service: CurrentService, _: CurrentActor) -> DeliveryList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         found = uow.crises.manual_deliveries(crisis_id)
     return DeliveryList(deliveries=[delivery_view(d) for d in found])
@@ -277,7 +283,7 @@ class AlertList(BaseModel):
     summary="Alertes levées : approches d'échéance et dépassements",
 )
 def list_alerts(crisis_id: str, service: CurrentService, _: CurrentActor) -> AlertList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         found = uow.crises.alerts(crisis_id)
     return AlertList(alerts=[alert_view(a) for a in found])
@@ -298,10 +304,12 @@ def read_journal(
     crisis_id: str,
     service: CurrentService,
     _: CurrentActor,
-    after: Annotated[int, Query(ge=0, description="Seulement après ce numéro d'ordre.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_STORED_INT, description="Seulement après ce numéro d'ordre.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> JournalPage:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         entries = uow.journal.entries(crisis_id, after_seq=after, limit=limit)
     return JournalPage(crisis_id=crisis_id, entries=[journal_entry_view(e) for e in entries])
@@ -314,6 +322,6 @@ def read_journal(
     summary="Vérifier la chaîne d'empreintes du journal",
 )
 def verify_journal(crisis_id: str, service: CurrentService, _: CurrentActor) -> ChainCheckView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         return chain_check_view(uow.journal.verify(crisis_id))

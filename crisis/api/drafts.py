@@ -7,10 +7,19 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
+from crisis.api.text import (
+    MAX_STORED_INT,
+    FreeValues,
+    OptionalPlainLine,
+    PlainLine,
+    PlainText,
+    ShortName,
+    TextsByName,
+)
 from crisis.domain.commands import Command
 from crisis.domain.draft_commands import (
     ApproveDraft,
@@ -33,40 +42,46 @@ WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
 class DraftCreate(Body):
-    template: str = Field(min_length=1, max_length=63, examples=["point_situation"])
-    version: int | None = Field(default=None, ge=1, description="Par défaut la dernière.")
-    variables: dict[str, Any] = Field(
+    template: PlainLine = Field(min_length=1, max_length=63, examples=["point_situation"])
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_STORED_INT, description="Par défaut la dernière."
+    )
+    variables: FreeValues = Field(
         default_factory=dict, description="Valeurs des variables déclarées par le modèle."
     )
     audiences: list[Audience] = Field(default_factory=list, max_length=3)
-    lists: list[str] = Field(default_factory=list, max_length=50, description="Listes nommées.")
+    lists: list[ShortName] = Field(
+        default_factory=list, max_length=50, description="Listes nommées."
+    )
     channels: list[ChannelName] | None = Field(
         default=None, description="Restreindre à ces canaux ; par défaut ceux de chaque public."
     )
     msg_type: Literal["alert", "update", "cancel"] = "alert"
-    references_id: str | None = Field(
-        default=None, description="Le message envoyé que celui-ci met à jour ou annule."
+    references_id: OptionalPlainLine | None = Field(
+        default=None,
+        max_length=200,
+        description="Le message envoyé que celui-ci met à jour ou annule.",
     )
 
 
 class DraftUpdate(Body):
-    variables: dict[str, Any] | None = Field(
+    variables: FreeValues | None = Field(
         default=None, description="Message issu d'un modèle : nouvelles valeurs."
     )
-    texts: dict[str, str] | None = Field(
+    texts: TextsByName | None = Field(
         default=None,
         description="Message en texte libre : textes par variante ("
         + ", ".join(TEXT_VARIANTS)
         + ").",
     )
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_STORED_INT)
     audiences: list[Audience] = Field(default_factory=list, max_length=3)
-    lists: list[str] = Field(default_factory=list, max_length=50)
+    lists: list[ShortName] = Field(default_factory=list, max_length=50)
     channels: list[ChannelName] | None = None
 
 
 class DraftReject(Body):
-    reason: str = Field(min_length=1, max_length=2000, examples=["Chiffres à confirmer."])
+    reason: PlainText = Field(min_length=1, max_length=2000, examples=["Chiffres à confirmer."])
 
 
 class DraftList(BaseModel):
@@ -105,6 +120,7 @@ def _run(
 
 @router.post(
     "",
+    dependencies=[allowed(ComposeMessage)],
     status_code=201,
     response_model=DraftView,
     responses=WRITE_ERRORS,
@@ -144,7 +160,7 @@ def list_drafts(
     _: CurrentActor,
     state: DraftState | None = None,
 ) -> DraftList:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         drafts = uow.drafts.of_crisis(crisis_id, state=state)
     return DraftList(drafts=[draft_view(d) for d in drafts])
@@ -159,12 +175,13 @@ def list_drafts(
 def read_draft(
     crisis_id: str, draft_id: str, service: CurrentService, _: CurrentActor
 ) -> DraftView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return draft_view(uow.drafts.get(draft_id, crisis_id=crisis_id))
 
 
 @router.put(
     "/{draft_id}",
+    dependencies=[allowed(EditDraft)],
     response_model=DraftView,
     responses=WRITE_ERRORS,
     summary="Modifier un brouillon (ou un message refusé, qui redevient brouillon)",
@@ -193,6 +210,7 @@ def edit(
 
 @router.post(
     "/{draft_id}/submit",
+    dependencies=[allowed(SubmitDraft)],
     response_model=DraftView,
     responses=WRITE_ERRORS,
     summary="Soumettre un brouillon à la validation du préfet",
@@ -211,6 +229,7 @@ def submit(
 
 @router.post(
     "/{draft_id}/approve",
+    dependencies=[allowed(ApproveDraft)],
     response_model=DraftView,
     responses=WRITE_ERRORS,
     summary="Valider un message soumis (préfet ou délégué ; jamais son propre message)",
@@ -229,6 +248,7 @@ def approve(
 
 @router.post(
     "/{draft_id}/reject",
+    dependencies=[allowed(RejectDraft)],
     response_model=DraftView,
     responses=WRITE_ERRORS,
     summary="Refuser un message soumis, en donnant la raison",
@@ -248,6 +268,7 @@ def reject(
 
 @router.post(
     "/{draft_id}/send",
+    dependencies=[allowed(SendDraft)],
     response_model=DraftSentView,
     responses=WRITE_ERRORS,
     summary="Envoyer un message validé (ou un brouillon qui n'a pas besoin de validation)",

@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
+from crisis.api.text import Instant, OptionalPlainLine, PlainLine
 from crisis.domain.errors import InvalidInput
 from crisis.domain.programme import AddDrillSchedule, DrillMode, RemoveDrillSchedule
 from crisis.services.programme_views import programme_ical, programme_view, schedule_view
@@ -25,18 +26,20 @@ WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
 class DrillScheduleCreate(Body):
-    name: str = Field(min_length=1, max_length=200, examples=["Exercice mensuel crue"])
-    scenario: str = Field(
+    name: PlainLine = Field(min_length=1, max_length=200, examples=["Exercice mensuel crue"])
+    scenario: PlainLine = Field(
         min_length=1,
         max_length=500,
         description="Nom d'un scénario fourni, ou fichier du dossier des scénarios du service.",
         examples=["crue-seine"],
     )
-    rrule: str | None = Field(
+    rrule: OptionalPlainLine | None = Field(
         default=None, max_length=500, examples=["FREQ=MONTHLY;BYDAY=1TU;BYHOUR=10;BYMINUTE=0"]
     )
-    cron: str | None = Field(default=None, max_length=200, examples=["0 10 1-7 * tue"])
-    starts_at: AwareDatetime | None = None
+    cron: OptionalPlainLine | None = Field(
+        default=None, max_length=200, examples=["0 10 1-7 * tue"]
+    )
+    starts_at: Instant | None = None
     notice_days: int = Field(default=7, ge=0, le=365)
     mode: DrillMode = DrillMode.UNATTENDED
 
@@ -59,12 +62,13 @@ def _api_scenario(ref: str, settings: Settings) -> str:
 
 @router.get("/schedules", responses=responses(401), summary="Le programme d'exercices")
 def list_schedules(service: CurrentService, _: CurrentActor) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return programme_view(uow, now=service.clock.now())
 
 
 @router.post(
     "/schedules",
+    dependencies=[allowed(AddDrillSchedule)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Programmer un exercice récurrent (heure de Paris)",
@@ -95,7 +99,10 @@ async def add_schedule(
 
 
 @router.delete(
-    "/schedules/{schedule_id}", responses=WRITE_ERRORS, summary="Retirer une entrée du programme"
+    "/schedules/{schedule_id}",
+    dependencies=[allowed(RemoveDrillSchedule)],
+    responses=WRITE_ERRORS,
+    summary="Retirer une entrée du programme",
 )
 async def remove_schedule(
     schedule_id: str,
@@ -121,6 +128,6 @@ def schedule_ics(
     _: CurrentActor,
     count: Annotated[int, Query(ge=1, le=500, description="Exercices par entrée.")] = 10,
 ) -> Response:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         data = programme_ical(uow, now=service.clock.now(), count=count)
     return Response(data, media_type="text/calendar; charset=utf-8")

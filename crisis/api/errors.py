@@ -1,4 +1,4 @@
-"""Errors as JSON with a sentence in French: 401, 403, 404, 409, 422."""
+"""Errors as JSON with a sentence in French, one shape for every status the service answers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
@@ -65,6 +66,23 @@ _REASONS: dict[str, str] = {
     "json_invalid": "JSON invalide",
     "model_attributes_type": "objet JSON attendu",
     "dict_type": "objet JSON attendu",
+    "too_long": "trop d'éléments",
+    "too_short": "pas assez d'éléments",
+    "int_from_float": "nombre entier attendu",
+    "greater_than_equal": "valeur trop petite",
+    "less_than_equal": "valeur trop grande",
+    "string_pattern_mismatch": "format invalide",
+    "literal_error": "valeur inconnue",
+    "uuid_parsing": "identifiant invalide",
+}
+
+# Statuses raised by the framework itself (unknown route, wrong method, unreadable body).
+_HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_body", "Corps de requête illisible : un JSON en UTF-8 est attendu."),
+    404: ("not_found", "Adresse inconnue."),
+    405: ("method_not_allowed", "Méthode non permise pour cette adresse."),
+    413: ("too_large", "Requête trop volumineuse."),
+    415: ("unsupported_media_type", "Type de contenu non pris en charge."),
 }
 
 
@@ -75,9 +93,21 @@ def _reason(error: dict[str, Any]) -> str:
         return f"valeur inconnue ; valeurs possibles : {expected}"
     if kind == "string_too_long":
         return f"texte trop long ({error.get('ctx', {}).get('max_length')} caractères au plus)"
+    if kind in ("too_long", "too_short"):
+        limit = error.get("ctx", {}).get("max_length" if kind == "too_long" else "min_length")
+        return f"{_REASONS[kind]} ({limit} au plus)" if kind == "too_long" else _REASONS[kind]
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        ctx = error.get("ctx", {})
+        bound = next(iter(ctx.values()), "")
+        side = "au moins" if kind.startswith("greater") else "au plus"
+        return f"valeur hors limites ({side} {bound})"
     if kind == "value_error":
         return str(error.get("ctx", {}).get("error", error.get("msg", "valeur invalide")))
-    return _REASONS.get(kind, f"valeur invalide ({error.get('msg', '')})")
+    if kind in _REASONS:
+        return _REASONS[kind]
+    if kind in ("control_character", "blank_text", "instant_type", "instant_range"):
+        return str(error.get("msg", "valeur invalide"))
+    return f"valeur invalide ({error.get('msg', '')})"
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -91,6 +121,12 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = [FieldError(field=_field(e["loc"]), reason=_reason(e)) for e in exc.errors()]
         summary = "; ".join(f"{f.field} : {f.reason}" for f in fields)
         return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_ERRORS.get(exc.status_code, ("error", "Requête refusée."))
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
@@ -128,5 +164,7 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Événement introuvable.",
         409: "Conflit avec l'état de l'événement.",
         422: "Entrée invalide : le champ et la raison sont donnés.",
+        400: "Corps de requête illisible (JSON ou UTF-8 invalide).",
+        413: "Requête trop volumineuse.",
     }
     return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}

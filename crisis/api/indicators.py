@@ -47,7 +47,7 @@ def indicators(
     au: Annotated[date, Query(description="Dernier jour inclus (calendrier de Paris).")],
     fmt: Annotated[IndicatorsFormat, Query(alias="format")] = IndicatorsFormat.JSON,
 ) -> Response:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         pack = indicators_view(uow, first=du, last=au, now=service.clock.now())
     headers = {}
     if fmt in DOWNLOAD_NAMES:
@@ -84,7 +84,7 @@ def _present_retex(uow: UnitOfWork, crisis_id: Any) -> tuple[int, Any]:
     summary="Le retour d'expérience d'un événement",
 )
 def read_retex(crisis_id: str, service: CurrentService, _: CurrentActor) -> RetexView:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return _retex_of(uow, crisis_id)
 
 

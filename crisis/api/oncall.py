@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body as RequestBody
+from crisis.api.text import Instant, OptionalPlainLine, OptionalPlainText, PlainLine, PlainText
 from crisis.bootstrap import Service
 from crisis.domain.commands import Command
 from crisis.domain.contacts import InvalidContacts
@@ -42,13 +43,13 @@ WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
 class ShiftCreate(RequestBody):
-    name: str = Field(min_length=1, max_length=200, examples=["Claire Martin"])
+    name: PlainLine = Field(min_length=1, max_length=200, examples=["Claire Martin"])
     role: CellRole
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    email: str | None = Field(default=None, max_length=320)
-    mobile: str | None = Field(default=None, max_length=40)
-    telegram_chat_id: str | None = Field(default=None, max_length=32)
+    starts_at: Instant
+    ends_at: Instant
+    email: OptionalPlainLine | None = Field(default=None, max_length=320)
+    mobile: OptionalPlainLine | None = Field(default=None, max_length=40)
+    telegram_chat_id: OptionalPlainLine | None = Field(default=None, max_length=32)
 
 
 class RosterWrite(RequestBody):
@@ -57,29 +58,31 @@ class RosterWrite(RequestBody):
 
 class CalloutCreate(RequestBody):
     team: Team = Team.CELL
-    reason: str = Field(default="sur ordre", max_length=500)
+    reason: PlainLine = Field(default="sur ordre", max_length=500)
 
 
 class AcknowledgementCreate(RequestBody):
-    member_id: str = Field(min_length=1, max_length=200, description="Identifiant ou nom.")
+    member_id: PlainLine = Field(min_length=1, max_length=200, description="Identifiant ou nom.")
 
 
 class CipCreate(RequestBody):
-    numero_unique: str = Field(min_length=1, max_length=40, examples=["01 69 91 91 91"])
-    ordered_at: AwareDatetime | None = Field(
+    numero_unique: PlainLine = Field(min_length=1, max_length=40, examples=["01 69 91 91 91"])
+    ordered_at: Instant | None = Field(
         default=None, description="Instant de l'ordre du préfet ; par défaut maintenant."
     )
-    ordered_by: str | None = Field(default=None, max_length=120, examples=["M. le préfet"])
+    ordered_by: OptionalPlainLine | None = Field(
+        default=None, max_length=120, examples=["M. le préfet"]
+    )
 
 
 class CipOperationalCreate(RequestBody):
-    declared_at: AwareDatetime | None = None
-    note: str = Field(default="", max_length=2000)
+    declared_at: Instant | None = None
+    note: OptionalPlainText = Field(default="", max_length=2000)
 
 
 class CipDeactivationCreate(RequestBody):
-    reason: str = Field(min_length=1, max_length=2000)
-    deactivated_at: AwareDatetime | None = None
+    reason: PlainText = Field(min_length=1, max_length=2000)
+    deactivated_at: Instant | None = None
 
 
 def _run(
@@ -129,6 +132,7 @@ def _present_ack(_: UnitOfWork, report: Any) -> tuple[int, Any]:
 
 @router.put(
     "/oncall/roster",
+    dependencies=[allowed(ImportRoster)],
     responses=responses(401, 403, 422),
     summary="Remplacer le tableau d'astreinte (JSON)",
 )
@@ -159,6 +163,7 @@ def put_roster(
 
 @router.post(
     "/oncall/roster/import",
+    dependencies=[allowed(ImportRoster)],
     responses=responses(401, 403, 422),
     summary="Importer le tableau d'astreinte (CSV) ; tout ou rien",
     description=(
@@ -192,20 +197,22 @@ def import_roster_csv(
 def get_on_call(
     service: CurrentService,
     actor: CurrentActor,
-    at: Annotated[AwareDatetime | None, Query(description="Par défaut maintenant.")] = None,
+    at: Annotated[Instant | None, Query(description="Par défaut maintenant.")] = None,
 ) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return on_call_now(uow, at or service.clock.now())
 
 
 @router.get("/oncall/members", responses=responses(401), summary="Membres de l'astreinte")
 def get_members(service: CurrentService, actor: CurrentActor) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return members_view(uow)
 
 
 class BindCodeCreate(RequestBody):
-    member: str = Field(min_length=1, max_length=200, description="Identifiant ou nom du membre.")
+    member: PlainLine = Field(
+        min_length=1, max_length=200, description="Identifiant ou nom du membre."
+    )
 
 
 def _present_code(_: UnitOfWork, result: Any) -> tuple[int, Any]:
@@ -219,6 +226,7 @@ def _present_code(_: UnitOfWork, result: Any) -> tuple[int, Any]:
 
 @router.post(
     "/oncall/bind-codes",
+    dependencies=[allowed(IssueBindCode)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Code à usage unique pour associer un compte Telegram (/start CODE)",
@@ -240,6 +248,7 @@ def post_bind_code(
 
 @router.post(
     "/crises/{crisis_id}/callout",
+    dependencies=[allowed(StartCallout)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Appeler l'astreinte (cellule ou CIP)",
@@ -265,13 +274,14 @@ def post_callout(
 def get_callouts(
     crisis_id: str, service: CurrentService, actor: CurrentActor
 ) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         return callouts_view(uow, crisis_id)
 
 
 @router.post(
     "/crises/{crisis_id}/acknowledgements",
+    dependencies=[allowed(AcknowledgePage)],
     responses=WRITE_ERRORS,
     summary="Enregistrer l'accusé de réception d'un membre (reçu par téléphone, par exemple)",
 )
@@ -293,6 +303,7 @@ def post_acknowledgement(
 
 @router.post(
     "/crises/{crisis_id}/cip",
+    dependencies=[allowed(OrderCip)],
     status_code=201,
     responses=WRITE_ERRORS,
     summary="Enregistrer l'ordre du préfet d'activer la CIP et son numéro unique",
@@ -317,6 +328,7 @@ def post_cip(
 
 @router.post(
     "/crises/{crisis_id}/cip/operational",
+    dependencies=[allowed(DeclareCipOperational)],
     responses=WRITE_ERRORS,
     summary="Déclarer la CIP opérationnelle (horloge `cip`) ; publie le numéro unique",
 )
@@ -337,6 +349,7 @@ def post_cip_operational(
 
 @router.post(
     "/crises/{crisis_id}/cip/deactivation",
+    dependencies=[allowed(DeactivateCip)],
     responses=WRITE_ERRORS,
     summary="Fermer la CIP ; publie la fermeture",
 )
@@ -357,7 +370,7 @@ def post_cip_deactivation(
 
 @router.get("/crises/{crisis_id}/cip", responses=responses(401, 404), summary="La CIP")
 def get_cip(crisis_id: str, service: CurrentService, actor: CurrentActor) -> dict[str, Any]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         view = cip_view(uow, crisis_id)
     if view is None:

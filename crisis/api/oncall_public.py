@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from crisis.api.auth import CurrentService
-from crisis.api.errors import error_response
+from crisis.api.errors import ErrorBody, error_response, responses
 from crisis.bootstrap import Service
 from crisis.domain.errors import Conflict
 from crisis.domain.oncall import (
@@ -79,8 +79,22 @@ def _refusal(problem: str) -> HTMLResponse:
     return _html(status, title, f"<p>{html.escape(text)}</p>")
 
 
+# A real token is about a hundred ASCII characters; anything else is refused before any check.
+MAX_TOKEN_LENGTH = 512
+_HTML_PAGES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {"text/html": {}}}
+    for status, description in (
+        (200, "Page de confirmation."),
+        (404, "Lien invalide (page en français)."),
+        (410, "Lien expiré ou déjà utilisé (page en français)."),
+    )
+}
+
+
 def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse | None]:
     secret = service.settings.ack_secret
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
+        return None, _refusal("forged")
     if secret is None:
         return None, _refusal("forged")
     check = check_token(token, secret=secret.get_secret_value(), now=service.clock.now())
@@ -89,7 +103,7 @@ def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse 
     if check.problem is LinkProblem.EXPIRED:
         return None, _refusal("expired")
     assert check.page_id is not None
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         page = uow.oncall.page(check.page_id)
     if page is None:
         return None, _refusal("forged")
@@ -101,6 +115,7 @@ def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse 
 @router.get(
     "/ack/{token}",
     response_class=HTMLResponse,
+    responses=_HTML_PAGES,
     summary="Page de confirmation d'un lien d'accusé de réception (n'acquitte pas)",
 )
 def get_ack(token: str, service: CurrentService) -> HTMLResponse:
@@ -108,7 +123,7 @@ def get_ack(token: str, service: CurrentService) -> HTMLResponse:
     if refusal is not None:
         return refusal
     assert page_id is not None
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         page = uow.oncall.page(page_id)
         assert page is not None
         member = uow.oncall.member(page.member_id)
@@ -128,6 +143,7 @@ def get_ack(token: str, service: CurrentService) -> HTMLResponse:
 @router.post(
     "/ack/{token}",
     response_class=HTMLResponse,
+    responses=_HTML_PAGES,
     summary="Accuser réception par le lien signé (une seule fois, avant expiration)",
 )
 def post_ack(token: str, service: CurrentService) -> HTMLResponse:
@@ -156,7 +172,11 @@ def post_ack(token: str, service: CurrentService) -> HTMLResponse:
 @router.post(
     "/telegram/webhook",
     summary="Mises à jour du bot Telegram (en-tête X-Telegram-Bot-Api-Secret-Token requis)",
-    responses={401: {"description": "En-tête absent."}, 403: {"description": "Secret faux."}},
+    responses={
+        **responses(401, 403, 404),
+        400: {"model": ErrorBody, "description": "Corps illisible."},
+        413: {"model": ErrorBody, "description": "Requête trop volumineuse."},
+    },
 )
 async def telegram_webhook(
     request: Request,
@@ -175,7 +195,12 @@ async def telegram_webhook(
     bot = telegram_bot_of(request)
     if bot is None:
         return error_response(404, "not_found", "Aucun bot Telegram n'est configuré.")
-    data = await request.json()
+    try:
+        data = await request.json()
+    except ValueError:
+        return error_response(400, "invalid_body", "Corps illisible : un objet JSON est attendu.")
+    if not isinstance(data, dict):
+        return error_response(400, "invalid_body", "Corps illisible : un objet JSON est attendu.")
     await asyncio.to_thread(bot.process, data)
     return JSONResponse({"ok": True})
 

@@ -7,7 +7,7 @@ préfecture's website embeds never show a drill message.
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -68,7 +68,7 @@ def _entry(
 
 
 def _feed_entries(service: CurrentService, exercise: bool) -> list[Publication]:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return uow.publications.latest(kind="feed", exercise=exercise)
 
 
@@ -107,7 +107,7 @@ def _json(request: Request, service: CurrentService, exercise: bool) -> Response
 
 def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Response:
     base = _base(request, exercise)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         alerts = uow.publications.latest(kind="cap", exercise=exercise)
     entries = [
         _entry(p, link=f"{base}/cap/{p.identifier}.xml", link_type=CAP_MEDIA_TYPE) for p in alerts
@@ -117,7 +117,7 @@ def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Res
 
 
 def _cap(service: CurrentService, identifier: str, exercise: bool) -> Response:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         publication = uow.publications.cap(identifier, exercise=exercise)
     if publication is None or publication.document is None:
         raise NotFound(f"Aucune alerte CAP « {identifier} ».")
@@ -127,27 +127,41 @@ def _cap(service: CurrentService, identifier: str, exercise: bool) -> Response:
 Identifier = Annotated[str, Path(max_length=200)]
 
 
+def served_as(media_type: str, *, with_404: bool = False) -> dict[str, Any]:
+    """Route options documenting the media type really served (not the default JSON)."""
+    served: dict[int | str, dict[str, Any]] = {
+        200: {"description": "Réussi.", "content": {media_type.split(";")[0]: {}}}
+    }
+    if with_404:
+        served.update(responses(404))
+    return {"response_class": Response, "responses": served}
+
+
 @router.get("", response_class=HTMLResponse, summary="La page permanente d'information du public")
 def page(request: Request, service: CurrentService) -> HTMLResponse:
     return _page(request, service, exercise=False)
 
 
-@router.get("/feed.atom", summary="Flux Atom des messages publics")
+@router.get("/feed.atom", **served_as(ATOM), summary="Flux Atom des messages publics")
 def atom(request: Request, service: CurrentService) -> Response:
     return _atom(request, service, exercise=False)
 
 
-@router.get("/feed.json", summary="JSON Feed des messages publics")
+@router.get("/feed.json", **served_as(JSON_FEED), summary="JSON Feed des messages publics")
 def json_view(request: Request, service: CurrentService) -> Response:
     return _json(request, service, exercise=False)
 
 
-@router.get("/cap.atom", summary="Index Atom des alertes CAP en cours")
+@router.get("/cap.atom", **served_as(ATOM), summary="Index Atom des alertes CAP en cours")
 def cap_index(request: Request, service: CurrentService) -> Response:
     return _cap_index(request, service, exercise=False)
 
 
-@router.get("/cap/{identifier}.xml", responses=responses(404), summary="Une alerte CAP 1.2")
+@router.get(
+    "/cap/{identifier}.xml",
+    **served_as(CAP_MEDIA_TYPE, with_404=True),
+    summary="Une alerte CAP 1.2",
+)
 def cap(identifier: Identifier, service: CurrentService) -> Response:
     return _cap(service, identifier, exercise=False)
 
@@ -157,23 +171,29 @@ def exercise_page(request: Request, service: CurrentService) -> HTMLResponse:
     return _page(request, service, exercise=True)
 
 
-@router.get("/exercice/feed.atom", summary="Flux Atom des messages d'exercice")
+@router.get("/exercice/feed.atom", **served_as(ATOM), summary="Flux Atom des messages d'exercice")
 def exercise_atom(request: Request, service: CurrentService) -> Response:
     return _atom(request, service, exercise=True)
 
 
-@router.get("/exercice/feed.json", summary="JSON Feed des messages d'exercice")
+@router.get(
+    "/exercice/feed.json", **served_as(JSON_FEED), summary="JSON Feed des messages d'exercice"
+)
 def exercise_json(request: Request, service: CurrentService) -> Response:
     return _json(request, service, exercise=True)
 
 
-@router.get("/exercice/cap.atom", summary="Index Atom des alertes CAP d'exercice")
+@router.get(
+    "/exercice/cap.atom", **served_as(ATOM), summary="Index Atom des alertes CAP d'exercice"
+)
 def exercise_cap_index(request: Request, service: CurrentService) -> Response:
     return _cap_index(request, service, exercise=True)
 
 
 @router.get(
-    "/exercice/cap/{identifier}.xml", responses=responses(404), summary="Une alerte CAP d'exercice"
+    "/exercice/cap/{identifier}.xml",
+    **served_as(CAP_MEDIA_TYPE, with_404=True),
+    summary="Une alerte CAP d'exercice",
 )
 def exercise_cap(identifier: Identifier, service: CurrentService) -> Response:
     return _cap(service, identifier, exercise=True)

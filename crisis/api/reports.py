@@ -34,6 +34,6 @@ def crisis_timing_report(
     _: CurrentActor,
     fmt: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
 ) -> Response:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         timing = crisis_report(uow, crisis_id, now=service.clock.now())
     return Response(render(timing, fmt), media_type=MEDIA_TYPES[fmt])

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from crisis.api.text import (
+    Instant,
+    OptionalPlainLine,
+    OptionalPlainText,
+    PlainLine,
+    PlainText,
+    ShortName,
+    StrictFlag,
+)
 from crisis.domain.vocabulary import Audience, CrisisKind
 
 
@@ -12,41 +21,43 @@ class Body(BaseModel):
 
 
 class CodActivationCreate(Body):
-    decided_at: AwareDatetime | None = Field(
+    decided_at: Instant | None = Field(
         default=None, description="Instant de la décision du préfet ; par défaut maintenant."
     )
-    decided_by: str = Field(min_length=1, max_length=120, examples=["M. le préfet"])
-    synergi_ref: str | None = Field(
+    decided_by: PlainLine = Field(min_length=1, max_length=120, examples=["M. le préfet"])
+    synergi_ref: OptionalPlainLine | None = Field(
         default=None, max_length=120, description="Obligatoire pour un événement réel."
     )
 
 
 class CrisisCreate(Body):
-    title: str = Field(min_length=1, max_length=200, examples=["Crue de la Seine à Corbeil"])
+    title: PlainLine = Field(min_length=1, max_length=200, examples=["Crue de la Seine à Corbeil"])
     kind: CrisisKind
-    communes: list[str] = Field(default_factory=list, max_length=500)
-    reported_at: AwareDatetime | None = None
-    exercise: bool = False
+    communes: list[ShortName] = Field(default_factory=list, max_length=500)
+    reported_at: Instant | None = None
+    exercise: StrictFlag = False
     cod_activation: CodActivationCreate | None = Field(
         default=None, description="Pour ouvrir l'événement et activer le COD d'un seul geste."
     )
 
 
 class CellOperationalCreate(Body):
-    declared_at: AwareDatetime | None = None
-    note: str = Field(default="", max_length=2000)
+    declared_at: Instant | None = None
+    note: OptionalPlainText = Field(default="", max_length=2000)
 
 
 class DeliveryCreate(Body):
     audience: Audience
-    delivered_at: AwareDatetime
-    means: str = Field(min_length=1, max_length=500, examples=["conférence de presse"])
-    recipients: str = Field(default="", max_length=2000, examples=["maires des 12 communes"])
+    delivered_at: Instant
+    means: PlainLine = Field(min_length=1, max_length=500, examples=["conférence de presse"])
+    recipients: OptionalPlainLine = Field(
+        default="", max_length=2000, examples=["maires des 12 communes"]
+    )
 
 
 class CrisisClose(Body):
-    reason: str = Field(min_length=1, max_length=2000)
-    closed_at: AwareDatetime | None = None
+    reason: PlainText = Field(min_length=1, max_length=2000)
+    closed_at: Instant | None = None
 
 
 class DeliveryRecorded(BaseModel):

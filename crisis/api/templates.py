@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.api.schemas import Body
+from crisis.api.text import MAX_STORED_INT, FreeValues, ShortName, StrictFlag, TextsByName
 from crisis.bootstrap import Service
 from crisis.domain.draft_commands import SaveTemplate
 from crisis.domain.errors import InvalidInput, NotFound
@@ -29,15 +30,17 @@ router = APIRouter(prefix="/api/v1/templates", tags=["modèles de messages"])
 
 
 class TemplatePreviewRequest(Body):
-    variables: dict[str, Any] | None = Field(
+    variables: FreeValues | None = Field(
         default=None, description="Valeurs des variables ; ou `example: true`."
     )
-    example: bool = Field(default=False, description="Utiliser les valeurs d'exemple du modèle.")
-    version: int | None = Field(default=None, ge=1)
-    channels: list[str] | None = Field(
+    example: StrictFlag = Field(
+        default=False, description="Utiliser les valeurs d'exemple du modèle."
+    )
+    version: int | None = Field(default=None, ge=1, le=MAX_STORED_INT)
+    channels: list[ShortName] | None = Field(
         default=None, description="Variantes ou canaux à produire (sms, email…) ; tous sinon."
     )
-    exercise: bool = Field(default=False, description="Ajouter la mention d'exercice.")
+    exercise: StrictFlag = Field(default=False, description="Ajouter la mention d'exercice.")
 
 
 class PreviewVariant(BaseModel):
@@ -60,11 +63,11 @@ class TemplatePreview(BaseModel):
 
 
 class TemplateVersionCreate(Body):
-    manifest: dict[str, Any] = Field(
+    manifest: FreeValues = Field(
         description="Le manifeste (title, description, audiences, variants, variables) ; "
         "le nom vient de l'adresse et la version est attribuée par le service."
     )
-    sources: dict[str, str] = Field(description="Source Jinja2 de chaque variante déclarée.")
+    sources: TextsByName = Field(description="Source Jinja2 de chaque variante déclarée.")
 
 
 class TemplateVersionCreated(BaseModel):
@@ -84,7 +87,7 @@ def _library(service: Service) -> TemplateLibrary:
 
 
 def _registry(service: Service) -> TemplateRegistry:
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return _library(service).registry(uow)
 
 
@@ -110,7 +113,10 @@ def list_templates(service: CurrentService, _: CurrentActor) -> TemplateList:
     summary="Un modèle : manifeste, variables, source de chaque variante",
 )
 def read_template(
-    name: str, service: CurrentService, _: CurrentActor, version: int | None = None
+    name: str,
+    service: CurrentService,
+    _: CurrentActor,
+    version: Annotated[int | None, Query(ge=1, le=MAX_STORED_INT)] = None,
 ) -> TemplateDetail:
     registry = _registry(service)
     return template_detail(_get(registry, name, version), registry.versions(name))
@@ -153,6 +159,7 @@ def preview(
 
 @router.post(
     "/{name}/versions",
+    dependencies=[allowed(SaveTemplate)],
     status_code=201,
     response_model=TemplateVersionCreated,
     responses=responses(401, 403, 409, 422),

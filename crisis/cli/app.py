@@ -94,20 +94,35 @@ def _print_status(view: CrisisView) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processus servant l'API (PostgreSQL conseillé au-delà de 1) ; l'ordonnanceur "
+            "et le répartiteur tournent une seule fois, dans le processus parent.",
+        ),
+    ] = 1,
 ) -> None:
-    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions dans un même processus."""
+    """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions."""
     import uvicorn
 
     from crisis.api.app import create_app
 
     with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
-        uvicorn.run(
-            create_app(service),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-        )
+        host, port = host or settings.host, port or settings.port
+        if workers == 1:
+            uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+        else:
+            uvicorn.run(
+                "crisis.api.processes:worker_app",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+            )
 
 
 @app.command()
@@ -307,14 +322,14 @@ def worker(
 @app.command()
 def deliveries(crisis_id: str, as_json: JsonOption = False) -> None:
     """Les messages d'un événement et l'état de chacune de leurs diffusions."""
-    from crisis.services.message_views import message_board
+    from crisis.services.message_views import counts_of, message_board
 
-    with open_service() as service, service.bus.unit_of_work() as uow:
+    with open_service() as service, service.bus.reading() as uow:
         uow.crises.get(crisis_id)
-        boards = [
-            message_board(m, uow.outbox.deliveries_of(message_id=m.id))
-            for m in uow.outbox.messages_of(crisis_id)
-        ]
+        boards = []
+        for message in uow.outbox.messages_of(crisis_id):
+            rows = uow.outbox.deliveries_of(message_id=message.id)
+            boards.append(message_board(message, counts_of(rows), rows, next_after=None))
         manual = uow.crises.manual_deliveries(crisis_id)
     if as_json:
         print_json(

@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 from crisis.domain.contacts import ContactData, Problem, describe_key, fold, validate_contact
@@ -76,6 +77,14 @@ def decode(content: bytes) -> tuple[str, str]:
         return content.decode("cp1252"), "cp1252"
 
 
+def control_character(text: str) -> str | None:
+    """The first control character of a file (NUL, ESC…; tabs and line ends are fine)."""
+    for char in text:
+        if char not in "\t\r\n" and unicodedata.category(char) in ("Cc", "Cs"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
 def column_name(header: str) -> str:
     folded = fold(header).replace(" ", "").replace("_", "")
     return COLUMN_ALIASES.get(folded, folded)
@@ -101,6 +110,9 @@ def parse_contacts_csv(content: bytes) -> ParsedFile:
         return parsed
     if not text.strip():
         parsed.problems.append(_file_problem("le fichier est vide"))
+        return parsed
+    if (refused := control_character(text)) is not None:
+        parsed.problems.append(_file_problem(f"caractère de contrôle interdit ({refused})"))
         return parsed
     header_line = text.splitlines()[0]
     parsed.delimiter = sniff_delimiter(header_line)

@@ -56,6 +56,10 @@ class AlertsConfig(BaseModel):
         default_factory=lambda: [ChannelName.TELEGRAM_DM, ChannelName.SMS, ChannelName.EMAIL]
     )
     recipients: list[AlertRecipient] = Field(default_factory=list)
+    # A channel is declared down after this many retryable failures in a row, or this long
+    # failing without an acceptance: one alert then, one when it accepts again.
+    outage_failures: int = Field(default=5, ge=1)
+    outage_minutes: float = Field(default=2.0, gt=0)
 
 
 class RetrySettings(BaseModel):
@@ -64,7 +68,8 @@ class RetrySettings(BaseModel):
     base_seconds: float = Field(default=2.0, gt=0)
     factor: float = Field(default=2.0, ge=1)
     max_delay_seconds: float = Field(default=300.0, gt=0)
-    max_attempts: int = Field(default=8, ge=1)
+    # A delivery is retried until this much time has passed since it was queued, however
+    # many attempts that takes (the backoff stops growing at max_delay_seconds).
     give_up_after_minutes: float = Field(default=120.0, gt=0)
 
 

@@ -15,6 +15,8 @@ class ClockPolicy:
 
     targets: dict[ClockName, int]
     warning_offsets: tuple[int, ...] = (30, 45, 55)
+    # How far back a COD decision may be entered (an operator raises it for older events).
+    max_backdate_days: int = 7
 
     def offsets_for(self, clock: ClockName) -> tuple[int, ...]:
         target = self.targets[clock]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from crisis.domain.clocks import ClockPolicy, CommitmentClock
 from crisis.domain.errors import Conflict, InvalidInput
@@ -142,6 +142,13 @@ class Crisis:
             raise InvalidInput("decided_by", "Indiquez qui a décidé l'activation du COD.")
         if decided_at > now:
             raise InvalidInput("decided_at", "L'heure de décision ne peut pas être dans le futur.")
+        if decided_at < now - timedelta(days=policy.max_backdate_days):
+            raise InvalidInput(
+                "decided_at",
+                f"L'heure de décision remonte à plus de {policy.max_backdate_days} jours : "
+                "vérifiez la date (CRISIS_MAX_BACKDATE_DAYS permet d'enregistrer un événement "
+                "plus ancien).",
+            )
         ref = (synergi_ref or "").strip() or None
         if ref is None and not self.exercise:
             raise InvalidInput(

@@ -144,6 +144,35 @@ class DeliveryFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelDown(Event):
+    """A channel kept failing: declared down, journalled on the crisis whose delivery tipped it."""
+
+    channel: str
+    exercise: bool
+    failures: int
+    failing_since: datetime
+    waiting: int
+    fallbacks: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRestored(Event):
+    channel: str
+    exercise: bool
+    down_since: datetime
+    restored_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveriesGaveUp(Event):
+    """Deliveries of one crisis on one channel failed for good: one alert, with the count."""
+
+    channel: str
+    count: int
+    refused: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryRequeued(Event):
     delivery_id: str
     message_id: str

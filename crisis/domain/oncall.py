@@ -277,6 +277,8 @@ class CalloutOfficerAlerted(Event):
     role: str
     due_at: datetime
     rounds: int
+    paged: int = 0  # people really paged for the role (reachable through a channel)
+    exhausted: bool = False  # alerted at once: nobody left to page
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from crisis.clock import PARIS
-from crisis.contacts.csv_import import decode, sniff_delimiter
+from crisis.contacts.csv_import import control_character, decode, sniff_delimiter
 from crisis.domain.contacts import (
     Problem,
     fold,
@@ -95,6 +95,9 @@ def parse_roster_csv(content: bytes) -> ParsedRoster:
         return parsed
     if not text.strip():
         parsed.problems.append(Problem("fichier", "le fichier est vide"))
+        return parsed
+    if (refused := control_character(text)) is not None:
+        parsed.problems.append(Problem("fichier", f"caractère de contrôle interdit ({refused})"))
         return parsed
     delimiter = sniff_delimiter(text.splitlines()[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

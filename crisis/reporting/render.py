@@ -14,7 +14,7 @@ from jinja2 import Environment, select_autoescape
 
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.french import compact_datetime, long_datetime
-from crisis.reporting.report_models import STATE_LABELS, TimingReport
+from crisis.reporting.report_models import STATE_LABELS, ChronologyEntry, TimingReport
 from crisis.reporting.svg import timeline_svg
 
 
@@ -40,6 +40,11 @@ def _minutes(value: float | None) -> str:
 
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:g} s".replace(".", ",")
+
+
+def _seqs(entry: ChronologyEntry) -> str:
+    """The entry's number, or the first and last numbers of a grouped run."""
+    return str(entry.seq) if entry.last_seq is None else f"{entry.seq}–{entry.last_seq}"
 
 
 def _kind(report: TimingReport) -> str:
@@ -158,7 +163,7 @@ def to_markdown(report: TimingReport) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {e.seq} | {_when(e.at)} | {e.actor} | {e.label} | {e.summary.replace('|', '/')} |"
+        f"| {_seqs(e)} | {_when(e.at)} | {e.actor} | {e.label} | {e.summary.replace('|', '/')} |"
         for e in report.chronology
     ]
     return "\n".join(lines) + "\n"
@@ -188,7 +193,8 @@ def _retex_markdown(report: TimingReport) -> list[str]:
 
 
 def to_csv(report: TimingReport) -> str:
-    """The chronology, one row per journal entry, for a spreadsheet."""
+    """The chronology, one row per journal entry (per run of delivery outcomes), for a
+    spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(
@@ -196,7 +202,7 @@ def to_csv(report: TimingReport) -> str:
     )
     for e in report.chronology:
         writer.writerow(
-            [e.seq, e.at.isoformat(), _when(e.at), e.actor, e.kind, e.label, e.summary, e.hash]
+            [_seqs(e), e.at.isoformat(), _when(e.at), e.actor, e.kind, e.label, e.summary, e.hash]
         )
     return buffer.getvalue()
 
@@ -217,6 +223,7 @@ def to_html(report: TimingReport) -> str:
         at=_at,
         minutes=_minutes,
         seconds=_seconds,
+        seqs=_seqs,
     )
 
 

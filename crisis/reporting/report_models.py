@@ -3,7 +3,7 @@ chronology, as typed models the renderers and the API share."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from crisis.services.retex_views import RetexView
 from crisis.services.views import Instant
@@ -121,7 +121,11 @@ class ChronologyEntry(BaseModel):
     kind: str
     label: str
     summary: str
-    hash: str
+    hash: str = Field(description="Empreinte de l'entrée (de la dernière, pour un groupe).")
+    # Consecutive outcomes of one message on one channel for one audience are one line:
+    # entries `seq` to `last_seq`, `entries` of them.
+    last_seq: int | None = None
+    entries: int = 1
 
 
 class ChainReport(BaseModel):

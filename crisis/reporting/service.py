@@ -13,7 +13,7 @@ def crisis_report(uow: UnitOfWork, crisis_id: str, *, now: datetime) -> TimingRe
     uow.crises.get(crisis_id)  # NotFound for an unknown crisis
     return build_report(
         crisis_id=crisis_id,
-        entries=uow.journal.entries(crisis_id),
+        entries=uow.journal.iter_entries(crisis_id),
         chain=uow.journal.verify(crisis_id),
         now=now,
     )

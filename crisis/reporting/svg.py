@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from html import escape
 
-from crisis.french import short_time
+from crisis.french import compact_datetime, short_time
 from crisis.reporting.report_models import TimingReport
 
 WIDTH = 900
@@ -13,6 +13,13 @@ LEFT = 290
 RIGHT = 30
 ROW = 34
 TOP = 40
+
+# However long the span, the axis has at most this many ticks (a decision entered centuries
+# back must not draw one line per hour).
+MAX_TICKS = 16
+_TICK_STEPS = tuple(
+    timedelta(minutes=m) for m in (15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 43200, 525600)
+)
 
 COLOURS = {"met": "#18753c", "met_late": "#b34000", "breached": "#ce0500", "running": "#6a6af4"}
 
@@ -37,15 +44,17 @@ def timeline_svg(report: TimingReport) -> str:
         'aria-label="Chronologie des horloges et des jalons" '
         'font-family="sans-serif" font-size="12">'
     ]
-    tick = timedelta(minutes=15 if span <= 3 * 3600 else 60)
-    at = start
-    while at <= end:
+    tick = tick_step(span)
+    label = short_time if tick < timedelta(days=1) else compact_datetime
+    for index in range(MAX_TICKS + 1):
+        at = start + index * tick
+        if at > end:
+            break
         parts.append(
             f'<line x1="{x(at):.1f}" y1="{TOP - 10}" x2="{x(at):.1f}" y2="{height - 25}" '
             'stroke="#ddd"/>'
-            f'<text x="{x(at):.1f}" y="{height - 10}" text-anchor="middle">{short_time(at)}</text>'
+            f'<text x="{x(at):.1f}" y="{height - 10}" text-anchor="middle">{label(at)}</text>'
         )
-        at += tick
     for index, clock in enumerate(report.clocks):
         y = TOP + index * ROW
         colour = COLOURS.get(clock.state, "#666")
@@ -78,3 +87,11 @@ def timeline_svg(report: TimingReport) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def tick_step(span_seconds: float) -> timedelta:
+    """The first round step that keeps the axis within MAX_TICKS, else an even division."""
+    for step in _TICK_STEPS:
+        if span_seconds / step.total_seconds() <= MAX_TICKS:
+            return step
+    return timedelta(seconds=span_seconds / MAX_TICKS)

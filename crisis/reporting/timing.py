@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
+from crisis.reporting.chronology import GROUPED_KINDS, extend_group
 from crisis.reporting.report_models import (
     COMMITMENTS,
     STATE_LABELS,
@@ -28,7 +29,7 @@ from crisis.reporting.report_models import (
     TimingReport,
     Verdict,
 )
-from crisis.services.retex_views import current_retex
+from crisis.services.retex_views import RETEX_KINDS, current_retex
 from crisis.store.journal import ChainCheck, JournalEntry
 
 
@@ -100,26 +101,34 @@ class _Message:
         self.planned: dict[str, int] = {
             str(k): int(v) for k, v in payload.get("deliveries", {}).items()
         }
-        self.accepted: dict[str, list[tuple[datetime, float]]] = {}
+        # Per channel: the latencies (seconds) and the first and last acceptance.
+        self.latencies: dict[str, list[float]] = {}
+        self.accepted_span: dict[str, tuple[datetime, datetime]] = {}
         self.failed: dict[str, int] = {}
         self.approver: str | None = None
         self.approved_at: datetime | None = None
         self.approval_requested_at: datetime | None = None
         self.author_override: str | None = None
 
+    def accept(self, channel: str, accepted_at: datetime, queued_at: Any) -> None:
+        latency = (accepted_at - _instant(queued_at)).total_seconds()
+        self.latencies.setdefault(channel, []).append(latency)
+        first, last = self.accepted_span.get(channel, (accepted_at, accepted_at))
+        self.accepted_span[channel] = (min(first, accepted_at), max(last, accepted_at))
+
     def report(self) -> MessageReport:
         channels = []
-        for channel in sorted(set(self.planned) | set(self.accepted) | set(self.failed)):
-            accepted = sorted(self.accepted.get(channel, []))
-            latencies = [latency for _, latency in accepted]
+        for channel in sorted(set(self.planned) | set(self.latencies) | set(self.failed)):
+            latencies = sorted(self.latencies.get(channel, []))
+            span = self.accepted_span.get(channel)
             channels.append(
                 ChannelDeliveryReport(
                     channel=channel,
-                    deliveries=self.planned.get(channel, len(accepted)),
-                    accepted=len(accepted),
+                    deliveries=self.planned.get(channel, len(latencies)),
+                    accepted=len(latencies),
                     failed=self.failed.get(channel, 0),
-                    first_accepted_at=accepted[0][0] if accepted else None,
-                    last_accepted_at=accepted[-1][0] if accepted else None,
+                    first_accepted_at=span[0] if span else None,
+                    last_accepted_at=span[1] if span else None,
                     latency_p50_seconds=percentile(latencies, 0.5),
                     latency_p95_seconds=percentile(latencies, 0.95),
                 )
@@ -251,7 +260,7 @@ def _summary(entry: JournalEntry) -> str:
 def build_report(
     *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
 ) -> TimingReport:
-    entries = list(entries)
+    retex_entries: list[JournalEntry] = []  # the journal itself is read once, as a stream
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
     messages: dict[str, _Message] = {}
@@ -262,20 +271,28 @@ def build_report(
     cip: dict[str, Any] = {}
     injects: list[InjectReport] = []
     chronology: list[ChronologyEntry] = []
+    group: tuple[str, Any, Any, Any] | None = None
     for entry in entries:
         p = entry.payload
         kind = entry.kind
-        chronology.append(
-            ChronologyEntry(
-                seq=entry.seq,
-                at=entry.at,
-                actor=entry.actor,
-                kind=kind,
-                label=kind_label(kind),
-                summary=_summary(entry),
-                hash=entry.hash,
+        if kind in RETEX_KINDS:
+            retex_entries.append(entry)
+        key = (kind, p.get("message_id"), p.get("channel"), p.get("audience"))
+        if kind in GROUPED_KINDS and key == group:
+            extend_group(chronology[-1], entry)
+        else:
+            group = key if kind in GROUPED_KINDS else None
+            chronology.append(
+                ChronologyEntry(
+                    seq=entry.seq,
+                    at=entry.at,
+                    actor=entry.actor,
+                    kind=kind,
+                    label=kind_label(kind),
+                    summary=_summary(entry),
+                    hash=entry.hash,
+                )
             )
-        )
         if kind == "event.CrisisOpened":
             head.update(
                 title=p["title"],
@@ -320,9 +337,7 @@ def build_report(
         elif kind == "event.DeliveryAccepted":
             message = messages.get(str(p["message_id"]))
             if message is not None:
-                accepted_at = _instant(p["accepted_at"])
-                latency = (accepted_at - _instant(p["queued_at"])).total_seconds()
-                message.accepted.setdefault(str(p["channel"]), []).append((accepted_at, latency))
+                message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"])
         elif kind == "event.DeliveryFailed":
             message = messages.get(str(p["message_id"]))
             if message is not None:
@@ -416,7 +431,7 @@ def build_report(
             first_broken_seq=chain.first_broken_seq,
             reason=chain.reason,
         ),
-        retex=current_retex(crisis_id, entries),
+        retex=current_retex(crisis_id, retex_entries),
     )
 
 

@@ -4,6 +4,7 @@ delivery that finally failed, each sent to the configured alert recipients."""
 from __future__ import annotations
 
 from channels.contract import Channel
+from channels.measure import fit_sms
 from crisis.delivery.config import AlertRecipient
 from crisis.delivery.planning import (
     Plan,
@@ -53,19 +54,50 @@ def _alert_rows(
     return rows
 
 
+# The SMS parts a message the service writes may take when no SMS channel says otherwise.
+DEFAULT_SMS_SEGMENTS = 3
+
+
+def fit_own_sms(
+    ctx: HandlerContext, texts: MessageTexts, *, exercise: bool, keep: str = ""
+) -> MessageTexts:
+    """A message the service writes itself never fails for its length: its SMS is shortened.
+
+    `keep`, the end of the SMS text (the link to open, the number to call), stays whole.
+    """
+    sms_channel = ctx.catalog.channels(exercise=exercise).get("sms") if ctx.catalog else None
+    limit = (sms_channel.limits.max_segments if sms_channel else None) or DEFAULT_SMS_SEGMENTS
+    sms = texts.get("sms")
+    head, tail = (sms[: -len(keep)], keep) if keep and sms.endswith(keep) else (sms, "")
+    fitted = fit_sms(head, keep=tail, max_segments=limit)
+    return MessageTexts(variants={**texts.variants, "sms": fitted})
+
+
 def raise_internal_alert(
-    ctx: HandlerContext, crisis: Crisis, *, purpose: MessagePurpose, subject: str, text: str
+    ctx: HandlerContext,
+    crisis: Crisis,
+    *,
+    purpose: MessagePurpose,
+    subject: str,
+    text: str,
+    excluded_channel: str | None = None,
 ) -> None:
-    """Send an alert to the duty officer and the cabinet through their configured channels."""
+    """Send an alert to the duty officer and the cabinet through their configured channels
+    (but `excluded_channel`, the one that is down)."""
     if ctx.catalog is None:
         return  # no channels wired (a bare CLI): the journal entry is the alert
-    channels = ctx.catalog.channels(exercise=crisis.exercise)
+    channels = {
+        name: channel
+        for name, channel in ctx.catalog.channels(exercise=crisis.exercise).items()
+        if name != excluded_channel
+    }
     rows = _alert_rows(ctx, exercise=crisis.exercise, channels=channels)
     if not rows:
         return
     texts = MessageTexts.parse({"default": text, "email_subject": subject})
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
+    texts = fit_own_sms(ctx, texts, exercise=crisis.exercise)
     message = Message(
         id=ctx.new_id(),
         crisis_id=crisis.id,

@@ -65,6 +65,15 @@ class Answer:
     replayed: bool
 
 
+def ensure_may_run(actor: Actor, command_type: type[Command]) -> None:
+    """Raise Forbidden unless the actor's role may run this kind of command."""
+    if actor.role not in TRUSTED_ROLES and not may_run(actor.role, command_type):
+        raise Forbidden(
+            "Votre rôle ne permet pas cette action "
+            f"({command_type.__name__} n'est pas autorisé au rôle {actor.role})."
+        )
+
+
 def _kind(obj: object) -> str:
     return type(obj).__name__
 
@@ -88,6 +97,10 @@ class MessageBus:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.engine, now=self.clock.now())
+
+    def reading(self) -> UnitOfWork:
+        """A short read-only transaction: what every read of the API and the console uses."""
+        return UnitOfWork(self.engine, now=self.clock.now(), read_only=True)
 
     def handle(self, command: Command, *, actor: Actor) -> Any:
         answer = self._run(command, actor=actor, replayable=None)
@@ -115,7 +128,8 @@ class MessageBus:
         A preview of exactly what a command would do (the console's import preview): the
         same handler, nothing written, nothing journalled.
         """
-        handler = self._allowed_handler(command, actor)
+        ensure_may_run(actor, type(command))
+        handler = self.command_handlers[type(command)]
         with self.unit_of_work() as uow:
             ctx = HandlerContext(
                 uow=uow,
@@ -128,16 +142,9 @@ class MessageBus:
             )
             return handler(command, ctx).result
 
-    def _allowed_handler(self, command: Command, actor: Actor) -> CommandHandler:
-        if actor.role not in TRUSTED_ROLES and not may_run(actor.role, type(command)):
-            raise Forbidden(
-                "Votre rôle ne permet pas cette action "
-                f"({_kind(command)} n'est pas autorisé au rôle {actor.role})."
-            )
-        return self.command_handlers[type(command)]
-
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
-        handler = self._allowed_handler(command, actor)
+        handler = self.command_handlers[type(command)]
+        ensure_may_run(actor, type(command))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 return self._attempt(command, handler, actor=actor, replayable=replayable)

@@ -44,10 +44,10 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime
-from crisis.services.alert_handlers import raise_internal_alert
+from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
+from crisis.services.callout_texts import ack_link, page_texts, sms_keep
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import write_message
-from crisis.services.oncall_links import ack_url, make_token
 from crisis.services.roster_handlers import find_member
 from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
@@ -107,7 +107,9 @@ def begin_callout(ctx: HandlerContext, crisis: Crisis, team: Team, *, reason: st
         )
     )
     for role in TEAM_ROLES[team]:
-        _page_round(ctx, crisis, callout, role, 0)
+        paged = _page_round(ctx, crisis, callout, role, 0)
+        if not paged and (callout.escalations == 0 or not _candidates(ctx, callout, role, 1)):
+            _alert_officer(ctx, crisis, callout, role, rounds=1, due_at=ctx.now, exhausted=True)
     return True
 
 
@@ -154,57 +156,6 @@ def _page_round(
     return members
 
 
-def _page_texts(
-    ctx: HandlerContext, crisis: Crisis, callout: Callout, role: CellRole, link: str | None
-) -> dict[str, str]:
-    team = TEAM_LABELS[callout.team]
-    role_label = CELL_ROLE_LABELS[role]
-    place = ctx.settings.callout_place
-    phone = ctx.settings.callout_contact_phone
-    ways = "touchez « J'arrive » ou répondez /ack"
-    if link:
-        ways += f", ou ouvrez {link}"
-    contact = f" Cadre de permanence : {phone}." if phone else ""
-    default = (
-        f"APPEL D'ASTREINTE – {team}\n"
-        f"Événement : {crisis.title}.\n"
-        f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n"
-        f"Accusez réception dès maintenant : {ways}.{contact}"
-    )
-    sms_way = f"Confirmez : {link}" if link else "Confirmez au cadre de permanence."
-    sms = f"Prefecture - appel d'astreinte ({role_label}) : {crisis.title}. {sms_way}{contact}"
-    email_text = (
-        f"Bonjour,\n\nLa {team} est appelée : {crisis.title}.\n"
-        f"Vous êtes appelé(e) comme {role_label}. Rendez-vous : {place}.\n\n"
-        + (
-            f"Merci d'accuser réception dès maintenant : {link}\n"
-            if link
-            else "Merci d'accuser réception dès maintenant auprès du cadre de permanence "
-            "(ou /ack sur Telegram).\n"
-        )
-        + (f"\nLe cadre de permanence est joignable au {phone}.\n" if phone else "")
-    )
-    return {
-        "default": default,
-        "telegram": default,
-        "sms": sms,
-        "email_subject": f"Appel d'astreinte : {team} – {crisis.title}",
-        "email_text": email_text,
-    }
-
-
-def _link(ctx: HandlerContext, page_id: str) -> str | None:
-    secret = ctx.settings.ack_secret
-    if secret is None or ctx.catalog is None:
-        return None
-    token = make_token(
-        secret=secret.get_secret_value(),
-        page_id=page_id,
-        expires_at=ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes),
-    )
-    return ack_url(ctx.catalog.config.public.base_url, token)
-
-
 def _page(
     ctx: HandlerContext,
     crisis: Crisis,
@@ -227,9 +178,11 @@ def _page(
             available=available,
         )
         if rows:
-            texts = MessageTexts.parse(_page_texts(ctx, crisis, callout, role, _link(ctx, page_id)))
+            link = ack_link(ctx, page_id)
+            texts = MessageTexts.parse(page_texts(ctx, crisis, callout, role, link))
             if crisis.exercise:
                 texts = texts.marked(ctx.settings.exercise_marker)
+            texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=sms_keep(ctx, link))
             message = Message(
                 id=ctx.new_id(),
                 crisis_id=crisis.id,
@@ -428,30 +381,19 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
                     paged=tuple(m.name for m in paged),
                 )
             )
+            if not paged:
+                # Nobody left on the rota or among the backups: waiting helps no one.
+                _alert_officer(
+                    ctx,
+                    crisis,
+                    callout,
+                    due.role,
+                    rounds=next_round + 1,
+                    due_at=ctx.now,
+                    exhausted=True,
+                )
             continue
-        repo.add_round(Round(callout.id, due.role, next_round, "officer", ctx.now, due.due_at))
-        crisis.record_event(
-            CalloutOfficerAlerted(
-                crisis_id=crisis.id,
-                callout_id=callout.id,
-                role=due.role.value,
-                due_at=due.due_at,
-                rounds=next_round,
-            )
-        )
-        label = CELL_ROLE_LABELS[due.role]
-        raise_internal_alert(
-            ctx,
-            crisis,
-            purpose=MessagePurpose.CLOCK_ALERT,
-            subject=f"Astreinte sans réponse : {label}",
-            text=(
-                f"ASTREINTE SANS RÉPONSE – {TEAM_LABELS[callout.team]} : personne n'a accusé "
-                f"réception pour le rôle {label} après {due.round + 1} appel(s) "
-                f"(appel lancé le {long_datetime(callout.started_at)}). Trouvez un remplaçant. "
-                f"Événement : {crisis.title}."
-            ),
-        )
+        _alert_officer(ctx, crisis, callout, due.role, rounds=next_round, due_at=due.due_at)
     ids = [cmd.crisis_id] if cmd.crisis_id else repo.crises_with_callouts()
     for crisis_id in ids:
         for callout in repo.callouts_of(crisis_id):
@@ -462,6 +404,57 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
             ctx.uow.crises.save(crisis)
     return Outcome(
         result=sum(len(c.events) for c in crises.values()), stream=cmd.crisis_id or SYSTEM_STREAM
+    )
+
+
+def _alert_officer(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    callout: Callout,
+    role: CellRole,
+    *,
+    rounds: int,
+    due_at: datetime,
+    exhausted: bool = False,
+) -> None:
+    """Tell the duty officer that a role is unanswered, with how many people were paged;
+    `exhausted`: at once, because nobody is left to page."""
+    ctx.uow.oncall.add_round(Round(callout.id, role, rounds, "officer", ctx.now, due_at))
+    paged = len(
+        {
+            p.member_id
+            for p in ctx.uow.oncall.pages_of(callout.id)
+            if p.role is role and p.message_id
+        }
+    )
+    crisis.record_event(
+        CalloutOfficerAlerted(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            role=role.value,
+            due_at=due_at,
+            rounds=rounds,
+            paged=paged,
+            exhausted=exhausted,
+        )
+    )
+    label = CELL_ROLE_LABELS[role]
+    why = (
+        "plus personne à appeler sur le tableau ni en renfort"
+        if exhausted
+        else f"personne n'a accusé réception après {rounds} appel(s)"
+    )
+    raise_internal_alert(
+        ctx,
+        crisis,
+        purpose=MessagePurpose.CLOCK_ALERT,
+        subject=f"Astreinte sans réponse : {label}",
+        text=(
+            f"ASTREINTE SANS RÉPONSE – {TEAM_LABELS[callout.team]}, rôle {label} : {why} ; "
+            f"{paged} personne(s) réellement appelée(s) depuis le "
+            f"{long_datetime(callout.started_at)}. Trouvez un remplaçant. "
+            f"Événement : {crisis.title}."
+        ),
     )
 
 

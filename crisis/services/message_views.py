@@ -24,7 +24,7 @@ class DeliveryView(BaseModel):
     fallback_of: str | None
 
 
-class MessageBoard(BaseModel):
+class MessageSummary(BaseModel):
     message_id: str
     crisis_id: str
     purpose: str
@@ -38,7 +38,19 @@ class MessageBoard(BaseModel):
     texts: dict[str, str]
     totals: dict[str, int] = Field(description="Nombre de diffusions par statut.")
     by_channel: dict[str, dict[str, int]] = Field(description="Par canal, puis par statut.")
-    deliveries: list[DeliveryView]
+
+
+class MessageBoard(MessageSummary):
+    deliveries: list[DeliveryView] = Field(
+        description="Une page de diffusions, par canal puis par identifiant."
+    )
+    next_after: str | None = Field(
+        description="À passer en `after` pour la page suivante ; absent à la dernière page."
+    )
+
+
+# (channel, status) → number of deliveries, as the outbox counts them.
+DeliveryCounts = dict[tuple[str, str], int]
 
 
 def delivery_status_view(row: DeliveryRow) -> DeliveryView:
@@ -58,14 +70,20 @@ def delivery_status_view(row: DeliveryRow) -> DeliveryView:
     )
 
 
-def message_board(message: Message, rows: list[DeliveryRow]) -> MessageBoard:
+def counts_of(rows: list[DeliveryRow]) -> DeliveryCounts:
+    counts: DeliveryCounts = {}
+    for row in rows:
+        counts[row.channel, row.status] = counts.get((row.channel, row.status), 0) + 1
+    return counts
+
+
+def message_summary(message: Message, counts: DeliveryCounts) -> MessageSummary:
     totals: dict[str, int] = {}
     by_channel: dict[str, dict[str, int]] = {}
-    for row in rows:
-        totals[row.status] = totals.get(row.status, 0) + 1
-        channel = by_channel.setdefault(row.channel, {})
-        channel[row.status] = channel.get(row.status, 0) + 1
-    return MessageBoard(
+    for (channel, status), number in counts.items():
+        totals[status] = totals.get(status, 0) + number
+        by_channel.setdefault(channel, {})[status] = number
+    return MessageSummary(
         message_id=message.id,
         crisis_id=message.crisis_id,
         purpose=message.purpose.value,
@@ -79,5 +97,14 @@ def message_board(message: Message, rows: list[DeliveryRow]) -> MessageBoard:
         texts=dict(message.texts.variants),
         totals=dict(sorted(totals.items())),
         by_channel={k: dict(sorted(v.items())) for k, v in sorted(by_channel.items())},
-        deliveries=[delivery_status_view(r) for r in rows],
+    )
+
+
+def message_board(
+    message: Message, counts: DeliveryCounts, page: list[DeliveryRow], *, next_after: str | None
+) -> MessageBoard:
+    return MessageBoard(
+        **message_summary(message, counts).model_dump(),
+        deliveries=[delivery_status_view(r) for r in page],
+        next_after=next_after,
     )

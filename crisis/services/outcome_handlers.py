@@ -4,6 +4,7 @@ failover to another channel, and retries asked for by hand."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from channels.dispatcher import DeliveryResult
 from channels.dispatcher import Outcome as DeliveryOutcome
@@ -25,11 +26,9 @@ from crisis.domain.messages import (
     MessagePurpose,
 )
 from crisis.services.alert_handlers import raise_internal_alert
+from crisis.services.channel_outages import OutageRules, account_channels
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import (
-    ALERT_PURPOSES,
-    catalog_of,
-)
+from crisis.services.message_handlers import catalog_of
 from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
 
 
@@ -64,10 +63,38 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         assert message is not None
         messages[message.id] = message
         _apply(ctx, crises[result.crisis_id], message, result, rows.get(result.delivery_id))
+    if ctx.catalog is not None:
+        config = ctx.catalog.config
+        account_channels(
+            ctx,
+            crises,
+            messages,
+            results,
+            rules=OutageRules(
+                failures=config.alerts.outage_failures,
+                minutes=config.alerts.outage_minutes,
+                give_up_after=timedelta(minutes=config.dispatcher.retry.give_up_after_minutes),
+            ),
+            raise_alert=_delivery_alert,
+            make_fallback=_fallback,
+        )
     for crisis in crises.values():
         if crisis.events:
             ctx.uow.crises.save(crisis)
     return Outcome(result=len(results), stream=next(iter(crises), "system"))
+
+
+def _delivery_alert(
+    ctx: HandlerContext, crisis: Crisis, subject: str, text: str, excluded: str | None
+) -> None:
+    raise_internal_alert(
+        ctx,
+        crisis,
+        purpose=MessagePurpose.DELIVERY_ALERT,
+        subject=subject,
+        text=text,
+        excluded_channel=excluded,
+    )
 
 
 def _apply(
@@ -122,7 +149,7 @@ def _apply(
         finished_at=result.finished_at,
     ):
         return
-    fallback_id = None if refused else _fallback(ctx, message, result)
+    fallback_id = None if refused else _fallback(ctx, message, result.delivery_id)
     crisis.record_event(
         DeliveryFailed(
             crisis_id=crisis.id,
@@ -136,32 +163,24 @@ def _apply(
             fallback_delivery_id=fallback_id,
         )
     )
-    if message.purpose not in ALERT_PURPOSES:
-        what = "refusée (exercice)" if refused else "en échec définitif"
-        raise_internal_alert(
-            ctx,
-            crisis,
-            purpose=MessagePurpose.DELIVERY_ALERT,
-            subject=f"Diffusion {what} : {result.channel}",
-            text=(
-                f"Diffusion {what} sur {result.channel} ({result.audience}) : "
-                f"{result.error or 'raison inconnue'}."
-                + (" Un canal de repli a pris le relais." if fallback_id else "")
-                + f" Événement : {crisis.title}."
-            ),
-        )
 
 
-def _fallback(ctx: HandlerContext, message: Message, result: DeliveryResult) -> str | None:
-    """Try the configured fallback channel for the same person (SMS when Telegram fails)."""
+def _fallback(ctx: HandlerContext, message: Message, delivery_id: str) -> str | None:
+    """Try the configured fallback channel for the same person (SMS when Telegram fails),
+    once: a delivery given a fallback when its channel went down keeps that one."""
     catalog = catalog_of(ctx)
+    row = ctx.uow.outbox.delivery(delivery_id)
+    if row is None or row.contact_id is None:
+        return None
     try:
-        fallback = catalog.config.fallbacks.get(ChannelName(result.channel))
+        fallback = catalog.config.fallbacks.get(ChannelName(row.channel))
     except ValueError:
         return None
-    row = ctx.uow.outbox.delivery(result.delivery_id)
-    if fallback is None or row is None or row.contact_id is None:
+    if fallback is None:
         return None
+    existing = ctx.uow.channel_health.fallback_of([row.id]).get(row.id)
+    if existing is not None:
+        return existing
     contact = ctx.uow.contacts.get(row.contact_id)
     available = catalog.channels(exercise=message.exercise)
     planned = contact_deliveries(contact, channels=[fallback], available=available)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,10 @@ def entry_hash(
         }
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# Rows fetched at a time when a whole stream is read (a server-side cursor on PostgreSQL).
+STREAM_CHUNK = 2000
 
 
 class Journal:
@@ -171,6 +175,31 @@ class Journal:
         seq = self._conn.scalar(select(journal_heads.c.seq).where(journal_heads.c.stream == stream))
         return int(seq or 0)
 
+    def iter_entries(self, stream: str) -> Iterator[JournalEntry]:
+        """Every entry of a stream in order, read in chunks: memory stays flat however long
+        the stream (a national fan-out journals one entry per delivery)."""
+        query = (
+            select(journal)
+            .where(journal.c.stream == stream)
+            .order_by(journal.c.seq)
+            .execution_options(yield_per=STREAM_CHUNK)
+        )
+        result = self._conn.execute(query)
+        try:
+            for row in result:
+                yield JournalEntry(
+                    stream=row.stream,
+                    seq=row.seq,
+                    at=row.at,
+                    actor=row.actor,
+                    kind=row.kind,
+                    payload=json.loads(row.payload),
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                )
+        finally:
+            result.close()
+
     def streams(self) -> list[str]:
         query = select(journal.c.stream).distinct().order_by(journal.c.stream)
         found = set(self._conn.scalars(query))
@@ -180,17 +209,23 @@ class Journal:
     def verify(self, stream: str) -> ChainCheck:
         """Walk the chain in the order the database returns it, by row id, and check each link."""
         rows = self._conn.execute(
-            select(journal).where(journal.c.stream == stream).order_by(journal.c.id)
-        ).all()
+            select(journal)
+            .where(journal.c.stream == stream)
+            .order_by(journal.c.id)
+            .execution_options(yield_per=STREAM_CHUNK)
+        )
         expected_prev = GENESIS_HASH
         expected_seq = 1
-        for row in rows:
-            problem = _link_problem(row, expected_seq=expected_seq, expected_prev=expected_prev)
-            if problem is not None:
-                broken_seq, reason = problem
-                return ChainCheck(stream, expected_seq - 1, False, broken_seq, reason)
-            expected_prev = row.hash
-            expected_seq += 1
+        try:
+            for row in rows:
+                problem = _link_problem(row, expected_seq=expected_seq, expected_prev=expected_prev)
+                if problem is not None:
+                    broken_seq, reason = problem
+                    return ChainCheck(stream, expected_seq - 1, False, broken_seq, reason)
+                expected_prev = row.hash
+                expected_seq += 1
+        finally:
+            rows.close()
         head = self._conn.execute(
             select(journal_heads.c.seq, journal_heads.c.hash).where(
                 journal_heads.c.stream == stream

@@ -8,14 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, tuple_, update
 
 from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
 from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
-from crisis.store.tables import contacts, crises, deliveries, delivery_attempts, messages
+from crisis.store.tables import (
+    STILL_DUE,
+    contacts,
+    crises,
+    deliveries,
+    delivery_attempts,
+    messages,
+)
 
 
 class DeliveryStatus:
@@ -81,6 +88,26 @@ _MARK_ACCEPTED = (
         last_error=None,
     )
 )
+
+
+def due_ids_query(*, channels: Collection[str], now: datetime, limit: int) -> Select[Any]:
+    """The ids a claim takes: one range of the partial index `ix_deliveries_still_due`.
+
+    Pending deliveries whose attempt is due, and in-flight ones whose lease has expired
+    (their next_attempt_at is the lease's end), oldest first.
+    """
+    names = list(channels)
+    channel = deliveries.c.channel
+    return (
+        select(deliveries.c.id)
+        .where(
+            STILL_DUE,
+            channel == names[0] if len(names) == 1 else channel.in_(names),
+            deliveries.c.next_attempt_at <= now,
+        )
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(limit)
+    )
 
 
 def _message(row: Any) -> Message:
@@ -261,18 +288,7 @@ class OutboxRepository:
     def claim(
         self, *, worker: str, channels: Collection[str], now: datetime, limit: int, lease: timedelta
     ) -> list[ClaimedDelivery]:
-        due = or_(
-            and_(
-                deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now
-            ),
-            and_(deliveries.c.status == DeliveryStatus.IN_FLIGHT, deliveries.c.claimed_until < now),
-        )
-        ids_query = (
-            select(deliveries.c.id)
-            .where(deliveries.c.channel.in_(list(channels)), due)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-            .limit(limit)
-        )
+        ids_query = due_ids_query(channels=channels, now=now, limit=limit)
         if self._conn.dialect.name == "postgresql":
             # Several workers share the outbox: each skips the rows another has locked.
             ids_query = ids_query.with_for_update(skip_locked=True)
@@ -282,7 +298,12 @@ class OutboxRepository:
         self._conn.execute(
             update(deliveries)
             .where(deliveries.c.id.in_(ids))
-            .values(status=DeliveryStatus.IN_FLIGHT, claimed_by=worker, claimed_until=now + lease)
+            .values(
+                status=DeliveryStatus.IN_FLIGHT,
+                claimed_by=worker,
+                claimed_until=now + lease,
+                next_attempt_at=now + lease,
+            )
         )
         rows = self._conn.execute(
             select(
@@ -346,7 +367,13 @@ class OutboxRepository:
             .where(
                 deliveries.c.status == DeliveryStatus.IN_FLIGHT, deliveries.c.claimed_by == worker
             )
-            .values(status=DeliveryStatus.PENDING, claimed_by=None, claimed_until=None)
+            # Due at once: queued_at is never later than the instant it was first due.
+            .values(
+                status=DeliveryStatus.PENDING,
+                claimed_by=None,
+                claimed_until=None,
+                next_attempt_at=deliveries.c.queued_at,
+            )
         )
         return int(result.rowcount)
 
@@ -387,6 +414,27 @@ class OutboxRepository:
             query = query.where(deliveries.c.message_id == message_id)
         if crisis_id is not None:
             query = query.where(deliveries.c.crisis_id == crisis_id)
+        return [_delivery(r) for r in self._conn.execute(query)]
+
+    def deliveries_page(
+        self, *, message_id: str, after: str | None, limit: int
+    ) -> list[DeliveryRow] | None:
+        """Up to `limit` deliveries of a message, by channel then id, after the delivery
+        `after` (keyset paging: each page is one index range, however deep). None when `after`
+        is not a delivery of this message."""
+        query = select(deliveries).where(deliveries.c.message_id == message_id)
+        if after is not None:
+            cursor = self._conn.execute(
+                select(deliveries.c.channel).where(
+                    deliveries.c.id == after, deliveries.c.message_id == message_id
+                )
+            ).first()
+            if cursor is None:
+                return None
+            query = query.where(
+                tuple_(deliveries.c.channel, deliveries.c.id) > tuple_(cursor.channel, after)
+            )
+        query = query.order_by(deliveries.c.channel, deliveries.c.id).limit(limit)
         return [_delivery(r) for r in self._conn.execute(query)]
 
     def counts(self, *, message_id: str) -> dict[tuple[str, str], int]:

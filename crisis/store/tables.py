@@ -16,9 +16,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from crisis.store.types import UTCDateTime
+
+# The deliveries a claim looks at, written out (not bound) so that SQLite sees that a query
+# with the same condition can use the partial index below.
+STILL_DUE = text("status IN ('pending', 'in_flight')")
 
 metadata = MetaData(
     naming_convention={
@@ -253,8 +258,19 @@ deliveries = Table(
     Column("finished_at", UTCDateTime()),
     Column("last_error", Text),
     Column("fallback_of", String(36), ForeignKey("deliveries.id")),
-    Index("ix_deliveries_due", "status", "channel", "next_attempt_at"),
-    Index("ix_deliveries_message_id", "message_id"),
+    # Only the deliveries still due are indexed for the claim: the ones done (nearly all of
+    # them after a fan-out) leave the index, so a claim costs the same at 1,000 or 1,000,000
+    # rows. An in-flight delivery's next_attempt_at is its lease expiry.
+    Index(
+        "ix_deliveries_still_due",
+        "channel",
+        "next_attempt_at",
+        "id",
+        sqlite_where=STILL_DUE,
+        postgresql_where=STILL_DUE,
+    ),
+    # The delivery board of a message, one page (one range) at a time.
+    Index("ix_deliveries_message_board", "message_id", "channel", "id"),
     Index("ix_deliveries_crisis_id", "crisis_id"),
 )
 
@@ -273,6 +289,21 @@ delivery_attempts = Table(
     Column("error", Text),
     Column("retry_after", Float),
     Index("ix_delivery_attempts_delivery_id", "delivery_id"),
+)
+
+# Each channel's health as the dispatchers see it, so that an outage raises one alert when
+# it starts and one when it ends (README « Pannes de canal »). One row per channel and side.
+channel_health = Table(
+    "channel_health",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("exercise", Boolean, primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("failing_since", UTCDateTime()),
+    Column("down_since", UTCDateTime()),
+    Column("last_accepted_at", UTCDateTime()),
+    # Crises already told of final failures on this channel since its last acceptance.
+    Column("gave_up_alerted", JSON, nullable=False),
 )
 
 # What the service publishes itself: the public feed entries and the CAP alerts.

@@ -7,9 +7,11 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from crisis.store.channel_health_repository import ChannelHealthRepository
 from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
 from crisis.store.drafts_repository import DraftRepository, TemplateRepository
+from crisis.store.engine import READ_OPTIONS
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
 from crisis.store.oncall_repository import OncallRepository
@@ -27,6 +29,7 @@ class UnitOfWork:
     crises: CrisisRepository
     contacts: ContactRepository
     outbox: OutboxRepository
+    channel_health: ChannelHealthRepository
     publications: PublicationRepository
     journal: Journal
     users: UserRepository
@@ -37,16 +40,21 @@ class UnitOfWork:
     oncall: OncallRepository
     programme: ProgrammeRepository
 
-    def __init__(self, engine: Engine, *, now: datetime) -> None:
+    def __init__(self, engine: Engine, *, now: datetime, read_only: bool = False) -> None:
         self._engine = engine
         self.now = now
+        self._read_only = read_only
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self._engine.connect()
+        if self._read_only:
+            # A read: no write lock on SQLite, a READ ONLY transaction on PostgreSQL.
+            self.connection.execution_options(**READ_OPTIONS)
         self._transaction = self.connection.begin()
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.channel_health = ChannelHealthRepository(self.connection)
         self.publications = PublicationRepository(self.connection)
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)

@@ -91,9 +91,9 @@ class UserRepository:
         row = self._conn.execute(select(users).where(users.c.id == user_id)).first()
         return None if row is None else _user(row)
 
-    def by_token(self, token: str) -> User | None:
+    def by_digest(self, digest: str) -> User | None:
         row = self._conn.execute(
-            select(users).where(users.c.token_hash == token_digest(token), users.c.active.is_(True))
+            select(users).where(users.c.token_hash == digest, users.c.active.is_(True))
         ).first()
         return None if row is None else _user(row)
 

@@ -86,6 +86,12 @@ _FORBIDDEN_TAGS: Final[dict[type[nodes.Node], str]] = {
     nodes.FromImport: "from … import",
 }
 
+# Names Jinja2 binds to its own machinery: `{{ self }}` renders the template reference,
+# `super`, `caller`, `varargs` and `kwargs` reach blocks and macro internals.
+_MACHINERY_NAMES: Final[frozenset[str]] = frozenset(
+    {"self", "super", "caller", "varargs", "kwargs"}
+)
+
 
 def static_problems(
     env: GuardedSandbox, source: str, *, declared: set[str], label: str
@@ -105,7 +111,9 @@ def static_problems(
             problems.append(f"{label} : l'instruction {tag} est interdite")
         elif isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
             problems.append(f"{label} : accès interdit à l'attribut interne « {node.attr} »")
-        elif isinstance(node, nodes.Name) and node.name.startswith("_"):
+        elif isinstance(node, nodes.Name) and (
+            node.name.startswith("_") or node.name in _MACHINERY_NAMES
+        ):
             problems.append(f"{label} : nom interne interdit « {node.name} »")
         elif isinstance(node, nodes.Const) and isinstance(node.value, str) and "__" in node.value:
             problems.append(f"{label} : chaîne interdite « {node.value} » (attribut interne)")

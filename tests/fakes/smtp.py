@@ -28,6 +28,7 @@ class ReceivedMail:
     message: EmailMessage
     authenticated_as: str | None
     tls: bool
+    connection: int  # which SMTP connection carried it: 1 for the first one, and so on
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class _Handler:
     async def handle_MAIL(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
     ) -> str:
+        self._fake._connection_number(server)
         fault = self._fault("MAIL")
         if fault:
             return fault
@@ -79,6 +81,7 @@ class _Handler:
         message = BytesParser(policy=policy.default).parsebytes(data)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
+        connection = self._fake._connection_number(server)
         self._fake._record(
             ReceivedMail(
                 mail_from=envelope.mail_from,
@@ -88,6 +91,7 @@ class _Handler:
                 authenticated_as=login.decode() if login else None,
                 tls=session.ssl is not None
                 or server.transport.get_extra_info("ssl_object") is not None,
+                connection=connection,
             )
         )
         return "250 2.0.0 Message accepted for delivery"
@@ -100,6 +104,7 @@ class FakeSmtpServer:
     - `fail_next(n, code=451, stage="RCPT")`: the next n commands of that stage get `code`
       (421/451/452 temporary, 550/554 permanent).
     - `go_down()` stops listening (connection refused); `come_back()` listens again.
+    - `drop_connections()` closes the connections open now, as a server does with idle ones.
     """
 
     def __init__(
@@ -119,6 +124,7 @@ class FakeSmtpServer:
         self._faults: deque[_Fault] = deque()
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+        self._connections: list[Any] = []  # the SMTP protocol object of each connection
 
     def _authenticator(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
@@ -184,6 +190,27 @@ class FakeSmtpServer:
     def come_back(self) -> None:
         if self._controller is None:
             self.start()
+
+    def drop_connections(self) -> None:
+        controller = self._controller
+        assert controller is not None
+        with self._lock:
+            transports = [c.transport for c in self._connections if c.transport is not None]
+        done = threading.Event()
+
+        def close() -> None:
+            for transport in transports:
+                transport.close()
+            done.set()
+
+        controller.loop.call_soon_threadsafe(close)
+        done.wait(timeout=5)
+
+    def _connection_number(self, server: Any) -> int:
+        with self._lock:
+            if server not in self._connections:
+                self._connections.append(server)
+            return self._connections.index(server) + 1
 
     def _take_fault(self, stage: Stage) -> str | None:
         with self._lock:

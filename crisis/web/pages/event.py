@@ -30,7 +30,7 @@ from crisis.domain.vocabulary import Audience
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.services.draft_views import draft_view
-from crisis.services.message_views import message_board
+from crisis.services.message_views import counts_of, message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
 from crisis.web.commands import run
@@ -89,10 +89,10 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
                 message_id = found.message_id if found is not None else None
                 rows = uow.outbox.deliveries_of(message_id=message_id) if message_id else []
                 paged["channels"] = sorted({r.channel for r in rows})
-        boards = [
-            message_board(m, uow.outbox.deliveries_of(message_id=m.id))
-            for m in reversed(uow.outbox.messages_of(crisis_id))
-        ]
+        boards = []
+        for m in reversed(uow.outbox.messages_of(crisis_id)):
+            rows = uow.outbox.deliveries_of(message_id=m.id)
+            boards.append(message_board(m, counts_of(rows), rows, next_after=None))
         drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
         journal, pages = journal_page(uow, crisis_id, page_number)
     return {

@@ -205,7 +205,7 @@ def test_named_lists(client: TestClient, cell: dict[str, str]) -> None:
 def test_openapi_documents_the_errors(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     upload_route = spec["paths"]["/api/v1/contacts/import"]["post"]
-    assert set(upload_route["responses"]) == {"200", "401", "403", "422"}
+    assert set(upload_route["responses"]) == {"200", "400", "401", "403", "413", "422"}
     assert "text/csv" in upload_route["requestBody"]["content"]
     put_route = spec["paths"]["/api/v1/contacts/{contact_id}"]["put"]
-    assert set(put_route["responses"]) == {"200", "401", "403", "404", "409", "422"}
+    assert set(put_route["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "422"}

@@ -143,7 +143,7 @@ def test_bad_activation_is_422_with_the_field_and_changes_nothing(
         ({"title": "x", "kind": "seisme"}, "kind", "valeurs possibles"),
         ({"title": "x" * 201, "kind": "autre"}, "title", "200 caractères"),
         ({"title": "x", "kind": "autre", "exercise": "peut-être"}, "exercise", "vrai ou faux"),
-        ({"title": "x", "kind": "autre", "communes": [""]}, "communes", "commune"),
+        ({"title": "x", "kind": "autre", "communes": [""]}, "communes.0", "vide"),
     ],
     ids=["no-title", "blank-title", "unknown-kind", "long-title", "bad-bool", "blank-commune"],
 )

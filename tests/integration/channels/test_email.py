@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -30,6 +31,16 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCertificat
 def smtp() -> Iterator[FakeSmtpServer]:
     with FakeSmtpServer() as server:
         yield server
+        close_built()
+
+
+_BUILT: list[EmailChannel] = []
+
+
+def close_built() -> None:
+    """Close the pooled connections of the channels built so far, before their server stops."""
+    while _BUILT:
+        asyncio.run(_BUILT.pop().aclose())
 
 
 def channel(server: FakeSmtpServer, **overrides: object) -> EmailChannel:
@@ -43,7 +54,9 @@ def channel(server: FakeSmtpServer, **overrides: object) -> EmailChannel:
         "timeout_seconds": 3.0,
     }
     values.update(overrides)
-    return EmailChannel(EmailConfig.model_validate(values), clock=ManualClock(T0))
+    built = EmailChannel(EmailConfig.model_validate(values), clock=ManualClock(T0))
+    _BUILT.append(built)
+    return built
 
 
 def mail(recipient: str, *, html: str | None = None, exercise: bool = False) -> OutgoingMessage:
@@ -92,6 +105,40 @@ def test_one_message_per_recipient_with_both_parts_and_headers(smtp: FakeSmtpSer
     assert smtp.mails[0].mail_from == "communication@loire.gouv.fr"
     assert receipts[0].provider_message_id == first["Message-ID"].strip("<>")
     assert receipts[0].accepted_at == T0
+
+
+def test_one_connection_carries_every_message_of_a_batch(smtp: FakeSmtpServer) -> None:
+    ch = channel(smtp)
+
+    async def batch() -> None:
+        for number in range(5):
+            await ch.send(mail(f"maire{number}@loire.fr"))
+
+    asyncio.run(batch())
+    assert len(smtp.mails) == 5
+    assert {m.connection for m in smtp.mails} == {1}
+    assert ch.connections_opened == 1
+
+
+def test_a_connection_closed_by_the_server_is_replaced_and_the_message_sent(
+    smtp: FakeSmtpServer,
+) -> None:
+    ch = channel(smtp)
+    asyncio.run(ch.send(mail("maire@saumur.fr")))
+    smtp.drop_connections()  # an idle timeout on the server's side
+    time.sleep(0.05)
+    asyncio.run(ch.send(mail("maire@tours.fr")))
+    assert [m.rcpt_tos for m in smtp.mails] == [("maire@saumur.fr",), ("maire@tours.fr",)]
+    assert [m.connection for m in smtp.mails] == [1, 2]
+    assert ch.connections_opened == 2
+
+
+def test_a_connection_that_saw_a_refusal_is_not_reused(smtp: FakeSmtpServer) -> None:
+    ch = channel(smtp)
+    smtp.fail_next(1, code=451, stage="RCPT")
+    assert send_error(ch, mail("maire@saumur.fr")).retryable
+    asyncio.run(ch.send(mail("maire@saumur.fr")))
+    assert [m.connection for m in smtp.mails] == [2]
 
 
 def test_html_part_is_built_from_text_when_missing(smtp: FakeSmtpServer) -> None:
@@ -158,6 +205,7 @@ def test_starttls_with_login(certificates: LoopbackCertificates, tmp_path: Path)
             password=SecretStr("wrong-pw"),
         )
         error = send_error(wrong, mail("maire@saumur.fr"))
+        close_built()
     assert server.mails[0].tls
     assert server.mails[0].authenticated_as == "pref"
     assert len(server.mails) == 1
@@ -173,11 +221,13 @@ def test_implicit_tls(certificates: LoopbackCertificates) -> None:
                 mail("maire@saumur.fr")
             )
         )
+        close_built()
     assert server.mails[0].tls
 
 
 def test_untrusted_certificate_is_permanent(certificates: LoopbackCertificates) -> None:
     with FakeSmtpServer(security="starttls", certificates=certificates) as server:
         error = send_error(channel(server, security="starttls"), mail("maire@saumur.fr"))
+        close_built()
     assert not error.retryable
     assert server.mails == []

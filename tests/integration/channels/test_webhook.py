@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
+from freezegun import freeze_time
+from pydantic import SecretStr, ValidationError
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from channels.contract import OutgoingMessage, Receipt, RecipientKind, SendError
-from channels.webhook import WebhookChannel, WebhookConfig, verify
+from channels.webhook import WebhookChannel, WebhookConfig
 from crisis.clock import ManualClock
 from tests.fakes.webhook import FakeWebhookReceiver
 
 T0 = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
-SECRET = "hmac-secret"
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @pytest.fixture
@@ -49,19 +51,33 @@ async def _send(ch: WebhookChannel, msg: OutgoingMessage) -> Receipt:
         await ch.aclose()
 
 
-def test_post_is_signed_and_verifiable(receiver: FakeWebhookReceiver) -> None:
+def _verify(body: bytes, headers: dict[str, str], secret: str = SECRET) -> object:
+    # Only the standard headers, as a receiver behind a proxy would pass them on.
+    standard = {k: v for k, v in headers.items() if k.startswith("webhook-")}
+    return Webhook(secret).verify(body, standard)
+
+
+def test_post_is_signed_the_standard_way_and_verifiable(receiver: FakeWebhookReceiver) -> None:
     receipt = asyncio.run(_send(channel(receiver), message()))
     [request] = receiver.received
     assert request.path == "/hooks/crise"
-    assert verify(request.body, request.headers["x-signature"], SECRET)
-    assert not verify(request.body + b" ", request.headers["x-signature"], SECRET)
-    assert not verify(request.body, request.headers["x-signature"], "other")
+    with freeze_time(T0):
+        assert _verify(request.body, request.headers)["text"] == "Le COD est activé."  # type: ignore[index]
+        with pytest.raises(WebhookVerificationError):
+            _verify(request.body + b" ", request.headers)
+        with pytest.raises(WebhookVerificationError):
+            _verify(request.body, request.headers, "whsec_" + "QUJD" * 8)
+        with pytest.raises(WebhookVerificationError):
+            _verify(request.body, {**request.headers, "webhook-id": "d-43"})
+    with freeze_time(T0 + timedelta(minutes=10)), pytest.raises(WebhookVerificationError):
+        _verify(request.body, request.headers)  # too old: a replay is refused
     payload = json.loads(request.body)
     assert payload["text"] == "Le COD est activé."
     assert payload["metadata"] == {"audience": "élus"}
     assert payload["sent_at"] == "2025-03-14T02:30:00+00:00"
-    assert request.headers["x-timestamp"] == str(int(T0.timestamp()))
-    assert request.headers["x-delivery-id"] == "d-42"
+    assert request.headers["webhook-timestamp"] == str(int(T0.timestamp()))
+    assert request.headers["webhook-id"] == "d-42"
+    assert request.headers["webhook-signature"].startswith("v1,")
     assert receipt.accepted_at == T0
 
 
@@ -101,3 +117,9 @@ def test_check_sends_head_and_publishes_nothing(receiver: FakeWebhookReceiver) -
     assert "HTTP 200" in asyncio.run(run())
     assert receiver.received == []
     assert [r.method for r in receiver.requests] == ["HEAD"]
+
+
+@pytest.mark.parametrize("secret", ["hmac-secret", "whsec_QUJD"])
+def test_a_secret_not_in_the_standard_form_is_refused(secret: str) -> None:
+    with pytest.raises(ValidationError, match="secret du webhook"):
+        WebhookConfig(secret=SecretStr(secret), url="https://hooks.example.fr/crise")

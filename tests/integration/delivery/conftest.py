@@ -83,7 +83,9 @@ def channels_config(fakes: Fakes, *, production: bool) -> ChannelsConfig:
         ),
         sms=SmsConfig(base_url=fakes.sms.url, api_key=SecretStr(SMS_KEY), production=production),
         webhook=WebhookConfig(
-            secret=SecretStr("hook-secret"), url=f"{fakes.webhook.url}/hook", production=production
+            secret=SecretStr("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            url=f"{fakes.webhook.url}/hook",
+            production=production,
         ),
     )
 

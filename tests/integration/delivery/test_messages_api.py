@@ -63,7 +63,7 @@ def post_message(client: TestClient, crisis_id: str, headers: dict[str, str], **
     )
 
 
-def test_send_returns_201_with_the_board_and_a_replay_writes_nothing(
+def test_send_returns_201_with_counts_and_the_board_link_and_a_replay_writes_nothing(
     service: Service, client: TestClient, cell: dict[str, str], engine: Engine
 ) -> None:
     add_people(service)
@@ -73,9 +73,15 @@ def test_send_returns_201_with_the_board_and_a_replay_writes_nothing(
     first = post_message(client, crisis_id, headers, **body)
     assert first.status_code == 201, first.text
     sent = first.json()
-    # A real event: every élu, exercise participant or not (3 e-mails, 2 mobiles).
-    assert sent["deliveries"] == 5
-    board = sent["board"]
+    # A real event: every élu, exercise participant or not (3 e-mails, 2 mobiles). The
+    # answer counts them per channel and links to the board; it does not list them.
+    assert sent == {
+        "message_id": sent["message_id"],
+        "deliveries": 5,
+        "by_channel": {"email": 3, "sms": 2},
+        "board": f"/api/v1/messages/{sent['message_id']}",
+    }
+    board = client.get(sent["board"], headers=cell).json()
     assert board["message_id"] == sent["message_id"]
     assert board["crisis_id"] == crisis_id
     assert board["exercise"] is False
@@ -87,6 +93,7 @@ def test_send_returns_201_with_the_board_and_a_replay_writes_nothing(
         "+33611223344",
         "+33655667788",
     }
+    assert board["next_after"] is None
 
     replay = post_message(client, crisis_id, headers, **body)
     assert replay.status_code == 201
@@ -210,6 +217,38 @@ def test_exercise_message_on_a_production_only_channel_is_409(
         "Le canal « x » dessert le public réel : il est interdit en exercice."
     )
     assert count(engine, deliveries) == 0
+
+
+def test_the_board_is_read_a_page_at_a_time_with_the_counts_of_every_delivery(
+    service: Service, client: TestClient, cell: dict[str, str]
+) -> None:
+    add_people(service)
+    crisis_id = open_active(service, exercise=False)
+    sent = post_message(client, crisis_id, cell, audiences=["elus"], channels=["email", "sms"])
+    board_url = sent.json()["board"]
+
+    pages: list[list[dict[str, Any]]] = []
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2} if after is None else {"limit": 2, "after": after}
+        page = client.get(board_url, params=params, headers=cell)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert body["totals"] == {"pending": 5}  # the counts are of the whole message
+        pages.append(body["deliveries"])
+        after = body["next_after"]
+        if after is None:
+            break
+    assert [len(p) for p in pages] == [2, 2, 1]
+    seen = [(d["channel"], d["delivery_id"]) for p in pages for d in p]
+    assert seen == sorted(seen)  # by channel, then id, no overlap
+    assert len(set(seen)) == 5
+
+    unknown = client.get(board_url, params={"after": "inconnue"}, headers=cell)
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["fields"][0]["field"] == "after"
+    too_many = client.get(board_url, params={"limit": 1001}, headers=cell)
+    assert too_many.status_code == 422
 
 
 def test_board_counts_after_dispatch_and_retry_of_a_failed_delivery(

@@ -171,8 +171,20 @@ def test_nobody_acknowledges_escalation_every_n_minutes_k_times_then_the_duty_of
     by_role = {e.payload["role"]: e.payload["paged"] for e in first}
     assert by_role["redacteur"] == ["Nina Relève"]  # the rota's next candidate
     assert by_role["chef_de_cellule"] == []  # nobody else on the rota
+    # Nobody left for three roles: the duty officer is told at once, not after 2 N more.
+    at_once = journal(service, crisis_id, "CalloutOfficerAlerted")
+    assert {e.payload["role"] for e in at_once} == {
+        "chef_de_cellule",
+        "charge_reseaux_sociaux",
+        "attache_presse",
+    }
+    assert all(e.payload["exhausted"] and e.payload["paged"] == 1 for e in at_once)
     dispatch(service)
     assert "502" in fakes.telegram.messages  # Nina paged on Telegram
+    officer = [m for m in fakes.smtp.mails if m.rcpt_tos[0] == "permanence@prefecture.gouv.fr"]
+    assert len(officer) == 3
+    body = officer[0].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "plus personne à appeler" in body and "1 personne(s) réellement appelée(s)" in body
 
     clock.set(start + timedelta(minutes=2 * N))
     check(service)
@@ -180,7 +192,7 @@ def test_nobody_acknowledges_escalation_every_n_minutes_k_times_then_the_duty_of
     assert {e.payload["role"]: e.payload["paged"] for e in second}["redacteur"] == [
         "Renfort Rédaction"  # then the configured backup
     ]
-    assert journal(service, crisis_id, "CalloutOfficerAlerted") == []
+    assert len(journal(service, crisis_id, "CalloutOfficerAlerted")) == 3
     mails_before = len(fakes.smtp.mails)
     dispatch(service)
     assert len(fakes.smtp.mails) == mails_before + 1  # the backup's e-mail
@@ -190,9 +202,9 @@ def test_nobody_acknowledges_escalation_every_n_minutes_k_times_then_the_duty_of
     check(service)
     alerted = journal(service, crisis_id, "CalloutOfficerAlerted")
     assert len(alerted) == 4  # once per role, never twice
-    assert {e.payload["due_at"] for e in alerted} == {
-        (start + timedelta(minutes=3 * N)).isoformat()
-    }
+    (redacteur,) = [e for e in alerted if e.payload["role"] == "redacteur"]
+    assert redacteur.payload["due_at"] == (start + timedelta(minutes=3 * N)).isoformat()
+    assert redacteur.payload["paged"] == 3 and not redacteur.payload["exhausted"]
     dispatch(service)
     officer = [m for m in fakes.smtp.mails if m.rcpt_tos[0] == "permanence@prefecture.gouv.fr"]
     assert len(officer) == 4
@@ -203,7 +215,7 @@ def test_nobody_acknowledges_escalation_every_n_minutes_k_times_then_the_duty_of
     clock.advance(timedelta(hours=1))
     check(service)
     assert len(journal(service, crisis_id, "CalloutOfficerAlerted")) == 4
-    assert len(journal(service, crisis_id, "CalloutEscalated")) == 8
+    assert len(journal(service, crisis_id, "CalloutEscalated")) == 5  # 4 in round 1, then 1
 
 
 def test_partial_quorum_keeps_the_cell_clock_running_full_quorum_meets_it_at_last_ack(

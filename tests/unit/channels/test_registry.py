@@ -21,7 +21,10 @@ def test_builds_only_configured_channels_and_hides_secrets() -> None:
             "x": {"user_access_token": "x-secret"},
             "email": {"host": "smtp.example.fr", "from_address": "com@loiret.gouv.fr"},
             "sms": {"base_url": "https://sms.example.fr", "api_key": "sms-secret"},
-            "webhook": {"secret": "wh-secret", "url": "https://hooks.example.fr/crise"},
+            "webhook": {
+                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "url": "https://hooks.example.fr/crise",
+            },
         }
     )
     channels = build_channels(config, clock=CLOCK)

@@ -48,11 +48,16 @@ def test_french_letters_in_gsm7_basic_table() -> None:
     assert result.units == 15
 
 
-@pytest.mark.parametrize("char", ["ê", "â", "ç", "œ", "’", "î", "ô", "û", "ë", "ï", "«"])
+@pytest.mark.parametrize("char", ["ê", "â", "ç", "î", "ô", "û", "ë", "ï"])
 def test_french_letters_outside_gsm7_switch_to_ucs2(char: str) -> None:
     result = measure_sms(f"Préfecture {char}")
     assert result.encoding is SmsEncoding.UCS2
     assert result.non_gsm == (char,)
+
+
+@pytest.mark.parametrize("char", ["œ", "’", "«"])
+def test_typographic_characters_are_measured_after_smart_encoding(char: str) -> None:
+    assert measure_sms(f"Préfecture {char}").encoding is SmsEncoding.GSM7
 
 
 @pytest.mark.parametrize("char", ["€", "[", "]", "{", "}", "~", "^", "\\", "|"])
