@@ -98,6 +98,10 @@ def _act(request: Request, session: SignedIn, form: Any, command: Command, done:
     except (InvalidInput, Conflict) as error:
         status = 422 if isinstance(error, InvalidInput) else 409
         return _page(request, session, {"errors": {"action": error.message}}, status)
+    # The API remembers tokens for a few seconds: a revoked token or a changed role counts now.
+    cache = getattr(request.app.state, "token_cache", None)
+    if cache is not None:
+        cache.clear()
     return RedirectResponse(f"/administration?fait={done}", status_code=303)
 
 
