@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     bind_code_minutes: int = Field(default=1440, gt=0)
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_url: str | None = None
+    telegram_bot_username: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$",
+        description="Nom du robot Telegram (sans @), pour le lien t.me du code de liaison.",
+    )
 
     # The exercise programme (README « Programme d'exercices et exercices en direct »).
     drill_catchup_minutes: int = Field(

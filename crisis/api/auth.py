@@ -51,6 +51,11 @@ class TokenCache:
                 return None
             return entry[1]
 
+    def clear(self) -> None:
+        """Forget every token at once: after a revocation or a change of role."""
+        with self._lock:
+            self._entries.clear()
+
     def put(self, digest: str, actor: Actor) -> None:
         if self._ttl <= 0:
             return

@@ -122,6 +122,26 @@ class MessageBus:
         with log_context(crisis_id=getattr(command, "crisis_id", None)):
             return self._run(command, actor=actor, replayable=Replayable(key, fingerprint, present))
 
+    def rehearse(self, command: Command, *, actor: Actor) -> Any:
+        """The handler's result as the actor would get it, in a transaction always undone.
+
+        A preview of exactly what a command would do (the console's import preview): the
+        same handler, nothing written, nothing journalled.
+        """
+        ensure_may_run(actor, type(command))
+        handler = self.command_handlers[type(command)]
+        with self.unit_of_work() as uow:
+            ctx = HandlerContext(
+                uow=uow,
+                now=uow.now,
+                actor=actor,
+                settings=self.settings,
+                new_id=self.new_id,
+                catalog=self.catalog,
+                templates=self.templates,
+            )
+            return handler(command, ctx).result
+
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
         handler = self.command_handlers[type(command)]
         ensure_may_run(actor, type(command))

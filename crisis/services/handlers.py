@@ -22,9 +22,9 @@ from crisis.domain.commands import (
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.services.account_handlers import checked_role
 from crisis.services.accounts import hash_password
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
 
 MAX_NAME_LENGTH = 120
@@ -125,13 +125,7 @@ def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
     name = cmd.name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput("name", f"Le nom doit compter de 1 à {MAX_NAME_LENGTH} caractères.")
-    try:
-        role = Role(cmd.role)
-    except ValueError:
-        known = ", ".join(r.value for r in Role)
-        raise InvalidInput(
-            "role", f"Rôle inconnu « {cmd.role} » ; rôles possibles : {known}."
-        ) from None
+    role = checked_role(cmd.role)
     if ctx.uow.users.by_name(name) is not None:
         raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
     password_hash = hash_password(cmd.password) if cmd.password is not None else None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
@@ -66,6 +67,7 @@ from crisis.domain.programme import (
 )
 from crisis.domain.retex import RecordRetex, UpdateRetexAction
 from crisis.services import (
+    account_handlers,
     callout_handlers,
     cip_handlers,
     contact_handlers,
@@ -101,6 +103,7 @@ CONTACT_KEEPERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.ADMIN})
 MESSAGE_WRITERS = frozenset({Role.COMM_CELL, Role.DUTY_OFFICER, Role.PREFECT})
 APPROVERS = frozenset({Role.PREFECT})
 PROGRAMME_KEEPERS = frozenset({Role.DUTY_OFFICER, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
 
 COMMAND_SPECS: tuple[CommandSpec, ...] = (
     # The event and its clocks.
@@ -159,6 +162,27 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         frozenset({Role.ADMIN}),
         "Mot de passe de la console enregistré",
         "enregistrer un mot de passe de la console",
+    ),
+    CommandSpec(
+        ChangeRole,
+        account_handlers.change_role,
+        ADMINS,
+        "Changement de rôle",
+        "changer le rôle d'un utilisateur",
+    ),
+    CommandSpec(
+        RevokeApiToken,
+        account_handlers.revoke_api_token,
+        ADMINS,
+        "Révocation du jeton d'API",
+        "révoquer un jeton d'API",
+    ),
+    CommandSpec(
+        UnlockAccount,
+        account_handlers.unlock_account,
+        ADMINS,
+        "Déverrouillage d'un compte",
+        "déverrouiller un compte",
     ),
     # The directory of recipients: kept by the cell, the duty officer and the administrator.
     CommandSpec(

@@ -108,6 +108,14 @@ class UserRepository:
             .values(password_hash=password_hash, failed_signins=0, locked_until=None)
         )
 
+    def set_role(self, user_id: str, role: str) -> None:
+        self._conn.execute(update(users).where(users.c.id == user_id).values(role=role))
+
+    def set_token(self, user_id: str, token: str) -> None:
+        self._conn.execute(
+            update(users).where(users.c.id == user_id).values(token_hash=token_digest(token))
+        )
+
     def record_signin_failure(self, user_id: str, *, locked_until: datetime | None) -> None:
         self._conn.execute(
             update(users)

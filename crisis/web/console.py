@@ -10,17 +10,25 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from crisis.web.pages import (
+    administration,
+    annuaire,
     approvals,
+    astreinte,
     compose,
     dashboard,
     event,
+    exercices,
     free_text,
     open_event,
+    rapports,
     signin,
 )
 from crisis.web.routing import error_page
 from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
+
+# Part 2 of the console: between crises.
+PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte, exercices, administration)
 
 
 def install_console(app: FastAPI) -> None:
@@ -28,6 +36,8 @@ def install_console(app: FastAPI) -> None:
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (signin, dashboard, open_event, event, compose, free_text, approvals):
+        app.include_router(module.router)
+    for module in PREPARING_AND_REVIEWING:
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

@@ -86,6 +86,7 @@ def live(fakes: Fakes, tmp_path: Path) -> Iterator[LiveService]:
         prefecture_name="Préfecture de l'Essonne",
         communes=["Corbeil-Essonnes", "Évry-Courcouronnes", "Étampes", "Massy"],
         signin_failure_delay_seconds=0.2,
+        telegram_bot_username="prefecture91_bot",
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'console.sqlite3'}")
     upgrade(engine)

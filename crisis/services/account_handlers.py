@@ -1,0 +1,56 @@
+"""Handlers of the administrator's account commands: role, API token, lockout."""
+
+from __future__ import annotations
+
+import secrets
+
+from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.services.context import HandlerContext, Outcome
+from crisis.services.roles import Role
+from crisis.store.journal import SYSTEM_STREAM
+from crisis.store.users_repository import User
+
+
+def _user(ctx: HandlerContext, name: str) -> User:
+    user = ctx.uow.users.by_name(name.strip())
+    if user is None:
+        raise NotFound(f"Aucun utilisateur ne s'appelle « {name.strip()} ».")
+    return user
+
+
+def checked_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise InvalidInput(
+            "role", f"Rôle inconnu « {value} » ; rôles possibles : {known}."
+        ) from None
+
+
+def change_role(cmd: ChangeRole, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    role = checked_role(cmd.role)
+    if user.id == ctx.actor.user_id:
+        raise Conflict(
+            "Vous ne pouvez pas changer votre propre rôle : demandez-le à un autre administrateur."
+        )
+    ctx.uow.users.set_role(user.id, role.value)
+    return Outcome(
+        result=user.name, stream=SYSTEM_STREAM, journal={"from": user.role, "to": role.value}
+    )
+
+
+def revoke_api_token(cmd: RevokeApiToken, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    # The column holds one token per user: a random one that nobody is told replaces it.
+    ctx.uow.users.set_token(user.id, secrets.token_urlsafe(32))
+    return Outcome(result=user.name, stream=SYSTEM_STREAM)
+
+
+def unlock_account(cmd: UnlockAccount, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    was_locked = user.locked_until is not None and user.locked_until > ctx.now
+    ctx.uow.users.record_signin_success(user.id)  # the failure count and the lock, cleared
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"was_locked": was_locked})

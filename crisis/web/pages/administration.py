@@ -1,0 +1,127 @@
+"""L'administration (`/administration`), for the administrator only: the console's users.
+
+Add a user, change a role, reset a password, revoke an API token, unlock an account: each
+through its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`,
+`UnlockAccount`), so each is allowed to the administrator alone by the command table and
+journalled on the `system` chain. Reading the page is refused to the other roles too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+
+from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.commands import AddUser, Command, SetPassword
+from crisis.domain.errors import Conflict, InvalidInput
+from crisis.services.bus import Forbidden
+from crisis.services.registry import may_run
+from crisis.services.roles import ROLE_LABELS
+from crisis.web import forms
+from crisis.web.commands import run
+from crisis.web.rendering import page
+from crisis.web.routing import console_router
+from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
+
+router = console_router()
+
+ROLES = [(role.value, label) for role, label in ROLE_LABELS.items()]
+DONE = {
+    "role": "Rôle changé.",
+    "mot-de-passe": "Mot de passe remplacé ; le compte est déverrouillé.",
+    "jeton": "Jeton d'API révoqué : il ne donne plus accès à l'API.",
+    "deverrouille": "Compte déverrouillé.",
+}
+
+
+def _admin(session: SignedIn) -> None:
+    if not may_run(session.user.role, AddUser):
+        raise Forbidden("Cette page est réservée à l'administrateur.")
+
+
+def _page(
+    request: Request, session: SignedIn, extra: dict[str, Any] | None = None, status: int = 200
+) -> Response:
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
+        users = uow.users.all()
+        now = uow.now
+    context: dict[str, Any] = {
+        "users": users,
+        "now": now,
+        "roles": ROLES,
+        "role_labels": dict(ROLES),
+        "done": "",
+        "created": None,
+        "errors": {},
+        "values": {"idempotency_key": str(uuid.uuid4()), "role": "comm_cell", "name": ""},
+        **(extra or {}),
+    }
+    return page(request, "administration.html.j2", context, session=session, status_code=status)
+
+
+@router.get("/administration")
+def users(request: Request, session: CurrentUser, fait: str = "") -> Response:
+    _admin(session)
+    return _page(request, session, {"done": DONE.get(fait, "")})
+
+
+@router.post("/administration/utilisateurs")
+def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Response:
+    _admin(session)
+    command = AddUser(
+        name=forms.text(form, "name", limit=200),
+        role=forms.text(form, "role", limit=40),
+        password=forms.text(form, "password", limit=1000) or None,
+    )
+    try:
+        created = run(request, session, form, command)
+    except (InvalidInput, Conflict) as error:
+        field = error.field if isinstance(error, InvalidInput) else "name"
+        values = {
+            "idempotency_key": forms.text(form, "idempotency_key", limit=100),
+            "name": command.name,
+            "role": command.role,
+        }
+        status = 422 if isinstance(error, InvalidInput) else 409
+        return _page(request, session, {"errors": {field: error.message}, "values": values}, status)
+    return _page(request, session, {"created": {"name": command.name, "token": created["token"]}})
+
+
+def _act(request: Request, session: SignedIn, form: Any, command: Command, done: str) -> Response:
+    _admin(session)
+    try:
+        run(request, session, form, command, keyed=False)
+    except (InvalidInput, Conflict) as error:
+        status = 422 if isinstance(error, InvalidInput) else 409
+        return _page(request, session, {"errors": {"action": error.message}}, status)
+    # The API remembers tokens for a few seconds: a revoked token or a changed role counts now.
+    cache = getattr(request.app.state, "token_cache", None)
+    if cache is not None:
+        cache.clear()
+    return RedirectResponse(f"/administration?fait={done}", status_code=303)
+
+
+@router.post("/administration/utilisateurs/{name}/role")
+def change_role(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    command = ChangeRole(name=name, role=forms.text(form, "role", limit=40))
+    return _act(request, session, form, command, "role")
+
+
+@router.post("/administration/utilisateurs/{name}/mot-de-passe")
+def reset_password(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    command = SetPassword(name=name, password=forms.text(form, "password", limit=1000))
+    return _act(request, session, form, command, "mot-de-passe")
+
+
+@router.post("/administration/utilisateurs/{name}/jeton")
+def revoke_token(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    return _act(request, session, form, RevokeApiToken(name=name), "jeton")
+
+
+@router.post("/administration/utilisateurs/{name}/deverrouiller")
+def unlock(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    return _act(request, session, form, UnlockAccount(name=name), "deverrouille")
