@@ -124,11 +124,12 @@ def _declare_down(
             fallbacks=started,
         )
     )
+    label = channel_label(health.channel)
     raise_alert(
         ctx,
         crisis,
-        f"Canal {health.channel} en panne",
-        f"Canal {health.channel} en panne depuis {long_datetime(health.failing_since)} "
+        f"Canal {label} en panne",
+        f"Canal {label} en panne depuis {long_datetime(health.failing_since)} "
         f"({health.consecutive_failures} échecs de suite : {result.error or 'erreur'}). "
         f"{waiting} diffusion(s) en attente, retentées jusqu'à leur abandon ; {started} "
         f"envoyée(s) aussi par un canal de repli. Événement : {crisis.title}.",
@@ -155,11 +156,12 @@ def _restored(
         )
     )
     waiting = ctx.uow.channel_health.waiting_count(health.channel, exercise=health.exercise)
+    label = channel_label(health.channel)
     raise_alert(
         ctx,
         crisis,
-        f"Canal {health.channel} rétabli",
-        f"Canal {health.channel} rétabli le {long_datetime(restored_at)} (en panne depuis "
+        f"Canal {label} rétabli",
+        f"Canal {label} rétabli le {long_datetime(restored_at)} (en panne depuis "
         f"{long_datetime(health.down_since)}). {waiting} diffusion(s) encore en attente "
         f"partent maintenant. Événement : {crisis.title}.",
         None,

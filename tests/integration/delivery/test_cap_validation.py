@@ -39,7 +39,7 @@ def test_an_invalid_cap_document_is_not_published_and_alerts_the_duty_officer(
     assert kinds == ["feed"]
     alert_mails = [m for m in fakes.smtp.mails if m.rcpt_tos == ("permanence@prefecture.gouv.fr",)]
     assert len(alert_mails) == 1
-    assert "échec définitif : cap" in str(alert_mails[0].message["Subject"])
+    assert "échec définitif : alerte CAP" in str(alert_mails[0].message["Subject"])
     with service.bus.unit_of_work() as uow:
         (failed,) = [
             e.payload for e in uow.journal.entries(crisis_id) if e.kind == "event.DeliveryFailed"

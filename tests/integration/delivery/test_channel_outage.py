@@ -72,7 +72,7 @@ def test_three_minute_telegram_outage_one_alert_down_one_back_fallback_nothing_l
         clock.advance(timedelta(seconds=20))
     subjects = _subjects(fakes)
     assert [s for s in subjects if "en panne" in s] == [
-        "EXERCICE EXERCICE EXERCICE – Canal telegram_dm en panne"
+        "EXERCICE EXERCICE EXERCICE – Canal Telegram (message personnel) en panne"
     ]
     assert not any("rétabli" in s or "échec définitif" in s for s in subjects)
     # The mayor of Corbeil has a mobile: the SMS fallback went out during the outage.
@@ -116,7 +116,7 @@ def test_final_failures_give_one_alert_per_crisis_and_channel_with_the_count(
     assert _statuses(engine, message_id) == ["failed", "failed"]
     gave_up = [s for s in _subjects(fakes) if "échec définitif" in s]
     assert gave_up == [
-        "EXERCICE EXERCICE EXERCICE – 2 diffusion(s) en échec définitif : telegram_dm"
+        "EXERCICE EXERCICE EXERCICE – 2 diffusion(s) en échec définitif : Telegram (message personnel)"
     ]
     (event,) = _events(service, crisis_id, "DeliveriesGaveUp")
     assert event["count"] == 2
