@@ -128,6 +128,27 @@ MESSAGE_TYPE_LABELS: dict[MessageType, str] = {
     MessageType.CANCEL: "annulation",
 }
 
+# The variants of a prepared message, one per channel or part of a channel's document.
+VARIANT_LABELS: dict[str, str] = {
+    "sms": "SMS",
+    "x": "X (Twitter)",
+    "telegram": "Telegram",
+    "email_subject": "objet du courriel",
+    "email_text": "courriel (texte)",
+    "email_html": "courriel (HTML)",
+    "feed": "flux public",
+    "feed_title": "titre du flux public",
+    "default": "texte commun",
+    "cap_headline": "alerte CAP : titre",
+    "cap_description": "alerte CAP : description",
+    "cap_instruction": "alerte CAP : consignes",
+}
+
+
+def variant_label(code: str) -> str:
+    return VARIANT_LABELS.get(code, code)
+
+
 DELIVERY_STATUS_LABELS: dict[str, str] = {
     "pending": "en attente",
     "in_flight": "en cours d'envoi",

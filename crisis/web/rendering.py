@@ -14,6 +14,7 @@ import crisis
 from crisis.clock import PARIS, ensure_utc
 from crisis.domain.commands import Command
 from crisis.french import compact_datetime, long_datetime, short_time
+from crisis.labels import variant_label
 from crisis.services.registry import COMMANDS, may_run
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.web.sessions import SignedIn, service_of
@@ -39,6 +40,7 @@ def environment() -> Environment:
     env.filters["heure"] = short_time
     env.filters["date_longue"] = long_datetime
     env.filters["instant"] = compact_datetime
+    env.filters["variante"] = variant_label
     env.filters["champ_date"] = _paris_input
     env.globals["version"] = crisis.__version__
     return env
