@@ -19,6 +19,7 @@ from crisis.web.pages import (
     event,
     exercices,
     free_text,
+    indicateurs,
     open_event,
     rapports,
     signin,
@@ -28,7 +29,7 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire, rapports, astreinte, exercices, administration)
+PREPARING_AND_REVIEWING = (annuaire, rapports, indicateurs, astreinte, exercices, administration)
 
 
 def install_console(app: FastAPI) -> None:

@@ -69,3 +69,28 @@ def test_the_auditor_reviews_an_exercise(
 
     page.goto(f"{live.url}/rapports/inconnu")
     expect(page.get_by_role("heading", name="Introuvable")).to_be_visible()
+
+
+def test_the_auditor_reads_the_indicators_of_the_year(
+    live: LiveService, browser: Browser, output_dir: Path
+) -> None:
+    crisis_id = open_active(live.service, exercise=False)
+    live.service.bus.handle(DeclareCellOperational(crisis_id=crisis_id), actor=OFFICER)
+    page = new_page(browser, DESK)
+    sign_in(page, live.url, "Paul Auditeur")
+    page.goto(f"{live.url}/rapports")
+    page.get_by_role("link", name="Indicateurs Qual-e-Pref de l'année").click()
+    expect(page.get_by_role("heading", name="Indicateurs Qual-e-Pref — module 7")).to_be_visible()
+    figures = page.get_by_role("table", name="Délais mesurés, objectif de 60 minutes")
+    expect(figures.get_by_role("row").filter(has_text="Cellule opérationnelle")).to_contain_text(
+        "100 %"
+    )
+    for chart in page.locator(".console-timeline img").all():
+        expect(chart).to_be_visible()
+        assert chart.evaluate("image => image.naturalWidth") > 0
+    check_page(page, "indicateurs", output_dir)
+    with page.expect_download() as workbook:
+        page.get_by_role("link", name="Excel").click()
+    assert workbook.value.suggested_filename == "indicateurs.xlsx"
+    page.set_viewport_size(PHONE)
+    check_page(page, "indicateurs", output_dir)

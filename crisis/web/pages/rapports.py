@@ -41,7 +41,8 @@ KINDS = [(k.value, label) for k, label in CRISIS_KIND_LABELS.items()]
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
-def _day(value: str, name: str) -> date | None:
+def form_day(value: str, name: str) -> date | None:
+    """A date field of a filter form (`AAAA-MM-JJ`, as `<input type="date">` sends it)."""
     if not value:
         return None
     try:
@@ -66,8 +67,8 @@ def reports(
     errors: dict[str, str] = {}
     start = end = None
     try:
-        start = _day(du, "du")
-        end = _day(au, "au")
+        start = form_day(du, "du")
+        end = form_day(au, "au")
     except InvalidInput as error:
         errors[error.field] = error.message
     if start and end and end < start:
