@@ -42,9 +42,12 @@ def to_json(pack: Indicators) -> str:
     return json.dumps(pack.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2)
 
 
-def _csv_cell(value: Cell) -> str:
+def cell_text(value: Cell, *, empty: str = "") -> str:
+    """A cell as a French spreadsheet or page shows it: Paris dates, decimal comma, oui/non."""
     if value is None:
-        return ""
+        return empty
+    if isinstance(value, bool):
+        return "oui" if value else "non"
     if isinstance(value, datetime):
         return f"{value:%d/%m/%Y %H:%M}"
     if isinstance(value, date):
@@ -62,7 +65,7 @@ def to_csv(pack: Indicators) -> str:
     writer.writerow(["Exercice", *table.headers])
     rows = pack.events + pack.exercises.events
     for event, cells in zip(rows, table.rows, strict=True):
-        writer.writerow(["oui" if event.exercise else "non", *(_csv_cell(c) for c in cells)])
+        writer.writerow(["oui" if event.exercise else "non", *(cell_text(c) for c in cells)])
     return buffer.getvalue()
 
 

@@ -7,7 +7,7 @@ it from the journal, the page lays out its figures, tables and charts, and offer
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import Request, Response
 
@@ -15,11 +15,15 @@ from crisis.clock import PARIS
 from crisis.domain.errors import InvalidInput
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators
-from crisis.reporting.indicators_render import MEDIA_TYPES, IndicatorsFormat, render_indicators
+from crisis.reporting.indicators_render import (
+    MEDIA_TYPES,
+    IndicatorsFormat,
+    cell_text,
+    render_indicators,
+)
 from crisis.reporting.indicators_service import indicators_view
 from crisis.reporting.indicators_tables import (
     AUDIENCE_TITLES,
-    Cell,
     Table,
     actions_table,
     chains_table,
@@ -41,21 +45,6 @@ DOWNLOAD_NAMES = {
     IndicatorsFormat.JSON: "indicateurs.json",
 }
 CHARTS = ("delais", "trimestres")
-
-
-def cell_text(value: Cell) -> str:
-    """A table cell as a person reads it: dates in Paris time, decimal comma, « — » for none."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, datetime):
-        return f"{value:%d/%m/%Y %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%d/%m/%Y}"
-    if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
-    return str(value)
 
 
 def _period(request: Request, du: str, au: str) -> tuple[date, date, dict[str, str]]:
@@ -83,7 +72,7 @@ def _pack(request: Request, first: date, last: date) -> Indicators:
 
 
 def _rows(table: Table) -> list[list[str]]:
-    return [[cell_text(c) for c in row] for row in table.rows]
+    return [[cell_text(c, empty="—") for c in row] for row in table.rows]
 
 
 @router.get("/indicateurs")
