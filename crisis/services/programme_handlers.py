@@ -252,7 +252,7 @@ def _notice_rows(ctx: HandlerContext, scenario: Scenario | None) -> list[Planned
             {"email": c.email, "mobile": c.mobile, "telegram_chat_id": c.telegram_chat_id},
             c.id,
         )
-        for c in ctx.uow.contacts.find(category=Category.CELLULE, exercise=True)
+        for c in ctx.uow.contacts.recipients([Category.CELLULE], exercise=True)
     ]
     for participant in scenario.participants if scenario is not None else []:
         addresses = {
@@ -394,6 +394,10 @@ def deliver_inject(cmd: DeliverInject, ctx: HandlerContext) -> Outcome:
     unreachable: list[str] = []
     for contact_id in cmd.contact_ids:
         contact = ctx.uow.contacts.get(contact_id)
+        if not contact.active:
+            raise Conflict(
+                f"« {contact.name} » est un contact inactif : inject refusé, rien n'est parti."
+            )
         if not contact.exercise:
             raise Conflict(
                 f"« {contact.name} » ne participe pas aux exercices : inject refusé, "

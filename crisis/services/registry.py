@@ -33,7 +33,9 @@ from crisis.domain.contact_commands import (
     AddToContactList,
     CreateContact,
     CreateContactList,
+    DeactivateContact,
     ImportContacts,
+    ReactivateContact,
     RemoveFromContactList,
     UpdateContact,
 )
@@ -205,6 +207,20 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         CONTACT_KEEPERS,
         "Modification d'un contact",
         "modifier un contact",
+    ),
+    CommandSpec(
+        DeactivateContact,
+        contact_handlers.deactivate_contact,
+        CONTACT_KEEPERS,
+        "Désactivation d'un contact",
+        "désactiver un contact",
+    ),
+    CommandSpec(
+        ReactivateContact,
+        contact_handlers.reactivate_contact,
+        CONTACT_KEEPERS,
+        "Réactivation d'un contact",
+        "réactiver un contact",
     ),
     CommandSpec(
         CreateContactList,

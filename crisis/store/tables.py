@@ -193,6 +193,8 @@ contacts = Table(
     Column("commune", String(120)),
     Column("fonction", String(200)),
     Column("exercise", Boolean, nullable=False),
+    # An inactive contact stays in the directory (and its history) but receives nothing.
+    Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_contacts_category", "category"),

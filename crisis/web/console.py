@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from crisis.web.pages import (
     administration,
     annuaire,
+    annuaire_listes,
     approvals,
     astreinte,
     compose,
@@ -29,7 +30,15 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire, rapports, indicateurs, astreinte, exercices, administration)
+PREPARING_AND_REVIEWING = (
+    annuaire,
+    annuaire_listes,
+    rapports,
+    indicateurs,
+    astreinte,
+    exercices,
+    administration,
+)
 
 
 def install_console(app: FastAPI) -> None:
