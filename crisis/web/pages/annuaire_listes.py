@@ -8,6 +8,7 @@ page by choosing the list; taken out one at a time. Through `AddToContactList` a
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -15,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from crisis.domain.contact_commands import AddToContactList, RemoveFromContactList
 from crisis.domain.errors import InvalidInput, NotFound
 from crisis.services.contact_handlers import ListChange
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.pages.annuaire import STATES, contact_page, contact_values, directory_page
@@ -25,6 +27,11 @@ router = console_router()
 
 _SEPARATORS = re.compile(r"[\n,;]+")
 MAX_REFS = 200
+
+
+def _changed(_: UnitOfWork, change: ListChange) -> tuple[int, dict[str, Any]]:
+    """What the page needs of a list change (and what a replay would find again)."""
+    return 200, {"list_id": change.contact_list.id, "changed": len(change.changed)}
 
 
 def _refs(text: str) -> tuple[str, ...]:
@@ -46,14 +53,14 @@ def add_members(request: Request, list_id: str, session: CurrentUser, form: Post
     etat = _state(forms.text(form, "etat", limit=20))
     try:
         command = AddToContactList(list_ref=target.id, contact_refs=_refs(typed))
-        change: ListChange = run(request, session, form, command, keyed=False)
+        change = run(request, session, form, command, _changed, keyed=False)
     except (InvalidInput, NotFound) as error:
         # A contact nobody has, or an ambiguous one: said beside the field, nothing added.
         filters = {"q": "", "categorie": "", "commune": "", "exercice": ""}
         extra = {"member_errors": {"contacts": error.message}, "member_refs": typed}
         filters |= {"etat": etat, "liste": target.id}
         return directory_page(request, session, filters, extra=extra, status=422)
-    done = "ajoute_liste" if change.changed else "deja_liste"
+    done = "ajoute_liste" if change["changed"] else "deja_liste"
     return RedirectResponse(f"/annuaire?liste={target.id}&etat={etat}&fait={done}", status_code=303)
 
 
@@ -63,13 +70,13 @@ def remove_member(
 ) -> Response:
     contact_id = forms.text(form, "contact", limit=100)
     command = RemoveFromContactList(list_ref=list_id, contact_refs=(contact_id,))
-    change: ListChange = run(request, session, form, command, keyed=False)
+    change = run(request, session, form, command, _changed, keyed=False)
     if forms.text(form, "retour", limit=20) == "contact":
         return RedirectResponse(
             f"/annuaire/contacts/{contact_id}?fait=retire_liste", status_code=303
         )
     etat = _state(forms.text(form, "etat", limit=20))
-    target = change.contact_list.id
+    target = change["list_id"]
     return RedirectResponse(
         f"/annuaire?liste={target}&etat={etat}&fait=retire_liste", status_code=303
     )
@@ -86,9 +93,9 @@ def join_list(
         if not chosen:
             raise InvalidInput("liste", "Choisissez une liste.")
         command = AddToContactList(list_ref=chosen, contact_refs=(contact.id,))
-        change: ListChange = run(request, session, form, command, keyed=False)
+        change = run(request, session, form, command, _changed, keyed=False)
     except (InvalidInput, NotFound) as error:
         errors = {"liste": error.message}
         return contact_page(request, session, contact, contact_values(contact), errors, status=422)
-    done = "ajoute_liste" if change.changed else "deja_liste"
+    done = "ajoute_liste" if change["changed"] else "deja_liste"
     return RedirectResponse(f"/annuaire/contacts/{contact.id}?fait={done}", status_code=303)
