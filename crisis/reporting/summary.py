@@ -189,9 +189,16 @@ def _contact_switched(p: Payload) -> str:
     return str(_outcome(p).get("name", "")) + (f" — {reason}" if reason else "")
 
 
+def _scenario(p: Payload) -> str:
+    return f"{_outcome(p).get('title', '')} (« {_outcome(p).get('name', '')} »)"
+
+
 _SUMMARIES |= {
     "command.DeactivateContact": _contact_switched,
     "command.ReactivateContact": _contact_switched,
+    "command.UploadScenario": _scenario,
+    "command.RemoveScenario": _scenario,
+    "command.PlayDrill": lambda p: str(_outcome(p).get("title", "")),
 }
 
 
