@@ -305,7 +305,7 @@ def update_contact(
     with service_of(request).bus.unit_of_work() as uow:
         changed = uow.contacts.get(contact_id).updated_at != before.updated_at
     done = "modifie" if changed else "inchange"
-    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}", status_code=303)
+    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}#contenu", status_code=303)
 
 
 def _switch(
@@ -327,7 +327,7 @@ def _switch(
         values = contact_values(contact)
         return contact_page(request, session, contact, values, refused_fields(error), status=status)
     done = "reactive" if active else "desactive"
-    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}", status_code=303)
+    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}#contenu", status_code=303)
 
 
 @router.post("/annuaire/contacts/{contact_id}/desactiver")

@@ -61,7 +61,9 @@ def add_members(request: Request, list_id: str, session: CurrentUser, form: Post
         filters |= {"etat": etat, "liste": target.id}
         return directory_page(request, session, filters, extra=extra, status=422)
     done = "ajoute_liste" if change["changed"] else "deja_liste"
-    return RedirectResponse(f"/annuaire?liste={target.id}&etat={etat}&fait={done}", status_code=303)
+    return RedirectResponse(
+        f"/annuaire?liste={target.id}&etat={etat}&fait={done}#contenu", status_code=303
+    )
 
 
 @router.post("/annuaire/listes/{list_id}/membres/retirer")
@@ -73,12 +75,12 @@ def remove_member(
     change = run(request, session, form, command, _changed, keyed=False)
     if forms.text(form, "retour", limit=20) == "contact":
         return RedirectResponse(
-            f"/annuaire/contacts/{contact_id}?fait=retire_liste", status_code=303
+            f"/annuaire/contacts/{contact_id}?fait=retire_liste#contenu", status_code=303
         )
     etat = _state(forms.text(form, "etat", limit=20))
     target = change["list_id"]
     return RedirectResponse(
-        f"/annuaire?liste={target}&etat={etat}&fait=retire_liste", status_code=303
+        f"/annuaire?liste={target}&etat={etat}&fait=retire_liste#contenu", status_code=303
     )
 
 
@@ -98,4 +100,4 @@ def join_list(
         errors = {"liste": error.message}
         return contact_page(request, session, contact, contact_values(contact), errors, status=422)
     done = "ajoute_liste" if change["changed"] else "deja_liste"
-    return RedirectResponse(f"/annuaire/contacts/{contact.id}?fait={done}", status_code=303)
+    return RedirectResponse(f"/annuaire/contacts/{contact.id}?fait={done}#contenu", status_code=303)

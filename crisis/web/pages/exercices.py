@@ -170,7 +170,7 @@ async def upload(request: Request, session: CurrentUser, form: PostedForm) -> Re
         status = 409 if isinstance(error, Conflict) else 422
         return _page(request, session, {"errors": {"scenario": error.message}}, status=status)
     if keep:
-        return RedirectResponse("/exercices?fait=depose#scenarios", status_code=303)
+        return RedirectResponse("/exercices?fait=depose#contenu", status_code=303)
     checked = load_scenario_text(kept.content, Path(kept.file_name))
     return _page(request, session, {"checked": (kept, checked)})
 

@@ -178,3 +178,21 @@ def test_a_drill_played_from_the_page_is_journalled_and_in_the_history(
     assert "Rapport de chronométrage" in report.text
     assert client.get(f"{address}/rapport.json").json()["exercise"] is True
     assert client.get(f"{address}/etat").headers["HX-Redirect"] == address
+
+
+def test_the_api_programmes_an_uploaded_scenario_by_its_name(service: Service) -> None:
+    from crisis.domain.commands import AddUser
+    from crisis.domain.programme import UploadScenario
+    from crisis.services.context import SYSTEM_ACTOR
+
+    token = service.bus.handle(AddUser(name="api", role="duty_officer"), actor=SYSTEM_ACTOR)
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    client = new_client(service)
+    body = {"name": "Essai", "scenario": "grigny", "rrule": "FREQ=YEARLY", "notice_days": 0}
+    unknown = client.post("/api/v1/drills/schedules", json=body, headers=headers)
+    assert unknown.status_code == 422
+    assert "un scénario déposé dans la console" in unknown.text
+    service.bus.handle(UploadScenario(file_name="grigny.yaml", content=GRIGNY), actor=SYSTEM_ACTOR)
+    created = client.post("/api/v1/drills/schedules", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["scenario_title"].startswith("Essai — fuite d'ammoniac")
