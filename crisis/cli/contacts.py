@@ -6,6 +6,7 @@ Exit codes as the main CLI: 2 invalid input, 3 conflict, 4 not found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -160,6 +161,17 @@ def list_contacts(
         typer.echo(_contact_line(contact))
 
 
+def _switch(
+    ref: str, command: Callable[[str], DeactivateContact | ReactivateContact], by: str | None
+) -> Contact:
+    """The contact named by id, e-mail or mobile, deactivated or reactivated."""
+    with open_service() as service:
+        with service.bus.unit_of_work() as uow:
+            contact_id = uow.contacts.find_by_ref(ref).id
+        done: Contact = service.bus.handle(command(contact_id), actor=local_actor(by))
+    return done
+
+
 @contacts_app.command("deactivate")
 def deactivate(
     contact: Annotated[str, typer.Argument(help="Identifiant, e-mail ou mobile du contact.")],
@@ -167,12 +179,7 @@ def deactivate(
     by: ByOption = None,
 ) -> None:
     """Désactiver un contact : il reste dans l'annuaire et ses listes mais ne reçoit plus rien."""
-    with open_service() as service:
-        with service.bus.unit_of_work() as uow:
-            contact_id = uow.contacts.find_by_ref(contact).id
-        done: Contact = service.bus.handle(
-            DeactivateContact(contact_id=contact_id, reason=reason), actor=local_actor(by)
-        )
+    done = _switch(contact, lambda found: DeactivateContact(contact_id=found, reason=reason), by)
     typer.echo(f"Contact « {done.name} » désactivé : il ne recevra plus rien.")
 
 
@@ -182,12 +189,7 @@ def reactivate(
     by: ByOption = None,
 ) -> None:
     """Réactiver un contact désactivé."""
-    with open_service() as service:
-        with service.bus.unit_of_work() as uow:
-            contact_id = uow.contacts.find_by_ref(contact).id
-        done: Contact = service.bus.handle(
-            ReactivateContact(contact_id=contact_id), actor=local_actor(by)
-        )
+    done = _switch(contact, lambda found: ReactivateContact(contact_id=found), by)
     typer.echo(f"Contact « {done.name} » réactivé.")
 
 
