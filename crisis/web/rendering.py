@@ -33,11 +33,14 @@ def _paris_input(instant: datetime) -> str:
 _HOUR_AND_MINUTES = re.compile(r"(\d{1,2}) h (\d{2})")
 
 
-def _unbroken(render: Callable[[datetime], str]) -> Callable[[datetime], str]:
+def keep_time_together(text: str) -> str:
     """« 17 h 36 » kept on one line: on a phone, « 17 h » and « 36 » must not part."""
+    return _HOUR_AND_MINUTES.sub("\\1\u00a0h\u00a0\\2", text)
 
+
+def _unbroken(render: Callable[[datetime], str]) -> Callable[[datetime], str]:
     def rendered(instant: datetime) -> str:
-        return _HOUR_AND_MINUTES.sub("\\1\u00a0h\u00a0\\2", render(instant))
+        return keep_time_together(render(instant))
 
     return rendered
 
