@@ -71,15 +71,15 @@ def import_contacts(cmd: ImportContacts, ctx: HandlerContext) -> Outcome:
         )
     counts = dict.fromkeys(Change, 0)
     switched: dict[bool, list[str]] = {True: [], False: []}
-    for row in parsed.rows:
-        outcome = ctx.uow.contacts.upsert(
-            row.data,
-            new_id=ctx.new_id(),
-            now=ctx.now,
-            keep_fonction=not parsed.has_fonction,
-            keep_exercise=not parsed.has_exercise,
-            keep_active=not parsed.has_active,
-        )
+    outcomes = ctx.uow.contacts.upsert_many(
+        [row.data for row in parsed.rows],
+        new_id=ctx.new_id,
+        now=ctx.now,
+        keep_fonction=not parsed.has_fonction,
+        keep_exercise=not parsed.has_exercise,
+        keep_active=not parsed.has_active,
+    )
+    for outcome in outcomes:
         counts[outcome.change] += 1
         was_active = True if outcome.before is None else outcome.before.active
         if outcome.contact.active != was_active:

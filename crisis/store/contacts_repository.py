@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from crisis.domain.contacts import (
     AUDIENCE_CATEGORIES,
@@ -70,6 +81,7 @@ def _contact_list(row: Any) -> ContactList:
 
 
 def _values(data: ContactData) -> dict[str, Any]:
+    """The stored columns of `data` (`_DATA_COLUMNS`)."""
     return {
         "key": contact_key(data),
         "name": data.name,
@@ -83,6 +95,31 @@ def _values(data: ContactData) -> dict[str, Any]:
         "active": data.active,
     }
 
+
+def _contact_from(values: dict[str, Any]) -> Contact:
+    """The contact a row of `values` (as inserted or updated) describes."""
+    return _contact(SimpleNamespace(**values))
+
+
+# Rows read or written per statement by `upsert_many`: few round trips, bounded parameters.
+_CHUNK = 500
+_DATA_COLUMNS = (
+    "key",
+    "name",
+    "category",
+    "email",
+    "mobile",
+    "telegram_chat_id",
+    "commune",
+    "fonction",
+    "exercise",
+    "active",
+)
+_UPDATE_BY_ID = (
+    update(contacts)
+    .where(contacts.c.id == bindparam("contact_id"))
+    .values({name: bindparam(name) for name in ("updated_at", *_DATA_COLUMNS)})
+)
 
 _TELEGRAM = re.compile(r"-?[0-9]{1,20}")
 _ORDER = (contacts.c.category, contacts.c.name, contacts.c.id)
@@ -166,30 +203,68 @@ class ContactRepository:
         )
         return Upserted(self.get(contact_id), Change.UPDATED, current)
 
-    def upsert(
+    def upsert_many(
         self,
-        data: ContactData,
+        rows: Sequence[ContactData],
         *,
-        new_id: str,
+        new_id: Callable[[], str],
         now: datetime,
         keep_fonction: bool = False,
         keep_exercise: bool = False,
         keep_active: bool = False,
-    ) -> Upserted:
-        """Create the contact, or update the one with the same key (never a duplicate).
-
-        `keep_*`: the file had no such column, so the stored value stays as it is.
-        """
-        current = self.by_key(contact_key(data))
-        if current is None:
-            return Upserted(self.add(contact_id=new_id, data=data, now=now), Change.CREATED)
-        if keep_fonction:
-            data = replace(data, fonction=current.fonction)
-        if keep_exercise:
-            data = replace(data, exercise=current.exercise)
-        if keep_active:
-            data = replace(data, active=current.active)
-        return self.replace(current.id, data, now=now)
+    ) -> list[Upserted]:
+        """`upsert` for a whole file, row after row, in a few statements: the stored contacts
+        are read by key in chunks, the new ones inserted and the changed ones updated in
+        batches (one statement per row made a 100,000-line directory take most of an hour).
+        A key met twice in `rows` ends with its last row, as one upsert after the other would
+        (the CSV import refuses such a file before)."""
+        known: dict[str, Contact] = {}
+        keys = list(dict.fromkeys(contact_key(data) for data in rows))
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            for row in self._conn.execute(select(contacts).where(contacts.c.key.in_(chunk))):
+                known[row.key] = _contact(row)
+        created: dict[str, dict[str, Any]] = {}  # by id, the rows to insert
+        updated: dict[str, dict[str, Any]] = {}  # by id, the rows to update
+        done: list[Upserted] = []
+        for data in rows:
+            key = contact_key(data)
+            current = known.get(key)
+            if current is None:
+                values = {"id": new_id(), "created_at": now, "updated_at": now, **_values(data)}
+                contact = known[key] = _contact_from(values)
+                created[contact.id] = values
+                done.append(Upserted(contact, Change.CREATED))
+                continue
+            if keep_fonction:
+                data = replace(data, fonction=current.fonction)
+            if keep_exercise:
+                data = replace(data, exercise=current.exercise)
+            if keep_active:
+                data = replace(data, active=current.active)
+            if current.data() == data:
+                done.append(Upserted(current, Change.UNCHANGED, current))
+                continue
+            values = {
+                "id": current.id,
+                "created_at": current.created_at,
+                "updated_at": now,
+                **_values(data),
+            }
+            contact = known[key] = _contact_from(values)
+            updated[contact.id] = values  # applied after the inserts
+            done.append(Upserted(contact, Change.UPDATED, current))
+        inserts = list(created.values())
+        for start in range(0, len(inserts), _CHUNK):
+            self._conn.execute(insert(contacts), inserts[start : start + _CHUNK])
+        changes = [
+            {"contact_id": values["id"], "updated_at": now}
+            | {name: values[name] for name in _DATA_COLUMNS}
+            for values in updated.values()
+        ]
+        for start in range(0, len(changes), _CHUNK):
+            self._conn.execute(_UPDATE_BY_ID, changes[start : start + _CHUNK])
+        return done
 
     # Named lists
 

@@ -105,6 +105,23 @@ def test_reimport_updates_by_key_and_never_duplicates(service: Service) -> None:
     assert jean.fonction == "Maire honoraire"
 
 
+def test_a_directory_larger_than_one_statement_is_imported_and_reimported(
+    service: Service,
+) -> None:
+    rows = [f"Élu {n};elu;elu{n}@essonne.fr;;;Évry-Courcouronnes;Maire;oui" for n in range(1_234)]
+    report = import_file(service, csv(HEADER, *rows))
+    assert (report.created, report.updated, report.unchanged) == (1_234, 0, 0)
+    rows[700] = "Élu 700;elu;elu700@essonne.fr;;;Lisses;Maire;oui"
+    report = import_file(service, csv(HEADER, *rows))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 1_233)
+    assert count(service.engine, contacts) == 1_234
+    with service.bus.reading() as uow:
+        moved = uow.contacts.by_key("email:elu700@essonne.fr")
+        kept = uow.contacts.by_key("email:elu699@essonne.fr")
+    assert moved is not None and moved.commune == "Lisses"
+    assert kept is not None and kept.commune == "Évry-Courcouronnes"
+
+
 def test_reimport_without_optional_columns_keeps_function_and_exercise(service: Service) -> None:
     import_file(service, csv(*FILE))
     report = import_file(
