@@ -20,6 +20,8 @@ from crisis.web.pages import (
     exercices,
     free_text,
     indicateurs,
+    modeles,
+    modeles_edition,
     open_event,
     rapports,
     signin,
@@ -29,7 +31,16 @@ from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
-PREPARING_AND_REVIEWING = (annuaire, rapports, indicateurs, astreinte, exercices, administration)
+PREPARING_AND_REVIEWING = (
+    annuaire,
+    modeles_edition,  # before `modeles`: /modeles/nouveau-modele, not a template's page
+    modeles,
+    rapports,
+    indicateurs,
+    astreinte,
+    exercices,
+    administration,
+)
 
 
 def install_console(app: FastAPI) -> None:
