@@ -235,6 +235,12 @@ def refusals(
     return result
 
 
+def rows_refused(refused: list[Refusal]) -> set[int]:
+    """The variables (by row) that some problem concerns: their rows are shown open."""
+    rows = (_VARIABLE_PATH.match(refusal.key) for refusal in refused)
+    return {int(found.group(1)) for found in rows if found}
+
+
 def by_field(refused: list[Refusal]) -> dict[str, str]:
     """The macros' errors: one text per field, several problems joined."""
     grouped: dict[str, list[str]] = {}

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from fastapi import Request, Response
 
 from crisis.domain.errors import InvalidInput, NotFound
-from crisis.labels import AUDIENCE_LABELS, VARIABLE_TYPE_LABELS
+from crisis.labels import AUDIENCE_LABELS, VARIABLE_TYPE_LABELS, variant_label
 from crisis.services.template_library import TemplateLibrary
 from crisis.store.drafts_repository import StoredTemplate
 from crisis.store.unit_of_work import UnitOfWork
@@ -155,9 +154,24 @@ def template(
 
 
 def manifest_text(template: LoadedTemplate) -> str:
-    """The manifest as YAML, the same layout for a bundled and a custom version."""
-    data = template.manifest.model_dump(mode="json")
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    """The manifest one fact a line, in French: what a change of it reads as in a diff."""
+    manifest = template.manifest
+    lines = [
+        f"Titre : {manifest.title}",
+        f"Objet : {manifest.description}",
+        "Publics : " + (", ".join(AUDIENCE_LABELS[a] for a in manifest.audiences) or "aucun"),
+        f"Modèle interne : {'oui' if manifest.internal else 'non'}",
+        "Canaux : " + ", ".join(variant_label(v.value) for v in template.variants),
+    ]
+    for spec in manifest.variables:
+        kind = VARIABLE_TYPE_LABELS.get(spec.type.value, spec.type.value)
+        line = f"Variable {spec.name} : {kind}, "
+        line += "obligatoire" if spec.required else "facultative"
+        line += f" — {spec.description} — exemple : {shown_value(spec.example)}"
+        if spec.default is not None:
+            line += f" — par défaut : {shown_value(spec.default)}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _differences(older: LoadedTemplate, newer: LoadedTemplate) -> list[dict[str, Any]]:

@@ -86,13 +86,15 @@ def _editor(
         "key": key,
         "refused": refused or [],
         "errors": template_form.by_field(refused or []),
+        "wrong_rows": template_form.rows_refused(refused or []),
         "starts": starts,
         "audience_options": [(a.value, AUDIENCE_LABELS[a]) for a in Audience],
         "type_options": [(t.value, VARIABLE_TYPE_LABELS[t.value]) for t in VariableType],
+        "type_labels": VARIABLE_TYPE_LABELS,
         "declared": [v.value for v in Variant if sources.get(v.value)],
         "undeclared": [v.value for v in Variant if not sources.get(v.value)],
         "preview": None,
-        "version": None,
+        "next_version": None,
         "checked": "",
         "notice": "",
         **(checked or {}),
@@ -154,7 +156,11 @@ def _check(
         )
     except TemplateError as error:  # validated by the rehearsal: only a race could land here
         return [Refusal(GENERAL, "", "", error.message)], {}
-    checked = {"preview": preview["variants"], "version": version, "checked": edited.fingerprint}
+    checked = {
+        "preview": preview["variants"],
+        "next_version": version,
+        "checked": edited.fingerprint,
+    }
     return [], checked
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+import crisis
 from crisis.bootstrap import Service
 from crisis.domain.draft_commands import SaveTemplate
 from crisis.services.context import Actor
@@ -203,6 +204,8 @@ def test_a_version_is_checked_previewed_then_saved_once_and_journalled(
     assert "Eau coupée à Massy jusqu'à nouvel ordre." in page  # the SMS previewed
     assert "Eau coupée : Massy, retour demain matin." in page
     assert "Enregistrer la version 2" in page
+    assert f"Version {crisis.__version__}. Conception" in page  # the footer's own version
+    assert 'autocomplete="off"' in checked.text  # literal attributes, not escaped
     assert versions(service) == {("coupure_eau", 1)}  # checking saves nothing
 
     # Changed after the check: checked again, not saved.
@@ -284,7 +287,8 @@ def test_the_differences_between_two_versions(
         '<ins><span class="console-diff__mark">+ ajoutée :</span> Coupure à {{ commune }}.</ins>'
         in page
     )
-    assert "+ ajoutée :</span> title: Coupure d'eau</ins>" in page
+    assert "+ ajoutée :</span> Titre : Coupure d'eau</ins>" in page
+    assert "− retirée :</span> Titre : Coupure d'eau potable</del>" in page
     assert page.count("Identique dans les deux versions.") == 1  # telegram
     same = auditor.get("/modeles/coupure_eau/differences?de=2&a=2")
     assert same.status_code == 422
