@@ -67,6 +67,7 @@ def test_the_cell_writes_a_template_checked_and_previewed_before_it_is_saved(
     # A second version, then the differences between the two.
     page.set_viewport_size(DESK)
     page.get_by_role("link", name="Nouvelle version").click()
+    page.get_by_label("Titre", exact=True).fill("Première information des élus de l'Essonne")
     page.get_by_label("SMS", exact=True).fill(SMS.replace("Élus :", "Information des élus :"))
     page.get_by_role("button", name="Vérifier et prévisualiser").click()
     page.get_by_role("button", name="Enregistrer la version 2").click()
@@ -79,8 +80,15 @@ def test_the_cell_writes_a_template_checked_and_previewed_before_it_is_saved(
     sms_part = page.get_by_role("region", name="Variante SMS")
     expect(sms_part.locator("del")).to_contain_text("− retirée : Élus :")
     expect(sms_part.locator("ins")).to_contain_text("+ ajoutée : Information des élus :")
+    manifest = page.get_by_role("region", name="Manifeste")
+    expect(manifest.locator("ins")).to_contain_text("Titre : Première information des élus")
     check_page(page, "modele-differences", output_dir)
     assert _stored(live, "elus_essonne") == {1, 2}
+    page.get_by_role("link", name="Modèles", exact=True).first.click()
+    custom = page.get_by_role("article", name="Première information des élus de l'Essonne")
+    expect(custom).to_contain_text("2, enregistrée")
+    expect(custom).to_contain_text("par Hugo Bernard")
+    check_page(page, "modeles-personnalises", output_dir)
 
 
 def test_the_auditor_reads_templates_without_a_button_that_writes(
