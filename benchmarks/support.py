@@ -129,6 +129,22 @@ class ServiceProcess:
             self._process.wait()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and all its descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    pending += [int(c) for c in (task / "children").read_text().split()]
+    return total
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     """Nearest-rank percentile (a value actually observed)."""
     ordered = sorted(values)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -268,18 +268,30 @@ class Dispatcher:
             bucket = self._buckets[key] = TokenBucket(channel.limits.rate_per_second)
         return bucket
 
-    async def _pace(self, exercise: bool, channel: Channel, recipient: str) -> None:
-        """Take the channel's token, and the chat's if it has its own limit, right now."""
-        bucket = self._bucket(exercise, channel)
+    @contextlib.asynccontextmanager
+    async def _paced(self, exercise: bool, channel: Channel, recipient: str) -> AsyncIterator[None]:
+        """Take the channel's token, and the chat's if it has its own limit, for one send:
+        the tokens count against the limits until the send is over (see `channels.pacing`)."""
+        if not self.config.pace:
+            yield
+            return
+        buckets = [self._bucket(exercise, channel)]
         rate = channel.limits.per_chat_rate_per_second
         if rate is None or not recipient:
-            await bucket.acquire()
-            return
-        key = (exercise, channel.name)
-        chats = self._chat_buckets.get(key)
-        if chats is None:
-            chats = self._chat_buckets[key] = KeyedBuckets(rate)
-        await chats.acquire(recipient, then=bucket)
+            await buckets[0].acquire()
+        else:
+            key = (exercise, channel.name)
+            chats = self._chat_buckets.get(key)
+            if chats is None:
+                chats = self._chat_buckets[key] = KeyedBuckets(rate)
+            chat = chats.bucket(recipient)
+            await chat.acquire(then=buckets[0])
+            buckets.append(chat)
+        try:
+            yield
+        finally:
+            for bucket in buckets:
+                bucket.finished()
 
     async def _deliver(self, delivery: ClaimedDelivery) -> DeliveryResult:
         attempt = delivery.attempts + 1
@@ -299,8 +311,6 @@ class Dispatcher:
         refusal = self._interlock(delivery, channel)
         if refusal is not None or channel is None:
             return replace(result, error=refusal or "canal non configuré")
-        if self.config.pace:
-            await self._pace(delivery.exercise, channel, delivery.recipient)
         message = OutgoingMessage(
             delivery_id=delivery.id,
             recipient_kind=delivery.recipient_kind,
@@ -312,7 +322,8 @@ class Dispatcher:
             metadata=delivery.metadata,
         )
         try:
-            receipt = await channel.send(message)
+            async with self._paced(delivery.exercise, channel, delivery.recipient):
+                receipt = await channel.send(message)
         except SendError as error:
             return self._failure(result, delivery, error, channel)
         except Exception as error:  # a bug or an unexpected library error: retry, never drop

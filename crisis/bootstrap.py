@@ -16,6 +16,7 @@ from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.domain.oncall import QuorumReached
+from crisis.domain.programme import DrillPlayRequested
 from crisis.ops.logs import register_secrets
 from crisis.ops.metrics import Metrics
 from crisis.ops.secrets import known_secrets
@@ -124,6 +125,8 @@ def bootstrap(
 
         bus.after_commit.append(wake_on_send)
         dispatcher.start()
+    # A drill played on demand plays in the process that committed its claim.
+    bus.after_commit.append(drill_starter(bus, bootstrap, DrillPlayRequested))
     notify_channel = None
     if engine.dialect.name == "postgresql":
         # Whoever commits a deadline announces it; the leader, in whatever process, hears it.

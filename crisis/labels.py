@@ -233,8 +233,9 @@ EVENT_LABELS: dict[str, str] = {
     "CipDeactivated": "CIP fermée",
     # Entries of the exercise programme, on the system stream.
     "DrillMissed": "Exercice manqué (service arrêté)",
-    "DrillRunStarted": "Exercice programmé lancé",
+    "DrillRunStarted": "Exercice lancé (programme ou à la demande)",
     "DrillRunClaimed": "Exercice programmé pris en charge",
+    "DrillPlayRequested": "Exercice à la demande pris en charge",
     "DrillNoticeSent": "Avis d'exercice envoyé",
 }
 

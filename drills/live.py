@@ -89,6 +89,11 @@ class LiveDrill:
                             f"participant « {participant.name} » ({role}) : aucun contact "
                             "ne correspond à son e-mail, mobile ou Telegram"
                         )
+                    elif not contact.active:
+                        problems.append(
+                            f"participant « {participant.name} » ({role}) : le contact "
+                            f"« {contact.name} » est inactif"
+                        )
                     elif not contact.exercise:
                         problems.append(
                             f"participant « {participant.name} » ({role}) : le contact "

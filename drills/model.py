@@ -208,6 +208,12 @@ def load_scenario(path: Path) -> Scenario:
         raise ScenarioError(
             path, [f"{path} : fichier illisible ({type(error).__name__})"]
         ) from None
+    return load_scenario_text(source, path)
+
+
+def load_scenario_text(source: str, path: Path) -> Scenario:
+    """A scenario from its YAML text; `path` names it in each problem (a file's name for one
+    uploaded to the console, kept in the database)."""
     try:
         node = yaml.compose(source)
         data = yaml.safe_load(source)

@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from crisis.domain.events import Event
-from crisis.domain.programme import DrillClaim, DrillMode, DrillRunClaimed, RecordDrillRun
+from crisis.domain.programme import (
+    DrillClaim,
+    DrillMode,
+    DrillPlayRequested,
+    DrillRunClaimed,
+    RecordDrillRun,
+)
 from crisis.reporting.report_models import TimingReport
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
-from crisis.services.programme_handlers import load_scenario_ref
+from crisis.services.scenario_library import load_scenario_ref
 from drills.live import LiveDrill, LiveDrillError
 from drills.runner import DrillRunner, ServiceFactory
 
@@ -43,15 +49,31 @@ def verdict_of(report: TimingReport, *, missed: bool) -> dict[str, Any]:
     }
 
 
+# How far each unattended run playing in this process has got, by report folder: what the
+# console shows while it plays (minute played, minutes in all).
+_PROGRESS: dict[str, tuple[int, int]] = {}
+
+
+def progress_of(report_dir: str) -> tuple[int, int] | None:
+    """(minute played, minutes in all) of a run playing in this process, else None."""
+    return _PROGRESS.get(report_dir)
+
+
 def play_claim(bus: MessageBus, claim: DrillClaim, *, make_service: ServiceFactory) -> None:
     """Play one claimed occurrence and record its end; a failure is recorded, not raised."""
     out_dir = Path(claim.report_dir)
+
+    def progress(step: int, steps: int) -> None:
+        _PROGRESS[claim.report_dir] = (step, steps)
+
     try:
-        scenario = load_scenario_ref(claim.scenario)
+        with bus.unit_of_work() as uow:
+            scenario = load_scenario_ref(claim.scenario, uow)
         if claim.mode is DrillMode.UNATTENDED:
-            result = DrillRunner(scenario, start=claim.occurrence, make_service=make_service).run(
-                out_dir
+            runner = DrillRunner(
+                scenario, start=claim.occurrence, make_service=make_service, progress=progress
             )
+            result = runner.run(out_dir)
             crisis_id, verdict = "", verdict_of(result.report, missed=result.missed)
         else:
             live = LiveDrill(scenario, bus=bus, clock=bus.clock, sleep=time.sleep)
@@ -67,6 +89,8 @@ def play_claim(bus: MessageBus, claim: DrillClaim, *, make_service: ServiceFacto
         log.exception("programmed drill %s at %s failed", claim.schedule_id, claim.occurrence)
         _record(bus, claim, error=f"{type(error).__name__} : {error}")
         return
+    finally:
+        _PROGRESS.pop(claim.report_dir, None)
     _record(bus, claim, verdict=verdict, crisis_id=crisis_id or None)
 
 
@@ -110,12 +134,15 @@ def start_runs(
 
 
 def drill_starter(
-    bus: MessageBus, make_service: ServiceFactory
+    bus: MessageBus,
+    make_service: ServiceFactory,
+    announced: type[DrillRunClaimed | DrillPlayRequested] = DrillRunClaimed,
 ) -> Callable[[Sequence[Event]], None]:
-    """The after-commit hook that plays each occurrence `RunDueDrills` claimed."""
+    """The after-commit hook that plays each occurrence `RunDueDrills` claimed (the
+    scheduler's), or each drill `PlayDrill` claimed (every process's)."""
 
     def start_claimed(events: Sequence[Event]) -> None:
-        claims = [e.claim for e in events if isinstance(e, DrillRunClaimed)]
+        claims = [e.claim for e in events if isinstance(e, announced)]
         if claims:
             start_runs(bus, claims, make_service=make_service)
 

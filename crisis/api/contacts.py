@@ -19,7 +19,9 @@ from crisis.domain.contact_commands import (
     ContactInput,
     CreateContact,
     CreateContactList,
+    DeactivateContact,
     ImportContacts,
+    ReactivateContact,
     RemoveFromContactList,
     UpdateContact,
 )
@@ -87,6 +89,7 @@ class ContactRead(BaseModel):
     commune: str | None
     fonction: str | None
     exercise: bool
+    active: bool = Field(description="Un contact inactif ne reçoit rien.")
     created_at: datetime
     updated_at: datetime
 
@@ -158,6 +161,7 @@ def contact_read(contact: Contact) -> ContactRead:
         commune=contact.commune,
         fonction=contact.fonction,
         exercise=contact.exercise,
+        active=contact.active,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )
@@ -382,9 +386,10 @@ def list_contacts(
     exercise: Annotated[
         bool | None, Query(description="Participants aux exercices (ou non).")
     ] = None,
+    active: Annotated[bool | None, Query(description="Contacts actifs (ou inactifs).")] = None,
 ) -> ContactPage:
     with service.bus.reading() as uow:
-        found = uow.contacts.find(category=category, exercise=exercise)
+        found = uow.contacts.find(category=category, exercise=exercise, active=active)
     return ContactPage(contacts=[contact_read(c) for c in found])
 
 
@@ -440,4 +445,52 @@ def update_contact(
     payload = body.model_dump_json().encode()
     return run_command(
         service, actor, request, payload, command, idempotency_key, _present_contact(200)
+    )
+
+
+class Deactivation(RequestBody):
+    reason: OptionalPlainLine = Field(
+        default="", max_length=500, examples=["a quitté ses fonctions"]
+    )
+
+
+@router.post(
+    "/{contact_id}/deactivate",
+    dependencies=[allowed(DeactivateContact)],
+    response_model=ContactRead,
+    responses=WRITE_ERRORS,
+    summary="Désactiver un contact : il ne reçoit plus rien",
+)
+def deactivate_contact(
+    contact_id: str,
+    body: Deactivation,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = DeactivateContact(contact_id=contact_id, reason=body.reason)
+    payload = body.model_dump_json().encode()
+    return run_command(
+        service, actor, request, payload, command, idempotency_key, _present_contact(200)
+    )
+
+
+@router.post(
+    "/{contact_id}/reactivate",
+    dependencies=[allowed(ReactivateContact)],
+    response_model=ContactRead,
+    responses=WRITE_ERRORS,
+    summary="Réactiver un contact",
+)
+def reactivate_contact(
+    contact_id: str,
+    request: Request,
+    service: CurrentService,
+    actor: CurrentActor,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    command = ReactivateContact(contact_id=contact_id)
+    return run_command(
+        service, actor, request, b"", command, idempotency_key, _present_contact(200)
     )

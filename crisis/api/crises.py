@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
@@ -20,6 +21,7 @@ from crisis.api.schemas import (
     DeliveryRecorded,
 )
 from crisis.api.text import MAX_STORED_INT, Instant
+from crisis.bootstrap import Service
 from crisis.domain.commands import (
     ActivateCod,
     CloseCrisis,
@@ -233,7 +235,11 @@ def list_crises(
     responses=responses(401, 404),
     summary="Lire un événement et ses horloges",
 )
-def read_crisis(crisis_id: str, service: CurrentService, _: CurrentActor) -> CrisisView:
+async def read_crisis(crisis_id: str, service: CurrentService, _: CurrentActor) -> CrisisView:
+    return await run_in_threadpool(_read_crisis_view, service, crisis_id)
+
+
+def _read_crisis_view(service: Service, crisis_id: str) -> CrisisView:
     with service.bus.reading() as uow:
         return crisis_view(uow.crises.get(crisis_id))
 
@@ -249,9 +255,8 @@ class ClockList(BaseModel):
     responses=responses(401, 404),
     summary="Lire les horloges d'un événement",
 )
-def read_clocks(crisis_id: str, service: CurrentService, _: CurrentActor) -> ClockList:
-    with service.bus.reading() as uow:
-        view = crisis_view(uow.crises.get(crisis_id))
+async def read_clocks(crisis_id: str, service: CurrentService, _: CurrentActor) -> ClockList:
+    view = await run_in_threadpool(_read_crisis_view, service, crisis_id)
     return ClockList(crisis_id=crisis_id, clocks=view.clocks)
 
 

@@ -44,9 +44,10 @@ class DrillScheduleCreate(Body):
     mode: DrillMode = DrillMode.UNATTENDED
 
 
-def _api_scenario(ref: str, settings: Settings) -> str:
-    """Over HTTP, a bundled scenario or a file of the service's scenario folder only."""
-    if ref in bundled_scenarios():
+def _api_scenario(ref: str, settings: Settings, uow: UnitOfWork) -> str:
+    """Over HTTP, a bundled scenario, one uploaded to the console, or a file of the service's
+    scenario folder only."""
+    if ref in bundled_scenarios() or uow.programme.scenario(ref) is not None:
         return ref
     folder = settings.resolved_drill_scenarios_dir.resolve()
     candidate = (folder / ref).resolve()
@@ -54,8 +55,8 @@ def _api_scenario(ref: str, settings: Settings) -> str:
         known = ", ".join(sorted(bundled_scenarios()))
         raise InvalidInput(
             "scenario",
-            f"Scénario introuvable « {ref} » : un scénario fourni ({known}) ou un fichier "
-            f"du dossier des scénarios du service.",
+            f"Scénario introuvable « {ref} » : un scénario fourni ({known}), un scénario "
+            "déposé dans la console ou un fichier du dossier des scénarios du service.",
         )
     return str(candidate)
 
@@ -80,9 +81,11 @@ async def add_schedule(
     actor: CurrentActor,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    with service.bus.reading() as uow:
+        scenario = _api_scenario(body.scenario, service.settings, uow)
     command = AddDrillSchedule(
         name=body.name,
-        scenario=_api_scenario(body.scenario, service.settings),
+        scenario=scenario,
         rrule=body.rrule,
         cron=body.cron,
         starts_at=body.starts_at,

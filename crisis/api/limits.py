@@ -30,6 +30,8 @@ def _error_bytes(code: str, message: str) -> bytes:
 
 
 def _has_refused_character(path: str) -> bool:
+    if "%" not in path and path.isascii() and path.isprintable():
+        return False  # the usual path, decided without looking at each character
     text = unquote(path, errors="surrogateescape")
     return any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 

@@ -8,8 +8,11 @@ finds the new deliveries within `idle_seconds`, as a separate `crisis worker` do
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
+from crisis.api.access_log import ACCESS_LOGGER
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, bootstrap
 from crisis.ops.process import configure_process_logging
@@ -18,5 +21,9 @@ from crisis.settings import Settings
 
 def worker_app() -> FastAPI:
     configure_process_logging(Settings(), default_level="INFO")
+    # The request lines come from our middleware, with their request id. uvicorn writes its own
+    # whenever its access logger reaches a handler, and a worker process does not rerun the
+    # parent's logging set-up that cut it off: without this, every request was logged twice.
+    logging.getLogger(ACCESS_LOGGER).propagate = False
     service = bootstrap(scheduler_mode=SchedulerMode.NONE)
     return create_app(service)

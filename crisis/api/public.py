@@ -20,7 +20,7 @@ from crisis.api.errors import responses
 from crisis.domain.errors import NotFound
 from crisis.store.publications_repository import Publication
 from crisis.web.public_page import open_cips, public_page_html
-from crisis.web.security import mark_console
+from crisis.web.security import console_dependency
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -155,7 +155,7 @@ def served_as(media_type: str, *, with_404: bool = False) -> dict[str, Any]:
 
 
 # The pages carry no inline script or style: they get the console's strict policy.
-STRICT_CSP = [Depends(mark_console)]
+STRICT_CSP = [Depends(console_dependency)]
 
 
 @router.get(

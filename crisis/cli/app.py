@@ -101,6 +101,12 @@ def _print_status(view: CrisisView) -> None:
         typer.echo(f"  clos le {long_datetime(view.closed_at)} : {view.close_reason}")
 
 
+# uvicorn kills a worker process that does not answer its parent's ping within this many
+# seconds. Its default, 5, is shorter than a worker's start on a busy two-core machine (the
+# imports alone take several seconds there): every worker was killed before it could serve.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
@@ -140,6 +146,7 @@ def serve(
                 port=port,
                 log_config=None,
                 access_log=False,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             )
 
 

@@ -1,4 +1,4 @@
-"""``crisis contacts``: import the directory, list it, keep named lists.
+"""``crisis contacts``: import the directory, list it, deactivate a contact, keep named lists.
 
 Mounted by the main CLI as ``app.add_typer(contacts_app, name="contacts")``.
 Exit codes as the main CLI: 2 invalid input, 3 conflict, 4 not found.
@@ -6,6 +6,7 @@ Exit codes as the main CLI: 2 invalid input, 3 conflict, 4 not found.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +24,9 @@ from crisis.cli.support import (
 from crisis.domain.contact_commands import (
     AddToContactList,
     CreateContactList,
+    DeactivateContact,
     ImportContacts,
+    ReactivateContact,
     RemoveFromContactList,
 )
 from crisis.domain.contacts import CATEGORY_LABELS, Category, Contact, InvalidContacts, Problem
@@ -34,6 +37,7 @@ contacts_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+STATES = {"actifs": True, "inactifs": False, "tous": None}
 lists_app = typer.Typer(help="Listes nommées de contacts.", no_args_is_help=True)
 contacts_app.add_typer(lists_app, name="lists")
 
@@ -54,13 +58,14 @@ def contact_json(contact: Contact) -> dict[str, Any]:
         "commune": contact.commune,
         "fonction": contact.fonction,
         "exercise": contact.exercise,
+        "active": contact.active,
     }
 
 
 def _contact_line(contact: Contact) -> str:
     means = ", ".join(m for m in (contact.email, contact.mobile, contact.telegram_chat_id) if m)
     where = " — ".join(p for p in (contact.fonction, contact.commune) if p)
-    marker = " [exercices]" if contact.exercise else ""
+    marker = (" [exercices]" if contact.exercise else "") + ("" if contact.active else " [inactif]")
     details = f" ({where})" if where else ""
     return (
         f"{contact.id}  {CATEGORY_LABELS[contact.category]:<10}  "
@@ -135,11 +140,18 @@ def list_contacts(
     exercise: Annotated[
         bool, typer.Option("--exercise", help="Seulement ceux qui participent aux exercices.")
     ] = False,
+    state: Annotated[
+        str, typer.Option("--state", help="actifs, inactifs ou tous (par défaut).")
+    ] = "tous",
     as_json: JsonOption = False,
 ) -> None:
-    """Lister les contacts."""
+    """Lister les contacts (les inactifs marqués [inactif])."""
+    if state not in STATES:
+        fail("--state attend actifs, inactifs ou tous", EXIT_INVALID)
     with open_service() as service, service.bus.unit_of_work() as uow:
-        found = uow.contacts.find(category=category, exercise=True if exercise else None)
+        found = uow.contacts.find(
+            category=category, exercise=True if exercise else None, active=STATES[state]
+        )
     if as_json:
         print_json([contact_json(c) for c in found])
         return
@@ -147,6 +159,38 @@ def list_contacts(
         typer.echo("Aucun contact.")
     for contact in found:
         typer.echo(_contact_line(contact))
+
+
+def _switch(
+    ref: str, command: Callable[[str], DeactivateContact | ReactivateContact], by: str | None
+) -> Contact:
+    """The contact named by id, e-mail or mobile, deactivated or reactivated."""
+    with open_service() as service:
+        with service.bus.unit_of_work() as uow:
+            contact_id = uow.contacts.find_by_ref(ref).id
+        done: Contact = service.bus.handle(command(contact_id), actor=local_actor(by))
+    return done
+
+
+@contacts_app.command("deactivate")
+def deactivate(
+    contact: Annotated[str, typer.Argument(help="Identifiant, e-mail ou mobile du contact.")],
+    reason: Annotated[str, typer.Option("--reason", help="Motif, inscrit au journal.")] = "",
+    by: ByOption = None,
+) -> None:
+    """Désactiver un contact : il reste dans l'annuaire et ses listes mais ne reçoit plus rien."""
+    done = _switch(contact, lambda found: DeactivateContact(contact_id=found, reason=reason), by)
+    typer.echo(f"Contact « {done.name} » désactivé : il ne recevra plus rien.")
+
+
+@contacts_app.command("reactivate")
+def reactivate(
+    contact: Annotated[str, typer.Argument(help="Identifiant, e-mail ou mobile du contact.")],
+    by: ByOption = None,
+) -> None:
+    """Réactiver un contact désactivé."""
+    done = _switch(contact, lambda found: ReactivateContact(contact_id=found), by)
+    typer.echo(f"Contact « {done.name} » réactivé.")
 
 
 @lists_app.command("create")

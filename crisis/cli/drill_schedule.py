@@ -20,8 +20,8 @@ from crisis.cli.support import (
 )
 from crisis.domain.programme import AddDrillSchedule, DrillMode, DrillSchedule, RemoveDrillSchedule
 from crisis.reporting.document import clock_line
-from crisis.services.programme_handlers import load_scenario_ref
 from crisis.services.programme_views import programme_ical, programme_view, schedule_view
+from crisis.services.scenario_library import load_scenario_ref
 from drills.live import LiveDrill, LiveDrillError
 
 schedule_app = typer.Typer(
@@ -140,7 +140,8 @@ def live(
 ) -> None:
     """Jouer un scénario en temps réel, avec les participants, sur les canaux d'exercice."""
     with open_service(run_dispatcher=True) as service:
-        loaded = load_scenario_ref(scenario)
+        with service.bus.unit_of_work() as uow:
+            loaded = load_scenario_ref(scenario, uow)
         drill = LiveDrill(loaded, bus=service.bus, clock=service.clock)
         if loaded.actions:
             typer.echo(

@@ -57,6 +57,7 @@ def contacts_csv(contacts: Iterable[Contact]) -> bytes:
                 _cell(contact.commune),
                 _cell(contact.fonction),
                 "oui" if contact.exercise else "non",
+                "oui" if contact.active else "non",
             ]
         )
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

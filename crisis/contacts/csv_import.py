@@ -1,6 +1,6 @@
 """Read the contacts CSV a préfecture exports from Excel.
 
-Header `nom;categorie;email;mobile;telegram;commune` (optional `fonction`, `exercice`),
+Header `nom;categorie;email;mobile;telegram;commune` (optional `fonction`, `exercice`, `actif`),
 names insensitive to case, accents and spaces; `;` or `,` (sniffed from the header line);
 UTF-8 with or without BOM, or Windows-1252. Line numbers count the header as line 1.
 """
@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from crisis.domain.contacts import ContactData, Problem, describe_key, fold, validate_contact
 
 REQUIRED_COLUMNS = ("nom", "categorie", "email", "mobile", "telegram", "commune")
-OPTIONAL_COLUMNS = ("fonction", "exercice")
+# `actif`: « non » deactivates the contact, « oui » or an empty cell makes it active; without
+# the column, every contact keeps its state (and a new one is active). A contact absent from
+# the file is never deactivated.
+OPTIONAL_COLUMNS = ("fonction", "exercice", "actif")
 # Other spellings met in real exports, after folding (no case, no accents, no spaces).
 COLUMN_ALIASES: dict[str, str] = {
     "e-mail": "email",
@@ -56,6 +59,10 @@ class ParsedFile:
     @property
     def has_exercise(self) -> bool:
         return "exercice" in self.columns
+
+    @property
+    def has_active(self) -> bool:
+        return "actif" in self.columns
 
     @property
     def fatal(self) -> bool:

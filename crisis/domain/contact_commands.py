@@ -84,3 +84,16 @@ class AddToContactList(Command):
 class RemoveFromContactList(Command):
     list_ref: str
     contact_refs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeactivateContact(Command):
+    """Stop sending anything to a contact, who stays in the directory (and its history)."""
+
+    contact_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReactivateContact(Command):
+    contact_id: str

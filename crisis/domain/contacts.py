@@ -87,6 +87,7 @@ class ContactData:
     commune: str | None = None
     fonction: str | None = None
     exercise: bool = False
+    active: bool = True  # an inactive contact receives nothing
 
     @property
     def key(self) -> str:
@@ -105,6 +106,7 @@ class Contact:
     commune: str | None
     fonction: str | None
     exercise: bool
+    active: bool
     created_at: datetime
     updated_at: datetime
 
@@ -118,6 +120,7 @@ class Contact:
             commune=self.commune,
             fonction=self.fonction,
             exercise=self.exercise,
+            active=self.active,
         )
 
 
@@ -190,7 +193,7 @@ def normalise_email(raw: str) -> str:
         raise ValueError("adresse invalide") from None
 
 
-def parse_exercise_flag(raw: str) -> bool:
+def parse_yes_no(raw: str) -> bool:
     word = fold(raw).strip()
     if word in _TRUE_WORDS:
         return True
@@ -233,8 +236,9 @@ def validate_contact(
 ) -> ContactData | list[Problem]:
     """Check one contact given as text (a CSV row, a JSON body): the data, or every problem.
 
-    Expected keys: nom, categorie, email, mobile, telegram, commune, fonction, exercice;
-    a missing key counts as empty, except `exercice` which then takes `default_exercise`.
+    Expected keys: nom, categorie, email, mobile, telegram, commune, fonction, exercice,
+    actif; a missing key counts as empty, except `exercice` which then takes
+    `default_exercise` and `actif` which then means active (as does an empty `actif` cell).
     """
     problems: list[Problem] = []
 
@@ -300,12 +304,20 @@ def validate_contact(
     exercise_text = raw.get("exercice")
     if exercise_text is not None:
         try:
-            exercise = parse_exercise_flag(exercise_text)
+            exercise = parse_yes_no(exercise_text)
         except ValueError:
             problem(
                 "exercice",
                 f"exercice « {exercise_text.strip()} » invalide (oui ou non attendu)",
             )
+
+    active = True
+    active_text = raw.get("actif")
+    if active_text is not None and active_text.strip():
+        try:
+            active = parse_yes_no(active_text)
+        except ValueError:
+            problem("actif", f"actif « {active_text.strip()} » invalide (oui ou non attendu)")
 
     if problems:
         return problems
@@ -320,6 +332,7 @@ def validate_contact(
         commune=commune,
         fonction=fonction,
         exercise=exercise,
+        active=active,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +21,12 @@ DRILL_MODE_LABELS: dict[DrillMode, str] = {
     DrillMode.UNATTENDED: "automatique (horloge virtuelle, canaux simulés)",
     DrillMode.LIVE: "en direct (avec les participants, canaux d'exercice)",
 }
+
+
+# The rule kind of an entry made to play one drill now (`PlayDrill`): never in the programme,
+# never swept; its one run is claimed by the command itself.
+ONE_OFF = "once"
+ONE_OFF_NAME = "Exercice joué à la demande"
 
 
 class RunState(StrEnum):
@@ -78,6 +85,54 @@ class DrillRunClaimed(Event):
     """
 
     claim: DrillClaim
+
+
+@dataclass(frozen=True, slots=True)
+class DrillPlayRequested(Event):
+    """A drill `PlayDrill` claimed: played, once the claim is committed, by the process that
+    committed it (its journal entries and its end exactly as a programmed run's)."""
+
+    claim: DrillClaim
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedScenario:
+    """A scenario file uploaded to the console, kept in the database (every instance sees it,
+    a restart keeps it); referred to by its `name`, as a bundled scenario is."""
+
+    name: str
+    file_name: str
+    title: str
+    content: str
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UploadScenario(Command):
+    file_name: str
+    content: bytes
+
+    def journal_payload(self) -> Any:
+        # The file may name participants with their addresses: its fingerprint only.
+        return {
+            "file_name": self.file_name,
+            "sha256": hashlib.sha256(self.content).hexdigest(),
+            "size_bytes": len(self.content),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveScenario(Command):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayDrill(Command):
+    """Play a scenario now, unattended on a virtual clock (the console's « Jouer maintenant »)."""
+
+    scenario: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -179,6 +179,29 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
 }
 
 
+def _outcome(p: Payload) -> Payload:
+    outcome = p.get("outcome")
+    return outcome if isinstance(outcome, dict) else {}
+
+
+def _contact_switched(p: Payload) -> str:
+    reason = _outcome(p).get("reason")
+    return str(_outcome(p).get("name", "")) + (f" — {reason}" if reason else "")
+
+
+def _scenario(p: Payload) -> str:
+    return f"{_outcome(p).get('title', '')} (« {_outcome(p).get('name', '')} »)"
+
+
+_SUMMARIES |= {
+    "command.DeactivateContact": _contact_switched,
+    "command.ReactivateContact": _contact_switched,
+    "command.UploadScenario": _scenario,
+    "command.RemoveScenario": _scenario,
+    "command.PlayDrill": lambda p: str(_outcome(p).get("title", "")),
+}
+
+
 def journal_label(kind: str) -> str:
     """« Alerte d'échéance » for `event.ClockWarning`, « Validation d'un message » for
     `command.ApproveDraft`, « Refus : valider un message » for `refused.ApproveDraft`."""

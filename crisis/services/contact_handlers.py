@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from crisis.contacts.csv_import import parse_contacts_csv
 from crisis.domain.contact_commands import (
     AddToContactList,
     CreateContact,
     CreateContactList,
+    DeactivateContact,
     ImportContacts,
+    ReactivateContact,
     RemoveFromContactList,
     UpdateContact,
 )
@@ -28,6 +31,7 @@ from crisis.store.contacts_repository import Change
 from crisis.store.journal import SYSTEM_STREAM
 
 MAX_DESCRIPTION_LENGTH = 2000
+MAX_REASON_LENGTH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,8 @@ class ImportReport:
     unchanged: int
     skipped: int
     problems: list[Problem] = field(default_factory=list)
+    deactivated: int = 0  # through the file's `actif` column
+    reactivated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,7 @@ def import_contacts(cmd: ImportContacts, ctx: HandlerContext) -> Outcome:
             ),
         )
     counts = dict.fromkeys(Change, 0)
+    switched: dict[bool, list[str]] = {True: [], False: []}
     for row in parsed.rows:
         outcome = ctx.uow.contacts.upsert(
             row.data,
@@ -71,8 +78,12 @@ def import_contacts(cmd: ImportContacts, ctx: HandlerContext) -> Outcome:
             now=ctx.now,
             keep_fonction=not parsed.has_fonction,
             keep_exercise=not parsed.has_exercise,
+            keep_active=not parsed.has_active,
         )
         counts[outcome.change] += 1
+        was_active = True if outcome.before is None else outcome.before.active
+        if outcome.contact.active != was_active:
+            switched[outcome.contact.active].append(outcome.contact.id)
     skipped_lines = parsed.invalid_lines
     report = ImportReport(
         file_name=cmd.file_name,
@@ -82,14 +93,21 @@ def import_contacts(cmd: ImportContacts, ctx: HandlerContext) -> Outcome:
         unchanged=counts[Change.UNCHANGED],
         skipped=len(skipped_lines),
         problems=parsed.problems,
+        deactivated=len(switched[False]),
+        reactivated=len(switched[True]),
     )
-    summary = {
+    summary: dict[str, Any] = {
         "created": report.created,
         "updated": report.updated,
         "unchanged": report.unchanged,
         "skipped": report.skipped,
         "skipped_lines": skipped_lines,
     }
+    # Who stops (or starts again) receiving messages through the `actif` column: named.
+    if switched[False]:
+        summary["deactivated"] = switched[False]
+    if switched[True]:
+        summary["reactivated"] = switched[True]
     return Outcome(result=report, stream=SYSTEM_STREAM, journal=summary)
 
 
@@ -102,18 +120,44 @@ def _refuse_taken_key(key: str, owner: Contact | None, contact_id: str | None) -
 
 
 def create_contact(cmd: CreateContact, ctx: HandlerContext) -> Outcome:
-    data = checked_contact(cmd.contact.as_row())
+    data = replace(checked_contact(cmd.contact.as_row()), active=True)
     _refuse_taken_key(data.key, ctx.uow.contacts.by_key(data.key), None)
     contact = ctx.uow.contacts.add(contact_id=ctx.new_id(), data=data, now=ctx.now)
     return Outcome(result=contact, stream=SYSTEM_STREAM, journal={"contact_id": contact.id})
 
 
 def update_contact(cmd: UpdateContact, ctx: HandlerContext) -> Outcome:
-    ctx.uow.contacts.get(cmd.contact_id)
-    data = checked_contact(cmd.contact.as_row())
+    current = ctx.uow.contacts.get(cmd.contact_id)
+    # Editing never (re)activates: that is DeactivateContact's and ReactivateContact's.
+    data = replace(checked_contact(cmd.contact.as_row()), active=current.active)
     _refuse_taken_key(data.key, ctx.uow.contacts.by_key(data.key), cmd.contact_id)
     done = ctx.uow.contacts.replace(cmd.contact_id, data, now=ctx.now)
     return Outcome(result=done.contact, stream=SYSTEM_STREAM, journal={"change": done.change})
+
+
+def _switch(ctx: HandlerContext, contact_id: str, *, active: bool, reason: str) -> Outcome:
+    current = ctx.uow.contacts.get(contact_id)
+    if current.active is active:
+        state = "actif" if active else "inactif"
+        raise Conflict(f"Le contact « {current.name} » est déjà {state}.")
+    done = ctx.uow.contacts.set_active(contact_id, active, now=ctx.now)
+    journal: dict[str, str] = {"contact_id": current.id, "name": current.name}
+    if reason:
+        journal["reason"] = reason
+    return Outcome(result=done.contact, stream=SYSTEM_STREAM, journal=journal)
+
+
+def deactivate_contact(cmd: DeactivateContact, ctx: HandlerContext) -> Outcome:
+    reason = " ".join(cmd.reason.split())
+    if len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(
+            "motif", f"Le motif ne doit pas dépasser {MAX_REASON_LENGTH} caractères."
+        )
+    return _switch(ctx, cmd.contact_id, active=False, reason=reason)
+
+
+def reactivate_contact(cmd: ReactivateContact, ctx: HandlerContext) -> Outcome:
+    return _switch(ctx, cmd.contact_id, active=True, reason="")
 
 
 def create_contact_list(cmd: CreateContactList, ctx: HandlerContext) -> Outcome:

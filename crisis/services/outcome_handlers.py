@@ -182,6 +182,8 @@ def _fallback(ctx: HandlerContext, message: Message, delivery_id: str) -> str | 
     if existing is not None:
         return existing
     contact = ctx.uow.contacts.get(row.contact_id)
+    if not contact.active:
+        return None  # deactivated since: no other channel either
     available = catalog.channels(exercise=message.exercise)
     planned = contact_deliveries(contact, channels=[fallback], available=available)
     if not planned:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
@@ -22,13 +21,17 @@ from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.programme import (
     DRILL_MODE_LABELS,
+    ONE_OFF,
+    ONE_OFF_NAME,
     AddDrillSchedule,
     DeliverInject,
     DrillClaim,
     DrillMode,
+    DrillPlayRequested,
     DrillRunClaimed,
     DrillSchedule,
     NotifyDrillParticipants,
+    PlayDrill,
     RecordDrillRun,
     RemoveDrillSchedule,
     RunDueDrills,
@@ -40,8 +43,9 @@ from crisis.services.context import HandlerContext, Outcome
 from crisis.services.drill_handlers import play_inject
 from crisis.services.message_handlers import catalog_of, write_message
 from crisis.services.recurrence import Recurrence, RuleKind, parse_recurrence
+from crisis.services.scenario_library import load_scenario_ref
 from crisis.store.journal import SYSTEM_STREAM
-from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
+from drills.model import Scenario
 
 PROGRAMME_CRISIS_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "crisis-comm:programme-exercices"))
 PROGRAMME_TITLE = "Programme d'exercices"
@@ -52,27 +56,6 @@ MAX_OCCURRENCES_PER_SWEEP = 500
 NOTICE_CHANNELS = (ChannelName.EMAIL, ChannelName.TELEGRAM_DM, ChannelName.SMS)
 INJECT_CHANNELS = {"email": ChannelName.EMAIL, "sms": ChannelName.SMS}
 INJECT_CHANNELS |= {"telegram": ChannelName.TELEGRAM_DM, "telegram_dm": ChannelName.TELEGRAM_DM}
-
-
-def scenario_path(ref: str) -> Path:
-    bundled = bundled_scenarios()
-    if ref in bundled:
-        return bundled[ref]
-    path = Path(ref)
-    if not path.is_file():
-        known = ", ".join(sorted(bundled))
-        raise InvalidInput(
-            "scenario", f"Scénario introuvable « {ref} » (fichier, ou l'un de : {known})."
-        )
-    return path
-
-
-def load_scenario_ref(ref: str) -> Scenario:
-    """A bundled name or a file; a ScenarioError becomes a 422 naming file, line and field."""
-    try:
-        return load_scenario(scenario_path(ref))
-    except ScenarioError as error:
-        raise InvalidInput("scenario", " ; ".join(error.problems)) from None
 
 
 def recurrence_of(schedule: DrillSchedule) -> Recurrence:
@@ -96,7 +79,7 @@ def add_drill_schedule(cmd: AddDrillSchedule, ctx: HandlerContext) -> Outcome:
         mode = DrillMode(cmd.mode)
     except ValueError:
         raise InvalidInput("mode", "Mode inconnu : unattended ou live.") from None
-    scenario = load_scenario_ref(cmd.scenario)
+    scenario = load_scenario_ref(cmd.scenario, ctx.uow)
     start = cmd.starts_at or ctx.now
     recurrence = parse_recurrence(rrule_text=cmd.rrule, cron_text=cmd.cron, start=start)
     schedule = DrillSchedule(
@@ -118,6 +101,8 @@ def add_drill_schedule(cmd: AddDrillSchedule, ctx: HandlerContext) -> Outcome:
 
 def remove_drill_schedule(cmd: RemoveDrillSchedule, ctx: HandlerContext) -> Outcome:
     schedule = ctx.uow.programme.get(cmd.schedule_id)
+    if schedule.rule_kind == ONE_OFF:
+        raise NotFound("Un exercice joué à la demande n'est pas une entrée du programme.")
     if schedule.removed_at is not None:
         raise NotFound(f"L'exercice programmé « {schedule.name} » a déjà été retiré.")
     ctx.uow.programme.remove(schedule.id, by=ctx.actor.name, at=ctx.now)
@@ -127,6 +112,58 @@ def remove_drill_schedule(cmd: RemoveDrillSchedule, ctx: HandlerContext) -> Outc
 def _report_dir(ctx: HandlerContext, schedule_id: str, occurrence: datetime) -> str:
     folder = ctx.settings.data_dir / "drills" / schedule_id / occurrence_key(occurrence)
     return str(folder.resolve())
+
+
+def _claim(ctx: HandlerContext, schedule: DrillSchedule, occurrence: datetime) -> DrillClaim:
+    """The run of an occurrence, claimed once (its row's primary key) and journalled."""
+    report_dir = _report_dir(ctx, schedule.id, occurrence)
+    ctx.uow.programme.add_run(
+        schedule_id=schedule.id,
+        occurrence=occurrence,
+        state=RunState.RUNNING,
+        mode=schedule.mode,
+        at=ctx.now,
+        report_dir=report_dir,
+    )
+    ctx.uow.journal.append(
+        stream=SYSTEM_STREAM,
+        at=ctx.now,
+        actor=ctx.actor.name,
+        kind="event.DrillRunStarted",
+        payload={
+            "schedule_id": schedule.id,
+            "name": schedule.name,
+            "scenario": schedule.scenario,
+            "mode": schedule.mode.value,
+            "occurrence": occurrence.isoformat(),
+            "report_dir": report_dir,
+        },
+    )
+    return DrillClaim(schedule.id, occurrence, schedule.scenario, schedule.mode, report_dir)
+
+
+def play_drill(cmd: PlayDrill, ctx: HandlerContext) -> Outcome:
+    """A drill played now, unattended: an entry of its own outside the programme, its run
+    claimed, journalled and recorded exactly as a programmed one's."""
+    scenario = load_scenario_ref(cmd.scenario, ctx.uow)
+    schedule = DrillSchedule(
+        id=ctx.new_id(),
+        name=ONE_OFF_NAME,
+        scenario=cmd.scenario,
+        scenario_title=scenario.title,
+        rule_kind=ONE_OFF,
+        rule=ctx.now.isoformat(),
+        starts_at=ctx.now,
+        notice_days=0,
+        mode=DrillMode.UNATTENDED,
+        created_by=ctx.actor.name,
+        created_at=ctx.now,
+    )
+    ctx.uow.programme.add(schedule)
+    claim = _claim(ctx, schedule, ctx.now)
+    ctx.announced.append(DrillPlayRequested(crisis_id="", claim=claim))
+    journal = {"schedule_id": schedule.id, "title": scenario.title}
+    return Outcome(result=claim, stream=SYSTEM_STREAM, journal=journal)
 
 
 def run_due_drills(cmd: RunDueDrills, ctx: HandlerContext) -> Outcome:
@@ -165,34 +202,9 @@ def run_due_drills(cmd: RunDueDrills, ctx: HandlerContext) -> Outcome:
                     },
                 )
                 continue
-            report_dir = _report_dir(ctx, schedule.id, occurrence)
-            ctx.uow.programme.add_run(
-                schedule_id=schedule.id,
-                occurrence=occurrence,
-                state=RunState.RUNNING,
-                mode=schedule.mode,
-                at=ctx.now,
-                report_dir=report_dir,
-            )
-            claim = DrillClaim(
-                schedule.id, occurrence, schedule.scenario, schedule.mode, report_dir
-            )
+            claim = _claim(ctx, schedule, occurrence)
             claims.append(claim)
             ctx.announced.append(DrillRunClaimed(crisis_id="", claim=claim))
-            ctx.uow.journal.append(
-                stream=SYSTEM_STREAM,
-                at=ctx.now,
-                actor=ctx.actor.name,
-                kind="event.DrillRunStarted",
-                payload={
-                    "schedule_id": schedule.id,
-                    "name": schedule.name,
-                    "scenario": schedule.scenario,
-                    "mode": schedule.mode.value,
-                    "occurrence": occurrence.isoformat(),
-                    "report_dir": report_dir,
-                },
-            )
     journal = {"started": len(claims), "missed": len(missed)} if claims or missed else None
     return Outcome(result=claims, stream=SYSTEM_STREAM, journal=journal)
 
@@ -252,7 +264,7 @@ def _notice_rows(ctx: HandlerContext, scenario: Scenario | None) -> list[Planned
             {"email": c.email, "mobile": c.mobile, "telegram_chat_id": c.telegram_chat_id},
             c.id,
         )
-        for c in ctx.uow.contacts.find(category=Category.CELLULE, exercise=True)
+        for c in ctx.uow.contacts.recipients([Category.CELLULE], exercise=True)
     ]
     for participant in scenario.participants if scenario is not None else []:
         addresses = {
@@ -317,7 +329,7 @@ def _send_notice(
     ctx: HandlerContext, schedule: DrillSchedule, occurrence: datetime
 ) -> dict[str, Any]:
     try:
-        scenario: Scenario | None = load_scenario_ref(schedule.scenario)
+        scenario: Scenario | None = load_scenario_ref(schedule.scenario, ctx.uow)
     except InvalidInput:
         scenario = None  # the file changed since: the notice still goes, without objectives
     rows = _notice_rows(ctx, scenario)
@@ -394,6 +406,10 @@ def deliver_inject(cmd: DeliverInject, ctx: HandlerContext) -> Outcome:
     unreachable: list[str] = []
     for contact_id in cmd.contact_ids:
         contact = ctx.uow.contacts.get(contact_id)
+        if not contact.active:
+            raise Conflict(
+                f"« {contact.name} » est un contact inactif : inject refusé, rien n'est parti."
+            )
         if not contact.exercise:
             raise Conflict(
                 f"« {contact.name} » ne participe pas aux exercices : inject refusé, "

@@ -10,7 +10,8 @@ from icalendar import Calendar, Event
 from crisis.clock import PARIS
 from crisis.domain.programme import DRILL_MODE_LABELS, DrillSchedule
 from crisis.french import long_datetime
-from crisis.services.programme_handlers import load_scenario_ref, occurrence_key, recurrence_of
+from crisis.services.programme_handlers import occurrence_key, recurrence_of
+from crisis.services.scenario_library import load_scenario_ref
 from crisis.store.unit_of_work import UnitOfWork
 from drills.model import Scenario
 
@@ -40,9 +41,9 @@ def programme_view(uow: UnitOfWork, *, now: datetime) -> list[dict[str, Any]]:
     return [schedule_view(s, now=now) for s in uow.programme.active()]
 
 
-def _scenario(ref: str) -> Scenario | None:
+def _scenario(ref: str, uow: UnitOfWork) -> Scenario | None:
     try:
-        return load_scenario_ref(ref)
+        return load_scenario_ref(ref, uow)
     except Exception:  # the file moved or broke since: the calendar still lists the entry
         return None
 
@@ -55,7 +56,7 @@ def programme_ical(uow: UnitOfWork, *, now: datetime, count: int = 10) -> bytes:
     calendar.add("x-wr-calname", "Programme d'exercices de communication de crise")
     calendar.add("x-wr-timezone", "Europe/Paris")
     for schedule in uow.programme.active():
-        scenario = _scenario(schedule.scenario)
+        scenario = _scenario(schedule.scenario, uow)
         for occurrence in recurrence_of(schedule).next(now, count):
             event = Event()
             event.add("uid", f"{schedule.id}-{occurrence_key(occurrence)}@{UID_DOMAIN}")

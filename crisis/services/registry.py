@@ -5,6 +5,9 @@ reports, the CLI and the API read the French label through `command_label`. Ever
 writing is granted command by command, and the auditor writes nothing. A command with no role is
 run by the service itself (the scheduler, the dispatcher, the drill runner, the bot) as the
 system.
+
+Over 500 lines because the table is the one place where every command is declared, five lines
+a command: split, it would no longer be read (nor checked) as one table.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from crisis.domain.contact_commands import (
     AddToContactList,
     CreateContact,
     CreateContactList,
+    DeactivateContact,
     ImportContacts,
+    ReactivateContact,
     RemoveFromContactList,
     UpdateContact,
 )
@@ -61,9 +66,12 @@ from crisis.domain.programme import (
     AddDrillSchedule,
     DeliverInject,
     NotifyDrillParticipants,
+    PlayDrill,
     RecordDrillRun,
     RemoveDrillSchedule,
+    RemoveScenario,
     RunDueDrills,
+    UploadScenario,
 )
 from crisis.domain.retex import RecordRetex, UpdateRetexAction
 from crisis.services import (
@@ -79,6 +87,7 @@ from crisis.services import (
     programme_handlers,
     retex_handlers,
     roster_handlers,
+    scenario_library,
 )
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import ROLE_LABELS, Role
@@ -205,6 +214,20 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         CONTACT_KEEPERS,
         "Modification d'un contact",
         "modifier un contact",
+    ),
+    CommandSpec(
+        DeactivateContact,
+        contact_handlers.deactivate_contact,
+        CONTACT_KEEPERS,
+        "Désactivation d'un contact",
+        "désactiver un contact",
+    ),
+    CommandSpec(
+        ReactivateContact,
+        contact_handlers.reactivate_contact,
+        CONTACT_KEEPERS,
+        "Réactivation d'un contact",
+        "réactiver un contact",
     ),
     CommandSpec(
         CreateContactList,
@@ -384,6 +407,27 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         PROGRAMME_KEEPERS,
         "Retrait d'un exercice programmé",
         "retirer un exercice du programme",
+    ),
+    CommandSpec(
+        PlayDrill,
+        programme_handlers.play_drill,
+        PROGRAMME_KEEPERS,
+        "Exercice joué à la demande",
+        "jouer un exercice",
+    ),
+    CommandSpec(
+        UploadScenario,
+        scenario_library.upload_scenario,
+        PROGRAMME_KEEPERS,
+        "Dépôt d'un scénario d'exercice",
+        "déposer un scénario d'exercice",
+    ),
+    CommandSpec(
+        RemoveScenario,
+        scenario_library.remove_scenario,
+        PROGRAMME_KEEPERS,
+        "Retrait d'un scénario déposé",
+        "retirer un scénario d'exercice",
     ),
     CommandSpec(
         RunDueDrills,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +38,7 @@ class Change(StrEnum):
 class Upserted:
     contact: Contact
     change: Change
+    before: Contact | None = None  # as it was, None if it was just created
 
 
 def _contact(row: Any) -> Contact:
@@ -52,6 +53,7 @@ def _contact(row: Any) -> Contact:
         commune=row.commune,
         fonction=row.fonction,
         exercise=row.exercise,
+        active=row.active,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -78,11 +80,15 @@ def _values(data: ContactData) -> dict[str, Any]:
         "commune": data.commune,
         "fonction": data.fonction,
         "exercise": data.exercise,
+        "active": data.active,
     }
 
 
 _TELEGRAM = re.compile(r"-?[0-9]{1,20}")
 _ORDER = (contacts.c.category, contacts.c.name, contacts.c.id)
+# The one rule of who may receive anything: an active contact. Every recipient query of this
+# repository (audiences, named lists, the cell's drill notices) goes through `_recipients`.
+_RECEIVES = contacts.c.active.is_(True)
 
 
 class ContactRepository:
@@ -124,13 +130,20 @@ class ContactRepository:
         return _contact(rows[0])
 
     def find(
-        self, *, category: Category | None = None, exercise: bool | None = None
+        self,
+        *,
+        category: Category | None = None,
+        exercise: bool | None = None,
+        active: bool | None = None,
     ) -> list[Contact]:
+        """The directory as people read it (inactive contacts too, unless `active` says)."""
         query = select(contacts).order_by(*_ORDER)
         if category is not None:
             query = query.where(contacts.c.category == category.value)
         if exercise is not None:
             query = query.where(contacts.c.exercise == exercise)
+        if active is not None:
+            query = query.where(contacts.c.active == active)
         return [_contact(row) for row in self._conn.execute(query)]
 
     def count(self) -> int:
@@ -145,13 +158,13 @@ class ContactRepository:
     def replace(self, contact_id: str, data: ContactData, *, now: datetime) -> Upserted:
         current = self.get(contact_id)
         if current.data() == data:
-            return Upserted(current, Change.UNCHANGED)
+            return Upserted(current, Change.UNCHANGED, current)
         self._conn.execute(
             update(contacts)
             .where(contacts.c.id == contact_id)
             .values(updated_at=now, **_values(data))
         )
-        return Upserted(self.get(contact_id), Change.UPDATED)
+        return Upserted(self.get(contact_id), Change.UPDATED, current)
 
     def upsert(
         self,
@@ -161,6 +174,7 @@ class ContactRepository:
         now: datetime,
         keep_fonction: bool = False,
         keep_exercise: bool = False,
+        keep_active: bool = False,
     ) -> Upserted:
         """Create the contact, or update the one with the same key (never a duplicate).
 
@@ -173,6 +187,8 @@ class ContactRepository:
             data = replace(data, fonction=current.fonction)
         if keep_exercise:
             data = replace(data, exercise=current.exercise)
+        if keep_active:
+            data = replace(data, active=current.active)
         return self.replace(current.id, data, now=now)
 
     # Named lists
@@ -213,16 +229,12 @@ class ContactRepository:
         query = select(contact_lists).order_by(contact_lists.c.name_key)
         return [_contact_list(row) for row in self._conn.execute(query)]
 
-    def members(self, list_id: str, *, exercise: bool = False) -> list[Contact]:
-        query = (
-            select(contacts)
-            .join(contact_list_members, contact_list_members.c.contact_id == contacts.c.id)
-            .where(contact_list_members.c.list_id == list_id)
-            .order_by(*_ORDER)
+    def list_ids_of(self, contact_id: str) -> set[str]:
+        """The named lists a contact is in."""
+        query = select(contact_list_members.c.list_id).where(
+            contact_list_members.c.contact_id == contact_id
         )
-        if exercise:
-            query = query.where(contacts.c.exercise.is_(True))
-        return [_contact(row) for row in self._conn.execute(query)]
+        return set(self._conn.scalars(query))
 
     def member_ids(self, list_id: str) -> set[str]:
         query = select(contact_list_members.c.contact_id).where(
@@ -257,25 +269,37 @@ class ContactRepository:
             )
         return removed
 
-    # Audiences
+    # Recipients: active contacts only
+
+    def _recipients(self, condition: ColumnElement[bool], *, exercise: bool) -> list[Contact]:
+        query = select(contacts).where(condition, _RECEIVES).order_by(*_ORDER)
+        if exercise:
+            query = query.where(contacts.c.exercise.is_(True))
+        return [_contact(row) for row in self._conn.execute(query)]
+
+    def recipients(self, categories: Iterable[Category], *, exercise: bool) -> list[Contact]:
+        """The active contacts of these categories (with `exercise`, only those who take part
+        in exercises)."""
+        values = sorted(c.value for c in categories)
+        return (
+            self._recipients(contacts.c.category.in_(values), exercise=exercise) if values else []
+        )
 
     def resolve(self, audience_or_list: Audience | str, exercise: bool) -> list[Contact]:
-        """The contacts an audience or a named list reaches.
+        """The contacts an audience or a named list reaches: active ones only.
 
         `elus` → category elu, `media` → category media, `public` → nobody (the public is
         reached through broadcast channels). Any other text names a list (id or name).
         With `exercise=True`, only the contacts who take part in exercises.
         """
         if isinstance(audience_or_list, Audience):
-            categories = AUDIENCE_CATEGORIES[audience_or_list]
-            if not categories:
-                return []
-            query = (
-                select(contacts)
-                .where(contacts.c.category.in_(sorted(c.value for c in categories)))
-                .order_by(*_ORDER)
-            )
-            if exercise:
-                query = query.where(contacts.c.exercise.is_(True))
-            return [_contact(row) for row in self._conn.execute(query)]
-        return self.members(self.get_list(audience_or_list).id, exercise=exercise)
+            return self.recipients(AUDIENCE_CATEGORIES[audience_or_list], exercise=exercise)
+        members = select(contact_list_members.c.contact_id).where(
+            contact_list_members.c.list_id == self.get_list(audience_or_list).id
+        )
+        return self._recipients(contacts.c.id.in_(members), exercise=exercise)
+
+    def set_active(self, contact_id: str, active: bool, *, now: datetime) -> Upserted:
+        """Deactivate or reactivate a contact (its data otherwise unchanged)."""
+        current = self.get(contact_id)
+        return self.replace(contact_id, replace(current.data(), active=active), now=now)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, insert, select, update
 
 from crisis.domain.clocks import CommitmentClock
 from crisis.domain.crisis import CodActivation, Crisis
@@ -49,16 +49,41 @@ class RaisedAlert:
     raised_at: datetime
 
 
+# Built once: reading a crisis is the service's most frequent query, and building the statement
+# (and its cache key) each time costs more than running it on SQLite. Two queries, not four:
+# each one is a round trip to PostgreSQL.
+_CRISIS_ID: BindParameter[str] = bindparam("crisis_id")
+_ACTIVATION_COLUMNS = [
+    column.label(f"activation_{column.name}")
+    for column in cod_activations.c
+    if column.name != "crisis_id"
+]
+_CRISIS = (
+    select(crises, cod_activations.c.crisis_id.label("activated"), *_ACTIVATION_COLUMNS)
+    .outerjoin(cod_activations, cod_activations.c.crisis_id == crises.c.id)
+    .where(crises.c.id == _CRISIS_ID)
+)
+# Only the crisis row is locked (PostgreSQL refuses to lock the nullable side of a join).
+_CRISIS_FOR_UPDATE = _CRISIS.with_for_update(of=crises)
+_CLOCKS = (
+    select(clocks, clock_alerts.c.offset_minutes.label("raised_offset"))
+    .outerjoin(
+        clock_alerts,
+        (clock_alerts.c.crisis_id == clocks.c.crisis_id) & (clock_alerts.c.clock == clocks.c.name),
+    )
+    .where(clocks.c.crisis_id == _CRISIS_ID)
+)
+_CLOCK_ORDER = {name: index for index, name in enumerate(ClockName)}
+
+
 class CrisisRepository:
     def __init__(self, connection: Connection, *, now: datetime) -> None:
         self._conn = connection
         self._now = now
 
     def get(self, crisis_id: str, *, for_update: bool = False) -> Crisis:
-        query = select(crises).where(crises.c.id == crisis_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self._conn.execute(query).first()
+        key = {"crisis_id": crisis_id}
+        row = self._conn.execute(_CRISIS_FOR_UPDATE if for_update else _CRISIS, key).first()
         if row is None:
             raise NotFound(f"Aucun événement ne porte l'identifiant « {crisis_id} ».")
         crisis = Crisis(
@@ -76,40 +101,32 @@ class CrisisRepository:
             close_reason=row.close_reason,
             version=row.version,
         )
-        activation = self._conn.execute(
-            select(cod_activations).where(cod_activations.c.crisis_id == crisis_id)
-        ).first()
-        if activation is not None:
+        if row.activated is not None:
             crisis.activation = CodActivation(
-                decided_at=activation.decided_at,
-                decided_by=activation.decided_by,
-                synergi_ref=activation.synergi_ref,
-                recorded_by=activation.recorded_by,
-                recorded_at=activation.recorded_at,
+                decided_at=row.activation_decided_at,
+                decided_by=row.activation_decided_by,
+                synergi_ref=row.activation_synergi_ref,
+                recorded_by=row.activation_recorded_by,
+                recorded_at=row.activation_recorded_at,
             )
-        raised: dict[str, set[int]] = {}
-        for alert in self._conn.execute(
-            select(clock_alerts.c.clock, clock_alerts.c.offset_minutes).where(
-                clock_alerts.c.crisis_id == crisis_id
-            )
-        ):
-            raised.setdefault(alert.clock, set()).add(alert.offset_minutes)
-        for clock_row in self._conn.execute(select(clocks).where(clocks.c.crisis_id == crisis_id)):
+        for clock_row in self._conn.execute(_CLOCKS, key):
             name = ClockName(clock_row.name)
-            crisis.clocks[name] = CommitmentClock(
-                crisis_id=crisis_id,
-                name=name,
-                target_minutes=clock_row.target_minutes,
-                started_at=clock_row.started_at,
-                deadline=clock_row.deadline,
-                warning_offsets=tuple(clock_row.warning_offsets),
-                met_at=clock_row.met_at,
-                met_by=clock_row.met_by,
-                raised_offsets=raised.get(clock_row.name, set()),
-            )
-        crisis.clocks = dict(
-            sorted(crisis.clocks.items(), key=lambda item: list(ClockName).index(item[0]))
-        )
+            clock = crisis.clocks.get(name)
+            if clock is None:
+                clock = crisis.clocks[name] = CommitmentClock(
+                    crisis_id=crisis_id,
+                    name=name,
+                    target_minutes=clock_row.target_minutes,
+                    started_at=clock_row.started_at,
+                    deadline=clock_row.deadline,
+                    warning_offsets=tuple(clock_row.warning_offsets),
+                    met_at=clock_row.met_at,
+                    met_by=clock_row.met_by,
+                    raised_offsets=set(),
+                )
+            if clock_row.raised_offset is not None:
+                clock.raised_offsets.add(clock_row.raised_offset)
+        crisis.clocks = dict(sorted(crisis.clocks.items(), key=lambda item: _CLOCK_ORDER[item[0]]))
         return crisis
 
     def add(self, crisis: Crisis) -> None:

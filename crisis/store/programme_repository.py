@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from crisis.domain.errors import NotFound
-from crisis.domain.programme import DrillMode, DrillRun, DrillSchedule, RunState
-from crisis.store.tables import drill_notices, drill_runs, drill_schedules
+from crisis.domain.programme import (
+    ONE_OFF,
+    DrillMode,
+    DrillRun,
+    DrillSchedule,
+    RunState,
+    UploadedScenario,
+)
+from crisis.store.tables import drill_notices, drill_runs, drill_scenarios, drill_schedules
 
 
 def _schedule(row: Any) -> DrillSchedule:
@@ -74,12 +81,20 @@ class ProgrammeRepository:
         return _schedule(row)
 
     def active(self) -> list[DrillSchedule]:
+        """The programme's entries (a drill played on demand is none)."""
         query = (
             select(drill_schedules)
-            .where(drill_schedules.c.removed_at.is_(None))
+            .where(drill_schedules.c.removed_at.is_(None), drill_schedules.c.rule_kind != ONE_OFF)
             .order_by(drill_schedules.c.created_at, drill_schedules.c.id)
         )
         return [_schedule(row) for row in self._conn.execute(query)]
+
+    def by_ids(self, schedule_ids: Collection[str]) -> dict[str, DrillSchedule]:
+        """Entries by id, removed and on-demand ones too (what a run's history names)."""
+        if not schedule_ids:
+            return {}
+        query = select(drill_schedules).where(drill_schedules.c.id.in_(sorted(schedule_ids)))
+        return {row.id: _schedule(row) for row in self._conn.execute(query)}
 
     def remove(self, schedule_id: str, *, by: str, at: datetime) -> None:
         self._conn.execute(
@@ -180,3 +195,43 @@ class ProgrammeRepository:
                 recipients=recipients,
             )
         )
+
+    # Scenarios uploaded to the console
+
+    def add_scenario(self, scenario: UploadedScenario) -> None:
+        self._conn.execute(
+            insert(drill_scenarios).values(
+                name=scenario.name,
+                file_name=scenario.file_name,
+                title=scenario.title,
+                content=scenario.content,
+                sha256=scenario.sha256,
+                uploaded_by=scenario.uploaded_by,
+                uploaded_at=scenario.uploaded_at,
+            )
+        )
+
+    def scenario(self, name: str) -> UploadedScenario | None:
+        row = self._conn.execute(
+            select(drill_scenarios).where(drill_scenarios.c.name == name)
+        ).first()
+        return None if row is None else _uploaded(row)
+
+    def scenarios(self) -> list[UploadedScenario]:
+        query = select(drill_scenarios).order_by(drill_scenarios.c.name)
+        return [_uploaded(row) for row in self._conn.execute(query)]
+
+    def remove_scenario(self, name: str) -> None:
+        self._conn.execute(delete(drill_scenarios).where(drill_scenarios.c.name == name))
+
+
+def _uploaded(row: Any) -> UploadedScenario:
+    return UploadedScenario(
+        name=row.name,
+        file_name=row.file_name,
+        title=row.title,
+        content=row.content,
+        sha256=row.sha256,
+        uploaded_by=row.uploaded_by,
+        uploaded_at=row.uploaded_at,
+    )

@@ -115,7 +115,9 @@ class RosterRepository:
         """A contact of category `cellule` with that folded name: its id and addresses."""
         from crisis.domain.contacts import fold
 
-        rows = self._conn.execute(select(contacts).where(contacts.c.category == "cellule"))
+        rows = self._conn.execute(
+            select(contacts).where(contacts.c.category == "cellule", contacts.c.active.is_(True))
+        )
         for row in rows:
             if fold(row.name) == folded_name:
                 return row.id, {
@@ -135,8 +137,8 @@ class RosterRepository:
         if member.contact_id is None:
             return own
         row = self._conn.execute(select(contacts).where(contacts.c.id == member.contact_id)).first()
-        if row is None:
-            return own
+        if row is None or not row.active:
+            return own  # a deactivated contact lends no address
         return {
             "email": own["email"] or row.email,
             "mobile": own["mobile"] or row.mobile,

@@ -193,6 +193,8 @@ contacts = Table(
     Column("commune", String(120)),
     Column("fonction", String(200)),
     Column("exercise", Boolean, nullable=False),
+    # An inactive contact stays in the directory (and its history) but receives nothing.
+    Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_contacts_category", "category"),
@@ -532,4 +534,18 @@ drill_notices = Table(
     Column("sent_at", UTCDateTime(), nullable=False),
     Column("message_id", String(36), ForeignKey("messages.id")),
     Column("recipients", Integer, nullable=False),
+)
+
+# Scenarios uploaded to the console: in the database, so that every instance lists and plays
+# them and a restart keeps them. `name` is what a programme entry refers to.
+drill_scenarios = Table(
+    "drill_scenarios",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("file_name", String(200), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(120), nullable=False),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
 )

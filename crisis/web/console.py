@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from crisis.web.pages import (
     administration,
     annuaire,
+    annuaire_listes,
     approvals,
     astreinte,
     compose,
@@ -33,6 +34,7 @@ from crisis.web.sessions import CsrfRefused, NotSignedIn
 # Part 2 of the console: between crises.
 PREPARING_AND_REVIEWING = (
     annuaire,
+    annuaire_listes,
     modeles_edition,  # before `modeles`: /modeles/nouveau-modele, not a template's page
     modeles,
     rapports,

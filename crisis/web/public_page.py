@@ -17,7 +17,7 @@ from crisis.domain.vocabulary import CRISIS_KIND_LABELS
 from crisis.french import long_datetime
 from crisis.store.publications_repository import Publication
 from crisis.templating.filters import communes
-from crisis.web.rendering import environment
+from crisis.web.rendering import environment, keep_time_together
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def _message(publication: Publication) -> PublicMessage:
         title=publication.title,
         text=publication.text,
         iso=publication.published_at.isoformat(),
-        when=long_datetime(publication.published_at),
+        when=keep_time_together(long_datetime(publication.published_at)),
     )
 
 
@@ -60,7 +60,7 @@ def open_cips(service: Service, *, exercise: bool) -> list[PublicCip]:
                     link=numero_unique_link(cip.numero_unique),
                     kind=CRISIS_KIND_LABELS[crisis.kind],
                     place=communes(crisis.communes) if crisis.communes else "",
-                    since=long_datetime(cip.operational_at),
+                    since=keep_time_together(long_datetime(cip.operational_at)),
                     hours=service.settings.cip_hours,
                     opened_at=cip.operational_at,
                 )

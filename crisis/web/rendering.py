@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -28,6 +30,21 @@ def _paris_input(instant: datetime) -> str:
     return ensure_utc(instant).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
 
 
+_HOUR_AND_MINUTES = re.compile(r"(\d{1,2}) h (\d{2})")
+
+
+def keep_time_together(text: str) -> str:
+    """« 17 h 36 » kept on one line: on a phone, « 17 h » and « 36 » must not part."""
+    return _HOUR_AND_MINUTES.sub("\\1\u00a0h\u00a0\\2", text)
+
+
+def _unbroken(render: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    def rendered(instant: datetime) -> str:
+        return keep_time_together(render(instant))
+
+    return rendered
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -37,9 +54,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["heure"] = short_time
-    env.filters["date_longue"] = long_datetime
-    env.filters["instant"] = compact_datetime
+    env.filters["heure"] = _unbroken(short_time)
+    env.filters["date_longue"] = _unbroken(long_datetime)
+    env.filters["instant"] = _unbroken(compact_datetime)
     env.filters["variante"] = variant_label
     env.filters["champ_date"] = _paris_input
     env.globals["version"] = crisis.__version__

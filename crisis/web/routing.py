@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.web.rendering import page
-from crisis.web.security import mark_console
+from crisis.web.security import console_dependency
 from crisis.web.sessions import find_session
 
 _STATUS: list[tuple[type[DomainError], int, str]] = [
@@ -52,5 +52,7 @@ class ConsoleRoute(APIRoute):
 
 def console_router() -> APIRouter:
     return APIRouter(
-        route_class=ConsoleRoute, dependencies=[Depends(mark_console)], include_in_schema=False
+        route_class=ConsoleRoute,
+        dependencies=[Depends(console_dependency)],
+        include_in_schema=False,
     )

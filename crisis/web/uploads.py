@@ -28,11 +28,13 @@ SHA_FIELD = "sha256"
 NAME_FIELD = "file_name"
 
 
-async def read_upload(form: FormData, name: str) -> tuple[str, bytes]:
+async def read_upload(
+    form: FormData, name: str, *, missing: str = "Choisissez le fichier CSV à importer."
+) -> tuple[str, bytes]:
     """The file's name and content; a French error beside the field if missing or too big."""
     upload = form.get(name)
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidInput(name, "Choisissez le fichier CSV à importer.")
+        raise InvalidInput(name, missing)
     try:
         content = await upload.read(MAX_UPLOAD_BYTES + 1)
     finally:

@@ -83,8 +83,59 @@ def test_the_directory_kept_by_the_cell(
     exported = Path(download_info.value.path()).read_bytes()
     assert exported.startswith(codecs.BOM_UTF8)
     text = exported.decode("utf-8-sig")
-    assert text.startswith("nom;categorie;email;mobile;telegram;commune;fonction;exercice\r\n")
-    assert "Maire d'Étampes;elu;maire@etampes.fr;06 01 02 03 04;;Étampes;Maire;oui" in text
+    assert text.startswith(
+        "nom;categorie;email;mobile;telegram;commune;fonction;exercice;actif\r\n"
+    )
+    assert "Maire d'Étampes;elu;maire@etampes.fr;06 01 02 03 04;;Étampes;Maire;oui;oui" in text
+
+
+def test_a_contact_deactivated_and_a_named_list_kept(
+    live: LiveService, browser: Browser, output_dir: Path
+) -> None:
+    page = new_page(browser, DESK)
+    sign_in(page, live.url, "Hugo Bernard")
+
+    # A named list: an unknown address refused in French, then two élus added, one removed.
+    page.goto(f"{live.url}/annuaire")
+    page.get_by_label("Nom de la nouvelle liste").fill("Maires du bassin de la Seine")
+    page.get_by_role("button", name="Créer la liste").click()
+    expect(page.get_by_role("status").first).to_contain_text("Liste créée.")
+    members = page.get_by_label("Contacts à ajouter")
+    members.fill("maire@corbeil.fr\nmaire@nulle-part.fr")
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Aucun contact ne correspond à « maire@nulle-part.fr »."
+    )
+    expect(page.locator("#erreur-contacts")).to_be_visible()
+    check_page(page, "annuaire-liste-erreur", output_dir)
+    members.fill("maire@corbeil.fr\nmaire@evry.fr")
+    page.get_by_role("button", name="Ajouter à la liste").click()
+    expect(page.get_by_role("status").first).to_contain_text("Contact ajouté à la liste.")
+    expect(page.get_by_role("link", name="Maire d'Évry")).to_be_visible()
+    page.get_by_role("button", name="Retirer de la liste : Maire d'Évry").click()
+    expect(page.get_by_role("status").first).to_contain_text("Contact retiré de la liste.")
+    expect(page.get_by_role("link", name="Maire d'Évry")).to_have_count(0)
+    check_page(page, "annuaire-liste", output_dir)
+
+    # The Maire de Corbeil deactivated: hidden by default, marked « inactif » when shown.
+    page.get_by_role("link", name="Maire de Corbeil").click()
+    expect(page.get_by_role("link", name="Maires du bassin de la Seine")).to_be_visible()
+    page.get_by_label("Motif (facultatif)").fill("Fin de mandat")
+    page.get_by_role("button", name="Désactiver le contact").click()
+    expect(page.get_by_role("status")).to_contain_text("Contact désactivé")
+    expect(page.get_by_role("button", name="Réactiver le contact")).to_be_visible()
+    check_page(page, "annuaire-contact-inactif", output_dir)
+    page.goto(f"{live.url}/annuaire")
+    expect(page.get_by_role("link", name="Maire de Corbeil")).to_have_count(0)
+    page.get_by_label("État").select_option("inactifs")
+    page.get_by_role("button", name="Filtrer").click()
+    row = page.get_by_role("row").filter(has_text="Maire de Corbeil")
+    expect(row).to_contain_text("inactif")
+    check_page(page, "annuaire-inactifs", output_dir)
+    with live.service.bus.unit_of_work() as uow:
+        corbeil = uow.contacts.find_by_ref("maire@corbeil.fr")
+        assert not corbeil.active
+        assert uow.contacts.resolve("Maires du bassin de la Seine", exercise=False) == []
 
 
 def _count(live: LiveService) -> int:

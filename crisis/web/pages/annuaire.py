@@ -1,6 +1,8 @@
 """L'annuaire (`/annuaire`): the directory of élus, media and partners, and its named lists.
 
-Search and filters; create and edit a contact (who takes part in exercises included); import
+Search and filters (active contacts by default, inactive ones marked « inactif »); create,
+edit, deactivate and reactivate a contact (who takes part in exercises included), and put it
+in or take it out of the named lists (`annuaire_listes`); import
 the Excel CSV in two steps — the import handler rehearsed on the file (nothing kept) shows
 what would change or every error with its line, then one click applies the same file — and
 export the directory as the CSV Excel opens. Every change goes through the contact commands.
@@ -20,10 +22,19 @@ from crisis.domain.contact_commands import (
     ContactInput,
     CreateContact,
     CreateContactList,
+    DeactivateContact,
     ImportContacts,
+    ReactivateContact,
     UpdateContact,
 )
-from crisis.domain.contacts import CATEGORY_LABELS, Category, Contact, InvalidContacts, fold
+from crisis.domain.contacts import (
+    CATEGORY_LABELS,
+    Category,
+    Contact,
+    ContactList,
+    InvalidContacts,
+    fold,
+)
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.services.contact_handlers import ImportReport
 from crisis.store.unit_of_work import UnitOfWork
@@ -44,7 +55,14 @@ DONE = {
     "modifie": "Contact modifié.",
     "inchange": "Rien n'a changé : le contact était déjà ainsi.",
     "liste": "Liste créée.",
+    "desactive": "Contact désactivé : il ne recevra plus rien, ni message ni exercice.",
+    "reactive": "Contact réactivé : il recevra de nouveau les messages qui le concernent.",
+    "ajoute_liste": "Contact ajouté à la liste.",
+    "retire_liste": "Contact retiré de la liste.",
+    "deja_liste": "Le contact était déjà dans cette liste.",
 }
+STATES = {"actifs": True, "inactifs": False, "tous": None}
+STATE_OPTIONS = [("actifs", "Actifs"), ("inactifs", "Inactifs"), ("tous", "Tous")]
 
 
 def _matches(contact: Contact, words: list[str]) -> bool:
@@ -66,16 +84,36 @@ def directory(
     categorie: str = "",
     commune: str = "",
     exercice: str = "",
+    etat: str = "actifs",
     liste: str = "",
     page_number: int = 1,
     fait: str = "",
 ) -> Response:
+    filters = {"q": q, "categorie": categorie, "commune": commune, "exercice": exercice}
+    filters |= {"etat": etat if etat in STATES else "actifs", "liste": liste}
+    return directory_page(request, session, filters, page_number=page_number, done=fait)
+
+
+def directory_page(
+    request: Request,
+    session: SignedIn,
+    filters: dict[str, str],
+    *,
+    page_number: int = 1,
+    done: str = "",
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """The directory with its filters (and, for a named list, its members' forms)."""
+    q, categorie, commune, liste = (filters[k] for k in ("q", "categorie", "commune", "liste"))
     category = Category(categorie) if categorie in Category.__members__.values() else None
-    exercise = {"oui": True, "non": False}.get(exercice)
+    exercise = {"oui": True, "non": False}.get(filters["exercice"])
     with service_of(request).bus.unit_of_work() as uow:
         lists = uow.contacts.lists()
         sizes = {cl.id: len(uow.contacts.member_ids(cl.id)) for cl in lists}
-        everyone = uow.contacts.find(category=category, exercise=exercise)
+        everyone = uow.contacts.find(
+            category=category, exercise=exercise, active=STATES.get(filters["etat"], True)
+        )
         members = uow.contacts.member_ids(liste) if liste in sizes else None
     communes = sorted({c.commune for c in everyone if c.commune}, key=fold)
     words = fold(q).split()
@@ -89,7 +127,6 @@ def directory(
     pages = max(1, -(-len(found) // PAGE_SIZE))
     current = min(max(1, page_number), pages)
     shown = found[(current - 1) * PAGE_SIZE : current * PAGE_SIZE]
-    filters = {"q": q, "categorie": categorie, "commune": commune, "exercice": exercice}
     return page(
         request,
         "annuaire.html.j2",
@@ -98,7 +135,9 @@ def directory(
             "total": len(found),
             "pages": pages,
             "current": current,
-            "filters": {**filters, "liste": liste},
+            "filters": filters,
+            "states": STATE_OPTIONS,
+            "chosen_list": next((cl for cl in lists if cl.id == liste), None),
             "categories": CATEGORIES,
             "category_labels": {c.value: label for c, label in CATEGORY_LABELS.items()},
             "commune_options": [(c, c) for c in communes],
@@ -106,11 +145,15 @@ def directory(
             "lists": lists,
             "sizes": sizes,
             "mobile": french_mobile,
-            "done": DONE.get(fait, ""),
+            "done": DONE.get(done, ""),
             "list_errors": {},
             "list_values": {"idempotency_key": str(uuid.uuid4())},
+            "member_errors": {},
+            "member_refs": "",
+            **(extra or {}),
         },
         session=session,
+        status_code=status,
     )
 
 
@@ -133,7 +176,7 @@ def export(request: Request, session: CurrentUser) -> Response:
 # Creating and editing a contact.
 
 
-def _contact_values(contact: Contact | None) -> dict[str, Any]:
+def contact_values(contact: Contact | None) -> dict[str, Any]:
     if contact is None:
         empty: dict[str, Any] = dict.fromkeys(FIELDS, "")
         return {
@@ -154,7 +197,7 @@ def _contact_values(contact: Contact | None) -> dict[str, Any]:
     }
 
 
-def _contact_form(
+def contact_page(
     request: Request,
     session: SignedIn,
     contact: Contact | None,
@@ -164,6 +207,13 @@ def _contact_form(
     status: int = 200,
     done: str = "",
 ) -> Response:
+    memberships: list[ContactList] = []
+    others: list[ContactList] = []
+    if contact is not None:
+        with service_of(request).bus.unit_of_work() as uow:
+            inside = uow.contacts.list_ids_of(contact.id)
+            for contact_list in uow.contacts.lists():
+                (memberships if contact_list.id in inside else others).append(contact_list)
     return page(
         request,
         "annuaire_contact.html.j2",
@@ -173,6 +223,8 @@ def _contact_form(
             "errors": errors,
             "categories": CATEGORIES,
             "done": DONE.get(done, ""),
+            "memberships": memberships,
+            "other_lists": [(cl.id, cl.name) for cl in others],
         },
         session=session,
         status_code=status,
@@ -197,7 +249,7 @@ def _input(form: FormData) -> ContactInput:
     )
 
 
-def _refused(error: InvalidInput | Conflict) -> dict[str, str]:
+def refused_fields(error: InvalidInput | Conflict) -> dict[str, str]:
     if isinstance(error, InvalidContacts):
         return {p.field: p.reason.capitalize() + "." for p in error.problems}
     if isinstance(error, InvalidInput):
@@ -214,7 +266,7 @@ def _posted_values(form: FormData) -> dict[str, Any]:
 
 @router.get("/annuaire/nouveau")
 def new_contact(request: Request, session: CurrentUser) -> Response:
-    return _contact_form(request, session, None, _contact_values(None), {})
+    return contact_page(request, session, None, contact_values(None), {})
 
 
 @router.post("/annuaire/nouveau")
@@ -224,7 +276,7 @@ def create_contact(request: Request, session: CurrentUser, form: PostedForm) -> 
     except (InvalidInput, Conflict) as error:
         status = 409 if isinstance(error, Conflict) else 422
         values = _posted_values(form)
-        return _contact_form(request, session, None, values, _refused(error), status=status)
+        return contact_page(request, session, None, values, refused_fields(error), status=status)
     return RedirectResponse(f"/annuaire/contacts/{created['id']}?fait=cree", status_code=303)
 
 
@@ -234,7 +286,7 @@ def edit_contact(
 ) -> Response:
     with service_of(request).bus.unit_of_work() as uow:
         contact = uow.contacts.get(contact_id)
-    return _contact_form(request, session, contact, _contact_values(contact), {}, done=fait)
+    return contact_page(request, session, contact, contact_values(contact), {}, done=fait)
 
 
 @router.post("/annuaire/contacts/{contact_id}")
@@ -249,11 +301,47 @@ def update_contact(
     except (InvalidInput, Conflict) as error:
         status = 409 if isinstance(error, Conflict) else 422
         values = _posted_values(form)
-        return _contact_form(request, session, before, values, _refused(error), status=status)
+        return contact_page(request, session, before, values, refused_fields(error), status=status)
     with service_of(request).bus.unit_of_work() as uow:
         changed = uow.contacts.get(contact_id).updated_at != before.updated_at
     done = "modifie" if changed else "inchange"
-    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}", status_code=303)
+    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}#contenu", status_code=303)
+
+
+def _switch(
+    request: Request, session: SignedIn, contact_id: str, form: FormData, active: bool
+) -> Response:
+    with service_of(request).bus.unit_of_work() as uow:
+        contact = uow.contacts.get(contact_id)
+    command: DeactivateContact | ReactivateContact
+    if active:
+        command = ReactivateContact(contact_id=contact_id)
+    else:
+        command = DeactivateContact(
+            contact_id=contact_id, reason=forms.text(form, "motif", limit=2000)
+        )
+    try:
+        run(request, session, form, command, keyed=False)
+    except (InvalidInput, Conflict) as error:
+        status = 409 if isinstance(error, Conflict) else 422
+        values = contact_values(contact)
+        return contact_page(request, session, contact, values, refused_fields(error), status=status)
+    done = "reactive" if active else "desactive"
+    return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}#contenu", status_code=303)
+
+
+@router.post("/annuaire/contacts/{contact_id}/desactiver")
+def deactivate(
+    request: Request, contact_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    return _switch(request, session, contact_id, form, active=False)
+
+
+@router.post("/annuaire/contacts/{contact_id}/reactiver")
+def reactivate(
+    request: Request, contact_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    return _switch(request, session, contact_id, form, active=True)
 
 
 @router.post("/annuaire/listes")

@@ -1,82 +1,114 @@
 """Les exercices (`/exercices`): scenarios, a drill played now, the programme and its history.
 
-The bundled scenarios and those of the service's scenario folder, with their objectives,
-injects and faults; an uploaded scenario checked by the drills' own loader (each problem
-with its line and field); a scenario played now on the virtual clock by the drill runner
-(in its own sandboxed service, as `crisis drill run` does), its progress shown until its
-timing report opens; the exercise programme (entries with their next three dates in Paris
-time, added and removed through the programme's commands, the iCalendar file) and the
-history of the programmed drills with their verdicts.
+The bundled scenarios, those uploaded to the console (kept in the database: `UploadScenario`,
+checked by the drills' own loader, each problem with its line and field; removable) and those
+of the service's scenario folder, with their objectives, injects and faults; a scenario played
+now (`PlayDrill`: journalled, played on the virtual clock in its own sandboxed service and
+recorded exactly as a programmed run), its progress shown until its timing report opens; the
+exercise programme (entries with their next three dates in Paris time, added and removed
+through the programme's commands, the iCalendar file) and the history of every drill played,
+programmed or on demand, with its verdict and its report.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from crisis.bootstrap import Service, bootstrap
-from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.programme import (
     DRILL_MODE_LABELS,
+    ONE_OFF,
     AddDrillSchedule,
+    DrillClaim,
     DrillMode,
+    DrillRun,
+    DrillSchedule,
+    PlayDrill,
     RemoveDrillSchedule,
+    RemoveScenario,
+    RunState,
+    UploadScenario,
 )
-from crisis.labels import COMMITMENT_STATE_LABELS
+from crisis.labels import CLOCK_SHORT_LABELS, COMMITMENT_STATE_LABELS
 from crisis.reporting.report_models import TimingReport
 from crisis.services.bus import Forbidden
+from crisis.services.programme_handlers import occurrence_key
 from crisis.services.programme_views import programme_ical, programme_view
-from crisis.services.registry import may_run
+from crisis.services.registry import may_run, refusal
+from crisis.services.scenario_library import InvalidScenario, scenario_catalogue
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.pages.rapports import KINDS, report_download
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.uploads import read_upload
-from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
-from drills.runner import DrillRunner
+from crisis.web.uploads import read_upload, rehearsed
+from drills.model import load_scenario_text
+from drills.programme import progress_of
 
 router = console_router()
 
-
-@dataclass
-class DrillPlay:
-    """A drill played from the console, in this process: its progress, then its report."""
-
-    scenario: str
-    started_by: str
-    step: int = 0
-    steps: int = 1
-    report: TimingReport | None = None
-    error: str = ""
-    done: threading.Event = field(default_factory=threading.Event)
+MAX_HISTORY = 50
+ORIGINS = {"fourni": "fourni", "déposé": "déposé dans la console", "dossier": "dossier du service"}
+DONE = {
+    "ajoute": "Entrée ajoutée au programme.",
+    "retire": "Entrée retirée du programme.",
+    "depose": "Scénario déposé : il est listé ci-dessous, prêt à être joué ou programmé.",
+    "scenario_retire": "Scénario retiré.",
+}
 
 
-_PLAYS: dict[str, DrillPlay] = {}
+@dataclass(frozen=True, slots=True)
+class PlayedRun:
+    """A run of the history, or the drill the page follows: named, with its report's address."""
+
+    schedule: DrillSchedule
+    run: DrillRun
+
+    @property
+    def on_demand(self) -> bool:
+        return self.schedule.rule_kind == ONE_OFF
+
+    @property
+    def scenario(self) -> str:
+        return self.schedule.scenario_title
+
+    @property
+    def started_by(self) -> str:
+        return self.schedule.created_by
+
+    @property
+    def address(self) -> str:
+        return f"/exercices/essais/{self.schedule.id}/{occurrence_key(self.run.occurrence)}"
+
+    @property
+    def report_file(self) -> Path | None:
+        if self.run.report_dir is None:
+            return None
+        path = Path(self.run.report_dir) / "report.json"
+        return path if path.is_file() else None
+
+    @property
+    def step(self) -> int:
+        return (progress_of(self.run.report_dir or "") or (0, 1))[0]
+
+    @property
+    def steps(self) -> int:
+        return (progress_of(self.run.report_dir or "") or (0, 1))[1]
 
 
-def _scenarios(request: Request) -> list[tuple[str, str, Scenario | None, str]]:
-    """(reference, origin, scenario or None, problem) for each bundled and folder scenario."""
-    found: list[tuple[str, str, Scenario | None, str]] = []
-    for name, path in sorted(bundled_scenarios().items()):
-        found.append((name, "fourni", load_scenario(path), ""))
-    folder = service_of(request).settings.resolved_drill_scenarios_dir
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.yaml")):
-            try:
-                found.append((path.name, "déposé", load_scenario(path), ""))
-            except ScenarioError as error:
-                found.append((path.name, "déposé", None, " ; ".join(error.problems)))
-    return found
+def _history(uow: UnitOfWork) -> list[PlayedRun]:
+    runs = sorted(uow.programme.runs(), key=lambda r: r.occurrence, reverse=True)[:MAX_HISTORY]
+    schedules = uow.programme.by_ids({r.schedule_id for r in runs})
+    return [PlayedRun(schedules[r.schedule_id], r) for r in runs if r.schedule_id in schedules]
 
 
 def _page(
@@ -86,19 +118,19 @@ def _page(
     now = service.clock.now()
     with service.bus.unit_of_work() as uow:
         programme = programme_view(uow, now=now)
-        runs = sorted(uow.programme.runs(), key=lambda r: r.occurrence, reverse=True)[:50]
-        names = {s.id: s.name for s in uow.programme.active()}
-    scenarios = _scenarios(request)
+        history = _history(uow)
+        scenarios = scenario_catalogue(uow, service.settings.resolved_drill_scenarios_dir)
     context: dict[str, Any] = {
         "scenarios": scenarios,
-        "scenario_options": [(ref, s.title) for ref, _, s, _ in scenarios if s is not None],
+        "scenario_options": [(e.ref, e.scenario.title) for e in scenarios if e.scenario],
         "programme": programme,
-        "runs": runs,
-        "schedule_names": names,
+        "history": history,
         "states": COMMITMENT_STATE_LABELS,
+        "clock_labels": CLOCK_SHORT_LABELS,
+        "origins": ORIGINS,
         "modes": [(m.value, label) for m, label in DRILL_MODE_LABELS.items()],
         "kind_labels": dict(KINDS),
-        "may_play": may_run(session.user.role, AddDrillSchedule),
+        "may_play": may_run(session.user.role, PlayDrill),
         "checked": None,
         "done": "",
         "problems": [],
@@ -111,124 +143,140 @@ def _page(
 
 @router.get("/exercices")
 def drills(request: Request, session: CurrentUser, fait: str = "") -> Response:
-    done = {"ajoute": "Entrée ajoutée au programme.", "retire": "Entrée retirée du programme."}
-    return _page(request, session, {"done": done.get(fait, "")})
+    return _page(request, session, {"done": DONE.get(fait, "")})
 
 
-@router.post("/exercices/valider")
-async def validate(request: Request, session: CurrentUser, form: PostedForm) -> Response:
+# Uploaded scenarios: checked, kept, removed.
+
+
+@router.post("/exercices/scenarios")
+async def upload(request: Request, session: CurrentUser, form: PostedForm) -> Response:
+    """« Vérifier » rehearses the upload (nothing kept); « Déposer » keeps a valid file."""
     try:
-        file_name, content = await read_upload(form, "scenario")
+        missing = "Choisissez le fichier du scénario (YAML)."
+        file_name, content = await read_upload(form, "scenario", missing=missing)
     except InvalidInput as error:
         return _page(request, session, {"errors": {"scenario": error.message}}, status=422)
-    with TemporaryDirectory(prefix="crisis-scenario-") as scratch:
-        path = Path(scratch) / Path(file_name).name
-        path.write_bytes(content)
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError as error:
-            # The loader names the file by its path: the user knows it by its name.
-            problems = [p.replace(str(path), file_name) for p in error.problems]
-            return _page(request, session, {"problems": problems}, status=422)
-    return _page(request, session, {"checked": (file_name, scenario)})
-
-
-def _play(play: DrillPlay, scenario: Scenario, service: Service) -> None:
-    def progress(step: int, steps: int) -> None:
-        play.step, play.steps = step, steps
-
+    command = UploadScenario(file_name=file_name, content=content)
+    keep = form.get("action") == "deposer"
     try:
-        with TemporaryDirectory(prefix="crisis-drill-console-") as out:
-            runner = DrillRunner(
-                scenario, start=service.clock.now(), make_service=bootstrap, progress=progress
-            )
-            play.report = runner.run(Path(out)).report
-    except Exception as error:  # the page says it failed; the runner logged nothing itself
-        play.error = f"{type(error).__name__} : {error}"
-    finally:
-        play.done.set()
+        if keep:
+            run(request, session, form, command, keyed=False)
+        else:
+            kept = await rehearsed(request, session, command)
+    except InvalidScenario as error:
+        return _page(request, session, {"problems": error.problems}, status=422)
+    except (InvalidInput, Conflict) as error:
+        status = 409 if isinstance(error, Conflict) else 422
+        return _page(request, session, {"errors": {"scenario": error.message}}, status=status)
+    if keep:
+        return RedirectResponse("/exercices?fait=depose#contenu", status_code=303)
+    checked = load_scenario_text(kept.content, Path(kept.file_name))
+    return _page(request, session, {"checked": (kept, checked)})
+
+
+@router.post("/exercices/scenarios/{name}/retirer")
+def remove_scenario(
+    request: Request, name: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    run(request, session, form, RemoveScenario(name=name), keyed=False)
+    return RedirectResponse("/exercices?fait=scenario_retire#scenarios", status_code=303)
+
+
+# A drill played now, through `PlayDrill`, then followed until its report.
+
+
+def _claimed(_: UnitOfWork, claim: DrillClaim) -> tuple[int, dict[str, str]]:
+    return 200, {"schedule_id": claim.schedule_id, "key": occurrence_key(claim.occurrence)}
+
+
+def _known(request: Request, ref: str) -> str:
+    """A scenario the page lists: never any file of the server a form might name."""
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
+        catalogue = scenario_catalogue(uow, service.settings.resolved_drill_scenarios_dir)
+    if ref not in {e.ref for e in catalogue if e.scenario is not None}:
+        raise InvalidInput(
+            "scenario", f"Scénario inconnu : « {ref} ». Choisissez-le dans la liste."
+        )
+    return ref
 
 
 @router.post("/exercices/jouer")
 def play_now(request: Request, session: CurrentUser, form: PostedForm) -> Response:
-    # Playing a drill is the programme keepers' (the command table's rule for the programme).
-    if not may_run(session.user.role, AddDrillSchedule):
-        raise Forbidden("Votre rôle ne permet pas de jouer un exercice.")
-    ref = forms.text(form, "scenario", limit=500)
-    known = {name: scenario for name, _, scenario, _ in _scenarios(request) if scenario}
-    if ref not in known:
-        raise InvalidInput("scenario", f"Scénario inconnu : {ref}.")
-    play_id = str(uuid.uuid4())
-    play = DrillPlay(scenario=known[ref].title, started_by=session.user.name)
-    _PLAYS[play_id] = play
-    threading.Thread(
-        target=_play,
-        args=(play, known[ref], service_of(request)),
-        name=f"exercice-console-{play_id[:8]}",
-        daemon=True,
-    ).start()
-    return RedirectResponse(f"/exercices/essais/{play_id}", status_code=303)
+    if not may_run(session.user.role, PlayDrill):
+        raise Forbidden(refusal(session.user.role, PlayDrill))
+    ref = _known(request, forms.text(form, "scenario", limit=500))
+    command = PlayDrill(scenario=ref)
+    claimed = run(request, session, form, command, _claimed, keyed=False)
+    return RedirectResponse(
+        f"/exercices/essais/{claimed['schedule_id']}/{claimed['key']}", status_code=303
+    )
 
 
-def _played(play_id: str) -> DrillPlay:
-    play = _PLAYS.get(play_id)
-    if play is None:
-        raise NotFound("Exercice inconnu (le service a peut-être redémarré depuis).")
-    return play
+def _played(request: Request, schedule_id: str, key: str) -> PlayedRun:
+    with service_of(request).bus.unit_of_work() as uow:
+        schedule = uow.programme.by_ids({schedule_id}).get(schedule_id)
+        runs = uow.programme.runs(schedule_id) if schedule is not None else []
+    found = next((r for r in runs if occurrence_key(r.occurrence) == key), None)
+    if schedule is None or found is None:
+        raise NotFound("Aucun exercice joué ne correspond à cette adresse.")
+    return PlayedRun(schedule, found)
 
 
-def _finished(play_id: str) -> TimingReport:
-    report = _played(play_id).report
-    if report is None:
-        raise NotFound("L'exercice n'est pas terminé.")
-    return report
+def _report(played: PlayedRun) -> TimingReport:
+    path = played.report_file
+    if path is None:
+        raise NotFound(
+            "Le rapport de cet exercice n'est pas sur cette instance du service "
+            "(il est écrit par celle qui l'a joué) ; son verdict est dans l'historique."
+        )
+    return TimingReport.model_validate_json(path.read_text("utf-8"))
 
 
-@router.get("/exercices/essais/{play_id}")
-def played(request: Request, play_id: str, session: CurrentUser) -> Response:
-    play = _played(play_id)
-    if play.report is None:
+@router.get("/exercices/essais/{schedule_id}/{key}")
+def played(request: Request, schedule_id: str, key: str, session: CurrentUser) -> Response:
+    found = _played(request, schedule_id, key)
+    if found.run.state is not RunState.DONE:
         return page(
             request,
             "exercice_en_cours.html.j2",
-            {"play": play, "play_id": play_id},
+            {"play": found, "failed": found.run.state is not RunState.RUNNING},
             session=session,
         )
     return page(
         request,
         "rapport.html.j2",
         {
-            "r": play.report,
+            "r": _report(found),
             "kind_labels": dict(KINDS),
             "states": COMMITMENT_STATE_LABELS,
-            "report_base": f"/exercices/essais/{play_id}",
+            "report_base": found.address,
             "parent": ("/exercices", "Exercices"),
         },
         session=session,
     )
 
 
-@router.get("/exercices/essais/{play_id}/etat")
-def progress(request: Request, play_id: str, session: CurrentUser) -> Response:
-    """The progress fragment htmx polls; once the report exists, htmx is sent to it."""
-    play = _played(play_id)
-    if play.done.is_set():
-        return Response(headers={"HX-Redirect": f"/exercices/essais/{play_id}"})
-    return page(
-        request, "exercice_avancement.html.j2", {"play": play, "play_id": play_id}, session=session
-    )
+@router.get("/exercices/essais/{schedule_id}/{key}/etat")
+def progress(request: Request, schedule_id: str, key: str, session: CurrentUser) -> Response:
+    """The progress fragment htmx polls; once the run is over, htmx is sent to its page."""
+    found = _played(request, schedule_id, key)
+    if found.run.state is not RunState.RUNNING:
+        return Response(headers={"HX-Redirect": found.address})
+    return page(request, "exercice_avancement.html.j2", {"play": found}, session=session)
 
 
-@router.get("/exercices/essais/{play_id}/rapport.{extension}")
+@router.get("/exercices/essais/{schedule_id}/{key}/rapport.{extension}")
 def played_download(
-    request: Request, play_id: str, extension: str, session: CurrentUser
+    request: Request, schedule_id: str, key: str, extension: str, session: CurrentUser
 ) -> Response:
-    return report_download(_finished(play_id), extension)
+    return report_download(_report(_played(request, schedule_id, key)), extension)
 
 
-@router.get("/exercices/essais/{play_id}/chronologie.svg")
-def played_timeline(request: Request, play_id: str, session: CurrentUser) -> Response:
-    return report_download(_finished(play_id), "svg")
+@router.get("/exercices/essais/{schedule_id}/{key}/chronologie.svg")
+def played_timeline(request: Request, schedule_id: str, key: str, session: CurrentUser) -> Response:
+    return report_download(_report(_played(request, schedule_id, key)), "svg")
 
 
 # The programme.
@@ -267,20 +315,12 @@ def _schedule_command(form: FormData) -> AddDrillSchedule:
 @router.post("/exercices/programme")
 def add_schedule(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     try:
-        run(request, session, form, _schedule_command(form))
+        command = _schedule_command(form)
+        if may_run(session.user.role, AddDrillSchedule):
+            _known(request, command.scenario)
+        run(request, session, form, command)
     except InvalidInput as error:
-        values = {
-            name: forms.text(form, name, limit=1000)
-            for name in (
-                "idempotency_key",
-                "name",
-                "scenario",
-                "rrule",
-                "starts_at",
-                "notice_days",
-                "mode",
-            )
-        }
+        values = {name: forms.text(form, name, limit=1000) for name in SCHEDULE_FIELDS}
         context = {"errors": {error.field: error.message}, "values": values}
         return _page(request, session, context, status=422)
     return RedirectResponse("/exercices?fait=ajoute#programme", status_code=303)

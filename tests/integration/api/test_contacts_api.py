@@ -209,3 +209,30 @@ def test_openapi_documents_the_errors(client: TestClient) -> None:
     assert "text/csv" in upload_route["requestBody"]["content"]
     put_route = spec["paths"]["/api/v1/contacts/{contact_id}"]["put"]
     assert set(put_route["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "422"}
+
+
+def test_deactivated_contact_is_left_out_of_its_audience(
+    client: TestClient, cell: dict[str, str], service: Service
+) -> None:
+    upload(client, cell, GOOD, file_name="annuaire.csv")
+    jean = client.get("/api/v1/contacts", params={"category": "elu"}, headers=cell).json()
+    jean_id = next(c["id"] for c in jean["contacts"] if c["name"] == "Jean Dupont")
+    auditor = token(service, "auditor")
+    refused = client.post(f"/api/v1/contacts/{jean_id}/deactivate", json={}, headers=auditor)
+    assert refused.status_code == 403
+    done = client.post(
+        f"/api/v1/contacts/{jean_id}/deactivate", json={"reason": "fin de mandat"}, headers=cell
+    )
+    assert done.status_code == 200
+    assert done.json()["active"] is False
+    elus = client.get("/api/v1/contacts/audiences/elus", headers=cell).json()
+    assert [c["name"] for c in elus["contacts"]] == ["Hélène Lefèvre"]
+    inactive = client.get("/api/v1/contacts", params={"active": False}, headers=cell).json()
+    assert [c["name"] for c in inactive["contacts"]] == ["Jean Dupont"]
+    again = client.post(f"/api/v1/contacts/{jean_id}/deactivate", json={}, headers=cell)
+    assert again.status_code == 409
+    back = client.post(f"/api/v1/contacts/{jean_id}/reactivate", headers=cell)
+    assert back.json()["active"] is True
+    with service.bus.unit_of_work() as uow:
+        kinds = [e.kind for e in uow.journal.entries(SYSTEM_STREAM)]
+    assert kinds.count("command.DeactivateContact") == 1

@@ -331,7 +331,7 @@ def test_unknown_crisis_is_404(client: TestClient, tokens: dict[str, str]) -> No
     assert "Aucun événement" in error_of(response)["message"]
 
 
-BODYLESS_ACTIONS = ("/retry", "/submit", "/approve", "/send")
+BODYLESS_ACTIONS = ("/retry", "/submit", "/approve", "/send", "/reactivate")
 # A POST that only computes (a template preview): every role may, so no 403.
 READ_ONLY_POSTS = ("/preview",)
 

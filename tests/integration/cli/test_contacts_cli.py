@@ -139,3 +139,26 @@ def test_list_errors_exit_codes(tmp_path: Path, env: dict[str, str]) -> None:
     code, _, err = run(env, "contacts", "lists", "add", "L", "inconnu@x.fr")
     assert code == 4
     assert err == "Erreur : Aucun contact ne correspond à « inconnu@x.fr ».\n"
+
+
+def test_deactivate_then_reactivate_a_contact(tmp_path: Path, env: dict[str, str]) -> None:
+    run(env, "contacts", "import", str(write(tmp_path, *GOOD)))
+    code, out, _ = run(
+        env, "contacts", "deactivate", "jean.dupont@evry.fr", "--reason", "fin de mandat"
+    )
+    assert (code, out) == (0, "Contact « Jean Dupont » désactivé : il ne recevra plus rien.\n")
+    code, _, err = run(env, "contacts", "deactivate", "jean.dupont@evry.fr")
+    assert code == 3
+    assert "Le contact « Jean Dupont » est déjà inactif." in err
+    code, out, _ = run(env, "contacts", "list")
+    assert "Jean Dupont" in out and "[exercices] [inactif]" in out
+    code, out, _ = run(env, "contacts", "list", "--state", "actifs", "--json")
+    assert [c["name"] for c in json.loads(out)] == ["Le Parisien"]
+    code, out, _ = run(env, "contacts", "list", "--state", "inactifs", "--json")
+    assert [(c["name"], c["active"]) for c in json.loads(out)] == [("Jean Dupont", False)]
+    code, _, err = run(env, "contacts", "list", "--state", "certains")
+    assert code == 2 and "--state attend actifs, inactifs ou tous" in err
+    code, out, _ = run(env, "contacts", "reactivate", "06 12 34 56 78")
+    assert (code, out) == (0, "Contact « Jean Dupont » réactivé.\n")
+    code, _, err = run(env, "contacts", "reactivate", "personne@nulle-part.fr")
+    assert code == 4 and "Aucun contact ne correspond à « personne@nulle-part.fr »." in err

@@ -89,11 +89,11 @@ class ServeProcess:
         return self.stderr()
 
 
-def start_serve(env: dict[str, str], log: Path) -> ServeProcess:
+def start_serve(env: dict[str, str], log: Path, *options: str) -> ServeProcess:
     port = free_port()
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "crisis", "serve", "--port", str(port)],
+            [sys.executable, "-m", "crisis", "serve", "--port", str(port), *options],
             env=env | {"CRISIS_LEADER_POLL_SECONDS": "1"},
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -146,3 +146,25 @@ def test_a_bad_setting_is_a_french_error_without_traceback(env: dict[str, str]) 
     assert result.returncode == 2
     assert result.stderr.startswith("Erreur : réglage invalide (log_format : ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.usefixtures("on_postgres")
+def test_worker_processes_serve_and_stay_up(
+    env: dict[str, str], servers: list[ServeProcess], tmp_path: Path
+) -> None:
+    """`serve --workers 2`: the workers live past uvicorn's health check (they used to be
+    killed every five seconds, their start being slower than that), and each request is logged
+    once, by our middleware, not a second time by uvicorn's access logger."""
+    server = start_serve(env, tmp_path / "workers.log", "--workers", "2")
+    servers.append(server)
+    server.wait_for_role("aucun")  # a worker answers: workers run no scheduler
+    started = time.monotonic()
+    while time.monotonic() - started < 7:
+        status, _ = server.get("/api/v1/me", {"X-Request-ID": "sonde-des-processus"})
+        assert status == 401
+        time.sleep(0.5)
+    log = server.stderr()
+    assert "died" not in log, log
+    request_lines = [line for line in log.splitlines() if "sonde-des-processus" in line]
+    assert request_lines, log
+    assert all("crisis.http" in line for line in request_lines), request_lines

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, inspect, text
 
-from crisis.store.migrate import current_revision, head_revision, include_name
+from crisis.store.engine import make_engine
+from crisis.store.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    include_name,
+    upgrade,
+)
 from crisis.store.tables import metadata
 
 
@@ -22,3 +36,58 @@ def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
             connection, opts={"compare_type": True, "include_name": include_name}
         )
         assert compare_metadata(context, metadata) == []
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of its own (a new schema on PostgreSQL), migrated by the test."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    url, _ = request.getfixturevalue("postgres_schema_url")
+    schema = f"crisis_mig_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns(table)}
+
+
+def test_contacts_known_before_0010_are_active_and_0010_goes_back(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine, "0009")
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with fresh_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contacts (id, key, name, category, exercise, created_at, updated_at)"
+                " VALUES ('c1', 'nom:elu|a|', 'A', 'elu', :no, :now, :now)"
+            ),
+            {"no": False, "now": now.isoformat() if fresh_engine.dialect.name == "sqlite" else now},
+        )
+    upgrade(fresh_engine, "0010")
+    with fresh_engine.connect() as connection:
+        assert connection.execute(text("SELECT active FROM contacts")).scalar_one() in (True, 1)
+    _downgrade(fresh_engine, "0009")
+    assert "active" not in _columns(fresh_engine, "contacts")
+    upgrade(fresh_engine)
+    assert "active" in _columns(fresh_engine, "contacts")
+    assert current_revision(fresh_engine) == head_revision(fresh_engine)

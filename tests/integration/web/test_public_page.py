@@ -72,8 +72,8 @@ def test_the_newest_message_comes_first_dated_in_paris_time(
     oldest = html.index("les berges de Corbeil sont fermées")
     assert newest < oldest
     # 21:15 UTC on 28 November is 22:15 in Paris; 27 minutes later, 22:42.
-    assert "Publié le samedi 28 novembre 2026 à 22 h 42" in html
-    assert "Publié le samedi 28 novembre 2026 à 22 h 15" in html
+    assert "Publié le samedi 28 novembre 2026 à 22\u00a0h\u00a042" in html
+    assert "Publié le samedi 28 novembre 2026 à 22\u00a0h\u00a015" in html
     assert html.index("La plus récente") < newest
     assert html.count("La plus récente") == 1
 
@@ -91,7 +91,7 @@ def test_the_numero_unique_shows_while_the_cip_answers_the_public(
     service.bus.handle(DeclareCipOperational(crisis_id=drill), actor=PREFECT)
     public = client.get("/public").text
     assert f"{CIP_LINK}>Appeler le 01 69 91 91 91</a>" in public
-    assert "Cellule ouverte depuis le samedi 28 novembre 2026 à 22 h 15" in public
+    assert "Cellule ouverte depuis le samedi 28 novembre 2026 à 22\u00a0h\u00a015" in public
     assert "(inondation, Corbeil-Essonnes et Évry-Courcouronnes)" in public
     assert "tous les jours, 24 h sur 24" in public
     assert "0 800 00 91 91" not in public

@@ -14,7 +14,7 @@ from pydantic_core.core_schema import ErrorType
 from crisis.domain.vocabulary import CrisisKind
 from crisis.settings import SettingsError, load_settings
 from crisis.validation import REASONS, french_choices, french_reason
-from drills.model import ScenarioError, load_scenario
+from drills.model import ScenarioError, load_scenario, load_scenario_text
 
 ENGLISH = re.compile(r"\b(Input|should|must|valid|Field|required|or|least|most|characters)\b")
 
@@ -70,3 +70,27 @@ def test_a_wrong_setting_names_its_variable_in_french(monkeypatch: pytest.Monkey
     assert "CRISIS_CELL_TARGET_MINUTES : nombre entier attendu" in message
     assert "CRISIS_APPROVAL_AUDIENCES[0] : valeur inconnue" in message
     assert "'public' ou 'media'" in message
+
+
+@pytest.mark.parametrize("field", ["objectives", "commitments", "participants", "injects"])
+def test_an_empty_required_list_of_a_scenario_is_said_in_french(field: str) -> None:
+    """« List should have at least 1 item » never reaches a person: file and database alike."""
+    bundled = Path(__file__).parents[3] / "drills" / "scenarios" / "crue-seine.yaml"
+    source = re.sub(
+        rf"\n{field}:(?: \[[^\n]*\]\n|\n(?:  [^\n]*\n)+)", f"\n{field}: []\n", bundled.read_text()
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(source, Path("depose.yaml"))
+    (problem,) = caught.value.problems
+    assert problem.startswith("depose.yaml, ligne ")
+    assert problem.endswith(f", champ {field} : ne doit pas être vide")
+    assert not ENGLISH.search(problem.split(" : ", 1)[1]), problem
+
+
+def test_a_list_too_short_says_how_many_in_french() -> None:
+    class Body(BaseModel):
+        items: list[int] = Field(min_length=2)
+
+    with pytest.raises(ValidationError) as caught:
+        Body.model_validate({"items": [1]})
+    assert french_reason(caught.value.errors()[0]) == "au moins 2 élément(s) attendu(s)"
