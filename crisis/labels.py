@@ -145,6 +145,18 @@ VARIANT_LABELS: dict[str, str] = {
 }
 
 
+# The types of a template's variables (crisis.templating.VariableType), by code.
+VARIABLE_TYPE_LABELS: dict[str, str] = {
+    "str": "texte d'une ligne",
+    "text": "texte de plusieurs lignes",
+    "datetime": "date et heure",
+    "communes": "liste de communes",
+    "phone": "numéro de téléphone",
+    "url": "adresse web",
+    "int": "nombre entier",
+}
+
+
 def variant_label(code: str) -> str:
     return VARIANT_LABELS.get(code, code)
 

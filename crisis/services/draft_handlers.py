@@ -47,7 +47,7 @@ from crisis.services.message_handlers import (
     ensure_open,
     usable_channels,
 )
-from crisis.services.template_library import TemplateLibrary
+from crisis.services.template_library import InvalidTemplate, TemplateLibrary
 from crisis.store.drafts_repository import StoredTemplate
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.templating.errors import (
@@ -381,7 +381,7 @@ def save_template(cmd: SaveTemplate, ctx: HandlerContext) -> Outcome:
             TemplateDefinition(name=name, version=version, manifest=manifest, sources=cmd.sources)
         )
     except TemplateValidationError as error:
-        raise InvalidInput("template", error.message) from None
+        raise InvalidTemplate(error) from None
     ctx.uow.templates.add(
         StoredTemplate(
             name=name,

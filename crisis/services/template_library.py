@@ -12,13 +12,23 @@ import threading
 from collections.abc import Mapping
 
 from channels.contract import ChannelLimits
+from crisis.domain.errors import InvalidInput
 from crisis.store.unit_of_work import UnitOfWork
-from crisis.templating.errors import TemplateError
+from crisis.templating.errors import TemplateError, TemplateProblem, TemplateValidationError
 from crisis.templating.limits import Variant
 from crisis.templating.manifest import TemplateManifest
 from crisis.templating.registry import Origin, TemplateDefinition, TemplateRegistry
 
 log = logging.getLogger(__name__)
+
+
+class InvalidTemplate(InvalidInput):
+    """A template refused by the sandbox checks: answered with 422 like any bad input, with
+    every problem and the variant or manifest field it concerns (the console's form)."""
+
+    def __init__(self, error: TemplateValidationError) -> None:
+        super().__init__("template", error.message)
+        self.problems: tuple[TemplateProblem, ...] = error.details
 
 
 class TemplateLibrary:
@@ -65,4 +75,11 @@ class TemplateLibrary:
     def validate(self, definition: TemplateDefinition) -> TemplateManifest:
         """Compile, render with the examples and measure, in a scratch registry; raise
         TemplateValidationError listing every problem."""
-        return TemplateRegistry(limits=self._limits).register_custom(definition)
+        return self.trial(definition).get(definition.name).manifest
+
+    def trial(self, definition: TemplateDefinition) -> TemplateRegistry:
+        """A scratch registry holding only ``definition`` once it validates: a version
+        previewed before it is stored (raise TemplateValidationError otherwise)."""
+        registry = TemplateRegistry(limits=self._limits)
+        registry.register_custom(definition)
+        return registry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 
 class TemplateError(Exception):
@@ -79,11 +80,36 @@ class LimitExceededError(TemplateError):
         super().__init__(" ; ".join(self.overruns))
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateProblem:
+    """One problem of a template and what it concerns: a variant (``sms``), a field of the
+    manifest as the input names it (``title``, ``variables[0].example``), or neither.
+
+    ``text`` names the place itself (« variante sms : … »); ``reason``, when given, is the
+    same problem said beside the field or variant it concerns.
+    """
+
+    text: str
+    variant: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def detail(self) -> str:
+        return self.reason or self.text
+
+
 class TemplateValidationError(TemplateError):
     """A custom template refused at registration, with every problem found."""
 
-    def __init__(self, *, template: str, problems: Iterable[str]) -> None:
+    def __init__(self, *, template: str, problems: Iterable[str | TemplateProblem]) -> None:
         self.template = template
-        self.problems: tuple[str, ...] = tuple(problems)
+        self.details: tuple[TemplateProblem, ...] = tuple(
+            p if isinstance(p, TemplateProblem) else TemplateProblem(p) for p in problems
+        )
+        self.problems: tuple[str, ...] = tuple(p.text for p in self.details)
         listed = "\n".join(f"- {problem}" for problem in self.problems)
         super().__init__(f"Le modèle « {template} » est refusé :\n{listed}")

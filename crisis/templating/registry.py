@@ -23,8 +23,10 @@ from crisis.templating.errors import (
     ManifestError,
     RenderError,
     TemplateError,
+    TemplateProblem,
     TemplateValidationError,
     UnknownTemplateError,
+    VariableError,
 )
 from crisis.templating.filters import FilterError
 from crisis.templating.limits import Variant, default_variant_limits
@@ -189,13 +191,19 @@ class TemplateRegistry:
 
     def _compile(
         self, manifest: TemplateManifest, sources: Mapping[Variant, str], origin: Origin
-    ) -> tuple[LoadedTemplate | None, list[str]]:
+    ) -> tuple[LoadedTemplate | None, list[TemplateProblem]]:
         declared = {variable.name for variable in manifest.variables}
-        problems: list[str] = []
+        problems: list[TemplateProblem] = []
         for variant, source in sources.items():
-            problems += static_problems(
-                self._env(variant), source, declared=declared, label=f"variante {variant.value}"
-            )
+            label = f"variante {variant.value}"
+            problems += [
+                TemplateProblem(
+                    text, variant=variant.value, reason=text.removeprefix(label + " : ")
+                )
+                for text in static_problems(
+                    self._env(variant), source, declared=declared, label=label
+                )
+            ]
         if problems:
             return None, problems
         compiled = {v: self._env(v).from_string(source) for v, source in sources.items()}
@@ -226,33 +234,53 @@ class TemplateRegistry:
             raise TemplateValidationError(
                 template=name,
                 problems=[
-                    f"manifeste, champ « {field} » : {reason}" if field else f"manifeste : {reason}"
+                    TemplateProblem(
+                        f"manifeste, champ « {field} » : {reason}", field=field, reason=reason
+                    )
+                    if field
+                    else TemplateProblem(f"manifeste : {reason}")
                     for field, reason in error.problems
                 ],
             ) from error
-        problems: list[str] = []
+        problems: list[TemplateProblem] = []
         if manifest.name != name or manifest.version != definition.version:
             problems.append(
-                f"le manifeste annonce « {manifest.name} » version {manifest.version}, "
-                f"la définition « {name} » version {definition.version}"
+                TemplateProblem(
+                    f"le manifeste annonce « {manifest.name} » version {manifest.version}, "
+                    f"la définition « {name} » version {definition.version}",
+                    field="name",
+                )
             )
         if definition.version in self._templates.get(manifest.name, {}):
-            problems.append(f"la version {definition.version} de « {manifest.name} » existe déjà")
+            problems.append(
+                TemplateProblem(
+                    f"la version {definition.version} de « {manifest.name} » existe déjà",
+                    field="version",
+                )
+            )
         sources: dict[Variant, str] = {}
         for key, source in definition.sources.items():
             try:
                 variant = Variant(key.removesuffix(".j2"))
             except ValueError:
-                problems.append(f"variante inconnue « {key} »")
+                problems.append(TemplateProblem(f"variante inconnue « {key} »", variant=key))
                 continue
             if variant not in manifest.variants:
-                problems.append(f"variante {variant.value} fournie mais non déclarée")
+                reason = "fournie mais non déclarée"
+                text = f"variante {variant.value} {reason}"
             elif not isinstance(source, str):
-                problems.append(f"variante {variant.value} : le source doit être du texte")
+                reason = "le source doit être du texte"
+                text = f"variante {variant.value} : {reason}"
             else:
                 sources[variant] = source
+                continue
+            problems.append(TemplateProblem(text, variant=variant.value, reason=reason))
         problems.extend(
-            f"variante {variant.value} déclarée mais sans source"
+            TemplateProblem(
+                f"variante {variant.value} déclarée mais sans source",
+                variant=variant.value,
+                reason="déclarée mais sans source",
+            )
             for variant in manifest.variants
             if variant not in sources
         )
@@ -291,9 +319,9 @@ class TemplateRegistry:
 
     def check(self, name: str, *, version: int | None = None) -> list[str]:
         """Problems met when rendering the template with its examples (empty when sound)."""
-        return self._example_problems(self.get(name, version=version))
+        return [p.text for p in self._example_problems(self.get(name, version=version))]
 
-    def _example_problems(self, template: LoadedTemplate) -> list[str]:
+    def _example_problems(self, template: LoadedTemplate) -> list[TemplateProblem]:
         manifest = template.manifest
         required_only = {v.name: v.example for v in manifest.variables if v.required}
         runs = (
@@ -301,14 +329,24 @@ class TemplateRegistry:
             (manifest.examples(), True, " (avec la mention d'exercice)"),
             (required_only, False, " (variables facultatives omises)"),
         )
-        problems: list[str] = []
+        problems: list[TemplateProblem] = []
         for values, exercise, suffix in runs:
             try:
                 rendered = self._render(template, values, exercise, DEFAULT_MARKER, None)
-            except TemplateError as error:
-                problems.append(f"exemples{suffix} : {error}")
+            except RenderError as error:
+                text = f"exemples{suffix} : {error}"
+                reason = f"avec les valeurs d'exemple{suffix} : {error.reason}"
+                problems.append(TemplateProblem(text, variant=error.variant, reason=reason))
                 continue
-            problems.extend(f"{overrun}{suffix}" for overrun in rendered.overruns)
+            except TemplateError as error:
+                field = "variables" if isinstance(error, VariableError) else None
+                problems.append(TemplateProblem(f"exemples{suffix} : {error}", field=field))
+                continue
+            problems.extend(
+                TemplateProblem(f"{r.overrun}{suffix}", variant=r.variant.value)
+                for r in rendered.variants
+                if r.overrun is not None
+            )
         return list(dict.fromkeys(problems))
 
     # ------------------------------------------------------------------ rendering

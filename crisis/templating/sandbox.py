@@ -19,6 +19,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crisis.templating.filters import FILTERS, FilterError, communes, date_fr
+from crisis.templating.syntax_fr import french_syntax
 
 MAX_SOURCE_LENGTH: Final = 20_000
 MAX_REPEAT_LENGTH: Final = 10_000
@@ -93,6 +94,10 @@ _MACHINERY_NAMES: Final[frozenset[str]] = frozenset(
 )
 
 
+def _said(label: str, what: str, error: TemplateSyntaxError) -> str:
+    return f"{label} : {what} ligne {error.lineno} : {french_syntax(error.message or '')}"
+
+
 def static_problems(
     env: GuardedSandbox, source: str, *, declared: set[str], label: str
 ) -> list[str]:
@@ -103,7 +108,7 @@ def static_problems(
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as error:
-        return [f"{label} : erreur de syntaxe ligne {error.lineno} : {error.message}"]
+        return [_said(label, "erreur de syntaxe", error)]
     problems: list[str] = []
     for node in tree.find_all(nodes.Node):
         if type(node) in _FORBIDDEN_TAGS:
@@ -120,7 +125,7 @@ def static_problems(
     try:
         undeclared = find_undeclared_variables(tree) - declared - set(env.globals)
     except TemplateSyntaxError as error:  # e.g. an unknown filter, found while compiling
-        return [*problems, f"{label} : erreur ligne {error.lineno} : {error.message}"]
+        return [*problems, _said(label, "erreur", error)]
     problems.extend(
         f"{label} : variable non déclarée dans le manifeste « {name} »"
         for name in sorted(undeclared)
@@ -129,5 +134,5 @@ def static_problems(
         try:
             env.from_string(source)
         except TemplateSyntaxError as error:
-            problems.append(f"{label} : erreur ligne {error.lineno} : {error.message}")
+            problems.append(_said(label, "erreur", error))
     return problems

@@ -21,6 +21,8 @@ from crisis.web.pages import (
     exercices,
     free_text,
     indicateurs,
+    modeles,
+    modeles_edition,
     open_event,
     rapports,
     signin,
@@ -33,6 +35,8 @@ from crisis.web.sessions import CsrfRefused, NotSignedIn
 PREPARING_AND_REVIEWING = (
     annuaire,
     annuaire_listes,
+    modeles_edition,  # before `modeles`: /modeles/nouveau-modele, not a template's page
+    modeles,
     rapports,
     indicateurs,
     astreinte,

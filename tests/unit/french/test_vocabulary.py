@@ -38,10 +38,13 @@ from crisis.labels import (
     PURPOSE_LABELS,
     TEAM_LABELS,
     USER_ROLE_LABELS,
+    VARIABLE_TYPE_LABELS,
+    VARIANT_LABELS,
 )
 from crisis.reporting.summary import journal_label
 from crisis.services.registry import command_action, command_label, refusal
 from crisis.services.roles import Role
+from crisis.templating import VariableType, Variant
 
 
 def subclass_names(root: type) -> set[str]:
@@ -78,6 +81,8 @@ def test_every_command_and_event_has_its_labels() -> None:
         (Role, USER_ROLE_LABELS),
         (Outcome, DELIVERY_OUTCOME_LABELS),
         (ActionState, ACTION_STATE_LABELS),
+        (VariableType, VARIABLE_TYPE_LABELS),
+        (Variant, VARIANT_LABELS),
     ],
 )
 def test_every_code_of_an_enum_has_a_label(enum: type[StrEnum], labels: dict[str, str]) -> None:

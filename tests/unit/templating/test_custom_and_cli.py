@@ -124,6 +124,32 @@ def test_custom_template_problems_are_listed() -> None:
     )
 
 
+def test_each_problem_names_the_variant_or_field_it_concerns() -> None:
+    registry = TemplateRegistry()
+    with pytest.raises(TemplateValidationError) as caught:
+        registry.register_custom(definition("{{ commune", html="<p>{{ secret }}</p>"))
+    located = [(p.variant, p.field, p.detail) for p in caught.value.details]
+    assert located[0][:2] == ("sms", None)
+    assert located[0][2].startswith("erreur de syntaxe ligne 1 : ")
+    assert located[1] == (
+        "email_html",
+        None,
+        "variable non déclarée dans le manifeste « secret »",
+    )
+    with pytest.raises(TemplateValidationError) as caught:
+        registry.register_custom(definition("ok", title=""))
+    (problem,) = caught.value.details
+    assert (problem.field, problem.variant) == ("title", None)
+    assert problem.text == f"manifeste, champ « title » : {problem.reason}"
+    with pytest.raises(TemplateValidationError) as caught:
+        registry.register_custom(definition("{{ commune }} " + "ê" * 250))
+    assert {p.variant for p in caught.value.details} == {"sms"}
+    with pytest.raises(TemplateValidationError) as caught:
+        registry.register_custom(definition("{{ commune|date_fr }}"))
+    assert caught.value.details[0].variant == "sms"
+    assert caught.value.details[0].detail.startswith("avec les valeurs d'exemple : ")
+
+
 def test_optional_variable_printed_without_test_is_refused() -> None:
     variables = [
         {"name": "commune", "type": "str", "description": "Commune.", "example": "Massy"},
