@@ -10,6 +10,7 @@ therefore bounded by three batches per channel and per worker.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -26,6 +27,10 @@ from crisis.clock import Clock
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+# Sent but not yet recorded, per channel: the one being recorded and two sharing the slots.
+MAX_UNRECORDED_BATCHES = 3
 
 
 class Outcome(StrEnum):
@@ -172,8 +177,16 @@ class Dispatcher:
         """
         gate = asyncio.Semaphore(self.config.concurrency)
         recorded: asyncio.Task[None] | None = None
+        unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
         try:
             while not self._stopping:
+                # Backpressure: when recording falls behind (a slow database, a busy
+                # machine), no new batch is claimed until the oldest of three is recorded,
+                # so the bound on duplicates after a crash holds whatever the load.
+                while unrecorded and (
+                    unrecorded[0].done() or len(unrecorded) >= MAX_UNRECORDED_BATCHES
+                ):
+                    await self._finish(unrecorded.popleft())
                 try:
                     claimed = await self._claim(name)
                 except Exception:
@@ -187,6 +200,7 @@ class Dispatcher:
                     self._send_batch(claimed, gate=gate, when_all_started=all_started.set)
                 )
                 recorded = asyncio.create_task(self._record_when_sent(sending, after=recorded))
+                unrecorded.append(recorded)
                 started = asyncio.create_task(all_started.wait())
                 await asyncio.wait({sending, started}, return_when=asyncio.FIRST_COMPLETED)
                 started.cancel()

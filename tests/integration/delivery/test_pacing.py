@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -218,3 +219,57 @@ def test_each_chat_keeps_its_own_limit_through_a_stall() -> None:
     # The other chats were not held behind the busy one.
     others = sorted(at for at, chat in channel.arrivals if chat != "busy")
     assert others[-1] - others[0] < 1.0
+
+
+class SlowRecordingOutbox(ListOutbox):
+    """Records take long (a slow database): counts what was sent but not yet recorded."""
+
+    def __init__(self, pending: Sequence[ClaimedDelivery], sent: list[str]) -> None:
+        super().__init__(pending)
+        self._sent = sent
+        self.most_unrecorded = 0
+
+    def claim(self, **kwargs: Any) -> list[ClaimedDelivery]:
+        self.most_unrecorded = max(self.most_unrecorded, len(self._sent) - len(self.results))
+        return super().claim(**kwargs)
+
+    def record(self, results: Sequence[DeliveryResult]) -> None:
+        time.sleep(0.2)
+        self.most_unrecorded = max(self.most_unrecorded, len(self._sent) - len(self.results))
+        super().record(results)
+
+
+def test_no_more_than_three_batches_wait_to_be_recorded() -> None:
+    """The bound on duplicates after a crash: however far recording falls behind, at most
+    three batches are sent and not yet recorded."""
+    channel = RecordingChannel()
+    sent: list[str] = []
+    outbox = SlowRecordingOutbox(
+        [delivery(i, channel=channel.name, chat=f"chat-{i}") for i in range(200)], sent
+    )
+    original_send = channel.send
+
+    async def counting_send(message: OutgoingMessage) -> Receipt:
+        receipt = await original_send(message)
+        sent.append(message.delivery_id)
+        return receipt
+
+    channel.send = counting_send  # type: ignore[method-assign]
+    dispatcher = Dispatcher(
+        outbox=outbox,
+        production_channels={channel.name: channel},
+        exercise_channels={},
+        clock=SystemClock(),
+        config=DispatcherConfig(batch_size=10, concurrency=20, pace=False),
+    )
+
+    async def main() -> None:
+        running = asyncio.create_task(dispatcher.run())
+        while len(outbox.results) < 200:
+            await asyncio.sleep(0.05)
+        dispatcher.stop()
+        await running
+
+    asyncio.run(asyncio.wait_for(main(), timeout=60))
+    assert len(outbox.results) == 200
+    assert 10 < outbox.most_unrecorded <= 30
