@@ -131,16 +131,18 @@ class MessageBus:
         ensure_may_run(actor, type(command))
         handler = self.command_handlers[type(command)]
         with self.unit_of_work() as uow:
-            ctx = HandlerContext(
-                uow=uow,
-                now=uow.now,
-                actor=actor,
-                settings=self.settings,
-                new_id=self.new_id,
-                catalog=self.catalog,
-                templates=self.templates,
-            )
-            return handler(command, ctx).result
+            return handler(command, self._context(uow, actor)).result
+
+    def _context(self, uow: UnitOfWork, actor: Actor) -> HandlerContext:
+        return HandlerContext(
+            uow=uow,
+            now=uow.now,
+            actor=actor,
+            settings=self.settings,
+            new_id=self.new_id,
+            catalog=self.catalog,
+            templates=self.templates,
+        )
 
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
         handler = self.command_handlers[type(command)]
@@ -176,15 +178,7 @@ class MessageBus:
                     if stored.fingerprint != replayable.fingerprint:
                         raise IdempotencyMismatch()
                     return Answer(stored.status_code, json.loads(stored.body), replayed=True)
-            ctx = HandlerContext(
-                uow=uow,
-                now=uow.now,
-                actor=actor,
-                settings=self.settings,
-                new_id=self.new_id,
-                catalog=self.catalog,
-                templates=self.templates,
-            )
+            ctx = self._context(uow, actor)
             outcome = handler(command, ctx)
             events = self._journal(command, outcome, ctx)
             events.extend(ctx.announced)
