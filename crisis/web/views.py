@@ -15,7 +15,7 @@ from crisis.domain.vocabulary import (
     ClockState,
     CrisisState,
 )
-from crisis.french import short_time
+from crisis.french import short_time as _short_time
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.oncall_views import cip_view
 from crisis.store.crises_repository import RaisedAlert
@@ -31,6 +31,11 @@ class ClockDisplay:
     state: str  # en cours, avertissement, dépassée, tenue, tenue en retard
     tone: str  # the DSFR badge: info, warning, error, success
     detail: str
+
+
+def short_time(instant: datetime) -> str:
+    """« 17 h 36 » for a page: non-breaking spaces, so that a phone never splits it."""
+    return _short_time(instant).replace(" ", "\u00a0")
 
 
 def _duration(seconds: float) -> str:
