@@ -3,8 +3,8 @@ deliveries; internal alerts and delivery outcomes have their own modules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from channels.contract import Channel
 from crisis.catalog import ChannelCatalog
@@ -69,21 +69,42 @@ def usable_channels(
     return chosen
 
 
-def _plan(
+# Contacts read, planned and written at a time by a fan-out: memory stays flat whatever the
+# number of recipients.
+PLAN_CHUNK = 2000
+
+
+@dataclass
+class _Tally:
+    """What a streamed plan wrote: deliveries per channel, contacts with no usable address."""
+
+    by_channel: dict[str, int] = field(default_factory=dict)
+    unreachable: int = 0
+
+    def add(self, planned: Sequence[PlannedDelivery]) -> None:
+        for delivery in planned:
+            self.by_channel[delivery.channel] = self.by_channel.get(delivery.channel, 0) + 1
+
+
+def _planned_chunks(
     ctx: HandlerContext,
     crisis: Crisis,
     channels: dict[str, Channel],
     *,
     audiences: Sequence[Audience],
     lists: Sequence[str],
-) -> Plan:
+    tally: _Tally,
+) -> Iterator[list[PlannedDelivery]]:
+    """The deliveries of a message, a chunk at a time, in the order of the audiences then
+    the lists; a contact reached twice is planned once; `tally` counts the unreachable."""
     catalog = catalog_of(ctx)
     audience_channels = catalog.config.audiences
-    planned: list[PlannedDelivery] = []
-    unreachable: list[str] = []
     seen_contacts: set[str] = set()
 
-    def add_contact_rows(people: Iterable[Contact], channel_names: Sequence[ChannelName]) -> None:
+    def contact_rows(
+        people: Iterable[Contact], channel_names: Sequence[ChannelName]
+    ) -> list[PlannedDelivery]:
+        planned: list[PlannedDelivery] = []
         for contact in people:
             if contact.id in seen_contacts:
                 continue
@@ -92,18 +113,19 @@ def _plan(
             if rows:
                 planned.extend(rows)
             else:
-                unreachable.append(contact.id)
+                tally.unreachable += 1
+        return planned
 
     for audience in audiences:
         if audience is Audience.PUBLIC:
-            planned.extend(
-                broadcast_deliveries(
-                    channels=audience_channels.get(audience, []), available=channels
-                )
+            yield broadcast_deliveries(
+                channels=audience_channels.get(audience, []), available=channels
             )
-        else:
-            people = ctx.uow.contacts.resolve(audience, exercise=crisis.exercise)
-            add_contact_rows(people, audience_channels.get(audience, []))
+            continue
+        for people in ctx.uow.contacts.audience_in_chunks(
+            audience, exercise=crisis.exercise, size=PLAN_CHUNK
+        ):
+            yield contact_rows(people, audience_channels.get(audience, []))
     for list_ref in lists:
         members = ctx.uow.contacts.resolve(list_ref, exercise=False)
         if crisis.exercise:
@@ -116,8 +138,7 @@ def _plan(
         person_channels = sorted(
             {c for a in (Audience.ELUS, Audience.MEDIA) for c in audience_channels.get(a, [])}
         )
-        add_contact_rows(members, person_channels)
-    return Plan(deliveries=planned, unreachable=unreachable)
+        yield contact_rows(members, person_channels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,18 +264,15 @@ def deliver(
     references_id: str | None,
     author: str,
 ) -> SentMessage:
-    """Write a factual message and its outbox rows (the caller saves the crisis)."""
+    """Write a factual message and its outbox rows (the caller saves the crisis).
+
+    The deliveries are planned and written a chunk at a time; a refusal found on the way
+    (nobody reachable, a text too long for a channel that carries it) raises, and the
+    transaction, rolled back, leaves nothing behind.
+    """
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
     usable = usable_channels(catalog_of(ctx), exercise=crisis.exercise, restrict=channels)
-    plan = _plan(ctx, crisis, usable, audiences=audiences, lists=lists)
-    if not plan.deliveries:
-        raise InvalidInput(
-            "audiences",
-            "Aucun destinataire joignable sur les canaux configurés : rien à envoyer.",
-        )
-    used = {p.channel for p in plan.deliveries}
-    check_texts(texts, {n: c for n, c in usable.items() if n in used}, subject=crisis.title)
     message = Message(
         id=ctx.new_id(),
         crisis_id=crisis.id,
@@ -268,17 +286,38 @@ def deliver(
         created_at=ctx.now,
         references_id=references_id,
     )
-    write_message(ctx, crisis, message, plan)
-    return SentMessage(message.id, len(plan.deliveries))
+    ctx.uow.outbox.add_message(message)
+    tally = _Tally()
+    chunks = _planned_chunks(ctx, crisis, usable, audiences=audiences, lists=lists, tally=tally)
+    for planned in chunks:
+        _write_deliveries(ctx, message, planned, tally)
+    if not tally.by_channel:
+        raise InvalidInput(
+            "audiences",
+            "Aucun destinataire joignable sur les canaux configurés : rien à envoyer.",
+        )
+    used = tally.by_channel
+    check_texts(texts, {n: c for n, c in usable.items() if n in used}, subject=crisis.title)
+    _record_sent(crisis, message, tally)
+    return SentMessage(message.id, sum(used.values()))
 
 
 def write_message(ctx: HandlerContext, crisis: Crisis, message: Message, plan: Plan) -> None:
     ctx.uow.outbox.add_message(message)
-    ids = [ctx.new_id() for _ in plan.deliveries]
-    ctx.uow.outbox.add_deliveries(message, plan.deliveries, ids=ids, now=ctx.now)
-    by_channel: dict[str, int] = {}
-    for planned in plan.deliveries:
-        by_channel[planned.channel] = by_channel.get(planned.channel, 0) + 1
+    tally = _Tally(unreachable=len(plan.unreachable))
+    _write_deliveries(ctx, message, plan.deliveries, tally)
+    _record_sent(crisis, message, tally)
+
+
+def _write_deliveries(
+    ctx: HandlerContext, message: Message, planned: Sequence[PlannedDelivery], tally: _Tally
+) -> None:
+    ids = [ctx.new_id() for _ in planned]
+    ctx.uow.outbox.add_deliveries(message, planned, ids=ids, now=ctx.now)
+    tally.add(planned)
+
+
+def _record_sent(crisis: Crisis, message: Message, tally: _Tally) -> None:
     crisis.record_event(
         MessageSent(
             crisis_id=crisis.id,
@@ -289,7 +328,7 @@ def write_message(ctx: HandlerContext, crisis: Crisis, message: Message, plan: P
             audiences=tuple(a.value for a in message.audiences),
             lists=message.lists,
             exercise=message.exercise,
-            deliveries=dict(sorted(by_channel.items())),
-            unreachable=len(plan.unreachable),
+            deliveries=dict(sorted(tally.by_channel.items())),
+            unreachable=tally.unreachable,
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     bindparam,
     delete,
     func,
@@ -346,10 +347,15 @@ class ContactRepository:
 
     # Recipients: active contacts only
 
-    def _recipients(self, condition: ColumnElement[bool], *, exercise: bool) -> list[Contact]:
+    @staticmethod
+    def _recipients_query(condition: ColumnElement[bool], *, exercise: bool) -> Select[Any]:
         query = select(contacts).where(condition, _RECEIVES).order_by(*_ORDER)
         if exercise:
             query = query.where(contacts.c.exercise.is_(True))
+        return query
+
+    def _recipients(self, condition: ColumnElement[bool], *, exercise: bool) -> list[Contact]:
+        query = self._recipients_query(condition, exercise=exercise)
         return [_contact(row) for row in self._conn.execute(query)]
 
     def recipients(self, categories: Iterable[Category], *, exercise: bool) -> list[Contact]:
@@ -359,6 +365,21 @@ class ContactRepository:
         return (
             self._recipients(contacts.c.category.in_(values), exercise=exercise) if values else []
         )
+
+    def audience_in_chunks(
+        self, audience: Audience, *, exercise: bool, size: int
+    ) -> Iterator[list[Contact]]:
+        """The contacts `resolve(audience)` returns, in the same order, `size` at a time and
+        read as they are used (a server-side cursor on PostgreSQL): a national fan-out never
+        holds every élu in memory at once."""
+        values = sorted(c.value for c in AUDIENCE_CATEGORIES[audience])
+        if not values:
+            return
+        query = self._recipients_query(contacts.c.category.in_(values), exercise=exercise)
+        result = self._conn.execute(query.execution_options(yield_per=size))
+        with result:
+            for rows in result.partitions():
+                yield [_contact(row) for row in rows]
 
     def resolve(self, audience_or_list: Audience | str, exercise: bool) -> list[Contact]:
         """The contacts an audience or a named list reaches: active ones only.

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, bindparam, func, insert, select, tupl
 
 from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
+from crisis.clock import ensure_utc
 from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
@@ -68,6 +69,27 @@ class AttemptRow:
 
 
 _ATTEMPT_FIELDS = tuple(f.name for f in dataclasses.fields(AttemptRow))
+
+# The columns of a new delivery, in the order of the tuples `add_deliveries` builds.
+_NEW_DELIVERY = (
+    "id",
+    "message_id",
+    "crisis_id",
+    "audience",
+    "channel",
+    "recipient_kind",
+    "recipient",
+    "recipient_name",
+    "contact_id",
+    "status",
+    "attempts",
+    "queued_at",
+    "next_attempt_at",
+    "fallback_of",
+)
+# From this many rows, new deliveries go through COPY on PostgreSQL (below it, an INSERT
+# costs less than opening the copy).
+_COPY_FROM = 200
 
 # Built once: recording a batch runs it once per accepted delivery, and the row count says
 # whether this call is the one that accepted it (a duplicate after a crash finds it accepted).
@@ -183,28 +205,45 @@ class OutboxRepository:
     ) -> None:
         if not planned:
             return
-        self._conn.execute(
-            insert(deliveries),
-            [
-                {
-                    "id": delivery_id,
-                    "message_id": message.id,
-                    "crisis_id": message.crisis_id,
-                    "audience": p.audience,
-                    "channel": p.channel,
-                    "recipient_kind": p.recipient_kind.value,
-                    "recipient": p.recipient,
-                    "recipient_name": p.recipient_name,
-                    "contact_id": p.contact_id,
-                    "status": DeliveryStatus.PENDING,
-                    "attempts": 0,
-                    "queued_at": now,
-                    "next_attempt_at": now,
-                    "fallback_of": fallback_of,
-                }
-                for delivery_id, p in zip(ids, planned, strict=True)
-            ],
-        )
+        stamp = ensure_utc(now)  # COPY writes instants as they are: aware, in UTC
+        rows = [
+            (
+                delivery_id,
+                message.id,
+                message.crisis_id,
+                p.audience,
+                p.channel,
+                p.recipient_kind.value,
+                p.recipient,
+                p.recipient_name,
+                p.contact_id,
+                DeliveryStatus.PENDING,
+                0,
+                stamp,
+                stamp,
+                fallback_of,
+            )
+            for delivery_id, p in zip(ids, planned, strict=True)
+        ]
+        if self._conn.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
+            self._copy_deliveries(rows)
+        else:
+            self._conn.execute(
+                insert(deliveries), [dict(zip(_NEW_DELIVERY, row, strict=True)) for row in rows]
+            )
+
+    def _copy_deliveries(self, rows: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL's COPY, in the current transaction: a fan-out to 100,000 élus is written
+        several times faster than by INSERT, with a fraction of the CPU."""
+        columns = ", ".join(_NEW_DELIVERY)
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY deliveries ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
 
     def mark_accepted(
         self,
