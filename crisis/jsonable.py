@@ -30,6 +30,16 @@ def to_jsonable(value: Any) -> JsonValue:
     return value
 
 
+# Built once: `json.dumps` with options builds an encoder at every call, and the journal
+# serialises one payload per delivery.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """The one serialisation that hashes are computed over."""
-    return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_text(to_jsonable(value))
+
+
+def canonical_text(plain: JsonValue) -> str:
+    """`canonical_json` of a value that `to_jsonable` has already made plain."""
+    return _CANONICAL.encode(plain)

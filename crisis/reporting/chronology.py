@@ -11,15 +11,36 @@ from crisis.store.journal import JournalEntry
 GROUPED_KINDS = frozenset({"event.DeliveryAccepted", "event.DeliveryFailed"})
 
 
-def extend_group(line: ChronologyEntry, entry: JournalEntry) -> None:
-    line.last_seq = entry.seq
-    line.entries += 1
-    line.hash = entry.hash
-    p = entry.payload
-    what = "acceptées" if entry.kind == "event.DeliveryAccepted" else "en échec"
-    channel, audience = str(p.get("channel")), str(p.get("audience"))
-    line.summary = (
-        f"{channel_label(channel)} → {audience_label(audience)} : {line.entries} diffusions {what}"
-    )
-    if entry.kind == "event.DeliveryFailed":
-        line.summary += f" (dernière raison : {p.get('reason')})"
+class Run:
+    """A line of the chronology that consecutive outcomes extend; the line is written once,
+    when the run ends (a pydantic model's assignment is costly, and a run can be 100,000
+    entries long)."""
+
+    __slots__ = ("entries", "last", "line")
+
+    def __init__(self, line: ChronologyEntry) -> None:
+        self.line = line
+        self.entries = 1
+        self.last: JournalEntry | None = None
+
+    def extend(self, entry: JournalEntry) -> None:
+        self.entries += 1
+        self.last = entry
+
+    def close(self) -> None:
+        entry, line = self.last, self.line
+        if entry is None:
+            return
+        line.last_seq = entry.seq
+        line.entries = self.entries
+        line.hash = entry.hash
+        p = entry.payload
+        what = "acceptées" if entry.kind == "event.DeliveryAccepted" else "en échec"
+        channel, audience = str(p.get("channel")), str(p.get("audience"))
+        summary = (
+            f"{channel_label(channel)} → {audience_label(audience)} : {self.entries} "
+            f"diffusions {what}"
+        )
+        if entry.kind == "event.DeliveryFailed":
+            summary += f" (dernière raison : {p.get('reason')})"
+        line.summary = summary

@@ -8,14 +8,14 @@ any other entry still appears in the chronology.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
 from crisis.french import duration_minutes
 from crisis.labels import COMMITMENT_STATE_LABELS
-from crisis.reporting.chronology import GROUPED_KINDS, extend_group
+from crisis.reporting.chronology import GROUPED_KINDS, Run
 from crisis.reporting.report_models import (
     COMMITMENTS,
     AcknowledgementReport,
@@ -158,8 +158,14 @@ class _Message:
 
 
 def build_report(
-    *, crisis_id: str, entries: Iterable[JournalEntry], chain: ChainCheck, now: datetime
+    *,
+    crisis_id: str,
+    entries: Iterable[JournalEntry],
+    chain: ChainCheck | Callable[[], ChainCheck],
+    now: datetime,
 ) -> TimingReport:
+    """The report of one crisis from its journal entries, read once as a stream; `chain` is
+    the check of the journal, or what gives it once every entry was read."""
     retex_entries: list[JournalEntry] = []  # the journal itself is read once, as a stream
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
@@ -172,27 +178,29 @@ def build_report(
     injects: list[InjectReport] = []
     chronology: list[ChronologyEntry] = []
     group: tuple[str, Any, Any, Any] | None = None
+    run: Run | None = None
     for entry in entries:
         p = entry.payload
         kind = entry.kind
         if kind in RETEX_KINDS:
             retex_entries.append(entry)
         key = (kind, p.get("message_id"), p.get("channel"), p.get("audience"))
-        if kind in GROUPED_KINDS and key == group:
-            extend_group(chronology[-1], entry)
+        if run is not None and key == group:
+            run.extend(entry)
         else:
-            group = key if kind in GROUPED_KINDS else None
-            chronology.append(
-                ChronologyEntry(
-                    seq=entry.seq,
-                    at=entry.at,
-                    actor=entry.actor,
-                    kind=kind,
-                    label=journal_label(kind),
-                    summary=entry_summary(entry),
-                    hash=entry.hash,
-                )
+            if run is not None:
+                run.close()
+            line = ChronologyEntry(
+                seq=entry.seq,
+                at=entry.at,
+                actor=entry.actor,
+                kind=kind,
+                label=journal_label(kind),
+                summary=entry_summary(entry),
+                hash=entry.hash,
             )
+            chronology.append(line)
+            group, run = (key, Run(line)) if kind in GROUPED_KINDS else (None, None)
         if kind == "event.CrisisOpened":
             head.update(
                 title=p["title"],
@@ -304,7 +312,11 @@ def build_report(
                     target_at=_instant(p["target_at"]) if p.get("target_at") else None,
                 )
             )
+    if run is not None:
+        run.close()
     clock_reports = [c.report() for c in clocks.values()]
+    if callable(chain):
+        chain = chain()
     return TimingReport(
         crisis_id=crisis_id,
         title=head.get("title", ""),

@@ -252,7 +252,7 @@ class MessageBus:
                 stream=crisis.id,
                 at=ctx.now,
                 actor=ctx.actor.name,
-                items=[(f"event.{_kind(event)}", to_jsonable(event)) for event in crisis.events],
+                items=[(f"event.{_kind(event)}", event) for event in crisis.events],
             )
             journalled.extend(crisis.events)
             crisis.events.clear()

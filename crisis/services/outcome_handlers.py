@@ -29,7 +29,7 @@ from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.channel_outages import OutageRules, account_channels
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import catalog_of
-from crisis.store.outbox_repository import AttemptRow, DeliveryRow, DeliveryStatus
+from crisis.store.outbox_repository import Accepted, AttemptRow, DeliveryRow, DeliveryStatus
 
 
 def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -> Outcome:
@@ -58,11 +58,14 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         ]
     )
     messages: dict[str, Message] = {}
+    accepted: dict[str, Accepted] = {}  # by delivery id
     for result in results:
         message = messages.get(result.message_id) or ctx.uow.outbox.message(result.message_id)
         assert message is not None
         messages[message.id] = message
-        _apply(ctx, crises[result.crisis_id], message, result, rows.get(result.delivery_id))
+        row = rows.get(result.delivery_id)
+        _apply(ctx, crises[result.crisis_id], message, result, row, accepted=accepted)
+    ctx.uow.outbox.mark_accepted(list(accepted.values()))
     if ctx.catalog is not None:
         config = ctx.catalog.config
         account_channels(
@@ -103,18 +106,25 @@ def _apply(
     message: Message,
     result: DeliveryResult,
     row: DeliveryRow | None,
+    *,
+    accepted: dict[str, Accepted],
 ) -> None:
+    """One outcome. An acceptance is added to `accepted` (recorded with the whole batch) and
+    journalled, unless the delivery was accepted already: a duplicate sent after a crash, whose
+    first acceptance is the one the journal keeps (the crisis lock makes the status read here
+    the status at commit)."""
     outbox = ctx.uow.outbox
     if result.outcome is DeliveryOutcome.ACCEPTED:
         assert result.accepted_at is not None
         assert row is not None
-        if outbox.mark_accepted(
-            result.delivery_id,
-            provider_message_id=result.provider_message_id,
-            accepted_at=result.accepted_at,
-            attempts=result.attempt,
-            finished_at=result.finished_at,
-        ):
+        if row.status != DeliveryStatus.ACCEPTED and result.delivery_id not in accepted:
+            accepted[result.delivery_id] = Accepted(
+                delivery_id=result.delivery_id,
+                provider_message_id=result.provider_message_id,
+                accepted_at=result.accepted_at,
+                finished_at=result.finished_at,
+                attempts=result.attempt,
+            )
             crisis.delivery_accepted(
                 DeliveryAccepted(
                     crisis_id=crisis.id,

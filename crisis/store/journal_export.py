@@ -9,30 +9,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from crisis.clock import ensure_utc
-from crisis.store.journal import ChainCheck, Journal, check_chain
+from crisis.store.journal import ChainCheck, Journal, StoredEntry, check_chain
 
 EXPORT_FORMAT = "crisis-journal/1"
 
 
 class UnreadableExport(ValueError):  # noqa: N818
     """The file is not a journal export; the message says where, in French."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExportedEntry:
-    stream: str
-    seq: int
-    at: datetime
-    actor: str
-    kind: str
-    payload: str
-    prev_hash: str
-    hash: str
 
 
 def export_lines(
@@ -72,7 +59,7 @@ def _line(data: dict[str, Any]) -> str:
 
 
 def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
-    entries: dict[str, list[ExportedEntry]] = {}
+    entries: dict[str, list[StoredEntry]] = {}
     heads: dict[str, tuple[int, str]] = {}
     declared: list[str] | None = None
     for number, text in enumerate(lines, start=1):
@@ -86,7 +73,7 @@ def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
                     raise UnreadableExport(f"ligne {number} : format d'export inconnu")
                 declared = [str(s) for s in data["streams"]]
             elif kind == "entry":
-                entry = ExportedEntry(
+                entry = StoredEntry(
                     stream=str(data["stream"]),
                     seq=int(data["seq"]),
                     at=datetime.fromisoformat(data["at"]),

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select, tuple_, update
 
-from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
 from crisis.clock import ensure_utc
 from crisis.delivery.planning import PlannedDelivery
-from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
+from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
+from crisis.store.claimed import claimed_deliveries
 from crisis.store.tables import (
     STILL_DUE,
     contacts,
@@ -70,6 +70,18 @@ class AttemptRow:
 
 _ATTEMPT_FIELDS = tuple(f.name for f in dataclasses.fields(AttemptRow))
 
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A delivery that a provider accepted, as `mark_accepted` records it."""
+
+    delivery_id: str
+    provider_message_id: str | None
+    accepted_at: datetime
+    finished_at: datetime
+    attempts: int
+
+
 # The columns of a new delivery, in the order of the tuples `add_deliveries` builds.
 _NEW_DELIVERY = (
     "id",
@@ -91,8 +103,8 @@ _NEW_DELIVERY = (
 # costs less than opening the copy).
 _COPY_FROM = 200
 
-# Built once: recording a batch runs it once per accepted delivery, and the row count says
-# whether this call is the one that accepted it (a duplicate after a crash finds it accepted).
+# Built once, run for a whole batch; the status guard keeps a delivery accepted once as it
+# was (the caller, holding the crisis lock, has already left out those it saw accepted).
 _MARK_ACCEPTED = (
     update(deliveries)
     .where(
@@ -245,26 +257,11 @@ class OutboxRepository:
             for row in rows:
                 copy.write_row(row)
 
-    def mark_accepted(
-        self,
-        delivery_id: str,
-        *,
-        provider_message_id: str | None,
-        accepted_at: datetime,
-        attempts: int,
-        finished_at: datetime,
-    ) -> bool:
-        result = self._conn.execute(
-            _MARK_ACCEPTED,
-            {
-                "delivery_id": delivery_id,
-                "provider_message_id": provider_message_id,
-                "accepted_at": accepted_at,
-                "finished_at": finished_at,
-                "attempts": attempts,
-            },
-        )
-        return result.rowcount == 1
+    def mark_accepted(self, accepted: Sequence[Accepted]) -> None:
+        """Record deliveries the providers accepted, in one statement. The caller decided
+        that each one is not accepted yet: a delivery already accepted is left as it was."""
+        if accepted:
+            self._conn.execute(_MARK_ACCEPTED, [dataclasses.asdict(a) for a in accepted])
 
     def mark_retry(
         self, delivery_id: str, *, attempts: int, next_attempt_at: datetime, error: str
@@ -363,42 +360,7 @@ class OutboxRepository:
             .where(deliveries.c.id.in_(ids))
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
         ).all()
-        return [self._claimed(row) for row in rows]
-
-    @staticmethod
-    def _claimed(row: Any) -> ClaimedDelivery:
-        texts = MessageTexts(variants=dict(row.texts))
-        channel_text = texts.for_channel(
-            ChannelName(row.channel), fallback_subject=row.crisis_title
-        )
-        metadata = {
-            "message_id": row.message_id,
-            "crisis_id": row.crisis_id,
-            "crisis_title": row.crisis_title,
-            "crisis_kind": row.crisis_kind,
-            "communes": ", ".join(row.communes),
-            "msg_type": row.msg_type,
-            "references_id": row.references_id or "",
-            "instruction": texts.variants.get("cap_instruction", ""),
-            "purpose": row.purpose,
-        }
-        return ClaimedDelivery(
-            id=row.id,
-            message_id=row.message_id,
-            crisis_id=row.crisis_id,
-            audience=row.audience,
-            channel=row.channel,
-            recipient_kind=RecipientKind(row.recipient_kind),
-            recipient=row.recipient,
-            text=channel_text.text,
-            subject=channel_text.subject,
-            html=channel_text.html if row.channel != ChannelName.CAP else None,
-            exercise=row.exercise,
-            allowed_in_exercise=row.contact_exercise is not False,
-            attempts=row.attempts,
-            queued_at=row.queued_at,
-            metadata=metadata,
-        )
+        return claimed_deliveries(rows)
 
     def release(self, *, worker: str) -> int:
         result = self._conn.execute(

@@ -1,0 +1,79 @@
+"""What the dispatcher receives for each delivery it claims: the row, with the text of its
+message for its channel and the details the channels need (a CAP alert, a feed item)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from channels.contract import RecipientKind
+from channels.dispatcher import ClaimedDelivery
+from crisis.domain.messages import ChannelName, MessageTexts
+
+
+def claimed_deliveries(rows: Iterable[Any]) -> list[ClaimedDelivery]:
+    """Rows of the claim query (a delivery joined to its message, crisis and contact)."""
+    # The deliveries of one message on one channel carry the same text: made once.
+    made: dict[tuple[str, str], _ChannelMessage] = {}
+    claimed = []
+    for row in rows:
+        key = (row.message_id, row.channel)
+        message = made.get(key)
+        if message is None:
+            message = made[key] = _ChannelMessage.of(row)
+        claimed.append(
+            ClaimedDelivery(
+                id=row.id,
+                message_id=key[0],
+                crisis_id=row.crisis_id,
+                audience=row.audience,
+                channel=key[1],
+                recipient_kind=RecipientKind(row.recipient_kind),
+                recipient=row.recipient,
+                text=message.text,
+                subject=message.subject,
+                html=message.html,
+                exercise=message.exercise,
+                allowed_in_exercise=row.contact_exercise is not False,
+                attempts=row.attempts,
+                queued_at=row.queued_at,
+                metadata=message.metadata,
+            )
+        )
+    return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class _ChannelMessage:
+    """What every claimed delivery of one message on one channel carries."""
+
+    text: str
+    subject: str | None
+    html: str | None
+    exercise: bool
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, row: Any) -> _ChannelMessage:
+        texts = MessageTexts(variants=dict(row.texts))
+        channel_text = texts.for_channel(
+            ChannelName(row.channel), fallback_subject=row.crisis_title
+        )
+        return cls(
+            text=channel_text.text,
+            subject=channel_text.subject,
+            html=channel_text.html if row.channel != ChannelName.CAP else None,
+            exercise=row.exercise,
+            metadata={
+                "message_id": row.message_id,
+                "crisis_id": row.crisis_id,
+                "crisis_title": row.crisis_title,
+                "crisis_kind": row.crisis_kind,
+                "communes": ", ".join(row.communes),
+                "msg_type": row.msg_type,
+                "references_id": row.references_id or "",
+                "instruction": texts.variants.get("cap_instruction", ""),
+                "purpose": row.purpose,
+            },
+        )
