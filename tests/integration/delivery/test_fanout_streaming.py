@@ -38,7 +38,7 @@ def count(engine: Engine, table: Any) -> int:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
-def test_every_contact_is_planned_once_in_directory_order_and_claimable(
+def test_every_contact_is_planned_once_written_in_chunks_and_claimable(
     service: Service, engine: Engine, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A chunk of 210 then one of 40: on PostgreSQL, one written by COPY, one by INSERT.
