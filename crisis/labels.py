@@ -188,6 +188,8 @@ ACK_VIA_LABELS: dict[str, str] = {
     "link": "lien reçu",
     "api": "saisie par un collègue",
     "exercice": "réponse simulée de l'exercice",
+    # « Accusé reçu par téléphone »: a colleague records it on the event page.
+    "console": "téléphone, saisi dans la console",
 }
 
 # -- the journal ------------------------------------------------------------------------------
@@ -249,6 +251,16 @@ def role_label(code: str | None) -> str:
 
 def channel_label(code: str) -> str:
     return CHANNEL_LABELS.get(code, code)
+
+
+def delivery_status_label(code: str) -> str:
+    return DELIVERY_STATUS_LABELS.get(code, code)
+
+
+def ack_via_label(code: str | None) -> str:
+    if not code:
+        return "—"
+    return ACK_VIA_LABELS.get(code, code)
 
 
 def audience_label(code: str) -> str:

@@ -16,7 +16,15 @@ import crisis
 from crisis.clock import PARIS, ensure_utc
 from crisis.domain.commands import Command
 from crisis.french import compact_datetime, long_datetime, short_time
-from crisis.labels import variant_label
+from crisis.labels import (
+    ack_via_label,
+    audience_label,
+    channel_label,
+    delivery_status_label,
+    purpose_label,
+    variant_label,
+)
+from crisis.labels import role_label as any_role_label
 from crisis.services.registry import COMMANDS, may_run
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.web.sessions import SignedIn, service_of
@@ -58,6 +66,13 @@ def environment() -> Environment:
     env.filters["date_longue"] = _unbroken(long_datetime)
     env.filters["instant"] = _unbroken(compact_datetime)
     env.filters["variante"] = variant_label
+    # Codes a person must never read raw: the words of crisis.labels.
+    env.filters["canal"] = channel_label
+    env.filters["statut_diffusion"] = delivery_status_label
+    env.filters["public"] = audience_label
+    env.filters["objet_message"] = purpose_label
+    env.filters["accuse_via"] = ack_via_label
+    env.filters["role"] = any_role_label
     env.filters["champ_date"] = _paris_input
     env.globals["version"] = crisis.__version__
     return env

@@ -27,7 +27,7 @@ from crisis.domain.oncall import (
     Team,
 )
 from crisis.domain.vocabulary import Audience
-from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS, PURPOSE_LABELS
+from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.services.draft_views import draft_view
@@ -95,20 +95,28 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
         callouts = callouts_view(uow, crisis_id)
         for callout in callouts:
             callout["quorum_labels"] = [_role_label(r) for r in callout["quorum"]]
+            # Round 0 pages the roster; each later page round is one escalation (the duty
+            # officer's alert, when nobody is left, is not).
+            callout["escalations"] = sum(
+                1 for r in callout["rounds"] if r["kind"] == "page" and r["round"] > 0
+            )
             for paged in callout["pages"]:
                 paged["role_label"] = _role_label(paged["role"])
                 found = uow.oncall.page(paged["page_id"])
                 message_id = found.message_id if found is not None else None
                 rows = uow.outbox.deliveries_of(message_id=message_id) if message_id else []
                 paged["channels"] = sorted({r.channel for r in rows})
+        messages = list(reversed(uow.outbox.messages_of(crisis_id)))
+        unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         boards = [
             message_board(
                 m,
                 uow.outbox.counts(message_id=m.id),
                 _troubled(uow.outbox.deliveries_of(message_id=m.id)),
                 next_after=None,
+                complete=m.id not in unfinished,
             )
-            for m in reversed(uow.outbox.messages_of(crisis_id))
+            for m in messages
         ]
         drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
         journal, pages = journal_page(uow, crisis_id, page_number)
@@ -122,8 +130,8 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
         "journal_page": min(max(1, page_number), pages),
         "journal_pages": pages,
         "audiences": [(a.value, AUDIENCE_LABELS[a.value]) for a in Audience],
-        "status_labels": DELIVERY_STATUS_LABELS,
-        "purpose_labels": PURPOSE_LABELS,
+        # The columns of each delivery board, in the order a delivery goes through them.
+        "statuses": tuple(DELIVERY_STATUS_LABELS),
         "now": now,
     }
 

@@ -67,6 +67,10 @@ def test_an_uploaded_scenario_is_kept_listed_programmed_and_removed(
     assert "Essai — fuite d&#39;ammoniac" in listing and "déposé dans la console" in listing
     assert "Alerter la population et donner la consigne" in listing  # its objectives
     assert "Retirer le scénario : Essai" in listing
+    # The bundled scenarios' injects and faults in French: to whom, by which means, which channel.
+    assert "Vigicrues → cadre de permanence (courriel)" in listing
+    assert "de « SMS »" in listing and "de « Telegram (message personnel) »" in listing
+    assert "cadre_permanence" not in listing and "(email)" not in listing
 
     again = _upload(client, token, GRIGNY)
     assert again.status_code == 409  # type: ignore[attr-defined]
