@@ -17,6 +17,7 @@ from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.domain.oncall import QuorumReached
 from crisis.domain.programme import DrillPlayRequested
+from crisis.fanout_runner import FanoutRunner
 from crisis.ops.logs import register_secrets
 from crisis.ops.metrics import Metrics
 from crisis.ops.secrets import known_secrets
@@ -49,11 +50,14 @@ class Service:
     scheduler: SchedulerSupervisor | None
     metrics: Metrics
     dispatcher: DispatcherThread | None = None
+    fanouts: FanoutRunner | None = None
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         jobs.install(None)
+        if self.fanouts is not None:
+            self.fanouts.stop()
         if self.dispatcher is not None:
             self.dispatcher.stop()  # it closes the channels on its own loop
         else:
@@ -118,13 +122,17 @@ def bootstrap(
             catalog,
         )
         service.dispatcher = dispatcher
+        fanouts = FanoutRunner(bus, on_progress=dispatcher.wake)
+        service.fanouts = fanouts
 
         def wake_on_send(events: Sequence[Event]) -> None:
             if any(isinstance(e, MessageSent) for e in events):
                 dispatcher.wake()
+                fanouts.wake()
 
         bus.after_commit.append(wake_on_send)
         dispatcher.start()
+        fanouts.start()
     # A drill played on demand plays in the process that committed its claim.
     bus.after_commit.append(drill_starter(bus, bootstrap, DrillPlayRequested))
     notify_channel = None

@@ -205,6 +205,7 @@ EVENT_LABELS: dict[str, str] = {
     "CellDeclaredOperational": "Cellule déclarée opérationnelle",
     "DeliveryRecorded": "Diffusion hors service",
     "MessageSent": "Message mis en diffusion",
+    "FanoutCompleted": "Mise en file terminée (grand public)",
     "DeliveryAccepted": "Diffusion acceptée par le fournisseur",
     "DeliveryFailed": "Diffusion en échec",
     "DeliveryRequeued": "Diffusion relancée",

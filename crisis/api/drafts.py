@@ -91,7 +91,10 @@ class DraftList(BaseModel):
 class DraftSentView(BaseModel):
     draft: DraftView
     message_id: str
-    deliveries: int
+    deliveries: int = Field(description="Nombre de diffusions mises en file à la réponse.")
+    complete: bool = Field(
+        description="Faux pour un grand public : la suite est mise en file en arrière-plan."
+    )
 
 
 def _channels(channels: list[ChannelName] | None) -> tuple[str, ...] | None:
@@ -286,6 +289,7 @@ def send(
             draft=draft_view(uow.drafts.get(result.draft_id)),
             message_id=result.sent.message_id,
             deliveries=result.sent.deliveries,
+            complete=result.sent.complete,
         )
         return 200, view.model_dump(mode="json")
 

@@ -56,8 +56,13 @@ class MessageCreate(Body):
 
 class MessageSentView(BaseModel):
     message_id: str
-    deliveries: int = Field(description="Nombre de diffusions mises en file.")
+    deliveries: int = Field(description="Nombre de diffusions mises en file à la réponse.")
     by_channel: dict[str, int] = Field(description="Diffusions mises en file, par canal.")
+    complete: bool = Field(
+        description="Faux pour un grand public : les premières diffusions sont en file et "
+        "partent déjà, la suite est mise en file en arrière-plan (l'événement "
+        "`FanoutCompleted` du journal en donne le total)."
+    )
     board: str = Field(
         description="Le tableau de diffusion du message (paginé), à suivre pour leur état.",
         examples=["/api/v1/messages/0b5e…"],
@@ -119,6 +124,7 @@ def send_message(
             message_id=sent.message_id,
             deliveries=sent.deliveries,
             by_channel=dict(sorted(by_channel.items())),
+            complete=sent.complete,
             board=f"{router.prefix}/messages/{sent.message_id}",
         )
         return 201, view.model_dump(mode="json")
@@ -136,9 +142,11 @@ def send_message(
 def list_messages(crisis_id: str, service: CurrentService, _: CurrentActor) -> MessageList:
     with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
+        messages = uow.outbox.messages_of(crisis_id)
+        unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         summaries = [
-            message_summary(m, uow.outbox.counts(message_id=m.id))
-            for m in uow.outbox.messages_of(crisis_id)
+            message_summary(m, uow.outbox.counts(message_id=m.id), complete=m.id not in unfinished)
+            for m in messages
         ]
     return MessageList(messages=summaries)
 
@@ -166,9 +174,12 @@ def read_message(
         if page is None:
             raise InvalidInput("after", "Cette diffusion n'appartient pas à ce message.")
         counts = uow.outbox.counts(message_id=message_id)
+        complete = not uow.fanouts.unfinished_among([message_id])
     more = len(page) > limit
     page = page[:limit]
-    return message_board(message, counts, page, next_after=page[-1].id if more else None)
+    return message_board(
+        message, counts, page, next_after=page[-1].id if more else None, complete=complete
+    )
 
 
 @router.post(

@@ -336,6 +336,7 @@ def worker(
 ) -> None:
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
     from crisis.dispatching import make_dispatcher, run_in_foreground
+    from crisis.fanout_runner import FanoutRunner
 
     configure_process_logging(Settings(), default_level="INFO")
     with open_service() as service:
@@ -348,8 +349,14 @@ def worker(
             worker=worker_name,
             metrics=service.metrics,
         )
+        # Fan-outs that an API process left to the background are continued here too.
+        fanouts = FanoutRunner(service.bus)
+        fanouts.start()
         typer.echo(f"Répartiteur « {worker_name} » démarré.", err=True)
-        run_in_foreground(dispatcher, service.catalog)
+        try:
+            run_in_foreground(dispatcher, service.catalog)
+        finally:
+            fanouts.stop()
 
 
 @app.command()
@@ -360,9 +367,14 @@ def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     with open_service() as service, service.bus.reading() as uow:
         uow.crises.get(crisis_id)
         boards = []
-        for message in uow.outbox.messages_of(crisis_id):
+        messages = uow.outbox.messages_of(crisis_id)
+        unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
+        for message in messages:
             rows = uow.outbox.deliveries_of(message_id=message.id)
-            boards.append(message_board(message, counts_of(rows), rows, next_after=None))
+            complete = message.id not in unfinished
+            boards.append(
+                message_board(message, counts_of(rows), rows, next_after=None, complete=complete)
+            )
         manual = uow.crises.manual_deliveries(crisis_id)
     if as_json:
         print_json(
@@ -386,6 +398,8 @@ def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
     for board in boards:
         totals = ", ".join(f"{STATUS_LABELS.get(k, k)} : {v}" for k, v in board.totals.items())
         typer.echo(f"Message {board.message_id} ({long_datetime(board.created_at)}) — {totals}")
+        if not board.complete:
+            typer.echo("  Mise en file en cours en arrière-plan : les comptes grandissent encore.")
         for channel, counts in board.by_channel.items():
             detail = ", ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in counts.items())
             typer.echo(f"  • {channel_label(channel)} : {detail}")

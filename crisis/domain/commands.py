@@ -98,6 +98,13 @@ class SendMessage(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ContinueFanout(Command):
+    """Write the next chunk of a large fan-out that the send left to the background."""
+
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordDeliveryOutcomes(Command):
     worker: str
     results: tuple[Any, ...]  # channels.dispatcher.DeliveryResult

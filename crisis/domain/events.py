@@ -120,6 +120,15 @@ class MessageSent(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class FanoutCompleted(Event):
+    """A large fan-out, continued in the background after `MessageSent`, is fully written."""
+
+    message_id: str
+    deliveries: dict[str, int]  # channel → rows written to the outbox, the send's included
+    unreachable: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryAccepted(Event):
     delivery_id: str
     message_id: str

@@ -59,6 +59,15 @@ def _message_sent(p: Payload) -> str:
     return f"{to} — {counts or 'aucune diffusion'}"
 
 
+def _fanout_completed(p: Payload) -> str:
+    counts = ", ".join(
+        f"{channel_label(str(k))} {v}" for k, v in sorted(p.get("deliveries", {}).items())
+    )
+    unreachable = int(p.get("unreachable", 0))
+    unreachable_part = f" ; {unreachable} sans adresse utilisable" if unreachable else ""
+    return f"en tout — {counts or 'aucune diffusion'}{unreachable_part}"
+
+
 def _command(p: Payload) -> Payload:
     command = p.get("command")
     return command if isinstance(command, dict) else {}
@@ -114,6 +123,7 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         + (f" ({p.get('recipients')})" if p.get("recipients") else "")
     ),
     "event.MessageSent": _message_sent,
+    "event.FanoutCompleted": _fanout_completed,
     "event.DeliveryAccepted": lambda p: (
         f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))}"
     ),

@@ -242,6 +242,10 @@ def build_report(
                 message.lists = [str(a) for a in p.get("lists", [])]
                 message.purpose = str(p.get("purpose", message.purpose))
                 message.msg_type = str(p.get("msg_type", message.msg_type))
+        elif kind == "event.FanoutCompleted":
+            message = messages.get(str(p["message_id"]))
+            if message is not None:  # what the background wrote after the send's answer
+                message.planned = {str(k): int(v) for k, v in p.get("deliveries", {}).items()}
         elif kind == "event.DeliveryAccepted":
             message = messages.get(str(p["message_id"]))
             if message is not None:

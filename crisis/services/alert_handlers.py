@@ -24,9 +24,8 @@ from crisis.domain.messages import (
 )
 from crisis.domain.vocabulary import CLOCK_LABELS
 from crisis.french import long_datetime, sentence
-from crisis.services.context import HandlerContext
+from crisis.services.context import HandlerContext, catalog_of
 from crisis.services.message_handlers import (
-    catalog_of,
     write_message,
 )
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
-from crisis.domain.commands import CheckDeadlines, Command
+from crisis.domain.commands import CheckDeadlines, Command, ContinueFanout
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.domain.events import Event
 from crisis.domain.oncall import CheckCallouts
@@ -224,6 +224,10 @@ class MessageBus:
         if not ctx.touched:
             if isinstance(command, CheckDeadlines | CheckCallouts):
                 return events  # a check that found nothing due leaves no trace
+            if isinstance(command, ContinueFanout):
+                return (
+                    events  # a chunk written: its deliveries are the trace; the last one journals
+                )
             if isinstance(command, RunDueDrills | NotifyDrillParticipants) and not outcome.journal:
                 return events  # likewise for the exercise programme's sweeps
             ctx.uow.journal.append(

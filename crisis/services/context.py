@@ -51,3 +51,9 @@ class Outcome:
     stream: str
     # A summary of what the command did, journalled with it (counts, not personal data).
     journal: Mapping[str, Any] | None = None
+
+
+def catalog_of(ctx: HandlerContext) -> ChannelCatalog:
+    if ctx.catalog is None:
+        raise RuntimeError("no channel catalog wired into the bus")
+    return ctx.catalog

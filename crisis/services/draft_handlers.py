@@ -36,10 +36,9 @@ from crisis.domain.errors import Conflict, InvalidInput
 from crisis.domain.messages import MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
 from crisis.jsonable import to_jsonable
-from crisis.services.context import HandlerContext, Outcome
+from crisis.services.context import HandlerContext, Outcome, catalog_of
 from crisis.services.message_handlers import (
     SentMessage,
-    catalog_of,
     check_reference,
     check_target,
     deliver,

@@ -3,50 +3,40 @@ deliveries; internal alerts and delivery outcomes have their own modules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from channels.contract import Channel
 from crisis.catalog import ChannelCatalog
-from crisis.delivery.planning import (
-    Plan,
-    PlannedDelivery,
-    broadcast_deliveries,
-    check_texts,
-    contact_deliveries,
-)
+from crisis.delivery.planning import Plan, check_texts
 from crisis.domain.commands import SendMessage
-from crisis.domain.contacts import Contact
 from crisis.domain.crisis import Crisis
 from crisis.domain.draft_events import DraftComposed, DraftSubmitted
 from crisis.domain.drafts import Draft, DraftOrigin, DraftState, needs_approval
 from crisis.domain.errors import Conflict, InvalidInput
-from crisis.domain.events import (
-    MessageSent,
-)
-from crisis.domain.messages import (
-    ChannelName,
-    Message,
-    MessagePurpose,
-    MessageTexts,
-    MessageType,
-)
+from crisis.domain.events import MessageSent
+from crisis.domain.fanouts import Fanout
+from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience, CrisisState
-from crisis.services.context import HandlerContext, Outcome
+from crisis.services.context import HandlerContext, Outcome, catalog_of
+from crisis.services.fanout_handlers import (
+    INLINE_CONTACTS,
+    Tally,
+    expand_audiences,
+    list_members,
+    plan_lists,
+    possible_channels,
+    write_deliveries,
+)
 
 ALERT_PURPOSES = frozenset({MessagePurpose.CLOCK_ALERT, MessagePurpose.DELIVERY_ALERT})
-
-
-def catalog_of(ctx: HandlerContext) -> ChannelCatalog:
-    if ctx.catalog is None:
-        raise RuntimeError("no channel catalog wired into the bus")
-    return ctx.catalog
 
 
 @dataclass(frozen=True, slots=True)
 class SentMessage:
     message_id: str
-    deliveries: int
+    deliveries: int  # written when the send answered
+    complete: bool = True  # False: the rest of a large audience is written in the background
 
 
 def usable_channels(
@@ -67,78 +57,6 @@ def usable_channels(
             raise InvalidInput("channels", f"Le canal « {name} » n'est pas configuré.")
         chosen[name] = available[name]
     return chosen
-
-
-# Contacts read, planned and written at a time by a fan-out: memory stays flat whatever the
-# number of recipients.
-PLAN_CHUNK = 2000
-
-
-@dataclass
-class _Tally:
-    """What a streamed plan wrote: deliveries per channel, contacts with no usable address."""
-
-    by_channel: dict[str, int] = field(default_factory=dict)
-    unreachable: int = 0
-
-    def add(self, planned: Sequence[PlannedDelivery]) -> None:
-        for delivery in planned:
-            self.by_channel[delivery.channel] = self.by_channel.get(delivery.channel, 0) + 1
-
-
-def _planned_chunks(
-    ctx: HandlerContext,
-    crisis: Crisis,
-    channels: dict[str, Channel],
-    *,
-    audiences: Sequence[Audience],
-    lists: Sequence[str],
-    tally: _Tally,
-) -> Iterator[list[PlannedDelivery]]:
-    """The deliveries of a message, a chunk at a time, in the order of the audiences then
-    the lists; a contact reached twice is planned once; `tally` counts the unreachable."""
-    catalog = catalog_of(ctx)
-    audience_channels = catalog.config.audiences
-    seen_contacts: set[str] = set()
-
-    def contact_rows(
-        people: Iterable[Contact], channel_names: Sequence[ChannelName]
-    ) -> list[PlannedDelivery]:
-        planned: list[PlannedDelivery] = []
-        for contact in people:
-            if contact.id in seen_contacts:
-                continue
-            seen_contacts.add(contact.id)
-            rows = contact_deliveries(contact, channels=channel_names, available=channels)
-            if rows:
-                planned.extend(rows)
-            else:
-                tally.unreachable += 1
-        return planned
-
-    for audience in audiences:
-        if audience is Audience.PUBLIC:
-            yield broadcast_deliveries(
-                channels=audience_channels.get(audience, []), available=channels
-            )
-            continue
-        for people in ctx.uow.contacts.audience_in_chunks(
-            audience, exercise=crisis.exercise, size=PLAN_CHUNK
-        ):
-            yield contact_rows(people, audience_channels.get(audience, []))
-    for list_ref in lists:
-        members = ctx.uow.contacts.resolve(list_ref, exercise=False)
-        if crisis.exercise:
-            outsiders = [m for m in members if not m.exercise]
-            if outsiders:
-                raise Conflict(
-                    f"La liste « {list_ref} » compte {len(outsiders)} destinataire(s) qui ne "
-                    "participent pas aux exercices : envoi refusé, rien n'est parti."
-                )
-        person_channels = sorted(
-            {c for a in (Audience.ELUS, Audience.MEDIA) for c in audience_channels.get(a, [])}
-        )
-        yield contact_rows(members, person_channels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,9 +184,11 @@ def deliver(
 ) -> SentMessage:
     """Write a factual message and its outbox rows (the caller saves the crisis).
 
-    The deliveries are planned and written a chunk at a time; a refusal found on the way
-    (nobody reachable, a text too long for a channel that carries it) raises, and the
-    transaction, rolled back, leaves nothing behind.
+    The named lists, then the audiences, are planned and written a chunk at a time; past
+    `INLINE_CONTACTS` audience contacts (once something is written), the rest is left to the
+    background (`continue_fanout`). A refusal (nobody reachable, a text too long for a channel
+    that carries it) raises, and the transaction, rolled back, leaves nothing behind: when the
+    fan-out goes on in the background, texts are checked against every channel it may use.
     """
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
@@ -278,7 +198,7 @@ def deliver(
         crisis_id=crisis.id,
         purpose=MessagePurpose.FACTUAL,
         msg_type=msg_type,
-        audiences=tuple(audiences),
+        audiences=tuple(dict.fromkeys(audiences)),
         lists=tuple(lists),
         texts=texts,
         exercise=crisis.exercise,
@@ -286,38 +206,46 @@ def deliver(
         created_at=ctx.now,
         references_id=references_id,
     )
+    members = list_members(ctx, message, lists)
     ctx.uow.outbox.add_message(message)
-    tally = _Tally()
-    chunks = _planned_chunks(ctx, crisis, usable, audiences=audiences, lists=lists, tally=tally)
-    for planned in chunks:
-        _write_deliveries(ctx, message, planned, tally)
+    tally = Tally()
+    plan_lists(ctx, message, members, usable, tally)
+    fanout = Fanout(
+        message.id,
+        crisis.id,
+        channels=tuple(channels) if channels is not None else None,
+        audience_index=0,
+        after=None,
+        accepted_at=ctx.now,
+    )
+    finished = False
+    while not finished:
+        finished = expand_audiences(ctx, message, usable, fanout, tally, budget=INLINE_CONTACTS)
+        if tally.by_channel:
+            break
     if not tally.by_channel:
         raise InvalidInput(
             "audiences",
             "Aucun destinataire joignable sur les canaux configurés : rien à envoyer.",
         )
-    used = tally.by_channel
-    check_texts(texts, {n: c for n, c in usable.items() if n in used}, subject=crisis.title)
+    used = {name: usable[name] for name in tally.by_channel}
+    carriers = used if finished else possible_channels(ctx, message, usable) | used
+    check_texts(texts, carriers, subject=crisis.title)
     _record_sent(crisis, message, tally)
-    return SentMessage(message.id, sum(used.values()))
+    if not finished:
+        fanout.by_channel, fanout.unreachable = tally.by_channel, tally.unreachable
+        ctx.uow.fanouts.add(fanout)
+    return SentMessage(message.id, sum(tally.by_channel.values()), complete=finished)
 
 
 def write_message(ctx: HandlerContext, crisis: Crisis, message: Message, plan: Plan) -> None:
     ctx.uow.outbox.add_message(message)
-    tally = _Tally(unreachable=len(plan.unreachable))
-    _write_deliveries(ctx, message, plan.deliveries, tally)
+    tally = Tally(unreachable=len(plan.unreachable))
+    write_deliveries(ctx, message, plan.deliveries, tally)
     _record_sent(crisis, message, tally)
 
 
-def _write_deliveries(
-    ctx: HandlerContext, message: Message, planned: Sequence[PlannedDelivery], tally: _Tally
-) -> None:
-    ids = [ctx.new_id() for _ in planned]
-    ctx.uow.outbox.add_deliveries(message, planned, ids=ids, now=ctx.now)
-    tally.add(planned)
-
-
-def _record_sent(crisis: Crisis, message: Message, tally: _Tally) -> None:
+def _record_sent(crisis: Crisis, message: Message, tally: Tally) -> None:
     crisis.record_event(
         MessageSent(
             crisis_id=crisis.id,

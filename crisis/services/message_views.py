@@ -38,6 +38,10 @@ class MessageSummary(BaseModel):
     texts: dict[str, str]
     totals: dict[str, int] = Field(description="Nombre de diffusions par statut.")
     by_channel: dict[str, dict[str, int]] = Field(description="Par canal, puis par statut.")
+    complete: bool = Field(
+        description="Faux tant que la mise en file d'un grand public se poursuit en "
+        "arrière-plan : les comptes grandissent encore."
+    )
 
 
 class MessageBoard(MessageSummary):
@@ -77,7 +81,9 @@ def counts_of(rows: list[DeliveryRow]) -> DeliveryCounts:
     return counts
 
 
-def message_summary(message: Message, counts: DeliveryCounts) -> MessageSummary:
+def message_summary(
+    message: Message, counts: DeliveryCounts, *, complete: bool = True
+) -> MessageSummary:
     totals: dict[str, int] = {}
     by_channel: dict[str, dict[str, int]] = {}
     for (channel, status), number in counts.items():
@@ -97,14 +103,20 @@ def message_summary(message: Message, counts: DeliveryCounts) -> MessageSummary:
         texts=dict(message.texts.variants),
         totals=dict(sorted(totals.items())),
         by_channel={k: dict(sorted(v.items())) for k, v in sorted(by_channel.items())},
+        complete=complete,
     )
 
 
 def message_board(
-    message: Message, counts: DeliveryCounts, page: list[DeliveryRow], *, next_after: str | None
+    message: Message,
+    counts: DeliveryCounts,
+    page: list[DeliveryRow],
+    *,
+    next_after: str | None,
+    complete: bool = True,
 ) -> MessageBoard:
     return MessageBoard(
-        **message_summary(message, counts).model_dump(),
+        **message_summary(message, counts, complete=complete).model_dump(),
         deliveries=[delivery_status_view(r) for r in page],
         next_after=next_after,
     )

@@ -27,8 +27,7 @@ from crisis.domain.messages import (
 )
 from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.channel_outages import OutageRules, account_channels
-from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import catalog_of
+from crisis.services.context import HandlerContext, Outcome, catalog_of
 from crisis.store.outbox_repository import Accepted, AttemptRow, DeliveryRow, DeliveryStatus
 
 

@@ -39,9 +39,9 @@ from crisis.domain.programme import (
 )
 from crisis.domain.vocabulary import CrisisKind
 from crisis.french import long_datetime
-from crisis.services.context import HandlerContext, Outcome
+from crisis.services.context import HandlerContext, Outcome, catalog_of
 from crisis.services.drill_handlers import play_inject
-from crisis.services.message_handlers import catalog_of, write_message
+from crisis.services.message_handlers import write_message
 from crisis.services.recurrence import Recurrence, RuleKind, parse_recurrence
 from crisis.services.scenario_library import load_scenario_ref
 from crisis.store.journal import SYSTEM_STREAM

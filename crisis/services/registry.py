@@ -23,6 +23,7 @@ from crisis.domain.commands import (
     CheckDeadlines,
     CloseCrisis,
     Command,
+    ContinueFanout,
     DeclareCellOperational,
     OpenCrisis,
     PlayInject,
@@ -81,6 +82,7 @@ from crisis.services import (
     contact_handlers,
     draft_handlers,
     drill_handlers,
+    fanout_handlers,
     handlers,
     message_handlers,
     outcome_handlers,
@@ -264,6 +266,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         frozenset({Role.COMM_CELL, Role.DUTY_OFFICER}),
         "Nouvelle tentative de remise",
         "relancer une diffusion",
+    ),
+    CommandSpec(
+        ContinueFanout,
+        fanout_handlers.continue_fanout,
+        SYSTEM_ONLY,  # the fan-out runner's
+        "Mise en file d'un grand public",
+        "poursuivre la mise en file d'un message",
     ),
     CommandSpec(
         RecordDeliveryOutcomes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 
@@ -36,6 +37,7 @@ from crisis.domain.contacts import (
     normalise_mobile,
 )
 from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.fanouts import ContactKey
 from crisis.domain.vocabulary import Audience
 from crisis.store.tables import contact_list_members, contact_lists, contacts
 
@@ -367,15 +369,17 @@ class ContactRepository:
         )
 
     def audience_in_chunks(
-        self, audience: Audience, *, exercise: bool, size: int
-    ) -> Iterator[list[Contact]]:
+        self, audience: Audience, *, exercise: bool, size: int, after: ContactKey | None = None
+    ) -> Generator[list[Contact], None, None]:
         """The contacts `resolve(audience)` returns, in the same order, `size` at a time and
         read as they are used (a server-side cursor on PostgreSQL): a national fan-out never
-        holds every élu in memory at once."""
+        holds every élu in memory at once. With `after`, those that come after that one."""
         values = sorted(c.value for c in AUDIENCE_CATEGORIES[audience])
         if not values:
             return
         query = self._recipients_query(contacts.c.category.in_(values), exercise=exercise)
+        if after is not None:
+            query = query.where(tuple_(*_ORDER) > tuple_(after.category, after.name, after.id))
         result = self._conn.execute(query.execution_options(yield_per=size))
         with result:
             for rows in result.partitions():

@@ -239,6 +239,25 @@ messages = Table(
     Index("ix_messages_crisis_id", "crisis_id"),
 )
 
+# A large fan-out written in the background after the send has answered: where it stands
+# (the audience being expanded and the last contact written, in the audience's order) and
+# what it has written so far. `finished_at` is set when every recipient has been planned.
+fanouts = Table(
+    "fanouts",
+    metadata,
+    Column("message_id", String(36), ForeignKey("messages.id"), primary_key=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("channels", JSON),  # the sender's restriction, or null for every usable channel
+    Column("audience_index", Integer, nullable=False),
+    Column("after_category", String(16)),
+    Column("after_name", String(200)),
+    Column("after_id", String(36)),
+    Column("by_channel", JSON, nullable=False),
+    Column("unreachable", Integer, nullable=False),
+    Column("accepted_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+)
+
 # The outbox: one row per message x recipient x channel, written in the same transaction
 # as the decision to send. `status`: pending, in_flight, accepted, failed, refused.
 deliveries = Table(

@@ -12,6 +12,7 @@ from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
 from crisis.store.drafts_repository import DraftRepository, TemplateRepository
 from crisis.store.engine import READ_OPTIONS
+from crisis.store.fanouts_repository import FanoutRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
 from crisis.store.oncall_repository import OncallRepository
@@ -29,6 +30,7 @@ class UnitOfWork:
     crises: CrisisRepository
     contacts: ContactRepository
     outbox: OutboxRepository
+    fanouts: FanoutRepository
     channel_health: ChannelHealthRepository
     publications: PublicationRepository
     journal: Journal
@@ -54,6 +56,7 @@ class UnitOfWork:
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.fanouts = FanoutRepository(self.connection)
         self.channel_health = ChannelHealthRepository(self.connection)
         self.publications = PublicationRepository(self.connection)
         self.journal = Journal(self.connection)

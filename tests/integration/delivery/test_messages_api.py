@@ -18,6 +18,8 @@ from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock
 from crisis.domain.commands import CloseCrisis
 from crisis.domain.contact_commands import AddToContactList, CreateContactList
+from crisis.fanout_runner import FanoutRunner
+from crisis.services import fanout_handlers, message_handlers
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
 from crisis.store.tables import deliveries, messages
@@ -79,9 +81,11 @@ def test_send_returns_201_with_counts_and_the_board_link_and_a_replay_writes_not
         "message_id": sent["message_id"],
         "deliveries": 5,
         "by_channel": {"email": 3, "sms": 2},
+        "complete": True,
         "board": f"/api/v1/messages/{sent['message_id']}",
     }
     board = client.get(sent["board"], headers=cell).json()
+    assert board["complete"] is True
     assert board["message_id"] == sent["message_id"]
     assert board["crisis_id"] == crisis_id
     assert board["exercise"] is False
@@ -101,6 +105,32 @@ def test_send_returns_201_with_counts_and_the_board_link_and_a_replay_writes_not
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert count(engine, messages) == 1
     assert count(engine, deliveries) == 5
+
+
+def test_a_large_audience_answers_with_its_share_and_the_board_says_when_all_is_queued(
+    service: Service, client: TestClient, cell: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout_handlers, "PLAN_CHUNK", 1)
+    monkeypatch.setattr(message_handlers, "INLINE_CONTACTS", 1)
+    add_people(service)
+    crisis_id = open_active(service, exercise=False)
+
+    answer = post_message(client, crisis_id, cell, audiences=["elus"], channels=["email"])
+
+    assert answer.status_code == 201, answer.text
+    sent = answer.json()
+    assert (sent["deliveries"], sent["by_channel"], sent["complete"]) == (1, {"email": 1}, False)
+    board = client.get(sent["board"], headers=cell).json()
+    assert (board["complete"], board["totals"]) == (False, {"pending": 1})
+    listed = client.get(f"/api/v1/crises/{crisis_id}/messages", headers=cell).json()
+    assert [m["complete"] for m in listed["messages"]] == [False]
+
+    FanoutRunner(service.bus).run_pending()
+
+    board = client.get(sent["board"], headers=cell).json()
+    assert (board["complete"], board["totals"]) == (True, {"pending": 3})
+    listed = client.get(f"/api/v1/crises/{crisis_id}/messages", headers=cell).json()
+    assert [m["complete"] for m in listed["messages"]] == [True]
 
 
 @pytest.mark.parametrize(
