@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from crisis.clock import ensure_utc
@@ -59,6 +61,22 @@ class ChainCheck:
     reason: str | None = None
 
 
+# The JSON text of field values that recur from entry to entry (a stream's id, its actors,
+# the kinds, a batch's instant), kept so that checking a long chain encodes each once.
+_RECURRING: dict[str | datetime, str] = {}
+_RECURRING_MAX = 4096
+
+
+def _recurring(value: str | datetime) -> str:
+    text = _RECURRING.get(value)
+    if text is None:
+        if len(_RECURRING) >= _RECURRING_MAX:
+            _RECURRING.clear()
+        plain = value if isinstance(value, str) else ensure_utc(value).isoformat()
+        text = _RECURRING[value] = _json_string(plain)
+    return text
+
+
 def entry_hash(
     *, stream: str, seq: int, at: datetime, actor: str, kind: str, payload_text: str, prev_hash: str
 ) -> str:
@@ -72,11 +90,11 @@ def entry_hash(
     body = "".join(
         (
             '{"actor":',
-            _json_string(actor),
+            _recurring(actor),
             ',"at":',
-            _json_string(ensure_utc(at).isoformat()),
+            _recurring(at),
             ',"kind":',
-            _json_string(kind),
+            _recurring(kind),
             ',"payload":',
             _json_string(payload_text),
             ',"prev_hash":',
@@ -84,7 +102,7 @@ def entry_hash(
             ',"seq":',
             int.__repr__(seq),
             ',"stream":',
-            _json_string(stream),
+            _recurring(stream),
             "}",
         )
     )
@@ -100,6 +118,22 @@ _STORED = select(*(journal.c[name] for name in StoredEntry._fields))
 _BY_ROW_ID = _STORED.order_by(journal.c.id).execution_options(yield_per=STREAM_CHUNK)
 
 
+# orjson reads an integer beyond 64 bits as a float: a text where one may stand (19 digits
+# in a row, in a number or in a string) is read by the json module instead.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _payload(text: str) -> dict[str, Any]:
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            parsed: dict[str, Any] = orjson.loads(text)
+            return parsed
+        except orjson.JSONDecodeError:
+            pass  # NaN or Infinity, which the json module writes and reads
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
 def _entry(row: Iterable[Any]) -> JournalEntry:
     stream, seq, at, actor, kind, payload, prev_hash, digest = row
     return JournalEntry(
@@ -108,7 +142,7 @@ def _entry(row: Iterable[Any]) -> JournalEntry:
         at=at,
         actor=actor,
         kind=kind,
-        payload=json.loads(payload),
+        payload=_payload(payload),
         prev_hash=prev_hash,
         hash=digest,
     )

@@ -68,6 +68,27 @@ def _tamper(engine: Engine, statement: str, **params: object) -> None:
         connection.execute(text(statement), params)
 
 
+def test_payloads_read_back_as_written_whatever_their_values(
+    service: Service, clock: ManualClock
+) -> None:
+    """Payloads are read with orjson, and with the json module what orjson would read
+    otherwise (integers beyond 64 bits) or not at all (NaN)."""
+    payloads = [
+        {"texte": "Évacuez « vite » les berges\u2028\t\\ 🌊", "n": -(2**63), "x": 1.5},
+        {"très grand": 2**70 + 1, "liste": [None, True, {"é": []}], "id": "1" * 19},
+        {"pas un nombre": float("inf"), "n": 10**18},
+    ]
+    with service.bus.unit_of_work() as uow:
+        for payload in payloads:
+            uow.journal.append(
+                stream="essai", at=clock.now(), actor="cadre", kind="test.Payload", payload=payload
+            )
+        uow.commit()
+    with service.bus.reading() as uow:
+        assert [e.payload for e in uow.journal.entries("essai")] == payloads
+        assert uow.journal.verify("essai").ok
+
+
 @pytest.mark.parametrize(
     ("statement", "broken_seq"),
     [
