@@ -33,7 +33,6 @@ from crisis.reporting.service import crisis_report
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
-from crisis.store.outbox_repository import DeliveryRow
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.rendering import page
@@ -64,15 +63,6 @@ DONE = {
 
 # The deliveries the page lists one by one: those failed or waiting for a new attempt.
 TROUBLED_SHOWN = 50
-
-
-def _troubled(rows: list[DeliveryRow]) -> list[DeliveryRow]:
-    troubled = [
-        r
-        for r in rows
-        if r.status in ("failed", "refused") or (r.status == "pending" and r.attempts)
-    ]
-    return troubled[:TROUBLED_SHOWN]
 
 
 def _role_label(role: str) -> str:
@@ -112,7 +102,7 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
             message_board(
                 m,
                 uow.outbox.counts(message_id=m.id),
-                _troubled(uow.outbox.deliveries_of(message_id=m.id)),
+                uow.outbox.troubled(message_id=m.id, limit=TROUBLED_SHOWN),
                 next_after=None,
                 complete=m.id not in unfinished,
             )
