@@ -370,11 +370,11 @@ def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
         messages = uow.outbox.messages_of(crisis_id)
         unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         for message in messages:
-            rows = uow.outbox.deliveries_of(message_id=message.id)
+            # Every delivery for --json; the text shows only the counts.
+            rows = uow.outbox.deliveries_of(message_id=message.id) if as_json else []
+            counts = counts_of(rows) if as_json else uow.outbox.counts(message_id=message.id)
             complete = message.id not in unfinished
-            boards.append(
-                message_board(message, counts_of(rows), rows, next_after=None, complete=complete)
-            )
+            boards.append(message_board(message, counts, rows, next_after=None, complete=complete))
         manual = uow.crises.manual_deliveries(crisis_id)
     if as_json:
         print_json(
@@ -400,8 +400,8 @@ def deliveries(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
         typer.echo(f"Message {board.message_id} ({long_datetime(board.created_at)}) — {totals}")
         if not board.complete:
             typer.echo("  Mise en file en cours en arrière-plan : les comptes grandissent encore.")
-        for channel, counts in board.by_channel.items():
-            detail = ", ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in counts.items())
+        for channel, by_status in board.by_channel.items():
+            detail = ", ".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in by_status.items())
             typer.echo(f"  • {channel_label(channel)} : {detail}")
     for item in manual:
         when = long_datetime(item.delivered_at)
