@@ -15,6 +15,8 @@ from crisis.clock import ManualClock
 from crisis.domain.commands import SendMessage
 from crisis.domain.oncall import AcknowledgePage, CellRole, ImportRoster, ShiftInput
 from crisis.domain.vocabulary import Audience
+from crisis.fanout_runner import FanoutRunner
+from crisis.services import fanout_handlers, message_handlers
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
 from tests.integration.delivery.conftest import (
@@ -138,3 +140,31 @@ def test_the_event_page_names_channels_and_statuses_in_french(
     for label in ("courriel", "SMS", "Telegram (message personnel)"):
         assert label in sent
     assert not RAW_CODES.findall(sent), RAW_CODES.findall(sent)
+
+
+def test_the_event_page_says_when_a_large_audience_is_still_being_queued(
+    service: Service, people: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fanout_handlers, "PLAN_CHUNK", 1)
+    monkeypatch.setattr(message_handlers, "INLINE_CONTACTS", 1)
+    add_people(service)
+    crisis_id = open_active(service, exercise=False)
+    service.bus.handle(
+        SendMessage(
+            crisis_id=crisis_id,
+            texts=(("default", "Crue de la Seine : évitez les berges."),),
+            audiences=(Audience.ELUS,),
+            channels=("email",),
+        ),
+        actor=CELL,
+    )
+    client = new_client(service)
+    sign_in(client, people["comm_cell"])
+
+    queuing = _visible_text(client.get(f"/evenements/{crisis_id}").text, "messages")
+    FanoutRunner(service.bus).run_pending()
+    queued = _visible_text(client.get(f"/evenements/{crisis_id}").text, "messages")
+
+    assert "mise en file en cours" in queuing
+    assert "la suite est mise en file en arrière-plan" in queuing
+    assert "mise en file en cours" not in queued
