@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from channels.contract import Channel
 from crisis.delivery.planning import PlannedDelivery, broadcast_deliveries, contact_deliveries
@@ -44,10 +45,17 @@ class Tally:
 
 
 def write_deliveries(
-    ctx: HandlerContext, message: Message, planned: Sequence[PlannedDelivery], tally: Tally
+    ctx: HandlerContext,
+    message: Message,
+    planned: Sequence[PlannedDelivery],
+    tally: Tally,
+    *,
+    queued_at: datetime | None = None,
 ) -> None:
+    """Write planned deliveries, queued now, or at `queued_at` (a background chunk's are
+    queued when their message was sent: their latency and retry deadline count from it)."""
     ids = [ctx.new_id() for _ in planned]
-    ctx.uow.outbox.add_deliveries(message, planned, ids=ids, now=ctx.now)
+    ctx.uow.outbox.add_deliveries(message, planned, ids=ids, now=queued_at or ctx.now)
     tally.add(planned)
 
 
@@ -130,14 +138,14 @@ def expand_audiences(
         channel_names = audience_channels.get(audience, [])
         if audience is Audience.PUBLIC:
             planned = broadcast_deliveries(channels=channel_names, available=available)
-            write_deliveries(ctx, message, planned, tally)
+            write_deliveries(ctx, message, planned, tally, queued_at=message.created_at)
         else:
             chunks = ctx.uow.contacts.audience_in_chunks(
                 audience, exercise=message.exercise, size=PLAN_CHUNK, after=fanout.after
             )
             for people in chunks:
                 planned = _contact_rows(people, channel_names, available, tally)
-                write_deliveries(ctx, message, planned, tally)
+                write_deliveries(ctx, message, planned, tally, queued_at=message.created_at)
                 last = people[-1]
                 fanout.after = ContactKey(last.category.value, last.name, last.id)
                 read += len(people)

@@ -154,7 +154,7 @@ def send_on_telegram(
 
 
 def test_a_large_audience_is_answered_early_and_finished_in_the_background(
-    service: Service, monkeypatch: pytest.MonkeyPatch
+    service: Service, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fanout_handlers, "PLAN_CHUNK", 7)
     monkeypatch.setattr(message_handlers, "INLINE_CONTACTS", 14)
@@ -199,6 +199,8 @@ def test_a_large_audience_is_answered_early_and_finished_in_the_background(
     assert announced.payload["deliveries"] == {"telegram_dm": sent.deliveries}
 
     before = journal_kinds(service, crisis_id)
+    sent_at = clock.now()
+    clock.advance(timedelta(seconds=3))
     runner = FanoutRunner(service.bus)
     chunks = runner.run_pending()
 
@@ -212,6 +214,8 @@ def test_a_large_audience_is_answered_early_and_finished_in_the_background(
     media = [f"Média {i:03d}" for i in range(12)]
     expected = sorted([*reachable_elus, *media, "Croix-Rouge", "Syndicat des eaux"])
     assert names == expected  # each once, the list's élus with their audience
+    # Queued when the message was sent: latencies and retry deadlines count from the send.
+    assert {d.queued_at for d in written} == {sent_at}
     assert fanout.finished_at is not None
     assert fanout.by_channel == {"telegram_dm": len(expected)}
     assert fanout.unreachable == 30
