@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, NamedTuple
 
-import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from crisis.clock import ensure_utc
@@ -118,22 +116,6 @@ _STORED = select(*(journal.c[name] for name in StoredEntry._fields))
 _BY_ROW_ID = _STORED.order_by(journal.c.id).execution_options(yield_per=STREAM_CHUNK)
 
 
-# orjson reads an integer beyond 64 bits as a float: a text where one may stand (19 digits
-# in a row, in a number or in a string) is read by the json module instead.
-_LONG_DIGITS = re.compile(r"\d{19}")
-
-
-def _payload(text: str) -> dict[str, Any]:
-    if _LONG_DIGITS.search(text) is None:
-        try:
-            parsed: dict[str, Any] = orjson.loads(text)
-            return parsed
-        except orjson.JSONDecodeError:
-            pass  # NaN or Infinity, which the json module writes and reads
-    result: dict[str, Any] = json.loads(text)
-    return result
-
-
 def _entry(row: Iterable[Any]) -> JournalEntry:
     stream, seq, at, actor, kind, payload, prev_hash, digest = row
     return JournalEntry(
@@ -142,7 +124,7 @@ def _entry(row: Iterable[Any]) -> JournalEntry:
         at=at,
         actor=actor,
         kind=kind,
-        payload=_payload(payload),
+        payload=json.loads(payload),
         prev_hash=prev_hash,
         hash=digest,
     )

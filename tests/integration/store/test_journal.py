@@ -71,8 +71,7 @@ def _tamper(engine: Engine, statement: str, **params: object) -> None:
 def test_payloads_read_back_as_written_whatever_their_values(
     service: Service, clock: ManualClock
 ) -> None:
-    """Payloads are read with orjson, and with the json module what orjson would read
-    otherwise (integers beyond 64 bits) or not at all (NaN)."""
+    """Payloads read back exactly: text with escapes, integers beyond 64 bits, infinity."""
     payloads = [
         {"texte": "Évacuez « vite » les berges\u2028\t\\ 🌊", "n": -(2**63), "x": 1.5},
         {"très grand": 2**70 + 1, "liste": [None, True, {"é": []}], "id": "1" * 19},
