@@ -12,6 +12,7 @@ from importlib import resources
 from jinja2 import Environment, select_autoescape
 
 from crisis.french import long_date
+from crisis.labels import channel_label
 from crisis.reporting.document import at, minutes, when
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
@@ -83,6 +84,8 @@ def _seqs(sources: list[EntryRef]) -> str:
 
 
 _ENV = Environment(autoescape=select_autoescape(default=True), trim_blocks=True)
+# The channel that met a clock: its French name (a manual delivery's means stay as written).
+_ENV.filters["canal"] = channel_label
 _TEMPLATE = _ENV.from_string(
     (resources.files("crisis.reporting") / "indicators.html.j2").read_text("utf-8")
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from crisis.clock import PARIS, ensure_utc
+from crisis.labels import channel_label
 from crisis.reporting.indicators_model import (
     AUDIENCES,
     ActionRow,
@@ -46,7 +47,8 @@ class Table:
 def _clock_cells(figure: ClockFigure | None) -> list[Cell]:
     if figure is None:
         return [None, None, None]
-    return [figure.delay_minutes, figure.verdict_label, figure.channel]
+    channel = channel_label(figure.channel) if figure.channel is not None else None
+    return [figure.delay_minutes, figure.verdict_label, channel]
 
 
 def event_table(rows: list[EventRow], title: str) -> Table:

@@ -11,6 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from crisis.labels import channel_label
 from crisis.reporting.indicators_model import AUDIENCES, Indicators
 from crisis.reporting.indicators_tables import (
     AUDIENCE_TITLES,
@@ -87,7 +88,7 @@ def to_xlsx(pack: Indicators) -> bytes:
         "Premiers moyens",
         ["Public", "Moyen de la première information", "Événements"],
         [
-            [AUDIENCE_TITLES[a], channel, count]
+            [AUDIENCE_TITLES[a], channel_label(channel), count]
             for a in AUDIENCES
             for channel, count in c.c48[a].first_channels.items()
         ],
