@@ -128,6 +128,9 @@ def test_the_event_page_names_channels_and_statuses_in_french(
     assert "reçu (téléphone, saisi dans la console)" in astreinte
     assert "Tour" in astreinte and " 1 " in astreinte  # the first round is « 1 », not « 0 »
     assert "escalade" not in astreinte  # nobody was paged a second time
+    # Buttons repeated row after row say, to a screen reader, whom they are for.
+    assert re.search(r"Accusé reçu par téléphone\s+— Chloé Chef, chef de cellule", astreinte)
+    assert re.search(r"Relancer\s+— la diffusion SMS à Maire ", messages)
     for section, text in (("messages", messages), ("astreinte", astreinte)):
         assert not RAW_CODES.findall(text), (section, RAW_CODES.findall(text))
 
