@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -36,8 +36,17 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the store to `revision`. On PostgreSQL, instances started together (several
+    containers each running `crisis db upgrade`) take turns on a lock held until commit: the
+    first migrates, the others then find the store up to date."""
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtext('crisis-migrate:' || current_schema()))"
+                )
+            )
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

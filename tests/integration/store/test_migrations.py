@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -90,4 +91,27 @@ def test_contacts_known_before_0010_are_active_and_0010_goes_back(fresh_engine: 
     assert "active" not in _columns(fresh_engine, "contacts")
     upgrade(fresh_engine)
     assert "active" in _columns(fresh_engine, "contacts")
+    assert current_revision(fresh_engine) == head_revision(fresh_engine)
+
+
+def test_instances_upgrading_together_take_turns(fresh_engine: Engine) -> None:
+    """Several containers started together each run `crisis db upgrade`: on PostgreSQL one
+    migrates while the others wait, then find the store at the head (SQLite has one writer)."""
+    barrier = threading.Barrier(3)
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            upgrade(fresh_engine)
+        except BaseException as error:  # the test reports any, whatever its kind
+            failures.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert failures == []
     assert current_revision(fresh_engine) == head_revision(fresh_engine)
