@@ -9,12 +9,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from crisis.domain.commands import SendMessage
 from crisis.domain.draft_commands import ApproveDraft, SendDraft
 from crisis.domain.oncall import AcknowledgePage
 from crisis.domain.vocabulary import Audience
+from crisis.fanout_runner import FanoutRunner
+from crisis.services import fanout_handlers, message_handlers
 from crisis.services.context import Actor
 from tests.browser.conftest import (
     DESK,
@@ -174,3 +177,36 @@ def test_the_event_page_on_a_phone_names_channels_and_fits_the_screen(
         == "table"
     )
     assert max(_overflow(page).values()) <= 0, _overflow(page)
+
+
+def test_a_message_to_a_large_audience_says_it_is_still_being_queued(
+    live: LiveService, browser: Browser, output_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The background writer paused, so that the page is seen while the fan-out is midway.
+    assert live.service.fanouts is not None
+    live.service.fanouts.stop()
+    monkeypatch.setattr(fanout_handlers, "PLAN_CHUNK", 1)
+    monkeypatch.setattr(message_handlers, "INLINE_CONTACTS", 1)
+    crisis_id = open_active(live.service, exercise=False)
+    held = live.service.bus.handle(
+        SendMessage(
+            crisis_id=crisis_id,
+            texts=(("default", "Crue de l'Orge : évitez les berges et les sous-sols."),),
+            audiences=(Audience.ELUS,),
+        ),
+        actor=CELL,
+    )
+    live.service.bus.handle(
+        ApproveDraft(crisis_id=crisis_id, draft_id=held.draft_id), actor=PREFECT
+    )
+    live.service.bus.handle(SendDraft(crisis_id=crisis_id, draft_id=held.draft_id), actor=PREFECT)
+    page = new_page(browser, NARROW)
+    sign_in(page, live.url, "Hugo Bernard")
+    page.goto(f"{live.url}/evenements/{crisis_id}#messages")
+    messages = page.locator("#messages")
+    expect(messages).to_contain_text("mise en file en cours")
+    check_page(page, "evenement-mise-en-file", output_dir)
+
+    FanoutRunner(live.service.bus).run_pending()
+    page.reload()
+    expect(messages).not_to_contain_text("mise en file en cours")
