@@ -115,7 +115,8 @@ CHANNEL_LABELS: dict[ChannelName | str, str] = {
 
 PURPOSE_LABELS: dict[MessagePurpose, str] = {
     MessagePurpose.FACTUAL: "information factuelle",
-    MessagePurpose.CLOCK_ALERT: "alerte d'échéance",
+    # Deadline warnings and breaches, and an unanswered callout: to the duty officer, the cabinet.
+    MessagePurpose.CLOCK_ALERT: "alerte interne",
     MessagePurpose.DELIVERY_ALERT: "alerte d'échec de diffusion",
     MessagePurpose.CALLOUT: "appel d'astreinte",
     MessagePurpose.DRILL_NOTICE: "avis d'exercice",
