@@ -82,6 +82,9 @@ class Accepted:
     attempts: int
 
 
+_ACCEPTED_FIELDS = tuple(f.name for f in dataclasses.fields(Accepted))
+
+
 # The columns of a new delivery, in the order of the tuples `add_deliveries` builds.
 _NEW_DELIVERY = (
     "id",
@@ -261,7 +264,10 @@ class OutboxRepository:
         """Record deliveries the providers accepted, in one statement. The caller decided
         that each one is not accepted yet: a delivery already accepted is left as it was."""
         if accepted:
-            self._conn.execute(_MARK_ACCEPTED, [dataclasses.asdict(a) for a in accepted])
+            # Not `dataclasses.asdict`: it deep-copies every instant, once per delivery.
+            self._conn.execute(
+                _MARK_ACCEPTED, [{f: getattr(a, f) for f in _ACCEPTED_FIELDS} for a in accepted]
+            )
 
     def mark_retry(
         self, delivery_id: str, *, attempts: int, next_attempt_at: datetime, error: str
