@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, func, select, text, update
@@ -72,7 +73,7 @@ def test_payloads_read_back_as_written_whatever_their_values(
     service: Service, clock: ManualClock
 ) -> None:
     """Payloads read back exactly: text with escapes, integers beyond 64 bits, infinity."""
-    payloads = [
+    payloads: list[dict[str, Any]] = [
         {"texte": "Évacuez « vite » les berges\u2028\t\\ 🌊", "n": -(2**63), "x": 1.5},
         {"très grand": 2**70 + 1, "liste": [None, True, {"é": []}], "id": "1" * 19},
         {"pas un nombre": float("inf"), "n": 10**18},
