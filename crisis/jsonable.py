@@ -13,7 +13,14 @@ from crisis.clock import ensure_utc
 JsonValue = Any
 
 
+# Already plain: returned as they are, before the checks below (one journal entry per
+# delivery walks a dozen such values).
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> JsonValue:
+    if type(value) in _PLAIN_TYPES:
+        return value
     if isinstance(value, datetime):
         return ensure_utc(value).isoformat()
     if isinstance(value, date):
