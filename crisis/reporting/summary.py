@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.oncall import Team
-from crisis.french import compact_datetime
+from crisis.french import compact_datetime, decimal
 from crisis.labels import (
     ACK_VIA_LABELS,
     DELIVERY_OUTCOME_LABELS,
@@ -52,20 +52,21 @@ def _who_paged(p: Payload) -> str:
 def _message_sent(p: Payload) -> str:
     audiences = [audience_label(str(a)) for a in p.get("audiences", [])]
     lists = [f"liste « {name} »" for name in p.get("lists", [])]
-    counts = ", ".join(
-        f"{channel_label(str(k))} {v}" for k, v in sorted(p.get("deliveries", {}).items())
-    )
+    counts = _deliveries(p)
     to = ", ".join(audiences + lists) or "destinataires nommés"
     return f"{to} — {counts or 'aucune diffusion'}"
 
 
+def _deliveries(p: Payload) -> str:
+    """« courriel 3, Telegram (message personnel) 100 000 »: rows written, per channel."""
+    by_channel = sorted(p.get("deliveries", {}).items())
+    return ", ".join(f"{channel_label(str(k))} {decimal(v, 0)}" for k, v in by_channel)
+
+
 def _fanout_completed(p: Payload) -> str:
-    counts = ", ".join(
-        f"{channel_label(str(k))} {v}" for k, v in sorted(p.get("deliveries", {}).items())
-    )
     unreachable = int(p.get("unreachable", 0))
-    unreachable_part = f" ; {unreachable} sans adresse utilisable" if unreachable else ""
-    return f"en tout — {counts or 'aucune diffusion'}{unreachable_part}"
+    without = f" ; {decimal(unreachable, 0)} sans adresse utilisable" if unreachable else ""
+    return f"en tout — {_deliveries(p) or 'aucune diffusion'}{without}"
 
 
 def _command(p: Payload) -> Payload:
