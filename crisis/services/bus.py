@@ -225,9 +225,8 @@ class MessageBus:
             if isinstance(command, CheckDeadlines | CheckCallouts):
                 return events  # a check that found nothing due leaves no trace
             if isinstance(command, ContinueFanout):
-                return (
-                    events  # a chunk written: its deliveries are the trace; the last one journals
-                )
+                # A chunk written: its deliveries are its trace; the last one journals.
+                return events
             if isinstance(command, RunDueDrills | NotifyDrillParticipants) and not outcome.journal:
                 return events  # likewise for the exercise programme's sweeps
             ctx.uow.journal.append(
