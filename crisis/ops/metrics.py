@@ -29,7 +29,8 @@ LATENESS_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 15, 30, 60, 300)
 
 
 class StoreCollector(Collector):
-    """Outbox depth and age, clocks by state: read from the store at each scrape."""
+    """Outbox depth and age, clocks by state, unfinished fan-outs: read from the store at
+    each scrape."""
 
     def __init__(self, engine: Engine, clock: Clock, channels: Sequence[str]) -> None:
         self._engine = engine
@@ -48,12 +49,21 @@ class StoreCollector(Collector):
         states = GaugeMetricFamily(
             "crisis_clocks", "Horloges des événements en cours, par état.", labels=["state"]
         )
+        fanouts = GaugeMetricFamily(
+            "crisis_fanouts_unfinished",
+            "Envois à un grand public dont la mise en file se poursuit en arrière-plan.",
+        )
+        fanout_age = GaugeMetricFamily(
+            "crisis_fanouts_oldest_age_seconds",
+            "Âge du plus ancien envoi dont la mise en file n'est pas finie (0 s'il n'y en a pas).",
+        )
         now = self._clock.now()
         try:
             with self._engine.connect() as connection:
                 gauges = GaugeRepository(connection)
                 backlog = gauges.outbox_backlog(now=now)
                 clocks = gauges.clock_states()
+                unfinished, oldest_fanout = gauges.unfinished_fanouts()
         except Exception:
             log.warning("métriques : base injoignable", exc_info=True)
             return
@@ -65,9 +75,13 @@ class StoreCollector(Collector):
             age.add_metric([channel], (now - oldest).total_seconds() if oldest else 0.0)
         for state in CLOCK_STATES:
             states.add_metric([state], clocks.get(state, 0))
+        fanouts.add_metric([], unfinished)
+        fanout_age.add_metric([], (now - oldest_fanout).total_seconds() if oldest_fanout else 0.0)
         yield due
         yield age
         yield states
+        yield fanouts
+        yield fanout_age
 
 
 class Metrics:

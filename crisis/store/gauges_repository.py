@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from crisis.domain.vocabulary import CrisisState
 from crisis.store.outbox_repository import DeliveryStatus
-from crisis.store.tables import clock_alerts, clocks, crises, deliveries
+from crisis.store.tables import clock_alerts, clocks, crises, deliveries, fanouts
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,15 @@ class GaugeRepository:
             .group_by(deliveries.c.channel)
         )
         return [ChannelBacklog(r[0], int(r[1]), r[2]) for r in rows]
+
+    def unfinished_fanouts(self) -> tuple[int, datetime | None]:
+        """Large fan-outs still being written in the background, and when the oldest was sent."""
+        row = self._conn.execute(
+            select(func.count(), func.min(fanouts.c.accepted_at)).where(
+                fanouts.c.finished_at.is_(None)
+            )
+        ).one()
+        return int(row[0]), row[1]
 
     def clock_states(self) -> Counter[str]:
         """Clocks of the crises whose COD is active, by state (running, met, breached)."""

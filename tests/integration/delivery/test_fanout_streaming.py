@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 from sqlalchemy import Engine, func, select
 
 from crisis.bootstrap import Service, bootstrap
@@ -201,6 +202,10 @@ def test_a_large_audience_is_answered_early_and_finished_in_the_background(
     before = journal_kinds(service, crisis_id)
     sent_at = clock.now()
     clock.advance(timedelta(seconds=3))
+    # The operations surface sees it: one fan-out unfinished, sent 3 s ago.
+    metrics = generate_latest(service.metrics.registry).decode()
+    assert "crisis_fanouts_unfinished 1.0" in metrics
+    assert "crisis_fanouts_oldest_age_seconds 3.0" in metrics
     runner = FanoutRunner(service.bus)
     chunks = runner.run_pending()
 
@@ -232,6 +237,9 @@ def test_a_large_audience_is_answered_early_and_finished_in_the_background(
     # Nothing left: another round writes nothing and journals nothing.
     assert runner.run_pending() == 0
     assert journal_kinds(service, crisis_id) == after
+    metrics = generate_latest(service.metrics.registry).decode()
+    assert "crisis_fanouts_unfinished 0.0" in metrics
+    assert "crisis_fanouts_oldest_age_seconds 0.0" in metrics
 
 
 def test_the_background_resumes_after_a_failed_chunk_without_writing_twice(
