@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, MetaData, create_engine, delete, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, delete, inspect, text
 
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock
@@ -75,13 +75,23 @@ def migrated_engine(
     engine.dispose()
 
 
+# Per store: its table names when last reflected, and its tables in the order they are
+# emptied. Reflecting every table before each test cost 0.1 to 0.3 s; the names are one query.
+_WIPE_ORDER: dict[tuple[int, str], tuple[frozenset[str], list[Table]]] = {}
+
+
 def wipe(engine: Engine) -> None:
-    reflected = MetaData()
-    reflected.reflect(engine)
+    names = frozenset(inspect(engine).get_table_names())
+    key = (id(engine), str(engine.url))
+    known = _WIPE_ORDER.get(key)
+    if known is None or known[0] != names:
+        reflected = MetaData()
+        reflected.reflect(engine)
+        order = [t for t in reversed(reflected.sorted_tables) if t.name != "alembic_version"]
+        known = _WIPE_ORDER[key] = (names, order)
     with engine.begin() as connection:
-        for table in reversed(reflected.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(delete(table))
+        for table in known[1]:
+            connection.execute(delete(table))
 
 
 @pytest.fixture
