@@ -107,24 +107,25 @@ def _overflow(page: Page) -> dict[str, int]:
     return found
 
 
-def test_the_event_page_on_a_phone_names_channels_and_fits_the_screen(
-    live: LiveService, browser: Browser, output_dir: Path
-) -> None:
-    crisis_id = open_active(live.service, exercise=True)  # the cell on call is paged at once
-    _wait_until(lambda: _settled(live, crisis_id), 20)
-    live.fakes.sms.fail_next(2, status=400)  # the SMS gateway refuses both maires
+def send_to_elus(live: LiveService, crisis_id: str, text: str) -> None:
+    """A free text to the élus, held for the préfète, approved and sent by her."""
     held = live.service.bus.handle(
-        SendMessage(
-            crisis_id=crisis_id,
-            texts=(("default", "Crue de la Seine : évitez les berges à Corbeil-Essonnes."),),
-            audiences=(Audience.ELUS,),
-        ),
+        SendMessage(crisis_id=crisis_id, texts=(("default", text),), audiences=(Audience.ELUS,)),
         actor=CELL,
     )
     live.service.bus.handle(
         ApproveDraft(crisis_id=crisis_id, draft_id=held.draft_id), actor=PREFECT
     )
     live.service.bus.handle(SendDraft(crisis_id=crisis_id, draft_id=held.draft_id), actor=PREFECT)
+
+
+def test_the_event_page_on_a_phone_names_channels_and_fits_the_screen(
+    live: LiveService, browser: Browser, output_dir: Path
+) -> None:
+    crisis_id = open_active(live.service, exercise=True)  # the cell on call is paged at once
+    _wait_until(lambda: _settled(live, crisis_id), 20)
+    live.fakes.sms.fail_next(2, status=400)  # the SMS gateway refuses both maires
+    send_to_elus(live, crisis_id, "Crue de la Seine : évitez les berges à Corbeil-Essonnes.")
     _wait_until(lambda: _settled(live, crisis_id), 20)
     with live.service.bus.unit_of_work() as uow:
         redacteur = next(m for m in uow.oncall.members() if m.name == "Rémi Rédac")
@@ -188,18 +189,7 @@ def test_a_message_to_a_large_audience_says_it_is_still_being_queued(
     monkeypatch.setattr(fanout_handlers, "PLAN_CHUNK", 1)
     monkeypatch.setattr(message_handlers, "INLINE_CONTACTS", 1)
     crisis_id = open_active(live.service, exercise=False)
-    held = live.service.bus.handle(
-        SendMessage(
-            crisis_id=crisis_id,
-            texts=(("default", "Crue de l'Orge : évitez les berges et les sous-sols."),),
-            audiences=(Audience.ELUS,),
-        ),
-        actor=CELL,
-    )
-    live.service.bus.handle(
-        ApproveDraft(crisis_id=crisis_id, draft_id=held.draft_id), actor=PREFECT
-    )
-    live.service.bus.handle(SendDraft(crisis_id=crisis_id, draft_id=held.draft_id), actor=PREFECT)
+    send_to_elus(live, crisis_id, "Crue de l'Orge : évitez les berges et les sous-sols.")
     page = new_page(browser, NARROW)
     sign_in(page, live.url, "Hugo Bernard")
     page.goto(f"{live.url}/evenements/{crisis_id}#messages")
