@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
@@ -46,6 +46,12 @@ USERS = {
     "Préfète Durand": "prefect",
     "Paul Auditeur": "auditor",
 }
+
+# The service, the fakes and Playwright's client share this process's interpreter, and the
+# suite runs two such processes on two cores: a page can take longer than Playwright's default
+# 5 s to settle while the other worker is busy. A generous wait is still a wait for an
+# assertion that must come true; it does not make a wrong page pass.
+expect.set_options(timeout=15_000)
 
 if not CHROMIUM.exists():
     pytest.skip(

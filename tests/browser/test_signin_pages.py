@@ -43,6 +43,7 @@ def test_sign_in_refusal_then_dashboard(
     check_page(page, "tableau-vide", output_dir)
 
     page.get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(f"{live.url}/connexion?fait=deconnexion")
     expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
 
 
