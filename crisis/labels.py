@@ -207,6 +207,7 @@ EVENT_LABELS: dict[str, str] = {
     "DeliveryRecorded": "Diffusion hors service",
     "MessageSent": "Message mis en diffusion",
     "FanoutCompleted": "Mise en file terminée (grand public)",
+    "DeliveriesAccepted": "Diffusions acceptées par le fournisseur",
     "DeliveryAccepted": "Diffusion acceptée par le fournisseur",
     "DeliveryFailed": "Diffusion en échec",
     "DeliveryRequeued": "Diffusion relancée",

@@ -16,7 +16,7 @@ from crisis.domain.events import (
     CodActivated,
     CrisisClosed,
     CrisisOpened,
-    DeliveryAccepted,
+    DeliveriesAccepted,
     DeliveryRecorded,
     Event,
 )
@@ -326,23 +326,25 @@ class Crisis:
         clock = self.clocks[AUDIENCE_CLOCK[audience]]
         self.events.extend(clock.meet(at=delivered_at, by=f"diffusion {delivery_id} ({means})"))
 
-    def delivery_accepted(self, accepted: DeliveryAccepted, *, factual: bool) -> None:
-        """A provider accepted a delivery; factual information meets its audience's clock."""
+    def deliveries_accepted(self, accepted: DeliveriesAccepted, *, factual: bool) -> None:
+        """Providers accepted deliveries; factual information meets its audience's clock, at
+        the first acceptance after the COD's activation."""
         self.events.append(accepted)
-        if (
-            not factual
-            or self.activation is None
-            or accepted.accepted_at < self.activation.decided_at
-        ):
+        if not factual or self.activation is None:
             return
         try:
             clock = self.clocks[AUDIENCE_CLOCK[Audience(accepted.audience)]]
         except (ValueError, KeyError):
             return  # the cell or partners: no clock of commitment 48
+        decided_at = self.activation.decided_at
+        counted = [d for d in accepted.deliveries if d.accepted_at >= decided_at]
+        if not counted:
+            return
+        first = min(counted, key=lambda d: d.accepted_at)
         self.events.extend(
             clock.meet(
-                at=accepted.accepted_at,
-                by=f"diffusion {accepted.delivery_id} ({accepted.channel})",
+                at=first.accepted_at,
+                by=f"diffusion {first.delivery_id} ({accepted.channel})",
             )
         )
 

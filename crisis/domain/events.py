@@ -129,15 +129,29 @@ class FanoutCompleted(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class DeliveryAccepted(Event):
+class AcceptedDelivery:
+    """One delivery a provider accepted, inside `DeliveriesAccepted`."""
+
     delivery_id: str
-    message_id: str
-    channel: str
-    audience: str
     queued_at: datetime
     accepted_at: datetime
     provider_message_id: str | None
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveriesAccepted(Event):
+    """Providers accepted these deliveries of one message, on one channel, for one audience:
+    one entry per recorded batch, each delivery with its own instants and provider id.
+
+    Journals written before it hold one `DeliveryAccepted` entry per delivery (the same
+    fields, `message_id`, `channel` and `audience` included); the report still reads them.
+    """
+
+    message_id: str
+    channel: str
+    audience: str
+    deliveries: tuple[AcceptedDelivery, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+from crisis.french import decimal
 from crisis.labels import audience_label, channel_label
 from crisis.reporting.report_models import ChronologyEntry
+from crisis.reporting.summary import deliveries_accepted
 from crisis.store.journal import JournalEntry
 
-# A fan-out journals one outcome per delivery: consecutive outcomes of one message on one
+# A fan-out journals its outcomes batch by batch: consecutive outcomes of one message on one
 # channel for one audience make one line, with their first and last entry numbers.
-GROUPED_KINDS = frozenset({"event.DeliveryAccepted", "event.DeliveryFailed"})
+ACCEPTED_KINDS = frozenset({"event.DeliveriesAccepted", "event.DeliveryAccepted"})
+GROUPED_KINDS = ACCEPTED_KINDS | {"event.DeliveryFailed"}
+
+
+def deliveries_in(entry: JournalEntry) -> int:
+    """How many deliveries an outcome entry speaks for (older journals: one per entry)."""
+    if entry.kind == "event.DeliveriesAccepted":
+        return len(entry.payload.get("deliveries", ()))
+    return 1
 
 
 class Run:
     """A line of the chronology that consecutive outcomes extend; the line is written once,
     when the run ends (a pydantic model's assignment is costly, and a run can be 100,000
-    entries long)."""
+    deliveries long)."""
 
-    __slots__ = ("entries", "last", "line")
+    __slots__ = ("deliveries", "entries", "last", "line")
 
-    def __init__(self, line: ChronologyEntry) -> None:
+    def __init__(self, line: ChronologyEntry, first: JournalEntry) -> None:
         self.line = line
         self.entries = 1
+        self.deliveries = deliveries_in(first)
         self.last: JournalEntry | None = None
 
     def extend(self, entry: JournalEntry) -> None:
         self.entries += 1
+        self.deliveries += deliveries_in(entry)
         self.last = entry
 
     def close(self) -> None:
@@ -35,12 +47,12 @@ class Run:
         line.entries = self.entries
         line.hash = entry.hash
         p = entry.payload
-        what = "acceptées" if entry.kind == "event.DeliveryAccepted" else "en échec"
         channel, audience = str(p.get("channel")), str(p.get("audience"))
-        summary = (
-            f"{channel_label(channel)} → {audience_label(audience)} : {self.entries} "
-            f"diffusions {what}"
-        )
+        if entry.kind in ACCEPTED_KINDS:
+            outcome = deliveries_accepted(self.deliveries)
+        else:
+            outcome = f"{decimal(self.deliveries, 0)} diffusions en échec"
+        summary = f"{channel_label(channel)} → {audience_label(audience)} : {outcome}"
         if entry.kind == "event.DeliveryFailed":
             summary += f" (dernière raison : {p.get('reason')})"
         line.summary = summary

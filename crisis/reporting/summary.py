@@ -63,6 +63,15 @@ def _deliveries(p: Payload) -> str:
     return ", ".join(f"{channel_label(str(k))} {decimal(v, 0)}" for k, v in by_channel)
 
 
+def deliveries_accepted(count: int) -> str:
+    """« 1 diffusion acceptée », « 100 000 diffusions acceptées »."""
+    return (
+        f"{decimal(count, 0)} diffusion acceptée"
+        if count == 1
+        else (f"{decimal(count, 0)} diffusions acceptées")
+    )
+
+
 def _fanout_completed(p: Payload) -> str:
     unreachable = int(p.get("unreachable", 0))
     without = f" ; {decimal(unreachable, 0)} sans adresse utilisable" if unreachable else ""
@@ -125,6 +134,10 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
     ),
     "event.MessageSent": _message_sent,
     "event.FanoutCompleted": _fanout_completed,
+    "event.DeliveriesAccepted": lambda p: (
+        f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))} : "
+        + deliveries_accepted(len(p.get("deliveries", ())))
+    ),
     "event.DeliveryAccepted": lambda p: (
         f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))}"
     ),

@@ -200,7 +200,7 @@ def build_report(
                 hash=entry.hash,
             )
             chronology.append(line)
-            group, run = (key, Run(line)) if kind in GROUPED_KINDS else (None, None)
+            group, run = (key, Run(line, entry)) if kind in GROUPED_KINDS else (None, None)
         if kind == "event.CrisisOpened":
             head.update(
                 title=p["title"],
@@ -246,7 +246,15 @@ def build_report(
             message = messages.get(str(p["message_id"]))
             if message is not None:  # what the background wrote after the send's answer
                 message.planned = {str(k): int(v) for k, v in p.get("deliveries", {}).items()}
-        elif kind == "event.DeliveryAccepted":
+        elif kind == "event.DeliveriesAccepted":
+            message = messages.get(str(p["message_id"]))
+            if message is not None:
+                channel = str(p["channel"])
+                for delivery in p["deliveries"]:
+                    message.accept(
+                        channel, _instant(delivery["accepted_at"]), delivery["queued_at"]
+                    )
+        elif kind == "event.DeliveryAccepted":  # one entry per delivery, in older journals
             message = messages.get(str(p["message_id"]))
             if message is not None:
                 message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"])

@@ -16,7 +16,8 @@ from crisis.domain.commands import RecordDeliveryOutcomes, RetryDelivery
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, NotFound
 from crisis.domain.events import (
-    DeliveryAccepted,
+    AcceptedDelivery,
+    DeliveriesAccepted,
     DeliveryFailed,
     DeliveryRequeued,
 )
@@ -32,7 +33,8 @@ from crisis.store.outbox_repository import Accepted, AttemptRow, DeliveryRow, De
 
 
 def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -> Outcome:
-    """Apply what the dispatcher learnt: one transaction per batch, events per delivery."""
+    """Apply what the dispatcher learnt: one transaction per batch; one journal entry per
+    message, channel and audience for the batch's acceptances, one per failure."""
     results: Sequence[DeliveryResult] = cmd.results
     crises: dict[str, Crisis] = {}
     for crisis_id in dict.fromkeys(r.crisis_id for r in results):
@@ -65,6 +67,7 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         row = rows.get(result.delivery_id)
         _apply(ctx, crises[result.crisis_id], message, result, row, accepted=accepted)
     ctx.uow.outbox.mark_accepted(list(accepted.values()))
+    _journal_acceptances(crises, messages, results, rows, accepted)
     if ctx.catalog is not None:
         config = ctx.catalog.config
         account_channels(
@@ -99,6 +102,43 @@ def _delivery_alert(
     )
 
 
+def _journal_acceptances(
+    crises: dict[str, Crisis],
+    messages: dict[str, Message],
+    results: Sequence[DeliveryResult],
+    rows: dict[str, DeliveryRow],
+    accepted: dict[str, Accepted],
+) -> None:
+    """The batch's new acceptances, one event per message, channel and audience, in the
+    order the batch was claimed."""
+    results_by_id = {r.delivery_id: r for r in results}
+    groups: dict[tuple[str, str, str, str], list[AcceptedDelivery]] = {}
+    for delivery_id, recorded in accepted.items():  # in claim order, each delivery once
+        result = results_by_id[delivery_id]
+        key = (result.crisis_id, result.message_id, result.channel, result.audience)
+        groups.setdefault(key, []).append(
+            AcceptedDelivery(
+                delivery_id=delivery_id,
+                queued_at=rows[delivery_id].queued_at,
+                accepted_at=recorded.accepted_at,
+                provider_message_id=recorded.provider_message_id,
+                attempts=recorded.attempts,
+            )
+        )
+    for (crisis_id, message_id, channel, audience), deliveries in groups.items():
+        crisis = crises[crisis_id]
+        crisis.deliveries_accepted(
+            DeliveriesAccepted(
+                crisis_id=crisis.id,
+                message_id=message_id,
+                channel=channel,
+                audience=audience,
+                deliveries=tuple(deliveries),
+            ),
+            factual=messages[message_id].purpose is MessagePurpose.FACTUAL,
+        )
+
+
 def _apply(
     ctx: HandlerContext,
     crisis: Crisis,
@@ -108,10 +148,10 @@ def _apply(
     *,
     accepted: dict[str, Accepted],
 ) -> None:
-    """One outcome. An acceptance is added to `accepted` (recorded with the whole batch) and
-    journalled, unless the delivery was accepted already: a duplicate sent after a crash, whose
-    first acceptance is the one the journal keeps (the crisis lock makes the status read here
-    the status at commit)."""
+    """One outcome. An acceptance is added to `accepted` (recorded and journalled with the
+    whole batch) unless the delivery was accepted already: a duplicate sent after a crash,
+    whose first acceptance is the one the journal keeps (the crisis lock makes the status
+    read here the status at commit)."""
     outbox = ctx.uow.outbox
     if result.outcome is DeliveryOutcome.ACCEPTED:
         assert result.accepted_at is not None
@@ -123,20 +163,6 @@ def _apply(
                 accepted_at=result.accepted_at,
                 finished_at=result.finished_at,
                 attempts=result.attempt,
-            )
-            crisis.delivery_accepted(
-                DeliveryAccepted(
-                    crisis_id=crisis.id,
-                    delivery_id=result.delivery_id,
-                    message_id=message.id,
-                    channel=result.channel,
-                    audience=result.audience,
-                    queued_at=row.queued_at,
-                    accepted_at=result.accepted_at,
-                    provider_message_id=result.provider_message_id,
-                    attempts=result.attempt,
-                ),
-                factual=message.purpose is MessagePurpose.FACTUAL,
             )
         return
     if result.outcome is DeliveryOutcome.RETRY:

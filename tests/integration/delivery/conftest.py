@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -29,6 +30,7 @@ from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.vocabulary import CrisisKind
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
+from crisis.store.journal import JournalEntry
 from tests.fakes.sms import FakeSmsGateway
 from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.telegram import FakeTelegramServer
@@ -189,3 +191,14 @@ def token_for(service: Service, role: str) -> str:
     result = service.bus.handle(AddUser(name=f"api-{role}", role=role), actor=SYSTEM_ACTOR)
     token: str = result["token"]
     return token
+
+
+def accepted_in_journal(entries: Iterable[JournalEntry]) -> list[dict[str, Any]]:
+    """Every acceptance the journal holds, one dict per delivery: its entry's message,
+    channel and audience with the delivery's own fields."""
+    found: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry.kind == "event.DeliveriesAccepted":
+            common = {k: v for k, v in entry.payload.items() if k != "deliveries"}
+            found.extend(common | delivery for delivery in entry.payload["deliveries"])
+    return found

@@ -17,7 +17,13 @@ from crisis.clock import ManualClock
 from crisis.domain.vocabulary import ClockName, ClockState
 from crisis.settings import Settings
 from crisis.templating import TemplateRegistry
-from tests.integration.delivery.conftest import Fakes, add_people, open_active, token_for
+from tests.integration.delivery.conftest import (
+    Fakes,
+    accepted_in_journal,
+    add_people,
+    open_active,
+    token_for,
+)
 from tests.integration.delivery.test_broadcast import dispatch
 
 MARKER = "EXERCICE EXERCICE EXERCICE"
@@ -161,7 +167,7 @@ def test_draft_to_approval_to_delivery_with_each_step_journalled(
     approval = next(e for e in entries if e.kind == "event.DraftApproved")
     assert approval.at == crisis.clocks[ClockName.ELUS].started_at + timedelta(minutes=8)
 
-    accepted = [e.payload for e in entries if e.kind == "event.DeliveryAccepted"]
+    accepted = accepted_in_journal(entries)
     for clock_name, audience in (
         (ClockName.ELUS, "elus"),
         (ClockName.MEDIA, "media"),

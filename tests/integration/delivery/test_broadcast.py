@@ -21,7 +21,14 @@ from crisis.domain.vocabulary import Audience, ClockName, ClockState
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.store.tables import deliveries, delivery_attempts, publications
 from tests.conftest import REPO_ROOT
-from tests.integration.delivery.conftest import CELL, OFFICER, Fakes, add_people, open_active
+from tests.integration.delivery.conftest import (
+    CELL,
+    OFFICER,
+    Fakes,
+    accepted_in_journal,
+    add_people,
+    open_active,
+)
 
 MARKER = "EXERCICE EXERCICE EXERCICE"
 CAP_XSD = REPO_ROOT / "crisis" / "publishing" / "schemas" / "CAP-v1.2.xsd"
@@ -122,7 +129,7 @@ def test_exercise_message_reaches_every_channel_marked_and_meets_the_clocks(
         crisis = uow.crises.get(crisis_id)
         entries = uow.journal.entries(crisis_id)
         assert uow.journal.verify(crisis_id).ok
-    accepted = [e.payload for e in entries if e.kind == "event.DeliveryAccepted"]
+    accepted = accepted_in_journal(entries)
     assert len(accepted) == 12
     for clock_name, audience in (
         (ClockName.ELUS, "elus"),

@@ -4,7 +4,7 @@ The worker is the real `python -m crisis worker` in a subprocess, on SQLite and 
 against the fake Telegram server running in this process. After a SIGKILL and a restart under
 the same name, every chat gets the message, duplicates stay within the documented bound
 (three batches per channel, per worker, per crash), the journal verifies, and each delivery has
-exactly one DeliveryAccepted entry.
+exactly one acceptance in the journal.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from crisis.settings import Settings
 from crisis.store.tables import deliveries
 from tests.conftest import REPO_ROOT
 from tests.fakes.telegram import FakeTelegramServer
-from tests.integration.delivery.conftest import CELL, OFFICER
+from tests.integration.delivery.conftest import CELL, OFFICER, accepted_in_journal
 
 RECIPIENTS = 2000
 BATCH_SIZE = 100
@@ -190,9 +190,7 @@ def test_worker_killed_mid_fanout_resumes_without_loss_and_bounded_duplicates(
         assert uow.journal.verify(crisis_id).ok
         assert uow.journal.verify("system").ok
         accepted = Counter(
-            e.payload["delivery_id"]
-            for e in uow.journal.entries(crisis_id)
-            if e.kind == "event.DeliveryAccepted"
+            a["delivery_id"] for a in accepted_in_journal(uow.journal.entries(crisis_id))
         )
         delivery_ids = {d.id for d in uow.outbox.deliveries_of(crisis_id=crisis_id)}
     assert set(accepted) == delivery_ids

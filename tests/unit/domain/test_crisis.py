@@ -11,11 +11,13 @@ from crisis.domain.clocks import DEFAULT_POLICY, ClockPolicy
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.domain.events import (
+    AcceptedDelivery,
     ClockBreached,
     ClockMet,
     ClockStarted,
     ClockWarning,
     CodActivated,
+    DeliveriesAccepted,
     Event,
 )
 from crisis.domain.vocabulary import (
@@ -210,6 +212,47 @@ def test_earliest_delivery_wins_even_when_recorded_later() -> None:
     assert media.met_at == T0 + timedelta(minutes=25)
     assert media.met_by is not None and "early" in media.met_by
     assert len(of_type(crisis.events, ClockMet)) == 2
+
+
+def accepted_batch(audience: str, *minutes: int) -> DeliveriesAccepted:
+    return DeliveriesAccepted(
+        crisis_id="c1",
+        message_id="m1",
+        channel="telegram_dm",
+        audience=audience,
+        deliveries=tuple(
+            AcceptedDelivery(
+                delivery_id=f"d{minute}",
+                queued_at=T0 - timedelta(minutes=10),
+                accepted_at=T0 + timedelta(minutes=minute),
+                provider_message_id=None,
+                attempts=1,
+            )
+            for minute in minutes
+        ),
+    )
+
+
+def test_a_batch_of_acceptances_meets_the_clock_at_its_first_after_the_decision() -> None:
+    crisis = new_crisis()
+    activate(crisis)
+    batch = accepted_batch(Audience.PUBLIC, 9, -3, 7, 12)  # -3: before the COD's decision
+    crisis.deliveries_accepted(batch, factual=True)
+    public = crisis.clocks[ClockName.PUBLIC]
+    assert public.met_at == T0 + timedelta(minutes=7)
+    assert public.met_by == "diffusion d7 (telegram_dm)"
+    assert batch in crisis.events
+    assert len(of_type(crisis.events, ClockMet)) == 1
+
+
+def test_acceptances_that_meet_no_clock() -> None:
+    crisis = new_crisis()
+    activate(crisis)
+    crisis.deliveries_accepted(accepted_batch(Audience.ELUS, 5), factual=False)  # a page
+    crisis.deliveries_accepted(accepted_batch(Audience.MEDIA, -1, -2), factual=True)
+    crisis.deliveries_accepted(accepted_batch("cellule", 4), factual=True)  # no clock
+    assert of_type(crisis.events, ClockMet) == []
+    assert len(of_type(crisis.events, DeliveriesAccepted)) == 3
 
 
 def test_met_late_after_breach_keeps_breached_state_with_met_at() -> None:
