@@ -13,8 +13,8 @@ from crisis.clock import ensure_utc
 JsonValue = Any
 
 
-# Already plain: returned as they are, before the checks below (one journal entry per
-# delivery walks a dozen such values).
+# Already plain: returned as they are, before the checks below (a batch's acceptances walk
+# half a dozen such values per delivery).
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
@@ -38,7 +38,7 @@ def to_jsonable(value: Any) -> JsonValue:
 
 
 # Built once: `json.dumps` with options builds an encoder at every call, and the journal
-# serialises one payload per delivery.
+# serialises one payload per entry.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
