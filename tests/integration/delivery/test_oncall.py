@@ -115,6 +115,13 @@ def activate(service: Service, *, exercise: bool = True) -> str:
     return crisis_id
 
 
+def outbox_states(service: Service, crisis_id: str) -> list[tuple[str, str, str, int, str]]:
+    """Each delivery of the crisis: channel, recipient, status, attempts, last error."""
+    with service.bus.reading() as uow:
+        rows = uow.outbox.deliveries_of(crisis_id=crisis_id)
+    return [(d.channel, d.recipient, d.status, d.attempts, d.last_error or "") for d in rows]
+
+
 def journal(service: Service, crisis_id: str, kind: str) -> list[JournalEntry]:
     with service.bus.unit_of_work() as uow:
         assert uow.journal.verify(crisis_id).ok
@@ -138,6 +145,8 @@ def test_activation_pages_the_cell_through_every_channel_with_a_way_to_acknowled
         ("redacteur", "Rémi Rédac"),
     ]
     dispatch(service)
+    # Once seen failing under heavy load with no message here: say what the outbox held.
+    assert "501" in fakes.telegram.messages, outbox_states(service, crisis_id)
     (dm,) = fakes.telegram.messages["501"]
     assert dm.text.startswith("EXERCICE EXERCICE EXERCICE")
     assert "/ack" in dm.text and "chef de cellule" in dm.text
