@@ -13,17 +13,14 @@ Nothing here does I/O or keeps state; every function is safe to call from anywhe
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import gsm0338
-
-with warnings.catch_warnings():
-    # twitter-text-parser reads its emoji table through the deprecated pkg_resources API.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    from twitter_text import parse_tweet
 
 from channels.contract import ChannelLimits, LengthUnit
 from channels.smart_encoding import smart_encode
@@ -91,9 +88,28 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+@functools.cache
+def _tweet_parser() -> Callable[[str], Any]:
+    """twitter-text's parser, imported on first use: compiling its expressions takes about a
+    second, which every command of the CLI paid before it was needed (`warm_up` in the
+    long-running processes)."""
+    with warnings.catch_warnings():
+        # twitter-text-parser reads its emoji table through the deprecated pkg_resources API.
+        warnings.filterwarnings(
+            "ignore", message="pkg_resources is deprecated", category=UserWarning
+        )
+        from twitter_text import parse_tweet
+    return parse_tweet  # type: ignore[no-any-return]
+
+
+def warm_up() -> None:
+    """Load what measuring takes ahead of the first message (a long-running process)."""
+    _tweet_parser()
+
+
 def x_weighted_length(text: str) -> int:
     """X's weighted length (twitter-text v3 configuration, limit 280)."""
-    weighted: int = parse_tweet(text).weightedLength
+    weighted: int = _tweet_parser()(text).weightedLength
     return weighted
 
 

@@ -1,15 +1,18 @@
 """What a long-running process sets up at start: its logging, its metrics port, its claim on
-the SQLite database (so that `crisis restore` cannot pull it from under it)."""
+the SQLite database (so that `crisis restore` cannot pull it from under it), the libraries it
+loads ahead of their first use."""
 
 from __future__ import annotations
 
 import fcntl
+import threading
 from pathlib import Path
 from typing import IO
 
 from prometheus_client import start_http_server
 from sqlalchemy import Engine
 
+from channels import measure
 from crisis.ops.logs import configure_logging, set_process_context
 from crisis.ops.metrics import Metrics
 from crisis.settings import Settings
@@ -28,6 +31,8 @@ def start_long_running(
     is opened so that its first lines are formatted too."""
     set_process_context(worker=worker)
     hold_database(engine)
+    # The first X message would otherwise wait a second for twitter-text's expressions.
+    threading.Thread(target=measure.warm_up, name="warm-up", daemon=True).start()
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
 
