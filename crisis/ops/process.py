@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from channels import measure
 from crisis.ops.logs import configure_logging, set_process_context
 from crisis.ops.metrics import Metrics
+from crisis.publishing.cap_schema import cap_schema
 from crisis.settings import Settings
 
 _held: list[IO[bytes]] = []
@@ -31,10 +32,16 @@ def start_long_running(
     is opened so that its first lines are formatted too."""
     set_process_context(worker=worker)
     hold_database(engine)
-    # The first X message would otherwise wait a second for twitter-text's expressions.
-    threading.Thread(target=measure.warm_up, name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     if settings.metrics_port is not None:
         start_http_server(settings.metrics_port, addr=settings.host, registry=metrics.registry)
+
+
+def warm_up() -> None:
+    """Load, ahead of their first use, what a command of the CLI does without: the first X
+    message or CAP alert would otherwise wait for them (0.3 s each)."""
+    measure.warm_up()
+    cap_schema()
 
 
 def in_use_lock_path(engine: Engine) -> Path | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-import xmlschema
+if TYPE_CHECKING:
+    import xmlschema
 
 CAP_SCHEMA_RESOURCE = files("crisis.publishing") / "schemas" / "CAP-v1.2.xsd"
 
@@ -17,6 +19,10 @@ class InvalidCapDocumentError(ValueError):
 
 @cache
 def cap_schema() -> xmlschema.XMLSchema:
+    """Built at the first CAP document (xmlschema and its XPath engine take 0.3 s to import,
+    which every command of the CLI paid); long-running processes build it at start."""
+    import xmlschema
+
     return xmlschema.XMLSchema(CAP_SCHEMA_RESOURCE.read_text("utf-8"))
 
 

@@ -17,7 +17,6 @@ from crisis.reporting.document import at, minutes, when
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
-from crisis.reporting.indicators_xlsx import to_xlsx
 from crisis.reporting.render import html_to_pdf
 from crisis.services.retex_views import EntryRef
 
@@ -124,6 +123,9 @@ def render_indicators(pack: Indicators, fmt: IndicatorsFormat) -> bytes:
     if fmt is IndicatorsFormat.PDF:
         return to_pdf(pack)
     if fmt is IndicatorsFormat.XLSX:
+        # openpyxl takes 0.1 s to import: loaded when a workbook is asked for.
+        from crisis.reporting.indicators_xlsx import to_xlsx
+
         return to_xlsx(pack)
     text = {
         IndicatorsFormat.JSON: to_json,

@@ -6,6 +6,7 @@ must still be recorded (the failure count, the journal entry) while the answer i
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,8 +29,14 @@ MAX_JOURNALLED_NAME = 120
 # The OWASP Password Storage Cheat Sheet's Argon2id setting (19 MiB, 2 passes, 1 lane): a
 # sign-in stays well under a second on a small shared server.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-# Verified against when the name is unknown, so that the answer takes as long either way.
-_UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _unknown_user_hash() -> str:
+    """Verified against when the name is unknown, so that the answer takes as long either
+    way. Made at the first sign-in, not at import: a hash takes 0.1 s, which every command
+    of the CLI paid."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -46,8 +53,9 @@ def hash_password(password: str) -> str:
 
 
 def _password_matches(stored_hash: str | None, password: str) -> bool:
+    unknown_user_hash = _unknown_user_hash()  # made whoever signs in first, known or not
     try:
-        return _hasher.verify(stored_hash or _UNKNOWN_USER_HASH, password) and (
+        return _hasher.verify(stored_hash or unknown_user_hash, password) and (
             stored_hash is not None
         )
     except (VerificationError, InvalidHashError):

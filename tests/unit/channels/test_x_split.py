@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from channels.measure import x_weighted_length as weighted_length
@@ -71,15 +68,3 @@ def test_two_digit_numbering_still_fits(n_sentences: int) -> None:
     assert all(weighted_length(p) <= 280 for p in parts)
     assert parts[-1].endswith(f"({len(parts)}/{len(parts)})")
 
-
-def test_the_cli_starts_without_compiling_twitter_text() -> None:
-    """twitter-text compiles its expressions at import (about 0.3 s): only a measure of an X
-    post, or a long-running process warming up, loads it."""
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, crisis.cli.app; print('twitter_text' in sys.modules)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert loaded == "False"
-    assert weighted_length("Crue de la Seine") == 16
