@@ -67,4 +67,3 @@ def test_two_digit_numbering_still_fits(n_sentences: int) -> None:
     parts = split_thread(text)
     assert all(weighted_length(p) <= 280 for p in parts)
     assert parts[-1].endswith(f"({len(parts)}/{len(parts)})")
-
