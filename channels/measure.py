@@ -90,8 +90,8 @@ def utf16_length(text: str) -> int:
 
 @functools.cache
 def _tweet_parser() -> Callable[[str], Any]:
-    """twitter-text's parser, imported on first use: compiling its expressions takes about a
-    second, which every command of the CLI paid before it was needed (`warm_up` in the
+    """twitter-text's parser, imported on first use: compiling its expressions takes about
+    0.3 s, which every command of the CLI paid before it was needed (`warm_up` in the
     long-running processes)."""
     with warnings.catch_warnings():
         # twitter-text-parser reads its emoji table through the deprecated pkg_resources API.

@@ -65,11 +65,8 @@ def _deliveries(p: Payload) -> str:
 
 def deliveries_accepted(count: int) -> str:
     """« 1 diffusion acceptée », « 100 000 diffusions acceptées »."""
-    return (
-        f"{decimal(count, 0)} diffusion acceptée"
-        if count == 1
-        else (f"{decimal(count, 0)} diffusions acceptées")
-    )
+    plural = "" if count == 1 else "s"
+    return f"{decimal(count, 0)} diffusion{plural} acceptée{plural}"
 
 
 def _fanout_completed(p: Payload) -> str:
