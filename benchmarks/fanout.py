@@ -1,12 +1,13 @@
 """Fan-out benchmark: the durable outbox against a bare python-telegram-bot loop.
 
     PYTHONPATH=. .venv/bin/python benchmarks/fanout.py [--deliveries 5000] [--concurrency 50]
-        [--fake nginx|python] [--repeat 2]
+        [--fake nginx|python] [--repeat 2] [--database sqlite|postgresql]
 
 1. `bare`: N sendMessage calls with python-telegram-bot alone, at the given concurrency.
 2. `outbox`: N deliveries written by SendMessage into the outbox (SQLite in a temporary
-   folder), then sent by the real dispatcher loop (claims, sends and recorded outcomes
-   pipelined; outcomes through the bus and the hash-chained journal).
+   folder, or a PostgreSQL schema of its own with `--database postgresql`), then sent by the
+   real dispatcher loop (claims, sends and recorded outcomes pipelined; outcomes through the
+   bus and the hash-chained journal). On PostgreSQL, the server's own CPU time is not counted.
 
 Both talk to the same provider fake: nginx answering every call with a static sendMessage
 result (started here on a free loopback port, with its own configuration, when nginx is
@@ -45,14 +46,14 @@ from benchmarks.support import (
 
 
 def _outbox_run(
-    base_url: str, *, deliveries: int, concurrency: int, batch_size: int
+    base_url: str, *, deliveries: int, concurrency: int, batch_size: int, database: str = "sqlite"
 ) -> tuple[float, float]:
     """Dispatch a fan-out of `deliveries` through the real channel loop; (seconds, CPU s)."""
     from channels.registry import close_channels
     from crisis.dispatching import make_dispatcher
 
     with (
-        scratch_database("sqlite") as (url, folder),
+        scratch_database(database) as (url, folder),
         telegram_fanout(
             url,
             folder,
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--fake", choices=["nginx", "python"], default=None)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     n, concurrency = args.deliveries, args.concurrency
     use_nginx = args.fake == "nginx" or (args.fake is None and NginxTelegramFake.available())
@@ -153,6 +155,7 @@ def main() -> None:
                     deliveries=n,
                     concurrency=concurrency,
                     batch_size=args.batch_size,
+                    database=args.database,
                 )
             )
     bare_seconds, bare_cpu = min(bare_runs)
@@ -165,7 +168,7 @@ def main() -> None:
         + ")"
     )
     print(
-        f"outbox (SQLite, dispatcher loop, batch {args.batch_size}): {n} deliveries in "
+        f"outbox ({args.database}, dispatcher loop, batch {args.batch_size}): {n} deliveries in "
         f"{outbox_seconds:.2f} s = {outbox_rate:.0f}/s, {outbox_cpu / n * 1e6:.0f} µs CPU per "
         "delivery (runs: " + ", ".join(f"{n / s:.0f}/s" for s, _ in outbox_runs) + ")"
     )
