@@ -29,7 +29,7 @@ from crisis.domain.messages import (
 from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.channel_outages import OutageRules, account_channels
 from crisis.services.context import HandlerContext, Outcome, catalog_of
-from crisis.store.outbox_repository import Accepted, AttemptRow, DeliveryRow, DeliveryStatus
+from crisis.store.outbox_repository import Accepted, AttemptRow, DeliveryStatus, RecordedState
 
 
 def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -> Outcome:
@@ -42,7 +42,7 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         # duplicate after a crash) waits here and then sees it accepted.
         crisis = crises[crisis_id] = ctx.uow.crises.get(crisis_id, for_update=True)
         ctx.touched.append(crisis)
-    rows = ctx.uow.outbox.deliveries_by_id([r.delivery_id for r in results])
+    states = ctx.uow.outbox.recorded_states([r.delivery_id for r in results])
     ctx.uow.outbox.add_attempts(
         [
             AttemptRow(
@@ -64,10 +64,10 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         message = messages.get(result.message_id) or ctx.uow.outbox.message(result.message_id)
         assert message is not None
         messages[message.id] = message
-        row = rows.get(result.delivery_id)
-        _apply(ctx, crises[result.crisis_id], message, result, row, accepted=accepted)
+        state = states.get(result.delivery_id)
+        _apply(ctx, crises[result.crisis_id], message, result, state, accepted=accepted)
     ctx.uow.outbox.mark_accepted(list(accepted.values()))
-    _journal_acceptances(crises, messages, results, rows, accepted)
+    _journal_acceptances(crises, messages, results, states, accepted)
     if ctx.catalog is not None:
         config = ctx.catalog.config
         account_channels(
@@ -106,7 +106,7 @@ def _journal_acceptances(
     crises: dict[str, Crisis],
     messages: dict[str, Message],
     results: Sequence[DeliveryResult],
-    rows: dict[str, DeliveryRow],
+    states: dict[str, RecordedState],
     accepted: dict[str, Accepted],
 ) -> None:
     """The batch's new acceptances, one event per message, channel and audience, in the
@@ -119,7 +119,7 @@ def _journal_acceptances(
         groups.setdefault(key, []).append(
             AcceptedDelivery(
                 delivery_id=delivery_id,
-                queued_at=rows[delivery_id].queued_at,
+                queued_at=states[delivery_id].queued_at,
                 accepted_at=recorded.accepted_at,
                 provider_message_id=recorded.provider_message_id,
                 attempts=recorded.attempts,
@@ -144,7 +144,7 @@ def _apply(
     crisis: Crisis,
     message: Message,
     result: DeliveryResult,
-    row: DeliveryRow | None,
+    state: RecordedState | None,
     *,
     accepted: dict[str, Accepted],
 ) -> None:
@@ -155,8 +155,8 @@ def _apply(
     outbox = ctx.uow.outbox
     if result.outcome is DeliveryOutcome.ACCEPTED:
         assert result.accepted_at is not None
-        assert row is not None
-        if row.status != DeliveryStatus.ACCEPTED and result.delivery_id not in accepted:
+        assert state is not None
+        if state.status != DeliveryStatus.ACCEPTED and result.delivery_id not in accepted:
             accepted[result.delivery_id] = Accepted(
                 delivery_id=result.delivery_id,
                 provider_message_id=result.provider_message_id,

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select, tuple_, update
 
@@ -54,6 +54,14 @@ class DeliveryRow:
     finished_at: datetime | None
     last_error: str | None
     fallback_of: str | None
+
+
+class RecordedState(NamedTuple):
+    """What recording an outcome reads of a delivery: whether it was accepted already, and
+    when it was queued (the acceptance's latency starts there)."""
+
+    status: str
+    queued_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,9 @@ _NEW_DELIVERY = (
 # costs less than opening the copy).
 _COPY_FROM = 200
 
+_RECORDED_STATES = select(deliveries.c.id, deliveries.c.status, deliveries.c.queued_at).where(
+    deliveries.c.id.in_(bindparam("ids", expanding=True))
+)
 # Built once, run for a whole batch; the status guard keeps a delivery accepted once as it
 # was (the caller, holding the crisis lock, has already left out those it saw accepted).
 _MARK_ACCEPTED = (
@@ -402,13 +413,15 @@ class OutboxRepository:
         row = self._conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
         return None if row is None else _delivery(row)
 
-    def deliveries_by_id(self, delivery_ids: Collection[str]) -> dict[str, DeliveryRow]:
-        found: dict[str, DeliveryRow] = {}
+    def recorded_states(self, delivery_ids: Collection[str]) -> dict[str, RecordedState]:
+        """The status and queueing instant of each delivery, by id (two columns, not whole
+        rows: a batch's outcomes are recorded for every hundred deliveries sent)."""
+        found: dict[str, RecordedState] = {}
         ids = list(delivery_ids)
         for start in range(0, len(ids), 500):  # stay well under any bound-parameter limit
             chunk = ids[start : start + 500]
-            rows = self._conn.execute(select(deliveries).where(deliveries.c.id.in_(chunk)))
-            found.update((row.id, _delivery(row)) for row in rows)
+            rows = self._conn.execute(_RECORDED_STATES, {"ids": chunk})
+            found.update((row[0], RecordedState(row[1], row[2])) for row in rows)
         return found
 
     def deliveries_of(
