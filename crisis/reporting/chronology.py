@@ -14,6 +14,11 @@ ACCEPTED_KINDS = frozenset({"event.DeliveriesAccepted", "event.DeliveryAccepted"
 GROUPED_KINDS = ACCEPTED_KINDS | {"event.DeliveryFailed"}
 
 
+def entry_numbers(entry: ChronologyEntry) -> str:
+    """A line's entry number, or the first and last numbers of a grouped run of outcomes."""
+    return str(entry.seq) if entry.last_seq is None else f"{entry.seq}–{entry.last_seq}"
+
+
 def deliveries_in(entry: JournalEntry) -> int:
     """How many deliveries an outcome entry speaks for (older journals: one per entry)."""
     if entry.kind == "event.DeliveriesAccepted":

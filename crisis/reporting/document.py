@@ -22,8 +22,8 @@ from crisis.labels import (
     purpose_label,
     role_label,
 )
+from crisis.reporting.chronology import entry_numbers
 from crisis.reporting.report_models import (
-    ChronologyEntry,
     ClockReport,
     MessageReport,
     TimingReport,
@@ -345,7 +345,7 @@ def _journal(report: TimingReport) -> Section:
 
 def _chronology(report: TimingReport) -> Section:
     rows = [
-        (_seqs(e), at(e.at), e.actor, e.label, e.summary, e.hash[:HASH_SHOWN])
+        (entry_numbers(e), at(e.at), e.actor, e.label, e.summary, e.hash[:HASH_SHOWN])
         for e in report.chronology
     ]
     return Section(
@@ -377,8 +377,3 @@ def build_document(report: TimingReport) -> ReportDocument:
         generated=when(report.generated_at),
         head_hash=report.journal.head_hash or "—",
     )
-
-
-def _seqs(entry: ChronologyEntry) -> str:
-    """The entry's number, or the first and last numbers of a grouped run of outcomes."""
-    return str(entry.seq) if entry.last_seq is None else f"{entry.seq}–{entry.last_seq}"

@@ -25,6 +25,7 @@ from crisis.labels import (
     variant_label,
 )
 from crisis.labels import role_label as any_role_label
+from crisis.reporting.chronology import entry_numbers
 from crisis.services.registry import COMMANDS, may_run
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.web.sessions import SignedIn, service_of
@@ -65,6 +66,7 @@ def environment() -> Environment:
     env.filters["heure"] = _unbroken(short_time)
     env.filters["date_longue"] = _unbroken(long_datetime)
     env.filters["instant"] = _unbroken(compact_datetime)
+    env.filters["numeros"] = entry_numbers
     env.filters["variante"] = variant_label
     # Codes a person must never read raw: the words of crisis.labels.
     env.filters["canal"] = channel_label
