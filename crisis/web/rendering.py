@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -26,6 +26,7 @@ from crisis.labels import (
 )
 from crisis.labels import role_label as any_role_label
 from crisis.reporting.chronology import entry_numbers
+from crisis.reporting.document import minutes
 from crisis.services.registry import COMMANDS, may_run
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.web.sessions import SignedIn, service_of
@@ -42,14 +43,17 @@ def _paris_input(instant: datetime) -> str:
 _HOUR_AND_MINUTES = re.compile(r"(\d{1,2}) h (\d{2})")
 
 
+_Value = TypeVar("_Value")
+
+
 def keep_time_together(text: str) -> str:
     """« 17 h 36 » kept on one line: on a phone, « 17 h » and « 36 » must not part."""
     return _HOUR_AND_MINUTES.sub("\\1\u00a0h\u00a0\\2", text)
 
 
-def _unbroken(render: Callable[[datetime], str]) -> Callable[[datetime], str]:
-    def rendered(instant: datetime) -> str:
-        return keep_time_together(render(instant))
+def _unbroken(render: Callable[[_Value], str]) -> Callable[[_Value], str]:
+    def rendered(value: _Value) -> str:
+        return keep_time_together(render(value))
 
     return rendered
 
@@ -67,6 +71,7 @@ def environment() -> Environment:
     env.filters["date_longue"] = _unbroken(long_datetime)
     env.filters["instant"] = _unbroken(compact_datetime)
     env.filters["numeros"] = entry_numbers
+    env.filters["minutes"] = _unbroken(minutes)
     env.filters["variante"] = variant_label
     # Codes a person must never read raw: the words of crisis.labels.
     env.filters["canal"] = channel_label
