@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from crisis.french import decimal
-from crisis.labels import audience_label, channel_label
 from crisis.reporting.report_models import ChronologyEntry
-from crisis.reporting.summary import deliveries_accepted
+from crisis.reporting.summary import deliveries_accepted, delivery_route
 from crisis.store.journal import JournalEntry
 
 # A fan-out journals its outcomes batch by batch: consecutive outcomes of one message on one
@@ -52,12 +51,11 @@ class Run:
         line.entries = self.entries
         line.hash = entry.hash
         p = entry.payload
-        channel, audience = str(p.get("channel")), str(p.get("audience"))
         if entry.kind in ACCEPTED_KINDS:
             outcome = deliveries_accepted(self.deliveries)
         else:
             outcome = f"{decimal(self.deliveries, 0)} diffusions en échec"
-        summary = f"{channel_label(channel)} → {audience_label(audience)} : {outcome}"
+        summary = f"{delivery_route(p)} : {outcome}"
         if entry.kind == "event.DeliveryFailed":
             summary += f" (dernière raison : {p.get('reason')})"
         line.summary = summary

@@ -63,6 +63,11 @@ def _deliveries(p: Payload) -> str:
     return ", ".join(f"{channel_label(str(k))} {decimal(v, 0)}" for k, v in by_channel)
 
 
+def delivery_route(p: Payload) -> str:
+    """« Telegram (message personnel) → élus »: an outcome's channel and audience."""
+    return f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))}"
+
+
 def deliveries_accepted(count: int) -> str:
     """« 1 diffusion acceptée », « 100 000 diffusions acceptées »."""
     plural = "" if count == 1 else "s"
@@ -132,16 +137,10 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
     "event.MessageSent": _message_sent,
     "event.FanoutCompleted": _fanout_completed,
     "event.DeliveriesAccepted": lambda p: (
-        f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))} : "
-        + deliveries_accepted(len(p.get("deliveries", ())))
+        f"{delivery_route(p)} : {deliveries_accepted(len(p.get('deliveries', ())))}"
     ),
-    "event.DeliveryAccepted": lambda p: (
-        f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))}"
-    ),
-    "event.DeliveryFailed": lambda p: (
-        f"{channel_label(str(p.get('channel')))} → {audience_label(str(p.get('audience')))} : "
-        f"{p.get('reason')}"
-    ),
+    "event.DeliveryAccepted": delivery_route,
+    "event.DeliveryFailed": lambda p: f"{delivery_route(p)} : {p.get('reason')}",
     "event.DeliveryRequeued": lambda p: channel_label(str(p.get("channel"))),
     "event.ChannelDown": lambda p: (
         f"{channel_label(str(p.get('channel')))} : {p.get('failures')} échecs de suite, "
