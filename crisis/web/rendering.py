@@ -41,14 +41,17 @@ def _paris_input(instant: datetime) -> str:
 
 
 _HOUR_AND_MINUTES = re.compile(r"(\d{1,2}) h (\d{2})")
+_NUMBER_AND_UNIT = re.compile(r"(\d) (h|min|s)\b")
 
 
 _Value = TypeVar("_Value")
 
 
 def keep_time_together(text: str) -> str:
-    """« 17 h 36 » kept on one line: on a phone, « 17 h » and « 36 » must not part."""
-    return _HOUR_AND_MINUTES.sub("\\1\u00a0h\u00a0\\2", text)
+    """« 17 h 36 », « 24 min », « 1 h » kept on one line: on a phone, « 17 h » and « 36 »,
+    or « 1 » and « h », must not part."""
+    text = _HOUR_AND_MINUTES.sub("\\1\u00a0h\u00a0\\2", text)
+    return _NUMBER_AND_UNIT.sub("\\1\u00a0\\2", text)
 
 
 def _unbroken(render: Callable[[_Value], str]) -> Callable[[_Value], str]:
@@ -72,6 +75,7 @@ def environment() -> Environment:
     env.filters["instant"] = _unbroken(compact_datetime)
     env.filters["numeros"] = entry_numbers
     env.filters["minutes"] = _unbroken(minutes)
+    env.filters["insecable"] = keep_time_together
     env.filters["variante"] = variant_label
     # Codes a person must never read raw: the words of crisis.labels.
     env.filters["canal"] = channel_label
