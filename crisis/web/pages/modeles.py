@@ -8,11 +8,13 @@ line by line. Reading only: every role may see these pages; writing is in `model
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
 
 from crisis.domain.errors import InvalidInput, NotFound
+from crisis.french import long_datetime
 from crisis.labels import AUDIENCE_LABELS, VARIABLE_TYPE_LABELS, variant_label
 from crisis.services.template_library import TemplateLibrary
 from crisis.store.drafts_repository import StoredTemplate
@@ -20,6 +22,7 @@ from crisis.store.unit_of_work import UnitOfWork
 from crisis.templating.errors import TemplateError, UnknownTemplateError
 from crisis.templating.limits import Variant
 from crisis.templating.registry import LoadedTemplate, Origin, TemplateRegistry
+from crisis.templating.variables import VariableType, coerce_value
 from crisis.web.line_diff import Change, line_diff
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
@@ -107,11 +110,21 @@ def _variables(template: LoadedTemplate) -> list[dict[str, Any]]:
             "type": VARIABLE_TYPE_LABELS.get(spec.type.value, spec.type.value),
             "description": spec.description,
             "required": spec.required,
-            "example": shown_value(spec.example),
-            "default": shown_value(spec.default),
+            "example": _read_value(spec.type, spec.example),
+            "default": _read_value(spec.type, spec.default),
         }
         for spec in template.manifest.variables
     ]
+
+
+def _read_value(kind: VariableType, value: object) -> str:
+    """A manifest value as the table shows it: a date and hour the French way, in Paris
+    (the edition form keeps the ISO text the manifest holds)."""
+    if value is not None and kind is VariableType.DATETIME:
+        instant = coerce_value(kind, value)
+        if isinstance(instant, datetime):
+            return long_datetime(instant)
+    return shown_value(value)
 
 
 def _version(value: str, name: str) -> int | None:
