@@ -384,7 +384,7 @@ def telegram_fanout(
             ),
             actor=officer,
         )
-        assert sent.deliveries == deliveries
+        assert sent.deliveries == deliveries, (sent.deliveries, deliveries)
         yield service, crisis_id
     finally:
         service.close()

@@ -1,11 +1,13 @@
-"""SMS through a generic JSON HTTP gateway (httpx): POST {to, text, sender} with a bearer key.
+"""SMS through a generic JSON HTTP gateway (aiohttp): POST {to, text, sender} with a bearer key.
 
 Texts are measured in GSM-7 / UCS-2 segments; a text above `max_segments` is refused.
 """
 
 from __future__ import annotations
 
-import httpx
+import json
+
+import aiohttp
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -23,6 +25,7 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
+from channels.http_session import LoopSession, request_timeout
 from channels.measure import measure_sms
 from channels.smart_encoding import smart_encode
 from crisis.clock import Clock
@@ -45,6 +48,7 @@ class SmsConfig(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0)
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
+    connection_pool_size: int = Field(default=64, ge=1)
 
 
 class SmsChannel:
@@ -61,24 +65,16 @@ class SmsChannel:
             rate_per_second=config.rate_per_second or SMS_LIMITS.rate_per_second,
             max_segments=config.max_segments,
         )
-        self._client_instance: httpx.AsyncClient | None = None
+        self._pool = LoopSession(
+            pool_size=config.connection_pool_size,
+            headers={"Authorization": f"Bearer {config.api_key.get_secret_value()}"},
+        )
 
     def __repr__(self) -> str:
         return f"SmsChannel(name={self.name!r}, base_url={self._config.base_url!r})"
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._client_instance is None:
-            self._client_instance = httpx.AsyncClient(
-                base_url=self._config.base_url,
-                timeout=self._config.timeout_seconds,
-                headers={"Authorization": f"Bearer {self._config.api_key.get_secret_value()}"},
-            )
-        return self._client_instance
-
     async def aclose(self) -> None:
-        client, self._client_instance = self._client_instance, None
-        if client is not None:
-            await client.aclose()
+        await self._pool.close()
 
     @staticmethod
     def _e164(recipient: str) -> str:
@@ -93,20 +89,25 @@ class SmsChannel:
             )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-    async def _request(self, method: str, path: str, json: object = None) -> httpx.Response:
+    async def _request(self, method: str, path: str, payload: object = None) -> bytes:
+        """The gateway's answer to a successful request; a `SendError` otherwise."""
+        url = self._config.base_url.rstrip("/") + path
         try:
-            response = await self._client().request(method, path, json=json)
-        except httpx.TimeoutException as exc:
+            async with self._pool.session().request(
+                method, url, json=payload, timeout=request_timeout(self._config.timeout_seconds)
+            ) as response:
+                body = await response.read()
+        except TimeoutError as exc:
             raise SendError("Passerelle SMS : délai dépassé.", retryable=True) from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise SendError(
                 f"Passerelle SMS injoignable ({exc.__class__.__name__}).", retryable=True
             ) from exc
-        if response.is_success:
-            return response
+        if response.ok:
+            return body
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
         raise error_for_status(
-            response.status_code, provider="La passerelle SMS", retry_after=retry_after
+            response.status, provider="La passerelle SMS", retry_after=retry_after
         )
 
     async def send(self, message: OutgoingMessage) -> Receipt:
@@ -122,11 +123,11 @@ class SmsChannel:
                 f"{self._config.max_segments}.",
                 retryable=False,
             )
-        response = await self._request(
+        answer = await self._request(
             "POST", "/messages", {"to": to, "text": text, "sender": self._config.sender}
         )
         try:
-            provider_id = str(response.json()["id"])
+            provider_id = str(json.loads(answer)["id"])
         except (ValueError, KeyError, TypeError) as exc:
             # Accepted but unreadable: retrying could send twice, so the error is final.
             raise SendError(

@@ -24,7 +24,6 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from channels._common import RATE_OVERRIDE_HELP, guard_exercise, redact, with_rate
@@ -37,6 +36,7 @@ from channels.contract import (
     SendError,
 )
 from channels.measure import utf16_length
+from channels.telegram_request import AiohttpRequest
 from crisis.clock import Clock
 from crisis.french import duration
 
@@ -85,12 +85,14 @@ _redaction = _RedactTokens()
 _redaction_lock = threading.Lock()
 
 
-# Loggers that write the bot URL, token included: httpx (every request URL) and
-# python-telegram-bot's own (`telegram.Bot` logs "Set Bot API URL: …/bot<token>" at DEBUG).
+# Loggers that may write the bot URL, token included: the HTTP clients' (httpx logs every
+# request URL; aiohttp's client logger names URLs in its warnings) and python-telegram-bot's
+# own (`telegram.Bot` logs "Set Bot API URL: …/bot<token>" at DEBUG).
 # A logger's filters only see the records logged on it, not those of its children: each one
 # is named.
 _TOKEN_LOGGERS = (
     "httpx",
+    "aiohttp.client",
     "telegram",
     "telegram.Bot",
     "telegram.BaseRequest",
@@ -140,7 +142,7 @@ class TelegramChannel:
             RecipientKind.TELEGRAM_CHAT if mode == "dm" else RecipientKind.BROADCAST
         )
         self._bot_instance: Bot | None = None
-        self._request: HTTPXRequest | None = None
+        self._request: AiohttpRequest | None = None
         _protect_token(config.token.get_secret_value())
 
     def __repr__(self) -> str:
@@ -148,13 +150,9 @@ class TelegramChannel:
 
     def _bot(self) -> Bot:
         if self._bot_instance is None:
-            timeout = self._config.timeout_seconds
-            request = HTTPXRequest(
+            request = AiohttpRequest(
                 connection_pool_size=self._config.connection_pool_size,
-                connect_timeout=timeout,
-                read_timeout=timeout,
-                write_timeout=timeout,
-                pool_timeout=timeout,
+                timeout_seconds=self._config.timeout_seconds,
             )
             # Bot() only stores its arguments: no request is made until the first call.
             self._request = request

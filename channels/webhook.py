@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 
-import httpx
+import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from channels._common import (
@@ -33,7 +33,10 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
+from channels.http_session import LoopSession, request_timeout
 from crisis.clock import Clock
+
+WEBHOOK_POOL_SIZE = 8
 
 WEBHOOK_LIMITS = ChannelLimits(
     max_length=None, length_unit=LengthUnit.UNLIMITED, rate_per_second=10.0, supports_html=True
@@ -93,20 +96,14 @@ class WebhookChannel:
         self.limits = with_rate(WEBHOOK_LIMITS, config.rate_per_second)
         self._config = config
         self._clock = clock
-        self._client_instance: httpx.AsyncClient | None = None
+        # One endpoint, usually: a few connections are enough.
+        self._pool = LoopSession(pool_size=WEBHOOK_POOL_SIZE)
 
     def __repr__(self) -> str:
         return f"WebhookChannel(name={self.name!r}, url={self._config.url!r})"
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._client_instance is None:
-            self._client_instance = httpx.AsyncClient(timeout=self._config.timeout_seconds)
-        return self._client_instance
-
     async def aclose(self) -> None:
-        client, self._client_instance = self._client_instance, None
-        if client is not None:
-            await client.aclose()
+        await self._pool.close()
 
     def _url(self, message: OutgoingMessage | None) -> str:
         url = (message.recipient.strip() if message else "") or self._config.url or ""
@@ -127,19 +124,34 @@ class WebhookChannel:
         }
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    async def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str | None]:
+        """The receiver's status and `X-Request-Id` on success; a `SendError` otherwise."""
         try:
-            response = await self._client().request(method, url, **kwargs)  # type: ignore[arg-type]
-        except httpx.TimeoutException as exc:
+            async with self._pool.session().request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=request_timeout(self._config.timeout_seconds),
+            ) as response:
+                await response.read()
+        except TimeoutError as exc:
             raise SendError("Webhook : délai dépassé.", retryable=True) from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise SendError(
                 f"Webhook injoignable ({exc.__class__.__name__}).", retryable=True
             ) from exc
-        if response.is_success:
-            return response
+        if response.ok:
+            return response.status, response.headers.get("x-request-id")
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
-        raise error_for_status(response.status_code, provider="Le webhook", retry_after=retry_after)
+        raise error_for_status(response.status, provider="Le webhook", retry_after=retry_after)
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)
@@ -158,11 +170,11 @@ class WebhookChannel:
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: signature,
         }
-        response = await self._request("POST", url, content=body, headers=headers)
-        provider_id = response.headers.get("x-request-id") or message.delivery_id
+        _, request_id = await self._request("POST", url, body=body, headers=headers)
+        provider_id = request_id or message.delivery_id
         return Receipt(provider_message_id=provider_id, accepted_at=self._clock.now())
 
     async def check(self) -> str:
         url = self._url(None)
-        response = await self._request("HEAD", url)
-        return f"Webhook joignable : {url} (HTTP {response.status_code})."
+        status, _ = await self._request("HEAD", url)
+        return f"Webhook joignable : {url} (HTTP {status})."

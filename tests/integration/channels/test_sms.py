@@ -1,4 +1,4 @@
-"""SMS channel against the fake JSON SMS gateway, through httpx."""
+"""SMS channel against the fake JSON SMS gateway, through aiohttp."""
 
 from __future__ import annotations
 

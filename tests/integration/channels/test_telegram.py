@@ -155,12 +155,13 @@ def test_check_calls_get_me_and_publishes_nothing(fake: FakeTelegramServer) -> N
     assert [r.path.rsplit("/", 1)[-1] for r in fake.requests] == ["getMe"]
 
 
-def test_token_is_redacted_from_httpx_logs(
+def test_token_never_reaches_the_debug_logs(
     fake: FakeTelegramServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="httpx"):
+    with caplog.at_level(logging.DEBUG):
         asyncio.run(_send(telegram_dm(config(fake), clock=ManualClock(T0)), dm()))
-    assert "sendMessage" in caplog.text
+    assert "Bot API POST sendMessage: HTTP 200" in caplog.text  # one line per request
+    assert "Set Bot API URL" in caplog.text  # python-telegram-bot's, with the URL redacted
     assert TOKEN not in caplog.text
 
 

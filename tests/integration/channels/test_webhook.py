@@ -1,4 +1,4 @@
-"""Webhook channel against the fake receiver, through httpx."""
+"""Webhook channel against the fake receiver, through aiohttp."""
 
 from __future__ import annotations
 
