@@ -3,7 +3,7 @@ message for its channel and the details the channels need (a CAP alert, a feed i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +12,9 @@ from channels.dispatcher import ClaimedDelivery
 from crisis.domain.messages import ChannelName, MessageTexts
 
 
-def claimed_deliveries(rows: Iterable[Any]) -> list[ClaimedDelivery]:
-    """Rows of the claim query (a delivery joined to its message, crisis and contact)."""
+def claimed_deliveries(rows: Iterable[Any], messages: Mapping[str, Any]) -> list[ClaimedDelivery]:
+    """Rows of the claim query (a delivery and its contact's exercise flag), and the rows of
+    their messages by id (a message with its texts and its crisis)."""
     # The deliveries of one message on one channel carry the same text: made once.
     made: dict[tuple[str, str], _ChannelMessage] = {}
     claimed = []
@@ -21,7 +22,7 @@ def claimed_deliveries(rows: Iterable[Any]) -> list[ClaimedDelivery]:
         key = (row.message_id, row.channel)
         message = made.get(key)
         if message is None:
-            message = made[key] = _ChannelMessage.of(row)
+            message = made[key] = _ChannelMessage.of(messages[key[0]], channel=key[1])
         claimed.append(
             ClaimedDelivery(
                 id=row.id,
@@ -55,18 +56,16 @@ class _ChannelMessage:
     metadata: dict[str, str]
 
     @classmethod
-    def of(cls, row: Any) -> _ChannelMessage:
+    def of(cls, row: Any, *, channel: str) -> _ChannelMessage:
         texts = MessageTexts(variants=dict(row.texts))
-        channel_text = texts.for_channel(
-            ChannelName(row.channel), fallback_subject=row.crisis_title
-        )
+        channel_text = texts.for_channel(ChannelName(channel), fallback_subject=row.crisis_title)
         return cls(
             text=channel_text.text,
             subject=channel_text.subject,
-            html=channel_text.html if row.channel != ChannelName.CAP else None,
+            html=channel_text.html if channel != ChannelName.CAP else None,
             exercise=row.exercise,
             metadata={
-                "message_id": row.message_id,
+                "message_id": row.id,
                 "crisis_id": row.crisis_id,
                 "crisis_title": row.crisis_title,
                 "crisis_kind": row.crisis_kind,

@@ -360,7 +360,26 @@ class OutboxRepository:
         )
         rows = self._conn.execute(
             select(
-                deliveries,
+                deliveries.c.id,
+                deliveries.c.message_id,
+                deliveries.c.crisis_id,
+                deliveries.c.audience,
+                deliveries.c.channel,
+                deliveries.c.recipient_kind,
+                deliveries.c.recipient,
+                deliveries.c.attempts,
+                deliveries.c.queued_at,
+                contacts.c.exercise.label("contact_exercise"),
+            )
+            .outerjoin(contacts, contacts.c.id == deliveries.c.contact_id)
+            .where(deliveries.c.id.in_(ids))
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        ).all()
+        # A batch holds a few messages: their texts and crisis are read once, not per row.
+        about = self._conn.execute(
+            select(
+                messages.c.id,
+                messages.c.crisis_id,
                 messages.c.texts,
                 messages.c.purpose,
                 messages.c.msg_type,
@@ -369,15 +388,11 @@ class OutboxRepository:
                 crises.c.title.label("crisis_title"),
                 crises.c.kind.label("crisis_kind"),
                 crises.c.communes,
-                contacts.c.exercise.label("contact_exercise"),
             )
-            .join(messages, messages.c.id == deliveries.c.message_id)
-            .join(crises, crises.c.id == deliveries.c.crisis_id)
-            .outerjoin(contacts, contacts.c.id == deliveries.c.contact_id)
-            .where(deliveries.c.id.in_(ids))
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .join(crises, crises.c.id == messages.c.crisis_id)
+            .where(messages.c.id.in_({row.message_id for row in rows}))
         ).all()
-        return claimed_deliveries(rows)
+        return claimed_deliveries(rows, {message.id: message for message in about})
 
     def release(self, *, worker: str) -> int:
         result = self._conn.execute(
