@@ -71,8 +71,20 @@ def _pack(request: Request, first: date, last: date) -> Indicators:
         return indicators_view(uow, first=first, last=last, now=service.clock.now())
 
 
-def _rows(table: Table) -> list[list[str]]:
-    return [[cell_text(c, empty="—") for c in row] for row in table.rows]
+# The column that names a row, where it is not the first: it leads on the page (and titles the
+# row's card on a phone); the files keep the tables' own order.
+_LEADING_COLUMNS = ("Titre",)
+
+
+def _laid_out(table: Table) -> dict[str, object]:
+    """A table as the page shows it: its naming column first, every cell as text."""
+    lead = next((table.headers.index(h) for h in _LEADING_COLUMNS if h in table.headers), 0)
+    order = [lead, *(i for i in range(len(table.headers)) if i != lead)]
+    return {
+        "title": table.title,
+        "headers": [table.headers[i] for i in order],
+        "rows": [[cell_text(row[i], empty="—") for i in order] for row in table.rows],
+    }
 
 
 @router.get("/indicateurs")
@@ -97,7 +109,7 @@ def indicators_page(request: Request, session: CurrentUser, du: str = "", au: st
             "period": {"du": first.isoformat(), "au": last.isoformat()},
             "errors": errors,
             "audiences": [(a, AUDIENCE_TITLES[a]) for a in AUDIENCES],
-            "tables": [(t, _rows(t)) for t in tables],
+            "tables": [_laid_out(t) for t in tables],
             "formats": list(DOWNLOAD_NAMES),
         },
         session=session,
