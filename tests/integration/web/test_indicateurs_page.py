@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import re
 import io
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 

@@ -269,7 +269,7 @@ def test_secrets_stay_out_of_answers_journal_and_logs_during_a_send(
                 for stream in (crisis_id, "system")
                 for e in uow.journal.entries(stream)
             ]
-    assert any("sendMessage" in r.getMessage() for r in caplog.records)  # the Telegram transport did log
+    assert any("sendMessage" in r.getMessage() for r in caplog.records)  # the transport logged
     for text in [*answers, *journal, caplog.text]:
         assert TOKEN not in text
         assert PASSWORD not in text
