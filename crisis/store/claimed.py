@@ -3,16 +3,60 @@ message for its channel and the details the channels need (a CAP alert, a feed i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Connection, select
 
 from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
 from crisis.domain.messages import ChannelName, MessageTexts
+from crisis.store.tables import contacts, crises, deliveries, messages
 
 
-def claimed_deliveries(rows: Iterable[Any], messages: Mapping[str, Any]) -> list[ClaimedDelivery]:
+def read_claimed(conn: Connection, ids: Collection[str]) -> list[ClaimedDelivery]:
+    """The deliveries just claimed, by id, with what their channels need, in claim order."""
+    rows = conn.execute(
+        select(
+            deliveries.c.id,
+            deliveries.c.message_id,
+            deliveries.c.crisis_id,
+            deliveries.c.audience,
+            deliveries.c.channel,
+            deliveries.c.recipient_kind,
+            deliveries.c.recipient,
+            deliveries.c.attempts,
+            deliveries.c.queued_at,
+            contacts.c.exercise.label("contact_exercise"),
+        )
+        .outerjoin(contacts, contacts.c.id == deliveries.c.contact_id)
+        .where(deliveries.c.id.in_(ids))
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+    ).all()
+    # A batch holds a few messages: their texts and crisis are read once, not per row.
+    about = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.crisis_id,
+            messages.c.texts,
+            messages.c.purpose,
+            messages.c.msg_type,
+            messages.c.references_id,
+            messages.c.exercise,
+            crises.c.title.label("crisis_title"),
+            crises.c.kind.label("crisis_kind"),
+            crises.c.communes,
+        )
+        .join(crises, crises.c.id == messages.c.crisis_id)
+        .where(messages.c.id.in_({row.message_id for row in rows}))
+    ).all()
+    return claimed_deliveries(rows, {message.id: message for message in about})
+
+
+def claimed_deliveries(
+    rows: Iterable[Any], messages_by_id: Mapping[str, Any]
+) -> list[ClaimedDelivery]:
     """Rows of the claim query (a delivery and its contact's exercise flag), and the rows of
     their messages by id (a message with its texts and its crisis)."""
     # The deliveries of one message on one channel carry the same text: made once.
@@ -22,7 +66,7 @@ def claimed_deliveries(rows: Iterable[Any], messages: Mapping[str, Any]) -> list
         key = (row.message_id, row.channel)
         message = made.get(key)
         if message is None:
-            message = made[key] = _ChannelMessage.of(messages[key[0]], channel=key[1])
+            message = made[key] = _ChannelMessage.of(messages_by_id[key[0]], channel=key[1])
         claimed.append(
             ClaimedDelivery(
                 id=row.id,

@@ -15,11 +15,9 @@ from crisis.clock import ensure_utc
 from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
-from crisis.store.claimed import claimed_deliveries
+from crisis.store.claimed import read_claimed
 from crisis.store.tables import (
     STILL_DUE,
-    contacts,
-    crises,
     deliveries,
     delivery_attempts,
     messages,
@@ -358,41 +356,7 @@ class OutboxRepository:
                 next_attempt_at=now + lease,
             )
         )
-        rows = self._conn.execute(
-            select(
-                deliveries.c.id,
-                deliveries.c.message_id,
-                deliveries.c.crisis_id,
-                deliveries.c.audience,
-                deliveries.c.channel,
-                deliveries.c.recipient_kind,
-                deliveries.c.recipient,
-                deliveries.c.attempts,
-                deliveries.c.queued_at,
-                contacts.c.exercise.label("contact_exercise"),
-            )
-            .outerjoin(contacts, contacts.c.id == deliveries.c.contact_id)
-            .where(deliveries.c.id.in_(ids))
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-        ).all()
-        # A batch holds a few messages: their texts and crisis are read once, not per row.
-        about = self._conn.execute(
-            select(
-                messages.c.id,
-                messages.c.crisis_id,
-                messages.c.texts,
-                messages.c.purpose,
-                messages.c.msg_type,
-                messages.c.references_id,
-                messages.c.exercise,
-                crises.c.title.label("crisis_title"),
-                crises.c.kind.label("crisis_kind"),
-                crises.c.communes,
-            )
-            .join(crises, crises.c.id == messages.c.crisis_id)
-            .where(messages.c.id.in_({row.message_id for row in rows}))
-        ).all()
-        return claimed_deliveries(rows, {message.id: message for message in about})
+        return read_claimed(self._conn, ids)
 
     def release(self, *, worker: str) -> int:
         result = self._conn.execute(
