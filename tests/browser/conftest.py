@@ -2,14 +2,14 @@
 
 Playwright drives /usr/bin/chromium (`executable_path`): no browser is ever downloaded. Every
 page a test visits is checked with axe-core and photographed at 360 and 1280 px, under
-`tests/output/console/` (git-ignored).
+`tests/output/console/` (git-ignored; each run replaces the pictures it takes).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -147,7 +147,11 @@ def browser() -> Iterator[Browser]:
     # thread, where the other tests' `asyncio.run` could not start one.
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-dev-shm-usage"],
+            # The browser's own language (date fields' order), which the context's `locale`
+            # does not set: the one a préfecture's browsers have.
+            env={**os.environ, "LANGUAGE": "fr", "LANG": "fr_FR.UTF-8"},
         )
         yield launched
         launched.close()
@@ -155,8 +159,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def output_dir() -> Path:
-    shutil.rmtree(OUTPUT, ignore_errors=True)
-    OUTPUT.mkdir(parents=True)
+    # Each test process (two under xdist) comes here: the folder is shared, never emptied
+    # (one process would delete what the other just took); a screenshot replaces its
+    # previous version.
+    OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
 
 
