@@ -21,6 +21,7 @@ from channels.http_session import LoopSession
 log = logging.getLogger(__name__)
 
 _HEADERS = {"User-Agent": BaseRequest.USER_AGENT}
+_JSON = {"Content-Type": "application/json"}
 
 
 def _seconds(value: Any, default: float) -> float:
@@ -34,6 +35,7 @@ class AiohttpRequest(BaseRequest):
     def __init__(self, *, connection_pool_size: int, timeout_seconds: float) -> None:
         self._timeout = timeout_seconds
         self._pool = LoopSession(pool_size=connection_pool_size, headers=_HEADERS)
+        self._default_timeout = self._timeouts(*[BaseRequest.DEFAULT_NONE] * 4)
 
     @property
     def read_timeout(self) -> float:
@@ -55,22 +57,28 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        session = self._pool.session()
-        connect = _seconds(connect_timeout, self._timeout)
-        # aiohttp has no write timeout: the whole exchange is bounded instead, by the sum of
-        # what python-telegram-bot allows for each phase.
-        timeout = aiohttp.ClientTimeout(
-            total=connect
-            + _seconds(pool_timeout, self._timeout)
-            + _seconds(write_timeout, self._timeout)
-            + _seconds(read_timeout, self._timeout),
-            sock_connect=connect,
-            sock_read=_seconds(read_timeout, self._timeout),
+        timeout = (
+            self._default_timeout
+            if all(
+                t is BaseRequest.DEFAULT_NONE
+                for t in (read_timeout, write_timeout, connect_timeout, pool_timeout)
+            )
+            else self._timeouts(read_timeout, write_timeout, connect_timeout, pool_timeout)
         )
-        form = None if request_data is None else self._form(request_data)
+        body: bytes | aiohttp.FormData | None = None
+        headers = None
+        if request_data is not None and request_data.contains_files:
+            body = self._multipart(request_data)
+        elif request_data is not None:
+            # The Bot API takes JSON: one encoding of the parameters, where a form encodes
+            # each one, then the whole.
+            body, headers = request_data.json_payload, _JSON
+        session = self._pool.session()
         started = time.perf_counter()
         try:
-            async with session.request(method, url, data=form, timeout=timeout) as response:
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 payload = await response.read()
         except TimeoutError as exc:
             raise TimedOut("pas de réponse à temps") from exc
@@ -86,11 +94,25 @@ class AiohttpRequest(BaseRequest):
         )
         return response.status, payload
 
+    def _timeouts(self, read: Any, write: Any, connect: Any, pool: Any) -> aiohttp.ClientTimeout:
+        """python-telegram-bot's four timeouts of a call, or this transport's default."""
+        connect_seconds = _seconds(connect, self._timeout)
+        read_seconds = _seconds(read, self._timeout)
+        # aiohttp has no write timeout: the whole exchange is bounded instead, by the sum of
+        # what python-telegram-bot allows for each phase.
+        return aiohttp.ClientTimeout(
+            total=connect_seconds
+            + _seconds(pool, self._timeout)
+            + _seconds(write, self._timeout)
+            + read_seconds,
+            sock_connect=connect_seconds,
+            sock_read=read_seconds,
+        )
+
     @staticmethod
-    def _form(request_data: RequestData) -> aiohttp.FormData:
-        """Parameters as a form, as HTTPXRequest sends them; multipart when there are files."""
+    def _multipart(request_data: RequestData) -> aiohttp.FormData:
+        """Parameters and files as multipart/form-data, as the Bot API takes uploads."""
         form = aiohttp.FormData(request_data.json_parameters)
-        if request_data.contains_files:
-            for name, (filename, content, mime_type) in request_data.multipart_data.items():
-                form.add_field(name, content, filename=filename, content_type=mime_type)
+        for name, (filename, content, mime_type) in request_data.multipart_data.items():
+            form.add_field(name, content, filename=filename, content_type=mime_type)
         return form
