@@ -63,3 +63,9 @@ def request_timeout(seconds: float) -> aiohttp.ClientTimeout:
     """httpx's meaning of one timeout: for a free connection and connecting, then between two
     reads of the answer; not for the whole exchange."""
     return aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
+
+
+def succeeded(status: int) -> bool:
+    """A 2xx answer. Not aiohttp's `ok`, which also holds for a redirect: requests here never
+    follow one (`allow_redirects=False`, as httpx did), and a redirect accepts nothing."""
+    return 200 <= status < 300

@@ -25,7 +25,7 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
-from channels.http_session import LoopSession, request_timeout
+from channels.http_session import LoopSession, request_timeout, succeeded
 from channels.measure import measure_sms
 from channels.smart_encoding import smart_encode
 from crisis.clock import Clock
@@ -94,7 +94,11 @@ class SmsChannel:
         url = self._config.base_url.rstrip("/") + path
         try:
             async with self._pool.session().request(
-                method, url, json=payload, timeout=request_timeout(self._config.timeout_seconds)
+                method,
+                url,
+                json=payload,
+                timeout=request_timeout(self._config.timeout_seconds),
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
         except TimeoutError as exc:
@@ -103,7 +107,7 @@ class SmsChannel:
             raise SendError(
                 f"Passerelle SMS injoignable ({exc.__class__.__name__}).", retryable=True
             ) from exc
-        if response.ok:
+        if succeeded(response.status):
             return body
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
         raise error_for_status(

@@ -76,8 +76,10 @@ class AiohttpRequest(BaseRequest):
         session = self._pool.session()
         started = time.perf_counter()
         try:
+            # python-telegram-bot reads the status (a redirect is an error to it), as with
+            # httpx, which follows none either.
             async with session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
                 payload = await response.read()
         except TimeoutError as exc:

@@ -33,10 +33,11 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
-from channels.http_session import LoopSession, request_timeout
+from channels.http_session import LoopSession, request_timeout, succeeded
 from crisis.clock import Clock
 
-WEBHOOK_POOL_SIZE = 8
+# Connections are opened as needed, up to this many (a slow receiver at the channel's rate).
+WEBHOOK_POOL_SIZE = 64
 
 WEBHOOK_LIMITS = ChannelLimits(
     max_length=None, length_unit=LengthUnit.UNLIMITED, rate_per_second=10.0, supports_html=True
@@ -96,7 +97,6 @@ class WebhookChannel:
         self.limits = with_rate(WEBHOOK_LIMITS, config.rate_per_second)
         self._config = config
         self._clock = clock
-        # One endpoint, usually: a few connections are enough.
         self._pool = LoopSession(pool_size=WEBHOOK_POOL_SIZE)
 
     def __repr__(self) -> str:
@@ -140,6 +140,7 @@ class WebhookChannel:
                 data=body,
                 headers=headers,
                 timeout=request_timeout(self._config.timeout_seconds),
+                allow_redirects=False,
             ) as response:
                 await response.read()
         except TimeoutError as exc:
@@ -148,7 +149,7 @@ class WebhookChannel:
             raise SendError(
                 f"Webhook injoignable ({exc.__class__.__name__}).", retryable=True
             ) from exc
-        if response.ok:
+        if succeeded(response.status):
             return response.status, response.headers.get("x-request-id")
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
         raise error_for_status(response.status, provider="Le webhook", retry_after=retry_after)

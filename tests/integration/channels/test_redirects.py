@@ -1,0 +1,96 @@
+"""A provider answering with a redirect: never followed, never taken for an acceptance.
+
+aiohttp follows redirects by default and calls a 3xx answer `ok`; the HTTP channels turn both
+off, as httpx behaved: a message is accepted by a 2xx answer from the address configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import SecretStr
+
+from channels.contract import OutgoingMessage, RecipientKind, SendError
+from channels.sms import SmsChannel, SmsConfig
+from channels.telegram import TelegramConfig, telegram_dm
+from channels.webhook import WebhookChannel, WebhookConfig
+from crisis.clock import ManualClock
+from tests.fakes._http import FakeHttpServer, Request, Response
+
+T0 = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
+SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+
+
+class _Redirecting(FakeHttpServer):
+    """Sends every request elsewhere (307 keeps the method and body), and accepts it there."""
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/ailleurs"):
+            message = {"message_id": 1, "date": 0, "chat": {"id": 4242, "type": "private"}}
+            return Response.json(200, {"ok": True, "result": message, "id": "sms-1"})
+        return Response(307, b"", {"Location": f"http://127.0.0.1:{self.port}/ailleurs"})
+
+
+@pytest.fixture
+def server() -> Iterator[_Redirecting]:
+    with _Redirecting() as running:
+        yield running
+
+
+def message(recipient: str, kind: RecipientKind) -> OutgoingMessage:
+    return OutgoingMessage(
+        delivery_id="d-1",
+        recipient_kind=kind,
+        recipient=recipient,
+        text="Crue de l'Orge : évacuation des berges.",
+        exercise=False,
+    )
+
+
+def refused(channel: SmsChannel | WebhookChannel, sent: OutgoingMessage) -> SendError:
+    async def attempt() -> None:
+        try:
+            await channel.send(sent)
+        finally:
+            await channel.aclose()
+
+    with pytest.raises(SendError) as info:
+        asyncio.run(attempt())
+    return info.value
+
+
+def test_sms_gateway_redirect_is_a_final_refusal(server: _Redirecting) -> None:
+    config = SmsConfig(base_url=f"http://127.0.0.1:{server.port}", api_key=SecretStr("k"))
+    error = refused(
+        SmsChannel(config, clock=ManualClock(T0)), message("+33612345678", RecipientKind.PHONE)
+    )
+    assert error.reason == "La passerelle SMS refuse le message (HTTP 307)"
+    assert not error.retryable
+    assert [r.path for r in server.requests] == ["/messages"]
+
+
+def test_webhook_redirect_is_a_final_refusal(server: _Redirecting) -> None:
+    channel = WebhookChannel(WebhookConfig(secret=SecretStr(SECRET)), clock=ManualClock(T0))
+    error = refused(channel, message(f"http://127.0.0.1:{server.port}/hook", RecipientKind.URL))
+    assert error.reason == "Le webhook refuse le message (HTTP 307)"
+    assert [r.path for r in server.requests] == ["/hook"]
+
+
+def test_telegram_redirect_is_not_followed(server: _Redirecting) -> None:
+    config = TelegramConfig(
+        token=SecretStr("123456:TEST-secret-token"), base_url=f"http://127.0.0.1:{server.port}/bot"
+    )
+    channel = telegram_dm(config, clock=ManualClock(T0))
+
+    async def attempt() -> None:
+        try:
+            await channel.send(message("4242", RecipientKind.TELEGRAM_CHAT))
+        finally:
+            await channel.aclose()
+
+    with pytest.raises(SendError):
+        asyncio.run(attempt())
+    assert [r.path for r in server.requests] == ["/bot123456:TEST-secret-token/sendMessage"]
