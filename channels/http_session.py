@@ -40,6 +40,8 @@ class LoopSession:
                 connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers=self._headers,
+                # The proxy of HTTP(S)_PROXY / NO_PROXY, as httpx took it: a préfecture's way out.
+                trust_env=True,
                 # Each request sets its own timeouts.
                 timeout=aiohttp.ClientTimeout(total=None),
             )
