@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -95,6 +96,8 @@ class FakeHttpServer:
         self._thread: threading.Thread | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._port = 0
+        # Set before `start()` to serve HTTPS (see tests/fakes/tls.py).
+        self.tls: ssl.SSLContext | None = None
 
     # lifecycle -----------------------------------------------------------------------------
 
@@ -115,7 +118,12 @@ class FakeHttpServer:
 
     async def _open(self) -> asyncio.Server:
         return await asyncio.start_server(
-            self._connection, "127.0.0.1", self._port, reuse_address=True, backlog=512
+            self._connection,
+            "127.0.0.1",
+            self._port,
+            reuse_address=True,
+            backlog=512,
+            ssl=self.tls,
         )
 
     async def _close(self) -> None:
@@ -180,7 +188,7 @@ class FakeHttpServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._port}"
 
     # fault injection -----------------------------------------------------------------------
 
