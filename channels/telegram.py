@@ -93,6 +93,7 @@ _redaction_lock = threading.Lock()
 _TOKEN_LOGGERS = (
     "httpx",
     "aiohttp.client",
+    "channels.telegram_request",
     "telegram",
     "telegram.Bot",
     "telegram.BaseRequest",

@@ -85,7 +85,10 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:
             raise TimedOut("pas de réponse à temps") from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+            # The person reads the kind of failure (« Telegram injoignable
+            # (ClientConnectorError) »), the log the detail (host, system error).
+            log.warning("Bot API %s injoignable : %s", url.rsplit("/", 1)[-1], exc)
+            raise NetworkError(exc.__class__.__name__) from exc
         # The endpoint only: the URL holds the bot's token.
         log.debug(
             "Bot API %s %s: HTTP %d in %.0f ms",

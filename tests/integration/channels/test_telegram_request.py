@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import socket
 import threading
 import time
@@ -175,3 +176,27 @@ def test_uploads_go_as_multipart_form_data() -> None:
     assert b'filename="main-courante.txt"' in call.body
     assert b"Main courante\n" in call.body
     assert b'name="chat_id"' in call.body
+
+
+def test_an_unreachable_provider_reads_short_and_logs_the_detail(
+    fake: FakeTelegramServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.go_down("refuse")
+    channel = telegram_dm(
+        TelegramConfig(token=SecretStr(TOKEN), base_url=fake.base_url), clock=ManualClock(T0)
+    )
+
+    async def attempt() -> SendError:
+        try:
+            with pytest.raises(SendError) as info:
+                await channel.send(dm())
+            return info.value
+        finally:
+            await channel.aclose()
+
+    with caplog.at_level(logging.WARNING, logger="channels.telegram_request"):
+        error = asyncio.run(attempt())
+    assert error.retryable
+    assert error.reason == "Telegram injoignable (ClientConnectorError)."
+    assert "Bot API sendMessage injoignable : Cannot connect to host 127.0.0.1" in caplog.text
+    assert TOKEN not in caplog.text
