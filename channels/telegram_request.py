@@ -24,9 +24,11 @@ _HEADERS = {"User-Agent": BaseRequest.USER_AGENT}
 _JSON = {"Content-Type": "application/json"}
 
 
-def _seconds(value: Any, default: float) -> float:
-    """A per-call timeout given by python-telegram-bot, or the instance's default."""
-    return default if value is BaseRequest.DEFAULT_NONE or value is None else float(value)
+def _seconds(value: Any, default: float) -> float | None:
+    """A per-call timeout given by python-telegram-bot (None: no limit), or the default."""
+    if value is BaseRequest.DEFAULT_NONE:
+        return default
+    return None if value is None else float(value)
 
 
 class AiohttpRequest(BaseRequest):
@@ -91,7 +93,7 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(exc.__class__.__name__) from exc
         # The endpoint only: the URL holds the bot's token.
         log.debug(
-            "Bot API %s %s: HTTP %d in %.0f ms",
+            "Bot API %s %s : HTTP %d en %.0f ms",
             method,
             url.rsplit("/", 1)[-1],
             response.status,
@@ -101,18 +103,11 @@ class AiohttpRequest(BaseRequest):
 
     def _timeouts(self, read: Any, write: Any, connect: Any, pool: Any) -> aiohttp.ClientTimeout:
         """python-telegram-bot's four timeouts of a call, or this transport's default."""
-        connect_seconds = _seconds(connect, self._timeout)
-        read_seconds = _seconds(read, self._timeout)
+        phases = [_seconds(t, self._timeout) for t in (connect, pool, write, read)]
         # aiohttp has no write timeout: the whole exchange is bounded instead, by the sum of
-        # what python-telegram-bot allows for each phase.
-        return aiohttp.ClientTimeout(
-            total=connect_seconds
-            + _seconds(pool, self._timeout)
-            + _seconds(write, self._timeout)
-            + read_seconds,
-            sock_connect=connect_seconds,
-            sock_read=read_seconds,
-        )
+        # what python-telegram-bot allows for each phase (unbounded if one phase is).
+        total = None if None in phases else sum(p for p in phases if p is not None)
+        return aiohttp.ClientTimeout(total=total, sock_connect=phases[0], sock_read=phases[3])
 
     @staticmethod
     def _multipart(request_data: RequestData) -> aiohttp.FormData:

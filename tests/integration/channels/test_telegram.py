@@ -160,7 +160,7 @@ def test_token_never_reaches_the_debug_logs(
 ) -> None:
     with caplog.at_level(logging.DEBUG):
         asyncio.run(_send(telegram_dm(config(fake), clock=ManualClock(T0)), dm()))
-    assert "Bot API POST sendMessage: HTTP 200" in caplog.text  # one line per request
+    assert "Bot API POST sendMessage : HTTP 200" in caplog.text  # one line per request
     assert "Set Bot API URL" in caplog.text  # python-telegram-bot's, with the URL redacted
     assert TOKEN not in caplog.text
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 from telegram import Bot
+from telegram.error import TimedOut
 
 from channels.contract import OutgoingMessage, RecipientKind, SendError
 from channels.telegram import TelegramConfig, telegram_dm
@@ -200,3 +201,19 @@ def test_an_unreachable_provider_reads_short_and_logs_the_detail(
     assert error.reason == "Telegram injoignable (ClientConnectorError)."
     assert "Bot API sendMessage injoignable : Cannot connect to host 127.0.0.1" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_a_call_s_own_read_timeout_is_honoured(silent_port: int) -> None:
+    """python-telegram-bot passes per-call timeouts (long polling does): they win over the
+    transport's default."""
+
+    async def call() -> None:
+        request = AiohttpRequest(connection_pool_size=2, timeout_seconds=30)
+        async with request:
+            bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{silent_port}/bot", request=request)
+            await bot.get_me(read_timeout=0.3)
+
+    started = time.monotonic()
+    with pytest.raises(TimedOut):
+        asyncio.run(call())
+    assert time.monotonic() - started < 5

@@ -58,7 +58,7 @@ def test_no_secret_in_any_debug_line_of_a_full_send(
             assert secret not in line, record
     # The token is in every Telegram URL: the lines that carry one say *** instead.
     assert any("/bot***" in line for line in lines)
-    assert any("Bot API POST sendMessage: HTTP 200" in line for line in lines)
+    assert any("Bot API POST sendMessage : HTTP 200" in line for line in lines)
 
 
 @pytest.fixture
