@@ -6,12 +6,15 @@
 1. `bare`: N sendMessage calls with python-telegram-bot alone, at the given concurrency, on
    its default httpx transport (the reference the outbox was first measured against), then
    on the aiohttp transport the Telegram channel uses (`channels/telegram_request.py`).
-2. `outbox`: N deliveries written by SendMessage into the outbox (SQLite in a temporary
+2. `memory`: the real dispatcher loop and Telegram channel over an outbox held in memory
+   (claims from a list, records nothing): what the loop itself adds to the bare client.
+3. `outbox`: N deliveries written by SendMessage into the outbox (SQLite in a temporary
    folder, or a PostgreSQL schema of its own with `--database postgresql`), then sent by the
    real dispatcher loop (claims, sends and recorded outcomes pipelined; outcomes through the
    bus and the hash-chained journal). On PostgreSQL, the server's own CPU time is not counted.
+   The CPU of the claims and of the recording, each in its thread, is printed apart.
 
-Both talk to the same provider fake: nginx answering every call with a static sendMessage
+All three talk to the same provider fake: nginx answering every call with a static sendMessage
 result (started here on a free loopback port, with its own configuration, when nginx is
 installed: the provider is then never the bottleneck), or else the Python fake Telegram
 server in a process of its own. Each run's rate and CPU time (this process, every thread)
@@ -29,7 +32,8 @@ import contextlib
 import os
 import sys
 import time
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +59,40 @@ TRANSPORTS = {
 }
 
 
+@contextlib.contextmanager
+def _thread_cpu_of_outbox_steps() -> Iterator[dict[str, float]]:
+    """CPU seconds spent in BusOutbox.claim and BusOutbox.record, each in its own thread."""
+    from crisis.dispatching import BusOutbox
+
+    spent = {"claim": 0.0, "record": 0.0}
+    originals = {name: getattr(BusOutbox, name) for name in spent}
+
+    def timed(name: str) -> Callable[..., Any]:
+        original = originals[name]
+
+        def step(self: Any, *args: Any, **kwargs: Any) -> Any:
+            begun = time.thread_time()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - begun
+
+        return step
+
+    for name in spent:
+        setattr(BusOutbox, name, timed(name))
+    try:
+        yield spent
+    finally:
+        for name, original in originals.items():
+            setattr(BusOutbox, name, original)
+
+
 def _outbox_run(
     base_url: str, *, deliveries: int, concurrency: int, batch_size: int, database: str = "sqlite"
-) -> tuple[float, float]:
-    """Dispatch a fan-out of `deliveries` through the real channel loop; (seconds, CPU s)."""
+) -> tuple[float, float, dict[str, float]]:
+    """Dispatch a fan-out of `deliveries` through the real channel loop; (seconds, CPU s, CPU
+    s of the claims and of the records in their threads)."""
     from channels.registry import close_channels
     from crisis.dispatching import make_dispatcher
 
@@ -96,13 +130,93 @@ def _outbox_run(
                 await running
                 await close_channels(service.catalog.production)
 
-        started, cpu = asyncio.run(dispatch())
+        with _thread_cpu_of_outbox_steps() as steps:
+            started, cpu = asyncio.run(dispatch())
         with service.bus.reading() as uow:
             done = uow.outbox.deliveries_of(crisis_id=crisis_id)
             assert {d.status for d in done} == {"accepted"}
             assert uow.journal.verify(crisis_id).ok
         finished = max(d.finished_at for d in done if d.finished_at is not None)
-        return (finished - started).total_seconds(), cpu
+        return (finished - started).total_seconds(), cpu, steps
+
+
+class _MemoryOutbox:
+    """Claims from a list, records nothing: the dispatcher loop without a database."""
+
+    def __init__(self, deliveries: int) -> None:
+        from channels.contract import RecipientKind
+        from channels.dispatcher import ClaimedDelivery
+
+        now = datetime.now(UTC)
+        self._due = [
+            ClaimedDelivery(
+                id=f"d-{i}",
+                message_id="m-1",
+                crisis_id="c-1",
+                audience="elus",
+                channel="telegram_dm",
+                recipient_kind=RecipientKind.TELEGRAM_CHAT,
+                recipient=str(FIRST_CHAT + i),
+                text="Banc d'essai : message de diffusion.",
+                exercise=False,
+                allowed_in_exercise=False,
+                attempts=0,
+                queued_at=now,
+            )
+            for i in range(deliveries)
+        ]
+        self.recorded = 0
+
+    def claim(self, *, limit: int, **_: Any) -> list[Any]:
+        batch, self._due = self._due[:limit], self._due[limit:]
+        return batch
+
+    def record(self, results: Sequence[Any]) -> None:
+        self.recorded += len(results)
+
+    def release(self, *, worker: str) -> int:
+        return 0
+
+
+def _memory_run(
+    base_url: str, *, deliveries: int, concurrency: int, batch_size: int
+) -> tuple[float, float]:
+    """The real dispatcher loop and Telegram channel, the outbox in memory; (seconds, CPU s)."""
+    from pydantic import SecretStr
+
+    from channels.dispatcher import Dispatcher, DispatcherConfig
+    from channels.telegram import TelegramConfig, telegram_dm
+    from crisis.clock import SystemClock
+
+    async def run() -> tuple[float, float]:
+        clock = SystemClock()
+        config = TelegramConfig(
+            token=SecretStr(TELEGRAM_TOKEN),
+            base_url=base_url,
+            connection_pool_size=concurrency,
+            rate_per_second=1_000_000.0,
+        )
+        channel = telegram_dm(config, clock=clock)
+        outbox = _MemoryOutbox(deliveries)
+        dispatcher = Dispatcher(
+            outbox=outbox,
+            production_channels={channel.name: channel},
+            exercise_channels={},
+            clock=clock,
+            config=DispatcherConfig(batch_size=batch_size, concurrency=concurrency),
+        )
+        cpu, started = time.process_time(), time.perf_counter()
+        running = asyncio.create_task(dispatcher.run())
+        try:
+            while outbox.recorded < deliveries:
+                await asyncio.sleep(0.01)
+            return time.perf_counter() - started, time.process_time() - cpu
+        finally:
+            dispatcher.stop()
+            await running
+            await channel.aclose()
+
+    return asyncio.run(run())
 
 
 def _bare_run(
@@ -166,7 +280,8 @@ def main() -> None:
         for transport in TRANSPORTS:  # warm-up
             _bare_run(fake.base_url, deliveries=200, concurrency=concurrency, transport=transport)
         bare_runs: dict[str, list[tuple[float, float]]] = {t: [] for t in TRANSPORTS}
-        outbox_runs: list[tuple[float, float]] = []
+        memory_runs: list[tuple[float, float]] = []
+        outbox_runs: list[tuple[float, float, dict[str, float]]] = []
         for _ in range(args.repeat):
             for transport in TRANSPORTS:
                 bare_runs[transport].append(
@@ -174,6 +289,14 @@ def main() -> None:
                         fake.base_url, deliveries=n, concurrency=concurrency, transport=transport
                     )
                 )
+            memory_runs.append(
+                _memory_run(
+                    fake.base_url,
+                    deliveries=n,
+                    concurrency=concurrency,
+                    batch_size=args.batch_size,
+                )
+            )
             outbox_runs.append(
                 _outbox_run(
                     fake.base_url,
@@ -183,8 +306,9 @@ def main() -> None:
                     database=args.database,
                 )
             )
-    outbox_seconds, outbox_cpu = min(outbox_runs)
+    outbox_seconds, outbox_cpu, steps = min(outbox_runs, key=lambda run: run[0])
     outbox_rate = n / outbox_seconds
+    memory_seconds, memory_cpu = min(memory_runs)
     ratios: dict[str, tuple[float, float]] = {}
     for transport in TRANSPORTS:
         seconds, cpu = min(bare_runs[transport])
@@ -196,11 +320,23 @@ def main() -> None:
             + ")"
         )
     print(
+        f"dispatcher loop without a database (outbox in memory): {n / memory_seconds:.0f}/s, "
+        f"{memory_cpu / n * 1e6:.0f} µs CPU per delivery (runs: "
+        + ", ".join(f"{n / s:.0f}/s" for s, _ in memory_runs)
+        + ")"
+    )
+    print(
         f"outbox ({args.database}, dispatcher loop, batch {args.batch_size}, aiohttp transport): "
         f"{n} deliveries in {outbox_seconds:.2f} s = {outbox_rate:.0f}/s, "
         f"{outbox_cpu / n * 1e6:.0f} µs CPU per delivery (runs: "
-        + ", ".join(f"{n / s:.0f}/s" for s, _ in outbox_runs)
+        + ", ".join(f"{n / s:.0f}/s" for s, _, _ in outbox_runs)
         + ")"
+    )
+    print(
+        f"  of which, per delivery: claims {steps['claim'] / n * 1e6:.0f} µs and recording "
+        f"{steps['record'] / n * 1e6:.0f} µs (their threads' CPU), the rest "
+        f"{(outbox_cpu - sum(steps.values())) / n * 1e6:.0f} µs (the send loop, thread "
+        "hand-offs)"
     )
     for transport, (rate_ratio, cpu_ratio) in ratios.items():
         print(
