@@ -6,19 +6,19 @@ off, as httpx behaved: a message is accepted by a 2xx answer from the address co
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
 
-from channels.contract import OutgoingMessage, RecipientKind, SendError
+from channels.contract import RecipientKind
 from channels.sms import SmsChannel, SmsConfig
 from channels.telegram import TelegramConfig, telegram_dm
 from channels.webhook import WebhookChannel, WebhookConfig
 from crisis.clock import ManualClock
 from tests.fakes._http import FakeHttpServer, Request, Response
+from tests.integration.channels.sending import outgoing, refusal
 
 T0 = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
 SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
@@ -40,32 +40,10 @@ def server() -> Iterator[_Redirecting]:
         yield running
 
 
-def message(recipient: str, kind: RecipientKind) -> OutgoingMessage:
-    return OutgoingMessage(
-        delivery_id="d-1",
-        recipient_kind=kind,
-        recipient=recipient,
-        text="Crue de l'Orge : évacuation des berges.",
-        exercise=False,
-    )
-
-
-def refused(channel: SmsChannel | WebhookChannel, sent: OutgoingMessage) -> SendError:
-    async def attempt() -> None:
-        try:
-            await channel.send(sent)
-        finally:
-            await channel.aclose()
-
-    with pytest.raises(SendError) as info:
-        asyncio.run(attempt())
-    return info.value
-
-
 def test_sms_gateway_redirect_is_a_final_refusal(server: _Redirecting) -> None:
     config = SmsConfig(base_url=f"http://127.0.0.1:{server.port}", api_key=SecretStr("k"))
-    error = refused(
-        SmsChannel(config, clock=ManualClock(T0)), message("+33612345678", RecipientKind.PHONE)
+    error = refusal(
+        SmsChannel(config, clock=ManualClock(T0)), outgoing("+33612345678", RecipientKind.PHONE)
     )
     assert error.reason == "La passerelle SMS refuse le message (HTTP 307)"
     assert not error.retryable
@@ -74,7 +52,7 @@ def test_sms_gateway_redirect_is_a_final_refusal(server: _Redirecting) -> None:
 
 def test_webhook_redirect_is_a_final_refusal(server: _Redirecting) -> None:
     channel = WebhookChannel(WebhookConfig(secret=SecretStr(SECRET)), clock=ManualClock(T0))
-    error = refused(channel, message(f"http://127.0.0.1:{server.port}/hook", RecipientKind.URL))
+    error = refusal(channel, outgoing(f"http://127.0.0.1:{server.port}/hook", RecipientKind.URL))
     assert error.reason == "Le webhook refuse le message (HTTP 307)"
     assert [r.path for r in server.requests] == ["/hook"]
 
@@ -83,14 +61,7 @@ def test_telegram_redirect_is_not_followed(server: _Redirecting) -> None:
     config = TelegramConfig(
         token=SecretStr("123456:TEST-secret-token"), base_url=f"http://127.0.0.1:{server.port}/bot"
     )
-    channel = telegram_dm(config, clock=ManualClock(T0))
-
-    async def attempt() -> None:
-        try:
-            await channel.send(message("4242", RecipientKind.TELEGRAM_CHAT))
-        finally:
-            await channel.aclose()
-
-    with pytest.raises(SendError):
-        asyncio.run(attempt())
+    refusal(
+        telegram_dm(config, clock=ManualClock(T0)), outgoing("4242", RecipientKind.TELEGRAM_CHAT)
+    )
     assert [r.path for r in server.requests] == ["/bot123456:TEST-secret-token/sendMessage"]

@@ -17,25 +17,20 @@ from pydantic import SecretStr
 from telegram import Bot
 from telegram.error import TimedOut
 
-from channels.contract import OutgoingMessage, RecipientKind, SendError
+from channels.contract import OutgoingMessage, RecipientKind
 from channels.telegram import TelegramConfig, telegram_dm
 from channels.telegram_request import AiohttpRequest
 from crisis.clock import ManualClock
 from tests.fakes._http import FakeHttpServer, Request, Response
 from tests.fakes.telegram import FakeTelegramServer
+from tests.integration.channels.sending import outgoing, refusal
 
 TOKEN = "123456:TEST-secret-token"
 T0 = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
 
 
 def dm(chat: str = "4242") -> OutgoingMessage:
-    return OutgoingMessage(
-        delivery_id="d-1",
-        recipient_kind=RecipientKind.TELEGRAM_CHAT,
-        recipient=chat,
-        text="Cellule activée : rejoignez le COD.",
-        exercise=False,
-    )
+    return outgoing(chat, RecipientKind.TELEGRAM_CHAT)
 
 
 @pytest.fixture
@@ -78,17 +73,8 @@ def test_a_provider_that_never_answers_is_a_retryable_timeout(silent_port: int) 
         timeout_seconds=0.5,
     )
     channel = telegram_dm(config, clock=ManualClock(T0))
-
-    async def attempt() -> SendError:
-        try:
-            with pytest.raises(SendError) as info:
-                await channel.send(dm())
-            return info.value
-        finally:
-            await channel.aclose()
-
     started = time.monotonic()
-    error = asyncio.run(attempt())
+    error = refusal(channel, dm())
     assert error.retryable
     assert error.reason == "Telegram : délai dépassé (pas de réponse à temps)."
     assert time.monotonic() - started < 5
@@ -187,16 +173,8 @@ def test_an_unreachable_provider_reads_short_and_logs_the_detail(
         TelegramConfig(token=SecretStr(TOKEN), base_url=fake.base_url), clock=ManualClock(T0)
     )
 
-    async def attempt() -> SendError:
-        try:
-            with pytest.raises(SendError) as info:
-                await channel.send(dm())
-            return info.value
-        finally:
-            await channel.aclose()
-
     with caplog.at_level(logging.WARNING, logger="channels.telegram_request"):
-        error = asyncio.run(attempt())
+        error = refusal(channel, dm())
     assert error.retryable
     assert error.reason == "Telegram injoignable (ClientConnectorError)."
     assert "Bot API sendMessage injoignable : Cannot connect to host 127.0.0.1" in caplog.text

@@ -3,7 +3,6 @@ file `SSL_CERT_FILE` names (a préfecture's own authority, behind its TLS proxy)
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -14,12 +13,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from channels.contract import OutgoingMessage, RecipientKind, SendError
+from channels.contract import RecipientKind
 from channels.sms import SmsChannel, SmsConfig
 from crisis.clock import ManualClock
 from tests.conftest import REPO_ROOT
 from tests.fakes.sms import FakeSmsGateway
 from tests.fakes.tls import LoopbackCertificates, make_certificates
+from tests.integration.channels.sending import outgoing, refusal
 
 KEY = "sms-tls-key"
 T0 = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
@@ -67,23 +67,8 @@ def test_a_certificate_from_an_unknown_authority_is_refused(gateway: FakeSmsGate
     channel = SmsChannel(
         SmsConfig(base_url=gateway.url, api_key=SecretStr(KEY)), clock=ManualClock(T0)
     )
-    message = OutgoingMessage(
-        delivery_id="d-1",
-        recipient_kind=RecipientKind.PHONE,
-        recipient="+33612345678",
-        text="Crue : evitez les berges.",
-        exercise=False,
-    )
-
-    async def attempt() -> None:
-        try:
-            await channel.send(message)
-        finally:
-            await channel.aclose()
-
-    with pytest.raises(SendError) as info:
-        asyncio.run(attempt())
-    assert info.value.reason == ("Passerelle SMS injoignable (ClientConnectorCertificateError).")
+    error = refusal(channel, outgoing("+33612345678", RecipientKind.PHONE))
+    assert error.reason == "Passerelle SMS injoignable (ClientConnectorCertificateError)."
     assert gateway.messages == []
 
 
