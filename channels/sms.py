@@ -69,6 +69,7 @@ class SmsChannel:
             pool_size=config.connection_pool_size,
             headers={"Authorization": f"Bearer {config.api_key.get_secret_value()}"},
         )
+        self._timeout = request_timeout(config.timeout_seconds)
 
     def __repr__(self) -> str:
         return f"SmsChannel(name={self.name!r}, base_url={self._config.base_url!r})"
@@ -97,7 +98,7 @@ class SmsChannel:
                 method,
                 url,
                 json=payload,
-                timeout=request_timeout(self._config.timeout_seconds),
+                timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
                 body = await response.read()

@@ -91,14 +91,15 @@ class AiohttpRequest(BaseRequest):
             # (ClientConnectorError) »), the log the detail (host, system error).
             log.warning("Bot API %s injoignable : %s", url.rsplit("/", 1)[-1], exc)
             raise NetworkError(exc.__class__.__name__) from exc
-        # The endpoint only: the URL holds the bot's token.
-        log.debug(
-            "Bot API %s %s : HTTP %d en %.0f ms",
-            method,
-            url.rsplit("/", 1)[-1],
-            response.status,
-            (time.perf_counter() - started) * 1000,
-        )
+        if log.isEnabledFor(logging.DEBUG):  # a fan-out's hot path: nothing built otherwise
+            # The endpoint only: the URL holds the bot's token.
+            log.debug(
+                "Bot API %s %s : HTTP %d en %.0f ms",
+                method,
+                url.rsplit("/", 1)[-1],
+                response.status,
+                (time.perf_counter() - started) * 1000,
+            )
         return response.status, payload
 
     def _timeouts(self, read: Any, write: Any, connect: Any, pool: Any) -> aiohttp.ClientTimeout:

@@ -98,6 +98,7 @@ class WebhookChannel:
         self._config = config
         self._clock = clock
         self._pool = LoopSession(pool_size=WEBHOOK_POOL_SIZE)
+        self._timeout = request_timeout(config.timeout_seconds)
 
     def __repr__(self) -> str:
         return f"WebhookChannel(name={self.name!r}, url={self._config.url!r})"
@@ -139,7 +140,7 @@ class WebhookChannel:
                 url,
                 data=body,
                 headers=headers,
-                timeout=request_timeout(self._config.timeout_seconds),
+                timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
                 await response.read()
