@@ -136,7 +136,7 @@ def test_a_template_shows_its_manifest_variants_and_versions(
     auditor = client_of(service, people["auditor"])
     page = html.unescape(auditor.get("/modeles/information_elus").text)
     assert "fourni, lecture seule" in page
-    assert "<code>survenu_le</code></td><td>date et heure</td>" in page
+    assert '<code>survenu_le</code></td><td data-label="Type">date et heure</td>' in page
     assert "objet du courriel" in page  # the variants named in French
     # Rendered with the example values, as the API's preview does.
     assert "Information des élus : incendie sur un site industriel" in page
