@@ -14,9 +14,15 @@ finished loop is abandoned to the garbage collector, which warns about its socke
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import aiohttp
+from yarl import URL
+
+_Proxy = tuple[URL | None, dict[str, str] | None]
 
 
 class LoopSession:
@@ -32,6 +38,7 @@ class LoopSession:
         self._headers = dict(headers or {})
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[tuple[str, str | None, int | None], _Proxy] = {}
 
     def session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -39,14 +46,45 @@ class LoopSession:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                headers=self._headers,
-                # The proxy of HTTP(S)_PROXY / NO_PROXY, as httpx took it: a préfecture's way out.
-                trust_env=True,
+                # The environment's proxy is looked up once per origin by `request`: with
+                # trust_env, aiohttp reads it (and ~/.netrc) again in a thread at every request.
+                trust_env=False,
                 # Each request sets its own timeouts.
                 timeout=aiohttp.ClientTimeout(total=None),
             )
             self._loop = loop
         return self._session
+
+    def request(
+        self, method: str, url: str, **options: Any
+    ) -> AbstractAsyncContextManager[aiohttp.ClientResponse]:
+        """`ClientSession.request` with this pool's headers, through the environment's proxy if
+        it names one.
+
+        The headers go with each request, not as the session's defaults: aiohttp sends a
+        session's default headers to a proxy given by the caller too, and turns their
+        `Authorization` (a gateway's key) into the proxy's `Proxy-Authorization`.
+        """
+        target = URL(url)
+        proxy, proxy_headers = self._proxy_for(target)
+        headers = {**self._headers, **(options.pop("headers", None) or {})}
+        if proxy_headers and target.scheme == "http":
+            # Plain HTTP goes to the proxy as is: its credentials go with the request. (A
+            # tunnel's go with the CONNECT that opens it, aiohttp's `proxy_headers`.)
+            headers.update(proxy_headers)
+            proxy_headers = None
+        return self.session().request(
+            method, url, headers=headers, proxy=proxy, proxy_headers=proxy_headers, **options
+        )
+
+    def _proxy_for(self, url: URL) -> _Proxy:
+        """The proxy of HTTP(S)_PROXY / NO_PROXY for this origin, as httpx took it: a
+        préfecture's way out. Read on first use, like httpx read it once per client."""
+        origin = (url.scheme, url.host, url.port)
+        found = self._proxies.get(origin)
+        if found is None:
+            found = self._proxies[origin] = _environment_proxy(url)
+        return found
 
     async def close(self) -> None:
         session, loop = self._session, self._loop
@@ -59,6 +97,20 @@ class LoopSession:
             running = None
         if running is loop:
             await session.close()
+
+
+def _environment_proxy(url: URL) -> _Proxy:
+    if url.host is not None and urllib.request.proxy_bypass(url.host):
+        return None, None
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if not proxy:
+        return None, None
+    proxy_url = URL(proxy)
+    # Credentials in the proxy's address go in its own header, not in the address.
+    credentials = aiohttp.BasicAuth.from_url(proxy_url)
+    if credentials is None:
+        return proxy_url, None
+    return proxy_url.with_user(None), {"Proxy-Authorization": credentials.encode()}
 
 
 def request_timeout(seconds: float) -> aiohttp.ClientTimeout:

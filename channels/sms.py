@@ -94,7 +94,7 @@ class SmsChannel:
         """The gateway's answer to a successful request; a `SendError` otherwise."""
         url = self._config.base_url.rstrip("/") + path
         try:
-            async with self._pool.session().request(
+            async with self._pool.request(
                 method,
                 url,
                 json=payload,

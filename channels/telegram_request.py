@@ -75,12 +75,11 @@ class AiohttpRequest(BaseRequest):
             # The Bot API takes JSON: one encoding of the parameters, where a form encodes
             # each one, then the whole.
             body, headers = request_data.json_payload, _JSON
-        session = self._pool.session()
         started = time.perf_counter()
         try:
             # python-telegram-bot reads the status (a redirect is an error to it), as with
             # httpx, which follows none either.
-            async with session.request(
+            async with self._pool.request(
                 method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
                 payload = await response.read()

@@ -135,7 +135,7 @@ class WebhookChannel:
     ) -> tuple[int, str | None]:
         """The receiver's status and `X-Request-Id` on success; a `SendError` otherwise."""
         try:
-            async with self._pool.session().request(
+            async with self._pool.request(
                 method,
                 url,
                 data=body,

@@ -122,16 +122,3 @@ def test_check_publishes_nothing(gateway: FakeSmsGateway) -> None:
 
     assert "joignable" in asyncio.run(run())
     assert gateway.messages == []
-
-
-def test_the_environment_s_proxy_is_the_way_out(
-    gateway: FakeSmsGateway, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """HTTP_PROXY / NO_PROXY route the channels as they did with httpx: here the "proxy" is
-    the fake gateway itself, and the configured host does not exist."""
-    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", gateway.url)
-    receipt = asyncio.run(_send(channel(gateway, base_url="http://passerelle.invalid"), sms()))
-    assert receipt.provider_message_id == "sms-000001"
-    assert gateway.requests[0].headers["host"] == "passerelle.invalid"
