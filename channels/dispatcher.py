@@ -14,13 +14,13 @@ import collections
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from channels.contract import Channel, OutgoingMessage, RecipientKind, SendError
+from channels.contract import Channel, OutgoingMessage, Receipt, RecipientKind, SendError
 from channels.pacing import KeyedBuckets, TokenBucket
 from channels.retry import RetryPolicy
 from crisis.clock import Clock
@@ -282,49 +282,50 @@ class Dispatcher:
             bucket = self._buckets[key] = TokenBucket(channel.limits.rate_per_second)
         return bucket
 
-    @contextlib.asynccontextmanager
-    async def _paced(self, exercise: bool, channel: Channel, recipient: str) -> AsyncIterator[None]:
-        """Take the channel's token, and the chat's if it has its own limit, for one send:
-        the tokens count against the limits until the send is over (see `channels.pacing`)."""
+    async def _send_paced(
+        self, exercise: bool, channel: Channel, message: OutgoingMessage
+    ) -> Receipt:
+        """Send once the channel's token, and the chat's if it has its own limit, are taken:
+        they count against the limits until the send is over (see `channels.pacing`)."""
         if not self.config.pace:
-            yield
-            return
-        buckets = [self._bucket(exercise, channel)]
+            return await channel.send(message)
+        bucket = self._bucket(exercise, channel)
+        chat = self._chat_bucket(exercise, channel, message.recipient)
+        if chat is None:
+            await bucket.acquire()
+        else:
+            await chat.acquire(then=bucket)
+        try:
+            return await channel.send(message)
+        finally:
+            bucket.finished()
+            if chat is not None:
+                chat.finished()
+
+    def _chat_bucket(self, exercise: bool, channel: Channel, recipient: str) -> TokenBucket | None:
         rate = channel.limits.per_chat_rate_per_second
         if rate is None or not recipient:
-            await buckets[0].acquire()
-        else:
-            key = (exercise, channel.name)
-            chats = self._chat_buckets.get(key)
-            if chats is None:
-                chats = self._chat_buckets[key] = KeyedBuckets(rate)
-            chat = chats.bucket(recipient)
-            await chat.acquire(then=buckets[0])
-            buckets.append(chat)
-        try:
-            yield
-        finally:
-            for bucket in buckets:
-                bucket.finished()
+            return None
+        key = (exercise, channel.name)
+        chats = self._chat_buckets.get(key)
+        if chats is None:
+            chats = self._chat_buckets[key] = KeyedBuckets(rate)
+        return chats.bucket(recipient)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> DeliveryResult:
         attempt = delivery.attempts + 1
         started = self._clock.now()
-        result = DeliveryResult(
-            delivery_id=delivery.id,
-            crisis_id=delivery.crisis_id,
-            message_id=delivery.message_id,
-            audience=delivery.audience,
-            channel=delivery.channel,
-            attempt=attempt,
-            started_at=started,
-            finished_at=started,
-            outcome=Outcome.REFUSED,
-        )
         channel = self._channels[delivery.exercise].get(delivery.channel)
         refusal = self._interlock(delivery, channel)
         if refusal is not None or channel is None:
-            return replace(result, error=refusal or "canal non configuré")
+            return _result(
+                delivery,
+                attempt,
+                started,
+                started,
+                Outcome.REFUSED,
+                error=refusal or "canal non configuré",
+            )
         message = OutgoingMessage(
             delivery_id=delivery.id,
             recipient_kind=delivery.recipient_kind,
@@ -336,18 +337,19 @@ class Dispatcher:
             metadata=delivery.metadata,
         )
         try:
-            async with self._paced(delivery.exercise, channel, delivery.recipient):
-                receipt = await channel.send(message)
+            receipt = await self._send_paced(delivery.exercise, channel, message)
         except SendError as error:
-            return self._failure(result, delivery, error, channel)
+            return self._failure(delivery, attempt, started, error, channel)
         except Exception as error:  # a bug or an unexpected library error: retry, never drop
             log.exception("unexpected error from channel %s", delivery.channel)
             wrapped = SendError(f"erreur inattendue : {type(error).__name__}", retryable=True)
-            return self._failure(result, delivery, wrapped, channel)
-        return replace(
-            result,
-            finished_at=self._clock.now(),
-            outcome=Outcome.ACCEPTED,
+            return self._failure(delivery, attempt, started, wrapped, channel)
+        return _result(
+            delivery,
+            attempt,
+            started,
+            self._clock.now(),
+            Outcome.ACCEPTED,
             provider_message_id=receipt.provider_message_id,
             accepted_at=receipt.accepted_at,
         )
@@ -363,8 +365,9 @@ class Dispatcher:
 
     def _failure(
         self,
-        result: DeliveryResult,
         delivery: ClaimedDelivery,
+        attempt: int,
+        started: datetime,
         error: SendError,
         channel: Channel,
     ) -> DeliveryResult:
@@ -374,19 +377,55 @@ class Dispatcher:
             # The provider asked everyone to wait, not only this delivery.
             self._bucket(delivery.exercise, channel).pause(error.retry_after)
         if not error.retryable or policy.gives_up(first_queued_at=delivery.queued_at, now=now):
-            return replace(
-                result,
-                finished_at=now,
-                outcome=Outcome.FAILED,
+            return _result(
+                delivery,
+                attempt,
+                started,
+                now,
+                Outcome.FAILED,
                 error=error.reason,
                 retry_after=error.retry_after,
             )
-        delay = policy.delay(result.attempt, retry_after=error.retry_after, rng=self._rng)
-        return replace(
-            result,
-            finished_at=now,
-            outcome=Outcome.RETRY,
+        delay = policy.delay(attempt, retry_after=error.retry_after, rng=self._rng)
+        return _result(
+            delivery,
+            attempt,
+            started,
+            now,
+            Outcome.RETRY,
             error=error.reason,
             retry_after=error.retry_after,
             next_attempt_at=now + timedelta(seconds=delay),
         )
+
+
+def _result(
+    delivery: ClaimedDelivery,
+    attempt: int,
+    started: datetime,
+    finished: datetime,
+    outcome: Outcome,
+    *,
+    provider_message_id: str | None = None,
+    accepted_at: datetime | None = None,
+    error: str | None = None,
+    retry_after: float | None = None,
+    next_attempt_at: datetime | None = None,
+) -> DeliveryResult:
+    """The outcome of one attempt (built once: a fan-out builds one per delivery)."""
+    return DeliveryResult(
+        delivery_id=delivery.id,
+        crisis_id=delivery.crisis_id,
+        message_id=delivery.message_id,
+        audience=delivery.audience,
+        channel=delivery.channel,
+        attempt=attempt,
+        started_at=started,
+        finished_at=finished,
+        outcome=outcome,
+        provider_message_id=provider_message_id,
+        accepted_at=accepted_at,
+        error=error,
+        retry_after=retry_after,
+        next_attempt_at=next_attempt_at,
+    )

@@ -64,6 +64,7 @@ class TokenBucket:
         self._due = float("-inf")  # the theoretical instant of the next send (the spacing)
         self._paused_until = float("-inf")
         self._queue = asyncio.Lock()  # FIFO: only the head of the queue watches the clock
+        self._queued = 0  # callers in `acquire`'s queue, the head included
 
     @property
     def rate_per_second(self) -> float:
@@ -111,14 +112,30 @@ class TokenBucket:
         While this caller waits for `then`, it keeps its place at the head of this bucket's
         queue, so nothing else takes this token in between.
         """
-        async with self._queue:
-            await self.ready()
-            if then is not None:
-                await then.acquire()
+        if self._free_now() and (then is None or then._free_now()):
+            # Nobody queues and the tokens are free: both taken at once, without a wait (a
+            # fan-out to thousands of chats passes here for each new chat).
             self.take()
+            if then is not None:
+                then.take()
+            return
+        self._queued += 1
+        try:
+            async with self._queue:
+                await self.ready()
+                if then is not None:
+                    await then.acquire()
+                self.take()
+        finally:
+            self._queued -= 1
+
+    def _free_now(self) -> bool:
+        """A token is free and nobody queues for it (a caller woken by the lock but not yet
+        running still counts as queued)."""
+        return self._queued == 0 and self.delay() == 0
 
     def idle(self) -> bool:
-        return not self._queue.locked() and self._in_flight == 0 and self.delay() == 0
+        return self._queued == 0 and self._in_flight == 0 and self.delay() == 0
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._now() + seconds)

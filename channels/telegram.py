@@ -49,6 +49,9 @@ TELEGRAM_LIMITS = ChannelLimits(
     per_chat_rate_per_second=1.0,
     supports_html=False,
 )
+# Every message goes without a link preview; python-telegram-bot's objects are immutable, so
+# one serves every send.
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class TelegramConfig(BaseModel):
@@ -202,7 +205,7 @@ class TelegramChannel:
             sent = await self._bot().send_message(
                 chat_id=chat,
                 text=message.text,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=_NO_PREVIEW,
                 reply_markup=markup,
             )
         except TelegramError as exc:

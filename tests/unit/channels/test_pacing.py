@@ -10,6 +10,7 @@ arrivals than the rate; a caller waking up late does not lose throughput.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import random
 from dataclasses import dataclass
@@ -142,3 +143,46 @@ def test_a_send_in_flight_counts_until_it_is_over() -> None:
     assert bucket.delay() > 0.99
     clock.now += 1.01
     assert bucket.delay() == 0
+
+
+def test_a_newcomer_queues_behind_a_waiting_caller_even_when_the_token_is_free() -> None:
+    """A free token with nobody waiting is taken at once, without a wait; but while a caller
+    queues, a newcomer queues behind it, even at an instant when the token is free and the
+    waiting caller has not woken up yet."""
+    served: list[str] = []
+
+    async def caller(bucket: TokenBucket, name: str) -> None:
+        await bucket.acquire()
+        served.append(name)
+        bucket.finished()
+
+    async def run() -> None:
+        clock = SimulatedTime()
+        bucket = TokenBucket(1.0, time=clock)
+        await caller(bucket, "premier")  # free: taken without waiting
+        second = asyncio.create_task(caller(bucket, "deuxième"))
+        await asyncio.sleep(0)  # it queues: the next token is a second away
+        clock.now += 2.0  # the token is free, the queued caller still asleep
+        third = asyncio.create_task(caller(bucket, "troisième"))
+        await asyncio.sleep(0)
+        assert served == ["premier"]  # the newcomer took nothing
+        await second
+        clock.now += 2.0
+        await third
+
+    asyncio.run(run())
+    assert served == ["premier", "deuxième", "troisième"]
+
+
+def test_a_free_token_is_taken_without_yielding_to_the_event_loop() -> None:
+    async def run() -> bool:
+        bucket, chat = TokenBucket(100.0), TokenBucket(1.0)
+        acquiring = chat.acquire(then=bucket)
+        try:
+            acquiring.send(None)  # runs to the end without suspending
+        except StopIteration:
+            return bucket.in_flight == 1 and chat.in_flight == 1
+        acquiring.close()
+        return False
+
+    assert asyncio.run(run())

@@ -7,6 +7,8 @@ bootstrap → scheduling → drills → bootstrap, is one even though it crosses
 
 from __future__ import annotations
 
+import logging
+
 import grimp
 from importlinter.cli import lint_imports
 
@@ -65,7 +67,18 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_import_contracts_are_kept() -> None:
-    assert lint_imports(config_filename=str(REPO_ROOT / "pyproject.toml"), no_cache=True) == 0
+    # import-linter configures logging (a dictConfig), which disables every logger that
+    # exists: they speak again afterwards, for the tests that read logs in this process.
+    speaking = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and not logger.disabled
+    ]
+    try:
+        assert lint_imports(config_filename=str(REPO_ROOT / "pyproject.toml"), no_cache=True) == 0
+    finally:
+        for logger in speaking:
+            logger.disabled = False
 
 
 def test_no_import_cycle_between_packages() -> None:
