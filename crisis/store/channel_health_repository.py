@@ -6,12 +6,28 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from crisis.store.tables import channel_health, deliveries, messages
 
 _WAITING = ("pending", "in_flight")
+_HEALTH_FIELDS = (
+    "consecutive_failures",
+    "failing_since",
+    "down_since",
+    "last_accepted_at",
+    "gave_up_alerted",
+)
+# Built once: every batch of delivery outcomes saves its channel's health.
+_SAVE = (
+    update(channel_health)
+    .where(
+        channel_health.c.channel == bindparam("key_channel"),
+        channel_health.c.exercise == bindparam("key_exercise"),
+    )
+    .values({name: bindparam(name) for name in _HEALTH_FIELDS})
+)
 
 
 @dataclass(slots=True)
@@ -57,11 +73,8 @@ class ChannelHealthRepository:
             "last_accepted_at": health.last_accepted_at,
             "gave_up_alerted": health.gave_up_alerted,
         }
-        key = and_(
-            channel_health.c.channel == health.channel,
-            channel_health.c.exercise == health.exercise,
-        )
-        if self._conn.execute(update(channel_health).where(key).values(**values)).rowcount == 0:
+        key = {"key_channel": health.channel, "key_exercise": health.exercise}
+        if self._conn.execute(_SAVE, {**key, **values}).rowcount == 0:
             # A concurrent first insert fails on the key: the bus runs the batch again.
             self._conn.execute(
                 insert(channel_health).values(

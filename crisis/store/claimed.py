@@ -12,12 +12,11 @@ from sqlalchemy import Connection, select
 from channels.contract import RecipientKind
 from channels.dispatcher import ClaimedDelivery
 from crisis.domain.messages import ChannelName, MessageTexts
+from crisis.store.id_lists import among, per_dialect
 from crisis.store.tables import contacts, crises, deliveries, messages
 
-
-def read_claimed(conn: Connection, ids: Collection[str]) -> list[ClaimedDelivery]:
-    """The deliveries just claimed, by id, with what their channels need, in claim order."""
-    rows = conn.execute(
+_CLAIMED = per_dialect(
+    lambda dialect: (
         select(
             deliveries.c.id,
             deliveries.c.message_id,
@@ -31,11 +30,12 @@ def read_claimed(conn: Connection, ids: Collection[str]) -> list[ClaimedDelivery
             contacts.c.exercise.label("contact_exercise"),
         )
         .outerjoin(contacts, contacts.c.id == deliveries.c.contact_id)
-        .where(deliveries.c.id.in_(ids))
+        .where(among(deliveries.c.id, "ids", dialect))
         .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
-    ).all()
-    # A batch holds a few messages: their texts and crisis are read once, not per row.
-    about = conn.execute(
+    )
+)
+_MESSAGES = per_dialect(
+    lambda dialect: (
         select(
             messages.c.id,
             messages.c.crisis_id,
@@ -49,8 +49,18 @@ def read_claimed(conn: Connection, ids: Collection[str]) -> list[ClaimedDelivery
             crises.c.communes,
         )
         .join(crises, crises.c.id == messages.c.crisis_id)
-        .where(messages.c.id.in_({row.message_id for row in rows}))
-    ).all()
+        .where(among(messages.c.id, "ids", dialect))
+    )
+)
+
+
+def read_claimed(conn: Connection, ids: Collection[str]) -> list[ClaimedDelivery]:
+    """The deliveries just claimed, by id, with what their channels need, in claim order."""
+    dialect = conn.dialect.name
+    rows = conn.execute(_CLAIMED[dialect], {"ids": list(ids)}).all()
+    # A batch holds a few messages: their texts and crisis are read once, not per row.
+    message_ids = list({row.message_id for row in rows})
+    about = conn.execute(_MESSAGES[dialect], {"ids": message_ids}).all()
     return claimed_deliveries(rows, {message.id: message for message in about})
 
 

@@ -65,6 +65,18 @@ _CRISIS = (
 )
 # Only the crisis row is locked (PostgreSQL refuses to lock the nullable side of a join).
 _CRISIS_FOR_UPDATE = _CRISIS.with_for_update(of=crises)
+# Built once: every batch of delivery outcomes saves its crisis.
+_SAVE = (
+    update(crises)
+    .where(crises.c.id == _CRISIS_ID, crises.c.version == bindparam("expected_version"))
+    .values(
+        state=bindparam("state"),
+        closed_at=bindparam("closed_at"),
+        closed_by=bindparam("closed_by"),
+        close_reason=bindparam("close_reason"),
+        version=bindparam("next_version"),
+    )
+)
 _CLOCKS = (
     select(clocks, clock_alerts.c.offset_minutes.label("raised_offset"))
     .outerjoin(
@@ -149,15 +161,16 @@ class CrisisRepository:
 
     def save(self, crisis: Crisis) -> None:
         result = self._conn.execute(
-            update(crises)
-            .where(crises.c.id == crisis.id, crises.c.version == crisis.version)
-            .values(
-                state=crisis.state.value,
-                closed_at=crisis.closed_at,
-                closed_by=crisis.closed_by,
-                close_reason=crisis.close_reason,
-                version=crisis.version + 1,
-            )
+            _SAVE,
+            {
+                "crisis_id": crisis.id,
+                "expected_version": crisis.version,
+                "state": crisis.state.value,
+                "closed_at": crisis.closed_at,
+                "closed_by": crisis.closed_by,
+                "close_reason": crisis.close_reason,
+                "next_version": crisis.version + 1,
+            },
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(crisis.id)

@@ -14,7 +14,7 @@ from datetime import datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from crisis.clock import ensure_utc
 from crisis.jsonable import canonical_text, to_jsonable
@@ -116,6 +116,20 @@ STREAM_CHUNK = 200
 _STORED = select(*(journal.c[name] for name in StoredEntry._fields))
 # A stream as stored, in the order its chain is checked.
 _BY_ROW_ID = _STORED.order_by(journal.c.id).execution_options(yield_per=STREAM_CHUNK)
+# Built once: each batch of delivery outcomes appends to its crisis's stream.
+_HEAD_FOR_UPDATE = (
+    select(journal_heads.c.seq, journal_heads.c.hash)
+    .where(journal_heads.c.stream == bindparam("stream"))
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(journal_heads)
+    .where(
+        journal_heads.c.stream == bindparam("head_stream"),
+        journal_heads.c.seq == bindparam("head_seq"),
+    )
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
 
 
 def _entry(row: Iterable[Any]) -> JournalEntry:
@@ -158,10 +172,7 @@ class Journal:
         """
         if not items:
             return []
-        head_query = select(journal_heads.c.seq, journal_heads.c.hash).where(
-            journal_heads.c.stream == stream
-        )
-        head = self._conn.execute(head_query.with_for_update()).first()
+        head = self._conn.execute(_HEAD_FOR_UPDATE, {"stream": stream}).first()
         seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
         rows: list[dict[str, Any]] = []
         entries: list[JournalEntry] = []
@@ -207,9 +218,13 @@ class Journal:
         if head:
             # The only update in the journal tables: moving the head pointer forward.
             self._conn.execute(
-                update(journal_heads)
-                .where(journal_heads.c.stream == stream, journal_heads.c.seq == head.seq)
-                .values(seq=seq, hash=prev_hash)
+                _MOVE_HEAD,
+                {
+                    "head_stream": stream,
+                    "head_seq": head.seq,
+                    "new_seq": seq,
+                    "new_hash": prev_hash,
+                },
             )
         else:
             self._conn.execute(insert(journal_heads).values(stream=stream, seq=seq, hash=prev_hash))

@@ -16,6 +16,7 @@ from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
 from crisis.store.claimed import read_claimed
+from crisis.store.id_lists import among, per_dialect
 from crisis.store.tables import (
     STILL_DUE,
     deliveries,
@@ -112,8 +113,11 @@ _NEW_DELIVERY = (
 # costs less than opening the copy).
 _COPY_FROM = 200
 
-_RECORDED_STATES = select(deliveries.c.id, deliveries.c.status, deliveries.c.queued_at).where(
-    deliveries.c.id.in_(bindparam("ids", expanding=True))
+# The dispatcher's statements are built once: building one per batch costs more than running it.
+_RECORDED_STATES = per_dialect(
+    lambda dialect: select(deliveries.c.id, deliveries.c.status, deliveries.c.queued_at).where(
+        among(deliveries.c.id, "ids", dialect)
+    )
 )
 # Built once, run for a whole batch; the status guard keeps a delivery accepted once as it
 # was (the caller, holding the crisis lock, has already left out those it saw accepted).
@@ -132,6 +136,19 @@ _MARK_ACCEPTED = (
         claimed_by=None,
         claimed_until=None,
         last_error=None,
+    )
+)
+
+_CLAIM = per_dialect(
+    lambda dialect: (
+        update(deliveries)
+        .where(among(deliveries.c.id, "ids", dialect))
+        .values(
+            status=DeliveryStatus.IN_FLIGHT,
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("claimed_until"),
+            next_attempt_at=bindparam("next_attempt_at"),
+        )
     )
 )
 
@@ -346,15 +363,10 @@ class OutboxRepository:
         ids = list(self._conn.scalars(ids_query))
         if not ids:
             return []
+        until = now + lease
         self._conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(ids))
-            .values(
-                status=DeliveryStatus.IN_FLIGHT,
-                claimed_by=worker,
-                claimed_until=now + lease,
-                next_attempt_at=now + lease,
-            )
+            _CLAIM[self._conn.dialect.name],
+            {"ids": ids, "worker": worker, "claimed_until": until, "next_attempt_at": until},
         )
         return read_claimed(self._conn, ids)
 
@@ -399,7 +411,7 @@ class OutboxRepository:
         ids = list(delivery_ids)
         for start in range(0, len(ids), 500):  # stay well under any bound-parameter limit
             chunk = ids[start : start + 500]
-            rows = self._conn.execute(_RECORDED_STATES, {"ids": chunk})
+            rows = self._conn.execute(_RECORDED_STATES[self._conn.dialect.name], {"ids": chunk})
             found.update((row[0], RecordedState(row[1], row[2])) for row in rows)
         return found
 
