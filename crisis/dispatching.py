@@ -53,8 +53,11 @@ class BusOutbox:
             self._metrics.observe_results(results)
         for result in results:
             failed = result.outcome in (Outcome.FAILED, Outcome.REFUSED)
+            level = logging.WARNING if failed else logging.DEBUG
+            if not log.isEnabledFor(level):  # one per delivery: nothing built for nothing
+                continue
             log.log(
-                logging.WARNING if failed else logging.DEBUG,
+                level,
                 "diffusion %s sur %s : %s%s",
                 result.outcome.value,
                 result.channel,
