@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import itertools
 import math
 from collections.abc import Callable
 
@@ -148,22 +147,25 @@ class KeyedBuckets:
     are dropped as new ones are made, so memory follows the chats in flight, not all of them.
     """
 
-    def __init__(self, rate_per_second: float) -> None:
+    def __init__(self, rate_per_second: float, *, time: Callable[[], float] | None = None) -> None:
         self._rate = rate_per_second
-        self._buckets: dict[str, TokenBucket] = {}
+        self._time = time
+        # Oldest first. Not a dict: taking from the front of a dict and putting back at its
+        # end leaves holes that every later look at the front walks over (10 µs per new
+        # chat once a fan-out has 50,000 chats in flight).
+        self._buckets: collections.OrderedDict[str, TokenBucket] = collections.OrderedDict()
 
     def bucket(self, key: str) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
             self._forget_idle()
-            bucket = self._buckets[key] = TokenBucket(self._rate)
+            bucket = self._buckets[key] = TokenBucket(self._rate, time=self._time)
         return bucket
 
     def _forget_idle(self, checks: int = 2) -> None:
-        # The oldest buckets come first (dicts keep insertion order); checking a couple per
-        # new bucket keeps up with any fan-out at constant cost.
-        for key in list(itertools.islice(self._buckets, checks)):
-            bucket = self._buckets.pop(key)
+        # Checking the oldest couple per new bucket keeps up with any fan-out at constant cost.
+        for _ in range(min(checks, len(self._buckets))):
+            key, bucket = self._buckets.popitem(last=False)
             if not bucket.idle():
                 self._buckets[key] = bucket  # still busy: to the back of the line
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from channels.pacing import TokenBucket
+from channels.pacing import KeyedBuckets, TokenBucket
 from tests.integration.delivery.test_pacing import max_in_any_second
 
 
@@ -186,3 +186,23 @@ def test_a_free_token_is_taken_without_yielding_to_the_event_loop() -> None:
         return False
 
     assert asyncio.run(run())
+
+
+def test_a_chat_s_bucket_is_forgotten_once_idle_so_memory_follows_the_chats_in_flight() -> None:
+    clock = SimulatedTime()
+    chats = KeyedBuckets(1.0, time=clock)
+
+    def send_to(first: int, count: int) -> None:
+        for number in range(first, first + count):
+            chat = chats.bucket(f"chat-{number}")
+            assert chat.delay() == 0
+            chat.take()
+            chat.finished()
+
+    send_to(0, 100)
+    assert len(chats) == 100  # each one's next token is a second away: all kept
+    clock.now += 2.0
+    send_to(100, 100)
+    assert len(chats) == 100  # the first hundred were idle: dropped as the new ones came
+    busy = chats.bucket("chat-150")
+    assert busy.delay() > 0  # a chat still in its second keeps its bucket, and its limit
