@@ -16,6 +16,7 @@ from crisis.cli.audit import audit_app
 from crisis.cli.channels import channels_app
 from crisis.cli.contacts import contacts_app
 from crisis.cli.drills import drill_app
+from crisis.cli.files import write_bytes
 from crisis.cli.indicators import indicateurs, retex_app
 from crisis.cli.messages import messages_app
 from crisis.cli.oncall import bot, callout, cip_app, oncall_app
@@ -438,7 +439,7 @@ def report(
             fail("le format pdf demande --out FICHIER", EXIT_INVALID)
         sys.stdout.write(document.decode("utf-8"))
         return
-    out.write_bytes(document)
+    write_bytes(out, document)
     typer.echo(f"Rapport écrit dans {out} ({len(document)} octets).")
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crisis.cli.files import read_bytes
 from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
@@ -84,10 +85,7 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Importer ou mettre à jour des contacts depuis un CSV (rien si une ligne est fausse)."""
-    try:
-        content = file.read_bytes()
-    except OSError as error:
-        fail(f"impossible de lire le fichier {file} ({error.strerror})", EXIT_INVALID)
+    content = read_bytes(file)
     command = ImportContacts(file_name=file.name, content=content, skip_invalid=skip_invalid)
     rejected: InvalidContacts | None = None
     with open_service() as service:

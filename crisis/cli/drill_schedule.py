@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from crisis.cli.files import output_folder, write_bytes
 from crisis.cli.support import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -127,7 +128,7 @@ def ical(
     if out is None:
         typer.echo(data.decode("utf-8"), nl=False)
         return
-    out.write_bytes(data)
+    write_bytes(out, data)
     typer.echo(f"Calendrier écrit : {out}")
 
 
@@ -139,6 +140,7 @@ def live(
     ] = False,
 ) -> None:
     """Jouer un scénario en temps réel, avec les participants, sur les canaux d'exercice."""
+    output_folder(out)
     with open_service(run_dispatcher=True) as service:
         with service.bus.unit_of_work() as uow:
             loaded = load_scenario_ref(scenario, uow)

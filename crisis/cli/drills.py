@@ -10,6 +10,7 @@ import typer
 
 from crisis.bootstrap import bootstrap
 from crisis.cli.drill_schedule import live, schedule_app
+from crisis.cli.files import output_folder
 from crisis.cli.support import EXIT_FAILURE, EXIT_INVALID, JsonOption, print_json
 from crisis.clock import SystemClock
 from crisis.reporting.document import clock_line
@@ -113,6 +114,7 @@ def run(
     """Jouer un scénario sur une horloge virtuelle, sans personne, et écrire ses rapports."""
     loaded = resolve_scenario(scenario)
     virtual_speed = parse_speed(speed)
+    output_folder(out)
     begin = SystemClock().now() if start is None else parse_start(start)
     total = int(loaded.duration.total_seconds() // 60)
     with typer.progressbar(length=total + 1, label="Exercice", file=None) as bar:

@@ -12,6 +12,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 
+from crisis.cli.files import read_text, write_bytes
 from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
@@ -60,7 +61,7 @@ def indicateurs(
             fail(f"le format {fmt.value} demande --out FICHIER", EXIT_INVALID)
         sys.stdout.write(document.decode("utf-8"))
         return
-    out.write_bytes(document)
+    write_bytes(out, document)
     typer.echo(f"Indicateurs écrits dans {out} ({len(document)} octets).")
 
 
@@ -115,10 +116,8 @@ def _parse_action(text: str) -> CorrectiveActionWrite:
 
 def _from_file(path: Path) -> RetexWrite:
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.safe_load(read_text(path))
         return RetexWrite.model_validate(data)
-    except OSError as error:
-        fail(f"{path} : {error.strerror}", EXIT_INVALID)
     except yaml.YAMLError as error:
         fail(f"{path} : YAML ou JSON illisible ({error})", EXIT_INVALID)
     except ValidationError as error:

@@ -13,6 +13,7 @@ import typer
 import yaml
 
 from crisis.bootstrap import Service
+from crisis.cli.files import read_text
 from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
@@ -35,6 +36,7 @@ from crisis.domain.draft_commands import (
 from crisis.domain.vocabulary import Audience
 from crisis.french import long_datetime
 from crisis.services.draft_views import DraftView, draft_view
+from crisis.templating.errors import TemplateError
 from crisis.templating.registry import TemplateRegistry
 
 messages_app = typer.Typer(
@@ -115,13 +117,17 @@ def compose(
         fail("indiquer soit --vars FICHIER, soit --example", EXIT_INVALID)
     if vars_file is not None:
         try:
-            variables = yaml.safe_load(vars_file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
+            variables = yaml.safe_load(read_text(vars_file, what="le fichier de variables")) or {}
+        except yaml.YAMLError as error:
             fail(f"fichier de variables {vars_file} illisible : {error}", EXIT_INVALID)
         if not isinstance(variables, dict):
             fail(f"le fichier {vars_file} doit associer des noms à des valeurs", EXIT_INVALID)
     else:
-        variables = TemplateRegistry.with_bundled().get(template).manifest.examples()
+        try:
+            loaded = TemplateRegistry.with_bundled().get(template, version=version)
+        except TemplateError as error:  # as the command would say it for --vars
+            fail(f"template : {error}", EXIT_INVALID)
+        variables = loaded.manifest.examples()
     with open_service() as service:
         draft_id = service.bus.handle(
             ComposeMessage(

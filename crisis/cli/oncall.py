@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from crisis.bootstrap import Service
+from crisis.cli.files import read_bytes
 from crisis.cli.support import (
     EXIT_INVALID,
     ByOption,
@@ -58,10 +59,7 @@ def oncall_import(
     as_json: JsonOption = False,
 ) -> None:
     """Importer le tableau d'astreinte (remplace les créneaux ; tout ou rien)."""
-    try:
-        content = file.read_bytes()
-    except OSError as error:
-        fail(f"fichier illisible ({error.strerror})", EXIT_INVALID)
+    content = read_bytes(file)
     parsed = parse_roster_csv(content)
     if parsed.problems:
         for problem in parsed.problems:

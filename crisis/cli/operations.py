@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from typer.core import TyperGroup
 
 from crisis.bootstrap import open_engine
+from crisis.cli.files import reason
 from crisis.cli.support import EXIT_INVALID, fail, open_service
 from crisis.ops.backup import (
     BackupError,
@@ -47,6 +48,9 @@ def _configured_engine() -> Iterator[Engine]:
         yield engine
     except BackupError as error:
         fail(str(error), EXIT_INVALID)
+    except OSError as error:
+        where = f" : {error.filename}" if error.filename else ""
+        fail(f"copie impossible{where} ({reason(error)})", EXIT_INVALID)
     finally:
         engine.dispose()
 
@@ -104,10 +108,14 @@ def journal_export(
             uow.crises.get(crisis_id)
         streams = [crisis_id] if crisis_id is not None else uow.journal.streams()
         count = 0
-        with out.open("w", encoding="utf-8") as sink:
-            for line in export_lines(uow.journal, streams, exported_at=service.clock.now()):
-                sink.write(line)
-                count += 1
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8") as sink:
+                for line in export_lines(uow.journal, streams, exported_at=service.clock.now()):
+                    sink.write(line)
+                    count += 1
+        except OSError as error:
+            fail(f"impossible d'écrire {out} ({reason(error)})", EXIT_INVALID)
     typer.echo(f"Journal exporté dans {out} : {len(streams)} chaîne(s), {count} lignes.")
 
 
@@ -117,7 +125,7 @@ def verify_file(path: Path) -> list[ChainCheck]:
         with path.open(encoding="utf-8") as lines:
             return verify_export(lines)
     except OSError as error:
-        fail(f"{path} : fichier illisible ({error.strerror})", EXIT_INVALID)
+        fail(f"impossible de lire le fichier {path} ({reason(error)})", EXIT_INVALID)
     except UnreadableExport as error:
         fail(f"{path} : {error}", EXIT_INVALID)
 

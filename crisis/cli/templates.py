@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from crisis.cli.files import read_text
 from crisis.cli.support import EXIT_INVALID, JsonOption, print_json
 from crisis.templating.errors import TemplateError
 from crisis.templating.limits import DEFAULT_SMS_MAX_SEGMENTS, default_variant_limits
@@ -65,11 +66,7 @@ def list_templates(
 
 def _read_vars(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise _fail(
-            f"impossible de lire le fichier de variables {path} ({error.strerror})"
-        ) from error
+        data = yaml.safe_load(read_text(path, what="le fichier de variables"))
     except yaml.YAMLError as error:
         raise _fail(f"fichier de variables {path} illisible : {error}") from error
     if data is None:

@@ -45,3 +45,26 @@ def test_compose_submit_and_approve_from_the_command_line(run: Invoke) -> None:
     assert code == 3
     code, _, err = run("messages", "show", "inconnu")
     assert code == 4
+
+
+def test_an_unknown_template_or_version_reads_as_an_error_with_example_values_too(
+    run: Invoke,
+) -> None:
+    """`--example` reads the template's own examples first: the same words as with
+    --vars, no traceback, nothing written."""
+    crisis_id = _crisis(run)
+    for template, version, expected in (
+        ("inconnu", [], "Erreur : template : Modèle de message inconnu : « inconnu »."),
+        (
+            "information_elus",
+            ["--version", "9"],
+            "Erreur : template : Modèle de message inconnu : « information_elus » en version 9.",
+        ),
+    ):
+        code, out, err = run(
+            "messages", "compose", crisis_id, "--template", template, *version,
+            "--audience", "elus", "--example",
+        )  # fmt: skip
+        assert (code, out) == (2, "")
+        assert err.strip() == expected
+        assert "Traceback" not in err
