@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,10 +61,19 @@ def _field(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "corps"
 
 
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    if error["type"] == "json_invalid":
+        # FastAPI puts the character offset where the field would be: say where, in words.
+        position = error["loc"][-1]
+        where = f" (caractère {position + 1})" if isinstance(position, int) else ""
+        return FieldError(field="corps", reason=f"JSON invalide{where}")
+    return FieldError(field=_field(error["loc"]), reason=french_reason(error))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [FieldError(field=_field(e["loc"]), reason=french_reason(e)) for e in exc.errors()]
+        fields = [_field_error(e) for e in exc.errors()]
         summary = "; ".join(f"{f.field} : {f.reason}" for f in fields)
         return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
 

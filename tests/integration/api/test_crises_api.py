@@ -168,7 +168,10 @@ def test_malformed_json_is_422(client: TestClient, tokens: dict[str, str]) -> No
         headers=auth(tokens["duty_officer"], **{"Content-Type": "application/json"}),
     )
     assert response.status_code == 422
-    assert "JSON invalide" in error_of(response)["message"]
+    error = error_of(response)
+    # The body, and where in it: not the character offset posing as a field's name.
+    assert error["message"] == "Requête invalide — corps : JSON invalide (caractère 2)."
+    assert error["fields"] == [{"field": "corps", "reason": "JSON invalide (caractère 2)"}]
 
 
 @pytest.mark.parametrize(
