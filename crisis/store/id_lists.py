@@ -25,6 +25,17 @@ def among(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[
     return column.in_(bindparam(name, expanding=True))
 
 
+class _PerDialect(dict[str, _S]):
+    def __init__(self, build: Callable[[str], _S]) -> None:
+        super().__init__((dialect, build(dialect)) for dialect in DIALECTS)
+        self._build = build
+
+    def __missing__(self, dialect: str) -> _S:
+        # Another database (any SQLAlchemy URL is accepted): the portable form, built once.
+        statement = self[dialect] = self._build(dialect)
+        return statement
+
+
 def per_dialect(build: Callable[[str], _S]) -> Mapping[str, _S]:
     """One statement per dialect, built now; pick with `connection.dialect.name`."""
-    return {dialect: build(dialect) for dialect in DIALECTS}
+    return _PerDialect(build)
