@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,6 +115,8 @@ def journal_export(
                     sink.write(line)
                     count += 1
         except OSError as error:
+            with suppress(OSError):  # never leave half an export behind
+                out.unlink()
             fail(f"impossible d'écrire {out} ({reason(error)})", EXIT_INVALID)
     typer.echo(f"Journal exporté dans {out} : {len(streams)} chaîne(s), {count} lignes.")
 
@@ -126,6 +128,8 @@ def verify_file(path: Path) -> list[ChainCheck]:
             return verify_export(lines)
     except OSError as error:
         fail(f"impossible de lire le fichier {path} ({reason(error)})", EXIT_INVALID)
+    except UnicodeDecodeError:
+        fail(f"{path} n'est pas un export du journal (texte UTF-8 attendu)", EXIT_INVALID)
     except UnreadableExport as error:
         fail(f"{path} : {error}", EXIT_INVALID)
 

@@ -100,3 +100,15 @@ def test_a_variables_file_that_is_not_utf8_is_named(run: Invoke, tmp_path: Path)
         2,
         f"Erreur : le fichier de variables {latin1} n'est pas un texte UTF-8",
     )
+
+
+def test_a_file_that_is_not_a_journal_export_is_named_not_a_traceback(
+    run: Invoke, tmp_path: Path
+) -> None:
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(bytes(range(128, 256)))
+    code, _, err = run("audit", "verify", "--file", str(binary))
+    assert (code, err.strip()) == (
+        2,
+        f"Erreur : {binary} n'est pas un export du journal (texte UTF-8 attendu)",
+    )
