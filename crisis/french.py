@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
@@ -72,3 +73,25 @@ def long_date(day: date) -> str:
     """« 1er janvier 2027 », « 31 décembre 2026 »"""
     first = "1er" if day.day == 1 else str(day.day)
     return f"{first} {format_date(day, 'MMMM y', locale='fr_FR')}"
+
+
+# What the system says of a file, in the words of the person at the keyboard.
+_OS_REASONS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération interdite",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EDQUOT: "quota de disque dépassé",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EEXIST: "existe déjà",
+    errno.ENAMETOOLONG: "nom trop long",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why a file could not be read or written, in French (the system's words otherwise)."""
+    if error.errno in _OS_REASONS:
+        return _OS_REASONS[error.errno]
+    return error.strerror or error.__class__.__name__

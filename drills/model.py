@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.french import os_reason
 from crisis.validation import field_path, french_reason
 
 _OFFSET = re.compile(r"^\+(\d{1,3}):([0-5]\d)$")
@@ -204,10 +205,10 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], found: dict[tuple[Any, ...], 
 def load_scenario(path: Path) -> Scenario:
     try:
         source = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(
-            path, [f"{path} : fichier illisible ({type(error).__name__})"]
-        ) from None
+    except OSError as error:
+        raise ScenarioError(path, [f"{path} : fichier illisible ({os_reason(error)})"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, [f"{path} : fichier illisible (texte UTF-8 attendu)"]) from None
     return load_scenario_text(source, path)
 
 

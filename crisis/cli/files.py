@@ -3,39 +3,18 @@ never a traceback; an output folder is made (or refused) before the work it will
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 
 from crisis.cli.support import EXIT_INVALID, fail
-
-# What the system says, in the words of the person at the keyboard; others keep the system's.
-_REASONS = {
-    errno.ENOENT: "fichier ou dossier introuvable",
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération interdite",
-    errno.EROFS: "système de fichiers en lecture seule",
-    errno.ENOSPC: "plus de place sur le disque",
-    errno.EDQUOT: "quota de disque dépassé",
-    errno.EISDIR: "c'est un dossier",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EEXIST: "existe déjà",
-    errno.ENAMETOOLONG: "nom trop long",
-}
-
-
-def reason(error: OSError) -> str:
-    """Why a file could not be read or written, in French."""
-    if error.errno in _REASONS:
-        return _REASONS[error.errno]
-    return error.strerror or error.__class__.__name__
+from crisis.french import os_reason
 
 
 def read_bytes(path: Path, *, what: str = "le fichier") -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        fail(f"impossible de lire {what} {path} ({reason(error)})", EXIT_INVALID)
+        fail(f"impossible de lire {what} {path} ({os_reason(error)})", EXIT_INVALID)
 
 
 def read_text(path: Path, *, what: str = "le fichier") -> str:
@@ -44,7 +23,7 @@ def read_text(path: Path, *, what: str = "le fichier") -> str:
     except UnicodeDecodeError:
         fail(f"{what} {path} n'est pas un texte UTF-8", EXIT_INVALID)
     except OSError as error:
-        fail(f"impossible de lire {what} {path} ({reason(error)})", EXIT_INVALID)
+        fail(f"impossible de lire {what} {path} ({os_reason(error)})", EXIT_INVALID)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -53,7 +32,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as error:
-        fail(f"impossible d'écrire {path} ({reason(error)})", EXIT_INVALID)
+        fail(f"impossible d'écrire {path} ({os_reason(error)})", EXIT_INVALID)
 
 
 def output_folder(path: Path) -> Path:
@@ -62,7 +41,7 @@ def output_folder(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        fail(f"impossible de créer le dossier {path} ({reason(error)})", EXIT_INVALID)
+        fail(f"impossible de créer le dossier {path} ({os_reason(error)})", EXIT_INVALID)
     if not os.access(path, os.W_OK | os.X_OK):
         fail(f"impossible d'écrire dans le dossier {path} (permission refusée)", EXIT_INVALID)
     return path

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from typer.core import TyperGroup
 
 from crisis.bootstrap import open_engine
-from crisis.cli.files import reason
 from crisis.cli.support import EXIT_INVALID, fail, open_service
+from crisis.french import os_reason
 from crisis.ops.backup import (
     BackupError,
     backup_sqlite,
@@ -50,7 +50,7 @@ def _configured_engine() -> Iterator[Engine]:
         fail(str(error), EXIT_INVALID)
     except OSError as error:
         where = f" : {error.filename}" if error.filename else ""
-        fail(f"copie impossible{where} ({reason(error)})", EXIT_INVALID)
+        fail(f"copie impossible{where} ({os_reason(error)})", EXIT_INVALID)
     finally:
         engine.dispose()
 
@@ -117,7 +117,7 @@ def journal_export(
         except OSError as error:
             with suppress(OSError):  # never leave half an export behind
                 out.unlink()
-            fail(f"impossible d'écrire {out} ({reason(error)})", EXIT_INVALID)
+            fail(f"impossible d'écrire {out} ({os_reason(error)})", EXIT_INVALID)
     typer.echo(f"Journal exporté dans {out} : {len(streams)} chaîne(s), {count} lignes.")
 
 
@@ -127,7 +127,7 @@ def verify_file(path: Path) -> list[ChainCheck]:
         with path.open(encoding="utf-8") as lines:
             return verify_export(lines)
     except OSError as error:
-        fail(f"impossible de lire le fichier {path} ({reason(error)})", EXIT_INVALID)
+        fail(f"impossible de lire le fichier {path} ({os_reason(error)})", EXIT_INVALID)
     except UnicodeDecodeError:
         fail(f"{path} n'est pas un export du journal (texte UTF-8 attendu)", EXIT_INVALID)
     except UnreadableExport as error:

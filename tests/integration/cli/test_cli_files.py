@@ -112,3 +112,13 @@ def test_a_file_that_is_not_a_journal_export_is_named_not_a_traceback(
         2,
         f"Erreur : {binary} n'est pas un export du journal (texte UTF-8 attendu)",
     )
+
+
+def test_a_scenario_file_that_cannot_be_read_says_why_in_french(
+    run: Invoke, tmp_path: Path
+) -> None:
+    binary = tmp_path / "scenario.yaml"
+    binary.write_bytes(bytes(range(128, 256)))
+    for path, why in ((tmp_path, "c'est un dossier"), (binary, "texte UTF-8 attendu")):
+        code, _, err = run("drill", "validate", str(path))
+        assert (code, err.strip()) == (2, f"Erreur : {path} : fichier illisible ({why})")
