@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from channels.registry import ChannelsConfig
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
+from crisis.french import os_reason
 from crisis.validation import field_path, french_reason
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
@@ -125,12 +126,20 @@ class DeliveryConfig(BaseModel):
 def _secrets(secrets_file: Path | None) -> dict[str, str]:
     if secrets_file is None:
         return {}
+    unreadable = f"Fichier de secrets illisible ({secrets_file})"
     try:
-        loaded = yaml.safe_load(secrets_file.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(
-            f"Fichier de secrets illisible ({secrets_file}) : {type(error).__name__}"
-        ) from None
+        text = secrets_file.read_text("utf-8")
+    except OSError as error:
+        raise ConfigError(f"{unreadable} : {os_reason(error)}.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{unreadable} : texte UTF-8 attendu.") from None
+    try:
+        loaded = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        # The line only: YAML's own message quotes the text around the fault, a secret.
+        mark = getattr(error, "problem_mark", None)
+        where = f", ligne {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{unreadable} : YAML invalide{where}.") from None
     if not isinstance(loaded, dict):
         raise ConfigError(
             f"Le fichier de secrets {secrets_file} doit contenir des paires NOM: valeur."

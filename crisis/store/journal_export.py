@@ -58,6 +58,15 @@ def _line(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def _why(error: Exception) -> str:
+    """What is wrong with a line of an export, in French."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"JSON invalide, caractère {error.pos + 1}"
+    if isinstance(error, KeyError):
+        return f"champ « {error.args[0]} » absent"
+    return "valeur inattendue"
+
+
 def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
     entries: dict[str, list[StoredEntry]] = {}
     heads: dict[str, tuple[int, str]] = {}
@@ -91,9 +100,7 @@ def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
         except (ValueError, KeyError, TypeError) as error:
             if isinstance(error, UnreadableExport):
                 raise
-            raise UnreadableExport(
-                f"ligne {number} : ligne illisible ({type(error).__name__})"
-            ) from None
+            raise UnreadableExport(f"ligne {number} : ligne illisible ({_why(error)})") from None
     if declared is None:
         raise UnreadableExport(
             "ce fichier n'est pas un export du journal (ligne « export » absente)"

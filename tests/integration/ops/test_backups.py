@@ -154,4 +154,4 @@ def test_a_journal_export_verifies_offline_and_a_tampered_one_does_not(
     one.write_text("pas du JSON\n", "utf-8")
     unreadable = runner.invoke(app, ["audit", "verify", "--file", str(one)], env={})
     assert unreadable.exit_code == 2
-    assert "ligne 1 : ligne illisible" in unreadable.stderr
+    assert "ligne 1 : ligne illisible (JSON invalide, caractère 1)" in unreadable.stderr

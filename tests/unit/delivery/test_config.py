@@ -143,14 +143,26 @@ def test_an_invalid_file_is_explained_without_its_values(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    "secrets_text", ["- une\n- liste\n", "TELEGRAM_TOKEN: [non fermé\n"], ids=["list", "yaml"]
+    ("secrets_text", "expected"),
+    [
+        ("- une\n- liste\n", "doit contenir des paires NOM: valeur."),
+        ("SMTP_PASSWORD: ok\nTELEGRAM_TOKEN: [secret-non-fermé\n", "YAML invalide, ligne 3."),
+        (None, "fichier ou dossier introuvable."),
+    ],
+    ids=["list", "yaml", "missing"],
 )
-def test_an_unusable_secrets_file_is_refused_in_french(tmp_path: Path, secrets_text: str) -> None:
-    secrets = write(tmp_path, secrets_text, "secrets.yaml")
-    with pytest.raises(
-        ConfigError, match=r"(Fichier de secrets illisible|doit contenir des paires)"
-    ):
+def test_an_unusable_secrets_file_is_refused_in_french(
+    tmp_path: Path, secrets_text: str | None, expected: str
+) -> None:
+    if secrets_text is None:
+        secrets = tmp_path / "absent.yaml"
+    else:
+        secrets = write(tmp_path, secrets_text, "secrets.yaml")
+    with pytest.raises(ConfigError) as caught:
         load_delivery_config(write(tmp_path, channels_yaml()), secrets_file=secrets, environ={})
+    message = str(caught.value)
+    assert message.endswith(expected), message
+    assert "secret-non-fermé" not in message  # YAML's own message would quote the secret
 
 
 def test_an_exercise_channel_must_say_production_false(tmp_path: Path) -> None:
