@@ -123,23 +123,28 @@ class DeliveryConfig(BaseModel):
         return self
 
 
-def _secrets(secrets_file: Path | None) -> dict[str, str]:
-    if secrets_file is None:
-        return {}
-    unreadable = f"Fichier de secrets illisible ({secrets_file})"
+def _load_yaml(path: Path, unreadable: str) -> Any:
+    """A configuration file's YAML ({} when empty); a `ConfigError` in French otherwise."""
     try:
-        text = secrets_file.read_text("utf-8")
+        text = path.read_text("utf-8")
     except OSError as error:
         raise ConfigError(f"{unreadable} : {os_reason(error)}.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{unreadable} : texte UTF-8 attendu.") from None
     try:
-        loaded = yaml.safe_load(text) or {}
+        return yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        # The line only: YAML's own message quotes the text around the fault, a secret.
+        # The place only: YAML's own message quotes the text around the fault (a secret, in
+        # the secrets file) and is in English.
         mark = getattr(error, "problem_mark", None)
-        where = f", ligne {mark.line + 1}" if mark is not None else ""
+        where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark is not None else ""
         raise ConfigError(f"{unreadable} : YAML invalide{where}.") from None
+
+
+def _secrets(secrets_file: Path | None) -> dict[str, str]:
+    if secrets_file is None:
+        return {}
+    loaded = _load_yaml(secrets_file, f"Fichier de secrets illisible ({secrets_file})")
     if not isinstance(loaded, dict):
         raise ConfigError(
             f"Le fichier de secrets {secrets_file} doit contenir des paires NOM: valeur."
@@ -175,10 +180,7 @@ def load_delivery_config(
 ) -> DeliveryConfig:
     if path is None:
         return DeliveryConfig()
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"Fichier de canaux illisible ({path}) : {error}") from None
+    raw = _load_yaml(path, f"Fichier de canaux illisible ({path})")
     lookup = {**_secrets(secrets_file), **(environ if environ is not None else os.environ)}
     try:
         return DeliveryConfig.model_validate(_substitute(raw, lookup, ""))

@@ -146,7 +146,10 @@ def test_an_invalid_file_is_explained_without_its_values(tmp_path: Path) -> None
     ("secrets_text", "expected"),
     [
         ("- une\n- liste\n", "doit contenir des paires NOM: valeur."),
-        ("SMTP_PASSWORD: ok\nTELEGRAM_TOKEN: [secret-non-fermé\n", "YAML invalide, ligne 3."),
+        (
+            "SMTP_PASSWORD: ok\nTELEGRAM_TOKEN: [secret-non-fermé\n",
+            "YAML invalide, ligne 3, colonne 1.",
+        ),
         (None, "fichier ou dossier introuvable."),
     ],
     ids=["list", "yaml", "missing"],
@@ -285,3 +288,23 @@ def test_secrets_stay_out_of_answers_journal_and_logs_during_a_send(
     for text in [*answers, *journal, caplog.text]:
         assert TOKEN not in text
         assert PASSWORD not in text
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"production: [\n", "YAML invalide, ligne 2, colonne 1."),
+        (bytes(range(128, 256)), "texte UTF-8 attendu."),
+        (None, "fichier ou dossier introuvable."),
+    ],
+    ids=["yaml", "binary", "missing"],
+)
+def test_an_unreadable_channels_file_says_why_in_french(
+    tmp_path: Path, content: bytes | None, expected: str
+) -> None:
+    path = tmp_path / "canaux.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_delivery_config(path, environ={})
+    assert str(caught.value) == f"Fichier de canaux illisible ({path}) : {expected}"
