@@ -30,6 +30,7 @@ from crisis.cli.support import (
     open_service,
     parse_instant,
     print_json,
+    settings_or_fail,
 )
 from crisis.cli.templates import templates_app
 from crisis.cli.users import db_app, user_app
@@ -50,7 +51,7 @@ from crisis.domain.vocabulary import (
 )
 from crisis.french import long_datetime
 from crisis.labels import audience_label, channel_label
-from crisis.ops.process import configure_process_logging, start_long_running
+from crisis.ops.process import configure_process_logging, port_taken, start_long_running
 from crisis.reporting.render import ReportFormat
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.views import CrisisView, crisis_view, status_json
@@ -128,10 +129,14 @@ def serve(
     from crisis.api.app import create_app
 
     configure_process_logging(Settings(), default_level="INFO")
+    configured = settings_or_fail()
+    host, port = host or configured.host, port or configured.port
+    taken = port_taken(host, port)
+    if taken is not None:  # before anything starts (see `port_taken`)
+        fail(taken, EXIT_INVALID)
     with open_service(SchedulerMode.RUN, run_dispatcher=True) as service:
         settings = service.settings
         start_long_running(settings, service.engine, service.metrics, worker=settings.worker_name)
-        host, port = host or settings.host, port or settings.port
         # Our logging, set up above, serves uvicorn's loggers too; the request lines come from
         # our middleware, with their request id.
         if workers == 1:
