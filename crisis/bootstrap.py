@@ -120,6 +120,7 @@ def bootstrap(
                 bus, catalog, clock=clock, worker=settings.worker_name, metrics=metrics
             ),
             catalog,
+            engine=engine,
         )
         service.dispatcher = dispatcher
         fanouts = FanoutRunner(bus, on_progress=dispatcher.wake)

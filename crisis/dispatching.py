@@ -9,6 +9,8 @@ import threading
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
+
 from channels.dispatcher import (
     ClaimedDelivery,
     DeliveryResult,
@@ -20,8 +22,10 @@ from channels.registry import close_channels
 from channels.retry import RetryPolicy
 from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
+from crisis.delivery.config import ConfigError
 from crisis.domain.commands import RecordDeliveryOutcomes
 from crisis.ops.metrics import Metrics
+from crisis.scheduling.leadership import Leadership, worker_lock
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
@@ -117,17 +121,43 @@ def make_dispatcher(
     )
 
 
+class WorkerNameTakenError(ConfigError):
+    """Another live dispatcher already uses this worker name on this database."""
+
+    def __init__(self, worker: str) -> None:
+        super().__init__(
+            f"Un répartiteur nommé « {worker} » tourne déjà sur cette base : arrêtez-le, ou "
+            "donnez à celui-ci un autre nom (CRISIS_WORKER_NAME, ou --name pour crisis worker)."
+        )
+
+
+def hold_worker_name(engine: Engine, worker: str) -> Leadership:
+    """The worker name's lock, held until released; `WorkerNameTakenError` if a live dispatcher
+    holds it (see `worker_lock`)."""
+    lock = worker_lock(engine, worker)
+    if not lock.try_acquire():
+        lock.release()  # the connection or file opened to try
+        raise WorkerNameTakenError(worker)
+    return lock
+
+
 class DispatcherThread:
     """The dispatcher on its own event loop, beside the API (`crisis serve`)."""
 
-    def __init__(self, dispatcher: Dispatcher, catalog: ChannelCatalog) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, catalog: ChannelCatalog, *, engine: Engine | None = None
+    ) -> None:
         self._dispatcher = dispatcher
         self._catalog = catalog
+        self._engine = engine  # to hold the worker name's lock while running
+        self._lock: Leadership | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
     def start(self) -> None:
+        if self._engine is not None:
+            self._lock = hold_worker_name(self._engine, self._dispatcher.config.worker)
         self._thread = threading.Thread(target=self._main, name="dispatcher", daemon=True)
         self._thread.start()
         self._ready.wait(timeout=10)
@@ -153,6 +183,9 @@ class DispatcherThread:
             self._loop.call_soon_threadsafe(self._dispatcher.stop)
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def run_in_foreground(dispatcher: Dispatcher, catalog: ChannelCatalog) -> None:

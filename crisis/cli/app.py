@@ -341,12 +341,21 @@ def worker(
     ] = None,
 ) -> None:
     """Lancer seulement le répartiteur des diffusions (pour monter en charge)."""
-    from crisis.dispatching import make_dispatcher, run_in_foreground
+    from crisis.dispatching import (
+        WorkerNameTakenError,
+        hold_worker_name,
+        make_dispatcher,
+        run_in_foreground,
+    )
     from crisis.fanout_runner import FanoutRunner
 
     configure_process_logging(Settings(), default_level="INFO")
     with open_service() as service:
         worker_name = name or service.settings.worker_name
+        try:
+            lock = hold_worker_name(service.engine, worker_name)
+        except WorkerNameTakenError as error:
+            fail(str(error), EXIT_INVALID)
         start_long_running(service.settings, service.engine, service.metrics, worker=worker_name)
         dispatcher = make_dispatcher(
             service.bus,
@@ -363,6 +372,7 @@ def worker(
             run_in_foreground(dispatcher, service.catalog)
         finally:
             fanouts.stop()
+            lock.release()
 
 
 @app.command()

@@ -43,17 +43,21 @@ def dedicated_connection(engine: Engine) -> Any:
     return connection
 
 
-def _key(scope: str) -> int:
-    """A signed 64-bit advisory-lock key for one database schema."""
-    digest = hashlib.sha256(f"{LOCK_NAME}:{scope}".encode()).digest()
+def _key(scope: str, name: str = LOCK_NAME) -> int:
+    """A signed 64-bit advisory-lock key for one lock of one database schema."""
+    digest = hashlib.sha256(f"{name}:{scope}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class PostgresLeadership:
     """A session advisory lock, per schema (several deployments may share one database)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, *, name: str = LOCK_NAME, label: str = "planificateur"
+    ) -> None:
         self._engine = engine
+        self._name = name
+        self._label = label  # who holds it, in the log lines
         self._connection: Any = None  # the driver's own connection, kept out of the pool
         self._key: int | None = None
 
@@ -63,11 +67,11 @@ class PostgresLeadership:
                 self._connection = dedicated_connection(self._engine)
             if self._key is None:
                 schema = self._connection.execute("SELECT current_schema()").fetchone()[0]
-                self._key = _key(str(schema))
+                self._key = _key(str(schema), self._name)
             row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
             return bool(row.fetchone()[0])
         except Exception:
-            log.warning("élection du planificateur : base injoignable", exc_info=True)
+            log.warning("verrou du %s : base injoignable", self._label, exc_info=True)
             self.release()
             return False
 
@@ -79,7 +83,7 @@ class PostgresLeadership:
             self._connection.execute("SELECT 1")
             return True
         except Exception:
-            log.warning("planificateur : connexion du verrou perdue", exc_info=True)
+            log.warning("%s : connexion du verrou perdue", self._label, exc_info=True)
             self.release()
             return False
 
@@ -135,11 +139,30 @@ class SoleLeadership:
 
 
 def leadership_for(engine: Engine) -> Leadership:
+    """The scheduler's: one leader per database."""
+    return _exclusive(engine, name=LOCK_NAME, file_suffix="scheduler", label="planificateur")
+
+
+def worker_lock(engine: Engine, worker: str) -> Leadership:
+    """One dispatcher per worker name and database: a dispatcher hands back, as it starts, the
+    deliveries its name holds (those a crashed predecessor left), which must never be those a
+    live one is sending."""
+    digest = hashlib.sha256(worker.encode()).hexdigest()[:16]
+    return _exclusive(
+        engine,
+        name=f"crisis-dispatcher:{worker}",
+        file_suffix=f"dispatcher-{digest}",
+        label=f"répartiteur « {worker} »",
+    )
+
+
+def _exclusive(engine: Engine, *, name: str, file_suffix: str, label: str) -> Leadership:
     if engine.dialect.name == "postgresql":
-        return PostgresLeadership(engine)
+        return PostgresLeadership(engine, name=name, label=label)
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        return FileLeadership(Path(database).with_name(Path(database).name + ".scheduler.lock"))
+        path = Path(database)
+        return FileLeadership(path.with_name(f"{path.name}.{file_suffix}.lock"))
     return SoleLeadership()
 
 

@@ -114,7 +114,8 @@ def test_a_killed_leader_is_replaced_and_the_warning_raised_once(
     first = start_serve(env, tmp_path / "first.log")
     servers.append(first)
     first.wait_for_role("leader")
-    second = start_serve(env, tmp_path / "second.log")
+    # Each instance its own dispatcher name, as the README asks (one name, one live process).
+    second = start_serve(env | {"CRISIS_WORKER_NAME": "dispatcher-2"}, tmp_path / "second.log")
     servers.append(second)
     second.wait_for_role("standby")
 
