@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 
 from crisis.store.engine import make_engine
 from crisis.store.migrate import (
+    HEAD_REVISION,
     alembic_config,
     current_revision,
     head_revision,
@@ -29,6 +32,25 @@ def test_database_is_at_the_head_revision(engine: Engine) -> None:
     head = head_revision(engine)
     assert head is not None
     assert current_revision(engine) == head
+    # The constant every command checks first: a new migration must be named there too.
+    assert head == HEAD_REVISION
+
+
+def test_a_store_at_the_head_is_opened_without_loading_alembic(tmp_path: Path) -> None:
+    """A CLI command checks the store's revision itself; Alembic (a fifth of a command's
+    start) is loaded only to migrate."""
+    database = tmp_path / "crisis.sqlite3"
+    upgrade(make_engine(f"sqlite:///{database}"))
+    script = (
+        "import sys; from crisis.store.engine import make_engine; "
+        "from crisis.store.migrate import upgrade; "
+        f"upgrade(make_engine('sqlite:///{database}')); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
