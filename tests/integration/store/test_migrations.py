@@ -37,7 +37,7 @@ def test_database_is_at_the_head_revision(engine: Engine) -> None:
 
 
 def test_a_store_at_the_head_is_opened_without_loading_alembic(tmp_path: Path) -> None:
-    """A CLI command checks the store's revision itself; Alembic (a fifth of a command's
+    """A CLI command checks the store's revision itself; Alembic (0.1 s of a command's
     start) is loaded only to migrate."""
     database = tmp_path / "crisis.sqlite3"
     upgrade(make_engine(f"sqlite:///{database}"))
