@@ -17,10 +17,15 @@ import asyncio
 import urllib.request
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from yarl import URL
+
+from channels._common import error_for_status, parse_retry_after
+from channels.contract import SendError
+from crisis.clock import Clock
 
 _Proxy = tuple[URL | None, dict[str, str] | None]
 
@@ -123,3 +128,39 @@ def succeeded(status: int) -> bool:
     """A 2xx answer. Not aiohttp's `ok`, which also holds for a redirect: requests here never
     follow one (`allow_redirects=False`, as httpx did), and a redirect accepts nothing."""
     return 200 <= status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive
+    body: bytes
+
+
+async def exchange(
+    pool: LoopSession,
+    method: str,
+    url: str,
+    *,
+    timeout: aiohttp.ClientTimeout,
+    who: str,
+    provider: str,
+    clock: Clock,
+    **options: Any,
+) -> Answer:
+    """A provider's 2xx answer, or the `SendError` a channel raises: `who` names it in the
+    sentences of a timeout or of an unreachable provider (« Passerelle SMS »), `provider` in
+    those of a refusal (« La passerelle SMS »). Redirects are never followed."""
+    try:
+        async with pool.request(
+            method, url, timeout=timeout, allow_redirects=False, **options
+        ) as response:
+            body = await response.read()
+    except TimeoutError as exc:
+        raise SendError(f"{who} : délai dépassé.", retryable=True) from exc
+    except aiohttp.ClientError as exc:
+        raise SendError(f"{who} injoignable ({exc.__class__.__name__}).", retryable=True) from exc
+    if succeeded(response.status):
+        return Answer(response.status, response.headers, body)
+    retry_after = parse_retry_after(response.headers.get("retry-after"), clock.now())
+    raise error_for_status(response.status, provider=provider, retry_after=retry_after)

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import json
 
-import aiohttp
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from channels._common import (
     RATE_OVERRIDE_HELP,
-    error_for_status,
     guard_exercise,
-    parse_retry_after,
 )
 from channels.contract import (
     ChannelLimits,
@@ -25,7 +22,7 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
-from channels.http_session import LoopSession, request_timeout, succeeded
+from channels.http_session import LoopSession, exchange, request_timeout
 from channels.measure import measure_sms
 from channels.smart_encoding import smart_encode
 from crisis.clock import Clock
@@ -92,28 +89,17 @@ class SmsChannel:
 
     async def _request(self, method: str, path: str, payload: object = None) -> bytes:
         """The gateway's answer to a successful request; a `SendError` otherwise."""
-        url = self._config.base_url.rstrip("/") + path
-        try:
-            async with self._pool.request(
-                method,
-                url,
-                json=payload,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await response.read()
-        except TimeoutError as exc:
-            raise SendError("Passerelle SMS : délai dépassé.", retryable=True) from exc
-        except aiohttp.ClientError as exc:
-            raise SendError(
-                f"Passerelle SMS injoignable ({exc.__class__.__name__}).", retryable=True
-            ) from exc
-        if succeeded(response.status):
-            return body
-        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
-        raise error_for_status(
-            response.status, provider="La passerelle SMS", retry_after=retry_after
+        answer = await exchange(
+            self._pool,
+            method,
+            self._config.base_url.rstrip("/") + path,
+            json=payload,
+            timeout=self._timeout,
+            who="Passerelle SMS",
+            provider="La passerelle SMS",
+            clock=self._clock,
         )
+        return answer.body
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)

@@ -15,14 +15,11 @@ import hashlib
 import hmac
 import json
 
-import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from channels._common import (
     RATE_OVERRIDE_HELP,
-    error_for_status,
     guard_exercise,
-    parse_retry_after,
     with_rate,
 )
 from channels.contract import (
@@ -33,7 +30,7 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
-from channels.http_session import LoopSession, request_timeout, succeeded
+from channels.http_session import LoopSession, exchange, request_timeout
 from crisis.clock import Clock
 
 # Connections are opened as needed, up to this many (a slow receiver at the channel's rate).
@@ -134,26 +131,18 @@ class WebhookChannel:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, str | None]:
         """The receiver's status and `X-Request-Id` on success; a `SendError` otherwise."""
-        try:
-            async with self._pool.request(
-                method,
-                url,
-                data=body,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                await response.read()
-        except TimeoutError as exc:
-            raise SendError("Webhook : délai dépassé.", retryable=True) from exc
-        except aiohttp.ClientError as exc:
-            raise SendError(
-                f"Webhook injoignable ({exc.__class__.__name__}).", retryable=True
-            ) from exc
-        if succeeded(response.status):
-            return response.status, response.headers.get("x-request-id")
-        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.now())
-        raise error_for_status(response.status, provider="Le webhook", retry_after=retry_after)
+        answer = await exchange(
+            self._pool,
+            method,
+            url,
+            data=body,
+            headers=headers,
+            timeout=self._timeout,
+            who="Webhook",
+            provider="Le webhook",
+            clock=self._clock,
+        )
+        return answer.status, answer.headers.get("x-request-id")
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)

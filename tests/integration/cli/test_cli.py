@@ -38,6 +38,17 @@ def run(database_url: str) -> Invoke:
     return invoke
 
 
+def activated_crisis(run: Invoke) -> str:
+    """A real event with its COD activated, by the CLI; its id."""
+    code, out, err = run(
+        "activate", "--title", "Crue de l'Orge", "--kind", "inondation", "--synergi", "SYN-1",
+        "--by", "préfet", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    crisis_id: str = json.loads(out)["crisis_id"]
+    return crisis_id
+
+
 def test_activate_shows_four_running_clocks_sixty_minutes_after_the_decision(run: Invoke) -> None:
     decided = (datetime.now(UTC) - timedelta(minutes=3)).replace(microsecond=0)
     code, out, err = run(

@@ -3,12 +3,11 @@ never a traceback; an output folder that cannot be made is refused before a dril
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli.test_cli import Invoke, database_url, run
+from tests.integration.cli.test_cli import Invoke, activated_crisis, database_url, run
 
 __all__ = ["database_url", "run"]
 
@@ -23,20 +22,10 @@ def blocked(tmp_path: Path) -> Path:
     return file / "sous-dossier"
 
 
-def _crisis(run: Invoke) -> str:
-    code, out, err = run(
-        "activate", "--title", "Crue de l'Orge", "--kind", "inondation", "--synergi", "SYN-1",
-        "--json",
-    )  # fmt: skip
-    assert code == 0, err
-    crisis_id: str = json.loads(out)["crisis_id"]
-    return crisis_id
-
-
 def test_outputs_that_cannot_be_written_are_named_with_the_reason(
     run: Invoke, blocked: Path
 ) -> None:
-    crisis_id = _crisis(run)
+    crisis_id = activated_crisis(run)
     for args, target in (
         (["report", crisis_id, "--format", "md", "--out"], blocked / "rapport.md"),
         (

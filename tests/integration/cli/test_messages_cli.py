@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.cli.test_cli import Invoke, database_url, run
+from tests.integration.cli.test_cli import Invoke, activated_crisis, database_url, run
 
 __all__ = ["database_url", "run"]
 
 
-def _crisis(run: Invoke) -> str:
-    code, out, err = run(
-        "activate", "--title", "Crue de l'Orge", "--kind", "inondation", "--synergi", "SYN-1",
-        "--by", "préfet", "--json",
-    )  # fmt: skip
-    assert code == 0, err
-    crisis_id: str = json.loads(out)["crisis_id"]
-    return crisis_id
-
-
 def test_compose_submit_and_approve_from_the_command_line(run: Invoke) -> None:
-    crisis_id = _crisis(run)
+    crisis_id = activated_crisis(run)
     code, out, err = run(
         "messages", "compose", crisis_id, "--template", "information_elus", "--audience", "elus",
         "--example", "--by", "cellule", "--json",
@@ -52,7 +42,7 @@ def test_an_unknown_template_or_version_reads_as_an_error_with_example_values_to
 ) -> None:
     """`--example` reads the template's own examples first: the same words as with
     --vars, no traceback, nothing written."""
-    crisis_id = _crisis(run)
+    crisis_id = activated_crisis(run)
     for template, version, expected in (
         ("inconnu", [], "Erreur : template : Modèle de message inconnu : « inconnu »."),
         (
