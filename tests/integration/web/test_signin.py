@@ -84,6 +84,10 @@ def test_sign_out_ends_the_session(client: TestClient, people: dict[str, str]) -
     assert response.status_code == 303
     client.cookies.set("crisis_session", session_id or "", domain="console.test")
     assert client.get("/", follow_redirects=False).status_code == 303
+    # A dashboard poll with the ended session: htmx is told to load the sign-in form.
+    poll = client.get("/tableau/evenements", headers={"HX-Request": "true"})
+    assert poll.status_code == 401
+    assert poll.headers["HX-Redirect"] == "/connexion"
 
 
 def test_forms_without_the_csrf_token_are_refused(
