@@ -93,6 +93,12 @@ class OutboxStore(Protocol):
     def release(self, *, worker: str) -> int: ...
 
 
+# After a failed claim, each channel's loop waits longer and longer, up to this; and logs a
+# reminder every so many attempts (about a minute apart once the pauses are at their longest).
+MAX_FAILURE_PAUSE_SECONDS = 5.0
+CLAIM_FAILURE_REMINDER = 12
+
+
 @dataclass
 class DispatcherConfig:
     worker: str = "dispatcher-1"
@@ -125,6 +131,7 @@ class Dispatcher:
         self._buckets: dict[tuple[bool, str], TokenBucket] = {}
         self._chat_buckets: dict[tuple[bool, str], KeyedBuckets] = {}
         self._wakeup = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._stopping = False
 
     def channel_names(self) -> list[str]:
@@ -137,6 +144,7 @@ class Dispatcher:
     def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
+        self._stopped.set()
 
     async def run(self) -> None:
         """Run every channel's loop until `stop()`."""
@@ -178,6 +186,7 @@ class Dispatcher:
         gate = asyncio.Semaphore(self.config.concurrency)
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
+        failures = 0  # claims failed in a row (the database away)
         try:
             while not self._stopping:
                 # Backpressure: when recording falls behind (a slow database, a busy
@@ -190,8 +199,17 @@ class Dispatcher:
                 try:
                     claimed = await self._claim(name)
                 except Exception:
-                    log.exception("claiming deliveries for %s failed; retrying", name)
-                    claimed = []
+                    failures += 1
+                    self._log_claim_failure(name, failures)
+                    await self._pause_after_failure(failures)
+                    continue
+                if failures:
+                    log.warning(
+                        "claiming deliveries for %s works again after %d failed attempts",
+                        name,
+                        failures,
+                    )
+                    failures = 0
                 if not claimed:
                     await self._idle()
                     continue
@@ -214,6 +232,24 @@ class Dispatcher:
         await self._finish(after)  # batches are recorded in the order they were claimed
         if results:
             await self._record(results)
+
+    @staticmethod
+    def _log_claim_failure(name: str, failures: int) -> None:
+        # The first failure with its traceback, then a reminder every CLAIM_FAILURE_REMINDER
+        # attempts: a database away for ten minutes must not bury the log under tracebacks.
+        if failures == 1:
+            log.exception("claiming deliveries for %s failed; retrying", name)
+        elif failures % CLAIM_FAILURE_REMINDER == 0:
+            log.error("claiming deliveries for %s still fails (%d attempts)", name, failures)
+
+    async def _pause_after_failure(self, failures: int) -> None:
+        """A pause that doubles from the idle period up to MAX_FAILURE_PAUSE_SECONDS; new
+        deliveries do not cut it short (they could not be claimed either), `stop()` does."""
+        pause = min(
+            MAX_FAILURE_PAUSE_SECONDS, self.config.idle_seconds * 2 ** min(failures - 1, 16)
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), pause)
 
     async def _idle(self) -> None:
         if self._stopping:
