@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,11 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.validation import french_reason
+
+log = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -100,6 +104,22 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return error_response(403, "forbidden", exc.message)
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, _: OperationalError) -> JSONResponse:
+        log.warning(
+            "base de données injoignable : %s %s",
+            request.method,
+            request.url.path,
+            exc_info=True,
+        )
+        return error_response(
+            503,
+            "database_unavailable",
+            "Base de données injoignable : réessayez dans un instant. Une requête POST répétée "
+            "avec le même en-tête Idempotency-Key n'est jamais enregistrée deux fois.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Unauthenticated)
     async def _unauthenticated(_: Request, __: Unauthenticated) -> JSONResponse:

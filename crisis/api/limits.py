@@ -111,17 +111,31 @@ async def _answer(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# Probes and the scrape answer without the database (the scrape counts its failures itself).
+WITHOUT_DATABASE = frozenset({"/healthz", "/metrics"})
+
+
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Give every operation the error answers the framework itself can make, in one shape.
 
     FastAPI documents its own `{"detail": …}` 422 on routes that did not declare theirs; the
-    service answers `{"error": …}` everywhere, and 400 or 413 for any route with a body.
+    service answers `{"error": …}` everywhere, 400 or 413 for any route with a body, and 503
+    for any route that reads the database when it does not answer.
     """
     reference = {"$ref": "#/components/schemas/ErrorBody"}
     content = {"application/json": {"schema": reference}}
-    for operations in schema.get("paths", {}).values():
+    for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             answers = operation.setdefault("responses", {})
+            if path not in WITHOUT_DATABASE:
+                answers.setdefault(
+                    "503",
+                    {
+                        "description": "Base de données injoignable : réessayer dans un instant "
+                        "(en-tête Retry-After).",
+                        "content": content,
+                    },
+                )
             if "422" in answers:
                 answers["422"] = {
                     "description": "Entrée invalide : le champ et la raison sont donnés.",

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from crisis.bootstrap import SchedulerMode
 from crisis.cli import french
@@ -23,8 +24,10 @@ from crisis.cli.oncall import bot, callout, cip_app, oncall_app
 from crisis.cli.operations import register as register_operations
 from crisis.cli.support import (
     EXIT_INVALID,
+    EXIT_UNAVAILABLE,
     CrisisArgument,
     JsonOption,
+    database_unreachable,
     fail,
     local_actor,
     open_service,
@@ -473,3 +476,8 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except OperationalError as error:
+        # A French line rather than a page of traceback, whichever command met it.
+        message = database_unreachable(error, settings.resolved_database_url)
+        typer.echo(f"Erreur : {message}", err=True)
+        sys.exit(EXIT_UNAVAILABLE)

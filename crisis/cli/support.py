@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from crisis.bootstrap import SchedulerMode, Service, bootstrap, open_engine
 from crisis.delivery.config import ConfigError
@@ -27,6 +29,7 @@ EXIT_FAILURE = 1  # the command ran and says no: a broken chain, a channel down,
 EXIT_INVALID = 2  # bad input or configuration: nothing was changed
 EXIT_CONFLICT = 3  # refused by the current state (activating twice, approving one's own message)
 EXIT_NOT_FOUND = 4  # no such event, message, member…
+EXIT_UNAVAILABLE = 5  # the database did not answer
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]
@@ -41,6 +44,18 @@ DraftArgument = Annotated[
 def fail(message: str, code: int) -> NoReturn:
     typer.echo(f"Erreur : {message}", err=True)
     raise typer.Exit(code)
+
+
+def database_unreachable(error: OperationalError, database_url: str) -> str:
+    """The database refused or dropped the connection: where it was sought (no password), the
+    driver's own first line, and what to check."""
+    where = make_url(database_url).render_as_string(hide_password=True)
+    reason = str(error.orig if error.orig is not None else error).strip()
+    first_line = reason.splitlines()[0] if reason else type(error).__name__
+    return (
+        f"la base de données ne répond pas ({where}) : {first_line}. Vérifiez qu'elle tourne et "
+        "le réglage CRISIS_DATABASE_URL, puis relancez la commande."
+    )
 
 
 def print_json(data: Any) -> None:

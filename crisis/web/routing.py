@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
 
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.web.rendering import page
 from crisis.web.security import console_dependency
 from crisis.web.sessions import find_session
+
+log = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[DomainError], int, str]] = [
     (Forbidden, 403, "Action non autorisée"),
@@ -32,6 +36,28 @@ def error_page(request: Request, status: int, title: str, message: str) -> Respo
     )
 
 
+def database_unreachable_page(request: Request) -> Response:
+    """503 when the database does not answer; without the session, which lives in it."""
+    response = page(
+        request,
+        "error.html.j2",
+        {
+            "title": "Base de données injoignable",
+            "message": (
+                "Le service ne parvient pas à joindre sa base de données. Réessayez dans un "
+                "instant ; si cela dure, prévenez l'administrateur du service. Une action "
+                "envoyée à l'instant n'a peut-être pas été enregistrée : vérifiez-la sur sa page "
+                "avant de la refaire."
+            ),
+            "status": 503,
+        },
+        session=None,
+        status_code=503,
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 class ConsoleRoute(APIRoute):
     """A refusal from the service layer becomes a page saying why, with the API's status."""
 
@@ -46,6 +72,14 @@ class ConsoleRoute(APIRoute):
                     if isinstance(error, kind):
                         return error_page(request, status, title, error.message)
                 raise
+            except OperationalError:
+                log.warning(
+                    "base de données injoignable : %s %s",
+                    request.method,
+                    request.url.path,
+                    exc_info=True,
+                )
+                return database_unreachable_page(request)
 
         return handle
 

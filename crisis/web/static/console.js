@@ -32,3 +32,39 @@ document.addEventListener("htmx:beforeOnLoad", function (event) {
     event.preventDefault();
   }
 });
+
+// A poll that fails (the service unreachable, its database down, no answer in 10 s) leaves
+// the page as it was: clocks that no longer move must say so, until a poll succeeds again.
+function isPoll(element) {
+  var trigger = element instanceof Element ? element.getAttribute("hx-trigger") : null;
+  return trigger !== null && trigger.indexOf("every ") === 0;
+}
+function parisTime(instant) {
+  return instant.toLocaleTimeString("fr-FR", { timeZone: "Europe/Paris" });
+}
+var lastUpdate = new Date();
+function showLinkLost(event) {
+  var notice = document.getElementById("liaison-interrompue");
+  if (signingOut || notice === null || !isPoll(event.detail.elt)) {
+    return;
+  }
+  if (event.type === "htmx:responseError" && event.detail.xhr.status < 500) {
+    return; // a refusal, not a lost link
+  }
+  if (notice.hidden) {
+    notice.querySelector("[data-derniere-mise-a-jour]").textContent = parisTime(lastUpdate);
+    notice.hidden = false;
+  }
+}
+["htmx:sendError", "htmx:responseError", "htmx:timeout"].forEach(function (name) {
+  document.addEventListener(name, showLinkLost);
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  if (isPoll(event.detail.elt) && event.detail.successful) {
+    lastUpdate = new Date();
+    var notice = document.getElementById("liaison-interrompue");
+    if (notice !== null) {
+      notice.hidden = true;
+    }
+  }
+});

@@ -1,0 +1,58 @@
+"""The database stops answering: the console and the API say so in French, with 503 and
+Retry-After, log it, and serve again as soon as it is back, without a restart."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crisis.api.app import create_app
+from crisis.bootstrap import Service
+from crisis.domain.commands import AddUser
+from crisis.services.context import SYSTEM_ACTOR
+from tests.database_outage import database_down
+from tests.integration.web.conftest import sign_in
+
+
+def test_the_console_says_the_database_is_unreachable(
+    service: Service, client: TestClient, people: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_in(client, people["duty_officer"])
+    with database_down(service.engine), caplog.at_level(logging.WARNING):
+        page = client.get("/")
+        poll = client.get("/tableau/evenements", headers={"HX-Request": "true"})
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "5"
+    assert "Base de données injoignable" in page.text
+    assert "Réessayez dans un instant" in page.text
+    assert "Traceback" not in page.text
+    assert poll.status_code == 503  # htmx leaves the last good answer in place
+    assert any(
+        "base de données injoignable : GET /" in record.getMessage() for record in caplog.records
+    )
+    # Back, without a restart: the same session still signs the officer in.
+    assert client.get("/").status_code == 200
+
+
+def test_the_api_says_the_database_is_unreachable(service: Service) -> None:
+    token = service.bus.handle(AddUser(name="api-cod", role="duty_officer"), actor=SYSTEM_ACTOR)[
+        "token"
+    ]
+    client = TestClient(create_app(service))
+    headers = {"Authorization": f"Bearer {token}"}
+    with database_down(service.engine):
+        answer = client.get("/api/v1/crises", headers=headers)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.json()["error"]["code"] == "database_unavailable"
+    assert answer.json()["error"]["message"].startswith("Base de données injoignable")
+    assert client.get("/api/v1/crises", headers=headers).status_code == 200
+
+
+def test_the_openapi_document_lists_the_503(service: Service) -> None:
+    schema = TestClient(create_app(service)).get("/openapi.json").json()
+    crises = schema["paths"]["/api/v1/crises"]["get"]["responses"]
+    assert "503" in crises
+    assert "503" not in schema["paths"]["/healthz"]["get"]["responses"]
