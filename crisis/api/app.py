@@ -27,6 +27,7 @@ from crisis.api import (
 from crisis.api.access_log import install_access_log_masking
 from crisis.api.auth import CurrentActor, TokenCache
 from crisis.api.errors import install_error_handlers, responses
+from crisis.api.last_published import LastPublished
 from crisis.api.limits import RequestLimits, document_errors
 from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
@@ -58,6 +59,7 @@ def create_app(service: Service) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.last_published = LastPublished()
     settings = service.settings
 
     def body_limit(path: str) -> int:

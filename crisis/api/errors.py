@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.validation import french_reason
+from crisis.web.routing import database_unreachable_page
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +107,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(403, "forbidden", exc.message)
 
     @app.exception_handler(OperationalError)
-    async def _database(request: Request, _: OperationalError) -> JSONResponse:
+    async def _database(request: Request, _: OperationalError) -> Response:
         log.warning(
             "base de données injoignable : %s %s",
             request.method,
             request.url.path,
             exc_info=True,
         )
+        if _wants_a_page(request):  # an acknowledgement link, the public page
+            return database_unreachable_page(request, console=False)
         return error_response(
             503,
             "database_unavailable",
@@ -129,6 +132,12 @@ def install_error_handlers(app: FastAPI) -> None:
             "Authentification requise : présentez un jeton valide (Authorization: Bearer …).",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+def _wants_a_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -6,21 +6,27 @@ préfecture's website embeds never show a drill message.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import OperationalError
 
 from channels.cap import CAP_MEDIA_TYPE
 from channels.feed import FeedEntry, FeedInfo, atom_feed, json_feed, json_feed_bytes
 from crisis.api.auth import CurrentService
 from crisis.api.conditional import NEVER, conditional_response
 from crisis.api.errors import responses
+from crisis.api.last_published import LastPublished, PublicAnswer
 from crisis.domain.errors import NotFound
 from crisis.store.publications_repository import Publication
 from crisis.web.public_page import open_cips, public_page_html
 from crisis.web.security import console_dependency
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -75,70 +81,109 @@ def _latest(publications: list[Publication]) -> datetime | None:
 
 
 def _page(request: Request, service: CurrentService, exercise: bool) -> Response:
-    publications = _feed_entries(service, exercise)
-    cips = open_cips(service, exercise=exercise)
-    html = public_page_html(
-        service,
-        title=_info(request, exercise).title,
-        publications=publications,
-        cips=cips,
-        exercise=exercise,
-    )
-    # The numéro unique opening changes the page without a publication: it counts too.
-    changed = max(
-        [p.published_at for p in publications] + [c.opened_at for c in cips], default=None
-    )
+    def build() -> PublicAnswer:
+        publications = _feed_entries(service, exercise)
+        cips = open_cips(service, exercise=exercise)
+        title = _info(request, exercise).title
+
+        def render(*, stale: bool) -> bytes:
+            return public_page_html(
+                service,
+                title=title,
+                publications=publications,
+                cips=cips,
+                exercise=exercise,
+                stale=stale,
+            ).encode("utf-8")
+
+        # The numéro unique opening changes the page without a publication: it counts too.
+        changed = max(
+            [p.published_at for p in publications] + [c.opened_at for c in cips], default=None
+        )
+        return PublicAnswer(
+            render(stale=False), HTML, changed, with_notice=lambda: render(stale=True)
+        )
+
+    return _answer(request, build)
+
+
+def _answer(request: Request, build: Callable[[], PublicAnswer]) -> Response:
+    """The answer built now, kept; with the database away, the last one kept for this address
+    (the page saying it is not up to date), or the service's 503 if there is none."""
+    kept: LastPublished = request.app.state.last_published
+    address = request.url.path
+    try:
+        answer = build()
+    except OperationalError:
+        answer_kept = kept.find(address)
+        if answer_kept is None:
+            raise
+        log.warning("base de données injoignable : %s servi tel que lu en dernier", address)
+        body = answer_kept.with_notice() if answer_kept.with_notice else answer_kept.body
+        return conditional_response(
+            request,
+            body,
+            media_type=answer_kept.media_type,
+            last_modified=answer_kept.last_modified,
+        )
+    kept.keep(address, answer)
     return conditional_response(
-        request, html.encode("utf-8"), media_type=HTML, last_modified=changed
+        request, answer.body, media_type=answer.media_type, last_modified=answer.last_modified
     )
 
 
 def _atom(request: Request, service: CurrentService, exercise: bool) -> Response:
-    publications = _feed_entries(service, exercise)
-    entries = [_entry(p) for p in publications]
-    # The feed changed when its latest entry did, not when someone asked for it.
-    updated = _latest(publications) or NEVER
-    document = atom_feed(_info(request, exercise), entries, updated=updated)
-    return conditional_response(request, document, media_type=ATOM, last_modified=updated)
+    def build() -> PublicAnswer:
+        publications = _feed_entries(service, exercise)
+        entries = [_entry(p) for p in publications]
+        # The feed changed when its latest entry did, not when someone asked for it.
+        updated = _latest(publications) or NEVER
+        return PublicAnswer(
+            atom_feed(_info(request, exercise), entries, updated=updated), ATOM, updated
+        )
+
+    return _answer(request, build)
 
 
 def _json(request: Request, service: CurrentService, exercise: bool) -> Response:
-    publications = _feed_entries(service, exercise)
-    entries = [_entry(p) for p in publications]
-    document = json_feed(
-        _info(request, exercise), entries, json_url=f"{_base(request, exercise)}/feed.json"
-    )
-    return conditional_response(
-        request,
-        json_feed_bytes(document),
-        media_type=JSON_FEED,
-        last_modified=_latest(publications),
-    )
+    def build() -> PublicAnswer:
+        publications = _feed_entries(service, exercise)
+        entries = [_entry(p) for p in publications]
+        document = json_feed(
+            _info(request, exercise), entries, json_url=f"{_base(request, exercise)}/feed.json"
+        )
+        return PublicAnswer(json_feed_bytes(document), JSON_FEED, _latest(publications))
+
+    return _answer(request, build)
 
 
 def _cap_index(request: Request, service: CurrentService, exercise: bool) -> Response:
-    base = _base(request, exercise)
-    with service.bus.reading() as uow:
-        alerts = uow.publications.latest(kind="cap", exercise=exercise)
-    entries = [
-        _entry(p, link=f"{base}/cap/{p.identifier}.xml", link_type=CAP_MEDIA_TYPE) for p in alerts
-    ]
-    updated = _latest(alerts) or NEVER
-    document = atom_feed(_info(request, exercise, cap=True), entries, updated=updated)
-    return conditional_response(request, document, media_type=ATOM, last_modified=updated)
+    def build() -> PublicAnswer:
+        base = _base(request, exercise)
+        with service.bus.reading() as uow:
+            alerts = uow.publications.latest(kind="cap", exercise=exercise)
+        entries = [
+            _entry(p, link=f"{base}/cap/{p.identifier}.xml", link_type=CAP_MEDIA_TYPE)
+            for p in alerts
+        ]
+        updated = _latest(alerts) or NEVER
+        document = atom_feed(_info(request, exercise, cap=True), entries, updated=updated)
+        return PublicAnswer(document, ATOM, updated)
+
+    return _answer(request, build)
 
 
 def _cap(request: Request, service: CurrentService, identifier: str, exercise: bool) -> Response:
-    with service.bus.reading() as uow:
-        publication = uow.publications.cap(identifier, exercise=exercise)
-    if publication is None or publication.document is None:
-        raise NotFound(f"Aucune alerte CAP « {identifier} ».")
-    return conditional_response(
-        request,
-        publication.document.encode("utf-8"),
-        media_type=CAP_MEDIA_TYPE,
-        last_modified=publication.published_at,
-    )
+    def build() -> PublicAnswer:
+        with service.bus.reading() as uow:
+            publication = uow.publications.cap(identifier, exercise=exercise)
+        if publication is None or publication.document is None:
+            raise NotFound(f"Aucune alerte CAP « {identifier} ».")
+        return PublicAnswer(
+            publication.document.encode("utf-8"), CAP_MEDIA_TYPE, publication.published_at
+        )
+
+    return _answer(request, build)
 
 
 Identifier = Annotated[str, Path(max_length=200)]

@@ -75,7 +75,9 @@ def public_page_html(
     publications: Sequence[Publication],
     cips: Sequence[PublicCip],
     exercise: bool,
+    stale: bool = False,
 ) -> str:
+    """The page; `stale` when it is served as last read, the database being away."""
     home = "/public/exercice" if exercise else "/public"
     return (
         environment()
@@ -87,5 +89,6 @@ def public_page_html(
             home=home,
             messages=[_message(p) for p in publications],
             cips=cips,
+            stale=stale,
         )
     )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.web.rendering import page
-from crisis.web.security import console_dependency
+from crisis.web.security import console_dependency, mark_console
 from crisis.web.sessions import find_session
 
 log = logging.getLogger(__name__)
@@ -36,20 +36,24 @@ def error_page(request: Request, status: int, title: str, message: str) -> Respo
     )
 
 
-def database_unreachable_page(request: Request) -> Response:
+def database_unreachable_page(request: Request, *, console: bool = True) -> Response:
     """503 when the database does not answer; without the session, which lives in it."""
+    mark_console(request)  # no inline script or style: the strict policy
+    advice = (
+        "Réessayez dans un instant ; si cela dure, prévenez l'administrateur du service. Une "
+        "action envoyée à l'instant n'a peut-être pas été enregistrée : vérifiez-la sur sa page "
+        "avant de la refaire."
+        if console
+        else "Réessayez dans un instant : rechargez cette page, ou rouvrez le lien reçu."
+    )
     response = page(
         request,
         "error.html.j2",
         {
             "title": "Base de données injoignable",
-            "message": (
-                "Le service ne parvient pas à joindre sa base de données. Réessayez dans un "
-                "instant ; si cela dure, prévenez l'administrateur du service. Une action "
-                "envoyée à l'instant n'a peut-être pas été enregistrée : vérifiez-la sur sa page "
-                "avant de la refaire."
-            ),
+            "message": f"Le service ne parvient pas à joindre sa base de données. {advice}",
             "status": 503,
+            "console": console,
         },
         session=None,
         status_code=503,

@@ -84,3 +84,19 @@ def test_the_notice_is_for_a_lost_link_only(live: LiveService, browser: Browser)
     expect(notice).to_be_visible()
     page.unroute("**/tableau/evenements")
     expect(notice).to_be_hidden()
+
+
+def test_the_public_page_stays_with_a_notice(
+    live: LiveService, browser: Browser, output_dir: Path
+) -> None:
+    page = new_page(browser, PHONE)
+    page.goto(f"{live.url}/public")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Mise à jour momentanément interrompue")).to_have_count(0)
+    with database_down(live.service.engine):
+        page.reload()
+        expect(page.get_by_text("Mise à jour momentanément interrompue")).to_be_visible()
+        expect(page.get_by_text("Aucune information en cours.")).to_be_visible()
+        check_page(page, "public-coupure", output_dir)
+    page.reload()
+    expect(page.get_by_text("Mise à jour momentanément interrompue")).to_have_count(0)

@@ -205,10 +205,20 @@ def test_named_lists(client: TestClient, cell: dict[str, str]) -> None:
 def test_openapi_documents_the_errors(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     upload_route = spec["paths"]["/api/v1/contacts/import"]["post"]
-    assert set(upload_route["responses"]) == {"200", "400", "401", "403", "413", "422"}
+    assert set(upload_route["responses"]) == {"200", "400", "401", "403", "413", "422", "503"}
     assert "text/csv" in upload_route["requestBody"]["content"]
     put_route = spec["paths"]["/api/v1/contacts/{contact_id}"]["put"]
-    assert set(put_route["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "422"}
+    assert set(put_route["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+        "503",
+    }
 
 
 def test_deactivated_contact_is_left_out_of_its_audience(

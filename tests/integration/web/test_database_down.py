@@ -13,7 +13,9 @@ from crisis.bootstrap import Service
 from crisis.domain.commands import AddUser
 from crisis.services.context import SYSTEM_ACTOR
 from tests.database_outage import database_down
+from tests.integration.delivery.conftest import open_active, token_for
 from tests.integration.web.conftest import sign_in
+from tests.integration.web.test_public_page import publish
 
 
 def test_the_console_says_the_database_is_unreachable(
@@ -56,3 +58,44 @@ def test_the_openapi_document_lists_the_503(service: Service) -> None:
     crises = schema["paths"]["/api/v1/crises"]["get"]["responses"]
     assert "503" in crises
     assert "503" not in schema["paths"]["/healthz"]["get"]["responses"]
+
+
+def test_the_public_keeps_the_last_information_while_the_database_is_away(
+    service: Service, client: TestClient
+) -> None:
+    cell = {"Authorization": f"Bearer {token_for(service, 'comm_cell')}"}
+    crisis_id = open_active(service, exercise=False)
+    publish(client, service, cell, crisis_id, "Crue : évitez les berges de la Seine.")
+    addresses = ("/public", "/public/feed.atom", "/public/feed.json", "/public/cap.atom")
+    before = {address: client.get(address) for address in addresses}
+    assert all(answer.status_code == 200 for answer in before.values())
+
+    with database_down(service.engine):
+        during = {address: client.get(address) for address in addresses}
+        revalidated = client.get(
+            "/public/feed.atom",
+            headers={"If-None-Match": before["/public/feed.atom"].headers["ETag"]},
+        )
+        never_read = client.get("/public/exercice", headers={"Accept": "text/html"})
+        never_read_feed = client.get("/public/exercice/feed.atom")
+
+    # The feeds, exactly as they were; the page, with the same message and a notice.
+    for address in addresses[1:]:
+        assert during[address].status_code == 200, address
+        assert during[address].content == before[address].content, address
+        assert during[address].headers["ETag"] == before[address].headers["ETag"]
+    assert revalidated.status_code == 304
+    page = during["/public"]
+    assert page.status_code == 200
+    assert "Crue : évitez les berges de la Seine." in page.text
+    assert "Mise à jour momentanément interrompue" in page.text
+    assert "Mise à jour momentanément interrompue" not in before["/public"].text
+    # What this process never served: the service's 503, as a page for a browser.
+    assert never_read.status_code == 503
+    assert "Base de données injoignable" in never_read.text
+    assert '<a class="fr-link" href="/">Retour au tableau de bord</a>' not in never_read.text
+    assert "rechargez cette page" in never_read.text
+    assert never_read_feed.status_code == 503
+    assert never_read_feed.json()["error"]["code"] == "database_unavailable"
+    # Back: the page without its notice.
+    assert "Mise à jour momentanément interrompue" not in client.get("/public").text
