@@ -186,8 +186,9 @@ def _memory_run(
     """The real dispatcher loop and Telegram channel, the outbox in memory; (seconds, CPU s)."""
     from pydantic import SecretStr
 
+    from channels.config import TelegramConfig
     from channels.dispatcher import Dispatcher, DispatcherConfig
-    from channels.telegram import TelegramConfig, telegram_dm
+    from channels.telegram import telegram_dm
     from crisis.clock import SystemClock
 
     async def run() -> tuple[float, float]:

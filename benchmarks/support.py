@@ -330,8 +330,7 @@ def telegram_fanout(
     outbox of a migrated store, ready for a dispatcher."""
     from pydantic import SecretStr
 
-    from channels.registry import ChannelsConfig
-    from channels.telegram import TelegramConfig
+    from channels.config import ChannelsConfig, TelegramConfig
     from crisis.bootstrap import bootstrap
     from crisis.delivery.config import DeliveryConfig, DispatcherSettings
     from crisis.domain.commands import CodDecision, OpenCrisis, SendMessage

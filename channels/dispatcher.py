@@ -14,7 +14,7 @@ import collections
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -117,8 +117,8 @@ class Dispatcher:
         self,
         *,
         outbox: OutboxStore,
-        production_channels: dict[str, Channel],
-        exercise_channels: dict[str, Channel],
+        production_channels: Mapping[str, Channel],
+        exercise_channels: Mapping[str, Channel],
         clock: Clock,
         config: DispatcherConfig | None = None,
         rng: random.Random | None = None,

@@ -22,12 +22,9 @@ from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
-from channels._common import EXERCISE_MARKER, RATE_OVERRIDE_HELP, guard_exercise, with_rate
+from channels._common import EXERCISE_MARKER, guard_exercise, with_rate
+from channels.config import EmailConfig
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -45,30 +42,6 @@ EMAIL_LIMITS = ChannelLimits(
     supports_html=True,
     supports_attachments=False,
 )
-
-
-class EmailConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    host: str
-    port: int = Field(default=587, gt=0, lt=65536)
-    security: Literal["none", "starttls", "ssl"] = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    from_address: str
-    from_name: str | None = None
-    reply_to: str | None = None
-    ca_file: Path | None = None  # an extra trust anchor (an internal relay's CA)
-    timeout_seconds: float = Field(default=15.0, gt=0)
-    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
-    local_hostname: str | None = None  # the EHLO name
-    production: bool = True
-    connections: int = Field(
-        default=4, ge=1, le=50, description="Connexions SMTP gardées ouvertes entre deux envois."
-    )
-    idle_seconds: float = Field(
-        default=30.0, gt=0, description="Au-delà, une connexion inutilisée est refermée."
-    )
 
 
 def _text_to_html(text: str) -> str:

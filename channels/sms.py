@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from channels._common import (
-    RATE_OVERRIDE_HELP,
     guard_exercise,
 )
+from channels.config import SmsConfig
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -33,19 +32,6 @@ SMS_LIMITS = ChannelLimits(
     rate_per_second=10.0,
     max_segments=3,
 )
-
-
-class SmsConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    base_url: str
-    api_key: SecretStr
-    sender: str = Field(default="PREFECTURE", max_length=11)
-    max_segments: int = Field(default=3, ge=1, le=10)
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
-    production: bool = True
-    connection_pool_size: int = Field(default=64, ge=1)
 
 
 class SmsChannel:

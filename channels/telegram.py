@@ -12,7 +12,6 @@ import warnings
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import (
     BadRequest,
@@ -26,7 +25,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from channels._common import RATE_OVERRIDE_HELP, guard_exercise, redact, with_rate
+from channels._common import guard_exercise, redact, with_rate
+from channels.config import TelegramConfig
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -52,20 +52,6 @@ TELEGRAM_LIMITS = ChannelLimits(
 # Every message goes without a link preview; python-telegram-bot's objects are immutable, so
 # one serves every send.
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-class TelegramConfig(BaseModel):
-    """One bot; `public_chat` names the public channel (`@canal` or `-100…`), if any."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    token: SecretStr
-    base_url: str = "https://api.telegram.org/bot"
-    public_chat: str | None = None
-    production: bool = True
-    connection_pool_size: int = Field(default=64, ge=1)
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
 
 
 class _RedactTokens(logging.Filter):

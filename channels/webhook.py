@@ -10,18 +10,15 @@ cannot be replayed.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-
 from channels._common import (
-    RATE_OVERRIDE_HELP,
     guard_exercise,
     with_rate,
 )
+from channels.config import WebhookConfig, secret_key
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -42,39 +39,6 @@ WEBHOOK_LIMITS = ChannelLimits(
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of the format, not a secret
-
-
-class WebhookConfig(BaseModel):
-    """`url` is used when a message names no endpoint (`OutgoingMessage.recipient` empty)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    secret: SecretStr
-    url: str | None = None
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
-    production: bool = True
-
-    @field_validator("secret")
-    @classmethod
-    def _standard_secret(cls, secret: SecretStr) -> SecretStr:
-        secret_key(secret.get_secret_value())
-        return secret
-
-
-def secret_key(secret: str) -> bytes:
-    """The HMAC key of a `whsec_<base64>` secret (the prefix is optional, as in the libraries)."""
-    encoded = secret.removeprefix(SECRET_PREFIX)
-    try:
-        key = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ValueError(
-            "secret du webhook invalide : « whsec_ » suivi d'une clé en base64 attendu"
-        ) from error
-    if len(key) < 16:
-        raise ValueError("secret du webhook trop court : 16 octets au moins (24 en base64)")
-    return key
 
 
 def sign(*, webhook_id: str, timestamp: int, body: bytes, secret: str) -> str:

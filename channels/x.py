@@ -8,23 +8,22 @@ tweepy is synchronous: each call runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 import requests
 import tweepy
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 
 from channels._common import (
-    RATE_OVERRIDE_HELP,
     error_for_status,
     guard_exercise,
     parse_retry_after,
     with_rate,
 )
+from channels.config import XConfig
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -33,10 +32,9 @@ from channels.contract import (
     RecipientKind,
     SendError,
 )
-from channels.measure import x_weighted_length as weighted_length
+from channels.x_thread import X_MAX_WEIGHT, split_thread
 from crisis.clock import Clock
 
-X_MAX_WEIGHT = 280
 _X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 
 X_LIMITS = ChannelLimits(
@@ -46,117 +44,6 @@ X_LIMITS = ChannelLimits(
     daily_quota=None,  # read from the provider's headers at run time
     supports_threads=True,
 )
-
-
-class XConfig(BaseModel):
-    """OAuth 1.0a user credentials (four values) or an OAuth 2.0 user access token."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    consumer_key: SecretStr | None = None
-    consumer_secret: SecretStr | None = None
-    access_token: SecretStr | None = None
-    access_token_secret: SecretStr | None = None
-    user_access_token: SecretStr | None = None
-    api_base_url: str = "https://api.twitter.com"
-    production: bool = True
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
-    max_thread_parts: int = Field(default=10, ge=1, le=25)
-
-    @model_validator(mode="after")
-    def _one_credential_set(self) -> Self:
-        oauth1 = (
-            self.consumer_key,
-            self.consumer_secret,
-            self.access_token,
-            self.access_token_secret,
-        )
-        if self.user_access_token is None and any(v is None for v in oauth1):
-            raise ValueError(
-                "X : il faut les quatre identifiants OAuth 1.0a ou un jeton OAuth 2.0 utilisateur"
-            )
-        return self
-
-
-# --- weighted length and thread splitting --------------------------------------------------
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])(\s+)")
-_SPACES = re.compile(r"(\s+)")
-
-
-def _pieces(text: str, pattern: re.Pattern[str]) -> list[tuple[str, str]]:
-    """Split into (separator before, chunk) pairs, keeping the original separators."""
-    parts = pattern.split(text)
-    pieces = [("", parts[0])]
-    pieces.extend((parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2))
-    return [(sep, chunk) for sep, chunk in pieces if chunk]
-
-
-def _hard_split(word: str, budget: int) -> list[str]:
-    """Cut one over-long word by characters (a last resort; URLs weigh 23 and never get here)."""
-    out: list[str] = []
-    current = ""
-    for char in word:
-        if current and weighted_length(current + char) > budget:
-            out.append(current)
-            current = char
-        else:
-            current += char
-    if current:
-        out.append(current)
-    return out
-
-
-def _pack(text: str, budget: int) -> list[str]:
-    """Greedy packing: whole sentences first, then words, then characters."""
-    parts: list[str] = []
-    current = ""
-    for sep, sentence in _pieces(text, _SENTENCE_END):
-        candidate = current + sep + sentence if current else sentence
-        if weighted_length(candidate) <= budget:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-            current = ""
-        if weighted_length(sentence) <= budget:
-            current = sentence
-            continue
-        for wsep, word in _pieces(sentence, _SPACES):
-            candidate = current + wsep + word if current else word
-            if weighted_length(candidate) <= budget:
-                current = candidate
-                continue
-            if current:
-                parts.append(current)
-                current = ""
-            if weighted_length(word) <= budget:
-                current = word
-            else:
-                *full, current = _hard_split(word, budget)
-                parts.extend(full)
-    if current:
-        parts.append(current)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def split_thread(text: str, *, max_weight: int = X_MAX_WEIGHT) -> list[str]:
-    """One post if it fits, else parts numbered « (1/3) », each within `max_weight`."""
-    text = text.strip()
-    if weighted_length(text) <= max_weight:
-        return [text]
-    digits = 1
-    while True:
-        widest = "9" * digits
-        budget = max_weight - weighted_length(f" ({widest}/{widest})")
-        parts = _pack(text, budget)
-        if len(str(len(parts))) <= digits:
-            break
-        digits += 1
-    total = len(parts)
-    return [f"{part} ({i}/{total})" for i, part in enumerate(parts, start=1)]
 
 
 # --- HTTP plumbing ------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Engine
 
 from channels.contract import Channel, ChannelLimits
-from channels.registry import build_channels
+from channels.registry import LazyChannels, channel_factories
 from crisis.clock import Clock
 from crisis.delivery.config import DeliveryConfig
 from crisis.publishing.channels import CapChannel, FeedChannel
@@ -16,10 +18,10 @@ from crisis.publishing.channels import CapChannel, FeedChannel
 @dataclass
 class ChannelCatalog:
     config: DeliveryConfig
-    production: dict[str, Channel]
-    exercise: dict[str, Channel]
+    production: LazyChannels
+    exercise: LazyChannels
 
-    def channels(self, *, exercise: bool) -> dict[str, Channel]:
+    def channels(self, *, exercise: bool) -> Mapping[str, Channel]:
         return self.exercise if exercise else self.production
 
     def limits(self, name: str, *, exercise: bool) -> ChannelLimits | None:
@@ -28,13 +30,15 @@ class ChannelCatalog:
 
 
 def build_catalog(config: DeliveryConfig, *, engine: Engine, clock: Clock) -> ChannelCatalog:
-    production = build_channels(config.production, clock=clock)
-    exercise = build_channels(config.exercise, clock=clock)
-    for channels, is_production in ((production, True), (exercise, False)):
-        channels["feed"] = FeedChannel(
-            engine, clock=clock, public=config.public, production=is_production
+    """Every configured channel by name; each is built (and its library imported) at first use."""
+    catalogs: dict[bool, LazyChannels] = {}
+    for is_production, channels_config in ((True, config.production), (False, config.exercise)):
+        factories = channel_factories(channels_config, clock=clock)
+        factories["feed"] = partial(
+            FeedChannel, engine, clock=clock, public=config.public, production=is_production
         )
-        channels["cap"] = CapChannel(
-            engine, clock=clock, public=config.public, production=is_production
+        factories["cap"] = partial(
+            CapChannel, engine, clock=clock, public=config.public, production=is_production
         )
-    return ChannelCatalog(config=config, production=production, exercise=exercise)
+        catalogs[is_production] = LazyChannels(factories)
+    return ChannelCatalog(config=config, production=catalogs[True], exercise=catalogs[False])

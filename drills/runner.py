@@ -24,7 +24,6 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from channels.contract import Channel
 from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock, ManualClock, ensure_utc
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
@@ -145,8 +144,7 @@ class DrillRunner:
             service.bus.new_id = _ids(f"{self.scenario.title}|{self.start.isoformat()}")
             spans = [(f.channel, f.start, f.end, f.mode) for f in self.scenario.faults]
             sandbox = sandbox_channels(self.clock, fault_windows(self.start, spans))
-            exercise: dict[str, Channel] = service.catalog.exercise
-            exercise.update(sandbox)
+            service.catalog.exercise.provide(sandbox)
             try:
                 report = self._play(service)
             finally:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from channels.registry import ChannelsConfig
+from channels.config import ChannelsConfig
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
 from crisis.french import os_reason

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from channels.contract import Channel, RecipientKind
 from channels.measure import measure
-from channels.x import split_thread
+from channels.x_thread import split_thread
 from crisis.domain.contacts import Category, Contact
 from crisis.domain.errors import InvalidInput
 from crisis.domain.messages import BODY_VARIANT, ChannelName, MessageTexts

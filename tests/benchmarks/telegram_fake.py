@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 
 from pydantic import SecretStr
 
+from channels.config import TelegramConfig
 from channels.contract import OutgoingMessage, RecipientKind
-from channels.telegram import TelegramConfig, telegram_dm
+from channels.telegram import telegram_dm
 from crisis.clock import ManualClock
 from tests.fakes.telegram import FakeTelegramServer
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from channels.config import EmailConfig
 from channels.contract import OutgoingMessage, RecipientKind, SendError
-from channels.email import EmailChannel, EmailConfig
+from channels.email import EmailChannel
 from crisis.clock import ManualClock
 from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.tls import LoopbackCertificates, make_certificates

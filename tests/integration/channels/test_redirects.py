@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from channels.config import SmsConfig, TelegramConfig, WebhookConfig
 from channels.contract import RecipientKind
-from channels.sms import SmsChannel, SmsConfig
-from channels.telegram import TelegramConfig, telegram_dm
-from channels.webhook import WebhookChannel, WebhookConfig
+from channels.sms import SmsChannel
+from channels.telegram import telegram_dm
+from channels.webhook import WebhookChannel
 from crisis.clock import ManualClock
 from tests.fakes._http import FakeHttpServer, Request, Response
 from tests.integration.channels.sending import outgoing, refusal

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from channels.config import SmsConfig
 from channels.contract import OutgoingMessage, Receipt, RecipientKind, SendError
-from channels.sms import SmsChannel, SmsConfig
+from channels.sms import SmsChannel
 from crisis.clock import ManualClock
 from tests.fakes.sms import FakeSmsGateway
 

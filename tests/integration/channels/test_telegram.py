@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from channels.config import TelegramConfig
 from channels.contract import OutgoingMessage, RecipientKind, SendError
-from channels.telegram import TelegramChannel, TelegramConfig, telegram_dm, telegram_public
+from channels.telegram import TelegramChannel, telegram_dm, telegram_public
 from crisis.clock import ManualClock
 from tests.fakes.telegram import FakeTelegramServer
 

@@ -17,8 +17,9 @@ from pydantic import SecretStr
 from telegram import Bot
 from telegram.error import TimedOut
 
+from channels.config import TelegramConfig
 from channels.contract import OutgoingMessage, RecipientKind
-from channels.telegram import TelegramConfig, telegram_dm
+from channels.telegram import telegram_dm
 from channels.telegram_request import AiohttpRequest
 from crisis.clock import ManualClock
 from tests.fakes._http import FakeHttpServer, Request, Response

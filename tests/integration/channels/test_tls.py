@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from channels.config import SmsConfig
 from channels.contract import RecipientKind
-from channels.sms import SmsChannel, SmsConfig
+from channels.sms import SmsChannel
 from crisis.clock import ManualClock
 from tests.conftest import REPO_ROOT
 from tests.fakes.sms import FakeSmsGateway
@@ -31,7 +32,8 @@ import asyncio, sys
 from datetime import UTC, datetime
 from pydantic import SecretStr
 from channels.contract import OutgoingMessage, RecipientKind
-from channels.sms import SmsChannel, SmsConfig
+from channels.config import SmsConfig
+from channels.sms import SmsChannel
 from crisis.clock import ManualClock
 
 async def main() -> None:

@@ -12,8 +12,9 @@ from freezegun import freeze_time
 from pydantic import SecretStr, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from channels.config import WebhookConfig
 from channels.contract import OutgoingMessage, Receipt, RecipientKind, SendError
-from channels.webhook import WebhookChannel, WebhookConfig
+from channels.webhook import WebhookChannel
 from crisis.clock import ManualClock
 from tests.fakes.webhook import FakeWebhookReceiver
 

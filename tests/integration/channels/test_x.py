@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
+from channels.config import XConfig
 from channels.contract import OutgoingMessage, Receipt, RecipientKind, SendError
 from channels.measure import x_weighted_length as weighted_length
-from channels.x import XChannel, XConfig
+from channels.x import XChannel
 from crisis.clock import ManualClock
 from tests.fakes.x import FakeXServer
 

@@ -10,12 +10,14 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from channels.email import EmailConfig
-from channels.registry import ChannelsConfig
-from channels.sms import SmsConfig
-from channels.telegram import TelegramConfig
-from channels.webhook import WebhookConfig
-from channels.x import XConfig
+from channels.config import (
+    ChannelsConfig,
+    EmailConfig,
+    SmsConfig,
+    TelegramConfig,
+    WebhookConfig,
+    XConfig,
+)
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock
 from crisis.delivery.config import (

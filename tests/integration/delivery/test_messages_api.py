@@ -12,7 +12,7 @@ import xmlschema
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 
-from channels.registry import ChannelsConfig
+from channels.config import ChannelsConfig
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from channels.config import TelegramConfig
 from channels.contract import (
     ChannelLimits,
     LengthUnit,
@@ -33,7 +34,7 @@ from channels.dispatcher import (
     DispatcherConfig,
     Outcome,
 )
-from channels.telegram import TelegramConfig, telegram_dm
+from channels.telegram import telegram_dm
 from crisis.clock import SystemClock
 from tests.fakes._http import Request, Response
 from tests.fakes.telegram import FakeTelegramServer

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
+from channels.config import ChannelsConfig
 from channels.contract import RecipientKind
-from channels.registry import ChannelsConfig, build_channels
+from channels.registry import build_channels
 from crisis.clock import ManualClock
 
 CLOCK = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))

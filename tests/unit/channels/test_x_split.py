@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.measure import x_weighted_length as weighted_length
-from channels.x import split_thread
+from channels.x_thread import split_thread
 
 
 def test_weighted_length_counts_urls_emoji_and_accents() -> None:

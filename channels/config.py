@@ -1,0 +1,143 @@
+"""The channels' typed configuration, apart from the channels themselves.
+
+Reading and checking a configuration imports no provider library: python-telegram-bot, tweepy,
+aiohttp and the SMTP client load only when a channel is built (`channels.registry`), so a
+command that sends nothing starts without them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from channels._common import RATE_OVERRIDE_HELP
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of the format, not a secret
+
+
+class TelegramConfig(BaseModel):
+    """One bot; `public_chat` names the public channel (`@canal` or `-100…`), if any."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token: SecretStr
+    base_url: str = "https://api.telegram.org/bot"
+    public_chat: str | None = None
+    production: bool = True
+    connection_pool_size: int = Field(default=64, ge=1)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+
+
+class XConfig(BaseModel):
+    """OAuth 1.0a user credentials (four values) or an OAuth 2.0 user access token."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    access_token_secret: SecretStr | None = None
+    user_access_token: SecretStr | None = None
+    api_base_url: str = "https://api.twitter.com"
+    production: bool = True
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    max_thread_parts: int = Field(default=10, ge=1, le=25)
+
+    @model_validator(mode="after")
+    def _one_credential_set(self) -> Self:
+        oauth1 = (
+            self.consumer_key,
+            self.consumer_secret,
+            self.access_token,
+            self.access_token_secret,
+        )
+        if self.user_access_token is None and any(v is None for v in oauth1):
+            raise ValueError(
+                "X : il faut les quatre identifiants OAuth 1.0a ou un jeton OAuth 2.0 utilisateur"
+            )
+        return self
+
+
+class EmailConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str
+    from_name: str | None = None
+    reply_to: str | None = None
+    ca_file: Path | None = None  # an extra trust anchor (an internal relay's CA)
+    timeout_seconds: float = Field(default=15.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    local_hostname: str | None = None  # the EHLO name
+    production: bool = True
+    connections: int = Field(
+        default=4, ge=1, le=50, description="Connexions SMTP gardées ouvertes entre deux envois."
+    )
+    idle_seconds: float = Field(
+        default=30.0, gt=0, description="Au-delà, une connexion inutilisée est refermée."
+    )
+
+
+class SmsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str
+    api_key: SecretStr
+    sender: str = Field(default="PREFECTURE", max_length=11)
+    max_segments: int = Field(default=3, ge=1, le=10)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    production: bool = True
+    connection_pool_size: int = Field(default=64, ge=1)
+
+
+class WebhookConfig(BaseModel):
+    """`url` is used when a message names no endpoint (`OutgoingMessage.recipient` empty)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    secret: SecretStr
+    url: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    production: bool = True
+
+    @field_validator("secret")
+    @classmethod
+    def _standard_secret(cls, secret: SecretStr) -> SecretStr:
+        secret_key(secret.get_secret_value())
+        return secret
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_<base64>` secret (the prefix is optional, as in the libraries)."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(
+            "secret du webhook invalide : « whsec_ » suivi d'une clé en base64 attendu"
+        ) from error
+    if len(key) < 16:
+        raise ValueError("secret du webhook trop court : 16 octets au moins (24 en base64)")
+    return key
+
+
+class ChannelsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    telegram: TelegramConfig | None = None
+    x: XConfig | None = None
+    email: EmailConfig | None = None
+    sms: SmsConfig | None = None
+    webhook: WebhookConfig | None = None
