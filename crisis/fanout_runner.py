@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from crisis.domain.commands import ContinueFanout
+from crisis.failure_streak import FailureStreak
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.fanout_handlers import FanoutProgress
@@ -76,10 +77,15 @@ class FanoutRunner:
             self._thread.join(timeout=30)
 
     def _main(self) -> None:
+        streak = FailureStreak(
+            log, "recherche des mises en file inachevées impossible", level=logging.ERROR
+        )
         while not self._stopping.is_set():
             self._wake.clear()
             try:
                 self.run_pending()
             except Exception:
-                log.exception("recherche des mises en file inachevées impossible")
+                streak.failed()
+            else:
+                streak.succeeded()
             self._wake.wait(self._poll_seconds)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select
 
 from crisis.domain.events import ClockStarted, Event
 from crisis.domain.oncall import MemberPaged, RoleUnstaffed
+from crisis.failure_streak import FailureStreak
 from crisis.scheduling.leadership import dedicated_connection
 
 log = logging.getLogger(__name__)
@@ -92,13 +93,15 @@ class Listener(threading.Thread):
         return connection
 
     def run(self) -> None:
+        unreachable = FailureStreak(log, "écoute des échéances : base injoignable", remind_every=60)
         while not self._stopping.is_set():
             try:
                 connection = self._connect()
             except Exception:
-                log.warning("écoute des échéances : base injoignable", exc_info=True)
+                unreachable.failed()
                 self._stopping.wait(1.0)
                 continue
+            unreachable.succeeded()
             self.listening.set()
             try:
                 while not self._stopping.is_set():

@@ -16,6 +16,8 @@ from typing import IO, Any, Protocol
 
 from sqlalchemy import Engine, text
 
+from crisis.failure_streak import FailureStreak
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "crisis-scheduler"
@@ -60,6 +62,7 @@ class PostgresLeadership:
         self._label = label  # who holds it, in the log lines
         self._connection: Any = None  # the driver's own connection, kept out of the pool
         self._key: int | None = None
+        self._unreachable = FailureStreak(log, f"verrou du {label} : base injoignable")
 
     def try_acquire(self) -> bool:
         try:
@@ -69,11 +72,13 @@ class PostgresLeadership:
                 schema = self._connection.execute("SELECT current_schema()").fetchone()[0]
                 self._key = _key(str(schema), self._name)
             row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
-            return bool(row.fetchone()[0])
+            acquired = bool(row.fetchone()[0])
         except Exception:
-            log.warning("verrou du %s : base injoignable", self._label, exc_info=True)
+            self._unreachable.failed()
             self.release()
             return False
+        self._unreachable.succeeded()
+        return acquired
 
     def still_held(self) -> bool:
         if self._connection is None or self._key is None:

@@ -1,0 +1,36 @@
+"""A recurring task that keeps failing (a poll while the database is away) logs its first
+failure with the traceback, then a short reminder now and then, and one line when it works
+again: a ten-minute outage must not bury the log under identical tracebacks."""
+
+from __future__ import annotations
+
+import logging
+
+
+class FailureStreak:
+    def __init__(
+        self,
+        log: logging.Logger,
+        what: str,
+        *,
+        remind_every: int = 30,
+        level: int = logging.WARNING,
+    ) -> None:
+        self._log = log
+        self._what = what
+        self._remind_every = remind_every
+        self._level = level
+        self.count = 0  # failures in a row
+
+    def failed(self) -> None:
+        """Called from the `except` block of the failed attempt."""
+        self.count += 1
+        if self.count == 1:
+            self._log.log(self._level, "%s", self._what, exc_info=True)
+        elif self.count % self._remind_every == 0:
+            self._log.log(self._level, "%s (toujours, %d tentatives)", self._what, self.count)
+
+    def succeeded(self) -> None:
+        if self.count:
+            self._log.warning("%s : rétabli après %d tentatives", self._what, self.count)
+            self.count = 0
