@@ -9,7 +9,7 @@ import threading
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from channels.dispatcher import (
     ClaimedDelivery,
@@ -137,6 +137,10 @@ def hold_worker_name(engine: Engine, worker: str) -> Leadership:
     lock = worker_lock(engine, worker)
     if not lock.try_acquire():
         lock.release()  # the connection or file opened to try
+        # A lock that could not even be asked for is not a name taken: with the database away,
+        # this raises its OperationalError (the CLI says so) instead of blaming a live one.
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
         raise WorkerNameTakenError(worker)
     return lock
 

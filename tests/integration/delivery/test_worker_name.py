@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from crisis.bootstrap import bootstrap
 from crisis.clock import ManualClock
-from crisis.dispatching import WorkerNameTakenError
+from crisis.dispatching import WorkerNameTakenError, hold_worker_name
 from crisis.settings import Settings
+from tests.database_outage import database_down
 
 
 def test_a_second_dispatcher_under_a_live_one_s_name_is_refused(
@@ -29,3 +31,13 @@ def test_a_second_dispatcher_under_a_live_one_s_name_is_refused(
         first.close()
     # Stopped (or dead: the lock goes with its process or connection), the name is free again.
     bootstrap(settings=settings, clock=clock, engine=engine, run_dispatcher=True).close()
+
+
+def test_the_database_away_is_not_a_name_taken(engine: Engine) -> None:
+    """On PostgreSQL the name's lock lives in the database: unreachable, it cannot be asked for,
+    and the answer is the database's error, not « tourne déjà »."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the name's lock is a file: the database is not asked")
+    with database_down(engine), pytest.raises(OperationalError):
+        hold_worker_name(engine, "essai")
+    hold_worker_name(engine, "essai").release()  # back: the name is free
