@@ -5,6 +5,9 @@ again: a ten-minute outage must not bury the log under identical tracebacks."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 
 class FailureStreak:
@@ -34,3 +37,22 @@ class FailureStreak:
         if self.count:
             self._log.warning("%s : rétabli après %d tentatives", self._what, self.count)
             self.count = 0
+
+
+class OncePer:
+    """For failures met by many requests at once (every poll of every open console while the
+    database is away): the traceback at most once per period, a plain line otherwise."""
+
+    def __init__(self, seconds: float, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds
+        self._monotonic = monotonic
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        now = self._monotonic()
+        with self._lock:
+            if self._last is not None and now - self._last < self._seconds:
+                return False
+            self._last = now
+            return True

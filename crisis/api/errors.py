@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.validation import french_reason
-from crisis.web.routing import database_unreachable_page
+from crisis.web.routing import database_unreachable_page, log_database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database(request: Request, _: OperationalError) -> Response:
-        log.warning(
-            "base de données injoignable : %s %s",
-            request.method,
-            request.url.path,
-            exc_info=True,
-        )
+        log_database_unreachable(log, request)
         if _wants_a_page(request):  # an acknowledgement link, the public page
             return database_unreachable_page(request, console=False)
         return error_response(

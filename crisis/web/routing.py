@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import OperationalError
 
 from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.failure_streak import OncePer
 from crisis.services.bus import Forbidden
 from crisis.web.rendering import page
 from crisis.web.security import console_dependency, mark_console
@@ -33,6 +34,21 @@ def error_page(request: Request, status: int, title: str, message: str) -> Respo
         {"title": title, "message": message, "status": status},
         session=find_session(request),
         status_code=status,
+    )
+
+
+# Shared by the console and the API: one traceback a minute, whichever request met it.
+_TRACEBACK_DUE = OncePer(60.0)
+
+
+def log_database_unreachable(logger: logging.Logger, request: Request) -> None:
+    """One line per request (the access log has one too), with the traceback at most once a
+    minute: every open console polls each second."""
+    logger.warning(
+        "base de données injoignable : %s %s",
+        request.method,
+        request.url.path,
+        exc_info=_TRACEBACK_DUE.due(),
     )
 
 
@@ -77,12 +93,7 @@ class ConsoleRoute(APIRoute):
                         return error_page(request, status, title, error.message)
                 raise
             except OperationalError:
-                log.warning(
-                    "base de données injoignable : %s %s",
-                    request.method,
-                    request.url.path,
-                    exc_info=True,
-                )
+                log_database_unreachable(log, request)
                 return database_unreachable_page(request)
 
         return handle

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from crisis.failure_streak import FailureStreak
+from crisis.failure_streak import FailureStreak, OncePer
 
 
 def _fail(streak: FailureStreak) -> None:
@@ -46,3 +46,13 @@ def test_a_new_streak_logs_its_traceback_again(caplog: pytest.LogCaptureFixture)
         ("WARNING", False),
         ("ERROR", True),
     ]
+
+
+def test_once_per_minute_whatever_the_number_of_requests() -> None:
+    now = [100.0]
+    once = OncePer(60.0, monotonic=lambda: now[0])
+    seen = []
+    for second in range(0, 150, 1):
+        now[0] = 100.0 + second
+        seen.append(once.due())
+    assert [second for second, due in enumerate(seen) if due] == [0, 60, 120]
