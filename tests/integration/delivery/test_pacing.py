@@ -217,9 +217,12 @@ def test_each_chat_keeps_its_own_limit_through_a_stall() -> None:
     everyone = [at for at, _ in channel.arrivals]
     assert max_in_any_second(busy) <= 5
     assert max_in_any_second(everyone) <= 200
-    # The other chats were not held behind the busy one.
+    # The other chats were not held behind the busy one: all of them arrive before its last
+    # message, which its own limit spreads over two seconds or more. (A bound on their own
+    # spread, < 1 s, failed once on a loaded CI machine: the 0.8 s stall fell among them.)
     others = sorted(at for at, chat in channel.arrivals if chat != "busy")
-    assert others[-1] - others[0] < 1.0
+    assert busy[-1] - busy[0] > 1.5
+    assert others[-1] < busy[-1]
 
 
 class SlowRecordingOutbox(ListOutbox):
