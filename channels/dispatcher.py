@@ -24,6 +24,7 @@ from channels.contract import Channel, OutgoingMessage, Receipt, RecipientKind, 
 from channels.pacing import KeyedBuckets, TokenBucket
 from channels.retry import RetryPolicy
 from crisis.clock import Clock
+from crisis.failure_streak import FailureStreak
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -132,7 +133,6 @@ class Dispatcher:
         self._chat_buckets: dict[tuple[bool, str], KeyedBuckets] = {}
         self._wakeup = asyncio.Event()
         self._stopped = asyncio.Event()
-        self._stopping = False
 
     def channel_names(self) -> list[str]:
         return sorted(set(self._channels[False]) | set(self._channels[True]))
@@ -142,9 +142,8 @@ class Dispatcher:
         self._wakeup.set()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wakeup.set()
         self._stopped.set()
+        self._wakeup.set()
 
     async def run(self) -> None:
         """Run every channel's loop until `stop()`."""
@@ -186,9 +185,17 @@ class Dispatcher:
         gate = asyncio.Semaphore(self.config.concurrency)
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
-        failures = 0  # claims failed in a row (the database away)
+        claims = FailureStreak(
+            log,
+            name,
+            remind_every=CLAIM_FAILURE_REMINDER,
+            level=logging.ERROR,
+            first="claiming deliveries for %s failed; retrying",
+            still="claiming deliveries for %s still fails (%d attempts)",
+            back="claiming deliveries for %s works again after %d failed attempts",
+        )
         try:
-            while not self._stopping:
+            while not self._stopped.is_set():
                 # Backpressure: when recording falls behind (a slow database, a busy
                 # machine), no new batch is claimed until the oldest of three is recorded,
                 # so the bound on duplicates after a crash holds whatever the load.
@@ -199,17 +206,12 @@ class Dispatcher:
                 try:
                     claimed = await self._claim(name)
                 except Exception:
-                    failures += 1
-                    self._log_claim_failure(name, failures)
-                    await self._pause_after_failure(failures)
+                    # The first failure with its traceback, then a reminder now and then: a
+                    # database away for ten minutes must not bury the log under tracebacks.
+                    claims.failed()
+                    await self._pause_after_failure(claims.count)
                     continue
-                if failures:
-                    log.warning(
-                        "claiming deliveries for %s works again after %d failed attempts",
-                        name,
-                        failures,
-                    )
-                    failures = 0
+                claims.succeeded()
                 if not claimed:
                     await self._idle()
                     continue
@@ -233,15 +235,6 @@ class Dispatcher:
         if results:
             await self._record(results)
 
-    @staticmethod
-    def _log_claim_failure(name: str, failures: int) -> None:
-        # The first failure with its traceback, then a reminder every CLAIM_FAILURE_REMINDER
-        # attempts: a database away for ten minutes must not bury the log under tracebacks.
-        if failures == 1:
-            log.exception("claiming deliveries for %s failed; retrying", name)
-        elif failures % CLAIM_FAILURE_REMINDER == 0:
-            log.error("claiming deliveries for %s still fails (%d attempts)", name, failures)
-
     async def _pause_after_failure(self, failures: int) -> None:
         """A pause that doubles from the idle period up to MAX_FAILURE_PAUSE_SECONDS; new
         deliveries do not cut it short (they could not be claimed either), `stop()` does."""
@@ -252,7 +245,7 @@ class Dispatcher:
             await asyncio.wait_for(self._stopped.wait(), pause)
 
     async def _idle(self) -> None:
-        if self._stopping:
+        if self._stopped.is_set():
             return
         self._wakeup.clear()
         with contextlib.suppress(TimeoutError):

@@ -11,31 +11,37 @@ from collections.abc import Callable
 
 
 class FailureStreak:
+    """`subject` is put in each line through its format (`%s`), the count after it (`%d`)."""
+
     def __init__(
         self,
         log: logging.Logger,
-        what: str,
+        subject: str,
         *,
         remind_every: int = 30,
         level: int = logging.WARNING,
+        first: str = "%s",
+        still: str = "%s (toujours, %d tentatives)",
+        back: str = "%s : rétabli après %d tentatives",
     ) -> None:
         self._log = log
-        self._what = what
+        self._subject = subject
         self._remind_every = remind_every
         self._level = level
+        self._first, self._still, self._back = first, still, back
         self.count = 0  # failures in a row
 
     def failed(self) -> None:
         """Called from the `except` block of the failed attempt."""
         self.count += 1
         if self.count == 1:
-            self._log.log(self._level, "%s", self._what, exc_info=True)
+            self._log.log(self._level, self._first, self._subject, exc_info=True)
         elif self.count % self._remind_every == 0:
-            self._log.log(self._level, "%s (toujours, %d tentatives)", self._what, self.count)
+            self._log.log(self._level, self._still, self._subject, self.count)
 
     def succeeded(self) -> None:
         if self.count:
-            self._log.warning("%s : rétabli après %d tentatives", self._what, self.count)
+            self._log.warning(self._back, self._subject, self.count)
             self.count = 0
 
 
