@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import Engine
@@ -14,6 +14,7 @@ from crisis.catalog import ChannelCatalog, build_catalog
 from crisis.clock import Clock, SystemClock
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.dispatching import DispatcherThread, make_dispatcher
+from crisis.domain.commands import RecordServiceAlert
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.domain.oncall import QuorumReached
 from crisis.domain.programme import DrillPlayRequested
@@ -21,18 +22,21 @@ from crisis.fanout_runner import FanoutRunner
 from crisis.ops.logs import register_secrets
 from crisis.ops.metrics import Metrics
 from crisis.ops.secrets import known_secrets
-from crisis.scheduling import jobs
 from crisis.scheduling.announce import Announcer, channel_name
+from crisis.scheduling.jobs import ScheduledJobs
 from crisis.scheduling.leadership import current_schema, leadership_for
+from crisis.scheduling.service_alerts import SentAlert, ServiceAlerts
 from crisis.scheduling.supervisor import SchedulerSupervisor
+from crisis.scheduling.watch import SchedulerWatch
 from crisis.services.alert_handlers import on_clock_alert
 from crisis.services.bus import MessageBus
 from crisis.services.callout_handlers import on_cod_activated
 from crisis.services.cip_handlers import on_quorum_reached
+from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
 from crisis.store.engine import make_engine
-from drills.programme import drill_starter
+from drills.programme import DrillProgress, drill_starter
 
 
 class SchedulerMode(StrEnum):
@@ -51,11 +55,18 @@ class Service:
     metrics: Metrics
     dispatcher: DispatcherThread | None = None
     fanouts: FanoutRunner | None = None
+    # The scheduler's own health (failures, sweep heartbeat), when this service runs one.
+    watch: SchedulerWatch | None = None
+    service_alerts: ServiceAlerts | None = None
+    # The drills this service plays in its threads, as far as they have got.
+    drill_progress: DrillProgress = field(default_factory=DrillProgress)
 
     def close(self) -> None:
+        """Close this service, and nothing of another one living in the same process."""
         if self.scheduler is not None:
             self.scheduler.shutdown()
-        jobs.install(None)
+        if self.service_alerts is not None:
+            self.service_alerts.join(timeout=10)
         if self.fanouts is not None:
             self.fanouts.stop()
         if self.dispatcher is not None:
@@ -68,6 +79,25 @@ class Service:
 async def _close_all(catalog: ChannelCatalog) -> None:
     await close_channels(catalog.production)
     await close_channels(catalog.exercise)
+
+
+def _journal_service_alert(bus: MessageBus) -> Callable[[SentAlert], None]:
+    def record(sent: SentAlert) -> None:
+        notice, attempts = sent.notice, sent.attempts
+        bus.handle(
+            RecordServiceAlert(
+                state=notice.state,
+                subject=notice.subject,
+                text=notice.text,
+                jobs=notice.jobs,
+                sent_at=sent.sent_at,
+                accepted=tuple(a.channel for a in attempts if a.accepted),
+                failed=tuple(f"{a.channel} : {a.error}" for a in attempts if not a.accepted),
+            ),
+            actor=SYSTEM_ACTOR,
+        )
+
+    return record
 
 
 def open_engine(settings: Settings) -> Engine:
@@ -135,13 +165,20 @@ def bootstrap(
         dispatcher.start()
         fanouts.start()
     # A drill played on demand plays in the process that committed its claim.
-    bus.after_commit.append(drill_starter(bus, bootstrap, DrillPlayRequested))
+    bus.after_commit.append(
+        drill_starter(bus, bootstrap, DrillPlayRequested, progress=service.drill_progress)
+    )
     notify_channel = None
     if engine.dialect.name == "postgresql":
         # Whoever commits a deadline announces it; the leader, in whatever process, hears it.
         notify_channel = channel_name(current_schema(engine))
         bus.after_commit.append(Announcer(engine, notify_channel))
     if scheduler_mode is SchedulerMode.RUN:
+        alerts = ServiceAlerts(delivery, clock=clock, record=_journal_service_alert(bus))
+        watch = SchedulerWatch(
+            clock=clock, metrics=metrics, sweep_seconds=settings.sweep_seconds, notify=alerts
+        )
+        service.watch, service.service_alerts = watch, alerts
         supervisor = SchedulerSupervisor(
             engine,
             clock=clock,
@@ -149,12 +186,12 @@ def bootstrap(
             sweep_seconds=settings.sweep_seconds,
             poll_seconds=settings.leader_poll_seconds,
             notify_channel=notify_channel,
+            jobs=ScheduledJobs(bus, watch),
         )
         bus.after_commit.append(supervisor.schedule_events)
         supervisor.on_role_change.append(lambda role: metrics.set_leader(role == "leader"))
         # The drills the programme's sweep claims play here, each on a service of its own.
-        bus.after_commit.append(drill_starter(bus, bootstrap))
-        jobs.install(bus)
+        bus.after_commit.append(drill_starter(bus, bootstrap, progress=service.drill_progress))
         supervisor.start()
         metrics.set_leader(supervisor.role == "leader")
         service.scheduler = supervisor

@@ -49,29 +49,49 @@ def verdict_of(report: TimingReport, *, missed: bool) -> dict[str, Any]:
     }
 
 
-# How far each unattended run playing in this process has got, by report folder: what the
-# console shows while it plays (minute played, minutes in all).
-_PROGRESS: dict[str, tuple[int, int]] = {}
+class DrillProgress:
+    """How far each unattended run played by one service has got, by report folder: what the
+    console shows while it plays (minute played, minutes in all). One per service, never per
+    process: each service knows the runs it plays."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, report_dir: str) -> tuple[int, int] | None:
+        """(minute played, minutes in all) of a run playing now, else None."""
+        with self._lock:
+            return self._runs.get(report_dir)
+
+    def update(self, report_dir: str, step: int, steps: int) -> None:
+        with self._lock:
+            self._runs[report_dir] = (step, steps)
+
+    def finished(self, report_dir: str) -> None:
+        with self._lock:
+            self._runs.pop(report_dir, None)
 
 
-def progress_of(report_dir: str) -> tuple[int, int] | None:
-    """(minute played, minutes in all) of a run playing in this process, else None."""
-    return _PROGRESS.get(report_dir)
-
-
-def play_claim(bus: MessageBus, claim: DrillClaim, *, make_service: ServiceFactory) -> None:
+def play_claim(
+    bus: MessageBus,
+    claim: DrillClaim,
+    *,
+    make_service: ServiceFactory,
+    progress: DrillProgress | None = None,
+) -> None:
     """Play one claimed occurrence and record its end; a failure is recorded, not raised."""
     out_dir = Path(claim.report_dir)
+    played = progress or DrillProgress()
 
-    def progress(step: int, steps: int) -> None:
-        _PROGRESS[claim.report_dir] = (step, steps)
+    def advance(step: int, steps: int) -> None:
+        played.update(claim.report_dir, step, steps)
 
     try:
         with bus.unit_of_work() as uow:
             scenario = load_scenario_ref(claim.scenario, uow)
         if claim.mode is DrillMode.UNATTENDED:
             runner = DrillRunner(
-                scenario, start=claim.occurrence, make_service=make_service, progress=progress
+                scenario, start=claim.occurrence, make_service=make_service, progress=advance
             )
             result = runner.run(out_dir)
             crisis_id, verdict = "", verdict_of(result.report, missed=result.missed)
@@ -90,7 +110,7 @@ def play_claim(bus: MessageBus, claim: DrillClaim, *, make_service: ServiceFacto
         _record(bus, claim, error=f"{type(error).__name__} : {error}")
         return
     finally:
-        _PROGRESS.pop(claim.report_dir, None)
+        played.finished(claim.report_dir)
     _record(bus, claim, verdict=verdict, crisis_id=crisis_id or None)
 
 
@@ -116,7 +136,11 @@ def _record(
 
 
 def start_runs(
-    bus: MessageBus, claims: Sequence[DrillClaim], *, make_service: ServiceFactory
+    bus: MessageBus,
+    claims: Sequence[DrillClaim],
+    *,
+    make_service: ServiceFactory,
+    progress: DrillProgress | None = None,
 ) -> list[threading.Thread]:
     """One worker thread per claimed occurrence, so that the sweep returns at once."""
     threads = []
@@ -124,7 +148,7 @@ def start_runs(
         thread = threading.Thread(
             target=play_claim,
             args=(bus, claim),
-            kwargs={"make_service": make_service},
+            kwargs={"make_service": make_service, "progress": progress},
             name=f"exercice-{claim.schedule_id[:8]}",
             daemon=True,
         )
@@ -137,6 +161,8 @@ def drill_starter(
     bus: MessageBus,
     make_service: ServiceFactory,
     announced: type[DrillRunClaimed | DrillPlayRequested] = DrillRunClaimed,
+    *,
+    progress: DrillProgress | None = None,
 ) -> Callable[[Sequence[Event]], None]:
     """The after-commit hook that plays each occurrence `RunDueDrills` claimed (the
     scheduler's), or each drill `PlayDrill` claimed (every process's)."""
@@ -144,6 +170,6 @@ def drill_starter(
     def start_claimed(events: Sequence[Event]) -> None:
         claims = [e.claim for e in events if isinstance(e, announced)]
         if claims:
-            start_runs(bus, claims, make_service=make_service)
+            start_runs(bus, claims, make_service=make_service, progress=progress)
 
     return start_claimed

@@ -37,6 +37,11 @@ def readiness(service: Service) -> dict[str, Any]:
         checks["scheduler"] = scheduler.role.value
         if scheduler.role is SchedulerRole.STOPPED:
             reasons.append("planificateur arrêté")
+    if service.watch is not None:
+        failing = service.watch.reasons()
+        last_sweep = service.watch.last_sweep()
+        checks["deadline_sweep"] = last_sweep.isoformat() if last_sweep else None
+        reasons.extend(failing)
     if service.dispatcher is not None:
         ages = service.metrics.heartbeat_ages()
         checks["dispatcher_heartbeat_age_seconds"] = {k: round(v, 1) for k, v in ages.items()}

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from channels.contract import Channel, RecipientKind
 from channels.measure import measure
 from channels.x_thread import split_thread
+from crisis.delivery.config import AlertsConfig
 from crisis.domain.contacts import Category, Contact
 from crisis.domain.errors import InvalidInput
 from crisis.domain.messages import BODY_VARIANT, ChannelName, MessageTexts
@@ -63,6 +64,31 @@ def person_deliveries(
                 PlannedDelivery(audience, channel.value, kind, address, name, contact_id)
             )
     return planned
+
+
+def alert_deliveries(
+    config: AlertsConfig, *, exercise: bool, available: Mapping[str, Channel]
+) -> list[PlannedDelivery]:
+    """The service's own alerts: each alert recipient (those who take exercise alerts, for an
+    exercise) on each alert channel that is available and for which they have an address."""
+    rows: list[PlannedDelivery] = []
+    for recipient in config.recipients:
+        if exercise and not recipient.exercise:
+            continue
+        rows.extend(
+            person_deliveries(
+                audience=recipient.role,
+                name=recipient.name,
+                addresses={
+                    "email": recipient.email,
+                    "mobile": recipient.mobile,
+                    "telegram_chat_id": recipient.telegram_chat_id,
+                },
+                channels=config.channels,
+                available=available,
+            )
+        )
+    return rows
 
 
 def contact_deliveries(

@@ -61,6 +61,19 @@ class CheckDeadlines(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordServiceAlert(Command):
+    """An alert the service sent about itself (its deadline checks down, then restored)."""
+
+    state: str  # "down" or "restored"
+    subject: str
+    text: str
+    jobs: tuple[str, ...]
+    sent_at: datetime  # when it left: it is journalled later when the database was away
+    accepted: tuple[str, ...]  # the channels that accepted it, one per recipient reached
+    failed: tuple[str, ...]  # « canal : raison », one per attempt refused
+
+
+@dataclass(frozen=True, slots=True)
 class CloseCrisis(Command):
     crisis_id: str
     reason: str

@@ -125,6 +125,23 @@ class Metrics:
             "1 si ce processus est le meneur du planificateur, 0 sinon.",
             registry=registry,
         )
+        self.scheduler_job_failures = Counter(
+            "crisis_scheduler_job_failures",
+            "Exécutions en échec des tâches planifiées, par tâche.",
+            ["job"],
+            registry=registry,
+        )
+        self.scheduler_jobs_failing = Gauge(
+            "crisis_scheduler_jobs_failing",
+            "Tâches planifiées en panne dans ce processus (alerte envoyée, /readyz à 503).",
+            registry=registry,
+        )
+        self.deadline_sweep_heartbeat = Gauge(
+            "crisis_deadline_sweep_last_success_timestamp_seconds",
+            "Dernier contrôle des échéances réussi de ce processus (horodatage Unix ; 0 s'il "
+            "n'est pas meneur ou n'a pas encore réussi).",
+            registry=registry,
+        )
         self.dispatcher_heartbeat = Gauge(
             "crisis_dispatcher_heartbeat_timestamp_seconds",
             "Dernier passage du répartiteur de ce processus, par canal (horodatage Unix).",

@@ -1,45 +1,52 @@
-"""Scheduled jobs, referenced by name from the persistent job store.
+"""Scheduled jobs of one service: each posts a command to that service's bus.
 
-A job holds no logic: it posts a command (`CheckDeadlines`, `RunDueDrills`…) to the bus
-installed by the composition root.
+A job holds no logic: it posts `CheckDeadlines`, `RunDueDrills`… and its handler does the work.
+The jobs are bound to the bus they were given, never found through module-level state: a
+drill's isolated service lives in the same process as the real one, and closing it must leave
+the real one's jobs untouched. Each run goes through the service's `SchedulerWatch`, which
+counts and reports the failures.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from crisis.domain.commands import CheckDeadlines
 from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
+from crisis.scheduling.watch import DEADLINES_JOB, SchedulerWatch
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
 
-_bus: MessageBus | None = None
 
+class ScheduledJobs:
+    def __init__(self, bus: MessageBus, watch: SchedulerWatch) -> None:
+        self._bus = bus
+        self.watch = watch
 
-def install(bus: MessageBus | None) -> None:
-    global _bus
-    _bus = bus
+    def check_deadlines(self, crisis_id: str | None = None) -> None:
+        """The deadline sweep (no crisis) or one due instant of a crisis."""
+        self.watch.run(
+            DEADLINES_JOB,
+            lambda: self._bus.handle(CheckDeadlines(crisis_id=crisis_id), actor=SYSTEM_ACTOR),
+            sweep=crisis_id is None,
+        )
 
+    def check_callouts(self, crisis_id: str | None = None) -> None:
+        self._run(
+            "callouts",
+            lambda: self._bus.handle(CheckCallouts(crisis_id=crisis_id), actor=SYSTEM_ACTOR),
+        )
 
-def check_deadlines(crisis_id: str | None = None) -> None:
-    if _bus is None:
-        raise RuntimeError("no message bus installed for scheduled jobs")
-    _bus.handle(CheckDeadlines(crisis_id=crisis_id), actor=SYSTEM_ACTOR)
+    def notify_drill_participants(self) -> None:
+        self._run(
+            "drill_notices",
+            lambda: self._bus.handle(NotifyDrillParticipants(), actor=SYSTEM_ACTOR),
+        )
 
+    def run_due_drills(self) -> None:
+        """Post `RunDueDrills`; the bus's after-commit hook plays what it claimed."""
+        self._run("drill_runs", lambda: self._bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR))
 
-def check_callouts(crisis_id: str | None = None) -> None:
-    if _bus is None:
-        raise RuntimeError("no message bus installed for scheduled jobs")
-    _bus.handle(CheckCallouts(crisis_id=crisis_id), actor=SYSTEM_ACTOR)
-
-
-def notify_drill_participants() -> None:
-    if _bus is None:
-        raise RuntimeError("no message bus installed for scheduled jobs")
-    _bus.handle(NotifyDrillParticipants(), actor=SYSTEM_ACTOR)
-
-
-def run_due_drills() -> None:
-    """Post `RunDueDrills`; the bus's after-commit hook plays what it claimed."""
-    if _bus is None:
-        raise RuntimeError("no message bus installed for scheduled jobs")
-    _bus.handle(RunDueDrills(), actor=SYSTEM_ACTOR)
+    def _run(self, job: str, work: Callable[[], object]) -> None:
+        self.watch.run(job, work)

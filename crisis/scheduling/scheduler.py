@@ -8,7 +8,7 @@ memory: the due instants themselves are in the store, read again at each sweep, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,28 +17,32 @@ from sqlalchemy import Engine
 from crisis.clock import Clock
 from crisis.domain.events import Event
 from crisis.scheduling.announce import DueInstant, due_instants
+from crisis.scheduling.jobs import ScheduledJobs
 from crisis.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-JOB_FUNCTION = "crisis.scheduling.jobs:check_deadlines"
 SWEEP_JOB_ID = "sweep-deadlines"
-CALLOUT_JOB_FUNCTION = "crisis.scheduling.jobs:check_callouts"
 CALLOUT_SWEEP_JOB_ID = "sweep-callouts"
-DRILL_NOTICE_JOB_FUNCTION = "crisis.scheduling.jobs:notify_drill_participants"
 DRILL_NOTICE_SWEEP_JOB_ID = "sweep-drill-notices"
-DRILL_RUN_JOB_FUNCTION = "crisis.scheduling.jobs:run_due_drills"
 DRILL_RUN_SWEEP_JOB_ID = "sweep-drill-runs"
 PLAN_JOB_ID = "plan-due-instants"
-
-_FUNCTIONS = {"deadline": JOB_FUNCTION, "callout": CALLOUT_JOB_FUNCTION}
+PLAN_JOB = "plan"
 
 
 class DeadlineScheduler:
-    def __init__(self, engine: Engine, *, clock: Clock, sweep_seconds: int) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock, sweep_seconds: int, jobs: ScheduledJobs
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._sweep_seconds = sweep_seconds
+        # Jobs are this service's bound methods: nothing a job needs is found by name.
+        self._jobs = jobs
+        self._dated: dict[str, Callable[[str | None], None]] = {
+            "deadline": jobs.check_deadlines,
+            "callout": jobs.check_callouts,
+        }
         self._scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
@@ -50,14 +54,17 @@ class DeadlineScheduler:
 
     def start(self) -> None:
         """Start; what fell due while no process led runs at once (the sweeps start now)."""
+        self._jobs.watch.leading()
         self._scheduler.start()
-        for function, job_id in (
-            (JOB_FUNCTION, SWEEP_JOB_ID),
-            (CALLOUT_JOB_FUNCTION, CALLOUT_SWEEP_JOB_ID),
+        jobs = self._jobs
+        sweeps: tuple[tuple[Callable[[], None], str], ...] = (
+            (jobs.check_deadlines, SWEEP_JOB_ID),
+            (jobs.check_callouts, CALLOUT_SWEEP_JOB_ID),
             # The exercise programme: notices and due drills, each once (see their handlers).
-            (DRILL_NOTICE_JOB_FUNCTION, DRILL_NOTICE_SWEEP_JOB_ID),
-            (DRILL_RUN_JOB_FUNCTION, DRILL_RUN_SWEEP_JOB_ID),
-        ):
+            (jobs.notify_drill_participants, DRILL_NOTICE_SWEEP_JOB_ID),
+            (jobs.run_due_drills, DRILL_RUN_SWEEP_JOB_ID),
+        )
+        for function, job_id in sweeps:
             self._scheduler.add_job(
                 function,
                 trigger="interval",
@@ -67,7 +74,7 @@ class DeadlineScheduler:
                 next_run_time=self._clock.now(),
             )
         self._scheduler.add_job(
-            self.plan_from_store,
+            self._plan,
             trigger="interval",
             seconds=self._sweep_seconds,
             id=PLAN_JOB_ID,
@@ -78,13 +85,14 @@ class DeadlineScheduler:
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+        self._jobs.watch.standing_by()
 
     def schedule(self, instant: DueInstant) -> None:
         """A job at this due instant (at once when it is already past)."""
         if not self._scheduler.running:
             return
         self._scheduler.add_job(
-            _FUNCTIONS[instant.kind],
+            self._dated[instant.kind],
             trigger="date",
             run_date=instant.due,
             args=[instant.crisis_id],
@@ -96,6 +104,9 @@ class DeadlineScheduler:
         """After-commit hook of the leader's own commands."""
         for instant in due_instants(events):
             self.schedule(instant)
+
+    def _plan(self) -> None:
+        self._jobs.watch.run(PLAN_JOB, self.plan_from_store)
 
     def plan_from_store(self) -> None:
         """Schedule every future due instant found in the store (made by any process)."""

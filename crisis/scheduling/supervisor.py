@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from crisis.clock import Clock
 from crisis.domain.events import Event
 from crisis.scheduling.announce import DueInstant, Listener
+from crisis.scheduling.jobs import ScheduledJobs
 from crisis.scheduling.leadership import Leadership
 from crisis.scheduling.scheduler import DeadlineScheduler
 
@@ -47,6 +48,7 @@ class SchedulerSupervisor:
         sweep_seconds: int,
         poll_seconds: float,
         notify_channel: str | None,
+        jobs: ScheduledJobs,
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -54,6 +56,7 @@ class SchedulerSupervisor:
         self._sweep_seconds = sweep_seconds
         self._poll_seconds = poll_seconds
         self._notify_channel = notify_channel
+        self._jobs = jobs
         self._scheduler: DeadlineScheduler | None = None
         self._listener: Listener | None = None
         self._stopping = threading.Event()
@@ -102,7 +105,7 @@ class SchedulerSupervisor:
 
     def _lead(self) -> None:
         scheduler = DeadlineScheduler(
-            self._engine, clock=self._clock, sweep_seconds=self._sweep_seconds
+            self._engine, clock=self._clock, sweep_seconds=self._sweep_seconds, jobs=self._jobs
         )
         scheduler.start()
         self._scheduler = scheduler

@@ -3,14 +3,9 @@ delivery that finally failed, each sent to the configured alert recipients."""
 
 from __future__ import annotations
 
-from channels.contract import Channel
 from channels.measure import fit_sms
-from crisis.delivery.config import AlertRecipient
-from crisis.delivery.planning import (
-    Plan,
-    PlannedDelivery,
-    person_deliveries,
-)
+from crisis.delivery.planning import Plan, alert_deliveries
+from crisis.domain.commands import RecordServiceAlert
 from crisis.domain.crisis import Crisis
 from crisis.domain.events import (
     ClockBreached,
@@ -24,34 +19,11 @@ from crisis.domain.messages import (
 )
 from crisis.domain.vocabulary import CLOCK_LABELS
 from crisis.french import long_datetime, sentence
-from crisis.services.context import HandlerContext, catalog_of
+from crisis.services.context import HandlerContext, Outcome, catalog_of
 from crisis.services.message_handlers import (
     write_message,
 )
-
-
-def _alert_rows(
-    ctx: HandlerContext, *, exercise: bool, channels: dict[str, Channel]
-) -> list[PlannedDelivery]:
-    config = catalog_of(ctx).config.alerts
-    rows: list[PlannedDelivery] = []
-    recipients: list[AlertRecipient] = [r for r in config.recipients if r.exercise or not exercise]
-    for recipient in recipients:
-        rows.extend(
-            person_deliveries(
-                audience=recipient.role,
-                name=recipient.name,
-                addresses={
-                    "email": recipient.email,
-                    "mobile": recipient.mobile,
-                    "telegram_chat_id": recipient.telegram_chat_id,
-                },
-                channels=config.channels,
-                available=channels,
-            )
-        )
-    return rows
-
+from crisis.store.journal import SYSTEM_STREAM
 
 # The SMS parts a message the service writes may take when no SMS channel says otherwise.
 DEFAULT_SMS_SEGMENTS = 3
@@ -90,7 +62,9 @@ def raise_internal_alert(
         for name, channel in ctx.catalog.channels(exercise=crisis.exercise).items()
         if name != excluded_channel
     }
-    rows = _alert_rows(ctx, exercise=crisis.exercise, channels=channels)
+    rows = alert_deliveries(
+        catalog_of(ctx).config.alerts, exercise=crisis.exercise, available=channels
+    )
     if not rows:
         return
     texts = MessageTexts.parse({"default": text, "email_subject": subject})
@@ -137,4 +111,13 @@ def on_clock_alert(event: object, ctx: HandlerContext) -> None:
     subject, body = clock_alert_text(event, crisis)
     raise_internal_alert(
         ctx, crisis, purpose=MessagePurpose.CLOCK_ALERT, subject=subject, text=body
+    )
+
+
+def record_service_alert(cmd: RecordServiceAlert, ctx: HandlerContext) -> Outcome:
+    """The alert has left already (see `crisis.scheduling.service_alerts`): journal it."""
+    return Outcome(
+        result=None,
+        stream=SYSTEM_STREAM,
+        journal={"accepted": len(cmd.accepted), "failed": len(cmd.failed)},
     )

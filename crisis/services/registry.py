@@ -29,6 +29,7 @@ from crisis.domain.commands import (
     PlayInject,
     RecordDelivery,
     RecordDeliveryOutcomes,
+    RecordServiceAlert,
     RetryDelivery,
     SendMessage,
     SetPassword,
@@ -77,6 +78,7 @@ from crisis.domain.programme import (
 from crisis.domain.retex import RecordRetex, UpdateRetexAction
 from crisis.services import (
     account_handlers,
+    alert_handlers,
     callout_handlers,
     cip_handlers,
     contact_handlers,
@@ -152,6 +154,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         SYSTEM_ONLY,
         "Contrôle des échéances",
         "contrôler les échéances",
+    ),
+    CommandSpec(
+        RecordServiceAlert,
+        alert_handlers.record_service_alert,
+        SYSTEM_ONLY,  # the scheduler's watch
+        "Alerte sur le fonctionnement du service",
+        "signaler une panne du service",
     ),
     CommandSpec(
         CloseCrisis,

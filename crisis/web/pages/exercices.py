@@ -52,7 +52,7 @@ from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.uploads import read_upload, rehearsed
 from drills.model import load_scenario_text
-from drills.programme import progress_of
+from drills.programme import DrillProgress
 
 router = console_router()
 
@@ -72,6 +72,8 @@ class PlayedRun:
 
     schedule: DrillSchedule
     run: DrillRun
+    # (minute played, minutes in all) while this service plays it, else None
+    progress: tuple[int, int] | None = None
 
     @property
     def on_demand(self) -> bool:
@@ -98,17 +100,21 @@ class PlayedRun:
 
     @property
     def step(self) -> int:
-        return (progress_of(self.run.report_dir or "") or (0, 1))[0]
+        return (self.progress or (0, 1))[0]
 
     @property
     def steps(self) -> int:
-        return (progress_of(self.run.report_dir or "") or (0, 1))[1]
+        return (self.progress or (0, 1))[1]
 
 
-def _history(uow: UnitOfWork) -> list[PlayedRun]:
+def _history(uow: UnitOfWork, progress: DrillProgress) -> list[PlayedRun]:
     runs = sorted(uow.programme.runs(), key=lambda r: r.occurrence, reverse=True)[:MAX_HISTORY]
     schedules = uow.programme.by_ids({r.schedule_id for r in runs})
-    return [PlayedRun(schedules[r.schedule_id], r) for r in runs if r.schedule_id in schedules]
+    return [
+        PlayedRun(schedules[r.schedule_id], r, progress.of(r.report_dir or ""))
+        for r in runs
+        if r.schedule_id in schedules
+    ]
 
 
 def _page(
@@ -118,7 +124,7 @@ def _page(
     now = service.clock.now()
     with service.bus.unit_of_work() as uow:
         programme = programme_view(uow, now=now)
-        history = _history(uow)
+        history = _history(uow, service.drill_progress)
         scenarios = scenario_catalogue(uow, service.settings.resolved_drill_scenarios_dir)
     context: dict[str, Any] = {
         "scenarios": scenarios,
@@ -215,13 +221,14 @@ def play_now(request: Request, session: CurrentUser, form: PostedForm) -> Respon
 
 
 def _played(request: Request, schedule_id: str, key: str) -> PlayedRun:
-    with service_of(request).bus.unit_of_work() as uow:
+    service = service_of(request)
+    with service.bus.unit_of_work() as uow:
         schedule = uow.programme.by_ids({schedule_id}).get(schedule_id)
         runs = uow.programme.runs(schedule_id) if schedule is not None else []
     found = next((r for r in runs if occurrence_key(r.occurrence) == key), None)
     if schedule is None or found is None:
         raise NotFound("Aucun exercice joué ne correspond à cette adresse.")
-    return PlayedRun(schedule, found)
+    return PlayedRun(schedule, found, service.drill_progress.of(found.report_dir or ""))
 
 
 def _report(played: PlayedRun) -> TimingReport:

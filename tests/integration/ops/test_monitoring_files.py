@@ -39,6 +39,13 @@ def test_alert_rules_cover_the_three_required_situations(engine: Engine) -> None
     assert "> 300" in alerts["DiffusionEnAttenteDepuisPlusDe5Minutes"]
     assert "> 60" in alerts["RepartiteurSilencieux"]
     assert "crisis_scheduler_leader" in alerts["AucunMeneurDuPlanificateur"]
+    # The scheduler watching itself: failing jobs, and a sweep that stopped succeeding.
+    assert "crisis_scheduler_jobs_failing" in alerts["ControleDesEcheancesEnPanne"]
+    assert "crisis_scheduler_job_failures_total" in alerts["ControleDesEcheancesEnPanne"]
+    assert (
+        "crisis_deadline_sweep_last_success_timestamp_seconds"
+        in alerts["ControleDesEcheancesEnRetard"]
+    )
     names = exposed_names(engine)
     for expr in alerts.values():
         assert set(SERIES.findall(expr)) <= names, expr

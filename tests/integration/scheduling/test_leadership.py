@@ -6,15 +6,28 @@ import time
 
 from sqlalchemy import Engine
 
+from crisis.bootstrap import SchedulerMode, bootstrap
 from crisis.clock import SystemClock
+from crisis.ops.metrics import Metrics
+from crisis.scheduling.jobs import ScheduledJobs
 from crisis.scheduling.leadership import leadership_for
 from crisis.scheduling.supervisor import SchedulerRole, SchedulerSupervisor
+from crisis.scheduling.watch import SchedulerWatch
+from crisis.settings import Settings
 
 
 def supervisor(engine: Engine) -> SchedulerSupervisor:
+    clock = SystemClock()
+    service = bootstrap(
+        settings=Settings(), clock=clock, engine=engine, scheduler_mode=SchedulerMode.NONE
+    )
+    watch = SchedulerWatch(
+        clock=clock, metrics=Metrics(engine, clock), sweep_seconds=3600, notify=lambda _: None
+    )
     return SchedulerSupervisor(
         engine,
-        clock=SystemClock(),
+        clock=clock,
+        jobs=ScheduledJobs(service.bus, watch),
         leadership=leadership_for(engine),
         sweep_seconds=3600,
         poll_seconds=3600,  # the test drives the election by hand
