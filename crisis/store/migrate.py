@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,12 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # there already, Alembic is not even loaded (0.1 s of every CLI command). A test checks
 # it against the migrations folder, so a new migration cannot be forgotten here.
 HEAD_REVISION = "0012"
+
+# Alembic installs its `context` and `op` proxies as module attributes of its own for the time
+# of a migration: two migrations at once in one process (two drills playing together, each on
+# a database of its own) would run on each other's proxies. This lock guards that state of
+# the library, not of ours, and is held only while Alembic runs.
+_ALEMBIC_RUNNING = threading.Lock()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -54,7 +61,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _ALEMBIC_RUNNING, engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(
                 text(
