@@ -283,3 +283,39 @@ def test_a_broken_chain_says_nothing_of_its_event_but_its_exclusion() -> None:
     assert "Aucun ordre d'activation de la CIP parmi les événements comptés." in html
     assert "0 800 00 91 91" not in html
     assert "Chaîne rompue : exclu." in html
+
+
+def test_each_programme_occurrence_is_listed_once_however_many() -> None:
+    created = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    system = [
+        JournalEntry(
+            "system",
+            1,
+            created,
+            "cadre",
+            "command.AddDrillSchedule",
+            {
+                "command": {
+                    "name": "Exercice hebdomadaire",
+                    "scenario": "crue-seine",
+                    "rrule": "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0",
+                    "cron": None,
+                    "starts_at": created.isoformat(),
+                    "mode": "unattended",
+                },
+                "outcome": {"schedule_id": "s1"},
+            },
+            "0" * 64,
+            "1" * 64,
+        )
+    ]
+    pack = build_indicators(
+        streams={"system": system},
+        verify=lambda stream: ChainCheck(stream, 1, True),
+        period=make_period(date(2026, 1, 1), date(2026, 12, 31)),
+        now=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    planned = pack.commitments.c49.planned
+    assert planned == 52  # more than one table of 30 rows
+    rows = to_html(pack).count("<tr><td>Exercice hebdomadaire</td>")
+    assert rows == planned
