@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -119,3 +119,24 @@ def test_a_broken_chain_writes_the_pack_then_exits_with_its_own_code(
     code, out, _ = run("indicateurs", "--du", today, "--au", today, "--format", "csv")
     assert code == 6
     assert "Chaîne rompue : exclu." in out
+
+
+def test_a_drill_played_from_the_command_line_counts_in_commitment_49(run: Invoke) -> None:
+    code, out, err = run("drill", "play", "crue-seine", "--by", "cadre")
+    assert code == 0, err
+    assert "Exercice lancé" in out and "Rapports :" in out
+    assert "information des élus" in out
+    today = datetime.now(PARIS).date()
+    code, out, _ = run(
+        "indicateurs", "--du", (today - timedelta(days=1)).isoformat(), "--au", today.isoformat()
+    )
+    assert code == 0
+    programme = json.loads(out)["commitments"]["49"]
+    assert (programme["planned"], programme["held"]) == (0, 0)
+    assert (programme["unplanned_held"], programme["on_demand_held"]) == (1, 1)
+    (played,) = programme["occurrences"]
+    assert (played["on_demand"], played["status"]) == (True, "held")
+    assert [s["kind"] for s in played["sources"]] == [
+        "event.DrillRunStarted",
+        "command.RecordDrillRun",
+    ]
