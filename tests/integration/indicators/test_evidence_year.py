@@ -196,3 +196,12 @@ def test_the_console_says_nothing_of_the_tampered_event_but_its_exclusion(
     (said,) = _said_of(text, "Accident routier sur l'A6")
     assert "Chaîne rompue : exclu." in said
     assert " min" not in said and "tenu" not in said
+
+
+def test_the_reports_list_gives_no_verdict_for_the_tampered_event(thawed_year: Year) -> None:
+    client = console_of(thawed_year)
+    page = html.unescape(client.get("/rapports?du=2026-10-01&au=2026-10-31").text)
+    broken_id = thawed_year.ids["R6"]
+    broken = page[page.index(f'id="rapport-{broken_id}"') :].split("</section>")[0]
+    assert "Chaîne rompue : exclu." in broken
+    assert "Engagement n°" not in broken and "tenu" not in broken
