@@ -302,15 +302,18 @@ def _retex_section(
     )
 
 
-def _statement(period: Period, real: Sequence[EventRow], exercises: int) -> str | None:
+def _statement(period: Period, real: Sequence[EventRow], exercises: int | None) -> str | None:
+    """`exercises` is None when the programme's chain is broken: nothing is said of them."""
     if real:
         return None
     span = f"entre le {long_date(period.from_)} et le {long_date(period.to)}"
-    held = f"{exercises} exercice(s) ont été joués." if exercises else "Aucun exercice non plus."
-    return (
-        f"Aucun événement réel {span} : les engagements 47, 48 et 50 n'ont pas eu "
-        f"à s'appliquer. {held}"
+    statement = (
+        f"Aucun événement réel {span} : les engagements 47, 48 et 50 n'ont pas eu à s'appliquer."
     )
+    if exercises is None:
+        return statement
+    held = f"{exercises} exercice(s) ont été joués." if exercises else "Aucun exercice non plus."
+    return f"{statement} {held}"
 
 
 def _anchor(entries: Sequence[JournalEntry]) -> tuple[datetime | None, dict[str, Any]]:
@@ -365,10 +368,19 @@ def build_indicators(
     counted = [r for r in real if r.counted]
     counted_exercises = [r for r in exercises if r.counted]
     system = streams.get(SYSTEM_STREAM, [])
-    programme = programme_figures(system, period=period, now=now, exercises=counted_exercises)
     chains = [r.chain for r in (*real, *exercises)] + broken_elsewhere
+    system_ok = True
     if system:
-        chains.append(chain_status(SYSTEM_STREAM, verify(SYSTEM_STREAM), system))
+        system_check = verify(SYSTEM_STREAM)
+        system_ok = system_check.ok
+        chains.append(chain_status(SYSTEM_STREAM, system_check, system))
+    if system_ok:
+        programme = programme_figures(system, period=period, now=now, exercises=counted_exercises)
+    else:
+        # The programme and its runs are journalled on the broken chain: nothing is drawn
+        # from it, commitment 49 says it is excluded.
+        programme = programme_figures([], period=period, now=now, exercises=[])
+        programme = programme.model_copy(update={"excluded": True})
     commitments = Commitments(
         c47=CellStats.model_validate(
             {
@@ -384,7 +396,9 @@ def build_indicators(
     return Indicators(
         period=period,
         generated_at=now,
-        statement=_statement(period, real, programme.held + programme.unplanned_held),
+        statement=_statement(
+            period, real, None if programme.excluded else programme.held + programme.unplanned_held
+        ),
         commitments=commitments,
         quarters=_quarter_shares(counted, period),
         events=real,

@@ -116,6 +116,11 @@ class Programme(BaseModel):
     )
     occurrences: list[ProgrammeOccurrence]
     trend: list[QuarterTrend]
+    excluded: bool = Field(
+        default=False,
+        description="Vrai si la chaîne `system` (programme et exercices joués) est rompue : "
+        "rien n'en est tiré, tous les chiffres de l'engagement 49 sont à zéro et exclus.",
+    )
 
 
 class ClockFigure(BaseModel):

@@ -285,9 +285,9 @@ def test_a_broken_chain_says_nothing_of_its_event_but_its_exclusion() -> None:
     assert "Chaîne rompue : exclu." in html
 
 
-def test_each_programme_occurrence_is_listed_once_however_many() -> None:
+def weekly_programme() -> list[JournalEntry]:
     created = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
-    system = [
+    return [
         JournalEntry(
             "system",
             1,
@@ -309,8 +309,11 @@ def test_each_programme_occurrence_is_listed_once_however_many() -> None:
             "1" * 64,
         )
     ]
+
+
+def test_each_programme_occurrence_is_listed_once_however_many() -> None:
     pack = build_indicators(
-        streams={"system": system},
+        streams={"system": weekly_programme()},
         verify=lambda stream: ChainCheck(stream, 1, True),
         period=make_period(date(2026, 1, 1), date(2026, 12, 31)),
         now=datetime(2027, 1, 1, tzinfo=UTC),
@@ -319,3 +322,20 @@ def test_each_programme_occurrence_is_listed_once_however_many() -> None:
     assert planned == 52  # more than one table of 30 rows
     rows = to_html(pack).count("<tr><td>Exercice hebdomadaire</td>")
     assert rows == planned
+
+
+def test_a_broken_programme_chain_says_nothing_of_the_programme_but_its_exclusion() -> None:
+    pack = build_indicators(
+        streams={"system": weekly_programme()},
+        verify=lambda stream: ChainCheck(stream, 1, False, 1, "empreinte altérée"),
+        period=make_period(date(2026, 1, 1), date(2026, 12, 31)),
+        now=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    programme = pack.commitments.c49
+    assert programme.excluded is True
+    assert (programme.planned, programme.missed, programme.occurrences) == (0, 0, [])
+    assert pack.statement is not None and "exercice" not in pack.statement
+    assert pack.all_chains_ok is False
+    html = to_html(pack)
+    assert "Programme d'exercices : chaîne rompue : exclu." in html
+    assert "prévu(s) au programme" not in html and "Exercice hebdomadaire" not in html
