@@ -127,7 +127,7 @@ def _kind_label(kind: str) -> str:
 BROKEN_NOTE = "Chaîne rompue : exclu."
 
 
-def _excluded_row(crisis_id: str, title: str, chain: ChainStatus) -> EventRow:
+def _excluded_row(crisis_id: str, title: str, exercise: bool, chain: ChainStatus) -> EventRow:
     """An event whose chain is broken: named, and said to be left out, nothing more; what its
     entries say cannot be trusted, so no figure, date or sentence is drawn from them."""
     return EventRow(
@@ -135,7 +135,7 @@ def _excluded_row(crisis_id: str, title: str, chain: ChainStatus) -> EventRow:
         title=title,
         kind="",
         kind_label="",
-        exercise=False,
+        exercise=exercise,
         communes=[],
         reported_at=None,
         decided_at=None,
@@ -156,8 +156,7 @@ def event_row(
     report = build_report(crisis_id=crisis_id, entries=entries, chain=check, now=now)
     chain = chain_status(crisis_id, check, entries)
     if not check.ok:
-        excluded = _excluded_row(crisis_id, report.title, chain)
-        return excluded.model_copy(update={"exercise": report.exercise})
+        return _excluded_row(crisis_id, report.title, report.exercise, chain)
     heads = {
         e.kind: entry_ref(e)
         for e in entries
