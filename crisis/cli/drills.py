@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from crisis.bootstrap import bootstrap
+from crisis.bootstrap import Service, bootstrap
 from crisis.cli.drill_schedule import live, schedule_app
 from crisis.cli.files import output_folder
-from crisis.cli.support import EXIT_FAILURE, EXIT_INVALID, JsonOption, print_json
+from crisis.cli.support import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    ByOption,
+    JsonOption,
+    local_actor,
+    open_service,
+    print_json,
+)
 from crisis.clock import SystemClock
+from crisis.domain.programme import DrillClaim, DrillRun, PlayDrill, RunState
 from crisis.reporting.document import clock_line
+from crisis.reporting.report_models import TimingReport
 from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
 from drills.runner import DrillRunner
 
@@ -21,6 +32,8 @@ drill_app = typer.Typer(help="Exercices : scénarios, déroulement, programme.",
 # The exercise programme and live drills, beside the unattended runs.
 drill_app.add_typer(schedule_app, name="schedule")
 drill_app.command("live")(live)
+# How often `crisis drill play` looks whether its drill has ended.
+PLAY_POLL_SECONDS = 0.2
 
 
 def resolve_scenario(ref: str) -> Scenario:
@@ -138,3 +151,35 @@ def run(
     if fail_on_miss and result.missed:
         typer.echo("Une cible au moins n'est pas tenue.", err=True)
         raise typer.Exit(EXIT_FAILURE)
+
+
+def _ended(service: Service, claim: DrillClaim) -> DrillRun:
+    """Wait for the end of a drill this process plays (the claim's after-commit hook)."""
+    while True:
+        with service.bus.unit_of_work() as uow:
+            run = uow.programme.run(claim.schedule_id, claim.occurrence)
+        if run is not None and run.state is not RunState.RUNNING:
+            return run
+        time.sleep(PLAY_POLL_SECONDS)
+
+
+@drill_app.command("play")
+def play(
+    scenario: Annotated[
+        str, typer.Argument(help="Nom d'un scénario fourni ou déposé, ou fichier.")
+    ],
+    by: ByOption = None,
+) -> None:
+    """Jouer maintenant un scénario, comme « Jouer maintenant » de la console : journalisé
+    et compté parmi les exercices joués hors programme (engagement 49)."""
+    with open_service() as service:
+        claim: DrillClaim = service.bus.handle(PlayDrill(scenario=scenario), actor=local_actor(by))
+        typer.echo("Exercice lancé sur une horloge virtuelle, dans un service isolé…")
+        run = _ended(service, claim)
+    if run.state is RunState.FAILED:
+        typer.echo(f"Exercice interrompu : {run.error}", err=True)
+        raise typer.Exit(EXIT_FAILURE)
+    report = Path(claim.report_dir) / "report.json"
+    for clock in TimingReport.model_validate_json(report.read_text("utf-8")).clocks:
+        typer.echo(clock_line(clock))
+    typer.echo(f"Rapports : {claim.report_dir}")

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from crisis.cli.files import read_text, write_bytes
 from crisis.cli.support import (
+    EXIT_BROKEN_CHAIN,
     EXIT_INVALID,
     ByOption,
     CrisisArgument,
@@ -60,9 +61,19 @@ def indicateurs(
         if fmt in BINARY:
             fail(f"le format {fmt.value} demande --out FICHIER", EXIT_INVALID)
         sys.stdout.write(document.decode("utf-8"))
-        return
-    write_bytes(out, document)
-    typer.echo(f"Indicateurs écrits dans {out} ({len(document)} octets).")
+    else:
+        write_bytes(out, document)
+        typer.echo(f"Indicateurs écrits dans {out} ({len(document)} octets).")
+    broken = [c for c in pack.chains if not c.ok]
+    if broken:
+        # The pack is written (it shows and excludes each broken chain); the code says so.
+        for chain in broken:
+            typer.echo(
+                f"Chaîne du journal rompue : {chain.chain}, à l'entrée n° "
+                f"{chain.first_broken_seq} ({chain.reason}) : exclue des indicateurs.",
+                err=True,
+            )
+        raise typer.Exit(EXIT_BROKEN_CHAIN)
 
 
 def _print_retex(retex: RetexView) -> None:

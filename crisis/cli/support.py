@@ -30,6 +30,7 @@ EXIT_INVALID = 2  # bad input or configuration: nothing was changed
 EXIT_CONFLICT = 3  # refused by the current state (activating twice, approving one's own message)
 EXIT_NOT_FOUND = 4  # no such event, message, member…
 EXIT_UNAVAILABLE = 5  # the database did not answer
+EXIT_BROKEN_CHAIN = 6  # a document was written, but a journal chain it reads is broken
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Sortie JSON pour les scripts.")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : vous).")]

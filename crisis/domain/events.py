@@ -152,6 +152,9 @@ class DeliveriesAccepted(Event):
     channel: str
     audience: str
     deliveries: tuple[AcceptedDelivery, ...]
+    # Those of them that are fallbacks (another channel for someone a delivery failed to
+    # reach): each is a delivery of its own, which the message's plan did not count.
+    fallbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,7 @@ class DeliveryFailed(Event):
     attempts: int
     refused: bool  # stopped by the exercise interlock, never shown to a provider
     fallback_delivery_id: str | None
+    fallback_of: str | None = None  # this delivery was itself a fallback of that one
 
 
 @dataclass(frozen=True, slots=True)

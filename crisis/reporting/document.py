@@ -23,7 +23,9 @@ from crisis.labels import (
     role_label,
 )
 from crisis.reporting.chronology import entry_numbers
+from crisis.reporting.citations import entry_list
 from crisis.reporting.report_models import (
+    CipReport,
     ClockReport,
     MessageReport,
     TimingReport,
@@ -137,6 +139,7 @@ def _clocks(report: TimingReport) -> Section:
             minutes(c.achieved_minutes),
             minutes(c.margin_minutes),
             COMMITMENT_STATE_LABELS[c.state],
+            entry_list(c.sources),
         )
         for c in report.clocks
     ]
@@ -152,6 +155,7 @@ def _clocks(report: TimingReport) -> Section:
                 "Délai réalisé",
                 "Marge",
                 "État",
+                "Journal",
             ),
             rows,
             [STATE_CLASSES[c.state] for c in report.clocks],
@@ -259,6 +263,17 @@ def _callout(report: TimingReport) -> Section:
     )
 
 
+def publication(cip: CipReport) -> str:
+    """Published once a channel accepted the announcement; queued until then."""
+    if cip.published_at is not None:
+        return when(cip.published_at)
+    if cip.announced_at is not None:
+        return (
+            f"non : annonce en attente depuis le {when(cip.announced_at)}, acceptée par aucun canal"
+        )
+    return "non"
+
+
 def _cip(report: TimingReport) -> Section:
     cip = report.cip
     if cip is None:
@@ -270,8 +285,9 @@ def _cip(report: TimingReport) -> Section:
             ("Numéro unique", cip.numero_unique),
             ("Opérationnelle", when(cip.operational_at)),
             ("Délai d'activation", minutes(cip.minutes_to_operational)),
-            ("Numéro publié", when(cip.published_at)),
+            ("Numéro publié", publication(cip)),
             ("Fermeture", when(cip.deactivated_at)),
+            ("Journal", entry_list(cip.sources)),
         ],
     )
 

@@ -41,7 +41,7 @@ from crisis.reporting.indicators_model import (
 from crisis.reporting.indicators_programme import programme_figures
 from crisis.reporting.report_models import ClockReport
 from crisis.reporting.timing import build_report, percentile
-from crisis.services.retex_views import EntryRef, RetexView, current_retex, entry_ref
+from crisis.services.retex_views import RetexView, current_retex, entry_ref
 from crisis.store.journal import SYSTEM_STREAM, ChainCheck, JournalEntry
 
 MAX_PERIOD_DAYS = 3660
@@ -92,21 +92,7 @@ def chain_status(chain: str, check: ChainCheck, entries: Sequence[JournalEntry])
     )
 
 
-def _clock_sources(entries: Iterable[JournalEntry]) -> dict[str, list[EntryRef]]:
-    """For each clock, the entries that started, met (first) or breached it."""
-    sources: dict[str, list[EntryRef]] = {}
-    met: set[str] = set()
-    for entry in entries:
-        clock = entry.payload.get("clock")
-        if entry.kind == "event.ClockStarted" or entry.kind == "event.ClockBreached":
-            sources.setdefault(str(clock), []).append(entry_ref(entry))
-        elif entry.kind == "event.ClockMet" and str(clock) not in met:
-            met.add(str(clock))
-            sources.setdefault(str(clock), []).append(entry_ref(entry))
-    return sources
-
-
-def _clock_figure(clock: ClockReport, sources: list[EntryRef], now: datetime) -> ClockFigure:
+def _clock_figure(clock: ClockReport, now: datetime) -> ClockFigure:
     verdict = clock.state
     if verdict == "running" and clock.deadline <= now:
         verdict = "breached"  # the deadline passed without the clock being met
@@ -127,7 +113,7 @@ def _clock_figure(clock: ClockReport, sources: list[EntryRef], now: datetime) ->
         verdict_label=COMMITMENT_STATE_LABELS[verdict],
         within_target=None if verdict == "running" else verdict == "met",
         channel=channel,
-        sources=sources,
+        sources=clock.sources,
     )
 
 
@@ -138,30 +124,49 @@ def _kind_label(kind: str) -> str:
         return kind
 
 
+BROKEN_NOTE = "Chaîne rompue : exclu."
+
+
+def _excluded_row(crisis_id: str, title: str, exercise: bool, chain: ChainStatus) -> EventRow:
+    """An event whose chain is broken: named, and said to be left out, nothing more; what its
+    entries say cannot be trusted, so no figure, date or sentence is drawn from them."""
+    return EventRow(
+        crisis_id=crisis_id,
+        title=title,
+        kind="",
+        kind_label="",
+        exercise=exercise,
+        communes=[],
+        reported_at=None,
+        decided_at=None,
+        closed_at=None,
+        counted=False,
+        note=BROKEN_NOTE,
+        clocks={},
+        cip=None,
+        chain=chain,
+        retex_recorded=False,
+        sources=[],
+    )
+
+
 def event_row(
     crisis_id: str, entries: Sequence[JournalEntry], check: ChainCheck, now: datetime
 ) -> EventRow:
     report = build_report(crisis_id=crisis_id, entries=entries, chain=check, now=now)
-    by_clock = _clock_sources(entries)
+    chain = chain_status(crisis_id, check, entries)
+    if not check.ok:
+        return _excluded_row(crisis_id, report.title, report.exercise, chain)
     heads = {
         e.kind: entry_ref(e)
         for e in entries
         if e.kind in ("event.CrisisOpened", "event.CodActivated", "event.CrisisClosed")
     }
-    clocks = {
-        c.name: _clock_figure(c, by_clock.get(c.name, []), now)
-        for c in report.clocks
-        if c.name != "cip"
-    }
+    clocks = {c.name: _clock_figure(c, now) for c in report.clocks if c.name != "cip"}
     cip = None
     if report.cip is not None:
-        cip_sources = [
-            entry_ref(e)
-            for e in entries
-            if e.kind in ("event.CipOrdered", "event.CipDeclaredOperational", "event.CipPublished")
-        ]
         cip_clock = next((c for c in report.clocks if c.name == "cip"), None)
-        cip_figure = _clock_figure(cip_clock, [], now) if cip_clock else None
+        cip_figure = _clock_figure(cip_clock, now) if cip_clock else None
         cip = CipFigure(
             ordered_at=report.cip.ordered_at,
             numero_unique=report.cip.numero_unique,
@@ -170,15 +175,11 @@ def event_row(
             target_minutes=cip_clock.target_minutes if cip_clock else None,
             within_target=cip_figure.within_target if cip_figure else None,
             published=report.cip.published_at is not None,
-            sources=cip_sources,
+            published_at=report.cip.published_at,
+            sources=report.cip.sources,
         )
     note = None
-    if not check.ok:
-        note = (
-            f"Chaîne du journal rompue à l'entrée n° {check.first_broken_seq} : "
-            "événement montré mais exclu des indicateurs."
-        )
-    elif report.cod_decided_at is None:
+    if report.cod_decided_at is None:
         note = "Clos sans activation du COD." if report.closed_at else "COD non activé à ce jour."
     return EventRow(
         crisis_id=crisis_id,
@@ -190,11 +191,11 @@ def event_row(
         reported_at=report.reported_at,
         decided_at=report.cod_decided_at,
         closed_at=report.closed_at,
-        counted=check.ok,
+        counted=True,
         note=note,
         clocks=clocks,
         cip=cip,
-        chain=chain_status(crisis_id, check, entries),
+        chain=chain,
         retex_recorded=any(e.kind == "event.RetexRecorded" for e in entries),
         sources=list(heads.values()),
     )
@@ -300,15 +301,18 @@ def _retex_section(
     )
 
 
-def _statement(period: Period, real: Sequence[EventRow], exercises: int) -> str | None:
+def _statement(period: Period, real: Sequence[EventRow], exercises: int | None) -> str | None:
+    """`exercises` is None when the programme's chain is broken: nothing is said of them."""
     if real:
         return None
     span = f"entre le {long_date(period.from_)} et le {long_date(period.to)}"
-    held = f"{exercises} exercice(s) ont été joués." if exercises else "Aucun exercice non plus."
-    return (
-        f"Aucun événement réel {span} : les engagements 47, 48 et 50 n'ont pas eu "
-        f"à s'appliquer. {held}"
+    statement = (
+        f"Aucun événement réel {span} : les engagements 47, 48 et 50 n'ont pas eu à s'appliquer."
     )
+    if exercises is None:
+        return statement
+    held = f"{exercises} exercice(s) ont été joués." if exercises else "Aucun exercice non plus."
+    return f"{statement} {held}"
 
 
 def _anchor(entries: Sequence[JournalEntry]) -> tuple[datetime | None, dict[str, Any]]:
@@ -337,29 +341,45 @@ def build_indicators(
     """`streams` holds every journal stream (the `system` one included); `verify` is
     `audit verify` for one chain, run on each chain the pack uses."""
     skip = EXCLUDED_STREAMS | set(excluded)
-    real: list[EventRow] = []
-    exercises: list[EventRow] = []
+    found: list[tuple[datetime, EventRow]] = []
     retexes: list[tuple[str, dict[str, Any], RetexView]] = []
+    broken_elsewhere: list[ChainStatus] = []
     for stream, entries in streams.items():
         if stream in skip or not entries:
             continue
         anchor, head = _anchor(entries)
+        in_period = anchor is not None and period.starts_at <= anchor < period.ends_at
         retex = current_retex(stream, entries)
-        if retex is not None:
-            retexes.append((stream, head, retex))
-        if anchor is None or not period.starts_at <= anchor < period.ends_at:
+        if retex is None and not in_period:
             continue
-        row = event_row(stream, entries, verify(stream), now)
-        (exercises if row.exercise else real).append(row)
-    real.sort(key=lambda r: (r.decided_at or r.reported_at or now, r.crisis_id))
-    exercises.sort(key=lambda r: (r.decided_at or r.reported_at or now, r.crisis_id))
+        check = verify(stream)
+        if retex is not None:
+            if check.ok:
+                retexes.append((stream, head, retex))
+            elif not in_period:  # its actions are left out: the pack says why
+                broken_elsewhere.append(chain_status(stream, check, entries))
+        if anchor is None or not in_period:
+            continue
+        found.append((anchor, event_row(stream, entries, check, now)))
+    found.sort(key=lambda item: (item[0], item[1].crisis_id))
+    real = [row for _, row in found if not row.exercise]
+    exercises = [row for _, row in found if row.exercise]
     counted = [r for r in real if r.counted]
     counted_exercises = [r for r in exercises if r.counted]
     system = streams.get(SYSTEM_STREAM, [])
-    programme = programme_figures(system, period=period, now=now, exercises=counted_exercises)
-    chains = [r.chain for r in (*real, *exercises)]
+    chains = [r.chain for r in (*real, *exercises)] + broken_elsewhere
+    system_ok = True
     if system:
-        chains.append(chain_status(SYSTEM_STREAM, verify(SYSTEM_STREAM), system))
+        system_check = verify(SYSTEM_STREAM)
+        system_ok = system_check.ok
+        chains.append(chain_status(SYSTEM_STREAM, system_check, system))
+    if system_ok:
+        programme = programme_figures(system, period=period, now=now, exercises=counted_exercises)
+    else:
+        # The programme and its runs are journalled on the broken chain: nothing is drawn
+        # from it, commitment 49 says it is excluded.
+        programme = programme_figures([], period=period, now=now, exercises=[])
+        programme = programme.model_copy(update={"excluded": True})
     commitments = Commitments(
         c47=CellStats.model_validate(
             {
@@ -375,7 +395,9 @@ def build_indicators(
     return Indicators(
         period=period,
         generated_at=now,
-        statement=_statement(period, real, programme.held + programme.unplanned_held),
+        statement=_statement(
+            period, real, None if programme.excluded else programme.held + programme.unplanned_held
+        ),
         commitments=commitments,
         quarters=_quarter_shares(counted, period),
         events=real,

@@ -83,6 +83,11 @@ class ProgrammeOccurrence(BaseModel):
     clocks_met: int | None
     clocks_measured: int | None
     sources: list[EntryRef]
+    on_demand: bool = Field(
+        default=False,
+        description="Exercice joué à la demande (« Jouer maintenant »), hors programme : "
+        "`occurrence` est l'instant où il a été lancé.",
+    )
 
 
 class QuarterTrend(BaseModel):
@@ -102,9 +107,20 @@ class Programme(BaseModel):
     failed: int = Field(description="Exercices lancés mais interrompus par une erreur.")
     missed: int = Field(description="Exercices échus et non joués.")
     upcoming: int = Field(description="Exercices prévus après l'instant du calcul.")
-    unplanned_held: int = Field(description="Exercices joués hors programme.")
+    unplanned_held: int = Field(
+        description="Exercices joués hors programme : exercices joués dans le service qu'aucune "
+        "échéance ne nomme, et exercices joués à la demande (`on_demand_held`)."
+    )
+    on_demand_held: int = Field(
+        default=0, description="Dont exercices joués à la demande, chacun dans `occurrences`."
+    )
     occurrences: list[ProgrammeOccurrence]
     trend: list[QuarterTrend]
+    excluded: bool = Field(
+        default=False,
+        description="Vrai si la chaîne `system` (programme et exercices joués) est rompue : "
+        "rien n'en est tiré, tous les chiffres de l'engagement 49 sont à zéro et exclus.",
+    )
 
 
 class ClockFigure(BaseModel):
@@ -130,8 +146,15 @@ class CipFigure(BaseModel):
     delay_minutes: float | None
     target_minutes: int | None
     within_target: bool | None = Field(description="null tant que la CIP n'est pas prête.")
-    published: bool
-    sources: list[EntryRef]
+    published: bool = Field(
+        description="Vrai dès qu'un canal a accepté l'annonce du numéro unique (pas avant)."
+    )
+    published_at: Instant | None = Field(
+        default=None, description="Première acceptation de l'annonce par un canal."
+    )
+    sources: list[EntryRef] = Field(
+        description="L'ordre, la déclaration de la CIP opérationnelle, la première acceptation."
+    )
 
 
 class ChainStatus(BaseModel):

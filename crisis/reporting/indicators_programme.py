@@ -3,7 +3,8 @@
 The programme's entries (`command.AddDrillSchedule`, `command.RemoveDrillSchedule`) give the
 planned occurrences (the same recurrence rules the programme uses); `event.DrillRunStarted`,
 `event.DrillMissed` and `command.RecordDrillRun` what became of each. An occurrence that fell
-due with no trace at all counts as missed.
+due with no trace at all counts as missed. A run of an entry that is not in the programme is a
+drill played on demand (`PlayDrill`, « Jouer maintenant »): held outside the programme.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from crisis.clock import ensure_utc
 from crisis.domain.errors import InvalidInput
+from crisis.domain.programme import ONE_OFF_NAME
 from crisis.reporting.indicators_model import (
     EventRow,
     Period,
@@ -34,6 +36,11 @@ STATUS_LABELS = {
     "running": "en cours",
     "upcoming": "à venir",
 }
+ON_DEMAND_LABELS = {
+    "held": "joué à la demande, hors programme",
+    "failed": "joué à la demande, interrompu (erreur)",
+    "running": "joué à la demande, en cours",
+}
 
 
 @dataclass
@@ -52,6 +59,8 @@ class _Run:
     crisis_id: str | None = None
     verdict: dict[str, Any] | None = None
     sources: list[EntryRef] = field(default_factory=list)
+    name: str = ""
+    mode: str = "unattended"
 
 
 def _key(schedule_id: Any, occurrence: Any) -> tuple[str, datetime]:
@@ -77,7 +86,12 @@ def _read(
                 schedule.removed_at = entry.at
         elif entry.kind == "event.DrillRunStarted":
             runs[_key(p["schedule_id"], p["occurrence"])] = _Run(
-                "running", None, None, [entry_ref(entry)]
+                "running",
+                None,
+                None,
+                [entry_ref(entry)],
+                name=str(p.get("name", "")),
+                mode=str(p.get("mode", "unattended")),
             )
         elif entry.kind == "event.DrillMissed":
             runs[_key(p["schedule_id"], p["occurrence"])] = _Run(
@@ -123,6 +137,39 @@ def _clocks(run: _Run, exercises: dict[str, EventRow]) -> tuple[int | None, int 
     return None, None
 
 
+def _on_demand(
+    schedules: Sequence[_Schedule],
+    runs: dict[tuple[str, datetime], _Run],
+    by_id: dict[str, EventRow],
+    period: Period,
+) -> list[ProgrammeOccurrence]:
+    """The runs of entries outside the programme (drills played on demand) in the period."""
+    programme = {s.schedule_id for s in schedules}
+    rows: list[ProgrammeOccurrence] = []
+    for (schedule_id, occurrence), run in runs.items():
+        if schedule_id in programme or run.status not in ON_DEMAND_LABELS:
+            continue
+        if not period.starts_at <= occurrence < period.ends_at:
+            continue
+        met, measured = _clocks(run, by_id)
+        rows.append(
+            ProgrammeOccurrence(
+                schedule_id=schedule_id,
+                name=run.name or ONE_OFF_NAME,
+                occurrence=occurrence,
+                mode=run.mode,
+                status=run.status,
+                status_label=ON_DEMAND_LABELS[run.status],
+                crisis_id=run.crisis_id,
+                clocks_met=met,
+                clocks_measured=measured,
+                sources=run.sources,
+                on_demand=True,
+            )
+        )
+    return rows
+
+
 def programme_figures(
     system: Sequence[JournalEntry],
     *,
@@ -153,9 +200,14 @@ def programme_figures(
                     sources=[entry_ref(schedule.created), *run.sources],
                 )
             )
-    rows.sort(key=lambda r: (r.occurrence, r.name))
+    planned = sorted(rows, key=lambda r: (r.occurrence, r.name))
+    on_demand = _on_demand(schedules, runs, by_id, period)
+    rows = sorted(planned + on_demand, key=lambda r: (r.occurrence, r.name))
     linked = {r.crisis_id for r in rows if r.crisis_id}
+    # Held outside the programme: the exercises played in the service that no run names, and
+    # the drills played on demand (each played in its own isolated service).
     unplanned = [e for e in exercises if e.crisis_id not in linked]
+    on_demand_held = [r for r in on_demand if r.status == "held"]
     trend: list[QuarterTrend] = []
     quarters = sorted(
         {quarter_of(r.occurrence) for r in rows}
@@ -163,12 +215,14 @@ def programme_figures(
         key=lambda q: (q.split()[1], q),
     )
     for quarter in quarters:
-        in_quarter = [r for r in rows if quarter_of(r.occurrence) == quarter]
+        in_quarter = [r for r in planned if quarter_of(r.occurrence) == quarter]
         extra = [
             e for e in unplanned if quarter_of(e.decided_at or e.reported_at or now) == quarter
         ]
-        met = sum(r.clocks_met or 0 for r in in_quarter if r.status == "held")
-        measured = sum(r.clocks_measured or 0 for r in in_quarter if r.status == "held")
+        played = [r for r in on_demand_held if quarter_of(r.occurrence) == quarter]
+        held_runs = [r for r in in_quarter if r.status == "held"] + played
+        met = sum(r.clocks_met or 0 for r in held_runs)
+        measured = sum(r.clocks_measured or 0 for r in held_runs)
         for exercise in extra:
             figures = [f for f in exercise.clocks.values() if f.verdict != "running"]
             met += sum(1 for f in figures if f.verdict == "met")
@@ -177,22 +231,23 @@ def programme_figures(
             QuarterTrend(
                 quarter=quarter,
                 planned=len(in_quarter),
-                held=sum(1 for r in in_quarter if r.status == "held") + len(extra),
+                held=len(held_runs) + len(extra),
                 missed=sum(1 for r in in_quarter if r.status == "missed"),
                 clocks_met=met,
                 clocks_measured=measured,
             )
         )
-    held = [r for r in rows if r.status == "held"]
+    held = [r for r in planned if r.status == "held"]
     return Programme(
-        planned=len(rows),
+        planned=len(planned),
         held=len(held),
         held_unattended=sum(1 for r in held if r.mode == "unattended"),
         held_live=sum(1 for r in held if r.mode == "live"),
-        failed=sum(1 for r in rows if r.status == "failed"),
-        missed=sum(1 for r in rows if r.status == "missed"),
-        upcoming=sum(1 for r in rows if r.status == "upcoming"),
-        unplanned_held=len(unplanned),
+        failed=sum(1 for r in planned if r.status == "failed"),
+        missed=sum(1 for r in planned if r.status == "missed"),
+        upcoming=sum(1 for r in planned if r.status == "upcoming"),
+        unplanned_held=len(unplanned) + len(on_demand_held),
+        on_demand_held=len(on_demand_held),
         occurrences=rows,
         trend=trend,
     )

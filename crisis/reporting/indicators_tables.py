@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from crisis.clock import PARIS, ensure_utc
 from crisis.labels import channel_label
+from crisis.reporting.citations import entry_list
 from crisis.reporting.indicators_model import (
     AUDIENCES,
     ActionRow,
@@ -51,6 +52,10 @@ def _clock_cells(figure: ClockFigure | None) -> list[Cell]:
     return [figure.delay_minutes, figure.verdict_label, channel]
 
 
+def _cited(figure: ClockFigure | None) -> str | None:
+    return entry_list(figure.sources) if figure is not None else None
+
+
 def event_table(rows: list[EventRow], title: str) -> Table:
     headers = [
         "Identifiant",
@@ -74,6 +79,9 @@ def event_table(rows: list[EventRow], title: str) -> Table:
         "Chaîne intacte",
         "Empreinte de tête",
     ]
+    # The journal entries that hold each figure (numbers in the event's own chain).
+    headers += [f"Journal {CLOCK_TITLES[clock]}" for clock in ("cell", *AUDIENCES)]
+    headers.append("Journal CIP (50)")
     table_rows: list[list[Cell]] = []
     for row in rows:
         cells: list[Cell] = [
@@ -97,6 +105,8 @@ def event_table(rows: list[EventRow], title: str) -> Table:
             "oui" if row.chain.ok else "non",
             row.chain.head_hash,
         ]
+        cells += [_cited(row.clocks.get(clock)) for clock in ("cell", *AUDIENCES)]
+        cells.append(entry_list(row.cip.sources) if row.cip else None)
         table_rows.append(cells)
     return Table(title, headers, table_rows)
 
@@ -149,6 +159,7 @@ def programme_table(occurrences: list[ProgrammeOccurrence]) -> Table:
         "Horloges tenues",
         "Horloges mesurées",
         "Événement",
+        "Journal système",
     ]
     rows: list[list[Cell]] = [
         [
@@ -159,6 +170,7 @@ def programme_table(occurrences: list[ProgrammeOccurrence]) -> Table:
             o.clocks_met,
             o.clocks_measured,
             o.crisis_id,
+            entry_list(o.sources),
         ]
         for o in occurrences
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from crisis.services.retex_views import RetexView
+from crisis.services.retex_views import EntryRef, RetexView
 from crisis.services.views import Instant
 
 COMMITMENTS: dict[str, tuple[str, str]] = {
@@ -32,11 +32,15 @@ class ClockReport(BaseModel):
     state: str
     warnings_raised: list[int]
     breach_raised_at: Instant | None
+    # The journal entries that hold the figures: the start, the breach, and the entry holding
+    # the earliest instant the clock was met.
+    sources: list[EntryRef] = []
 
 
 class ChannelDeliveryReport(BaseModel):
     channel: str
-    deliveries: int
+    deliveries: int  # the plan's, plus the fallbacks on this channel: each is a delivery
+    fallbacks: int = 0  # of which fallbacks for deliveries that failed on another channel
     accepted: int
     failed: int
     first_accepted_at: Instant | None
@@ -85,8 +89,13 @@ class CipReport(BaseModel):
     numero_unique: str
     operational_at: Instant | None
     minutes_to_operational: float | None
+    # The announcement of the numéro unique queued, then its first acceptance by a channel:
+    # the numéro is published only from then on.
+    announced_at: Instant | None = None
     published_at: Instant | None
     deactivated_at: Instant | None
+    # The order, the declaration that holds the operational instant, the first acceptance.
+    sources: list[EntryRef] = []
 
 
 class InjectReport(BaseModel):
@@ -106,6 +115,7 @@ class Verdict(BaseModel):
     state: str
     label: str
     detail: str
+    sources: list[EntryRef] = []
 
 
 class ChronologyEntry(BaseModel):

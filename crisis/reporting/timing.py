@@ -16,6 +16,7 @@ from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
 from crisis.french import duration_minutes
 from crisis.labels import COMMITMENT_STATE_LABELS
 from crisis.reporting.chronology import GROUPED_KINDS, Run
+from crisis.reporting.citations import cited
 from crisis.reporting.report_models import (
     COMMITMENTS,
     AcknowledgementReport,
@@ -31,7 +32,7 @@ from crisis.reporting.report_models import (
     Verdict,
 )
 from crisis.reporting.summary import entry_summary, journal_label
-from crisis.services.retex_views import RETEX_KINDS, current_retex
+from crisis.services.retex_views import RETEX_KINDS, EntryRef, current_retex, entry_ref
 from crisis.store.journal import ChainCheck, JournalEntry
 
 
@@ -53,7 +54,8 @@ def _instant(value: Any) -> datetime:
 
 
 class _Clock:
-    def __init__(self, payload: dict[str, Any]) -> None:
+    def __init__(self, entry: JournalEntry) -> None:
+        payload = entry.payload
         self.name = str(payload["clock"])
         self.target = int(payload["target_minutes"])
         self.started_at = _instant(payload["started_at"])
@@ -62,6 +64,21 @@ class _Clock:
         self.met_by: str | None = None
         self.warnings: list[int] = []
         self.breach_raised_at: datetime | None = None
+        # The entries that hold the figures: the start, the breach, and the entry that holds
+        # the earliest instant the clock was met, whatever the order entries were recorded in.
+        self.started_by = entry_ref(entry)
+        self.met_in: EntryRef | None = None
+        self.breached_in: EntryRef | None = None
+
+    def meet(self, entry: JournalEntry) -> None:
+        met_at = _instant(entry.payload["met_at"])
+        if self.met_at is None or met_at < self.met_at:
+            self.met_at, self.met_by = met_at, str(entry.payload.get("met_by"))
+            self.met_in = entry_ref(entry)
+
+    def sources(self) -> list[EntryRef]:
+        found = [self.started_by, self.breached_in, self.met_in]
+        return sorted((s for s in found if s is not None), key=lambda s: s.seq)
 
     def report(self) -> ClockReport:
         achieved = minutes_between(self.started_at, self.met_at) if self.met_at else None
@@ -87,6 +104,7 @@ class _Clock:
             state=state,
             warnings_raised=sorted(self.warnings),
             breach_raised_at=self.breach_raised_at,
+            sources=self.sources(),
         )
 
 
@@ -107,17 +125,41 @@ class _Message:
         self.latencies: dict[str, list[float]] = {}
         self.accepted_span: dict[str, tuple[datetime, datetime]] = {}
         self.failed: dict[str, int] = {}
+        # Fallback deliveries (each a delivery of its own, outside the plan), by channel.
+        self.fallbacks: dict[str, set[str]] = {}
+        self.fallback_ids: set[str] = set()  # named by the failures they stand in for
+        # The earliest acceptance on any channel, and the entry that holds it.
+        self.first_accepted: tuple[datetime, EntryRef] | None = None
         self.approver: str | None = None
         self.approved_at: datetime | None = None
         self.approval_requested_at: datetime | None = None
         self.author_override: str | None = None
         self.paged: tuple[str, str] | None = None
 
-    def accept(self, channel: str, accepted_at: datetime, queued_at: Any) -> None:
+    def accept(
+        self, channel: str, accepted_at: datetime, queued_at: Any, entry: JournalEntry
+    ) -> None:
+        if self.first_accepted is None or accepted_at < self.first_accepted[0]:
+            self.first_accepted = (accepted_at, entry_ref(entry))
         latency = (accepted_at - _instant(queued_at)).total_seconds()
         self.latencies.setdefault(channel, []).append(latency)
         first, last = self.accepted_span.get(channel, (accepted_at, accepted_at))
         self.accepted_span[channel] = (min(first, accepted_at), max(last, accepted_at))
+
+    def fallback(self, channel: str, delivery_id: str) -> None:
+        self.fallbacks.setdefault(channel, set()).add(delivery_id)
+
+    def deliveries(self, channel: str) -> int:
+        """The plan's deliveries on a channel plus its fallbacks: acceptances and failures
+        are counted on the same basis. A journal older than the fallbacks' marking falls
+        back on the acceptances themselves, so that a channel never shows more accepted
+        deliveries than deliveries."""
+        accepted = len(self.latencies.get(channel, []))
+        planned = self.planned.get(channel)
+        fallbacks = len(self.fallbacks.get(channel, ()))
+        if planned is None:
+            return max(accepted, fallbacks)
+        return max(planned + fallbacks, accepted)
 
     def report(self) -> MessageReport:
         channels = []
@@ -127,7 +169,8 @@ class _Message:
             channels.append(
                 ChannelDeliveryReport(
                     channel=channel,
-                    deliveries=self.planned.get(channel, len(latencies)),
+                    deliveries=self.deliveries(channel),
+                    fallbacks=len(self.fallbacks.get(channel, ())),
                     accepted=len(latencies),
                     failed=self.failed.get(channel, 0),
                     first_accepted_at=span[0] if span else None,
@@ -216,12 +259,11 @@ def build_report(
                 synergi_ref=p.get("synergi_ref"),
             )
         elif kind == "event.ClockStarted":
-            clocks[str(p["clock"])] = _Clock(p)
+            clocks[str(p["clock"])] = _Clock(entry)
         elif kind == "event.ClockMet":
             clock = clocks.get(str(p["clock"]))
-            met_at = _instant(p["met_at"])
-            if clock is not None and (clock.met_at is None or met_at < clock.met_at):
-                clock.met_at, clock.met_by = met_at, str(p.get("met_by"))
+            if clock is not None:
+                clock.meet(entry)
         elif kind == "event.ClockWarning":
             clock = clocks.get(str(p["clock"]))
             if clock is not None:
@@ -230,6 +272,7 @@ def build_report(
             clock = clocks.get(str(p["clock"]))
             if clock is not None:
                 clock.breach_raised_at = _instant(p["raised_at"])
+                clock.breached_in = entry_ref(entry)
         elif kind == "event.CrisisClosed":
             head.update(closed_at=_instant(p["closed_at"]), close_reason=p.get("reason"))
         elif kind == "event.MessageSent":
@@ -250,19 +293,28 @@ def build_report(
             message = messages.get(str(p["message_id"]))
             if message is not None:
                 channel = str(p["channel"])
+                fallbacks = set(p.get("fallbacks", ())) | message.fallback_ids
                 for delivery in p["deliveries"]:
                     message.accept(
-                        channel, _instant(delivery["accepted_at"]), delivery["queued_at"]
+                        channel, _instant(delivery["accepted_at"]), delivery["queued_at"], entry
                     )
+                    if delivery["delivery_id"] in fallbacks:
+                        message.fallback(channel, str(delivery["delivery_id"]))
         elif kind == "event.DeliveryAccepted":  # one entry per delivery, in older journals
             message = messages.get(str(p["message_id"]))
             if message is not None:
-                message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"])
+                message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"], entry)
+                if p.get("delivery_id") in message.fallback_ids:
+                    message.fallback(str(p["channel"]), str(p["delivery_id"]))
         elif kind == "event.DeliveryFailed":
             message = messages.get(str(p["message_id"]))
             if message is not None:
                 channel = str(p["channel"])
                 message.failed[channel] = message.failed.get(channel, 0) + 1
+                if p.get("fallback_delivery_id"):
+                    message.fallback_ids.add(str(p["fallback_delivery_id"]))
+                if p.get("fallback_of") or p.get("delivery_id") in message.fallback_ids:
+                    message.fallback(channel, str(p["delivery_id"]))
         elif kind == "event.DraftComposed":
             drafts[str(p["draft_id"])] = {"author": str(p["composed_by"]), "composed_at": entry.at}
         elif kind == "event.DraftSubmitted":
@@ -304,11 +356,16 @@ def build_report(
                 ordered_at=_instant(p["ordered_at"]),
                 ordered_by=str(p["ordered_by"]),
                 numero_unique=str(p["numero_unique"]),
+                ordered_in=entry_ref(entry),
             )
         elif kind == "event.CipDeclaredOperational":
-            cip.setdefault("operational_at", _instant(p["declared_at"]))
+            declared_at = _instant(p["declared_at"])
+            if "operational_at" not in cip or declared_at < cip["operational_at"]:
+                cip.update(operational_at=declared_at, operational_in=entry_ref(entry))
         elif kind == "event.CipPublished" and p.get("kind") == "activation":
-            cip.setdefault("published_at", entry.at)
+            # The announcement queued: published once a channel accepts it (see below).
+            if "announced_at" not in cip:
+                cip.update(announced_at=entry.at, announced_message=str(p.get("message_id")))
         elif kind == "event.CipDeactivated":
             cip["deactivated_at"] = _instant(p["deactivated_at"])
         elif kind == "event.InjectPlayed":
@@ -348,7 +405,7 @@ def build_report(
         callout=CalloutReport(acknowledgements=acknowledgements, **callout)
         if callout["pages"]
         else None,
-        cip=_cip_report(cip),
+        cip=_cip_report(cip, messages),
         injects=injects,
         verdicts=_verdicts(clock_reports),
         chronology=chronology,
@@ -378,10 +435,14 @@ def _link_draft(messages: dict[str, _Message], draft: dict[str, Any], message_id
         message.approval_requested_at = draft.get("submitted_at", message.created_at)
 
 
-def _cip_report(cip: dict[str, Any]) -> CipReport | None:
+def _cip_report(cip: dict[str, Any], messages: dict[str, _Message]) -> CipReport | None:
+    """The CIP, its numéro unique published only once a channel accepted its announcement."""
     if "ordered_at" not in cip:
         return None
     operational = cip.get("operational_at")
+    announcement = messages.get(str(cip.get("announced_message")))
+    published = announcement.first_accepted if announcement is not None else None
+    found = [cip.get("ordered_in"), cip.get("operational_in"), published[1] if published else None]
     return CipReport(
         ordered_at=cip["ordered_at"],
         ordered_by=cip["ordered_by"],
@@ -390,8 +451,10 @@ def _cip_report(cip: dict[str, Any]) -> CipReport | None:
         minutes_to_operational=minutes_between(cip["ordered_at"], operational)
         if operational
         else None,
-        published_at=cip.get("published_at"),
+        announced_at=cip.get("announced_at"),
+        published_at=published[0] if published else None,
         deactivated_at=cip.get("deactivated_at"),
+        sources=sorted((s for s in found if s is not None), key=lambda s: s.seq),
     )
 
 
@@ -403,6 +466,7 @@ def _verdicts(clocks: Sequence[ClockReport]) -> list[Verdict]:
         if clock is None:
             state = "not_started"
             detail = "le COD n'a pas été activé" if name != "cip" else "la CIP n'a pas été activée"
+            sources: list[EntryRef] = []
         else:
             state = clock.state
             if clock.achieved_minutes is not None:
@@ -410,6 +474,8 @@ def _verdicts(clocks: Sequence[ClockReport]) -> list[Verdict]:
                 detail = f"atteint en {achieved} pour {duration_minutes(clock.target_minutes)}"
             else:
                 detail = f"objectif de {duration_minutes(clock.target_minutes)}"
+            sources = clock.sources
+            detail = cited(detail, sources)
         verdicts.append(
             Verdict(
                 commitment=commitment,
@@ -417,6 +483,7 @@ def _verdicts(clocks: Sequence[ClockReport]) -> list[Verdict]:
                 state=state,
                 label=COMMITMENT_STATE_LABELS[state],
                 detail=detail,
+                sources=sources,
             )
         )
     return verdicts

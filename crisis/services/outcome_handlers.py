@@ -134,6 +134,9 @@ def _journal_acceptances(
                 channel=channel,
                 audience=audience,
                 deliveries=tuple(deliveries),
+                fallbacks=tuple(
+                    d.delivery_id for d in deliveries if states[d.delivery_id].fallback_of
+                ),
             ),
             factual=messages[message_id].purpose is MessagePurpose.FACTUAL,
         )
@@ -196,6 +199,7 @@ def _apply(
             attempts=result.attempt,
             refused=refused,
             fallback_delivery_id=fallback_id,
+            fallback_of=state.fallback_of if state is not None else None,
         )
     )
 

@@ -61,6 +61,7 @@ class RecordedState(NamedTuple):
 
     status: str
     queued_at: datetime
+    fallback_of: str | None = None  # the delivery this one stands in for, if a fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +116,9 @@ _COPY_FROM = 200
 
 # The dispatcher's statements are built once: building one per batch costs more than running it.
 _RECORDED_STATES = per_dialect(
-    lambda dialect: select(deliveries.c.id, deliveries.c.status, deliveries.c.queued_at).where(
-        among(deliveries.c.id, "ids", dialect)
-    )
+    lambda dialect: select(
+        deliveries.c.id, deliveries.c.status, deliveries.c.queued_at, deliveries.c.fallback_of
+    ).where(among(deliveries.c.id, "ids", dialect))
 )
 # Built once, run for a whole batch; the status guard keeps a delivery accepted once as it
 # was (the caller, holding the crisis lock, has already left out those it saw accepted).
@@ -412,7 +413,7 @@ class OutboxRepository:
         for start in range(0, len(ids), 500):  # stay well under any bound-parameter limit
             chunk = ids[start : start + 500]
             rows = self._conn.execute(_RECORDED_STATES[self._conn.dialect.name], {"ids": chunk})
-            found.update((row[0], RecordedState(row[1], row[2])) for row in rows)
+            found.update((row[0], RecordedState(row[1], row[2], row[3])) for row in rows)
         return found
 
     def deliveries_of(

@@ -26,7 +26,8 @@ from crisis.labels import (
 )
 from crisis.labels import role_label as any_role_label
 from crisis.reporting.chronology import entry_numbers
-from crisis.reporting.document import minutes
+from crisis.reporting.citations import entry_list
+from crisis.reporting.document import minutes, publication
 from crisis.services.registry import COMMANDS, may_run
 from crisis.services.roles import ROLE_LABELS, Role
 from crisis.web.sessions import SignedIn, service_of
@@ -74,6 +75,8 @@ def environment() -> Environment:
     env.filters["date_longue"] = _unbroken(long_datetime)
     env.filters["instant"] = _unbroken(compact_datetime)
     env.filters["numeros"] = entry_numbers
+    env.filters["entrees"] = entry_list
+    env.filters["publication"] = publication
     env.filters["minutes"] = _unbroken(minutes)
     env.filters["insecable"] = keep_time_together
     env.filters["variante"] = variant_label

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from crisis.cli import app
+from crisis.cli.support import EXIT_BROKEN_CHAIN
 from crisis.clock import PARIS
+from tests.integration.indicators.seeded_year import tamper
 
 Invoke = Callable[..., tuple[int, str, str]]
 
@@ -92,3 +94,49 @@ def test_retex_and_indicators_from_the_command_line(run: Invoke, tmp_path: Path)
     code, _, err = run("indicateurs", "--du", "2026-02-30", "--au", today)
     assert code == 2
     assert "--du" in err
+
+
+def test_a_broken_chain_writes_the_pack_then_exits_with_its_own_code(
+    run: Invoke, engine: Engine, tmp_path: Path
+) -> None:
+    code, out, _ = run(
+        "activate", "--title", "Accident", "--kind", "autre", "--synergi", "SYN-91-7", "--json"
+    )
+    assert code == 0
+    crisis_id = json.loads(out)["crisis_id"]
+    decided = json.loads(run("status", crisis_id, "--json")[1])["cod_activated_at"]
+    today = datetime.fromisoformat(decided).astimezone(PARIS).date().isoformat()
+    assert run("indicateurs", "--du", today, "--au", today)[0] == 0
+    tamper(engine, crisis_id)
+    target = tmp_path / "indicateurs.json"
+    code, out, err = run("indicateurs", "--du", today, "--au", today, "--out", str(target))
+    assert code == EXIT_BROKEN_CHAIN == 6
+    assert "Indicateurs écrits" in out
+    assert f"Chaîne du journal rompue : {crisis_id}, à l'entrée n° 2" in err
+    (row,) = json.loads(target.read_text("utf-8"))["events"]
+    assert (row["crisis_id"], row["note"]) == (crisis_id, "Chaîne rompue : exclu.")
+    # On the standard output too: the pack first, then the code.
+    code, out, _ = run("indicateurs", "--du", today, "--au", today, "--format", "csv")
+    assert code == 6
+    assert "Chaîne rompue : exclu." in out
+
+
+def test_a_drill_played_from_the_command_line_counts_in_commitment_49(run: Invoke) -> None:
+    code, out, err = run("drill", "play", "crue-seine", "--by", "cadre")
+    assert code == 0, err
+    assert "Exercice lancé" in out and "Rapports :" in out
+    assert "information des élus" in out
+    today = datetime.now(PARIS).date()
+    code, out, _ = run(
+        "indicateurs", "--du", (today - timedelta(days=1)).isoformat(), "--au", today.isoformat()
+    )
+    assert code == 0
+    programme = json.loads(out)["commitments"]["49"]
+    assert (programme["planned"], programme["held"]) == (0, 0)
+    assert (programme["unplanned_held"], programme["on_demand_held"]) == (1, 1)
+    (played,) = programme["occurrences"]
+    assert (played["on_demand"], played["status"]) == (True, "held")
+    assert [s["kind"] for s in played["sources"]] == [
+        "event.DrillRunStarted",
+        "command.RecordDrillRun",
+    ]

@@ -18,6 +18,7 @@ from crisis.domain.commands import CheckDeadlines, RetryDelivery, SendMessage
 from crisis.domain.contact_commands import AddToContactList, CreateContactList
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.domain.vocabulary import Audience, ClockName, ClockState
+from crisis.reporting.service import crisis_report
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.store.tables import deliveries, delivery_attempts, publications
 from tests.conftest import REPO_ROOT
@@ -287,6 +288,43 @@ def test_permanent_failure_falls_back_to_sms_and_alerts_the_duty_officer(
             e.payload for e in uow.journal.entries(crisis_id) if e.kind == "event.DeliveryFailed"
         ]
     assert failed[0]["fallback_delivery_id"] is not None
+
+
+def test_a_fallback_counts_as_a_delivery_of_its_own_in_the_report(
+    service: Service, fakes: Fakes, engine: Engine
+) -> None:
+    """Corbeil by Telegram (blocked: SMS fallback) and SMS, Évry by SMS: three SMS sent and
+    accepted, and the report counts three deliveries, not two deliveries and three
+    acceptances."""
+    add_people(service)
+    crisis_id = open_active(service, exercise=True)
+    fakes.telegram.blocked_chats.add("1001")
+    message_id = send(
+        service, crisis_id, audiences=(Audience.ELUS,), channels=("telegram_dm", "sms")
+    )
+    dispatch(service)
+    assert sorted(s.to for s in fakes.sms.messages) == [
+        "+33611223344",
+        "+33611223344",
+        "+33655667788",
+    ]
+    with service.bus.unit_of_work() as uow:
+        entries = uow.journal.entries(crisis_id)
+        report = crisis_report(uow, crisis_id, now=service.clock.now())
+    (failure,) = [e.payload for e in entries if e.kind == "event.DeliveryFailed"]
+    sms_batches = [
+        e.payload
+        for e in entries
+        if e.kind == "event.DeliveriesAccepted" and e.payload["channel"] == "sms"
+    ]
+    # The acceptance names the fallback among its deliveries.
+    marked = [d for batch in sms_batches for d in batch["fallbacks"]]
+    assert marked == [failure["fallback_delivery_id"]]
+    (message,) = [m for m in report.messages if m.message_id == message_id]
+    counts = {
+        c.channel: (c.deliveries, c.fallbacks, c.accepted, c.failed) for c in message.channels
+    }
+    assert counts == {"sms": (3, 1, 3, 0), "telegram_dm": (1, 0, 0, 1)}
 
 
 def test_a_channel_that_is_down_does_not_hold_the_others(

@@ -4,19 +4,24 @@ All instants are UTC. The hand-computed figures the tests expect are written nex
 event; Paris is UTC+1 in winter and UTC+2 in summer.
 
 Real events of 2026:
-  R1 15 Jan 08:00  cell 35 · élus 20 (téléphone) · public 30 (site internet) · media 40
+  R1 15 Jan 08:00  cell 35 · élus 20 (téléphone) · public 30 (site internet) · media 40;
+                   the élus' deliveries are recorded out of order: a radio spot at 30 is
+                   recorded at 8:30, the call made at 20 only at 8:36 (its entry holds the 20)
   R2 10 Mar 14:00  cell 50 · élus 45 (téléphone) · public 70 late · media 55
   R3 20 May 06:00  cell 25 · élus 15 (SMS) · public 25 · media breached at +61, never met;
-                   CIP ordered +30, operational +70 (40 min), numéro unique published
+                   CIP ordered +30, operational +70 (40 min), numéro unique queued then
+                   accepted by the public page's channels at +72: published
   R4  1 Aug 10:00  cell 75 late · élus, public, media 30; CIP ordered +10, operational +100
                    (90 min after the order, late), ordered on a bus without channels: numéro never published
   R5  5 Sep 12:00  reported, closed at 13:00 without COD activation
-  R6 10 Oct 09:00  every clock 10 min, then its journal is tampered with: excluded
+  R6 10 Oct 09:00  every clock 10 min, CIP ordered +20, then its journal is tampered with:
+                   excluded, and nothing but its exclusion said of it
   R7 31 Dec 22:40  (23:40 in Paris, still 2026) élus 50 at 23:30 (00:30 on 1 Jan in Paris);
                    cell, public and media still running when the figures are computed
 Exercises: E1 2 Apr 09:00 (hand-run): cell 30 · élus 40 · public 65 late · media 20.
 Programme « Exercice trimestriel », 15 Jan/Apr/Jul/Oct at 9:00 Paris: January held
 (3 clocks met of 4), April missed (swept two days late), July failed, October never swept.
+On demand (« Jouer maintenant », `PlayDrill`): 3 Nov 10:00, held, 4 clocks met of 4.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory, StepTickTimeFactory, TickingDateTimeFactory
 from sqlalchemy import Engine, text
 
+from channels.dispatcher import DeliveryResult
+from channels.dispatcher import Outcome as DeliveryOutcome
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.domain.commands import (
     CheckDeadlines,
@@ -39,9 +46,17 @@ from crisis.domain.commands import (
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
+    RecordDeliveryOutcomes,
 )
 from crisis.domain.oncall import DeclareCipOperational, OrderCip
-from crisis.domain.programme import AddDrillSchedule, DrillMode, RecordDrillRun, RunDueDrills
+from crisis.domain.programme import (
+    AddDrillSchedule,
+    DrillClaim,
+    DrillMode,
+    PlayDrill,
+    RecordDrillRun,
+    RunDueDrills,
+)
 from crisis.domain.retex import (
     ActionState,
     CorrectiveActionInput,
@@ -107,8 +122,17 @@ class _Builder:
         self.at(instant)
         self.bus.handle(DeclareCellOperational(crisis_id=crisis_id, note="quorum"), actor=CELL)
 
-    def inform(self, crisis_id: str, audience: Audience, instant: datetime, means: str) -> None:
-        self.at(instant)
+    def inform(
+        self,
+        crisis_id: str,
+        audience: Audience,
+        instant: datetime,
+        means: str,
+        *,
+        recorded: datetime | None = None,
+    ) -> None:
+        """A delivery made at `instant`, recorded then or (`recorded`) later."""
+        self.at(recorded or instant)
         self.bus.handle(
             RecordDelivery(
                 crisis_id=crisis_id, audience=audience, delivered_at=instant, means=means
@@ -166,9 +190,19 @@ def _sweep(b: _Builder, instant: datetime) -> list[object]:
     return claims
 
 
-def _record_run(b: _Builder, occurrence: datetime, *, error: str | None = None) -> None:
-    with b.service.engine.connect() as connection:
-        (schedule_id,) = connection.execute(text("SELECT id FROM drill_schedules")).scalars()
+def _record_run(
+    b: _Builder,
+    occurrence: datetime,
+    *,
+    error: str | None = None,
+    schedule_id: str | None = None,
+    media: str = "breached",
+) -> None:
+    if schedule_id is None:  # the programme's one entry
+        with b.service.engine.connect() as connection:
+            (schedule_id,) = connection.execute(
+                text("SELECT id FROM drill_schedules WHERE name = 'Exercice trimestriel'")
+            ).scalars()
     verdict = None
     if error is None:
         verdict = {
@@ -179,7 +213,7 @@ def _record_run(b: _Builder, occurrence: datetime, *, error: str | None = None) 
                     ("cell", "met"),
                     ("elus", "met"),
                     ("public", "met"),
-                    ("media", "breached"),
+                    ("media", media),
                 )
             },
         }
@@ -190,6 +224,47 @@ def _record_run(b: _Builder, occurrence: datetime, *, error: str | None = None) 
             report_dir=None,
             verdict=verdict,
             error=error,
+        ),
+        actor=SYSTEM_ACTOR,
+    )
+
+
+def _play_now(b: _Builder, engine: Engine, instant: datetime) -> None:
+    """« Jouer maintenant »: the claim journalled as the console makes it, on a bus that
+    plays nothing (the drill itself plays in an isolated service), then its end recorded."""
+    b.at(instant)
+    bare = MessageBus(engine=engine, clock=b.service.clock, settings=b.service.settings)
+    claim: DrillClaim = bare.handle(PlayDrill(scenario="crue-seine"), actor=OFFICER)
+    b.at(instant + timedelta(minutes=1))
+    _record_run(b, claim.occurrence, schedule_id=claim.schedule_id, media="met")
+
+
+def _accept_publication(b: _Builder, crisis_id: str, instant: datetime) -> None:
+    """The channels of the public page accept every queued delivery of the event."""
+    b.at(instant)
+    with b.service.bus.unit_of_work() as uow:
+        pending = [
+            d for d in uow.outbox.deliveries_of(crisis_id=crisis_id) if d.status == "pending"
+        ]
+    b.bus.handle(
+        RecordDeliveryOutcomes(
+            worker="w1",
+            results=tuple(
+                DeliveryResult(
+                    delivery_id=d.id,
+                    crisis_id=crisis_id,
+                    message_id=d.message_id,
+                    audience=d.audience,
+                    channel=d.channel,
+                    attempt=1,
+                    started_at=instant,
+                    finished_at=instant,
+                    outcome=DeliveryOutcome.ACCEPTED,
+                    provider_message_id=f"{d.channel}-{d.id}",
+                    accepted_at=instant,
+                )
+                for d in pending
+            ),
         ),
         actor=SYSTEM_ACTOR,
     )
@@ -215,12 +290,14 @@ def seeded_year(engine: Engine, data_dir: Path) -> Iterator[Year]:
         ids = year.ids
         _programme(b)
 
-        ids["R1"] = b.event(
-            "Crue de l'Orge",
-            utc(1, 15, 8),
-            {"cell": 35, "elus": 20, "public": 30, "media": 40},
-            means=MEANS,
+        ids["R1"] = b.open("Crue de l'Orge", utc(1, 15, 8))
+        b.inform(ids["R1"], Audience.PUBLIC, utc(1, 15, 8, 30), "site internet")
+        b.inform(ids["R1"], Audience.ELUS, utc(1, 15, 8, 30), "radio")
+        b.cell(ids["R1"], utc(1, 15, 8, 35))
+        b.inform(
+            ids["R1"], Audience.ELUS, utc(1, 15, 8, 20), "téléphone", recorded=utc(1, 15, 8, 36)
         )
+        b.inform(ids["R1"], Audience.MEDIA, utc(1, 15, 8, 40), "communiqué")
         _sweep(b, utc(1, 15, 8, 1))  # 9:01 in Paris: the January drill is claimed
         _record_run(b, utc(1, 15, 8))
         b.close(ids["R1"], utc(1, 15, 12))
@@ -304,6 +381,7 @@ def seeded_year(engine: Engine, data_dir: Path) -> Iterator[Year]:
         b.bus.handle(CheckDeadlines(crisis_id=ids["R3"]), actor=SYSTEM_ACTOR)
         b.at(utc(5, 20, 7, 10))
         b.bus.handle(DeclareCipOperational(crisis_id=ids["R3"]), actor=OFFICER)
+        _accept_publication(b, ids["R3"], utc(5, 20, 7, 12))
         b.close(ids["R3"], utc(5, 21, 10))
 
         _sweep(b, utc(7, 15, 7, 1))  # 9:01 in Paris (summer time)
@@ -339,7 +417,11 @@ def seeded_year(engine: Engine, data_dir: Path) -> Iterator[Year]:
             {"cell": 10, "elus": 10, "public": 10, "media": 10},
             means=MEANS,
         )
+        b.at(utc(10, 10, 9, 20))
+        b.bus.handle(OrderCip(crisis_id=ids["R6"], numero_unique="0800006666"), actor=PREFECT)
         tamper(engine, ids["R6"])
+
+        _play_now(b, engine, utc(11, 3, 10))
 
         ids["R7"] = b.open("Tempête de la Saint-Sylvestre", utc(12, 31, 22, 40))
         b.inform(ids["R7"], Audience.ELUS, utc(12, 31, 23, 30), "téléphone")

@@ -81,31 +81,47 @@ def test_every_indicator_matches_the_hand_computed_year(year: Year) -> None:
     assert stats(c["48"]["media"]) == (4, 3, 0.75, 40.0, 55.0, 55.0, 0, 1, 1)
     assert c["48"]["media"]["first_channels"] == {"communiqué": 3}
     # 49: January held (3 of 4 clocks), April missed, July failed, October never swept;
-    # E1 held outside the programme.
+    # E1 held outside the programme, and the drill played on demand on 3 November too.
     p = c["49"]
     assert (p["planned"], p["held"], p["missed"], p["failed"], p["upcoming"]) == (4, 1, 2, 1, 0)
-    assert (p["held_unattended"], p["held_live"], p["unplanned_held"]) == (1, 0, 1)
-    assert [o["status"] for o in p["occurrences"]] == ["held", "missed", "failed", "missed"]
+    assert (p["held_unattended"], p["held_live"], p["unplanned_held"]) == (1, 0, 2)
+    assert p["on_demand_held"] == 1
+    assert [(o["status"], o["on_demand"]) for o in p["occurrences"]] == [
+        ("held", False),
+        ("missed", False),
+        ("failed", False),
+        ("missed", False),
+        ("held", True),
+    ]
     assert [o["occurrence"][:10] for o in p["occurrences"]] == [
         "2026-01-15",
         "2026-04-15",
         "2026-07-15",
         "2026-10-15",
+        "2026-11-03",
+    ]
+    played = p["occurrences"][-1]
+    assert played["status_label"] == "joué à la demande, hors programme"
+    assert [s["kind"] for s in played["sources"]] == [
+        "event.DrillRunStarted",
+        "command.RecordDrillRun",
     ]
     assert [(t["quarter"], t["planned"], t["held"], t["missed"]) for t in p["trend"]] == [
         ("T1 2026", 1, 1, 0),
         ("T2 2026", 1, 1, 1),
         ("T3 2026", 1, 0, 0),
-        ("T4 2026", 1, 0, 1),
+        ("T4 2026", 1, 1, 1),
     ]
-    # T1: the January run (3 of 4); T2: E1, élus 40 and media 20 met, public 65 late → 3 of 4.
+    # T1: the January run (3 of 4); T2: E1, élus 40 and media 20 met, public 65 late → 3 of 4;
+    # T4: the drill played on demand, 4 of 4.
     assert [(t["clocks_met"], t["clocks_measured"]) for t in p["trend"]] == [
         (3, 4),
         (3, 4),
         (0, 0),
-        (0, 0),
+        (4, 4),
     ]
-    # 50: R3 40 min after the order (published), R4 90 min (late, never published).
+    # 50: R3 40 min after the order (published once accepted), R4 90 min (late, never
+    # published).
     assert stats(c["50"]) == (2, 1, 0.5, 65.0, 90.0, 90.0, 1, 0, 0)
     assert (c["50"]["orders"], c["50"]["published"], c["50"]["not_published"]) == (2, 1, 1)
 
