@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime
 from enum import StrEnum
@@ -19,6 +17,7 @@ from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
 from crisis.reporting.render import html_to_pdf
 from crisis.services.retex_views import EntryRef
+from crisis.spreadsheet_csv import SpreadsheetCsv
 
 
 class IndicatorsFormat(StrEnum):
@@ -58,15 +57,15 @@ def cell_text(value: Cell, *, empty: str = "") -> str:
 
 
 def to_csv(pack: Indicators) -> str:
-    """One row per real event then per exercise, for a French spreadsheet (« ; », « , »)."""
+    """One row per real event then per exercise, for a French spreadsheet (« ; », « , »), with
+    the byte order mark of the service's other CSV files."""
     table = event_table(pack.events + pack.exercises.events, "Événements")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = SpreadsheetCsv()
     writer.writerow(["Exercice", *table.headers])
     rows = pack.events + pack.exercises.events
     for event, cells in zip(rows, table.rows, strict=True):
         writer.writerow(["oui" if event.exercise else "non", *(cell_text(c) for c in cells)])
-    return buffer.getvalue()
+    return writer.text()
 
 
 def _share(value: float | None) -> str:

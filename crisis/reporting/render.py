@@ -6,8 +6,6 @@ they carry the same sections and facts.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import warnings
@@ -19,6 +17,7 @@ from jinja2 import Environment, select_autoescape
 from crisis.reporting.document import ReportDocument, Section, build_document
 from crisis.reporting.report_models import TimingReport
 from crisis.reporting.svg import timeline_svg
+from crisis.spreadsheet_csv import SpreadsheetCsv
 
 
 class ReportFormat(StrEnum):
@@ -73,9 +72,7 @@ def to_csv(report: TimingReport) -> str:
     the accents as UTF-8.
     """
     document = build_document(report)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = SpreadsheetCsv()
     writer.writerow([document.title])
     if document.exercise:
         writer.writerow(["EXERCICE", "rapport d'un exercice"])
@@ -95,7 +92,7 @@ def to_csv(report: TimingReport) -> str:
 
     for section in document.sections:
         write(section)
-    return buffer.getvalue()
+    return writer.text()
 
 
 _NUMBER_AND_UNIT = re.compile(r"(\d) (?=(h|min|s|%)\b)")

@@ -261,7 +261,7 @@ def test_html_pdf_and_csv_render(year: Year) -> None:
     assert "ROMPUE à l'entrée n° 2" in html
     document = render_indicators(pack, IndicatorsFormat.PDF)
     assert document.startswith(b"%PDF")
-    csv_text = render_indicators(pack, IndicatorsFormat.CSV).decode()
+    csv_text = render_indicators(pack, IndicatorsFormat.CSV).decode("utf-8-sig")
     lines = csv_text.splitlines()
     assert lines[0].startswith("Exercice;Identifiant;Titre;Nature")
     assert len(lines) == 1 + 7 + 1  # seven real events, one exercise
