@@ -14,6 +14,7 @@ from importlib import resources
 
 from jinja2 import Environment, select_autoescape
 
+from crisis.exercise_titles import exercise_title
 from crisis.reporting.document import ReportDocument, Section, build_document
 from crisis.reporting.report_models import TimingReport
 from crisis.reporting.svg import timeline_svg
@@ -122,7 +123,9 @@ def _html(report: TimingReport, document: ReportDocument, *, paged: bool) -> str
         d=document,
         chart=timeline_svg(report),
         paged=paged,
-        header=_css_string(("EXERCICE — " if document.exercise else "") + report.title),
+        header=_css_string(
+            exercise_title(report.title, word="EXERCICE") if document.exercise else report.title
+        ),
         generated=_css_string(f"Rapport établi le {document.generated}"),
         head_hash=_css_string(f"Empreinte de tête du journal : {document.head_hash}"),
     )
