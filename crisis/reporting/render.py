@@ -113,7 +113,7 @@ _TEMPLATE = _ENV.from_string(
 )
 
 
-def _css_string(text: str) -> str:
+def css_string(text: str) -> str:
     """A CSS string literal (for the PDF's running header and footer)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
@@ -123,11 +123,11 @@ def _html(report: TimingReport, document: ReportDocument, *, paged: bool) -> str
         d=document,
         chart=timeline_svg(report),
         paged=paged,
-        header=_css_string(
+        header=css_string(
             exercise_title(report.title, word="EXERCICE") if document.exercise else report.title
         ),
-        generated=_css_string(f"Rapport établi le {document.generated}"),
-        head_hash=_css_string(f"Empreinte de tête du journal : {document.head_hash}"),
+        generated=css_string(f"Rapport établi le {document.generated}"),
+        head_hash=css_string(f"Empreinte de tête du journal : {document.head_hash}"),
     )
 
 

@@ -214,8 +214,12 @@ def test_the_workbook_holds_numbers_and_dates(year: Year) -> None:
         "Engagement 47",
         "Engagement 48",
         "Engagement 49",
+        "Engagement 49 — tendance",
+        "Engagement 49 — bilan",
+        "Exercices joués",
         "Engagement 50",
-        "Actions correctives",
+        "Actions en cours",
+        "Actions faites",
         "Journal",
     ]
     summary = book["Indicateurs"]
