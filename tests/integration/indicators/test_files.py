@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from crisis.french import long_date
 from crisis.reporting.indicators_model import Indicators
-from crisis.reporting.indicators_render import IndicatorsFormat, render_indicators
+from crisis.reporting.indicators_render import IndicatorsFormat, render_indicators, to_html
 from crisis.reporting.indicators_service import indicators_view
 from tests.integration.indicators.seeded_year import Year, seeded_year
 
@@ -176,3 +176,14 @@ def test_the_pdf_prints_8_points_or_more_keeps_headings_and_runs_its_header_and_
         foot = min(body, key=lambda line: line.y0)
         sizes = [c.size for c in foot if isinstance(c, LTChar)]
         assert max(sizes) < 11, f"page {number} ends with the heading « {foot.get_text().strip()} »"
+
+
+def test_the_footer_names_twelve_chain_heads_and_counts_the_others(year: Year) -> None:
+    pack = pack_of(year, *YEAR)
+    chain = pack.chains[0]
+    many = [chain.model_copy(update={"head_hash": f"{n:02d}" + "a" * 62}) for n in range(14)]
+    html = to_html(pack.model_copy(update={"chains": many}), paged=True)
+    heads = " · ".join(f"{n:02d}aaaaaa" for n in range(12))
+    assert f'"Têtes du journal : {heads} … et 2 autres (« Intégrité du journal »)"' in html
+    none = to_html(pack.model_copy(update={"chains": []}), paged=True)
+    assert '"Journal : aucune entrée pendant la période"' in none
