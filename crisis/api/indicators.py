@@ -52,7 +52,8 @@ def indicators(
     headers = {}
     if fmt in DOWNLOAD_NAMES:
         headers["Content-Disposition"] = f'attachment; filename="{DOWNLOAD_NAMES[fmt]}"'
-    return Response(render_indicators(pack, fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+    document = render_indicators(pack, fmt, service=service.settings.prefecture_name)
+    return Response(document, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 @router.get(

@@ -36,9 +36,8 @@ JSON_FEED = "application/feed+json; charset=utf-8"
 
 
 def _base(request: Request, exercise: bool) -> str:
-    service = request.app.state.service
-    root = service.catalog.config.public.base_url.rstrip("/")
-    return f"{root}/public/exercice" if exercise else f"{root}/public"
+    page: str = request.app.state.service.catalog.config.public.page_url(exercise=exercise)
+    return page
 
 
 def _info(request: Request, exercise: bool, *, cap: bool = False) -> FeedInfo:

@@ -56,7 +56,7 @@ def indicateurs(
     first, last = _day(du, "--du"), _day(au, "--au")
     with open_service() as service, service.bus.unit_of_work() as uow:
         pack = indicators_view(uow, first=first, last=last, now=service.clock.now())
-    document = render_indicators(pack, fmt)
+    document = render_indicators(pack, fmt, service=service.settings.prefecture_name)
     if out is None:
         if fmt in BINARY:
             fail(f"le format {fmt.value} demande --out FICHIER", EXIT_INVALID)

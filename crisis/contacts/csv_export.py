@@ -11,9 +11,6 @@ apostrophe (OWASP, CSV injection).
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 from collections.abc import Iterable
 
@@ -21,6 +18,7 @@ import phonenumbers
 
 from crisis.contacts.csv_import import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from crisis.domain.contacts import Contact
+from crisis.spreadsheet_csv import SpreadsheetCsv
 
 HEADER = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,8 +41,7 @@ def _cell(value: str | None) -> str:
 
 
 def contacts_csv(contacts: Iterable[Contact]) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = SpreadsheetCsv()
     writer.writerow(HEADER)
     for contact in contacts:
         writer.writerow(
@@ -60,4 +57,4 @@ def contacts_csv(contacts: Iterable[Contact]) -> bytes:
                 "oui" if contact.active else "non",
             ]
         )
-    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+    return writer.encoded()

@@ -39,6 +39,11 @@ class PublicConfig(BaseModel):
     cap_sender: str = "prefecture@interieur.gouv.fr"
     cap_contact: str | None = None
 
+    def page_url(self, *, exercise: bool) -> str:
+        """The population's page, or the exercise page where a drill's messages live."""
+        page = self.base_url.rstrip("/") + "/public"
+        return f"{page}/exercice" if exercise else page
+
 
 class AlertRecipient(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -179,7 +179,7 @@ class CapChannel(_Publisher):
                 headline=headline,
                 description=message.text,
                 instruction=meta.get("instruction") or None,
-                web=self._public.base_url.rstrip("/") + "/public",
+                web=self._public.page_url(exercise=message.exercise),
                 contact=self._public.cap_contact,
                 sender_name=self._public.author,
                 areas=(CapArea(description=meta.get("communes") or "Département"),),

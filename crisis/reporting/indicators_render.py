@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,8 +15,9 @@ from crisis.reporting.document import at, minutes, when
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
-from crisis.reporting.render import html_to_pdf
+from crisis.reporting.render import css_string, html_to_pdf
 from crisis.services.retex_views import EntryRef
+from crisis.spreadsheet_csv import SpreadsheetCsv
 
 
 class IndicatorsFormat(StrEnum):
@@ -58,15 +57,15 @@ def cell_text(value: Cell, *, empty: str = "") -> str:
 
 
 def to_csv(pack: Indicators) -> str:
-    """One row per real event then per exercise, for a French spreadsheet (« ; », « , »)."""
+    """One row per real event then per exercise, for a French spreadsheet (« ; », « , »), with
+    the byte order mark of the service's other CSV files."""
     table = event_table(pack.events + pack.exercises.events, "Événements")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = SpreadsheetCsv()
     writer.writerow(["Exercice", *table.headers])
     rows = pack.events + pack.exercises.events
     for event, cells in zip(rows, table.rows, strict=True):
         writer.writerow(["oui" if event.exercise else "non", *(cell_text(c) for c in cells)])
-    return buffer.getvalue()
+    return writer.text()
 
 
 def _share(value: float | None) -> str:
@@ -90,7 +89,24 @@ _TEMPLATE = _ENV.from_string(
 )
 
 
-def to_html(pack: Indicators) -> str:
+# The footer names each chain's head (its first characters, as the integrity table starts):
+# beyond this many chains, the table alone lists the others.
+FOOTER_HEADS = 12
+SHORT_HASH = 8
+
+
+def _running_heads(pack: Indicators) -> str:
+    heads = [c.head_hash[:SHORT_HASH] for c in pack.chains if c.head_hash]
+    if not heads:
+        return "Journal : aucune entrée pendant la période"
+    text = "Têtes du journal : " + " · ".join(heads[:FOOTER_HEADS])
+    if len(heads) > FOOTER_HEADS:
+        text += f" … et {len(heads) - FOOTER_HEADS} autres (« Intégrité du journal »)"
+    return text
+
+
+def to_html(pack: Indicators, *, service: str | None = None, paged: bool = False) -> str:
+    """The pack as a page; `paged` for the PDF: running header and footer, A4 page breaks."""
     c = pack.commitments
     summary: list[tuple[str, str, Stats]] = [
         ("47", "Cellule de communication opérationnelle", c.c47)
@@ -112,24 +128,36 @@ def to_html(pack: Indicators) -> str:
         share=_share,
         refs=_refs,
         seqs=_seqs,
+        service=service,
+        paged=paged,
+        running_title=css_string(
+            " — ".join(filter(None, [service, "Indicateurs Qual-e-Pref, module 7"]))
+        ),
+        running_period=css_string(
+            f"Du {long_date(pack.period.from_)} au {long_date(pack.period.to)}"
+        ),
+        running_heads=css_string(_running_heads(pack)),
+        short_hash=SHORT_HASH,
     )
 
 
-def to_pdf(pack: Indicators) -> bytes:
-    return html_to_pdf(to_html(pack))
+def to_pdf(pack: Indicators, *, service: str | None = None) -> bytes:
+    return html_to_pdf(to_html(pack, service=service, paged=True))
 
 
-def render_indicators(pack: Indicators, fmt: IndicatorsFormat) -> bytes:
+def render_indicators(
+    pack: Indicators, fmt: IndicatorsFormat, *, service: str | None = None
+) -> bytes:
+    """The pack in a format; `service` (the préfecture's name) heads the PDF's and the
+    workbook's pages."""
     if fmt is IndicatorsFormat.PDF:
-        return to_pdf(pack)
+        return to_pdf(pack, service=service)
     if fmt is IndicatorsFormat.XLSX:
         # openpyxl takes 0.1 s to import: loaded when a workbook is asked for.
         from crisis.reporting.indicators_xlsx import to_xlsx
 
-        return to_xlsx(pack)
-    text = {
-        IndicatorsFormat.JSON: to_json,
-        IndicatorsFormat.CSV: to_csv,
-        IndicatorsFormat.HTML: to_html,
-    }[fmt](pack)
+        return to_xlsx(pack, service=service)
+    if fmt is IndicatorsFormat.HTML:
+        return to_html(pack, service=service).encode("utf-8")
+    text = {IndicatorsFormat.JSON: to_json, IndicatorsFormat.CSV: to_csv}[fmt](pack)
     return text.encode("utf-8")

@@ -6,8 +6,6 @@ they carry the same sections and facts.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import warnings
@@ -16,9 +14,11 @@ from importlib import resources
 
 from jinja2 import Environment, select_autoescape
 
+from crisis.exercise_titles import exercise_title
 from crisis.reporting.document import ReportDocument, Section, build_document
 from crisis.reporting.report_models import TimingReport
 from crisis.reporting.svg import timeline_svg
+from crisis.spreadsheet_csv import SpreadsheetCsv
 
 
 class ReportFormat(StrEnum):
@@ -73,9 +73,7 @@ def to_csv(report: TimingReport) -> str:
     the accents as UTF-8.
     """
     document = build_document(report)
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = SpreadsheetCsv()
     writer.writerow([document.title])
     if document.exercise:
         writer.writerow(["EXERCICE", "rapport d'un exercice"])
@@ -95,7 +93,7 @@ def to_csv(report: TimingReport) -> str:
 
     for section in document.sections:
         write(section)
-    return buffer.getvalue()
+    return writer.text()
 
 
 _NUMBER_AND_UNIT = re.compile(r"(\d) (?=(h|min|s|%)\b)")
@@ -115,7 +113,7 @@ _TEMPLATE = _ENV.from_string(
 )
 
 
-def _css_string(text: str) -> str:
+def css_string(text: str) -> str:
     """A CSS string literal (for the PDF's running header and footer)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
@@ -125,9 +123,11 @@ def _html(report: TimingReport, document: ReportDocument, *, paged: bool) -> str
         d=document,
         chart=timeline_svg(report),
         paged=paged,
-        header=_css_string(("EXERCICE — " if document.exercise else "") + report.title),
-        generated=_css_string(f"Rapport établi le {document.generated}"),
-        head_hash=_css_string(f"Empreinte de tête du journal : {document.head_hash}"),
+        header=css_string(
+            exercise_title(report.title, word="EXERCICE") if document.exercise else report.title
+        ),
+        generated=css_string(f"Rapport établi le {document.generated}"),
+        head_hash=css_string(f"Empreinte de tête du journal : {document.head_hash}"),
     )
 
 

@@ -38,6 +38,7 @@ from crisis.domain.programme import (
     RunState,
 )
 from crisis.domain.vocabulary import CrisisKind
+from crisis.exercise_titles import without_exercise_word
 from crisis.french import long_datetime
 from crisis.services.context import HandlerContext, Outcome, catalog_of
 from crisis.services.drill_handlers import play_inject
@@ -294,7 +295,7 @@ def _notice_rows(ctx: HandlerContext, scenario: Scenario | None) -> list[Planned
 
 def notice_text(schedule: DrillSchedule, scenario: Scenario | None, occurrence: datetime) -> str:
     lines = [
-        f"Exercice programmé : {schedule.scenario_title} ({schedule.name}).",
+        f"Exercice programmé : {without_exercise_word(schedule.scenario_title)} ({schedule.name}).",
         f"Date : {long_datetime(occurrence)} (heure de Paris).",
         f"Mode : {DRILL_MODE_LABELS[schedule.mode]}.",
     ]

@@ -9,6 +9,7 @@ from icalendar import Calendar, Event
 
 from crisis.clock import PARIS
 from crisis.domain.programme import DRILL_MODE_LABELS, DrillSchedule
+from crisis.exercise_titles import exercise_title
 from crisis.french import long_datetime
 from crisis.services.programme_handlers import occurrence_key, recurrence_of
 from crisis.services.scenario_library import load_scenario_ref
@@ -62,7 +63,7 @@ def programme_ical(uow: UnitOfWork, *, now: datetime, count: int = 10) -> bytes:
             event.add("uid", f"{schedule.id}-{occurrence_key(occurrence)}@{UID_DOMAIN}")
             event.add("dtstamp", now)
             event.add("dtstart", occurrence.astimezone(PARIS))
-            event.add("summary", f"Exercice — {schedule.scenario_title}")
+            event.add("summary", exercise_title(schedule.scenario_title))
             lines = [f"Programme : {schedule.name}", f"Mode : {DRILL_MODE_LABELS[schedule.mode]}"]
             if scenario is not None:
                 event.add("duration", scenario.duration)

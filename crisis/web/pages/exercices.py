@@ -36,6 +36,7 @@ from crisis.domain.programme import (
     RunState,
     UploadScenario,
 )
+from crisis.exercise_titles import without_exercise_word
 from crisis.labels import CLOCK_SHORT_LABELS, COMMITMENT_STATE_LABELS
 from crisis.reporting.report_models import TimingReport
 from crisis.services.bus import Forbidden
@@ -82,6 +83,11 @@ class PlayedRun:
     @property
     def scenario(self) -> str:
         return self.schedule.scenario_title
+
+    @property
+    def subject(self) -> str:
+        """What the drill is about, without the « Exercice — » its title may start with."""
+        return without_exercise_word(self.schedule.scenario_title)
 
     @property
     def started_by(self) -> str:

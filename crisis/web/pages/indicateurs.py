@@ -150,7 +150,7 @@ def download(
         raise InvalidInput("format", "Format inconnu : pdf, xlsx, csv, html ou json.") from None
     pack = _pack(request, *_checked_period(request, du, au))
     return Response(
-        render_indicators(pack, fmt),
+        render_indicators(pack, fmt, service=service_of(request).settings.prefecture_name),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{DOWNLOAD_NAMES[fmt]}"',

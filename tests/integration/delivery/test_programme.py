@@ -301,7 +301,7 @@ def test_api_and_icalendar_export(service: Service, clock: ManualClock) -> None:
     assert all(s.params["TZID"] == "Europe/Paris" for s in starts)
     assert [s.dt.astimezone(UTC) for s in starts] == [FIRST, SECOND, THIRD]
     assert all(s.dt.hour == 10 for s in starts)
-    assert str(events[0]["SUMMARY"]).startswith("Exercice — Exercice — crue de la Seine")
+    assert str(events[0]["SUMMARY"]).startswith("Exercice — crue de la Seine")
     duration: Any = events[0]["DURATION"]
     assert duration.dt == timedelta(hours=3)
     assert "Objectifs :" in str(events[0]["DESCRIPTION"])

@@ -230,8 +230,12 @@ def test_the_workbook_holds_numbers_and_dates(year: Year) -> None:
         "Engagement 47",
         "Engagement 48",
         "Engagement 49",
+        "Engagement 49 — tendance",
+        "Engagement 49 — bilan",
+        "Exercices joués",
         "Engagement 50",
-        "Actions correctives",
+        "Actions en cours",
+        "Actions faites",
         "Journal",
     ]
     summary = book["Indicateurs"]
@@ -277,7 +281,7 @@ def test_html_pdf_and_csv_render(year: Year) -> None:
     assert "ROMPUE à l'entrée n° 2" in html
     document = render_indicators(pack, IndicatorsFormat.PDF)
     assert document.startswith(b"%PDF")
-    csv_text = render_indicators(pack, IndicatorsFormat.CSV).decode()
+    csv_text = render_indicators(pack, IndicatorsFormat.CSV).decode("utf-8-sig")
     lines = csv_text.splitlines()
     assert lines[0].startswith("Exercice;Identifiant;Titre;Nature")
     assert len(lines) == 1 + 7 + 1  # seven real events, one exercise
