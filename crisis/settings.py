@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         description="Seuil des journaux (DEBUG, INFO, WARNING…) ; par défaut INFO pour le "
         "service et le répartiteur, WARNING pour les autres commandes.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Adresses des mandataires inverses dont X-Forwarded-Proto et X-Forwarded-For "
+        "sont crus (liste séparée par des virgules, réseaux CIDR admis, * pour tous) : derrière "
+        "un nginx ou un Caddy sur une autre machine, son adresse, sans quoi les cookies de "
+        "session perdent l'attribut Secure.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="Jeton exigé par /metrics (Authorization: Bearer …)."
     )

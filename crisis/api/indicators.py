@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from crisis.api.auth import CurrentActor, CurrentService
+from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.domain.errors import NotFound
-from crisis.domain.retex import UpdateRetexAction
+from crisis.domain.retex import RecordRetex, UpdateRetexAction
 from crisis.reporting.indicators_render import (
     MEDIA_TYPES,
     IndicatorsFormat,
@@ -94,6 +94,7 @@ def read_retex(crisis_id: str, service: CurrentService, _: CurrentActor) -> Rete
     response_model=RetexView,
     responses=WRITE_ERRORS,
     summary="Enregistrer le RETEX d'un événement clos, ou le remplacer par une version modifiée",
+    dependencies=[allowed(RecordRetex)],  # 403 before any check of the body
 )
 def record_retex(
     crisis_id: str,
@@ -113,6 +114,7 @@ def record_retex(
     response_model=RetexView,
     responses=WRITE_ERRORS,
     summary="Changer l'état d'une action corrective (a_faire, en_cours, faite)",
+    dependencies=[allowed(UpdateRetexAction)],
 )
 def update_retex_action(
     crisis_id: str,

@@ -16,11 +16,11 @@ from crisis.api.access_log import ACCESS_LOGGER
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, bootstrap
 from crisis.ops.process import configure_process_logging
-from crisis.settings import Settings
+from crisis.settings import load_settings
 
 
 def worker_app() -> FastAPI:
-    configure_process_logging(Settings(), default_level="INFO")
+    configure_process_logging(load_settings(), default_level="INFO")
     # The request lines come from our middleware, with their request id. uvicorn writes its own
     # whenever its access logger reaches a handler, and a worker process does not rerun the
     # parent's logging set-up that cut it off: without this, every request was logged twice.

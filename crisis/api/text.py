@@ -7,6 +7,7 @@ surrogates, bidirectional overrides, and text that is blank once invisible chara
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -88,13 +89,17 @@ ShortName = Annotated[PlainLine, Field(min_length=1, max_length=200)]
 
 # Instants outside these years are typing mistakes; the domain narrows further (a COD decision
 # at most CRISIS_MAX_BACKDATE_DAYS old) and this keeps year 1 or 9999 out of any arithmetic.
+_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}[T ]")
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2999
 
 
 def _iso_instant(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime:
-    # A Unix timestamp or any non-string is a client mistake, not an instant to guess.
-    if not isinstance(value, str | datetime):
+    # A Unix timestamp (a number, or in a query string the text of one) or any other
+    # non-string is a client mistake, not an instant to guess.
+    if not isinstance(value, str | datetime) or (
+        isinstance(value, str) and not _ISO_DATE_START.match(value)
+    ):
         raise PydanticCustomError("instant_type", "date et heure ISO 8601 attendues")
     result: datetime = handler(value)
     try:

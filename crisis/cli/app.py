@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from crisis.bootstrap import SchedulerMode
@@ -58,7 +57,7 @@ from crisis.ops.process import configure_process_logging, port_taken, start_long
 from crisis.reporting.render import ReportFormat
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.views import CrisisView, crisis_view, status_json
-from crisis.settings import Settings
+from crisis.settings import SettingsError, load_settings
 
 # The framework's own words (help layout, usage errors) in French, before any help is shown.
 french.install()
@@ -131,8 +130,8 @@ def serve(
 
     from crisis.api.app import create_app
 
-    configure_process_logging(Settings(), default_level="INFO")
     configured = settings_or_fail()
+    configure_process_logging(configured, default_level="INFO")
     host, port = host or configured.host, port or configured.port
     taken = port_taken(host, port)
     if taken is not None:  # before anything starts (see `port_taken`)
@@ -144,7 +143,13 @@ def serve(
         # our middleware, with their request id.
         if workers == 1:
             uvicorn.run(
-                create_app(service), host=host, port=port, log_config=None, access_log=False
+                create_app(service),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
             )
         else:
             uvicorn.run(
@@ -155,6 +160,8 @@ def serve(
                 port=port,
                 log_config=None,
                 access_log=False,
+                proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
                 timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             )
 
@@ -352,7 +359,7 @@ def worker(
     )
     from crisis.fanout_runner import FanoutRunner
 
-    configure_process_logging(Settings(), default_level="INFO")
+    configure_process_logging(settings_or_fail(), default_level="INFO")
     with open_service() as service:
         worker_name = name or service.settings.worker_name
         try:
@@ -466,10 +473,9 @@ register_operations(app, journal_show=journal)
 
 def main() -> None:
     try:
-        settings = Settings()
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))} : {e['msg']}" for e in error.errors())
-        typer.echo(f"Erreur : réglage invalide ({problems})", err=True)
+        settings = load_settings()  # each wrong setting named, its reason in French
+    except SettingsError as error:
+        typer.echo(f"Erreur : {error}", err=True)
         sys.exit(EXIT_INVALID)
     configure_process_logging(settings, default_level="WARNING")
     try:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from typer.core import TyperGroup
 
 from crisis.bootstrap import open_engine
-from crisis.cli.support import EXIT_INVALID, fail, open_service
+from crisis.cli.support import EXIT_INVALID, fail, open_service, settings_or_fail
 from crisis.french import os_reason
 from crisis.ops.backup import (
     BackupError,
@@ -21,7 +21,6 @@ from crisis.ops.backup import (
     restore_sqlite,
     sqlite_path,
 )
-from crisis.settings import Settings
 from crisis.store.journal import ChainCheck
 from crisis.store.journal_export import UnreadableExport, export_lines, verify_export
 
@@ -43,7 +42,7 @@ journal_app = typer.Typer(
 @contextmanager
 def _configured_engine() -> Iterator[Engine]:
     """The configured database, without the service; a BackupError becomes a French exit."""
-    engine = open_engine(Settings())
+    engine = open_engine(settings_or_fail())
     try:
         yield engine
     except BackupError as error:

@@ -45,6 +45,9 @@ from crisis.services.retex_views import RetexView, current_retex, entry_ref
 from crisis.store.journal import SYSTEM_STREAM, ChainCheck, JournalEntry
 
 MAX_PERIOD_DAYS = 3660
+# The days a period may cover: the service's own era, far from where instants overflow.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
 MEASURED = ("met", "met_late", "breached")
 # « diffusion 3f2a… (sms) », « diffusion 3f2a… (appel du maire) »: what met an audience clock.
 _DELIVERY = re.compile(r"^diffusion \S+ \((?P<means>.*)\)$")
@@ -55,6 +58,11 @@ EXCLUDED_STREAMS = frozenset({SYSTEM_STREAM})
 
 def make_period(first: date, last: date) -> Period:
     """Both days included, Paris calendar days."""
+    for field, day in (("du", first), ("au", last)):
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidInput(
+                field, "Date hors des bornes : entre le 1er janvier 2000 et le 31 décembre 2099."
+            )
     if last < first:
         raise InvalidInput("au", "La fin de la période précède son début.")
     if (last - first).days > MAX_PERIOD_DAYS:

@@ -155,6 +155,9 @@ def _restored(
             restored_at=restored_at,
         )
     )
+    # What waited out a backoff (up to minutes) leaves now, as the alert says, at the pace
+    # of the channel.
+    ctx.uow.channel_health.release_waiting(health.channel, exercise=health.exercise, now=ctx.now)
     waiting = ctx.uow.channel_health.waiting_count(health.channel, exercise=health.exercise)
     label = channel_label(health.channel)
     raise_alert(

@@ -102,6 +102,23 @@ class ChannelHealthRepository:
         )
         return int(self._conn.execute(query).scalar_one())
 
+    def release_waiting(self, channel: str, *, exercise: bool, now: datetime) -> int:
+        """The channel is back: every delivery waiting out its backoff on it is due now (the
+        dispatcher's pace for the channel still spaces them). Returns how many were held."""
+        result = self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.channel == channel,
+                deliveries.c.status == "pending",
+                deliveries.c.next_attempt_at > now,
+                deliveries.c.message_id.in_(
+                    select(messages.c.id).where(messages.c.exercise == exercise)
+                ),
+            )
+            .values(next_attempt_at=now)
+        )
+        return int(result.rowcount)
+
     def waiting_without_fallback(self, channel: str, *, exercise: bool) -> list[str]:
         """Ids of deliveries waiting on the channel, to a contact, with no fallback yet."""
         fallback = aliased(deliveries)

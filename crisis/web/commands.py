@@ -5,15 +5,25 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from crisis.domain.commands import Command
-from crisis.services.bus import Answer, Presenter
+from crisis.services.bus import Answer, Presenter, ensure_may_run
 from crisis.store.unit_of_work import UnitOfWork
-from crisis.web.sessions import CSRF_FIELD, SignedIn, service_of
+from crisis.web.sessions import CSRF_FIELD, CurrentUser, SignedIn, service_of
 
 KEY_FIELD = "idempotency_key"
+
+
+def allowed_to(command_type: type[Command]) -> Any:
+    """A console route's dependency, as the API's `allowed`: a role that may not run the
+    command is refused (403) before its form, its file or its fields are looked at."""
+
+    def check(session: CurrentUser) -> None:
+        ensure_may_run(session.actor, command_type)
+
+    return Depends(check)
 
 
 def _as_is(_: UnitOfWork, result: Any) -> tuple[int, Any]:

@@ -39,7 +39,7 @@ from crisis.domain.errors import Conflict, InvalidInput
 from crisis.services.contact_handlers import ImportReport
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
-from crisis.web.commands import run
+from crisis.web.commands import allowed_to, run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -369,7 +369,7 @@ def import_form(request: Request, session: CurrentUser) -> Response:
     return _import_page(request, session, {})
 
 
-@router.post("/annuaire/import")
+@router.post("/annuaire/import", dependencies=[allowed_to(ImportContacts)])
 async def preview_import(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     try:
         file_name, content = await read_upload(form, "fichier")
@@ -385,7 +385,7 @@ async def preview_import(request: Request, session: CurrentUser, form: PostedFor
     return _import_page(request, session, preview(report, file_name, content))
 
 
-@router.post("/annuaire/import/appliquer")
+@router.post("/annuaire/import/appliquer", dependencies=[allowed_to(ImportContacts)])
 def apply_import(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     file_name, content = carried(form)
     command = ImportContacts(file_name=file_name, content=content)

@@ -23,7 +23,7 @@ from crisis.domain.errors import InvalidInput
 from crisis.domain.oncall import CELL_ROLE_LABELS, CellRole, ImportRoster, IssueBindCode
 from crisis.oncall.csv_import import parse_roster_csv
 from crisis.services.oncall_views import on_call_now
-from crisis.web.commands import run
+from crisis.web.commands import allowed_to, run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -106,7 +106,7 @@ def roster(request: Request, session: CurrentUser) -> Response:
     return _roster_page(request, session)
 
 
-@router.post("/astreinte/import")
+@router.post("/astreinte/import", dependencies=[allowed_to(ImportRoster)])
 async def preview_roster(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     try:
         file_name, content = await read_upload(form, "fichier")
@@ -123,7 +123,7 @@ async def preview_roster(request: Request, session: CurrentUser, form: PostedFor
     return _roster_page(request, session, preview(report, file_name, content))
 
 
-@router.post("/astreinte/import/appliquer")
+@router.post("/astreinte/import/appliquer", dependencies=[allowed_to(ImportRoster)])
 def apply_roster(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     _, content = carried(form)
     parsed = parse_roster_csv(content)

@@ -34,7 +34,7 @@ from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
-from crisis.web.commands import run
+from crisis.web.commands import allowed_to, run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, service_of
@@ -165,7 +165,9 @@ def cell_operational(
     return _back(crisis_id, "cellule")
 
 
-@router.post("/evenements/{crisis_id}/diffusion-hors-service")
+@router.post(
+    "/evenements/{crisis_id}/diffusion-hors-service", dependencies=[allowed_to(RecordDelivery)]
+)
 def off_service_delivery(
     request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:

@@ -39,14 +39,13 @@ from crisis.domain.programme import (
 from crisis.exercise_titles import without_exercise_word
 from crisis.labels import CLOCK_SHORT_LABELS, COMMITMENT_STATE_LABELS
 from crisis.reporting.report_models import TimingReport
-from crisis.services.bus import Forbidden
 from crisis.services.programme_handlers import occurrence_key
 from crisis.services.programme_views import programme_ical, programme_view
-from crisis.services.registry import may_run, refusal
+from crisis.services.registry import may_run
 from crisis.services.scenario_library import InvalidScenario, scenario_catalogue
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
-from crisis.web.commands import run
+from crisis.web.commands import allowed_to, run
 from crisis.web.pages.rapports import KINDS, report_download
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
@@ -161,7 +160,7 @@ def drills(request: Request, session: CurrentUser, fait: str = "") -> Response:
 # Uploaded scenarios: checked, kept, removed.
 
 
-@router.post("/exercices/scenarios")
+@router.post("/exercices/scenarios", dependencies=[allowed_to(UploadScenario)])
 async def upload(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     """« Vérifier » rehearses the upload (nothing kept); « Déposer » keeps a valid file."""
     try:
@@ -214,10 +213,8 @@ def _known(request: Request, ref: str) -> str:
     return ref
 
 
-@router.post("/exercices/jouer")
+@router.post("/exercices/jouer", dependencies=[allowed_to(PlayDrill)])
 def play_now(request: Request, session: CurrentUser, form: PostedForm) -> Response:
-    if not may_run(session.user.role, PlayDrill):
-        raise Forbidden(refusal(session.user.role, PlayDrill))
     ref = _known(request, forms.text(form, "scenario", limit=500))
     command = PlayDrill(scenario=ref)
     claimed = run(request, session, form, command, _claimed, keyed=False)
@@ -325,7 +322,7 @@ def _schedule_command(form: FormData) -> AddDrillSchedule:
     )
 
 
-@router.post("/exercices/programme")
+@router.post("/exercices/programme", dependencies=[allowed_to(AddDrillSchedule)])
 def add_schedule(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     try:
         command = _schedule_command(form)

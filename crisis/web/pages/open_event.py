@@ -13,7 +13,7 @@ from crisis.domain.commands import CodDecision, OpenCrisis
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.web import forms
-from crisis.web.commands import run
+from crisis.web.commands import allowed_to, run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -95,7 +95,7 @@ def _command(form: FormData, known_communes: list[str]) -> OpenCrisis:
     )
 
 
-@router.post("/evenements")
+@router.post("/evenements", dependencies=[allowed_to(OpenCrisis)])
 def open_event(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     settings = service_of(request).settings
     try:

@@ -326,6 +326,10 @@ def test_listing_filters(client: TestClient, tokens: dict[str, str], clock: Manu
     assert titles(f"from={since}") == ["Exercice"]
     assert titles(f"to={since}") == ["Réel"]
     assert drill["exercise"] is True
+    # Only ISO 8601 instants: a number in the query string is no Unix timestamp to guess.
+    for query in ("to=0.5", "from=1764000000", "to=2026", "from=0001-01-01T00:00:00%2B01:00"):
+        refused = client.get(f"/api/v1/crises?{query}", headers=auth(tokens["auditor"]))
+        assert refused.status_code == 422, query
 
 
 def test_unknown_crisis_is_404(client: TestClient, tokens: dict[str, str]) -> None:

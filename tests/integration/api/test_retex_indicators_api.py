@@ -102,5 +102,16 @@ def test_indicators_over_the_api(
     assert bad.status_code == 422
     assert "AAAA-MM-JJ" in bad.json()["error"]["fields"][0]["reason"]
     assert client.get("/api/v1/indicators?du=2026-11-01&au=2026-11-30").status_code == 401
+    for du, au, field in (
+        ("0001-01-01", "0001-01-01", "du"),
+        ("9999-12-31", "9999-12-31", "du"),
+        ("2026-01-01", "9999-12-31", "au"),
+    ):
+        far = client.get(f"/api/v1/indicators?du={du}&au={au}", headers=reader)
+        assert far.status_code == 422, far.text
+        assert far.json()["error"]["fields"][0] == {
+            "field": field,
+            "reason": "Date hors des bornes : entre le 1er janvier 2000 et le 31 décembre 2099.",
+        }
     schema = client.get("/api/v1/indicators/schema", headers=reader).json()
     assert schema["title"] == "Indicateurs Qual-e-Pref (module 7)"

@@ -126,3 +126,49 @@ def test_final_failures_give_one_alert_per_crisis_and_channel_with_the_count(
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
     return Settings(data_dir=tmp_path, approval_audiences=[])
+
+
+def _next_attempts(engine: Engine, message_id: str) -> list[Any]:
+    with engine.connect() as connection:
+        query = select(deliveries.c.next_attempt_at).where(
+            deliveries.c.message_id == message_id,
+            deliveries.c.channel == "telegram_dm",
+            deliveries.c.status == "pending",
+        )
+        return sorted(connection.execute(query).scalars())
+
+
+def test_deliveries_held_by_their_backoff_leave_as_soon_as_the_channel_is_back(
+    engine: Engine, clock: ManualClock, settings: Settings, fakes: Fakes
+) -> None:
+    service = _service(engine, clock, settings, fakes, give_up_after_minutes=120)
+    add_people(service)
+    crisis_id = open_active(service, exercise=True)
+    fakes.telegram.fail_next(100_000, status=500)
+    message_id = send(
+        service, crisis_id, audiences=(Audience.ELUS, Audience.MEDIA), channels=("telegram_dm",)
+    )
+    start = clock.now()
+    while clock.now() < start + timedelta(minutes=3):
+        dispatch(service)
+        clock.advance(timedelta(seconds=20))
+    assert len(_events(service, crisis_id, "ChannelDown")) == 1
+    # One delivery waits out a backoff of five minutes (the longest a policy may set).
+    first, second = _next_attempts(engine, message_id)
+    with engine.begin() as connection:
+        held = connection.execute(
+            deliveries.update()
+            .where(
+                deliveries.c.message_id == message_id,
+                deliveries.c.channel == "telegram_dm",
+                deliveries.c.next_attempt_at == second,
+            )
+            .values(next_attempt_at=first + timedelta(minutes=5))
+        )
+        assert held.rowcount == 1
+    fakes.telegram.clear_faults()
+    clock.set(max(first, clock.now()))
+    dispatch(service)  # the first one is accepted: « rétabli », and the other is due now
+    assert len(_events(service, crisis_id, "ChannelRestored")) == 1
+    dispatch(service)  # at the same instant: no waiting out the rest of its backoff
+    assert _statuses(engine, message_id) == ["accepted", "accepted"]

@@ -145,7 +145,10 @@ def test_a_killed_leader_is_replaced_and_the_warning_raised_once(
 def test_a_bad_setting_is_a_french_error_without_traceback(env: dict[str, str]) -> None:
     result = run_cli(env | {"CRISIS_LOG_FORMAT": "xml"}, "list")
     assert result.returncode == 2
-    assert result.stderr.startswith("Erreur : réglage invalide (log_format : ")
+    assert result.stderr == (
+        "Erreur : Réglages invalides — CRISIS_LOG_FORMAT : valeur inconnue ; valeurs possibles :"
+        " 'text' ou 'json' ; reçu « xml ».\n"
+    )
     assert "Traceback" not in result.stderr
 
 
