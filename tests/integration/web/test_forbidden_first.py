@@ -43,9 +43,7 @@ def write_routes(client: TestClient) -> list[tuple[str, str]]:
 def test_the_auditor_gets_403_before_any_check_of_what_it_sent(
     service: Service, people: dict[str, str]
 ) -> None:
-    token = service.bus.handle(AddUser(name="lecteur", role="auditor"), actor=SYSTEM_ACTOR)[
-        "token"
-    ]
+    token = service.bus.handle(AddUser(name="lecteur", role="auditor"), actor=SYSTEM_ACTOR)["token"]
     client = new_client(service)
     csrf = sign_in(client, people["auditor"])
     routes = write_routes(client)
