@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -75,6 +76,17 @@ def _field_error(error: Mapping[str, Any]) -> FieldError:
     return FieldError(field=_field(error["loc"]), reason=french_reason(error))
 
 
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """Every method some route of the application answers at this address (HEAD with GET)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        if route.methods and route.path_regex.match(path):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -83,9 +95,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, message = _HTTP_ERRORS.get(exc.status_code, ("error", "Requête refusée."))
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # The framework names the methods of the first route of the address only.
+            headers = (headers or {}) | {"Allow": allowed_methods(app, request.url.path)}
         return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(InvalidInput)
