@@ -8,6 +8,7 @@ memory: the due instants themselves are in the store, read again at each sweep, 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC
 
@@ -43,6 +44,8 @@ class DeadlineScheduler:
             "deadline": jobs.check_deadlines,
             "callout": jobs.check_callouts,
         }
+        self._adding = threading.Lock()
+        self._stopping = False
         self._scheduler = BackgroundScheduler(
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
@@ -83,22 +86,28 @@ class DeadlineScheduler:
         )
 
     def shutdown(self) -> None:
+        # APScheduler's shutdown holds its job store lock while it waits for the running jobs;
+        # a job adding a job then (the plan, an after-commit hook) would wait for that lock
+        # forever. No job is added once shutdown has begun; one being added is waited for.
+        with self._adding:
+            self._stopping = True
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._jobs.watch.standing_by()
 
     def schedule(self, instant: DueInstant) -> None:
         """A job at this due instant (at once when it is already past)."""
-        if not self._scheduler.running:
-            return
-        self._scheduler.add_job(
-            self._dated[instant.kind],
-            trigger="date",
-            run_date=instant.due,
-            args=[instant.crisis_id],
-            id=f"{instant.kind}:{instant.crisis_id}:{instant.due.isoformat()}",
-            replace_existing=True,
-        )
+        with self._adding:
+            if self._stopping or not self._scheduler.running:
+                return
+            self._scheduler.add_job(
+                self._dated[instant.kind],
+                trigger="date",
+                run_date=instant.due,
+                args=[instant.crisis_id],
+                id=f"{instant.kind}:{instant.crisis_id}:{instant.due.isoformat()}",
+                replace_existing=True,
+            )
 
     def schedule_events(self, events: Sequence[Event]) -> None:
         """After-commit hook of the leader's own commands."""
