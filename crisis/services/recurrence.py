@@ -23,8 +23,8 @@ from apscheduler.triggers.cron import CronTrigger
 from dateutil.rrule import rrule, rrulestr
 
 from crisis.clock import PARIS, ensure_utc
+from crisis.cron_standard import parse_cron
 from crisis.domain.errors import InvalidInput
-from crisis.services.cron_standard import parse_cron
 
 # A drill programme, not a heartbeat: two drills of one entry are at least this far apart.
 MIN_GAP = timedelta(days=1)

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from crisis.cron_standard import parse_cron
 from crisis.domain.errors import InvalidInput
-from crisis.services.cron_standard import parse_cron
 
 
 @pytest.mark.parametrize(
