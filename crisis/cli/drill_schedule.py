@@ -51,7 +51,11 @@ def add(
         str | None, typer.Option(help="Règle RFC 5545, ex. FREQ=MONTHLY;BYDAY=1TU;BYHOUR=10")
     ] = None,
     cron: Annotated[
-        str | None, typer.Option(help="Expression cron, ex. « 0 10 1-7 * tue »")
+        str | None,
+        typer.Option(
+            help="Expression cron standard à 5 champs (0 et 7 = dimanche, 1 = lundi ; noms "
+            "français ou anglais), ex. « 0 10 * * lun » : chaque lundi à 10 h."
+        ),
     ] = None,
     start: Annotated[
         str | None, typer.Option(help="Début du programme, ISO 8601 ; par défaut maintenant.")
