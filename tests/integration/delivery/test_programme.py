@@ -358,7 +358,8 @@ def test_command_line(database_url: str, tmp_path: Path) -> None:
     exported = runner.invoke(schedule_app, ["ical", "--out", str(out), "--count", "3"], env=env)
     assert exported.exit_code == 0, exported.output
     events = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
-    starts: list[Any] = [e["DTSTART"].dt for e in events]
+    fields: list[Any] = [e["DTSTART"] for e in events]
+    starts = [f.dt for f in fields]
     assert len(starts) == 3
     assert all(s.weekday() == 6 and s.hour == 10 for s in starts)  # Sundays, 10:00 in Paris
     removed = runner.invoke(schedule_app, ["remove", view["id"]], env=env)
