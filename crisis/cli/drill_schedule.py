@@ -33,8 +33,9 @@ schedule_app = typer.Typer(
 
 def _print_entry(view: dict[str, Any]) -> None:
     typer.echo(f"{view['id']}  {view['name']} — {view['scenario_title']}")
+    kind = "cron standard" if view["rule_kind"] == "cron" else "RRULE"
     typer.echo(
-        f"  règle {view['rule_kind']} « {view['rule']} », préavis {view['notice_days']} j, "
+        f"  règle {kind} « {view['rule']} », préavis {view['notice_days']} j, "
         f"mode {view['mode_label']}"
     )
     for upcoming in view["next"]:

@@ -353,6 +353,7 @@ def test_command_line(database_url: str, tmp_path: Path) -> None:
     )
     listed = runner.invoke(schedule_app, ["list"], env=env)
     assert "Dominical" in listed.output
+    assert "règle cron standard « 0 10 * * 0 »" in listed.output
     assert listed.output.count("• dimanche") == 3
     out = tmp_path / "programme.ics"
     exported = runner.invoke(schedule_app, ["ical", "--out", str(out), "--count", "3"], env=env)
