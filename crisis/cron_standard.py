@@ -6,7 +6,10 @@ Names are accepted, whatever their case, also in ranges and lists: English (`mon
 `jan` … `dec`) and French (`lun`/`lundi` … `dim`/`dimanche`, `janv`/`janvier` … `déc`/`décembre`).
 Each field takes `*`, a value, a range `a-b` (from `a` round to `b` when `a` is the larger:
 `ven-lun`), a list `a,b`, and steps `*/n`, `a-b/n`, `a/n` (from `a` to the field's end).
-When both day fields are restricted (neither is `*`), a day matching either fires, as in cron.
+When both day fields are restricted (neither is `*`), a day matching either fires, as croniter
+and Vixie cron do (Vixie cron alone makes an exception of a day field starting with `*`, such as
+`*/2`: croniter does not, nor does this module). `@yearly`, `@monthly`, `@weekly`, `@daily` stand
+for their five fields.
 
 What is stored and shown is the standard form: fields separated by one space, names in
 English. APScheduler numbers the days of the week from Monday and has no « either day » rule:
