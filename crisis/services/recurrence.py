@@ -3,8 +3,8 @@
 A rule is an RFC 5545 RRULE (python-dateutil) or a standard five-field cron expression
 (`cron_standard`: 0 or 7 = Sunday, names in English or French, a day matching either day field
 when both are restricted), evaluated by APScheduler's CronTrigger. Both are evaluated on Paris
-wall time, so a drill « every first Tuesday at 10:00 »
-stays at 10:00 in Paris across the DST changes (08:00 UTC in summer, 09:00 UTC in winter).
+wall time, so a drill « every first Tuesday at 10:00 » stays at 10:00 in Paris across the DST
+changes (08:00 UTC in summer, 09:00 UTC in winter).
 
 A wall time that does not exist (02:30 on the night of the spring change) is taken with the
 offset in force before the change (`fold=0`), i.e. one hour later in wall time; a wall time that
@@ -129,7 +129,7 @@ def _next_wall(triggers: list[CronTrigger], after: datetime) -> datetime | None:
 
 def _cron_after(rec: Recurrence, instant: datetime, *, inclusive: bool) -> Iterator[datetime]:
     triggers = parse_cron(rec.text).triggers(UTC)
-    # As for an RRULE: wall times are looked at from an hour early, the UTC test is the exact one.
+    # As for an RRULE: wall times are looked at from two hours early, the UTC test is exact.
     cursor = _wall(instant).replace(second=0, microsecond=0) - timedelta(hours=2)
     while True:
         found = _next_wall(triggers, cursor)
