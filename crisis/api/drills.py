@@ -37,7 +37,13 @@ class DrillScheduleCreate(Body):
         default=None, max_length=500, examples=["FREQ=MONTHLY;BYDAY=1TU;BYHOUR=10;BYMINUTE=0"]
     )
     cron: OptionalPlainLine | None = Field(
-        default=None, max_length=200, examples=["0 10 1-7 * tue"]
+        default=None,
+        max_length=200,
+        description="Cron standard à 5 champs, heure de Paris : 0 et 7 = dimanche, 1 = lundi ; "
+        "noms de jours et de mois en français ou en anglais ; si le jour du mois et le jour de "
+        "la semaine sont tous deux restreints, un jour qui satisfait l'un ou l'autre convient. "
+        "Gardée sous sa forme standard.",
+        examples=["0 10 * * lun"],
     )
     starts_at: Instant | None = None
     notice_days: int = Field(default=7, ge=0, le=365)

@@ -33,8 +33,9 @@ schedule_app = typer.Typer(
 
 def _print_entry(view: dict[str, Any]) -> None:
     typer.echo(f"{view['id']}  {view['name']} — {view['scenario_title']}")
+    kind = "cron standard" if view["rule_kind"] == "cron" else "RRULE"
     typer.echo(
-        f"  règle {view['rule_kind']} « {view['rule']} », préavis {view['notice_days']} j, "
+        f"  règle {kind} « {view['rule']} », préavis {view['notice_days']} j, "
         f"mode {view['mode_label']}"
     )
     for upcoming in view["next"]:
@@ -51,7 +52,11 @@ def add(
         str | None, typer.Option(help="Règle RFC 5545, ex. FREQ=MONTHLY;BYDAY=1TU;BYHOUR=10")
     ] = None,
     cron: Annotated[
-        str | None, typer.Option(help="Expression cron, ex. « 0 10 1-7 * tue »")
+        str | None,
+        typer.Option(
+            help="Expression cron standard à 5 champs (0 et 7 = dimanche, 1 = lundi ; noms "
+            "français ou anglais), ex. « 0 10 * * lun » : chaque lundi à 10 h."
+        ),
     ] = None,
     start: Annotated[
         str | None, typer.Option(help="Début du programme, ISO 8601 ; par défaut maintenant.")

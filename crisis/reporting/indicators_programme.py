@@ -1,7 +1,9 @@
 """Commitment 49 from the `system` journal stream: exercises planned, held and missed.
 
 The programme's entries (`command.AddDrillSchedule`, `command.RemoveDrillSchedule`) give the
-planned occurrences (the same recurrence rules the programme uses); `event.DrillRunStarted`,
+planned occurrences (the same recurrence rules the programme uses: the rule as kept, recorded
+with the outcome; an entry recorded before migration 0013 has only the cron rule as typed then,
+read as APScheduler read it, `legacy_cron`); `event.DrillRunStarted`,
 `event.DrillMissed` and `command.RecordDrillRun` what became of each. An occurrence that fell
 due with no trace at all counts as missed. A run of an entry that is not in the programme is a
 drill played on demand (`PlayDrill`, « Jouer maintenant »): held outside the programme.
@@ -28,6 +30,7 @@ from crisis.reporting.indicators_model import (
 from crisis.services.recurrence import parse_recurrence
 from crisis.services.retex_views import EntryRef, entry_ref
 from crisis.store.journal import JournalEntry
+from crisis.store.legacy_cron import RRULE, from_apscheduler
 
 STATUS_LABELS = {
     "held": "joué",
@@ -49,6 +52,7 @@ class _Schedule:
     name: str
     mode: str
     command: dict[str, Any]
+    outcome: dict[str, Any]
     created: JournalEntry
     removed_at: datetime | None = None
 
@@ -75,11 +79,10 @@ def _read(
     for entry in system:
         p = entry.payload
         if entry.kind == "command.AddDrillSchedule" and "outcome" in p:
-            command = p["command"]
-            schedule_id = str(p["outcome"]["schedule_id"])
-            schedules[schedule_id] = _Schedule(
-                schedule_id, str(command["name"]), str(command["mode"]), command, entry
-            )
+            command, outcome = p["command"], p["outcome"]
+            schedule_id = str(outcome["schedule_id"])
+            name, mode = str(command["name"]), str(command["mode"])
+            schedules[schedule_id] = _Schedule(schedule_id, name, mode, command, outcome, entry)
         elif entry.kind == "command.RemoveDrillSchedule":
             schedule = schedules.get(str(p["command"]["schedule_id"]))
             if schedule is not None:
@@ -109,14 +112,24 @@ def _read(
     return list(schedules.values()), runs
 
 
+def _rule(schedule: _Schedule) -> tuple[str | None, str | None]:
+    """The entry's rule as (RRULE, cron): as kept, or, recorded before 0013, as typed then."""
+    outcome, command = schedule.outcome, schedule.command
+    if "rule" in outcome:
+        rule = str(outcome["rule"])
+        return (rule, None) if outcome["rule_kind"] == RRULE else (None, rule)
+    if command.get("cron") is not None:
+        kind, rule = from_apscheduler(str(command["cron"]))
+        return (rule, None) if kind == RRULE else (None, rule)
+    return command.get("rrule"), None
+
+
 def _occurrences(schedule: _Schedule, period: Period) -> list[datetime]:
-    command = schedule.command
-    start = command.get("starts_at") or schedule.created.at.isoformat()
+    start = schedule.command.get("starts_at") or schedule.created.at.isoformat()
     try:
+        rrule_text, cron_text = _rule(schedule)
         recurrence = parse_recurrence(
-            rrule_text=command.get("rrule"),
-            cron_text=command.get("cron"),
-            start=datetime.fromisoformat(str(start)),
+            rrule_text=rrule_text, cron_text=cron_text, start=datetime.fromisoformat(str(start))
         )
     except InvalidInput:
         return []

@@ -97,7 +97,9 @@ def add_drill_schedule(cmd: AddDrillSchedule, ctx: HandlerContext) -> Outcome:
         created_at=ctx.now,
     )
     ctx.uow.programme.add(schedule)
-    return Outcome(result=schedule, stream=SYSTEM_STREAM, journal={"schedule_id": schedule.id})
+    # The rule as kept (standard cron since 0013): what the journal's readers evaluate.
+    journal = {"schedule_id": schedule.id, "rule_kind": schedule.rule_kind, "rule": schedule.rule}
+    return Outcome(result=schedule, stream=SYSTEM_STREAM, journal=journal)
 
 
 def remove_drill_schedule(cmd: RemoveDrillSchedule, ctx: HandlerContext) -> Outcome:

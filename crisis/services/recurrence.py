@@ -1,8 +1,10 @@
 """Recurrence rules of the exercise programme, in Europe/Paris wall time.
 
-A rule is an RFC 5545 RRULE (python-dateutil) or a five-field cron expression (APScheduler's
-CronTrigger). Both are evaluated on Paris wall time, so a drill « every first Tuesday at 10:00 »
-stays at 10:00 in Paris across the DST changes (08:00 UTC in summer, 09:00 UTC in winter).
+A rule is an RFC 5545 RRULE (python-dateutil) or a standard five-field cron expression
+(`cron_standard`: 0 or 7 = Sunday, names in English or French, a day matching either day field
+when both are restricted), evaluated by APScheduler's CronTrigger. Both are evaluated on Paris
+wall time, so a drill « every first Tuesday at 10:00 » stays at 10:00 in Paris across the DST
+changes (08:00 UTC in summer, 09:00 UTC in winter).
 
 A wall time that does not exist (02:30 on the night of the spring change) is taken with the
 offset in force before the change (`fold=0`), i.e. one hour later in wall time; a wall time that
@@ -21,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from dateutil.rrule import rrule, rrulestr
 
 from crisis.clock import PARIS, ensure_utc
+from crisis.cron_standard import parse_cron
 from crisis.domain.errors import InvalidInput
 
 # A drill programme, not a heartbeat: two drills of one entry are at least this far apart.
@@ -112,34 +115,31 @@ def _rrule_after(rec: Recurrence, instant: datetime, *, inclusive: bool) -> Iter
             yield occurrence
 
 
-def _trigger(text: str) -> CronTrigger:
-    fields = text.split()
-    if len(fields) != 5:
-        raise InvalidInput(
-            "cron",
-            f"Expression cron invalide : 5 champs attendus (minute heure jour mois jour de la "
-            f"semaine), {len(fields)} reçu(s) ; ex. « 0 10 * * tue ».",
-        )
-    try:
-        return CronTrigger.from_crontab(text, timezone=PARIS)
-    except (ValueError, TypeError) as error:
-        raise InvalidInput("cron", f"Expression cron invalide ({error}).") from None
+def _next_wall(triggers: list[CronTrigger], after: datetime) -> datetime | None:
+    """The first wall time strictly after `after` (a whole minute) that a trigger fires at.
+
+    The triggers run on UTC and are handed wall times as if they were UTC: the wall time is
+    what the rule describes, and `_paris` then applies this module's rule for the wall times
+    that do not exist or happen twice, exactly as for an RRULE."""
+    now = after.replace(tzinfo=UTC) + timedelta(seconds=1)
+    found = [t.get_next_fire_time(None, now) for t in triggers]
+    fire_times = [f.replace(tzinfo=None) for f in found if f is not None]
+    return min(fire_times, default=None)
 
 
 def _cron_after(rec: Recurrence, instant: datetime, *, inclusive: bool) -> Iterator[datetime]:
-    trigger = _trigger(rec.text)
-    previous: datetime | None = None
-    now = instant if inclusive else instant + timedelta(seconds=1)
-    now = now.astimezone(PARIS)
+    triggers = parse_cron(rec.text).triggers(UTC)
+    # As for an RRULE: wall times are looked at from two hours early, the UTC test is exact.
+    cursor = _wall(instant).replace(second=0, microsecond=0) - timedelta(hours=2)
     while True:
-        found = trigger.get_next_fire_time(previous, now)
+        found = _next_wall(triggers, cursor)
         if found is None:
             return
-        occurrence = ensure_utc(found)
-        if occurrence > instant or (inclusive and occurrence == instant):
+        cursor = found
+        occurrence = _paris(found)
+        after = occurrence > instant or (inclusive and occurrence == instant)
+        if after and occurrence >= rec.start:
             yield occurrence
-        previous = found
-        now = (found + timedelta(seconds=1)).astimezone(PARIS)
 
 
 def parse_recurrence(
@@ -154,7 +154,7 @@ def parse_recurrence(
         field = "rrule"
     else:
         assert cron_text is not None
-        rec = Recurrence(RuleKind.CRON, " ".join(cron_text.split()), start)
+        rec = Recurrence(RuleKind.CRON, parse_cron(cron_text).text, start)
         field = "cron"
     first = rec.next(start - timedelta(microseconds=1), 2)
     if not first or first[0] > start + HORIZON:

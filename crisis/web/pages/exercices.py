@@ -297,6 +297,7 @@ SCHEDULE_FIELDS = (
     "name",
     "scenario",
     "rrule",
+    "cron",
     "starts_at",
     "notice_days",
     "mode",
@@ -312,10 +313,12 @@ def _schedule_command(form: FormData) -> AddDrillSchedule:
     if not notice.isdigit():
         raise InvalidInput("notice_days", "Nombre de jours entier attendu.")
     rule = forms.text(form, "rrule", limit=500)
+    cron = forms.text(form, "cron", limit=200)
     return AddDrillSchedule(
         name=forms.text(form, "name", limit=200),
         scenario=forms.text(form, "scenario", limit=500),
         rrule=rule or None,
+        cron=cron or None,
         starts_at=forms.paris_instant(form, "starts_at"),
         notice_days=int(notice),
         mode=mode,
@@ -331,7 +334,9 @@ def add_schedule(request: Request, session: CurrentUser, form: PostedForm) -> Re
         run(request, session, form, command)
     except InvalidInput as error:
         values = {name: forms.text(form, name, limit=1000) for name in SCHEDULE_FIELDS}
-        context = {"errors": {error.field: error.message}, "values": values}
+        # « one rule or the other » is said beside the first of the two fields
+        field = "rrule" if error.field == "rule" else error.field
+        context = {"errors": {field: error.message}, "values": values}
         return _page(request, session, context, status=422)
     return RedirectResponse("/exercices?fait=ajoute#programme", status_code=303)
 

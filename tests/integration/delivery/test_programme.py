@@ -328,22 +328,49 @@ def test_command_line(database_url: str, tmp_path: Path) -> None:
     )
     assert bad_rule.exit_code == 2
     assert "5 champs attendus" in bad_rule.output
+    english = runner.invoke(
+        schedule_app, ["add", "X", "--scenario", "crue-seine", "--cron", "* * 7"], env=env
+    )
+    assert english.exit_code == 2
+    assert "5 champs attendus" in english.output
+    out_of_range = runner.invoke(
+        schedule_app, ["add", "X", "--scenario", "crue-seine", "--cron", "0 10 * * 8"], env=env
+    )
+    assert out_of_range.exit_code == 2
+    assert "champ jour de la semaine « 8 » : 8 est hors limites" in out_of_range.output
+    # Standard cron: 0 = Sunday (APScheduler, read before 0013, made it a Monday).
     added = runner.invoke(
         schedule_app,
-        ["add", "Mensuel", "--scenario", "crue-seine", "--cron", "0 10 1-7 * tue", "--json"],
+        ["add", "Dominical", "--scenario", "crue-seine", "--cron", "0 10 * * 0", "--json"],
         env=env,
     )
     assert added.exit_code == 0, added.output
     view = json.loads(added.output)
+    assert view["rule"] == "0 10 * * 0"
     assert len(view["next"]) == 3
-    assert all(" à 10 h 00" in n["label"] and n["label"].startswith("mardi") for n in view["next"])
+    assert all(
+        " à 10 h 00" in n["label"] and n["label"].startswith("dimanche") for n in view["next"]
+    )
     listed = runner.invoke(schedule_app, ["list"], env=env)
-    assert "Mensuel" in listed.output
-    assert listed.output.count("• mardi") == 3
+    assert "Dominical" in listed.output
+    assert "règle cron standard « 0 10 * * 0 »" in listed.output
+    assert listed.output.count("• dimanche") == 3
     out = tmp_path / "programme.ics"
     exported = runner.invoke(schedule_app, ["ical", "--out", str(out), "--count", "3"], env=env)
     assert exported.exit_code == 0, exported.output
-    assert len(Calendar.from_ical(out.read_bytes()).walk("VEVENT")) == 3
+    events = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
+    fields: list[Any] = [e["DTSTART"] for e in events]
+    starts = [f.dt for f in fields]
+    assert len(starts) == 3
+    assert all(s.weekday() == 6 and s.hour == 10 for s in starts)  # Sundays, 10:00 in Paris
     removed = runner.invoke(schedule_app, ["remove", view["id"]], env=env)
     assert removed.exit_code == 0
+    named = runner.invoke(
+        schedule_app,
+        ["add", "Hebdo", "--scenario", "crue-seine", "--cron", "0 10 * * Mardi", "--json"],
+        env=env,
+    )
+    assert named.exit_code == 0, named.output
+    assert json.loads(named.output)["rule"] == "0 10 * * tue"  # the standard form is kept
+    runner.invoke(schedule_app, ["remove", json.loads(named.output)["id"]], env=env)
     assert "Aucun exercice programmé." in runner.invoke(schedule_app, ["list"], env=env).output

@@ -200,3 +200,36 @@ def test_the_api_programmes_an_uploaded_scenario_by_its_name(service: Service) -
     created = client.post("/api/v1/drills/schedules", json=body, headers=headers)
     assert created.status_code == 201, created.text
     assert created.json()["scenario_title"].startswith("Essai — fuite d'ammoniac")
+
+
+def test_the_console_programmes_a_standard_cron_rule_and_refuses_a_bad_one_in_french(
+    service: Service, people: dict[str, str]
+) -> None:
+    client, token = _client(service, people["duty_officer"])
+    form = {
+        "csrf_token": token,
+        "name": "Exercice du dimanche",
+        "scenario": "crue-seine",
+        "notice_days": "0",
+        "mode": "unattended",
+    }
+    bad = client.post("/exercices/programme", data={**form, "cron": "0 10 * * 8"})
+    assert bad.status_code == 422
+    said = bad.text.split('id="erreur-cron"')[1].split("</p>")[0]
+    assert "champ jour de la semaine « 8 »" in said and "0 et 7 = dimanche" in said
+    assert not ENGLISH.search(said), said
+    both = client.post(
+        "/exercices/programme", data={**form, "cron": "0 10 * * 0", "rrule": "FREQ=WEEKLY"}
+    )
+    assert 'id="erreur-rrule"' in both.text
+    assert "soit une règle RRULE, soit une expression cron" in both.text
+    with service.bus.unit_of_work() as uow:
+        assert uow.programme.active() == []
+
+    added = client.post("/exercices/programme", data={**form, "cron": "0 10 * * 0"})
+    assert "Entrée ajoutée au programme." in added.text
+    entry = added.text.split("Exercice du dimanche</h3>")[1].split("Retirer du programme")[0]
+    assert "règle cron standard « 0 10 * * 0 »" in entry
+    dates = re.findall(r"<li>([^<]*à 10 h 00)</li>", entry)
+    assert len(dates) == 3 and all(d.startswith("dimanche") for d in dates), dates
+    assert "0 et 7 = dimanche, 1 = lundi" in added.text  # the field's help
