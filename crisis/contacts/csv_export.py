@@ -5,13 +5,11 @@ mark is what makes Excel read the file as UTF-8, so every name keeps its letters
 has no « ő », « ğ » or « Ł », met in élus' names); the import reads both encodings anyway.
 Mobiles are written the French way (« 06 12 34 56 78 », « 00 44 7400 123456 »): Excel keeps
 them as text where « +33612345678 » would become a formula or a number. A cell that Excel
-would run as a formula (=, +, -, @ first, a negative number aside) is prefixed with an
-apostrophe (OWASP, CSV injection).
+would run as a formula is made inert by the writer (`SpreadsheetCsv`, OWASP CSV injection).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import phonenumbers
@@ -21,8 +19,6 @@ from crisis.domain.contacts import Contact
 from crisis.spreadsheet_csv import SpreadsheetCsv
 
 HEADER = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"-?[0-9]+")  # a Telegram group's id: a number, not a formula
 
 
 def french_mobile(e164: str | None) -> str:
@@ -34,10 +30,7 @@ def french_mobile(e164: str | None) -> str:
 
 
 def _cell(value: str | None) -> str:
-    text = value or ""
-    if text.startswith(_FORMULA_STARTS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return value or ""
 
 
 def contacts_csv(contacts: Iterable[Contact]) -> bytes:

@@ -253,6 +253,17 @@ def to_xlsx(pack: Indicators, *, service: str | None = None) -> bytes:
     c47.cell(row=row + 1, column=1, value="Événements sans activation du COD")
     c47.cell(row=row + 1, column=2, value=pack.commitments.c47.without_cod)
 
+    _no_formulas(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _no_formulas(book: Workbook) -> None:
+    """Every text is a string cell: openpyxl makes a formula of a text that starts with « = »
+    (an event titled `=HYPERLINK(…)`), and Excel would run it (OWASP, formula injection)."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"

@@ -88,7 +88,7 @@ def test_the_pack_cites_the_entry_holding_each_figure(year: Year) -> None:
     assert f"n° {radio.seq}" not in orge
     csv_line = next(
         line
-        for line in render_indicators(pack, IndicatorsFormat.CSV).decode().splitlines()
+        for line in render_indicators(pack, IndicatorsFormat.CSV).decode("utf-8-sig").splitlines()
         if "Crue de l'Orge" in line
     )
     assert f";{cited};" in csv_line
@@ -165,7 +165,7 @@ def test_the_tampered_event_says_nothing_but_its_exclusion(year: Year) -> None:
     chain = f"{broken_id[:8]} · {row.chain.entries_checked} entrées"
     assert said == f"Accident routier sur l'A6 Chaîne rompue : exclu. — — — — — — {chain}"
     # The spreadsheet row: its name, its exclusion and its chain, every figure empty.
-    csv_rows = render_indicators(pack, IndicatorsFormat.CSV).decode().splitlines()
+    csv_rows = render_indicators(pack, IndicatorsFormat.CSV).decode("utf-8-sig").splitlines()
     header, line = csv_rows[0].split(";"), csv_rows[1].split(";")
     cells = dict(zip(header, line, strict=True))
     filled = {k for k, v in cells.items() if v}
