@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -18,6 +18,14 @@ from markupsafe import Markup
 
 from channels.contract import ChannelLimits
 from channels.measure import measure
+from crisis.templating.bounds import (
+    RenderBudget,
+    RenderLimitError,
+    RenderLimits,
+    TimeAllowance,
+    rendering_with,
+    too_long,
+)
 from crisis.templating.errors import (
     LimitExceededError,
     ManifestError,
@@ -134,10 +142,16 @@ class TemplateRegistry:
     Nothing is read from disk until ``load_bundled`` is called.
     """
 
-    def __init__(self, *, limits: Mapping[Variant, ChannelLimits] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limits: Mapping[Variant, ChannelLimits] | None = None,
+        render_limits: RenderLimits | None = None,
+    ) -> None:
         self._limits: Mapping[Variant, ChannelLimits] = MappingProxyType(
             dict(limits) if limits is not None else default_variant_limits()
         )
+        self._render_limits = render_limits or RenderLimits()
         self._text_env: GuardedSandbox = make_environment(html=False)
         self._html_env: GuardedSandbox = make_environment(html=True)
         self._templates: dict[str, dict[int, LoadedTemplate]] = {}
@@ -218,13 +232,16 @@ class TemplateRegistry:
     def _add(self, template: LoadedTemplate) -> None:
         self._templates.setdefault(template.name, {})[template.version] = template
 
-    def register_custom(self, definition: TemplateDefinition) -> TemplateManifest:
+    def register_custom(
+        self, definition: TemplateDefinition, *, render_examples: bool = True
+    ) -> TemplateManifest:
         """Validate and add a custom template.
 
         It must declare a valid manifest, compile in the sandbox without touching internal
         attributes, render with its example values (with and without the exercise marker,
         and with optional variables left out) and fit every channel. Otherwise raise
-        TemplateValidationError listing every problem found.
+        TemplateValidationError listing every problem found. ``render_examples=False``
+        skips the renderings, for a version that passed them when it was stored.
         """
         name = definition.name
         label = f"modèle personnalisé « {name} » version {definition.version}"
@@ -289,7 +306,7 @@ class TemplateRegistry:
         template, problems = self._compile(manifest, sources, Origin.CUSTOM)
         if template is None:
             raise TemplateValidationError(template=name, problems=problems)
-        problems = self._example_problems(template)
+        problems = self._example_problems(template) if render_examples else []
         if problems:
             raise TemplateValidationError(template=name, problems=problems)
         self._add(template)
@@ -330,13 +347,18 @@ class TemplateRegistry:
             (required_only, False, " (variables facultatives omises)"),
         )
         problems: list[TemplateProblem] = []
+        allowance = TimeAllowance(self._render_limits.seconds)  # the three runs together
         for values, exercise, suffix in runs:
             try:
-                rendered = self._render(template, values, exercise, DEFAULT_MARKER, None)
+                rendered = self._render(
+                    template, values, exercise, DEFAULT_MARKER, None, allowance=allowance
+                )
             except RenderError as error:
                 text = f"exemples{suffix} : {error}"
                 reason = f"avec les valeurs d'exemple{suffix} : {error.reason}"
                 problems.append(TemplateProblem(text, variant=error.variant, reason=reason))
+                if isinstance(error.__cause__, RenderLimitError):
+                    break  # the next runs would go past the same limit
                 continue
             except TemplateError as error:
                 field = "variables" if isinstance(error, VariableError) else None
@@ -351,6 +373,29 @@ class TemplateRegistry:
 
     # ------------------------------------------------------------------ rendering
 
+    def _produce(
+        self, compiled: Template, values: Mapping[str, object], allowance: TimeAllowance
+    ) -> str:
+        """The variant's text, produced piece by piece within the rendering's budget: the
+        text is cut as soon as it goes past the limit, the rendering stopped once its time
+        is spent."""
+        budget = RenderBudget(self._render_limits, allowance=allowance)
+        limit = budget.limits.output
+        pieces: list[str] = []
+        length = 0
+        with rendering_with(budget):
+            stream = compiled.generate(values)
+            assert isinstance(stream, Generator)
+            try:
+                for piece in stream:
+                    length += len(piece)
+                    if length > limit:
+                        raise too_long(limit)
+                    pieces.append(piece)
+            finally:
+                stream.close()
+        return "".join(pieces)
+
     def _render_variant(
         self,
         template: LoadedTemplate,
@@ -358,9 +403,14 @@ class TemplateRegistry:
         values: Mapping[str, object],
         exercise: bool,
         marker: str,
+        allowance: TimeAllowance,
     ) -> RenderedVariant:
         try:
-            raw = template.compiled[variant].render(values)
+            raw = self._produce(template.compiled[variant], values, allowance)
+        except RenderLimitError as error:
+            raise RenderError(
+                template=template.name, variant=variant.value, reason=str(error)
+            ) from error
         except SecurityError as error:
             reason = f"opération refusée par le bac à sable ({error})"
             raise RenderError(
@@ -374,6 +424,11 @@ class TemplateRegistry:
         except FilterError as error:
             raise RenderError(
                 template=template.name, variant=variant.value, reason=str(error)
+            ) from error
+        except RecursionError as error:
+            reason = "le modèle s'appelle lui-même trop de fois (macro ou boucle récursive)"
+            raise RenderError(
+                template=template.name, variant=variant.value, reason=reason
             ) from error
         except (JinjaTemplateError, TypeError, ValueError, ArithmeticError) as error:
             raise RenderError(
@@ -393,8 +448,13 @@ class TemplateRegistry:
         exercise: bool,
         marker: str,
         variants: Collection[str] | None,
+        *,
+        allowance: TimeAllowance | None = None,
     ) -> RenderedMessage:
+        """Every selected variant, all of them within one time allowance."""
         _check_marker(marker)
+        if allowance is None:
+            allowance = TimeAllowance(self._render_limits.seconds)
         selected = _select(template, variants)
         values = validate_variables(
             template=template.name, specs=template.manifest.variables, values=variables
@@ -404,7 +464,7 @@ class TemplateRegistry:
             version=template.version,
             exercise=exercise,
             variants=tuple(
-                self._render_variant(template, variant, values, exercise, marker)
+                self._render_variant(template, variant, values, exercise, marker, allowance)
                 for variant in selected
             ),
         )
