@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,9 +11,6 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from jinja2 import Template
-from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.exceptions import TemplateError as JinjaTemplateError
-from markupsafe import Markup
 
 from channels.contract import ChannelLimits
 from channels.measure import measure
@@ -36,20 +32,17 @@ from crisis.templating.errors import (
     UnknownTemplateError,
     VariableError,
 )
-from crisis.templating.filters import FilterError
 from crisis.templating.limits import Variant, default_variant_limits
 from crisis.templating.manifest import TemplateManifest, load_manifest, parse_manifest
 from crisis.templating.rendered import RenderedMessage, RenderedVariant
 from crisis.templating.sandbox import GuardedSandbox, make_environment, static_problems
 from crisis.templating.variables import validate_variables
+from crisis.templating.variant_text import RENDER_FAILURES, failure_reason, mark, tidy
 
 DEFAULT_MARKER: Final = "EXERCICE EXERCICE EXERCICE"
 MAX_MARKER_LENGTH: Final = 60
 BUNDLED_PACKAGE: Final = "templates"
 MANIFEST_FILE: Final = "template.yaml"
-
-_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class Origin(StrEnum):
@@ -87,27 +80,6 @@ class LoadedTemplate:
     def variants(self) -> tuple[Variant, ...]:
         """Declared variants, in the canonical order of ``Variant``."""
         return tuple(variant for variant in Variant if variant in self.manifest.variants)
-
-
-def _tidy(variant: Variant, raw: str) -> str:
-    if variant.is_html:
-        return raw.strip()
-    if variant.single_line:
-        return " ".join(raw.split())
-    lines = [line.rstrip() for line in raw.replace("\r\n", "\n").split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def _mark(variant: Variant, text: str, marker: str) -> str:
-    if variant.is_html:
-        block = Markup('<p class="exercice"><strong>{}</strong></p>\n').format(marker)
-        found = _BODY_OPEN.search(text)
-        if found is None:
-            return f"{block}{text}"
-        return f"{text[: found.end()]}\n{block}{text[found.end() :]}"
-    if variant.single_line:
-        return f"{marker} – {text}"
-    return f"{marker}\n{text}"
 
 
 def _check_marker(marker: str) -> None:
@@ -407,36 +379,13 @@ class TemplateRegistry:
     ) -> RenderedVariant:
         try:
             raw = self._produce(template.compiled[variant], values, allowance)
-        except RenderLimitError as error:
+        except RENDER_FAILURES as error:
             raise RenderError(
-                template=template.name, variant=variant.value, reason=str(error)
+                template=template.name, variant=variant.value, reason=failure_reason(error)
             ) from error
-        except SecurityError as error:
-            reason = f"opération refusée par le bac à sable ({error})"
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=reason
-            ) from error
-        except UndefinedError as error:
-            reason = f"valeur non définie ({error.message})"
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=reason
-            ) from error
-        except FilterError as error:
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=str(error)
-            ) from error
-        except RecursionError as error:
-            reason = "le modèle s'appelle lui-même trop de fois (macro ou boucle récursive)"
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=reason
-            ) from error
-        except (JinjaTemplateError, TypeError, ValueError, ArithmeticError) as error:
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=str(error)
-            ) from error
-        text = _tidy(variant, raw)
+        text = tidy(variant, raw)
         if exercise:
-            text = _mark(variant, text, marker)
+            text = mark(variant, text, marker)
         return RenderedVariant(
             variant=variant, text=text, measure=measure(text, self._limits[variant])
         )
