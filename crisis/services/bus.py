@@ -22,7 +22,14 @@ from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.ops.logs import log_context
 from crisis.services.context import Actor, HandlerContext, Outcome
-from crisis.services.registry import CommandHandler, command_handlers, may_run, refusal
+from crisis.services.preparation import PrepareContext, Prepared, Preparer, prepare
+from crisis.services.registry import (
+    CommandHandler,
+    command_handlers,
+    command_preparers,
+    may_run,
+    refusal,
+)
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
 from crisis.store.crises_repository import ConcurrentUpdate
@@ -84,6 +91,7 @@ class MessageBus:
     command_handlers: Mapping[type[Command], CommandHandler] = field(
         default_factory=command_handlers
     )
+    command_preparers: Mapping[type[Command], Preparer] = field(default_factory=command_preparers)
     event_handlers: dict[type[Event], list[EventHandler]] = field(default_factory=dict)
     after_commit: list[AfterCommitHook] = field(default_factory=list)
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
@@ -130,10 +138,23 @@ class MessageBus:
         """
         ensure_may_run(actor, type(command))
         handler = self.command_handlers[type(command)]
+        prepared = self._prepare(command)
         with self.unit_of_work() as uow:
-            return handler(command, self._context(uow, actor)).result
+            return handler(command, self._context(uow, actor, prepared)).result
 
-    def _context(self, uow: UnitOfWork, actor: Actor) -> HandlerContext:
+    def _prepare(self, command: Command) -> Prepared | None:
+        """The command's preparation, run before its transaction opens (none: None)."""
+        preparer = self.command_preparers.get(type(command))
+        if preparer is None:
+            return None
+        context = PrepareContext(
+            reading=self.reading, settings=self.settings, templates=self.templates
+        )
+        return prepare(preparer, command, context)
+
+    def _context(
+        self, uow: UnitOfWork, actor: Actor, prepared: Prepared | None = None
+    ) -> HandlerContext:
         return HandlerContext(
             uow=uow,
             now=uow.now,
@@ -142,6 +163,7 @@ class MessageBus:
             new_id=self.new_id,
             catalog=self.catalog,
             templates=self.templates,
+            prepared=prepared,
         )
 
     def _run(self, command: Command, *, actor: Actor, replayable: Replayable | None) -> Answer:
@@ -149,7 +171,12 @@ class MessageBus:
         ensure_may_run(actor, type(command))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._attempt(command, handler, actor=actor, replayable=replayable)
+                # Prepared again on each attempt: a retry follows a concurrent write, which
+                # may have changed what the preparation read.
+                prepared = self._prepare(command)
+                return self._attempt(
+                    command, handler, actor=actor, replayable=replayable, prepared=prepared
+                )
             except (ConcurrentUpdate, IntegrityError, OperationalError) as error:
                 # A concurrent writer won the race (same journal head, same idempotency
                 # key, same alert): run again on the new state.
@@ -170,6 +197,7 @@ class MessageBus:
         *,
         actor: Actor,
         replayable: Replayable | None,
+        prepared: Prepared | None,
     ) -> Answer:
         with self.unit_of_work() as uow:
             if replayable is not None and replayable.key is not None and actor.user_id is not None:
@@ -178,7 +206,7 @@ class MessageBus:
                     if stored.fingerprint != replayable.fingerprint:
                         raise IdempotencyMismatch()
                     return Answer(stored.status_code, json.loads(stored.body), replayed=True)
-            ctx = self._context(uow, actor)
+            ctx = self._context(uow, actor, prepared)
             outcome = handler(command, ctx)
             events = self._journal(command, outcome, ctx)
             events.extend(ctx.announced)

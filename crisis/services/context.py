@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from crisis.catalog import ChannelCatalog
 from crisis.domain.crisis import Crisis
 from crisis.domain.events import Event
+from crisis.services.preparation import Prepared
 from crisis.settings import Settings
 from crisis.store.unit_of_work import UnitOfWork
 
@@ -41,6 +42,8 @@ class HandlerContext:
     # Events about no crisis, journalled by their handler: routed like the others, and handed
     # to the after-commit hooks.
     announced: list[Event] = field(default_factory=list)
+    # What the command's preparation computed before the transaction (a rendering).
+    prepared: Prepared | None = None
 
 
 @dataclass(frozen=True, slots=True)

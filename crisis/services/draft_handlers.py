@@ -46,7 +46,9 @@ from crisis.services.message_handlers import (
     ensure_open,
     usable_channels,
 )
+from crisis.services.preparation import PrepareContext
 from crisis.services.template_library import InvalidTemplate, TemplateLibrary
+from crisis.store.crises_repository import ConcurrentUpdate
 from crisis.store.drafts_repository import StoredTemplate
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.templating.errors import (
@@ -57,7 +59,7 @@ from crisis.templating.errors import (
     VariableError,
 )
 from crisis.templating.manifest import NAME_PATTERN
-from crisis.templating.registry import TemplateDefinition
+from crisis.templating.registry import TemplateDefinition, TemplateRegistry
 
 AUDIENCE_LABELS = {Audience.ELUS: "élus", Audience.PUBLIC: "public", Audience.MEDIA: "médias"}
 
@@ -68,7 +70,7 @@ class DraftSendResult:
     sent: SentMessage
 
 
-def _library(ctx: HandlerContext) -> TemplateLibrary:
+def _library(ctx: HandlerContext | PrepareContext) -> TemplateLibrary:
     if ctx.templates is None:
         raise RuntimeError("no template library wired into the bus")
     return ctx.templates
@@ -88,17 +90,18 @@ def _variable_field(error: VariableError) -> str:
 
 
 def render_for(
-    ctx: HandlerContext,
-    crisis: Crisis,
+    registry: TemplateRegistry,
     *,
+    exercise: bool,
+    marker: str,
     template: str,
     version: int | None,
     variables: dict[str, Any],
     audiences: Sequence[Audience],
 ) -> _Rendering:
-    """Render every variant for this crisis (marked in an exercise); a variable or a variant
-    that does not fit is a 422 naming it."""
-    registry = _library(ctx).registry(ctx.uow)
+    """Render every variant for a crisis (marked in an exercise); a variable or a variant
+    that does not fit is a 422 naming it. Called by the preparations, before any
+    transaction: a slow template delays no one but its author."""
     try:
         loaded = registry.get(template, version=version)
     except UnknownTemplateError as error:
@@ -124,8 +127,8 @@ def render_for(
             template,
             version=loaded.version,
             variables=variables,
-            exercise=crisis.exercise,
-            marker=ctx.settings.exercise_marker,
+            exercise=exercise,
+            marker=marker,
         )
     except VariableError as error:
         raise InvalidInput(_variable_field(error), error.message) from None
@@ -156,6 +159,35 @@ def _check_channels(ctx: HandlerContext, crisis: Crisis, channels: Sequence[str]
         usable_channels(catalog_of(ctx), exercise=crisis.exercise, restrict=channels)
 
 
+def _registry_and_crisis(
+    prep: PrepareContext, crisis_id: str, draft_id: str | None = None
+) -> tuple[TemplateRegistry, Crisis, Draft | None]:
+    """A short read: the templates stored so far, the event (and the draft)."""
+    with prep.reading() as uow:
+        crisis = uow.crises.get(crisis_id)
+        draft = uow.drafts.get(draft_id, crisis_id=crisis.id) if draft_id is not None else None
+        return _library(prep).registry(uow), crisis, draft
+
+
+def prepare_compose(cmd: ComposeMessage, prep: PrepareContext) -> _Rendering:
+    registry, crisis, _ = _registry_and_crisis(prep, cmd.crisis_id)
+    return render_for(
+        registry,
+        exercise=crisis.exercise,
+        marker=prep.settings.exercise_marker,
+        template=cmd.template,
+        version=cmd.version,
+        variables=cmd.variables,
+        audiences=_unique_audiences(cmd.audiences),
+    )
+
+
+def _prepared_rendering(ctx: HandlerContext) -> _Rendering:
+    if ctx.prepared is None:
+        raise RuntimeError("a template draft is rendered by its command's preparation")
+    return ctx.prepared.get(_Rendering)
+
+
 def compose_message(cmd: ComposeMessage, ctx: HandlerContext) -> Outcome:
     crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
     ctx.touched.append(crisis)
@@ -165,14 +197,7 @@ def compose_message(cmd: ComposeMessage, ctx: HandlerContext) -> Outcome:
     check_target(audiences, lists)
     check_reference(ctx, crisis, cmd.msg_type, cmd.references_id)
     _check_channels(ctx, crisis, cmd.channels)
-    rendering = render_for(
-        ctx,
-        crisis,
-        template=cmd.template,
-        version=cmd.version,
-        variables=cmd.variables,
-        audiences=audiences,
-    )
+    rendering = _prepared_rendering(ctx)
     draft = Draft(
         id=ctx.new_id(),
         crisis_id=crisis.id,
@@ -214,6 +239,24 @@ def _done(ctx: HandlerContext, crisis: Crisis, draft: Draft) -> Outcome:
     return Outcome(result=draft.id, stream=crisis.id)
 
 
+def prepare_edit(cmd: EditDraft, prep: PrepareContext) -> _Rendering | None:
+    """A template draft rendered again (with its stored variables unless new ones are
+    given); a free-text draft has nothing to render."""
+    registry, crisis, draft = _registry_and_crisis(prep, cmd.crisis_id, cmd.draft_id)
+    assert draft is not None
+    if draft.origin is not DraftOrigin.TEMPLATE or draft.template is None:
+        return None
+    return render_for(
+        registry,
+        exercise=crisis.exercise,
+        marker=prep.settings.exercise_marker,
+        template=draft.template,
+        version=cmd.version,
+        variables=cmd.variables if cmd.variables is not None else draft.variables,
+        audiences=_unique_audiences(cmd.audiences),
+    )
+
+
 def edit_draft(cmd: EditDraft, ctx: HandlerContext) -> Outcome:
     crisis, draft = _load(ctx, cmd.crisis_id, cmd.draft_id)
     ensure_open(crisis)
@@ -227,15 +270,9 @@ def edit_draft(cmd: EditDraft, ctx: HandlerContext) -> Outcome:
             raise InvalidInput(
                 "texts", "Ce message vient d'un modèle : modifiez ses variables, pas ses textes."
             )
-        assert draft.template is not None
-        rendering = render_for(
-            ctx,
-            crisis,
-            template=draft.template,
-            version=cmd.version,
-            variables=cmd.variables if cmd.variables is not None else draft.variables,
-            audiences=audiences,
-        )
+        rendering = _prepared_rendering(ctx)
+        if cmd.variables is None and to_jsonable(dict(draft.variables)) != rendering.variables:
+            raise ConcurrentUpdate()  # edited meanwhile: prepared again on the new variables
         texts, variables, rendered = rendering.texts, rendering.variables, rendering.rendered
         version: int | None = rendering.version
     else:
@@ -351,9 +388,17 @@ def send_draft(cmd: SendDraft, ctx: HandlerContext) -> Outcome:
 # ---------------------------------------------------------------------- custom templates
 
 
-def save_template(cmd: SaveTemplate, ctx: HandlerContext) -> Outcome:
-    """A new version of a custom template, stored only once it is sound."""
-    library = _library(ctx)
+@dataclass(frozen=True, slots=True)
+class _TemplateVersion:
+    name: str
+    version: int
+    manifest: dict[str, Any]
+
+
+def prepare_template(cmd: SaveTemplate, prep: PrepareContext) -> _TemplateVersion:
+    """The new version checked (compiled, rendered with its examples, measured) before the
+    transaction that stores it."""
+    library = _library(prep)
     name = cmd.name.strip()
     if not re.fullmatch(NAME_PATTERN, name):
         raise InvalidInput(
@@ -365,7 +410,8 @@ def save_template(cmd: SaveTemplate, ctx: HandlerContext) -> Outcome:
             f"Le modèle « {name} » est fourni avec le service : il ne peut pas être modifié. "
             "Enregistrez un modèle personnalisé sous un autre nom."
         )
-    version = (ctx.uow.templates.latest_version(name) or 0) + 1
+    with prep.reading() as uow:
+        version = (uow.templates.latest_version(name) or 0) + 1
     manifest = dict(cmd.manifest)
     for key, expected in (("name", name), ("version", version)):
         if key in manifest and manifest[key] != expected:
@@ -381,11 +427,22 @@ def save_template(cmd: SaveTemplate, ctx: HandlerContext) -> Outcome:
         )
     except TemplateValidationError as error:
         raise InvalidTemplate(error) from None
+    return _TemplateVersion(name=name, version=version, manifest=manifest)
+
+
+def save_template(cmd: SaveTemplate, ctx: HandlerContext) -> Outcome:
+    """A new version of a custom template, stored only once it is sound."""
+    if ctx.prepared is None:
+        raise RuntimeError("a template version is checked by its command's preparation")
+    checked = ctx.prepared.get(_TemplateVersion)
+    name, version = checked.name, checked.version
+    if (ctx.uow.templates.latest_version(name) or 0) + 1 != version:
+        raise ConcurrentUpdate()  # another version stored meanwhile: checked again
     ctx.uow.templates.add(
         StoredTemplate(
             name=name,
             version=version,
-            manifest=manifest,
+            manifest=checked.manifest,
             sources=dict(cmd.sources),
             created_by=ctx.actor.name,
             created_at=ctx.now,

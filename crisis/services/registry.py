@@ -94,6 +94,7 @@ from crisis.services import (
     scenario_library,
 )
 from crisis.services.context import HandlerContext, Outcome
+from crisis.services.preparation import Preparer
 from crisis.services.roles import ROLE_LABELS, Role
 
 CommandHandler = Callable[[Any, HandlerContext], Outcome]
@@ -106,6 +107,8 @@ class CommandSpec:
     roles: frozenset[Role]
     label: str  # French, as read in the journal: "Activation du COD"
     action: str  # what it asks for, ending « Votre rôle … ne permet pas de … »
+    # Run before the transaction opens (rendering a template): see services/preparation.
+    prepare: Preparer | None = None
 
 
 SYSTEM_ONLY: frozenset[Role] = frozenset()
@@ -304,6 +307,7 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         MESSAGE_WRITERS,
         "Rédaction d'un message",
         "rédiger un message",
+        prepare=draft_handlers.prepare_compose,
     ),
     CommandSpec(
         EditDraft,
@@ -311,6 +315,7 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         MESSAGE_WRITERS,
         "Modification d'un message",
         "modifier un message",
+        prepare=draft_handlers.prepare_edit,
     ),
     CommandSpec(
         SubmitDraft,
@@ -346,6 +351,7 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         frozenset({Role.COMM_CELL}),
         "Enregistrement d'un modèle de message",
         "enregistrer un modèle de message",
+        prepare=draft_handlers.prepare_template,
     ),
     # The cell on call and the CIP.
     CommandSpec(
@@ -498,6 +504,10 @@ _BY_NAME: Mapping[str, CommandSpec] = {spec.command.__name__: spec for spec in C
 
 def command_handlers() -> dict[type[Command], CommandHandler]:
     return {spec.command: spec.handler for spec in COMMAND_SPECS}
+
+
+def command_preparers() -> dict[type[Command], Preparer]:
+    return {spec.command: spec.prepare for spec in COMMAND_SPECS if spec.prepare is not None}
 
 
 def may_run(role: str, command_type: type[Command]) -> bool:

@@ -58,17 +58,14 @@ class TemplateLibrary:
                 stored = uow.templates.get(name, version)
                 if stored is None:
                     continue
+                definition = TemplateDefinition(
+                    name=name, version=version, manifest=stored.manifest, sources=stored.sources
+                )
                 try:
-                    registry.register_custom(
-                        TemplateDefinition(
-                            name=name,
-                            version=version,
-                            manifest=stored.manifest,
-                            sources=stored.sources,
-                        )
-                    )
+                    # Its examples were rendered when it was stored: nothing is rendered
+                    # here, inside the caller's transaction.
+                    registry.register_custom(definition, render_examples=False)
                 except TemplateError:
-                    # Validated when stored; only a change of limits could refuse it now.
                     log.warning("custom template %s v%s no longer validates", name, version)
             return registry
 

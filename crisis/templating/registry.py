@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -12,12 +11,17 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from jinja2 import Template
-from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.exceptions import TemplateError as JinjaTemplateError
-from markupsafe import Markup
 
 from channels.contract import ChannelLimits
 from channels.measure import measure
+from crisis.templating.bounds import (
+    RenderBudget,
+    RenderLimitError,
+    RenderLimits,
+    TimeAllowance,
+    rendering_with,
+    too_long,
+)
 from crisis.templating.errors import (
     LimitExceededError,
     ManifestError,
@@ -28,20 +32,17 @@ from crisis.templating.errors import (
     UnknownTemplateError,
     VariableError,
 )
-from crisis.templating.filters import FilterError
 from crisis.templating.limits import Variant, default_variant_limits
 from crisis.templating.manifest import TemplateManifest, load_manifest, parse_manifest
 from crisis.templating.rendered import RenderedMessage, RenderedVariant
 from crisis.templating.sandbox import GuardedSandbox, make_environment, static_problems
 from crisis.templating.variables import validate_variables
+from crisis.templating.variant_text import RENDER_FAILURES, failure_reason, mark, tidy
 
 DEFAULT_MARKER: Final = "EXERCICE EXERCICE EXERCICE"
 MAX_MARKER_LENGTH: Final = 60
 BUNDLED_PACKAGE: Final = "templates"
 MANIFEST_FILE: Final = "template.yaml"
-
-_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class Origin(StrEnum):
@@ -81,27 +82,6 @@ class LoadedTemplate:
         return tuple(variant for variant in Variant if variant in self.manifest.variants)
 
 
-def _tidy(variant: Variant, raw: str) -> str:
-    if variant.is_html:
-        return raw.strip()
-    if variant.single_line:
-        return " ".join(raw.split())
-    lines = [line.rstrip() for line in raw.replace("\r\n", "\n").split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def _mark(variant: Variant, text: str, marker: str) -> str:
-    if variant.is_html:
-        block = Markup('<p class="exercice"><strong>{}</strong></p>\n').format(marker)
-        found = _BODY_OPEN.search(text)
-        if found is None:
-            return f"{block}{text}"
-        return f"{text[: found.end()]}\n{block}{text[found.end() :]}"
-    if variant.single_line:
-        return f"{marker} – {text}"
-    return f"{marker}\n{text}"
-
-
 def _check_marker(marker: str) -> None:
     if not marker.strip() or "\n" in marker or len(marker) > MAX_MARKER_LENGTH:
         raise TemplateError(
@@ -134,10 +114,16 @@ class TemplateRegistry:
     Nothing is read from disk until ``load_bundled`` is called.
     """
 
-    def __init__(self, *, limits: Mapping[Variant, ChannelLimits] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limits: Mapping[Variant, ChannelLimits] | None = None,
+        render_limits: RenderLimits | None = None,
+    ) -> None:
         self._limits: Mapping[Variant, ChannelLimits] = MappingProxyType(
             dict(limits) if limits is not None else default_variant_limits()
         )
+        self._render_limits = render_limits or RenderLimits()
         self._text_env: GuardedSandbox = make_environment(html=False)
         self._html_env: GuardedSandbox = make_environment(html=True)
         self._templates: dict[str, dict[int, LoadedTemplate]] = {}
@@ -218,13 +204,16 @@ class TemplateRegistry:
     def _add(self, template: LoadedTemplate) -> None:
         self._templates.setdefault(template.name, {})[template.version] = template
 
-    def register_custom(self, definition: TemplateDefinition) -> TemplateManifest:
+    def register_custom(
+        self, definition: TemplateDefinition, *, render_examples: bool = True
+    ) -> TemplateManifest:
         """Validate and add a custom template.
 
         It must declare a valid manifest, compile in the sandbox without touching internal
         attributes, render with its example values (with and without the exercise marker,
         and with optional variables left out) and fit every channel. Otherwise raise
-        TemplateValidationError listing every problem found.
+        TemplateValidationError listing every problem found. ``render_examples=False``
+        skips the renderings, for a version that passed them when it was stored.
         """
         name = definition.name
         label = f"modèle personnalisé « {name} » version {definition.version}"
@@ -289,7 +278,7 @@ class TemplateRegistry:
         template, problems = self._compile(manifest, sources, Origin.CUSTOM)
         if template is None:
             raise TemplateValidationError(template=name, problems=problems)
-        problems = self._example_problems(template)
+        problems = self._example_problems(template) if render_examples else []
         if problems:
             raise TemplateValidationError(template=name, problems=problems)
         self._add(template)
@@ -330,13 +319,18 @@ class TemplateRegistry:
             (required_only, False, " (variables facultatives omises)"),
         )
         problems: list[TemplateProblem] = []
+        allowance = TimeAllowance(self._render_limits.seconds)  # the three runs together
         for values, exercise, suffix in runs:
             try:
-                rendered = self._render(template, values, exercise, DEFAULT_MARKER, None)
+                rendered = self._render(
+                    template, values, exercise, DEFAULT_MARKER, None, allowance=allowance
+                )
             except RenderError as error:
                 text = f"exemples{suffix} : {error}"
                 reason = f"avec les valeurs d'exemple{suffix} : {error.reason}"
                 problems.append(TemplateProblem(text, variant=error.variant, reason=reason))
+                if isinstance(error.__cause__, RenderLimitError):
+                    break  # the next runs would go past the same limit
                 continue
             except TemplateError as error:
                 field = "variables" if isinstance(error, VariableError) else None
@@ -351,6 +345,29 @@ class TemplateRegistry:
 
     # ------------------------------------------------------------------ rendering
 
+    def _produce(
+        self, compiled: Template, values: Mapping[str, object], allowance: TimeAllowance
+    ) -> str:
+        """The variant's text, produced piece by piece within the rendering's budget: the
+        text is cut as soon as it goes past the limit, the rendering stopped once its time
+        is spent."""
+        budget = RenderBudget(self._render_limits, allowance=allowance)
+        limit = budget.limits.output
+        pieces: list[str] = []
+        length = 0
+        with rendering_with(budget):
+            stream = compiled.generate(values)
+            assert isinstance(stream, Generator)
+            try:
+                for piece in stream:
+                    length += len(piece)
+                    if length > limit:
+                        raise too_long(limit)
+                    pieces.append(piece)
+            finally:
+                stream.close()
+        return "".join(pieces)
+
     def _render_variant(
         self,
         template: LoadedTemplate,
@@ -358,30 +375,17 @@ class TemplateRegistry:
         values: Mapping[str, object],
         exercise: bool,
         marker: str,
+        allowance: TimeAllowance,
     ) -> RenderedVariant:
         try:
-            raw = template.compiled[variant].render(values)
-        except SecurityError as error:
-            reason = f"opération refusée par le bac à sable ({error})"
+            raw = self._produce(template.compiled[variant], values, allowance)
+        except RENDER_FAILURES as error:
             raise RenderError(
-                template=template.name, variant=variant.value, reason=reason
+                template=template.name, variant=variant.value, reason=failure_reason(error)
             ) from error
-        except UndefinedError as error:
-            reason = f"valeur non définie ({error.message})"
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=reason
-            ) from error
-        except FilterError as error:
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=str(error)
-            ) from error
-        except (JinjaTemplateError, TypeError, ValueError, ArithmeticError) as error:
-            raise RenderError(
-                template=template.name, variant=variant.value, reason=str(error)
-            ) from error
-        text = _tidy(variant, raw)
+        text = tidy(variant, raw)
         if exercise:
-            text = _mark(variant, text, marker)
+            text = mark(variant, text, marker)
         return RenderedVariant(
             variant=variant, text=text, measure=measure(text, self._limits[variant])
         )
@@ -393,8 +397,13 @@ class TemplateRegistry:
         exercise: bool,
         marker: str,
         variants: Collection[str] | None,
+        *,
+        allowance: TimeAllowance | None = None,
     ) -> RenderedMessage:
+        """Every selected variant, all of them within one time allowance."""
         _check_marker(marker)
+        if allowance is None:
+            allowance = TimeAllowance(self._render_limits.seconds)
         selected = _select(template, variants)
         values = validate_variables(
             template=template.name, specs=template.manifest.variables, values=variables
@@ -404,7 +413,7 @@ class TemplateRegistry:
             version=template.version,
             exercise=exercise,
             variants=tuple(
-                self._render_variant(template, variant, values, exercise, marker)
+                self._render_variant(template, variant, values, exercise, marker, allowance)
                 for variant in selected
             ),
         )

@@ -114,14 +114,14 @@ def _example(value: object) -> str:
 
 def _preview(
     request: Request,
-    uow: UnitOfWork,
+    registry: TemplateRegistry,
     template: LoadedTemplate,
     variables: dict[str, object],
     *,
     exercise: bool,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Each variant as it will go out, measured for its channel; or the variables' errors."""
-    registry = _registry(request, uow)
+    """Each variant as it will go out, measured for its channel; or the variables' errors.
+    Called once the page's reading transaction is closed: rendering holds no lock."""
     try:
         preview = registry.preview(
             template.name,
@@ -151,7 +151,8 @@ def _compose_page(
 ) -> Response:
     service = service_of(request)
     now = service.clock.now()
-    with service.bus.unit_of_work() as uow:
+    variables: dict[str, object] = {}
+    with service.bus.reading() as uow:
         crisis = uow.crises.get(crisis_id)
         summary = crisis_summary(uow, crisis, now, last_alerts=0)
         registry = _registry(request, uow)
@@ -200,16 +201,15 @@ def _compose_page(
             context["commune_options"] = [
                 (c, c) for c in sorted(set(summary.communes) | set(service.settings.communes))
             ]
-            context["variants"], context["preview_errors"] = (
-                _preview(request, uow, template, variables, exercise=crisis.exercise)
-                if variables
-                else ([], {})
-            )
             context["needs_approval"] = needs_approval(
                 [Audience(a) for a in context["audiences"]],
                 context["lists_chosen"],
                 service.settings.approval_audiences,
             )
+    if template is not None and variables:
+        context["variants"], context["preview_errors"] = _preview(
+            request, registry, template, variables, exercise=crisis.exercise
+        )
     return page(request, "compose.html.j2", context, session=session, status_code=status)
 
 
@@ -224,12 +224,13 @@ def compose_form(
 def preview(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
     """The live preview (htmx): each variant, its length against the limit, the circuit."""
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         crisis = uow.crises.get(crisis_id)
-        template = _template(_registry(request, uow), forms.text(form, "template", limit=63))
-        variants, problems = _preview(
-            request, uow, template, _variables(form, template), exercise=crisis.exercise
-        )
+        registry = _registry(request, uow)
+    template = _template(registry, forms.text(form, "template", limit=63))
+    variants, problems = _preview(
+        request, registry, template, _variables(form, template), exercise=crisis.exercise
+    )
     approval = needs_approval(
         forms.audiences(form), forms.choices(form, "lists"), service.settings.approval_audiences
     )
@@ -253,7 +254,7 @@ def compose(request: Request, crisis_id: str, session: CurrentUser, form: Posted
         # Without JavaScript: « Choisir ce modèle » or « Actualiser l'aperçu ».
         return _compose_page(request, session, crisis_id, form)
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         template = _template(_registry(request, uow), forms.text(form, "template", limit=63))
     try:
         command = ComposeMessage(
