@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
 from crisis.domain.commands import CheckDeadlines, Command, ContinueFanout
-from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Forbidden as Forbidden  # 403, where the callers import it
 from crisis.domain.events import Event
 from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.ops.logs import log_context
-from crisis.services.context import Actor, HandlerContext, Outcome
+from crisis.services.context import TRUSTED_ROLES, Actor, HandlerContext, Outcome
 from crisis.services.registry import CommandHandler, command_handlers, may_run, refusal
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings
@@ -36,12 +37,6 @@ AfterCommitHook = Callable[[Sequence[Event]], None]
 Presenter = Callable[[UnitOfWork, Any], tuple[int, Any]]
 
 MAX_ATTEMPTS = 5
-# The scheduler, and the operator at the server's console (the CLI reads the database anyway).
-TRUSTED_ROLES = frozenset({"system", "local"})
-
-
-class Forbidden(DomainError):  # noqa: N818
-    """The actor's role may not run this command: answered with 403."""
 
 
 class IdempotencyMismatch(InvalidInput):

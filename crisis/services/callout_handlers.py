@@ -26,6 +26,7 @@ from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     TEAM_LABELS,
     TEAM_ROLES,
+    AcknowledgeByLink,
     AcknowledgePage,
     CalloutEscalated,
     CalloutOfficerAlerted,
@@ -44,10 +45,12 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime, sentence
+from crisis.services.ack_rights import OWN_VIA, own_member, recorded_by
 from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
 from crisis.services.callout_texts import ack_link, page_texts, sms_keep
-from crisis.services.context import HandlerContext, Outcome
+from crisis.services.context import TRUSTED_ROLES, HandlerContext, Outcome
 from crisis.services.message_handlers import write_message
+from crisis.services.oncall_links import LinkProblem, LinkRefused, check_link
 from crisis.services.roster_handlers import find_member
 from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
@@ -168,6 +171,7 @@ def _page(
     page_id = ctx.new_id()
     message_id: str | None = None
     channels: tuple[str, ...] = ()
+    link_expires_at: datetime | None = None
     if ctx.catalog is not None:
         available = ctx.catalog.channels(exercise=crisis.exercise)
         rows = person_deliveries(
@@ -178,7 +182,9 @@ def _page(
             available=available,
         )
         if rows:
-            link = ack_link(ctx, page_id)
+            link = ack_link(ctx)
+            if link is not None:
+                link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
             texts = MessageTexts.parse(page_texts(ctx, crisis, callout, role, link))
             if crisis.exercise:
                 texts = texts.marked(ctx.settings.exercise_marker)
@@ -210,6 +216,7 @@ def _page(
             paged_at=ctx.now,
             acknowledged_at=None,
             ack_via=None,
+            link_expires_at=link_expires_at,
         )
     )
     crisis.record_event(
@@ -256,36 +263,57 @@ def on_cod_activated(event: object, ctx: HandlerContext) -> None:
 class AckReport:
     member_name: str
     acknowledged: list[dict[str, str]]  # crisis title, role, team
+    recorded_by: str | None = None  # « pour le compte de » the member
 
 
 def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
     repo = ctx.uow.oncall
-    if cmd.page_id is not None:
-        page = repo.page(cmd.page_id)
-        if page is None:
-            raise NotFound("Cet appel n'existe pas.")
-        if page.acknowledged_at is not None:
-            raise Conflict(
-                f"Cet appel a déjà été acquitté le {long_datetime(page.acknowledged_at)}."
+    on_behalf: str | None = None
+    if cmd.telegram_chat_id is not None:
+        member = repo.member_by_chat(cmd.telegram_chat_id)
+        if member is None:
+            raise NotFound(
+                "Ce compte Telegram n'est associé à aucun membre d'astreinte : "
+                "envoyez /start suivi de votre code."
             )
-        pages = [page]
-        member = repo.member(page.member_id)
+    elif cmd.member_id is not None:
+        member = find_member(ctx, cmd.member_id)
+        on_behalf = recorded_by(ctx.uow, ctx.actor, member)
     else:
-        if cmd.telegram_chat_id is not None:
-            member = repo.member_by_chat(cmd.telegram_chat_id)
-            if member is None:
-                raise NotFound(
-                    "Ce compte Telegram n'est associé à aucun membre d'astreinte : "
-                    "envoyez /start suivi de votre code."
-                )
-        elif cmd.member_id is not None:
-            member = find_member(ctx, cmd.member_id)
-        else:
-            raise InvalidInput("member_id", "Indiquez qui accuse réception.")
-        pages = repo.pending_pages(member_id=member.id, crisis_id=cmd.crisis_id)
-        if not pages:
-            raise Conflict(f"Aucun appel n'attend d'accusé de réception de {member.name}.")
+        own = own_member(ctx.uow, ctx.actor.name)
+        if own is None:
+            raise InvalidInput(
+                "member_id",
+                f"Indiquez qui accuse réception : votre compte « {ctx.actor.name} » ne porte le "
+                "nom d'aucun membre du tableau d'astreinte.",
+            )
+        member = own
+    pages = repo.pending_pages(member_id=member.id, crisis_id=cmd.crisis_id)
+    if not pages:
+        raise Conflict(f"Aucun appel n'attend d'accusé de réception de {member.name}.")
+    via = cmd.via
+    if on_behalf is None and ctx.actor.role not in TRUSTED_ROLES:
+        via = OWN_VIA.get(via, via)  # the member themselves, signed in
+    return _acknowledge(ctx, pages, member, via=via, on_behalf=on_behalf)
+
+
+def acknowledge_by_link(cmd: AcknowledgeByLink, ctx: HandlerContext) -> Outcome:
+    """The personal link: checked again in this transaction, then used (once)."""
+    check = check_link(ctx.uow, cmd.token_hash, ctx.now)
+    if check.problem is not None:
+        raise LinkRefused(check.problem)
+    assert check.page is not None
+    if not ctx.uow.oncall.use_ack_link(cmd.token_hash, at=ctx.now):
+        raise LinkRefused(LinkProblem.USED)
+    member = ctx.uow.oncall.member(check.page.member_id)
     assert member is not None
+    return _acknowledge(ctx, [check.page], member, via="link", on_behalf=None)
+
+
+def _acknowledge(
+    ctx: HandlerContext, pages: list[Page], member: Member, *, via: str, on_behalf: str | None
+) -> Outcome:
+    repo = ctx.uow.oncall
     crises: dict[str, Crisis] = {}
     done: list[dict[str, str]] = []
     for page in pages:
@@ -296,7 +324,7 @@ def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
         callout = repo.callout(page.callout_id)
         assert callout is not None
         before = repo.role_acknowledged_instants(callout.id)
-        if not repo.acknowledge(page.id, at=ctx.now, via=cmd.via):
+        if not repo.acknowledge(page.id, at=ctx.now, via=via):
             continue
         crisis.record_event(
             PageAcknowledged(
@@ -307,8 +335,9 @@ def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
                 member_id=member.id,
                 member_name=member.name,
                 acknowledged_at=ctx.now,
-                via=cmd.via,
+                via=via,
                 role_acknowledged=page.role not in before,
+                recorded_by=on_behalf,
             )
         )
         done.append(
@@ -318,7 +347,7 @@ def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
     for crisis in crises.values():
         ctx.uow.crises.save(crisis)
     stream = pages[0].crisis_id
-    return Outcome(result=AckReport(member.name, done), stream=stream)
+    return Outcome(result=AckReport(member.name, done, on_behalf), stream=stream)
 
 
 def _check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None:
