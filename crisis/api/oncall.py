@@ -31,7 +31,7 @@ from crisis.domain.oncall import (
     Team,
 )
 from crisis.oncall.csv_import import parse_roster_csv
-from crisis.services.callout_handlers import AckReport
+from crisis.services.ack_handlers import AckReport
 from crisis.services.context import Actor
 from crisis.services.oncall_views import callouts_view, cip_view, members_view, on_call_now
 from crisis.services.roster_handlers import RosterReport

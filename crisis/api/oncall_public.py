@@ -15,7 +15,7 @@ from crisis.api.auth import CurrentService
 from crisis.api.errors import ErrorBody, error_response, responses
 from crisis.domain.oncall import CELL_ROLE_LABELS, AcknowledgeByLink
 from crisis.french import long_datetime
-from crisis.services.callout_handlers import AckReport
+from crisis.services.ack_handlers import AckReport
 from crisis.services.context import Actor
 from crisis.services.oncall_links import LinkProblem, LinkRefused, check_link, hash_of
 from crisis.store.callout_repository import Page

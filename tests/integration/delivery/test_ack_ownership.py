@@ -43,7 +43,7 @@ from tests.integration.delivery.conftest import OFFICER, Fakes
 from tests.integration.delivery.test_broadcast import dispatch
 from tests.integration.delivery.test_oncall import activate, journal, link_in, roster
 from tests.integration.store.test_migrations import _downgrade as downgrade
-from tests.integration.store.test_migrations import fresh_engine  # noqa: F401 - a fixture
+from tests.integration.store.test_migrations import fresh_engine as fresh_engine  # the fixture
 from tests.integration.web.conftest import PASSWORD, sign_in
 
 # A token as minted: 43 characters of the URL-safe alphabet.
@@ -437,7 +437,7 @@ def signed_token(page_id: str, expires_at: datetime) -> str:
 
 
 def test_migration_0013_hashes_the_clear_tokens_and_the_links_sent_keep_working(
-    fresh_engine: Engine,  # noqa: F811 - the fixture imported above
+    fresh_engine: Engine,
     clock: ManualClock,
     settings: Settings,
     delivery: DeliveryConfig,
