@@ -153,8 +153,10 @@ class MessageBus:
                 log.info(
                     "retrying %s after a concurrent write: %s", _kind(command), type(error).__name__
                 )
-            except Conflict as conflict:
-                self._journal_refusal(command, actor, conflict)
+            except (Conflict, Forbidden) as refusal:
+                # A handler's own refusal (a conflict, another member's page) is journalled;
+                # a role's, above, answers before anything is read.
+                self._journal_refusal(command, actor, refusal)
                 raise
         raise AssertionError("unreachable")
 
@@ -256,7 +258,9 @@ class MessageBus:
             crisis.events.clear()
         return journalled
 
-    def _journal_refusal(self, command: Command, actor: Actor, conflict: Conflict) -> None:
+    def _journal_refusal(
+        self, command: Command, actor: Actor, conflict: Conflict | Forbidden
+    ) -> None:
         """A refused command on an existing crisis is itself a fact worth keeping."""
         crisis_id = getattr(command, "crisis_id", None)
         if not isinstance(crisis_id, str):

@@ -311,6 +311,14 @@ def test_acknowledging_another_members_page_is_refused(
     )
     assert refused.status_code == 403
     assert "accuser réception" in refused.text
+    if role is not Role.AUDITOR:  # refused by its role before anything is read
+        with service.bus.reading() as uow:
+            tried = [e for e in uow.journal.entries(crisis_id) if e.kind.startswith("refused.")]
+        assert {(e.kind, e.actor) for e in tried} == {
+            ("refused.AcknowledgePage", "Quelqu'un d'autre")
+        }
+        assert len(tried) == len(members(service)) + 1  # each API try and the console's
+        assert tried[0].payload["reason"].startswith("Vous ne pouvez accuser réception")
     assert journal(service, crisis_id, "PageAcknowledged") == []
 
 
