@@ -191,6 +191,9 @@ ACK_VIA_LABELS: dict[str, str] = {
     "exercice": "réponse simulée de l'exercice",
     # « Accusé reçu par téléphone »: a colleague records it on the event page.
     "console": "téléphone, saisi dans la console",
+    # The member themselves, signed in.
+    "console_membre": "console, par le membre lui-même",
+    "api_membre": "API, par le membre lui-même",
 }
 
 # -- the journal ------------------------------------------------------------------------------

@@ -105,9 +105,8 @@ class Settings(BaseSettings):
     callout_contact_phone: str | None = Field(
         default=None, description="Numéro du cadre de permanence cité dans l'appel."
     )
-    ack_secret: SecretStr | None = Field(
-        default=None, description="Clé HMAC des liens d'accusé de réception (CRISIS_ACK_SECRET)."
-    )
+    # Acknowledgement links carry random tokens stored hashed: no key to keep (a former
+    # CRISIS_ACK_SECRET is ignored). Their validity, at most:
     ack_link_minutes: int = Field(default=240, gt=0)
     bind_code_minutes: int = Field(default=1440, gt=0)
     telegram_webhook_secret: SecretStr | None = None

@@ -1,5 +1,5 @@
 """Routes of the cell on call: roster, callouts and acknowledgements, the CIP; the public
-routes (signed links, Telegram webhook) are in `crisis.api.oncall_public`."""
+routes (personal links, Telegram webhook) are in `crisis.api.oncall_public`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from crisis.domain.oncall import (
     Team,
 )
 from crisis.oncall.csv_import import parse_roster_csv
-from crisis.services.callout_handlers import AckReport
+from crisis.services.ack_handlers import AckReport
 from crisis.services.context import Actor
 from crisis.services.oncall_views import callouts_view, cip_view, members_view, on_call_now
 from crisis.services.roster_handlers import RosterReport
@@ -62,7 +62,16 @@ class CalloutCreate(RequestBody):
 
 
 class AcknowledgementCreate(RequestBody):
-    member_id: PlainLine = Field(min_length=1, max_length=200, description="Identifiant ou nom.")
+    member_id: PlainLine | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "Identifiant ou nom du membre. Absent : le membre qui porte le nom de "
+            "l'utilisateur connecté. Un autre membre que soi : cadre de permanence seulement, "
+            "« pour le compte de » (403 sinon)."
+        ),
+    )
 
 
 class CipCreate(RequestBody):
@@ -124,7 +133,11 @@ def _present_cip(status: int) -> Any:
 
 def _present_ack(_: UnitOfWork, report: Any) -> tuple[int, Any]:
     assert isinstance(report, AckReport)
-    return 200, {"member": report.member_name, "acknowledged": report.acknowledged}
+    return 200, {
+        "member": report.member_name,
+        "acknowledged": report.acknowledged,
+        "recorded_by": report.recorded_by,
+    }
 
 
 # -- the roster -----------------------------------------------------------------------------
@@ -283,7 +296,10 @@ def get_callouts(
     "/crises/{crisis_id}/acknowledgements",
     dependencies=[allowed(AcknowledgePage)],
     responses=WRITE_ERRORS,
-    summary="Enregistrer l'accusé de réception d'un membre (reçu par téléphone, par exemple)",
+    summary=(
+        "Accuser réception de ses propres appels, ou (cadre de permanence) enregistrer celui "
+        "d'un membre pour son compte"
+    ),
 )
 def post_acknowledgement(
     crisis_id: str,

@@ -1,4 +1,4 @@
-"""Public routes of the cell on call, reached without a token: the signed acknowledgement
+"""Public routes of the cell on call, reached without a token: the personal acknowledgement
 links (`/ack/{token}`) and the Telegram webhook (`/telegram/webhook`)."""
 
 from __future__ import annotations
@@ -13,22 +13,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from crisis.api.auth import CurrentService
 from crisis.api.errors import ErrorBody, error_response, responses
-from crisis.bootstrap import Service
-from crisis.domain.errors import Conflict
-from crisis.domain.oncall import (
-    CELL_ROLE_LABELS,
-    AcknowledgePage,
-)
+from crisis.domain.oncall import CELL_ROLE_LABELS, AcknowledgeByLink
 from crisis.french import long_datetime
-from crisis.services.callout_handlers import AckReport
+from crisis.services.ack_handlers import AckReport
 from crisis.services.context import Actor
-from crisis.services.oncall_links import LinkProblem, check_token
+from crisis.services.oncall_links import LinkProblem, LinkRefused, check_link, hash_of
+from crisis.store.callout_repository import Page
 
 router = APIRouter(tags=["astreinte et CIP"])
 
 LINK_ACTOR = Actor(name="lien d'accusé de réception", role="system")
 
-# -- signed acknowledgement links -----------------------------------------------------------
+# -- personal acknowledgement links ---------------------------------------------------------
 
 _PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
@@ -48,68 +44,50 @@ def _html(status: int, title: str, body: str) -> HTMLResponse:
     )
 
 
-def _refusal(problem: str) -> HTMLResponse:
+def _refusal(problem: LinkProblem, page: Page | None = None) -> HTMLResponse:
+    used = (
+        "Votre accusé de réception est déjà enregistré"
+        + (
+            f" (le {long_datetime(page.acknowledged_at)})"
+            if page is not None and page.acknowledged_at is not None
+            else ""
+        )
+        + " : ce lien ne sert qu'une fois et il n'y a rien d'autre à faire. Merci."
+    )
     texts = {
-        "forged": (
+        LinkProblem.FORGED: (
             404,
             "Lien invalide",
             "Ce lien d'accusé de réception n'est pas valide. Vérifiez que vous l'avez copié "
             "en entier, ou accusez réception par Telegram (/ack) ou auprès du cadre de "
             "permanence.",
         ),
-        "expired": (
+        LinkProblem.EXPIRED: (
             410,
             "Lien expiré",
             "Ce lien d'accusé de réception a expiré. Accusez réception par Telegram (/ack) "
             "ou appelez le cadre de permanence.",
         ),
-        "used": (
-            410,
-            "Lien déjà utilisé",
-            "Cet appel a déjà été acquitté : ce lien ne sert qu'une fois. Rien de plus n'est "
-            "nécessaire.",
-        ),
-        "closed": (
+        LinkProblem.USED: (410, "Accusé de réception déjà enregistré", used),
+        LinkProblem.CLOSED: (
             410,
             "Appel terminé",
-            "Cet appel n'attend plus de réponse.",
+            "Cet appel est terminé (quorum atteint, cellule opérationnelle ou événement clos) : "
+            "il n'attend plus de réponse. En cas de doute, appelez le cadre de permanence.",
         ),
     }
     status, title, text = texts[problem]
     return _html(status, title, f"<p>{html.escape(text)}</p>")
 
 
-# A real token is about a hundred ASCII characters; anything else is refused before any check.
-MAX_TOKEN_LENGTH = 512
 _HTML_PAGES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "content": {"text/html": {}}}
     for status, description in (
         (200, "Page de confirmation."),
         (404, "Lien invalide (page en français)."),
-        (410, "Lien expiré ou déjà utilisé (page en français)."),
+        (410, "Lien expiré, déjà utilisé ou appel terminé (page en français)."),
     )
 }
-
-
-def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse | None]:
-    secret = service.settings.ack_secret
-    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
-        return None, _refusal("forged")
-    if secret is None:
-        return None, _refusal("forged")
-    check = check_token(token, secret=secret.get_secret_value(), now=service.clock.now())
-    if check.problem is LinkProblem.FORGED:
-        return None, _refusal("forged")
-    if check.problem is LinkProblem.EXPIRED:
-        return None, _refusal("expired")
-    assert check.page_id is not None
-    with service.bus.reading() as uow:
-        page = uow.oncall.page(check.page_id)
-    if page is None:
-        return None, _refusal("forged")
-    if page.acknowledged_at is not None:
-        return None, _refusal("used")
-    return page.id, None
 
 
 @router.get(
@@ -119,12 +97,11 @@ def _check_link(service: Service, token: str) -> tuple[str | None, HTMLResponse 
     summary="Page de confirmation d'un lien d'accusé de réception (n'acquitte pas)",
 )
 def get_ack(token: str, service: CurrentService) -> HTMLResponse:
-    page_id, refusal = _check_link(service, token)
-    if refusal is not None:
-        return refusal
-    assert page_id is not None
     with service.bus.reading() as uow:
-        page = uow.oncall.page(page_id)
+        check = check_link(uow, hash_of(token), service.clock.now())
+        if check.problem is not None:
+            return _refusal(check.problem, check.page)
+        page = check.page
         assert page is not None
         member = uow.oncall.member(page.member_id)
         crisis = uow.crises.get(page.crisis_id)
@@ -144,16 +121,18 @@ def get_ack(token: str, service: CurrentService) -> HTMLResponse:
     "/ack/{token}",
     response_class=HTMLResponse,
     responses=_HTML_PAGES,
-    summary="Accuser réception par le lien signé (une seule fois, avant expiration)",
+    summary="Accuser réception par le lien personnel (une seule fois, avant expiration)",
 )
 def post_ack(token: str, service: CurrentService) -> HTMLResponse:
-    page_id, refusal = _check_link(service, token)
-    if refusal is not None:
-        return refusal
+    hashed = hash_of(token)
+    if hashed is None:
+        return _refusal(LinkProblem.FORGED)
     try:
-        report = service.bus.handle(AcknowledgePage(via="link", page_id=page_id), actor=LINK_ACTOR)
-    except Conflict:
-        return _refusal("used")
+        report = service.bus.handle(AcknowledgeByLink(token_hash=hashed), actor=LINK_ACTOR)
+    except LinkRefused as refused:
+        with service.bus.reading() as uow:
+            check = check_link(uow, hashed, service.clock.now())
+        return _refusal(refused.problem, check.page)
     assert isinstance(report, AckReport)
     items = "".join(
         f"<li>{html.escape(a['role'])} – {html.escape(a['crisis'])}</li>"

@@ -23,3 +23,7 @@ class Conflict(DomainError):  # noqa: N818
 
 class NotFound(DomainError):  # noqa: N818
     """The thing asked for does not exist: answered with 404."""
+
+
+class Forbidden(DomainError):  # noqa: N818
+    """The actor may not do this (their role, or not their own page): answered with 403."""

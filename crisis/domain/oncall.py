@@ -183,13 +183,23 @@ class StartCallout(Command):
 
 @dataclass(frozen=True, slots=True)
 class AcknowledgePage(Command):
-    """By page (a link, a button), by member (the API), or by Telegram chat (`/ack`)."""
+    """By member (the console, the API: one's own pages, or the duty officer's « pour le
+    compte de »; none: the signed-in user's own), or by Telegram chat (`/ack`, the button)."""
 
     via: str
-    page_id: str | None = None
     member_id: str | None = None
     telegram_chat_id: str | None = None
     crisis_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcknowledgeByLink(Command):
+    """The personal link of a page (`/ack/{token}`), found by its token's SHA-256."""
+
+    token_hash: str
+
+    def journal_payload(self) -> object:
+        return {}  # the page acknowledged is in the event; the link stays out of the journal
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +309,8 @@ class PageAcknowledged(Event):
     acknowledged_at: datetime
     via: str
     role_acknowledged: bool  # the first acknowledgement of this role in this callout
+    # Who recorded it « pour le compte de » the member (the duty officer); None: the member.
+    recorded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 root logger carries the one handler, so uvicorn's and the libraries' loggers go through it too.
 Each line carries its context: the request id (set per HTTP request), and the crisis, message
 and delivery ids and the worker when the code that logs knows them (`extra=` or `log_context`).
-Every secret the service knows is replaced by `***` before a line is written.
+Every secret the service knows, and the token of every acknowledgement link, is replaced by
+`***` before a line is written.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -52,10 +54,18 @@ def current_context() -> dict[str, str]:
     return dict(_context.get({}))
 
 
+# The token of a personal acknowledgement link, at every level and from every library (a
+# Bot API call's parameters at DEBUG carry the page's text): after `/ack/`, also URL-encoded
+# (`%2Fack%2F`) or JSON-escaped (`\/ack\/`).
+_ACK_TOKEN = re.compile(r"((?:\\*/|%2[fF])ack(?:\\*/|%2[fF]))[A-Za-z0-9_\-.=]+")
+
+
 def _redact(text: str) -> str:
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    if "ack" in text:
+        text = _ACK_TOKEN.sub(lambda found: found.group(1) + REDACTED, text)
     return text
 
 

@@ -249,7 +249,8 @@ def _callout(report: TimingReport) -> Section:
             at(a.paged_at),
             at(a.acknowledged_at),
             minutes(a.minutes_to_acknowledge),
-            ACK_VIA_LABELS.get(a.via or "", a.via or "—"),
+            ACK_VIA_LABELS.get(a.via or "", a.via or "—")
+            + (f", saisi par {a.recorded_by} pour le compte de {a.who}" if a.recorded_by else ""),
         )
         for a in report.acknowledgements
     ]

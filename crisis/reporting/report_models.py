@@ -73,6 +73,8 @@ class AcknowledgementReport(BaseModel):
     acknowledged_at: Instant
     minutes_to_acknowledge: float | None
     via: str | None = None
+    # The duty officer who recorded it « pour le compte de » `who`; None: `who` themselves.
+    recorded_by: str | None = None
 
 
 class CalloutReport(BaseModel):

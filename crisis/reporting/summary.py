@@ -178,6 +178,11 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
     ),
     "event.PageAcknowledged": lambda p: (
         f"{_who_paged(p)} par {ACK_VIA_LABELS.get(str(p.get('via')), str(p.get('via')))}"
+        + (
+            f", saisi par {p.get('recorded_by')} pour le compte de {p.get('member_name')}"
+            if p.get("recorded_by")
+            else ""
+        )
     ),
     "event.QuorumReached": lambda p: f"{_team(p.get('team'))} : {_roles(p.get('quorum', []))}",
     "event.ShiftHandedOver": lambda p: (

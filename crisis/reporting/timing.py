@@ -349,6 +349,7 @@ def build_report(
                     if paged_at
                     else None,
                     via=p.get("via"),
+                    recorded_by=p.get("recorded_by"),
                 )
             )
         elif kind == "event.CipOrdered":

@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from crisis.catalog import ChannelCatalog
 from crisis.clock import Clock
 from crisis.domain.commands import CheckDeadlines, Command, ContinueFanout
-from crisis.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Forbidden as Forbidden  # 403, where the callers import it
 from crisis.domain.events import Event
 from crisis.domain.oncall import CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.ops.logs import log_context
-from crisis.services.context import Actor, HandlerContext, Outcome
+from crisis.services.context import TRUSTED_ROLES, Actor, HandlerContext, Outcome
 from crisis.services.preparation import PrepareContext, Prepared, Preparer, prepare
 from crisis.services.registry import (
     CommandHandler,
@@ -43,12 +44,6 @@ AfterCommitHook = Callable[[Sequence[Event]], None]
 Presenter = Callable[[UnitOfWork, Any], tuple[int, Any]]
 
 MAX_ATTEMPTS = 5
-# The scheduler, and the operator at the server's console (the CLI reads the database anyway).
-TRUSTED_ROLES = frozenset({"system", "local"})
-
-
-class Forbidden(DomainError):  # noqa: N818
-    """The actor's role may not run this command: answered with 403."""
 
 
 class IdempotencyMismatch(InvalidInput):
@@ -185,8 +180,10 @@ class MessageBus:
                 log.info(
                     "retrying %s after a concurrent write: %s", _kind(command), type(error).__name__
                 )
-            except Conflict as conflict:
-                self._journal_refusal(command, actor, conflict)
+            except (Conflict, Forbidden) as refusal:
+                # A handler's own refusal (a conflict, another member's page) is journalled;
+                # a role's, above, answers before anything is read.
+                self._journal_refusal(command, actor, refusal)
                 raise
         raise AssertionError("unreachable")
 
@@ -289,7 +286,9 @@ class MessageBus:
             crisis.events.clear()
         return journalled
 
-    def _journal_refusal(self, command: Command, actor: Actor, conflict: Conflict) -> None:
+    def _journal_refusal(
+        self, command: Command, actor: Actor, conflict: Conflict | Forbidden
+    ) -> None:
         """A refused command on an existing crisis is itself a fact worth keeping."""
         crisis_id = getattr(command, "crisis_id", None)
         if not isinstance(crisis_id, str):

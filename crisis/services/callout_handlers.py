@@ -11,7 +11,6 @@ declares the cell operational here, the CIP's is handled by `cip_handlers.on_quo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crisis.delivery.planning import Plan, person_deliveries
@@ -19,14 +18,13 @@ from crisis.domain.contacts import (
     fold,
 )
 from crisis.domain.crisis import Crisis
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Conflict
 from crisis.domain.events import CodActivated
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     TEAM_LABELS,
     TEAM_ROLES,
-    AcknowledgePage,
     CalloutEscalated,
     CalloutOfficerAlerted,
     CalloutStarted,
@@ -34,7 +32,6 @@ from crisis.domain.oncall import (
     CheckCallouts,
     Member,
     MemberPaged,
-    PageAcknowledged,
     QuorumReached,
     RoleUnstaffed,
     ShiftHandedOver,
@@ -48,7 +45,6 @@ from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
 from crisis.services.callout_texts import ack_link, page_texts, sms_keep
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import write_message
-from crisis.services.roster_handlers import find_member
 from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
 
@@ -168,6 +164,7 @@ def _page(
     page_id = ctx.new_id()
     message_id: str | None = None
     channels: tuple[str, ...] = ()
+    link_expires_at: datetime | None = None
     if ctx.catalog is not None:
         available = ctx.catalog.channels(exercise=crisis.exercise)
         rows = person_deliveries(
@@ -178,7 +175,9 @@ def _page(
             available=available,
         )
         if rows:
-            link = ack_link(ctx, page_id)
+            link = ack_link(ctx)
+            if link is not None:
+                link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
             texts = MessageTexts.parse(page_texts(ctx, crisis, callout, role, link))
             if crisis.exercise:
                 texts = texts.marked(ctx.settings.exercise_marker)
@@ -210,6 +209,7 @@ def _page(
             paged_at=ctx.now,
             acknowledged_at=None,
             ack_via=None,
+            link_expires_at=link_expires_at,
         )
     )
     crisis.record_event(
@@ -249,79 +249,10 @@ def on_cod_activated(event: object, ctx: HandlerContext) -> None:
     begin_callout(ctx, crisis, Team.CELL, reason="activation du COD")
 
 
-# -- acknowledgements and quorum ------------------------------------------------------------
+# -- the quorum (the acknowledgements themselves: crisis.services.ack_handlers) -----------
 
 
-@dataclass(frozen=True, slots=True)
-class AckReport:
-    member_name: str
-    acknowledged: list[dict[str, str]]  # crisis title, role, team
-
-
-def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
-    repo = ctx.uow.oncall
-    if cmd.page_id is not None:
-        page = repo.page(cmd.page_id)
-        if page is None:
-            raise NotFound("Cet appel n'existe pas.")
-        if page.acknowledged_at is not None:
-            raise Conflict(
-                f"Cet appel a déjà été acquitté le {long_datetime(page.acknowledged_at)}."
-            )
-        pages = [page]
-        member = repo.member(page.member_id)
-    else:
-        if cmd.telegram_chat_id is not None:
-            member = repo.member_by_chat(cmd.telegram_chat_id)
-            if member is None:
-                raise NotFound(
-                    "Ce compte Telegram n'est associé à aucun membre d'astreinte : "
-                    "envoyez /start suivi de votre code."
-                )
-        elif cmd.member_id is not None:
-            member = find_member(ctx, cmd.member_id)
-        else:
-            raise InvalidInput("member_id", "Indiquez qui accuse réception.")
-        pages = repo.pending_pages(member_id=member.id, crisis_id=cmd.crisis_id)
-        if not pages:
-            raise Conflict(f"Aucun appel n'attend d'accusé de réception de {member.name}.")
-    assert member is not None
-    crises: dict[str, Crisis] = {}
-    done: list[dict[str, str]] = []
-    for page in pages:
-        crisis = crises.get(page.crisis_id)
-        if crisis is None:
-            crisis = crises[page.crisis_id] = ctx.uow.crises.get(page.crisis_id, for_update=True)
-            ctx.touched.append(crisis)
-        callout = repo.callout(page.callout_id)
-        assert callout is not None
-        before = repo.role_acknowledged_instants(callout.id)
-        if not repo.acknowledge(page.id, at=ctx.now, via=cmd.via):
-            continue
-        crisis.record_event(
-            PageAcknowledged(
-                crisis_id=crisis.id,
-                callout_id=callout.id,
-                page_id=page.id,
-                role=page.role.value,
-                member_id=member.id,
-                member_name=member.name,
-                acknowledged_at=ctx.now,
-                via=cmd.via,
-                role_acknowledged=page.role not in before,
-            )
-        )
-        done.append(
-            {"crisis": crisis.title, "role": CELL_ROLE_LABELS[page.role], "team": callout.team}
-        )
-        _check_quorum(ctx, crisis, callout)
-    for crisis in crises.values():
-        ctx.uow.crises.save(crisis)
-    stream = pages[0].crisis_id
-    return Outcome(result=AckReport(member.name, done), stream=stream)
-
-
-def _check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None:
+def check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None:
     if not callout.quorum or crisis.state is not CrisisState.COD_ACTIVE:
         return
     instants = ctx.uow.oncall.role_acknowledged_instants(callout.id)

@@ -1,17 +1,16 @@
 """What a call-out says: the page texts per channel, with the way to acknowledge.
 
-The end of the SMS (the link, the number to call) is what `fit_own_sms` never cuts.
+The end of the SMS (the link, the number to call) is what `fit_own_sms` never cuts. The link
+is stored with a placeholder for its token (see `crisis.domain.ack_links`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from crisis.domain.ack_links import PLACEHOLDER, ack_url
 from crisis.domain.crisis import Crisis
 from crisis.domain.oncall import CELL_ROLE_LABELS, TEAM_LABELS, CellRole
 from crisis.french import sentence
 from crisis.services.context import HandlerContext
-from crisis.services.oncall_links import ack_url, make_token
 from crisis.store.callout_repository import Callout
 
 
@@ -66,13 +65,8 @@ def sms_keep(ctx: HandlerContext, link: str | None) -> str:
     return (f" Cadre de permanence : {phone}." if phone else "") + f" {way}"
 
 
-def ack_link(ctx: HandlerContext, page_id: str) -> str | None:
-    secret = ctx.settings.ack_secret
-    if secret is None or ctx.catalog is None:
+def ack_link(ctx: HandlerContext) -> str | None:
+    """The link as stored: its token is put in when each delivery is claimed for sending."""
+    if ctx.catalog is None:
         return None
-    token = make_token(
-        secret=secret.get_secret_value(),
-        page_id=page_id,
-        expires_at=ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes),
-    )
-    return ack_url(ctx.catalog.config.public.base_url, token)
+    return ack_url(ctx.catalog.config.public.base_url, PLACEHOLDER)

@@ -26,6 +26,8 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(name="système", role="system")
+# The scheduler, and the operator at the server's console (the CLI reads the database anyway).
+TRUSTED_ROLES = frozenset({"system", "local"})
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from crisis.domain.ack_links import mask_links
 from crisis.domain.messages import Message
 from crisis.services.views import Instant
 from crisis.store.outbox_repository import DeliveryRow
@@ -100,7 +101,8 @@ def message_summary(
         exercise=message.exercise,
         created_by=message.created_by,
         created_at=message.created_at,
-        texts=dict(message.texts.variants),
+        # A page's personal link is its recipient's alone: shown masked to everyone else.
+        texts={name: mask_links(text) for name, text in message.texts.variants.items()},
         totals=dict(sorted(totals.items())),
         by_channel={k: dict(sorted(v.items())) for k, v in sorted(by_channel.items())},
         complete=complete,

@@ -1,64 +1,83 @@
-"""Signed one-time acknowledgement links: `{public.base_url}/ack/{token}`.
+"""Checking a personal acknowledgement link (`/ack/{token}`) against the store.
 
-The token carries the page id and an expiry instant, signed with HMAC-SHA256 under
-`CRISIS_ACK_SECRET`. Nothing is stored: a forged token fails the signature, an old one its
-expiry, and a used one finds its page already acknowledged (one time).
+A link is found by the SHA-256 of its token. It is bound to one page and one member, serves
+once, and stops working at its expiry (`CRISIS_ACK_LINK_MINUTES` after the page) or when its
+call-out is over: quorum reached, cell (or CIP) declared operational, event no longer active.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
+
+from crisis.domain.ack_links import token_hash
+from crisis.domain.errors import Conflict
+from crisis.domain.oncall import Team
+from crisis.domain.vocabulary import ClockName, CrisisState
+from crisis.store.ack_links_repository import AckLink
+from crisis.store.callout_repository import Page
+from crisis.store.unit_of_work import UnitOfWork
+
+# A real token is 43 ASCII characters; anything much longer is refused before any lookup.
+MAX_TOKEN_LENGTH = 512
 
 
 class LinkProblem(StrEnum):
     FORGED = "forged"
     EXPIRED = "expired"
+    USED = "used"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
 class LinkCheck:
-    page_id: str | None
+    link: AckLink | None
+    page: Page | None
     problem: LinkProblem | None
-    expires_at: datetime | None = None
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class LinkRefused(Conflict):
+    """A link that no longer acknowledges anything; `problem` says why."""
+
+    def __init__(self, problem: LinkProblem) -> None:
+        super().__init__(f"Lien d'accusé de réception refusé ({problem.value}).")
+        self.problem = problem
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def hash_of(token: str) -> str | None:
+    """The hash to look a link up by; None for what cannot be a token at all."""
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
+        return None
+    return token_hash(token)
 
 
-def _signature(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), b"ack:" + payload.encode(), hashlib.sha256).digest()
-    return _b64(digest)
+def check_link(uow: UnitOfWork, hashed: str | None, now: datetime) -> LinkCheck:
+    link = None if hashed is None else uow.oncall.ack_link(hashed)
+    page = None if link is None else uow.oncall.page(link.page_id)
+    if link is None or page is None or page.member_id != link.member_id:
+        return LinkCheck(None, None, LinkProblem.FORGED)
+    if link.used_at is not None or page.acknowledged_at is not None:
+        return LinkCheck(link, page, LinkProblem.USED)
+    if now >= link.expires_at:
+        return LinkCheck(link, page, LinkProblem.EXPIRED)
+    if callout_over(uow, page):
+        return LinkCheck(link, page, LinkProblem.CLOSED)
+    return LinkCheck(link, page, None)
 
 
-def make_token(*, secret: str, page_id: str, expires_at: datetime) -> str:
-    payload = _b64(f"{page_id}|{int(expires_at.timestamp())}".encode())
-    return f"{payload}.{_signature(secret, payload)}"
-
-
-def check_token(token: str, *, secret: str, now: datetime) -> LinkCheck:
-    payload, dot, signature = token.partition(".")
-    if not dot or not hmac.compare_digest(signature, _signature(secret, payload)):
-        return LinkCheck(None, LinkProblem.FORGED)
-    try:
-        page_id, _, expiry = _unb64(payload).decode("utf-8").partition("|")
-        expires_at = datetime.fromtimestamp(int(expiry), tz=UTC)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return LinkCheck(None, LinkProblem.FORGED)
-    if now >= expires_at:
-        return LinkCheck(page_id, LinkProblem.EXPIRED, expires_at)
-    return LinkCheck(page_id, None, expires_at)
-
-
-def ack_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/ack/{token}"
+def callout_over(uow: UnitOfWork, page: Page) -> bool:
+    """The page's call-out waits for no answer any more."""
+    callout = uow.oncall.callout(page.callout_id)
+    if callout is None or callout.quorum_reached_at is not None:
+        return True
+    crisis = uow.crises.get(page.crisis_id)
+    if crisis.state is not CrisisState.COD_ACTIVE:
+        return True
+    clock = crisis.clocks.get(ClockName.CELL if callout.team is Team.CELL else ClockName.CIP)
+    if clock is not None and clock.met_at is not None:
+        return True
+    if callout.team is Team.CIP:
+        cip = uow.oncall.cip(page.crisis_id)
+        return cip is not None and cip.deactivated_at is not None
+    return False

@@ -54,6 +54,7 @@ from crisis.domain.draft_commands import (
     SubmitDraft,
 )
 from crisis.domain.oncall import (
+    AcknowledgeByLink,
     AcknowledgePage,
     BindTelegram,
     CheckCallouts,
@@ -78,6 +79,7 @@ from crisis.domain.programme import (
 from crisis.domain.retex import RecordRetex, UpdateRetexAction
 from crisis.services import (
     account_handlers,
+    ack_handlers,
     alert_handlers,
     callout_handlers,
     cip_handlers,
@@ -384,10 +386,17 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         AcknowledgePage,
-        callout_handlers.acknowledge_page,
-        CRISIS_WRITERS,
+        ack_handlers.acknowledge_page,
+        CRISIS_WRITERS,  # one's own page; another member's: the duty officer only (ack_rights)
         "Accusé de réception d'un appel",
         "accuser réception d'un appel",
+    ),
+    CommandSpec(
+        AcknowledgeByLink,
+        ack_handlers.acknowledge_by_link,
+        SYSTEM_ONLY,  # the public /ack/ route's, on behalf of whoever holds the link
+        "Accusé de réception par lien personnel",
+        "accuser réception par un lien personnel",
     ),
     CommandSpec(
         CheckCallouts,

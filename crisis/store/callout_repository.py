@@ -53,6 +53,7 @@ class Page:
     paged_at: datetime
     acknowledged_at: datetime | None
     ack_via: str | None
+    link_expires_at: datetime | None = None  # None: paged without a link
 
 
 def _callout(row: Any) -> Callout:
@@ -82,6 +83,7 @@ def _page(row: Any) -> Page:
         paged_at=row.paged_at,
         acknowledged_at=row.acknowledged_at,
         ack_via=row.ack_via,
+        link_expires_at=row.link_expires_at,
     )
 
 
@@ -216,6 +218,7 @@ class CalloutRepository:
                 member_id=page.member_id,
                 message_id=page.message_id,
                 paged_at=page.paged_at,
+                link_expires_at=page.link_expires_at,
             )
         )
 

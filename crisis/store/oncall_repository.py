@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, or_, select, update
 
 from crisis.domain.vocabulary import CrisisState
+from crisis.store.ack_links_repository import AckLinkRepository
 from crisis.store.callout_repository import CalloutRepository
 from crisis.store.roster_repository import RosterRepository
 from crisis.store.tables import (
@@ -29,7 +30,7 @@ class CipActivation:
     deactivation_reason: str | None
 
 
-class OncallRepository(RosterRepository, CalloutRepository):
+class OncallRepository(RosterRepository, CalloutRepository, AckLinkRepository):
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
 

@@ -15,6 +15,7 @@ from crisis.clock import ensure_utc
 from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
+from crisis.store.ack_links_repository import personalise_claimed
 from crisis.store.claimed import read_claimed
 from crisis.store.id_lists import among, per_dialect
 from crisis.store.tables import (
@@ -369,7 +370,7 @@ class OutboxRepository:
             _CLAIM[self._conn.dialect.name],
             {"ids": ids, "worker": worker, "claimed_until": until, "next_attempt_at": until},
         )
-        return read_claimed(self._conn, ids)
+        return personalise_claimed(self._conn, read_claimed(self._conn, ids), now=now)
 
     def release(self, *, worker: str) -> int:
         result = self._conn.execute(

@@ -482,8 +482,24 @@ callout_pages = Table(
     Column("paged_at", UTCDateTime(), nullable=False),
     Column("acknowledged_at", UTCDateTime()),
     Column("ack_via", String(16)),
+    # When the page's acknowledgement links stop working at the latest (CRISIS_ACK_LINK_MINUTES).
+    Column("link_expires_at", UTCDateTime()),
     UniqueConstraint("callout_id", "role", "member_id", name="uq_callout_pages_once"),
     Index("ix_callout_pages_member_id", "member_id"),
+)
+
+# Personal acknowledgement links: only a SHA-256 of each random token, minted when a delivery
+# of the page is claimed for sending, so that the clear token exists only in the message sent.
+ack_links = Table(
+    "ack_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("page_id", String(36), ForeignKey("callout_pages.id"), nullable=False),
+    Column("member_id", String(36), ForeignKey("oncall_members.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+    Index("ix_ack_links_page_id", "page_id"),
 )
 
 # Shift handovers journalled during a crisis, once each.

@@ -28,7 +28,7 @@ from tests.browser.conftest import (
     new_page,
     sign_in,
 )
-from tests.integration.delivery.conftest import CELL, open_active
+from tests.integration.delivery.conftest import CELL, OFFICER, open_active
 
 PREFECT = Actor(name="Préfète Durand", role="prefect", user_id="u-prefect")
 # The codes the store keeps for channels and delivery statuses: a person never reads them.
@@ -130,7 +130,8 @@ def test_the_event_page_on_a_phone_names_channels_and_fits_the_screen(
     with live.service.bus.unit_of_work() as uow:
         redacteur = next(m for m in uow.oncall.members() if m.name == "Rémi Rédac")
     live.service.bus.handle(
-        AcknowledgePage(via="console", member_id=redacteur.id, crisis_id=crisis_id), actor=CELL
+        AcknowledgePage(via="console", member_id=redacteur.id, crisis_id=crisis_id),
+        actor=OFFICER,  # received by telephone: the duty officer records it for him
     )
 
     page = new_page(browser, NARROW)

@@ -62,17 +62,23 @@ def test_the_crisis_hour(live: LiveService, browser: Browser, output_dir: Path) 
         expect(officer.locator(f'#evenements [data-clock="{clock}"]')).to_contain_text("en cours")
     check_page(officer, "tableau", output_dir)
 
-    # The communication cell, at a desk, composes from information_elus with a live preview.
-    cell = new_page(browser, DESK)
-    sign_in(cell, live.url, "Hugo Bernard")
-    cell.goto(f"{live.url}/evenements/{crisis_id}")
-    # The cell on call was paged at activation; one member answers by phone.
-    callout = cell.locator("#astreinte")
+    # The cell on call was paged at activation; one member answers the duty officer by phone,
+    # who records it for them (« pour le compte de »).
+    officer.goto(f"{live.url}/evenements/{crisis_id}")
+    callout = officer.locator("#astreinte")
     expect(callout).to_contain_text("Sarah Réseaux")
     expect(callout).to_contain_text("non atteint")
     callout.get_by_role("button", name="Accusé reçu par téléphone").first.click()
-    expect(cell.get_by_role("status")).to_contain_text("Accusé de réception enregistré.")
-    expect(cell.locator("#astreinte")).to_contain_text("reçu (téléphone, saisi dans la console)")
+    expect(officer.get_by_role("status")).to_contain_text("Accusé de réception enregistré.")
+    expect(officer.locator("#astreinte")).to_contain_text("reçu (téléphone, saisi dans la console)")
+    officer.goto(f"{live.url}/")  # back to the dashboard, which follows the clocks live
+
+    # The communication cell, at a desk, composes from information_elus with a live preview;
+    # it records nobody's acknowledgement but its own.
+    cell = new_page(browser, DESK)
+    sign_in(cell, live.url, "Hugo Bernard")
+    cell.goto(f"{live.url}/evenements/{crisis_id}")
+    expect(cell.locator('#astreinte form[action$="/accuses"]')).to_have_count(0)
     cell.get_by_role("link", name="Rédiger un message").click()
     cell.get_by_label("Modèle de message").select_option("information_elus")
     cell.get_by_role("button", name="Choisir ce modèle").click()

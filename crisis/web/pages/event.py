@@ -30,6 +30,7 @@ from crisis.domain.vocabulary import Audience
 from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
+from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
@@ -76,11 +77,14 @@ def _back(crisis_id: str, done: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/evenements/{crisis_id}?fait={done}{anchor}", status_code=303)
 
 
-def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str, Any]:
+def _event_data(
+    request: Request, crisis_id: str, page_number: int, *, user_name: str, user_role: str
+) -> dict[str, Any]:
     service = service_of(request)
     now = service.clock.now()
     with service.bus.unit_of_work() as uow:
         crisis = uow.crises.get(crisis_id)
+        own = own_member(uow, user_name)
         summary = crisis_summary(uow, crisis, now, last_alerts=50)
         callouts = callouts_view(uow, crisis_id)
         for callout in callouts:
@@ -123,6 +127,10 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
         # The columns of each delivery board, in the order a delivery goes through them.
         "statuses": tuple(DELIVERY_STATUS_LABELS),
         "now": now,
+        # Acknowledging: one's own pages; another member's, the duty officer « pour le compte
+        # de » (crisis.services.ack_rights).
+        "own_member_id": own.id if own is not None else None,
+        "acknowledges_on_behalf": user_role in ON_BEHALF_ROLES,
     }
 
 
@@ -130,7 +138,9 @@ def _event_data(request: Request, crisis_id: str, page_number: int) -> dict[str,
 def event_page(
     request: Request, crisis_id: str, session: CurrentUser, fait: str = "", page_journal: int = 1
 ) -> Response:
-    data = _event_data(request, crisis_id, page_journal)
+    data = _event_data(
+        request, crisis_id, page_journal, user_name=session.user.name, user_role=session.user.role
+    )
     data["done"] = DONE.get(fait, "")
     return page(request, "event.html.j2", data, session=session)
 

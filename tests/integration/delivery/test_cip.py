@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from crisis.api.app import create_app
@@ -35,7 +34,6 @@ from tests.integration.delivery.test_oncall import activate, journal
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path,
-        ack_secret=SecretStr("s"),
         callout_on_activation=False,
     )
 

@@ -35,7 +35,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path,
         telegram_webhook_secret=SecretStr(WEBHOOK_SECRET),
-        ack_secret=SecretStr("s"),
     )
 
 

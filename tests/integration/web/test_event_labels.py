@@ -21,6 +21,7 @@ from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
 from tests.integration.delivery.conftest import (
     CELL,
+    OFFICER,
     Fakes,
     add_people,
     delivery_config,
@@ -108,11 +109,12 @@ def test_the_event_page_names_channels_and_statuses_in_french(
     with service.bus.unit_of_work() as uow:
         redacteur = next(m for m in uow.oncall.members() if m.name == "Rémi Rédac")
     service.bus.handle(
-        AcknowledgePage(via="console", member_id=redacteur.id, crisis_id=crisis_id), actor=CELL
+        AcknowledgePage(via="console", member_id=redacteur.id, crisis_id=crisis_id),
+        actor=OFFICER,  # received by telephone: the duty officer records it for him
     )
 
     client = new_client(service)
-    sign_in(client, people["comm_cell"])
+    sign_in(client, people["duty_officer"])
     page = client.get(f"/evenements/{crisis_id}").text
 
     messages = _visible_text(page, "messages")
@@ -129,7 +131,9 @@ def test_the_event_page_names_channels_and_statuses_in_french(
     assert "Tour" in astreinte and " 1 " in astreinte  # the first round is « 1 », not « 0 »
     assert "escalade" not in astreinte  # nobody was paged a second time
     # Buttons repeated row after row say, to a screen reader, whom they are for.
-    assert re.search(r"Accusé reçu par téléphone\s+— Chloé Chef, chef de cellule", astreinte)
+    assert re.search(
+        r"Accusé reçu par téléphone\s+— pour le compte de Chloé Chef, chef de cellule", astreinte
+    )
     assert re.search(r"Relancer\s+— la diffusion SMS à Maire ", messages)
     for section, text in (("messages", messages), ("astreinte", astreinte)):
         assert not RAW_CODES.findall(text), (section, RAW_CODES.findall(text))
