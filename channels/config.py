@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from channels._common import RATE_OVERRIDE_HELP
 
+MIN_KEY_BYTES = 32  # the service's rule for every signing secret (crisis/secret_strength.py)
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of the format, not a secret
 
 
@@ -128,8 +129,11 @@ def secret_key(secret: str) -> bytes:
         raise ValueError(
             "secret du webhook invalide : « whsec_ » suivi d'une clé en base64 attendu"
         ) from error
-    if len(key) < 16:
-        raise ValueError("secret du webhook trop court : 16 octets au moins (24 en base64)")
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            "secret du webhook trop court : 32 octets au moins (44 caractères en base64 ; "
+            "« crisis secrets generate » en donne un)"
+        )
     return key
 
 

@@ -21,6 +21,7 @@ from crisis.cli.indicators import indicateurs, retex_app
 from crisis.cli.messages import messages_app
 from crisis.cli.oncall import bot, callout, cip_app, oncall_app
 from crisis.cli.operations import register as register_operations
+from crisis.cli.secrets import secrets_app
 from crisis.cli.support import (
     EXIT_INVALID,
     EXIT_UNAVAILABLE,
@@ -56,6 +57,7 @@ from crisis.labels import audience_label, channel_label
 from crisis.ops.process import configure_process_logging, port_taken, start_long_running
 from crisis.reporting.render import ReportFormat
 from crisis.reporting.summary import entry_summary, journal_label
+from crisis.secret_strength import weak_secrets
 from crisis.services.views import CrisisView, crisis_view, status_json
 from crisis.settings import SettingsError, load_settings
 
@@ -79,6 +81,7 @@ app.add_typer(cip_app, name="cip")
 app.command("callout")(callout)
 app.command("bot")(bot)
 app.add_typer(channels_app, name="channels")
+app.add_typer(secrets_app, name="secrets")
 app.add_typer(retex_app, name="retex")
 app.command("indicateurs")(indicateurs)
 
@@ -132,6 +135,13 @@ def serve(
 
     configured = settings_or_fail()
     configure_process_logging(configured, default_level="INFO")
+    weak = weak_secrets(configured)
+    if weak:  # before anything starts: no /metrics open to all, no forgeable webhook
+        fail(
+            "secrets refusés — " + " ; ".join(weak) + ". Des valeurs neuves : "
+            "« crisis secrets generate ».",
+            EXIT_INVALID,
+        )
     host, port = host or configured.host, port or configured.port
     taken = port_taken(host, port)
     if taken is not None:  # before anything starts (see `port_taken`)

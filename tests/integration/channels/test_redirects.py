@@ -22,7 +22,7 @@ from tests.fakes._http import FakeHttpServer, Request, Response
 from tests.integration.channels.sending import outgoing, refusal
 
 T0 = datetime(2025, 3, 14, 2, 30, tzinfo=UTC)
-SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNERUY="
 
 
 class _Redirecting(FakeHttpServer):

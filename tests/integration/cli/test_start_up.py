@@ -65,7 +65,7 @@ production:
   x: {user_access_token: "jeton-x", api_base_url: "http://127.0.0.1:9"}
   email: {host: 127.0.0.1, port: 9, security: none, from_address: "com@prefecture.gouv.fr"}
   sms: {base_url: "http://127.0.0.1:9", api_key: "cle-sms"}
-  webhook: {secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", url: "http://127.0.0.1:9/hook"}
+  webhook: {secret: "whsec_0eulSCXHeBbe7qp83t4UXxBZvoFgoZr9ZbC1g7wCR9I=", url: "http://127.0.0.1:9/hook"}
 exercise:
   telegram: {token: "111:jeton", base_url: "http://127.0.0.1:9/bot", production: false}
 """

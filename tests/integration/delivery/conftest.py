@@ -87,7 +87,7 @@ def channels_config(fakes: Fakes, *, production: bool) -> ChannelsConfig:
         ),
         sms=SmsConfig(base_url=fakes.sms.url, api_key=SecretStr(SMS_KEY), production=production),
         webhook=WebhookConfig(
-            secret=SecretStr("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            secret=SecretStr("whsec_0eulSCXHeBbe7qp83t4UXxBZvoFgoZr9ZbC1g7wCR9I="),
             url=f"{fakes.webhook.url}/hook",
             production=production,
         ),

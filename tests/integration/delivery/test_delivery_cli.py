@@ -78,7 +78,7 @@ def run(database_url: str, fakes: Fakes, tmp_path: Path) -> Invoke:
         "TELEGRAM_TOKEN": TELEGRAM_TOKEN,
         "X_TOKEN": "x-token",
         "SMS_KEY": SMS_KEY,
-        "HOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "HOOK_SECRET": "whsec_0eulSCXHeBbe7qp83t4UXxBZvoFgoZr9ZbC1g7wCR9I=",
     }
 
     def invoke(*args: str) -> tuple[int, str, str]:

@@ -23,9 +23,17 @@ def free_port() -> int:
         return port
 
 
+# `crisis serve` refuses to start without a strong metrics token.
+METRICS_TOKEN = "jeton-des-metriques-de-test-0123456789-ABCDEFGHIJ"
+
+
 def crisis_env(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRISIS_")}
-    env |= {"CRISIS_DATABASE_URL": url, "CRISIS_DATA_DIR": str(data_dir)} | extra
+    env |= {
+        "CRISIS_DATABASE_URL": url,
+        "CRISIS_DATA_DIR": str(data_dir),
+        "CRISIS_METRICS_TOKEN": METRICS_TOKEN,
+    } | extra
     return env
 
 

@@ -25,7 +25,13 @@ from sqlalchemy import Engine, select
 from crisis.clock import PARIS
 from crisis.store.tables import clock_alerts, drill_runs
 from tests.integration.cli.test_cli import database_url
-from tests.integration.ops.processes import ServeProcess, crisis_env, run_cli, start_serve
+from tests.integration.ops.processes import (
+    METRICS_TOKEN,
+    ServeProcess,
+    crisis_env,
+    run_cli,
+    start_serve,
+)
 
 __all__ = ["database_url"]  # the fixture, shared with the CLI tests
 
@@ -192,7 +198,11 @@ def test_two_drills_during_a_live_hour_leave_every_alert_on_time(
     status, ready = server.get("/readyz")
     assert status == 200, ready
     assert ready["checks"]["deadline_sweep"] is not None
-    metrics = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=10).text
+    metrics = httpx.get(
+        f"http://127.0.0.1:{server.port}/metrics",
+        headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+        timeout=10,
+    ).text
     assert "crisis_scheduler_job_failures_total{" not in metrics  # no job ever failed
     log = server.stop()
     assert "no message bus" not in log

@@ -23,7 +23,7 @@ def test_builds_only_configured_channels_and_hides_secrets() -> None:
             "email": {"host": "smtp.example.fr", "from_address": "com@loiret.gouv.fr"},
             "sms": {"base_url": "https://sms.example.fr", "api_key": "sms-secret"},
             "webhook": {
-                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "secret": "whsec_0eulSCXHeBbe7qp83t4UXxBZvoFgoZr9ZbC1g7wCR9I=",
                 "url": "https://hooks.example.fr/crise",
             },
         }

@@ -55,7 +55,10 @@ def test_one_extra_worker_on_the_same_image_and_secrets_from_an_env_file(
     assert worker["depends_on"]["app"]["condition"] == "service_healthy"
     assert app["env_file"] == worker["env_file"] == ["crisis.env"]
     example = (REPO_ROOT / "deploy" / "crisis.env.example").read_text("utf-8")
-    assert "CRISIS_METRICS_TOKEN=" in example
+    assert "# CRISIS_METRICS_TOKEN=" in example
+    # No setting shipped empty: an empty secret would be taken for one (it is refused now).
+    settings = [line for line in example.splitlines() if line and not line.startswith("#")]
+    assert all(line.split("=", 1)[1].strip() for line in settings), settings
     # Acknowledgement links need no key any more (random tokens, stored hashed).
     assert "CRISIS_ACK_SECRET" not in example
 
