@@ -63,19 +63,6 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def service(
-    engine: Engine, clock: ManualClock, settings: Settings, delivery: DeliveryConfig
-) -> Service:
-    return bootstrap(
-        settings=settings,
-        clock=clock,
-        engine=engine,
-        delivery=delivery,
-        scheduler_mode=SchedulerMode.NONE,
-    )
-
-
 def sent_texts(fakes: Fakes) -> list[str]:
     """Every page as its person received it: SMS, Telegram, e-mail."""
     texts = [m.text for m in fakes.sms.messages]

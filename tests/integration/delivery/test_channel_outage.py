@@ -56,10 +56,10 @@ def _statuses(engine: Engine, message_id: str) -> list[str]:
         return sorted(connection.execute(query).scalars())
 
 
-def test_three_minute_telegram_outage_one_alert_down_one_back_fallback_nothing_lost(
-    engine: Engine, clock: ManualClock, settings: Settings, fakes: Fakes
-) -> None:
-    service = _service(engine, clock, settings, fakes, give_up_after_minutes=120)
+def _three_minutes_of_telegram_outage(
+    service: Service, clock: ManualClock, fakes: Fakes
+) -> tuple[str, str]:
+    """A message to the élus and the media on Telegram, which fails for three minutes."""
     add_people(service)
     crisis_id = open_active(service, exercise=True)
     fakes.telegram.fail_next(100_000, status=500)
@@ -70,6 +70,14 @@ def test_three_minute_telegram_outage_one_alert_down_one_back_fallback_nothing_l
     while clock.now() < start + timedelta(minutes=3):
         dispatch(service)
         clock.advance(timedelta(seconds=20))
+    return crisis_id, message_id
+
+
+def test_three_minute_telegram_outage_one_alert_down_one_back_fallback_nothing_lost(
+    engine: Engine, clock: ManualClock, settings: Settings, fakes: Fakes
+) -> None:
+    service = _service(engine, clock, settings, fakes, give_up_after_minutes=120)
+    crisis_id, message_id = _three_minutes_of_telegram_outage(service, clock, fakes)
     subjects = _subjects(fakes)
     assert [s for s in subjects if "en panne" in s] == [
         "EXERCICE EXERCICE EXERCICE – Canal Telegram (message personnel) en panne"
@@ -142,16 +150,7 @@ def test_deliveries_held_by_their_backoff_leave_as_soon_as_the_channel_is_back(
     engine: Engine, clock: ManualClock, settings: Settings, fakes: Fakes
 ) -> None:
     service = _service(engine, clock, settings, fakes, give_up_after_minutes=120)
-    add_people(service)
-    crisis_id = open_active(service, exercise=True)
-    fakes.telegram.fail_next(100_000, status=500)
-    message_id = send(
-        service, crisis_id, audiences=(Audience.ELUS, Audience.MEDIA), channels=("telegram_dm",)
-    )
-    start = clock.now()
-    while clock.now() < start + timedelta(minutes=3):
-        dispatch(service)
-        clock.advance(timedelta(seconds=20))
+    crisis_id, message_id = _three_minutes_of_telegram_outage(service, clock, fakes)
     assert len(_events(service, crisis_id, "ChannelDown")) == 1
     # One delivery waits out a backoff of five minutes (the longest a policy may set).
     first, second = _next_attempts(engine, message_id)
