@@ -96,8 +96,9 @@ def activate(env: dict[str, str], title: str) -> tuple[str, datetime]:
 
 
 def programme_a_drill(env: dict[str, str]) -> datetime:
-    """An entry whose daily occurrence is the next minute (at least 10 s away); that instant."""
-    due = (datetime.now(UTC) + timedelta(seconds=70)).replace(second=0, microsecond=0)
+    """An entry whose daily occurrence is ten seconds from now (RRULE to the second); that
+    instant."""
+    due = (datetime.now(UTC) + timedelta(seconds=10)).replace(microsecond=0)
     wall = due.astimezone(PARIS)
     result = run_cli(
         env,
@@ -108,7 +109,7 @@ def programme_a_drill(env: dict[str, str]) -> datetime:
         "--scenario",
         "crue-seine",
         "--rrule",
-        f"FREQ=DAILY;BYHOUR={wall.hour};BYMINUTE={wall.minute}",
+        f"FREQ=DAILY;BYHOUR={wall.hour};BYMINUTE={wall.minute};BYSECOND={wall.second}",
         "--notice-days",
         "0",
     )
@@ -173,11 +174,10 @@ def test_two_drills_during_a_live_hour_leave_every_alert_on_time(
     engine: Engine, serve: tuple[ServeProcess, dict[str, str]]
 ) -> None:
     server, env = serve
-    drill_due = programme_a_drill(env)
-    wait_until(lambda: datetime.now(UTC) > drill_due - timedelta(seconds=3), timeout=90)
     before, before_decided = activate(env, "Crue avant les exercices")
+    drill_due = programme_a_drill(env)
     # The programmed drill starts at the next sweep after its instant; this one with it.
-    wait_until(lambda: datetime.now(UTC) > drill_due, timeout=10)
+    wait_until(lambda: datetime.now(UTC) > drill_due, timeout=20)
     play_now_in_the_console(server)
     wait_until(lambda: len(finished_runs(engine)) == 2, timeout=60)
     assert finished_runs(engine) == [("done", None), ("done", None)]
