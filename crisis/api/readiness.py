@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from crisis.bootstrap import Service
 from crisis.scheduling.supervisor import SchedulerRole
+from crisis.store.engine import READ_OPTIONS
 from crisis.store.migrate import current_revision, head_revision
 
 # A channel loop claims at least every `idle_seconds` (half a second by default): a minute of
@@ -19,7 +20,7 @@ def readiness(service: Service) -> dict[str, Any]:
     reasons: list[str] = []
     checks: dict[str, Any] = {}
     try:
-        with service.engine.connect() as connection:
+        with service.engine.connect().execution_options(**READ_OPTIONS) as connection:
             connection.execute(text("SELECT 1"))
         checks["database"] = "joignable"
         current, head = current_revision(service.engine), head_revision(service.engine)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from channels.dispatcher import DeliveryResult, Outcome
 from crisis.clock import Clock
 from crisis.domain.events import ClockBreached, ClockWarning, Event
+from crisis.store.engine import READ_OPTIONS
 from crisis.store.gauges_repository import GaugeRepository
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class StoreCollector(Collector):
         )
         now = self._clock.now()
         try:
-            with self._engine.connect() as connection:
+            with self._engine.connect().execution_options(**READ_OPTIONS) as connection:
                 gauges = GaugeRepository(connection)
                 backlog = gauges.outbox_backlog(now=now)
                 clocks = gauges.clock_states()

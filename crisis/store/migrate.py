@@ -75,7 +75,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as connection:
+    with engine.connect().execution_options(**READ_OPTIONS) as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 

@@ -51,7 +51,7 @@ def find_session(request: Request) -> SignedIn | None:
     if not session_id:
         return None
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         session = uow.sessions.find(session_id, now=uow.now)
         user = uow.users.by_id(session.user_id) if session is not None else None
     if session is None or user is None or not user.active:

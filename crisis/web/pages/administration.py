@@ -46,7 +46,7 @@ def _page(
     request: Request, session: SignedIn, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         users = uow.users.all()
         now = uow.now
     context: dict[str, Any] = {

@@ -108,7 +108,7 @@ def directory_page(
     q, categorie, commune, liste = (filters[k] for k in ("q", "categorie", "commune", "liste"))
     category = Category(categorie) if categorie in Category.__members__.values() else None
     exercise = {"oui": True, "non": False}.get(filters["exercice"])
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         lists = uow.contacts.lists()
         sizes = {cl.id: len(uow.contacts.member_ids(cl.id)) for cl in lists}
         everyone = uow.contacts.find(
@@ -160,7 +160,7 @@ def directory_page(
 @router.get("/annuaire/export.csv")
 def export(request: Request, session: CurrentUser) -> Response:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         body = contacts_csv(uow.contacts.find())
     day = service.clock.now().strftime("%Y-%m-%d")
     return Response(
@@ -210,7 +210,7 @@ def contact_page(
     memberships: list[ContactList] = []
     others: list[ContactList] = []
     if contact is not None:
-        with service_of(request).bus.unit_of_work() as uow:
+        with service_of(request).bus.reading() as uow:
             inside = uow.contacts.list_ids_of(contact.id)
             for contact_list in uow.contacts.lists():
                 (memberships if contact_list.id in inside else others).append(contact_list)
@@ -284,7 +284,7 @@ def create_contact(request: Request, session: CurrentUser, form: PostedForm) -> 
 def edit_contact(
     request: Request, contact_id: str, session: CurrentUser, fait: str = ""
 ) -> Response:
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         contact = uow.contacts.get(contact_id)
     return contact_page(request, session, contact, contact_values(contact), {}, done=fait)
 
@@ -293,7 +293,7 @@ def edit_contact(
 def update_contact(
     request: Request, contact_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         before = uow.contacts.get(contact_id)
     command = UpdateContact(contact_id=contact_id, contact=_input(form))
     try:
@@ -302,7 +302,7 @@ def update_contact(
         status = 409 if isinstance(error, Conflict) else 422
         values = _posted_values(form)
         return contact_page(request, session, before, values, refused_fields(error), status=status)
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         changed = uow.contacts.get(contact_id).updated_at != before.updated_at
     done = "modifie" if changed else "inchange"
     return RedirectResponse(f"/annuaire/contacts/{contact_id}?fait={done}#contenu", status_code=303)
@@ -311,7 +311,7 @@ def update_contact(
 def _switch(
     request: Request, session: SignedIn, contact_id: str, form: FormData, active: bool
 ) -> Response:
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         contact = uow.contacts.get(contact_id)
     command: DeactivateContact | ReactivateContact
     if active:

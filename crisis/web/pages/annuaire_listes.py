@@ -47,7 +47,7 @@ def _state(form_value: str) -> str:
 
 @router.post("/annuaire/listes/{list_id}/membres")
 def add_members(request: Request, list_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         target = uow.contacts.get_list(list_id)  # an unknown list: the 404 page
     typed = forms.text(form, "contacts", limit=20_000)
     etat = _state(forms.text(form, "etat", limit=20))
@@ -88,7 +88,7 @@ def remove_member(
 def join_list(
     request: Request, contact_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         contact = uow.contacts.get(contact_id)
     chosen = forms.text(form, "liste", limit=100)
     try:

@@ -48,7 +48,7 @@ def _queue_page(
 ) -> Response:
     service = service_of(request)
     items: list[dict[str, Any]] = []
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         for draft in submitted_drafts(uow):
             crisis = uow.crises.get(draft.crisis_id)
             items.append(

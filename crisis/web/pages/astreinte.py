@@ -39,7 +39,7 @@ def _week(request: Request, start: datetime) -> dict[str, Any]:
     """Role by role, day by day (Paris), who holds a shift that day and from when to when."""
     first = start.astimezone(PARIS).date()
     days = [first + timedelta(days=n) for n in range(WEEK_DAYS)]
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         shifts = uow.oncall.shifts()
         names = {m.id: m.name for m in uow.oncall.members()}
     grid: dict[CellRole, list[list[str]]] = {role: [[] for _ in days] for role in CellRole}
@@ -75,7 +75,7 @@ def _roster_page(
 ) -> Response:
     service = service_of(request)
     now = service.clock.now()
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         current = [
             {**who, "ends": datetime.fromisoformat(who["ends_at"])} for who in on_call_now(uow, now)
         ]

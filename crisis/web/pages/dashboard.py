@@ -20,7 +20,7 @@ router = console_router()
 
 def _crises(request: Request) -> list[object]:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return list(open_crises(uow, service.clock.now()))
 
 

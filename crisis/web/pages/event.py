@@ -82,7 +82,7 @@ def _event_data(
 ) -> dict[str, Any]:
     service = service_of(request)
     now = service.clock.now()
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         crisis = uow.crises.get(crisis_id)
         own = own_member(uow, user_name)
         summary = crisis_summary(uow, crisis, now, last_alerts=50)
@@ -148,7 +148,7 @@ def event_page(
 @router.get("/evenements/{crisis_id}/horloges")
 def event_clocks(request: Request, crisis_id: str, session: CurrentUser) -> Response:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         summary = crisis_summary(
             uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=50
         )
@@ -246,7 +246,7 @@ def cip_operational(
 def retry(
     request: Request, crisis_id: str, delivery_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
-    with service_of(request).bus.unit_of_work() as uow:
+    with service_of(request).bus.reading() as uow:
         row = uow.outbox.delivery(delivery_id)
     if row is None or row.crisis_id != crisis_id:
         raise NotFound(f"Aucune diffusion ne porte l'identifiant « {delivery_id} ».")
@@ -278,7 +278,7 @@ def timing_report(
     if extension not in formats:
         raise NotFound("Le rapport existe en HTML et en PDF.")
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         timing = crisis_report(uow, crisis_id, now=service.clock.now())
     fmt = formats[extension]
     if fmt is ReportFormat.PDF:

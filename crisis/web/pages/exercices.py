@@ -127,7 +127,7 @@ def _page(
 ) -> Response:
     service = service_of(request)
     now = service.clock.now()
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         programme = programme_view(uow, now=now)
         history = _history(uow, service.drill_progress)
         scenarios = scenario_catalogue(uow, service.settings.resolved_drill_scenarios_dir)
@@ -204,7 +204,7 @@ def _claimed(_: UnitOfWork, claim: DrillClaim) -> tuple[int, dict[str, str]]:
 def _known(request: Request, ref: str) -> str:
     """A scenario the page lists: never any file of the server a form might name."""
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         catalogue = scenario_catalogue(uow, service.settings.resolved_drill_scenarios_dir)
     if ref not in {e.ref for e in catalogue if e.scenario is not None}:
         raise InvalidInput(
@@ -225,7 +225,7 @@ def play_now(request: Request, session: CurrentUser, form: PostedForm) -> Respon
 
 def _played(request: Request, schedule_id: str, key: str) -> PlayedRun:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         schedule = uow.programme.by_ids({schedule_id}).get(schedule_id)
         runs = uow.programme.runs(schedule_id) if schedule is not None else []
     found = next((r for r in runs if occurrence_key(r.occurrence) == key), None)
@@ -352,7 +352,7 @@ def remove_schedule(
 @router.get("/exercices/programme.ics")
 def calendar(request: Request, session: CurrentUser) -> Response:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         data = programme_ical(uow, now=service.clock.now())
     return Response(
         data,

@@ -43,7 +43,7 @@ def _free_text_page(
     status: int = 200,
 ) -> Response:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         summary = crisis_summary(uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=0)
         lists = [(c.name, c.name) for c in uow.contacts.lists()]
     context = {
@@ -112,7 +112,7 @@ def free_text_preview(
     request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         exercise = uow.crises.get(crisis_id).exercise
     variants = _free_text_variants(form, exercise=exercise, marker=service.settings.exercise_marker)
     return page(

@@ -78,7 +78,7 @@ def reports(
     service = service_of(request)
     now = service.clock.now()
     rows = []
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         found = uow.crises.find(
             exercise=exercise,
             reported_from=_paris_midnight(start) if start and not errors else None,
@@ -109,7 +109,7 @@ def journal_check(request: Request, session: CurrentUser) -> Response:
     service = service_of(request)
     chains = []
     all_ok = True
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         titles = {c.id: c.title for c in uow.crises.find()}
         for stream in uow.journal.streams():
             check = uow.journal.verify(stream)
@@ -177,7 +177,7 @@ def report_download(timing: TimingReport, extension: str) -> Response:
 
 def _timing(request: Request, crisis_id: str) -> TimingReport:
     service = service_of(request)
-    with service.bus.unit_of_work() as uow:
+    with service.bus.reading() as uow:
         return crisis_report(uow, crisis_id, now=service.clock.now())
 
 
