@@ -7,8 +7,9 @@ from fastapi.testclient import TestClient
 
 from crisis.api.app import create_app
 from crisis.bootstrap import Service
-from crisis.domain.commands import AddUser
-from crisis.services.context import SYSTEM_ACTOR
+from crisis.domain.commands import AddUser, CodDecision, OpenCrisis
+from crisis.domain.vocabulary import CrisisKind
+from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.services.roles import Role
 
 
@@ -26,6 +27,21 @@ def tokens(service: Service) -> dict[str, str]:
 @pytest.fixture
 def client(service: Service) -> TestClient:
     return TestClient(create_app(service))
+
+
+@pytest.fixture
+def crisis_id(service: Service) -> str:
+    """A real event, its COD activated by the duty officer."""
+    crisis_id: str = service.bus.handle(
+        OpenCrisis(
+            title="Crue de la Seine",
+            kind=CrisisKind.INONDATION,
+            exercise=False,
+            activation=CodDecision(decided_by="préfet", synergi_ref="SYN-91-7"),
+        ),
+        actor=Actor(name="cadre", role="duty_officer"),
+    )
+    return crisis_id
 
 
 def auth(token: str, **extra: str) -> dict[str, str]:

@@ -9,9 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from crisis.bootstrap import Service
-from crisis.domain.commands import CodDecision, OpenCrisis
-from crisis.domain.vocabulary import CrisisKind
 from crisis.services.context import Actor
 from crisis.settings import Settings
 from crisis.templating import TemplateRegistry
@@ -23,20 +20,6 @@ OFFICER = Actor(name="cadre", role="duty_officer")
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path)  # every audience needs the préfet's approval
-
-
-@pytest.fixture
-def crisis_id(service: Service) -> str:
-    crisis_id: str = service.bus.handle(
-        OpenCrisis(
-            title="Crue de la Seine",
-            kind=CrisisKind.INONDATION,
-            exercise=False,
-            activation=CodDecision(decided_by="préfet", synergi_ref="SYN-91-7"),
-        ),
-        actor=OFFICER,
-    )
-    return crisis_id
 
 
 def examples(name: str, **changes: Any) -> dict[str, Any]:

@@ -13,8 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from crisis.bootstrap import Service
-from crisis.domain.commands import CodDecision, OpenCrisis
-from crisis.domain.vocabulary import CrisisKind
 from crisis.services.context import Actor
 from crisis.templating import TemplateRegistry
 from tests.integration.api.conftest import auth
@@ -24,20 +22,6 @@ SLOW = (
     "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
     "{{ f(60 if commune == 'Lente' else 0) }}Coupure à {{ commune }}."
 )
-
-
-@pytest.fixture
-def crisis_id(service: Service) -> str:
-    crisis_id: str = service.bus.handle(
-        OpenCrisis(
-            title="Crue de la Seine",
-            kind=CrisisKind.INONDATION,
-            exercise=False,
-            activation=CodDecision(decided_by="préfet", synergi_ref="SYN-91-7"),
-        ),
-        actor=OFFICER,
-    )
-    return crisis_id
 
 
 def version(sms: str) -> dict[str, Any]:

@@ -55,8 +55,7 @@ def test_no_get_of_the_console_or_the_api_takes_a_write_transaction(
         CreateContact(contact=ContactInput(name="Maire d'Évry", category="elu", email="m@e.fr")),
         actor=OFFICER,
     )
-    contact_id = contact if isinstance(contact, str) else getattr(contact, "id", "inconnu")
-    values = {"crisis_id": crisis_id, "contact_id": contact_id, "name": "information_elus"}
+    values = {"crisis_id": crisis_id, "contact_id": contact.id, "name": "information_elus"}
     token = service.bus.handle(AddUser(name="lecteur", role="admin"), actor=SYSTEM_ACTOR)["token"]
     client = new_client(service)
     sign_in(client, people["admin"])

@@ -100,6 +100,7 @@ def test_another_job_alerts_after_three_failures_in_a_row(f: Fixture) -> None:
 
 def test_a_failure_never_reaches_the_scheduler(f: Fixture) -> None:
     f.watch.run("drill_runs", boom)  # no exception: APScheduler would log it again, unseen
+    assert f.metric('crisis_scheduler_job_failures_total{job="drill_runs"}') == 1
 
 
 def test_a_sweep_that_stops_succeeding_makes_the_leader_not_ready(f: Fixture) -> None:
