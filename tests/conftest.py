@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import freezegun
 import pytest
 from sqlalchemy import Engine, MetaData, Table, create_engine, delete, inspect, text
 
@@ -20,6 +21,9 @@ from crisis.store.migrate import upgrade
 # python-telegram-bot 22 warns when it builds a RetryAfter unless the timedelta behaviour is
 # chosen; warnings are errors in this suite, and the channel handles both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+# pytest times each test through _pytest.timing: a frozen clock there made --durations nonsense.
+freezegun.configure(extend_ignore_list=["_pytest.timing"])
 
 POSTGRES_URL_VARIABLE = "CRISIS_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
