@@ -1,8 +1,9 @@
 """MkDocs hooks (mkdocs.yml `hooks:`): pages generated from the code at build time.
 
 `reference/commandes.md` is written from the `crisis` command table itself (Click's view of the
-Typer application, on Typer's own copy of Click, hence the duck typing): every command, its description, its usage line and each of its arguments
-and options, so the reference cannot drift from the program.
+Typer application; Typer carries its own copy of Click, hence the duck typing): every command,
+its description, its usage line and each of its arguments and options, so the reference cannot
+drift from the program. The vocabulary page's code tables are read from `crisis.labels`.
 """
 
 from __future__ import annotations
