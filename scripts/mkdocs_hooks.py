@@ -8,6 +8,7 @@ drift from the program. The vocabulary page's code tables are read from `crisis.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -43,7 +44,9 @@ def _parameter_row(param: Any, ctx: Any) -> str | None:
     if record is None:  # hidden
         return None
     names, help_text = record
-    return f"| `{_cell(names)}` | {_cell(help_text)} |"
+    # HTML rather than a code span: a table cell's code span would show the escaped "\\|".
+    code = html.escape(" ".join(names.split())).replace("|", "&#124;")
+    return f"| <code>{code}</code> | {_cell(help_text)} |"
 
 
 def _command_section(command: Any, ctx: Any) -> list[str]:

@@ -142,6 +142,9 @@ def test_the_site_builds_strictly_with_its_generated_reference(tmp_path: Path) -
     commands = (site / "reference" / "commandes" / "index.html").read_text("utf-8")
     for command in ["crisis serve", "crisis user add", "crisis messages compose", "crisis cip"]:
         assert f"<code>{command}</code>" in commands, command
+    # The choices of an option, its pipes not shown escaped.
+    assert "<code>--kind &lt;inondation&#124;accident_industriel&#124;" in commands
+    assert "\\|" not in commands
     vocabulary = (site / "reference" / "vocabulaire" / "index.html").read_text("utf-8")
     assert "<code>duty_officer</code>" in vocabulary
     assert "cadre de permanence" in vocabulary
