@@ -102,13 +102,17 @@ def _declared(extras: list[str]) -> list[Requirement]:
     return declared
 
 
-def _locked(path: Path) -> dict[str, str]:
+def _locked(path: Path) -> dict[str, set[str]]:
+    """Each locked package and its versions (a universal lock may pin two, under markers)."""
     text = path.read_text("utf-8")
-    pins = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", text, re.M))
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", text, re.M)
     # Every pin carries its hashes: pip installs it with --require-hashes.
     hashed = re.findall(r"^[A-Za-z0-9_.\-]+==\S+.*\\\n\s+--hash=sha256:", text, re.M)
     assert len(hashed) == len(pins) > 10
-    return {canonicalize_name(name): version for name, version in pins.items()}
+    versions: dict[str, set[str]] = {}
+    for name, version in pins:
+        versions.setdefault(canonicalize_name(name), set()).add(version)
+    return versions
 
 
 @pytest.mark.parametrize(
@@ -122,9 +126,10 @@ def test_the_lock_files_follow_pyproject(lock: str, extras: list[str]) -> None:
             continue
         name = canonicalize_name(requirement.name)
         assert name in locked, f"{requirement.name} absent de requirements/{lock} : scripts/lock"
-        assert requirement.specifier.contains(locked[name], prereleases=True), (
-            f"{requirement} ne permet pas {name}=={locked[name]} : scripts/lock"
-        )
+        for version in locked[name]:
+            assert requirement.specifier.contains(version, prereleases=True), (
+                f"{requirement} ne permet pas {name}=={version} : scripts/lock"
+            )
 
 
 def test_the_site_builds_strictly_with_its_generated_reference(tmp_path: Path) -> None:
