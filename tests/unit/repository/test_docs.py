@@ -1,11 +1,14 @@
 """The README fits on a screen, the documentation site builds with no broken link, its
-reference says what the code says, and the lock files follow pyproject.toml."""
+reference says what the code says (settings, channels file, commands, labels), and the lock
+files follow pyproject.toml."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tomllib
@@ -13,9 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from channels.config import ChannelsConfig
+from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.settings import Settings
 from tests.conftest import REPO_ROOT
 
@@ -92,6 +98,23 @@ def test_the_settings_reference_lists_every_setting_with_its_default() -> None:
         default_cell = rows[f"CRISIS_{name.upper()}"].split("|")[2]
         assert f"`{shown}`" in default_cell, (name, shown, default_cell)
     assert "CRISIS_ACK_SECRET" in elsewhere
+
+
+def test_the_channels_file_example_is_one_the_service_loads(tmp_path: Path) -> None:
+    page = (DOCS / "reference" / "fichier-des-canaux.md").read_text("utf-8")
+    (example,) = re.findall(r"^```yaml\n(.*?)^```", page, re.M | re.S)
+    channels_file = tmp_path / "canaux.yaml"
+    channels_file.write_text(example, "utf-8")
+    names = set(re.findall(r"\$\{([A-Z_]+)\}", example))
+    environ = {name: "x" * 40 for name in names}
+    environ["WEBHOOK_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    config = load_delivery_config(channels_file, environ=environ)
+    # Every section of the file is shown, each channel of production among them.
+    assert set(yaml.safe_load(example)) == set(DeliveryConfig.model_fields)
+    production = config.production
+    assert all(getattr(production, key) is not None for key in ChannelsConfig.model_fields)
+    assert config.exercise.telegram is not None
+    assert config.exercise.telegram.production is False
 
 
 def _declared(extras: list[str]) -> list[Requirement]:
