@@ -16,12 +16,16 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 
 WORKDIR /app
+# The locked dependencies first (exact versions, SHA-256 hashes: scripts/lock), then the
+# service alone, built with the locked setuptools.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY crisis ./crisis
 COPY channels ./channels
 COPY templates ./templates
 COPY drills ./drills
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && useradd --system --uid 10001 --home-dir /data crisis \
     && mkdir -p /data && chown crisis /data
 COPY deploy/docker-entrypoint.sh /usr/local/bin/crisis-entrypoint
