@@ -70,6 +70,12 @@ class SignInOutcome:
 
 
 WRONG_CREDENTIALS = "Nom d'utilisateur ou mot de passe incorrect."
+PASSWORD_SIGNIN_OFF = (
+    "La connexion par mot de passe est réservée aux comptes de secours : "  # noqa: S105
+    "connectez-vous avec ProConnect."
+)
+PASSWORD = "password"  # noqa: S105 (a sign-in method: how the session was opened)
+PROCONNECT = "proconnect"
 
 
 def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) -> SignInOutcome:
@@ -87,8 +93,19 @@ def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) ->
         _journal(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
         return SignInOutcome(None, locked_message(user.locked_until, settings))
     if matches:
+        if settings.password_signin_break_glass_only and user.name not in (
+            settings.break_glass_accounts
+        ):
+            _journal(
+                uow,
+                "auth.SignInFailed",
+                user.name,
+                {"method": PASSWORD, "reason": "password_signin_off"},
+            )
+            return SignInOutcome(None, PASSWORD_SIGNIN_OFF)
         uow.users.record_signin_success(user.id)
-        _journal(uow, "auth.SignedIn", user.name, {"role": user.role})
+        uow.users.record_signin_method(user.id, method=PASSWORD, now=now)
+        _journal(uow, "auth.SignedIn", user.name, {"role": user.role, "method": PASSWORD})
         return SignInOutcome(user, None)
     # A lockout that has run out starts a new count.
     previous = 0 if user.locked_until is not None else user.failed_signins
@@ -116,7 +133,15 @@ def locked_message(until: datetime, settings: Settings) -> str:
     )
 
 
-def open_session(uow: UnitOfWork, settings: Settings, user: User) -> tuple[str, WebSession]:
+def open_session(
+    uow: UnitOfWork,
+    settings: Settings,
+    user: User,
+    *,
+    method: str = PASSWORD,
+    acr: str | None = None,
+    id_token: str | None = None,
+) -> tuple[str, WebSession]:
     """A new session (and a new id: one is never reused across sign-ins). The caller commits."""
     session_id = secrets.token_urlsafe(32)
     session = WebSession(
@@ -124,6 +149,9 @@ def open_session(uow: UnitOfWork, settings: Settings, user: User) -> tuple[str, 
         csrf_token=secrets.token_urlsafe(32),
         created_at=uow.now,
         expires_at=uow.now + timedelta(minutes=settings.session_minutes),
+        method=method,
+        acr=acr,
+        id_token=id_token,
     )
     uow.sessions.remove_expired(now=uow.now)
     uow.sessions.add(session_id=session_id, session=session)

@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.account_commands import (
+    ChangeRole,
+    RevokeApiToken,
+    SetUserEmail,
+    UnbindIdentity,
+    UnlockAccount,
+)
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
@@ -208,6 +214,20 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         ADMINS,
         "Déverrouillage d'un compte",
         "déverrouiller un compte",
+    ),
+    CommandSpec(
+        SetUserEmail,
+        account_handlers.set_user_email,
+        ADMINS,
+        "Adresse électronique d'un compte",
+        "changer l'adresse électronique d'un compte",
+    ),
+    CommandSpec(
+        UnbindIdentity,
+        account_handlers.unbind_identity,
+        ADMINS,
+        "Identité ProConnect déliée",
+        "délier l'identité ProConnect d'un compte",
     ),
     # The directory of recipients: kept by the cell, the duty officer and the administrator.
     CommandSpec(

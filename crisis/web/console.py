@@ -24,6 +24,7 @@ from crisis.web.pages import (
     modeles,
     modeles_edition,
     open_event,
+    proconnect,
     rapports,
     signin,
 )
@@ -49,7 +50,7 @@ def install_console(app: FastAPI) -> None:
     install_security_headers(app)
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (signin, dashboard, open_event, event, compose, free_text, approvals):
+    for module in (signin, proconnect, dashboard, open_event, event, compose, free_text, approvals):
         app.include_router(module.router)
     for module in PREPARING_AND_REVIEWING:
         app.include_router(module.router)

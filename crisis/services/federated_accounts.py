@@ -1,0 +1,100 @@
+"""Signing in through ProConnect to an account the préfecture created beforehand.
+
+The first sign-in of an identity is matched by e-mail to an account not bound yet, which is
+then bound to the provider's subject; later sign-ins are matched by the subject alone (an
+address can change, the subject does not). Nothing the provider says sets a role. Every
+outcome is journalled on the `system` chain with the method used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crisis.federation.oidc import Identity
+from crisis.services.accounts import MAX_JOURNALLED_NAME, PROCONNECT
+from crisis.store.journal import SYSTEM_STREAM
+from crisis.store.unit_of_work import UnitOfWork
+from crisis.store.users_repository import User
+
+UNKNOWN_IDENTITY = "unknown_identity"
+BOUND_ELSEWHERE = "bound_to_another_identity"
+INACTIVE = "inactive_account"
+
+
+@dataclass(frozen=True, slots=True)
+class FederatedOutcome:
+    user: User | None
+    refusal: str | None  # journalled reason; the page explains it in French
+    bound_now: bool = False
+
+
+def sign_in_federated(uow: UnitOfWork, identity: Identity) -> FederatedOutcome:
+    """Find (and on the first sign-in, bind) the account of this identity. The caller commits."""
+    now = uow.now
+    user = uow.users.by_subject(identity.issuer, identity.subject)
+    bound_now = False
+    if user is None and identity.email:
+        candidate = uow.users.by_email(identity.email)
+        if candidate is not None and candidate.oidc_subject is not None:
+            # The address is that of an account bound to someone else: never rebind silently.
+            _failed(uow, identity, BOUND_ELSEWHERE, candidate.name)
+            return FederatedOutcome(None, BOUND_ELSEWHERE)
+        if candidate is not None:
+            uow.users.bind_subject(
+                candidate.id, issuer=identity.issuer, subject=identity.subject, now=now
+            )
+            _journal(
+                uow,
+                "auth.IdentityBound",
+                candidate.name,
+                {
+                    "method": PROCONNECT,
+                    "issuer": identity.issuer,
+                    "subject": identity.subject,
+                    "email": identity.email,
+                    "siret": identity.siret,
+                    "idp_id": identity.idp_id,
+                },
+            )
+            user, bound_now = candidate, True
+    if user is None:
+        _failed(uow, identity, UNKNOWN_IDENTITY, None)
+        return FederatedOutcome(None, UNKNOWN_IDENTITY)
+    if not user.active:
+        _failed(uow, identity, INACTIVE, user.name)
+        return FederatedOutcome(None, INACTIVE)
+    uow.users.record_signin_method(user.id, method=PROCONNECT, now=now)
+    _journal(
+        uow,
+        "auth.SignedIn",
+        user.name,
+        {"role": user.role, "method": PROCONNECT, "acr": identity.acr, "idp_id": identity.idp_id},
+    )
+    return FederatedOutcome(user, None, bound_now=bound_now)
+
+
+def record_federation_failure(uow: UnitOfWork, *, reason: str, unreachable: bool) -> None:
+    """A sign-in through the provider that failed before anyone was known: the provider did
+    not answer (the console then points to the break-glass password) or a check failed."""
+    kind = "auth.FederationUnreachable" if unreachable else "auth.SignInFailed"
+    _journal(uow, kind, "ProConnect", {"method": PROCONNECT, "reason": reason[:200]})
+
+
+def _failed(uow: UnitOfWork, identity: Identity, reason: str, account: str | None) -> None:
+    _journal(
+        uow,
+        "auth.SignInFailed",
+        (account or identity.email or identity.subject)[:MAX_JOURNALLED_NAME],
+        {
+            "method": PROCONNECT,
+            "reason": reason,
+            "subject": identity.subject,
+            "email": identity.email,
+            "siret": identity.siret,
+            "idp_id": identity.idp_id,
+        },
+    )
+
+
+def _journal(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
+    uow.journal.append(stream=SYSTEM_STREAM, at=uow.now, actor=actor, kind=kind, payload=payload)
