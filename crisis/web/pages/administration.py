@@ -1,9 +1,10 @@
 """L'administration (`/administration`), for the administrator only: the console's users.
 
-Add a user, change a role, reset a password, revoke an API token, unlock an account: each
-through its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`,
-`UnlockAccount`), so each is allowed to the administrator alone by the command table and
-journalled on the `system` chain. Reading the page is refused to the other roles too.
+Add a user, change a role, reset a password, revoke an API token, unlock an account, set the
+e-mail a first ProConnect sign-in is matched by, unbind a ProConnect identity: each through
+its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`, `UnlockAccount`,
+`SetUserEmail`, `UnbindIdentity`), so each is allowed to the administrator alone by the
+command table and journalled on the `system` chain. Reading the page is refused to the other roles too.
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
-from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.account_commands import (
+    ChangeRole,
+    RevokeApiToken,
+    SetUserEmail,
+    UnbindIdentity,
+    UnlockAccount,
+)
 from crisis.domain.commands import AddUser, Command, SetPassword
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.services.bus import Forbidden
 from crisis.services.registry import may_run
 from crisis.services.roles import ROLE_LABELS
+from crisis.store.users_repository import User
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.rendering import page
@@ -34,7 +42,21 @@ DONE = {
     "mot-de-passe": "Mot de passe remplacé ; le compte est déverrouillé.",
     "jeton": "Jeton d'API révoqué : il ne donne plus accès à l'API.",
     "deverrouille": "Compte déverrouillé.",
+    "adresse": "Adresse électronique enregistrée.",
+    "delie": "Identité ProConnect déliée : la prochaine connexion ProConnect sera rapprochée "
+    "par l'adresse électronique.",
 }
+METHOD_LABELS = {"password": "mot de passe", "proconnect": "ProConnect"}
+
+
+def signin_methods(account: User, break_glass: list[str]) -> str:
+    """How this account can sign in to the console, in French."""
+    methods = []
+    if account.oidc_subject:
+        methods.append("ProConnect")
+    if account.password_hash:
+        methods.append("mot de passe de secours" if account.name in break_glass else "mot de passe")
+    return ", ".join(methods) or "aucune (API seulement)"
 
 
 def _admin(session: SignedIn) -> None:
@@ -54,10 +76,20 @@ def _page(
         "now": now,
         "roles": ROLES,
         "role_labels": dict(ROLES),
+        "method_labels": METHOD_LABELS,
+        "proconnect": service.settings.oidc_configured,
+        "signin_methods": lambda account: signin_methods(
+            account, service.settings.break_glass_accounts
+        ),
         "done": "",
         "created": None,
         "errors": {},
-        "values": {"idempotency_key": str(uuid.uuid4()), "role": "comm_cell", "name": ""},
+        "values": {
+            "idempotency_key": str(uuid.uuid4()),
+            "role": "comm_cell",
+            "name": "",
+            "email": "",
+        },
         **(extra or {}),
     }
     return page(request, "administration.html.j2", context, session=session, status_code=status)
@@ -76,6 +108,7 @@ def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Respon
         name=forms.text(form, "name", limit=200),
         role=forms.text(form, "role", limit=40),
         password=forms.text(form, "password", limit=1000) or None,
+        email=forms.text(form, "email", limit=320) or None,
     )
     try:
         created = run(request, session, form, command)
@@ -85,6 +118,7 @@ def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Respon
             "idempotency_key": forms.text(form, "idempotency_key", limit=100),
             "name": command.name,
             "role": command.role,
+            "email": command.email or "",
         }
         status = 422 if isinstance(error, InvalidInput) else 409
         return _page(request, session, {"errors": {field: error.message}, "values": values}, status)
@@ -125,3 +159,14 @@ def revoke_token(request: Request, name: str, session: CurrentUser, form: Posted
 @router.post("/administration/utilisateurs/{name}/deverrouiller")
 def unlock(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
     return _act(request, session, form, UnlockAccount(name=name), "deverrouille")
+
+
+@router.post("/administration/utilisateurs/{name}/adresse")
+def set_email(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    command = SetUserEmail(name=name, email=forms.text(form, "email", limit=320))
+    return _act(request, session, form, command, "adresse")
+
+
+@router.post("/administration/utilisateurs/{name}/delier")
+def unbind(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    return _act(request, session, form, UnbindIdentity(name=name), "delie")

@@ -291,6 +291,52 @@ def test_signing_out_signs_out_of_the_provider_too(
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_the_administrator_sees_the_binding_and_can_unbind(
+    client: TestClient,
+    service: Service,
+    peer: OidcPeer,
+    browser: httpx.Client,
+    agent: str,
+    people: dict[str, str],
+) -> None:
+    assert proconnect_sign_in(client, peer, browser).status_code == 200
+    admin = new_client(service)
+    csrf = sign_in(admin, people["admin"])
+    text = " ".join(html.unescape(admin.get("/administration").text).split())
+    assert "Connexion : ProConnect — dernière connexion" in text
+    assert f"identifiant {AGENT['sub']}" in text.replace("<code>", "").replace("</code>", "")
+    assert "(ProConnect)" in text and "(mot de passe)" in text  # the admin's own last sign-in
+    unbound = admin.post(
+        f"/administration/utilisateurs/{agent}/delier",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert unbound.status_code == 303
+    with service.bus.reading() as uow:
+        user = uow.users.by_name(agent)
+    assert user is not None and user.oidc_subject is None
+    # Its ProConnect session ended with the binding.
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert any(e.kind == "command.UnbindIdentity" for e in system_entries(service))
+    # The e-mail changes; a new address held by another account is refused.
+    moved = admin.post(
+        f"/administration/utilisateurs/{agent}/adresse",
+        data={"csrf_token": csrf, "email": "claire@prefecture.gouv.fr"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    service.bus.handle(
+        AddUser(name="autre", role="auditor", email="autre@prefecture.gouv.fr"), actor=SYSTEM_ACTOR
+    )
+    taken = admin.post(
+        f"/administration/utilisateurs/{agent}/adresse",
+        data={"csrf_token": csrf, "email": "AUTRE@prefecture.gouv.fr"},
+        follow_redirects=False,
+    )
+    assert taken.status_code == 409
+    assert "déjà celle du compte « autre »" in html.unescape(taken.text)
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
