@@ -4,7 +4,8 @@ Add a user, change a role, reset a password, revoke an API token, unlock an acco
 e-mail a first ProConnect sign-in is matched by, unbind a ProConnect identity: each through
 its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`, `UnlockAccount`,
 `SetUserEmail`, `UnbindIdentity`), so each is allowed to the administrator alone by the
-command table and journalled on the `system` chain. Reading the page is refused to the other roles too.
+command table and journalled on the `system` chain. Reading the page is refused to the other
+roles too.
 """
 
 from __future__ import annotations
