@@ -12,6 +12,8 @@ from crisis.domain.clocks import ClockPolicy
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.validation import field_path, french_reason
 
+StepUp = Literal["none", "passkey", "password"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRISIS_", env_file=".env", extra="ignore")
@@ -180,6 +182,12 @@ class Settings(BaseSettings):
         description="Mot de passe refusé à tous sauf aux comptes de secours "
         "(break_glass_accounts).",
     )
+    # Step-up verification before a grave action (docs/integrations/proconnect.md): none,
+    # a passkey, or the password (or a passkey) within the last step_up_minutes.
+    step_up_approve_message: StepUp = "none"
+    step_up_activate_cod: StepUp = "none"
+    step_up_order_cip: StepUp = "none"
+    step_up_minutes: int = Field(default=5, gt=0, le=720)
     break_glass_accounts: list[str] = Field(
         default_factory=list,
         description="Comptes de secours (JSON) : leur mot de passe marche toujours.",

@@ -107,15 +107,7 @@ def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) ->
         uow.users.record_signin_method(user.id, method=PASSWORD, now=now)
         _journal(uow, "auth.SignedIn", user.name, {"role": user.role, "method": PASSWORD})
         return SignInOutcome(user, None)
-    # A lockout that has run out starts a new count.
-    previous = 0 if user.locked_until is not None else user.failed_signins
-    failures = previous + 1
-    locked_until = None
-    if failures >= settings.signin_max_failures:
-        locked_until = now + timedelta(minutes=settings.signin_lockout_minutes)
-    if user.locked_until is not None:
-        uow.users.record_signin_success(user.id)  # reset the count of the lapsed lockout
-    uow.users.record_signin_failure(user.id, locked_until=locked_until)
+    failures, locked_until = _count_failure(uow, settings, user)
     _journal(
         uow, "auth.SignInFailed", user.name, {"reason": "wrong_password", "in_a_row": failures}
     )
@@ -123,6 +115,32 @@ def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) ->
         _journal(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
         return SignInOutcome(None, locked_message(locked_until, settings), locked_now=True)
     return SignInOutcome(None, WRONG_CREDENTIALS)
+
+
+def _count_failure(uow: UnitOfWork, settings: Settings, user: User) -> tuple[int, datetime | None]:
+    """One more wrong password: the count in a row, and the end of the lockout it starts."""
+    # A lockout that has run out starts a new count.
+    previous = 0 if user.locked_until is not None else user.failed_signins
+    failures = previous + 1
+    locked_until = None
+    if failures >= settings.signin_max_failures:
+        locked_until = uow.now + timedelta(minutes=settings.signin_lockout_minutes)
+    if user.locked_until is not None:
+        uow.users.record_signin_success(user.id)  # reset the count of the lapsed lockout
+    uow.users.record_signin_failure(user.id, locked_until=locked_until)
+    return failures, locked_until
+
+
+def password_again(uow: UnitOfWork, settings: Settings, user: User, password: str) -> bool:
+    """The signed-in user types their password again (step-up verification). A wrong one
+    counts toward the lockout like a sign-in's. The caller journals and commits."""
+    current = uow.users.by_id(user.id)
+    if current is None or (current.locked_until is not None and current.locked_until > uow.now):
+        return False
+    if _password_matches(current.password_hash, password):
+        return True
+    _count_failure(uow, settings, current)
+    return False
 
 
 def locked_message(until: datetime, settings: Settings) -> str:
@@ -152,6 +170,9 @@ def open_session(
         method=method,
         acr=acr,
         id_token=id_token,
+        # A sign-in by password or passkey verifies the person at that instant (step-up).
+        verified_at=uow.now if method in (PASSWORD, "passkey") else None,
+        verified_method=method if method in (PASSWORD, "passkey") else None,
     )
     uow.sessions.remove_expired(now=uow.now)
     uow.sessions.add(session_id=session_id, session=session)

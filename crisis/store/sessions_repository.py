@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from crisis.store.tables import web_sessions
 from crisis.store.users_repository import token_digest
@@ -20,6 +20,8 @@ class WebSession:
     method: str = "password"  # or "proconnect"
     acr: str | None = None  # the assurance level the identity provider stated
     id_token: str | None = field(default=None, repr=False)  # for the provider's logout
+    verified_at: datetime | None = None  # the last step-up verification
+    verified_method: str | None = None
 
 
 class SessionRepository:
@@ -37,6 +39,8 @@ class SessionRepository:
                 method=session.method,
                 acr=session.acr,
                 id_token=session.id_token,
+                verified_at=session.verified_at,
+                verified_method=session.verified_method,
             )
         )
 
@@ -57,6 +61,8 @@ class SessionRepository:
             method=row.method,
             acr=row.acr,
             id_token=row.id_token,
+            verified_at=row.verified_at,
+            verified_method=row.verified_method,
         )
 
     def remove(self, session_id: str) -> None:
@@ -72,4 +78,11 @@ class SessionRepository:
             delete(web_sessions).where(
                 web_sessions.c.user_id == user_id, web_sessions.c.method == method
             )
+        )
+
+    def record_verification(self, session_id: str, *, method: str, now: datetime) -> None:
+        self._conn.execute(
+            update(web_sessions)
+            .where(web_sessions.c.id_hash == token_digest(session_id))
+            .values(verified_at=now, verified_method=method)
         )

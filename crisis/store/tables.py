@@ -76,7 +76,38 @@ web_sessions = Table(
     Column("method", String(16), nullable=False, server_default="password"),
     Column("acr", String(200)),
     Column("id_token", Text),
+    # The last fresh verification (step-up) of the person at the keyboard, and how.
+    Column("verified_at", UTCDateTime()),
+    Column("verified_method", String(16)),
     Index("ix_web_sessions_user_id", "user_id"),
+)
+
+# Passkeys (WebAuthn credentials): the public key only; the private one never leaves the
+# person's device.
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("credential_id", String(1400), nullable=False, unique=True),
+    Column("public_key", Text, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Index("ix_passkeys_user_id", "user_id"),
+)
+
+# A WebAuthn ceremony under way: its random challenge, for one user (or anyone, to sign in),
+# deleted at its first use.
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("challenge", String(200), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("user_id", String(36)),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )
 
 # A sign-in under way at the identity provider: the hash of its `state`, its nonce and PKCE

@@ -18,6 +18,7 @@ from crisis.store.journal import Journal
 from crisis.store.oidc_logins_repository import OidcLoginRepository
 from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
+from crisis.store.passkeys_repository import PasskeyRepository
 from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.sessions_repository import SessionRepository
@@ -38,6 +39,7 @@ class UnitOfWork:
     users: UserRepository
     sessions: SessionRepository
     oidc_logins: OidcLoginRepository
+    passkeys: PasskeyRepository
     idempotency: IdempotencyRepository
     drafts: DraftRepository
     templates: TemplateRepository
@@ -65,6 +67,7 @@ class UnitOfWork:
         self.users = UserRepository(self.connection)
         self.sessions = SessionRepository(self.connection)
         self.oidc_logins = OidcLoginRepository(self.connection)
+        self.passkeys = PasskeyRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)
