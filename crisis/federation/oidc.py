@@ -244,14 +244,7 @@ class OidcClient:
 
     def _check_id_token(self, claims: Mapping[str, Any], *, nonce: str, now: datetime) -> None:
         instant = int(now.timestamp())
-        if str(claims.get("iss", "")).rstrip("/") != self.issuer:
-            raise FederationRefused("wrong_issuer")
-        audience = claims.get("aud")
-        audiences = [audience] if isinstance(audience, str) else audience
-        if not isinstance(audiences, list) or self.client_id not in audiences:
-            raise FederationRefused("wrong_audience")
-        if len(audiences) > 1 and claims.get("azp") != self.client_id:
-            raise FederationRefused("wrong_audience")
+        self._check_issued_to_us(claims, "")
         expiry = claims.get("exp")
         if not isinstance(expiry, int) or expiry + LEEWAY_SECONDS <= instant:
             raise FederationRefused("expired_token")
@@ -263,6 +256,17 @@ class OidcClient:
             raise FederationRefused("wrong_nonce")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise FederationRefused("no_subject")
+
+    def _check_issued_to_us(self, claims: Mapping[str, Any], what: str) -> None:
+        """Issued by our provider, for this client (`azp` when there are several audiences)."""
+        if str(claims.get("iss", "")).rstrip("/") != self.issuer:
+            raise FederationRefused(f"{what}wrong_issuer")
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else audience
+        if not isinstance(audiences, list) or self.client_id not in audiences:
+            raise FederationRefused(f"{what}wrong_audience")
+        if len(audiences) > 1 and claims.get("azp") != self.client_id:
+            raise FederationRefused(f"{what}wrong_audience")
 
     def _userinfo(
         self, session: OAuth2Session, metadata: Mapping[str, Any], subject: str, now: datetime
@@ -279,13 +283,7 @@ class OidcClient:
         if answer.headers.get("content-type", "").split(";")[0].strip() == "application/jwt":
             # ProConnect signs the userinfo: the same checks as a token, less the nonce.
             claims = self._verified(answer.text.strip(), now)
-            if str(claims.get("iss", "")).rstrip("/") != self.issuer:
-                raise FederationRefused("userinfo_wrong_issuer")
-            audience = claims.get("aud")
-            if audience != self.client_id and not (
-                isinstance(audience, list) and self.client_id in audience
-            ):
-                raise FederationRefused("userinfo_wrong_audience")
+            self._check_issued_to_us(claims, "userinfo_")
         else:
             try:
                 claims = json.loads(answer.text)

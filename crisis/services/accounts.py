@@ -87,32 +87,30 @@ def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) ->
     matches = _password_matches(user.password_hash if usable and user else None, password)
     journalled_name = name[:MAX_JOURNALLED_NAME]
     if user is None or not usable:
-        _journal(uow, "auth.SignInFailed", journalled_name, {"reason": "unknown_user"})
+        journal_auth(uow, "auth.SignInFailed", journalled_name, {"reason": "unknown_user"})
         return SignInOutcome(None, WRONG_CREDENTIALS)
     if user.locked_until is not None and user.locked_until > now:
-        _journal(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
+        journal_auth(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
         return SignInOutcome(None, locked_message(user.locked_until, settings))
     if matches:
         if settings.password_signin_break_glass_only and user.name not in (
             settings.break_glass_accounts
         ):
-            _journal(
+            journal_auth(
                 uow,
                 "auth.SignInFailed",
                 user.name,
                 {"method": PASSWORD, "reason": "password_signin_off"},
             )
             return SignInOutcome(None, PASSWORD_SIGNIN_OFF)
-        uow.users.record_signin_success(user.id)
-        uow.users.record_signin_method(user.id, method=PASSWORD, now=now)
-        _journal(uow, "auth.SignedIn", user.name, {"role": user.role, "method": PASSWORD})
+        record_signed_in(uow, user, method=PASSWORD)
         return SignInOutcome(user, None)
     failures, locked_until = _count_failure(uow, settings, user)
-    _journal(
+    journal_auth(
         uow, "auth.SignInFailed", user.name, {"reason": "wrong_password", "in_a_row": failures}
     )
     if locked_until is not None:
-        _journal(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
+        journal_auth(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
         return SignInOutcome(None, locked_message(locked_until, settings), locked_now=True)
     return SignInOutcome(None, WRONG_CREDENTIALS)
 
@@ -141,6 +139,14 @@ def password_again(uow: UnitOfWork, settings: Settings, user: User, password: st
         return True
     _count_failure(uow, settings, current)
     return False
+
+
+def record_signed_in(uow: UnitOfWork, user: User, *, method: str, **details: object) -> None:
+    """A sign-in that succeeded, whatever its method: the failure count cleared, the method
+    and instant kept for the administration page, the journal told."""
+    uow.users.record_signin_success(user.id)
+    uow.users.record_signin_method(user.id, method=method, now=uow.now)
+    journal_auth(uow, "auth.SignedIn", user.name, {"role": user.role, "method": method, **details})
 
 
 def locked_message(until: datetime, settings: Settings) -> str:
@@ -181,8 +187,9 @@ def open_session(
 
 def close_session(uow: UnitOfWork, session_id: str, user: User) -> None:
     uow.sessions.remove(session_id)
-    _journal(uow, "auth.SignedOut", user.name, {})
+    journal_auth(uow, "auth.SignedOut", user.name, {})
 
 
-def _journal(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
+def journal_auth(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
+    """An entry of the `system` chain about signing in (never a password or a token in it)."""
     uow.journal.append(stream=SYSTEM_STREAM, at=uow.now, actor=actor, kind=kind, payload=payload)

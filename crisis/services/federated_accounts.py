@@ -11,8 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crisis.federation.oidc import Identity
-from crisis.services.accounts import MAX_JOURNALLED_NAME, PROCONNECT
-from crisis.store.journal import SYSTEM_STREAM
+from crisis.services.accounts import (
+    MAX_JOURNALLED_NAME,
+    PROCONNECT,
+    journal_auth,
+    record_signed_in,
+)
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 
@@ -43,7 +47,7 @@ def sign_in_federated(uow: UnitOfWork, identity: Identity) -> FederatedOutcome:
             uow.users.bind_subject(
                 candidate.id, issuer=identity.issuer, subject=identity.subject, now=now
             )
-            _journal(
+            journal_auth(
                 uow,
                 "auth.IdentityBound",
                 candidate.name,
@@ -63,13 +67,7 @@ def sign_in_federated(uow: UnitOfWork, identity: Identity) -> FederatedOutcome:
     if not user.active:
         _failed(uow, identity, INACTIVE, user.name)
         return FederatedOutcome(None, INACTIVE)
-    uow.users.record_signin_method(user.id, method=PROCONNECT, now=now)
-    _journal(
-        uow,
-        "auth.SignedIn",
-        user.name,
-        {"role": user.role, "method": PROCONNECT, "acr": identity.acr, "idp_id": identity.idp_id},
-    )
+    record_signed_in(uow, user, method=PROCONNECT, acr=identity.acr, idp_id=identity.idp_id)
     return FederatedOutcome(user, None, bound_now=bound_now)
 
 
@@ -77,11 +75,11 @@ def record_federation_failure(uow: UnitOfWork, *, reason: str, unreachable: bool
     """A sign-in through the provider that failed before anyone was known: the provider did
     not answer (the console then points to the break-glass password) or a check failed."""
     kind = "auth.FederationUnreachable" if unreachable else "auth.SignInFailed"
-    _journal(uow, kind, "ProConnect", {"method": PROCONNECT, "reason": reason[:200]})
+    journal_auth(uow, kind, "ProConnect", {"method": PROCONNECT, "reason": reason[:200]})
 
 
 def _failed(uow: UnitOfWork, identity: Identity, reason: str, account: str | None) -> None:
-    _journal(
+    journal_auth(
         uow,
         "auth.SignInFailed",
         (account or identity.email or identity.subject)[:MAX_JOURNALLED_NAME],
@@ -94,7 +92,3 @@ def _failed(uow: UnitOfWork, identity: Identity, reason: str, account: str | Non
             "idp_id": identity.idp_id,
         },
     )
-
-
-def _journal(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
-    uow.journal.append(stream=SYSTEM_STREAM, at=uow.now, actor=actor, kind=kind, payload=payload)

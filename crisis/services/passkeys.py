@@ -29,7 +29,7 @@ from webauthn.helpers.structs import (
 )
 
 from crisis.domain.errors import InvalidInput, NotFound
-from crisis.store.journal import SYSTEM_STREAM
+from crisis.services.accounts import journal_auth
 from crisis.store.passkeys_repository import Passkey
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
@@ -113,7 +113,9 @@ def register(
     name = checked_name(name)
     pending = uow.passkeys.take_challenge(handle, now=uow.now)
     if pending is None or pending.purpose != REGISTER or pending.user_id != user.id:
-        _journal(uow, "auth.PasskeyRefused", user.name, {"reason": "unknown_or_expired_challenge"})
+        journal_auth(
+            uow, "auth.PasskeyRefused", user.name, {"reason": "unknown_or_expired_challenge"}
+        )
         raise PasskeyRefused("La demande a expiré : recommencez l'enregistrement.")
     try:
         verified = verify_registration_response(
@@ -124,7 +126,7 @@ def register(
             require_user_verification=True,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError):
-        _journal(uow, "auth.PasskeyRefused", user.name, {"reason": "registration_not_verified"})
+        journal_auth(uow, "auth.PasskeyRefused", user.name, {"reason": "registration_not_verified"})
         raise PasskeyRefused(
             "La clé d'accès n'a pas pu être vérifiée : rien n'a été enregistré."
         ) from None
@@ -141,7 +143,7 @@ def register(
     if uow.passkeys.by_credential(passkey.credential_id) is not None:
         raise PasskeyRefused("Cette clé d'accès est déjà enregistrée.")
     uow.passkeys.add(passkey)
-    _journal(uow, "auth.PasskeyAdded", user.name, {"passkey": passkey.id, "name": name})
+    journal_auth(uow, "auth.PasskeyAdded", user.name, {"passkey": passkey.id, "name": name})
     return passkey
 
 
@@ -222,7 +224,7 @@ def rename(uow: UnitOfWork, user: User, passkey_id: str, name: str) -> None:
     passkey = _own(uow, user, passkey_id)
     name = checked_name(name)
     uow.passkeys.rename(passkey.id, name)
-    _journal(
+    journal_auth(
         uow,
         "auth.PasskeyRenamed",
         user.name,
@@ -233,8 +235,6 @@ def rename(uow: UnitOfWork, user: User, passkey_id: str, name: str) -> None:
 def revoke(uow: UnitOfWork, user: User, passkey_id: str) -> None:
     passkey = _own(uow, user, passkey_id)
     uow.passkeys.remove(passkey.id)
-    _journal(uow, "auth.PasskeyRevoked", user.name, {"passkey": passkey.id, "name": passkey.name})
-
-
-def _journal(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
-    uow.journal.append(stream=SYSTEM_STREAM, at=uow.now, actor=actor, kind=kind, payload=payload)
+    journal_auth(
+        uow, "auth.PasskeyRevoked", user.name, {"passkey": passkey.id, "name": passkey.name}
+    )

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crisis.services.accounts import PASSWORD
+from crisis.services.accounts import PASSWORD, journal_auth
 from crisis.services.passkeys import PASSKEY
 from crisis.settings import Settings
-from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 
@@ -55,20 +54,8 @@ def is_fresh(
 
 def record(uow: UnitOfWork, *, session_id: str, user: User, method: str, action: str) -> None:
     uow.sessions.record_verification(session_id, method=method, now=uow.now)
-    uow.journal.append(
-        stream=SYSTEM_STREAM,
-        at=uow.now,
-        actor=user.name,
-        kind="auth.StepUpVerified",
-        payload={"method": method, "for": action},
-    )
+    journal_auth(uow, "auth.StepUpVerified", user.name, {"method": method, "for": action})
 
 
 def record_failure(uow: UnitOfWork, *, user: User, method: str, reason: str) -> None:
-    uow.journal.append(
-        stream=SYSTEM_STREAM,
-        at=uow.now,
-        actor=user.name,
-        kind="auth.StepUpFailed",
-        payload={"method": method, "reason": reason},
-    )
+    journal_auth(uow, "auth.StepUpFailed", user.name, {"method": method, "reason": reason})

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from crisis.services import passkeys
-from crisis.store.journal import SYSTEM_STREAM
+from crisis.services import accounts, passkeys
 from crisis.web.pages.signin import landing, start_session, with_session
 from crisis.web.passkey_support import answer, refused, relying_party
 from crisis.web.routing import console_router
@@ -60,24 +59,15 @@ async def signin_with_passkey(
                     uow, rp, handle=handle, credential=credential, purpose=passkeys.SIGN_IN
                 )
             except passkeys.PasskeyRefused as refusal:
-                uow.journal.append(
-                    stream=SYSTEM_STREAM,
-                    at=uow.now,
-                    actor="clé d'accès",
-                    kind="auth.SignInFailed",
-                    payload={"method": passkeys.PASSKEY, "reason": refusal.reason},
+                accounts.journal_auth(
+                    uow,
+                    "auth.SignInFailed",
+                    "clé d'accès",
+                    {"method": passkeys.PASSKEY, "reason": refusal.reason},
                 )
                 uow.commit()
                 return None, False
-            uow.users.record_signin_success(user.id)
-            uow.users.record_signin_method(user.id, method=passkeys.PASSKEY, now=uow.now)
-            uow.journal.append(
-                stream=SYSTEM_STREAM,
-                at=uow.now,
-                actor=user.name,
-                kind="auth.SignedIn",
-                payload={"role": user.role, "method": passkeys.PASSKEY},
-            )
+            accounts.record_signed_in(uow, user, method=passkeys.PASSKEY)
             session_id, waiting = start_session(
                 uow, settings, user, previous_session, method=passkeys.PASSKEY
             )
