@@ -35,8 +35,10 @@ class OidcPeer:
     def rotate_keys(self) -> None:
         self.http.post(f"{self.issuer}/test/rotate").raise_for_status()
 
-    def tamper(self, on: bool) -> None:
-        self.http.post(f"{self.issuer}/test/mode", json={"tamper": on}).raise_for_status()
+    def tamper(self, *, id_token: bool = False, userinfo: bool = False) -> None:
+        """Alter (or stop altering) what the provider signed: its ID token, its userinfo."""
+        mode = {"tamper": id_token, "tamperUserinfo": userinfo}
+        self.http.post(f"{self.issuer}/test/mode", json=mode).raise_for_status()
 
     def key_fetches(self) -> int:
         count: int = self.http.get(f"{self.issuer}/test/stats").json()["keyFetches"]

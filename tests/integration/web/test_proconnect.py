@@ -64,9 +64,9 @@ def settings(tmp_path: Path, oidc_peer: OidcPeer) -> Settings:
 @pytest.fixture
 def peer(oidc_peer: OidcPeer) -> Iterator[OidcPeer]:
     oidc_peer.set_identity(**AGENT)
-    oidc_peer.tamper(False)
+    oidc_peer.tamper()
     yield oidc_peer
-    oidc_peer.tamper(False)
+    oidc_peer.tamper()
 
 
 @pytest.fixture
@@ -213,7 +213,17 @@ def test_a_state_begun_in_another_browser_is_refused(
 def test_a_tampered_id_token_is_refused(
     client: TestClient, service: Service, peer: OidcPeer, browser: httpx.Client, agent: str
 ) -> None:
-    peer.tamper(True)
+    peer.tamper(id_token=True)
+    answer = proconnect_sign_in(client, peer, browser)
+    assert answer.status_code == 403
+    assert "crisis_session" not in client.cookies
+    assert failures(service)[-1]["reason"] == "bad_signature"
+
+
+def test_a_tampered_signed_userinfo_is_refused(
+    client: TestClient, service: Service, peer: OidcPeer, browser: httpx.Client, agent: str
+) -> None:
+    peer.tamper(userinfo=True)
     answer = proconnect_sign_in(client, peer, browser)
     assert answer.status_code == 403
     assert "crisis_session" not in client.cookies

@@ -5,7 +5,8 @@
 // Routes of its own for the tests, under /test/:
 //   POST /test/identity  {sub, email, ...}  who the next sign-in is (no login form to fill)
 //   POST /test/rotate                       new signing key (the old one leaves the key set)
-//   POST /test/mode      {tamper: bool}     alter the ID token returned by the token endpoint
+//   POST /test/mode      {tamper, tamperUserinfo}  alter the ID token the token endpoint
+//                                          returns, or the signed userinfo
 //   GET  /test/stats                        how often the key set was fetched
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -18,6 +19,7 @@ const clientSecret = process.env.PEER_CLIENT_SECRET;
 
 let identity = { sub: 'agent-1', email: 'agent@example.gouv.fr' };
 let tamper = false;
+let tamperUserinfo = false;
 let keyFetches = 0;
 let provider;
 let issuer;
@@ -29,6 +31,13 @@ function newKey() {
 }
 
 const PROCONNECT_CLAIMS = ['given_name', 'usual_name', 'email', 'uid', 'siret', 'idp_id'];
+
+function forged(jwt) {
+  const [header, payload, signature] = jwt.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  claims.email = 'someone-else@example.gouv.fr';
+  return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+}
 
 function makeProvider(key) {
   const made = new Provider(issuer, {
@@ -66,11 +75,10 @@ function makeProvider(key) {
     await next();
     if (ctx.path === '/jwks') keyFetches += 1;
     if (tamper && ctx.path === '/token' && ctx.body && ctx.body.id_token) {
-      const [header, payload, signature] = ctx.body.id_token.split('.');
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-      claims.sub = 'someone-else';
-      const forged = Buffer.from(JSON.stringify(claims)).toString('base64url');
-      ctx.body = { ...ctx.body, id_token: `${header}.${forged}.${signature}` };
+      ctx.body = { ...ctx.body, id_token: forged(ctx.body.id_token) };
+    }
+    if (tamperUserinfo && ctx.path === '/me' && typeof ctx.body === 'string') {
+      ctx.body = forged(ctx.body);
     }
   });
   return made;
@@ -114,8 +122,10 @@ async function handle(req, res) {
     return json(res, { rotated: true });
   }
   if (req.method === 'POST' && path === '/test/mode') {
-    tamper = Boolean((await body(req)).tamper);
-    return json(res, { tamper });
+    const mode = await body(req);
+    tamper = Boolean(mode.tamper);
+    tamperUserinfo = Boolean(mode.tamperUserinfo);
+    return json(res, { tamper, tamperUserinfo });
   }
   if (path === '/test/stats') return json(res, { keyFetches });
   return provider.callback()(req, res);
