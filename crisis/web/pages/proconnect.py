@@ -8,6 +8,7 @@ of this browser, so that a sign-in begun elsewhere cannot be finished here.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -34,6 +35,11 @@ from crisis.web.sessions import (
 router = console_router()
 
 STATE_COOKIE = "crisis_proconnect"
+# The identity provider this browser last came back from (ProConnect's `idp_id`), passed as
+# `idp_hint` so that the agent skips the choice of their ministry next time.
+IDP_COOKIE = "crisis_proconnect_idp"
+IDP_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+IDP_COOKIE_DAYS = 180
 STATE_COOKIE_PATH = "/connexion/proconnect"
 LOGIN_MINUTES = 10
 CALLBACK_ROUTE = "proconnect_callback"
@@ -63,8 +69,11 @@ def start(
     service = service_of(request)
     now = service.clock.now()
     try:
+        idp_hint = request.cookies.get(IDP_COOKIE, "")
         authorization = client.authorization_request(
-            redirect_uri=str(request.url_for(CALLBACK_ROUTE)), now=now
+            redirect_uri=str(request.url_for(CALLBACK_ROUTE)),
+            now=now,
+            idp_hint=idp_hint if IDP_PATTERN.match(idp_hint) else None,
         )
     except FederationUnreachable as error:
         return _unreachable(request, str(error), safe_next(suite))
@@ -112,6 +121,8 @@ async def callback(
     browser_state = request.cookies.get(STATE_COOKIE, "")
     previous_session = request.cookies.get(SESSION_COOKIE)
 
+    identity_provider: list[str] = []  # the idp_id of a successful sign-in
+
     def finish() -> tuple[str, str | None, str | None, bool]:
         """(outcome, session id, next path, waiting) with outcome among ok, refused,
         unknown, unreachable."""
@@ -158,6 +169,8 @@ async def callback(
             uow.commit()
         if outcome.user is None:
             return outcome.refusal or "refused", None, identity.email, False
+        if identity.idp_id:
+            identity_provider.append(identity.idp_id)
         return "ok", session_id, login.next_path, waiting
 
     def _record(reason: str, *, unreachable: bool = False) -> None:
@@ -179,6 +192,16 @@ async def callback(
             request,
             session_id,
         )
+        if identity_provider and IDP_PATTERN.match(identity_provider[0]):
+            response.set_cookie(
+                IDP_COOKIE,
+                identity_provider[0],
+                max_age=IDP_COOKIE_DAYS * 86400,
+                path=STATE_COOKIE_PATH,
+                httponly=True,
+                samesite="lax",
+                secure=is_https(request),
+            )
     elif result in (federated_accounts.UNKNOWN_IDENTITY, federated_accounts.BOUND_ELSEWHERE):
         response = page(
             request,

@@ -158,9 +158,18 @@ def test_first_sign_in_binds_by_email_then_by_subject(
     # The agent's address changes at the ministry: the subject still finds the account.
     peer.set_identity(**{**AGENT, "email": "c.martin@interieur.gouv.fr"})
     browser.cookies.clear()
-    again = proconnect_sign_in(new_client(service), peer, browser)
+    again = proconnect_sign_in(client, peer, browser)
     assert again.status_code == 200
     assert [e.kind for e in system_entries(service)].count("auth.IdentityBound") == 1
+
+
+def test_the_identity_provider_of_the_last_sign_in_is_hinted(
+    client: TestClient, peer: OidcPeer, browser: httpx.Client, agent: str
+) -> None:
+    assert "idp_hint" not in start(client).headers["location"]
+    assert proconnect_sign_in(client, peer, browser).status_code == 200
+    query = parse_qs(urlsplit(start(client).headers["location"]).query)
+    assert query["idp_hint"] == [AGENT["idp_id"]]
 
 
 def test_an_unknown_identity_is_told_whom_to_ask(
