@@ -176,9 +176,9 @@ def open_session(
         method=method,
         acr=acr,
         id_token=id_token,
-        # A sign-in by password or passkey verifies the person at that instant (step-up).
-        verified_at=uow.now if method in (PASSWORD, "passkey") else None,
-        verified_method=method if method in (PASSWORD, "passkey") else None,
+        # A sign-in verifies the person at that instant, by its method (step-up).
+        verified_at=uow.now,
+        verified_method=method,
     )
     uow.sessions.remove_expired(now=uow.now)
     uow.sessions.add(session_id=session_id, session=session)

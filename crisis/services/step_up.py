@@ -5,6 +5,10 @@ the person at the keyboard may have to prove again who they are, so that a sessi
 Per action a setting says what counts: `none`; `passkey` (a passkey used within the last
 `step_up_minutes`); `password` (the password typed again, or a passkey, within that time).
 A sign-in by password or passkey counts as a verification at that instant.
+
+Adding a passkey needs a recent verification by any method, a fresh ProConnect sign-in
+included: otherwise a stolen session could add the thief's passkey, and with it pass every
+step-up afterwards.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from crisis.store.users_repository import User
 APPROVE_MESSAGE = "approve_message"
 ACTIVATE_COD = "activate_cod"
 ORDER_CIP = "order_cip"
+ADD_PASSKEY = "add_passkey"
 ACTION_LABELS = {
+    ADD_PASSKEY: "ajouter une clé d'accès",
     APPROVE_MESSAGE: "valider un message",
     ACTIVATE_COD: "activer le COD",
     ORDER_CIP: "ordonner l'activation de la CIP",
@@ -32,6 +38,7 @@ def policy(settings: Settings, action: str) -> str:
         APPROVE_MESSAGE: settings.step_up_approve_message,
         ACTIVATE_COD: settings.step_up_activate_cod,
         ORDER_CIP: settings.step_up_order_cip,
+        ADD_PASSKEY: "any",
     }[action]
 
 
@@ -48,6 +55,8 @@ def is_fresh(
         return True
     if verified_at is None or now - verified_at > timedelta(minutes=settings.step_up_minutes):
         return False
+    if required == "any":
+        return True
     accepted = {PASSKEY} if required == PASSKEY else {PASSKEY, PASSWORD}
     return verified_method in accepted
 

@@ -4,12 +4,13 @@ own passkeys. Each change is journalled on the `system` chain."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from crisis.domain.errors import InvalidInput
-from crisis.services import passkeys
+from crisis.services import passkeys, step_up
 from crisis.web import forms
 from crisis.web.passkey_support import answer, refused, relying_party
 from crisis.web.rendering import page
@@ -19,11 +20,23 @@ from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 router = console_router()
 
 PAGE = "/compte/cles-d-acces"
+VERIFY_FIRST = "Confirmez d'abord votre identité (page « Vérification »), puis recommencez."
 DONE = {
     "ajoutee": "Clé d'accès enregistrée : vous pouvez vous connecter avec elle.",
     "renommee": "Clé d'accès renommée.",
     "revoquee": "Clé d'accès révoquée : elle ne donne plus accès à la console.",
 }
+
+
+def _recently_verified(request: Request, session: SignedIn) -> bool:
+    service = service_of(request)
+    return step_up.is_fresh(
+        service.settings,
+        step_up.ADD_PASSKEY,
+        verified_at=session.verified_at,
+        verified_method=session.verified_method,
+        now=service.clock.now(),
+    )
 
 
 def _page(request: Request, session: SignedIn, *, done: str = "", error: str = "") -> Response:
@@ -33,7 +46,14 @@ def _page(request: Request, session: SignedIn, *, done: str = "", error: str = "
     return page(
         request,
         "passkeys.html.j2",
-        {"keys": keys, "done": DONE.get(done, ""), "error": error},
+        {
+            "keys": keys,
+            "done": DONE.get(done, ""),
+            "error": error,
+            "verify_first": not _recently_verified(request, session),
+            "verify_url": "/verification?"
+            + urlencode({"action": step_up.ADD_PASSKEY, "suite": PAGE}),
+        },
         session=session,
         status_code=422 if error else 200,
     )
@@ -46,6 +66,8 @@ def own_passkeys(request: Request, session: CurrentUser, fait: str = "") -> Resp
 
 @router.post(f"{PAGE}/options")
 def registration_options(request: Request, session: CurrentUser, _: PostedForm) -> Response:
+    if not _recently_verified(request, session):
+        return refused(VERIFY_FIRST, 403)
     service = service_of(request)
     with service.bus.unit_of_work() as uow:
         ceremony = passkeys.registration_ceremony(uow, relying_party(request), session.user)
@@ -55,6 +77,8 @@ def registration_options(request: Request, session: CurrentUser, _: PostedForm) 
 
 @router.post(PAGE)
 def register(request: Request, session: CurrentUser, form: PostedForm) -> Response:
+    if not _recently_verified(request, session):
+        return refused(VERIFY_FIRST, 403)
     service = service_of(request)
     with service.bus.unit_of_work() as uow:
         try:

@@ -121,3 +121,19 @@ def test_no_step_up_by_default(service: Service, people: dict[str, str]) -> None
     )
     assert answer.status_code == 404  # the command ran (and found no such event)
     assert hidden(client.get("/").text, "csrf_token")
+
+
+def test_adding_a_passkey_needs_a_recent_verification(
+    service: Service, clock: ManualClock, people: dict[str, str]
+) -> None:
+    client = new_client(service)
+    csrf = sign_in(client, people["comm_cell"])
+    fresh = client.post("/compte/cles-d-acces/options", data={"csrf_token": csrf})
+    assert fresh.status_code == 200 and "challenge" in fresh.json()["options"]
+    clock.advance(timedelta(minutes=6))
+    page = html.unescape(client.get("/compte/cles-d-acces").text)
+    assert "confirmez d'abord votre identité" in page
+    assert 'data-passkey="register"' not in page
+    stale = client.post("/compte/cles-d-acces/options", data={"csrf_token": csrf})
+    assert stale.status_code == 403
+    assert "Confirmez d'abord votre identité" in stale.json()["error"]
