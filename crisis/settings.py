@@ -169,6 +169,11 @@ class Settings(BaseSettings):
         default="eidas1", description="Niveau d'authentification demandé (acr_values)."
     )
     oidc_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    oidc_auto_create_sirets: list[str] = Field(
+        default_factory=list,
+        description="SIRET (JSON) dont les agents sans compte en reçoivent un à leur première "
+        "connexion ProConnect, au rôle le plus bas (auditeur), que l'administrateur élève.",
+    )
     account_contact: str = Field(
         default="l'administrateur de la console (service interministériel de défense et de "
         "protection civiles)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crisis.domain.commands import AddUser
 from crisis.federation.oidc import Identity
 from crisis.services.accounts import (
     MAX_JOURNALLED_NAME,
@@ -17,6 +18,8 @@ from crisis.services.accounts import (
     journal_auth,
     record_signed_in,
 )
+from crisis.services.roles import Role
+from crisis.settings import Settings
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 
@@ -92,3 +95,15 @@ def _failed(uow: UnitOfWork, identity: Identity, reason: str, account: str | Non
             "idp_id": identity.idp_id,
         },
     )
+
+
+def account_to_create(uow: UnitOfWork, settings: Settings, identity: Identity) -> AddUser | None:
+    """For an identity with no account whose SIRET the settings list: the account to create,
+    with the lowest role (the auditor writes nothing) for the administrator to promote."""
+    if not identity.email or identity.siret not in settings.oidc_auto_create_sirets:
+        return None
+    name = " ".join(filter(None, [identity.given_name, identity.usual_name])) or identity.email
+    name = name[:MAX_JOURNALLED_NAME]
+    if uow.users.by_name(name) is not None:
+        name = f"{name} ({identity.email})"[:MAX_JOURNALLED_NAME]
+    return AddUser(name=name, role=Role.AUDITOR.value, email=identity.email)

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 
 from crisis.federation.oidc import FederationRefused, FederationUnreachable, Identity
 from crisis.services import accounts, federated_accounts
+from crisis.services.context import Actor
 from crisis.store.oidc_logins_repository import PendingLogin
 from crisis.web.federation import LOGGED_OUT_ROUTE, federation_client
 from crisis.web.pages.signin import landing, safe_next, signin_page, start_session, with_session
@@ -43,6 +44,8 @@ IDP_COOKIE_DAYS = 180
 STATE_COOKIE_PATH = "/connexion/proconnect"
 LOGIN_MINUTES = 10
 CALLBACK_ROUTE = "proconnect_callback"
+# Who creates the account of an agent of a listed SIRET (CRISIS_OIDC_AUTO_CREATE_SIRETS).
+AUTO_CREATION = Actor(name="ProConnect (création automatique)", role="system")
 
 
 def _unreachable(request: Request, reason: str, next_path: str = "/") -> Response:
@@ -153,6 +156,15 @@ async def callback(
         except FederationRefused as failure:
             _record(failure.reason)
             return "refused", None, None, False
+        with service.bus.reading() as uow:
+            create = (
+                federated_accounts.account_to_create(uow, settings, identity)
+                if uow.users.by_subject(identity.issuer, identity.subject) is None
+                and (not identity.email or uow.users.by_email(identity.email) is None)
+                else None
+            )
+        if create is not None:
+            service.bus.handle(create, actor=AUTO_CREATION)
         with service.bus.unit_of_work() as uow:
             outcome = federated_accounts.sign_in_federated(uow, identity)
             session_id, waiting = None, False

@@ -186,6 +186,28 @@ def test_an_unknown_identity_is_told_whom_to_ask(
     assert failures(service)[-1]["method"] == "proconnect"
 
 
+def test_an_agent_of_a_listed_siret_gets_an_auditor_account(
+    client: TestClient,
+    service: Service,
+    settings: Settings,
+    peer: OidcPeer,
+    browser: httpx.Client,
+) -> None:
+    settings.oidc_auto_create_sirets = [AGENT["siret"]]
+    answer = proconnect_sign_in(client, peer, browser)
+    assert answer.status_code == 200, answer.text[:2000]
+    with service.bus.reading() as uow:
+        created = uow.users.by_email(AGENT["email"])
+    assert created is not None and created.name == "Claire Martin"
+    assert created.role == "auditor" and created.oidc_subject == AGENT["sub"]
+    kinds = [e.kind for e in system_entries(service)]
+    assert kinds[-3:] == ["command.AddUser", "auth.IdentityBound", "auth.SignedIn"]
+    # Another SIRET is not listed: refused as before.
+    peer.set_identity(**{**AGENT, "sub": "autre", "email": "x@example.gouv.fr", "siret": "1"})
+    browser.cookies.clear()
+    assert proconnect_sign_in(new_client(service), peer, browser).status_code == 403
+
+
 def test_an_address_of_an_account_bound_to_someone_else_is_refused(
     client: TestClient, service: Service, peer: OidcPeer, browser: httpx.Client, agent: str
 ) -> None:
