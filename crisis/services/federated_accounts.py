@@ -102,6 +102,10 @@ def account_to_create(uow: UnitOfWork, settings: Settings, identity: Identity) -
     with the lowest role (the auditor writes nothing) for the administrator to promote."""
     if not identity.email or identity.siret not in settings.oidc_auto_create_sirets:
         return None
+    if uow.users.by_subject(identity.issuer, identity.subject) is not None:
+        return None
+    if uow.users.by_email(identity.email) is not None:
+        return None  # matched (or refused) by sign_in_federated
     name = " ".join(filter(None, [identity.given_name, identity.usual_name])) or identity.email
     name = name[:MAX_JOURNALLED_NAME]
     if uow.users.by_name(name) is not None:

@@ -9,6 +9,7 @@ of this browser, so that a sign-in begun elsewhere cannot be finished here.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -46,6 +47,21 @@ LOGIN_MINUTES = 10
 CALLBACK_ROUTE = "proconnect_callback"
 # Who creates the account of an agent of a listed SIRET (CRISIS_OIDC_AUTO_CREATE_SIRETS).
 AUTO_CREATION = Actor(name="ProConnect (création automatique)", role="system")
+
+
+OK, REFUSED, UNREACHABLE = "ok", "refused", "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """How a return from the provider ended: ok, refused, unreachable, or the refusal of
+    `federated_accounts` (unknown identity…); `detail` is the next path or the e-mail."""
+
+    result: str
+    session_id: str | None = None
+    detail: str | None = None
+    waiting: bool = False
+    idp_id: str | None = None
 
 
 def _unreachable(request: Request, reason: str, next_path: str = "/") -> Response:
@@ -124,11 +140,7 @@ async def callback(
     browser_state = request.cookies.get(STATE_COOKIE, "")
     previous_session = request.cookies.get(SESSION_COOKIE)
 
-    identity_provider: list[str] = []  # the idp_id of a successful sign-in
-
-    def finish() -> tuple[str, str | None, str | None, bool]:
-        """(outcome, session id, next path, waiting) with outcome among ok, refused,
-        unknown, unreachable."""
+    def finish() -> _Finished:
         with service.bus.unit_of_work() as uow:
             login = uow.oidc_logins.take(state, now=uow.now)
             uow.commit()
@@ -141,7 +153,7 @@ async def callback(
             reason = f"provider_error:{error[:80] or 'no_code'}"
         if reason is not None or login is None:
             _record(reason or "unknown_or_replayed_state")
-            return "refused", None, None, False
+            return _Finished(REFUSED)
         try:
             identity: Identity = client.complete(
                 code=code,
@@ -152,17 +164,12 @@ async def callback(
             )
         except FederationUnreachable as failure:
             _record(str(failure), unreachable=True)
-            return "unreachable", None, login.next_path, False
+            return _Finished(UNREACHABLE, detail=login.next_path)
         except FederationRefused as failure:
             _record(failure.reason)
-            return "refused", None, None, False
+            return _Finished(REFUSED)
         with service.bus.reading() as uow:
-            create = (
-                federated_accounts.account_to_create(uow, settings, identity)
-                if uow.users.by_subject(identity.issuer, identity.subject) is None
-                and (not identity.email or uow.users.by_email(identity.email) is None)
-                else None
-            )
+            create = federated_accounts.account_to_create(uow, settings, identity)
         if create is not None:
             service.bus.handle(create, actor=AUTO_CREATION)
         with service.bus.unit_of_work() as uow:
@@ -180,10 +187,8 @@ async def callback(
                 )
             uow.commit()
         if outcome.user is None:
-            return outcome.refusal or "refused", None, identity.email, False
-        if identity.idp_id:
-            identity_provider.append(identity.idp_id)
-        return "ok", session_id, login.next_path, waiting
+            return _Finished(outcome.refusal or REFUSED, detail=identity.email)
+        return _Finished(OK, session_id, login.next_path, waiting=waiting, idp_id=identity.idp_id)
 
     def _record(reason: str, *, unreachable: bool = False) -> None:
         with service.bus.unit_of_work() as uow:
@@ -192,22 +197,23 @@ async def callback(
             )
             uow.commit()
 
-    result, session_id, detail, waiting = await run_in_threadpool(finish)
-    if result == "unreachable":
+    finished = await run_in_threadpool(finish)
+    result, detail = finished.result, finished.detail
+    if result == UNREACHABLE:
         response = signin_page(request, next_path=detail or "/", status=503, federation_down=True)
-    elif result == "ok" and session_id is not None:
+    elif result == OK and finished.session_id is not None:
         # Back from a cross-site redirect, the browser would not send the new SameSite=Strict
         # cookie with a redirect; a page of this site that moves on by itself does.
-        target = landing(detail, waiting=waiting)
+        target = landing(detail, waiting=finished.waiting)
         response = with_session(
             page(request, "signin_continue.html.j2", {"target": target}, session=None),
             request,
-            session_id,
+            finished.session_id,
         )
-        if identity_provider and IDP_PATTERN.match(identity_provider[0]):
+        if finished.idp_id and IDP_PATTERN.match(finished.idp_id):
             response.set_cookie(
                 IDP_COOKIE,
-                identity_provider[0],
+                finished.idp_id,
                 max_age=IDP_COOKIE_DAYS * 86400,
                 path=STATE_COOKIE_PATH,
                 httponly=True,
