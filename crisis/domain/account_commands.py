@@ -41,3 +41,11 @@ class UnbindIdentity(Command):
     is matched by e-mail again."""
 
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokePasskeys(Command):
+    """All the passkeys of an account stop working (a lost or stolen phone), and the
+    sessions they opened end."""
+
+    name: str

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from crisis.domain.account_commands import (
     ChangeRole,
     RevokeApiToken,
+    RevokePasskeys,
     SetUserEmail,
     UnbindIdentity,
     UnlockAccount,
@@ -101,3 +102,12 @@ def unbind_identity(cmd: UnbindIdentity, ctx: HandlerContext) -> Outcome:
         stream=SYSTEM_STREAM,
         journal={"issuer": user.oidc_issuer, "subject": user.oidc_subject},
     )
+
+
+def revoke_passkeys(cmd: RevokePasskeys, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    revoked = ctx.uow.passkeys.remove_all_of_user(user.id)
+    if not revoked:
+        raise Conflict(f"Le compte « {user.name} » n'a aucune clé d'accès.")
+    ctx.uow.sessions.remove_for_user(user.id, method="passkey")
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"revoked": revoked})

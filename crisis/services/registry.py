@@ -19,6 +19,7 @@ from typing import Any
 from crisis.domain.account_commands import (
     ChangeRole,
     RevokeApiToken,
+    RevokePasskeys,
     SetUserEmail,
     UnbindIdentity,
     UnlockAccount,
@@ -221,6 +222,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         ADMINS,
         "Adresse électronique d'un compte",
         "changer l'adresse électronique d'un compte",
+    ),
+    CommandSpec(
+        RevokePasskeys,
+        account_handlers.revoke_passkeys,
+        ADMINS,
+        "Clés d'accès d'un compte révoquées",
+        "révoquer les clés d'accès d'un compte",
     ),
     CommandSpec(
         UnbindIdentity,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from crisis.store.tables import passkeys, webauthn_challenges
 from crisis.store.users_repository import token_digest
@@ -69,6 +69,17 @@ class PasskeyRepository:
 
     def rename(self, passkey_id: str, name: str) -> None:
         self._conn.execute(update(passkeys).where(passkeys.c.id == passkey_id).values(name=name))
+
+    def counts(self) -> dict[str, int]:
+        """User id → how many passkeys (users without any are left out)."""
+        rows = self._conn.execute(
+            select(passkeys.c.user_id, func.count()).group_by(passkeys.c.user_id)
+        )
+        return {user_id: count for user_id, count in rows}
+
+    def remove_all_of_user(self, user_id: str) -> int:
+        removed = self._conn.execute(delete(passkeys).where(passkeys.c.user_id == user_id))
+        return int(removed.rowcount)
 
     def remove(self, passkey_id: str) -> None:
         self._conn.execute(delete(passkeys).where(passkeys.c.id == passkey_id))

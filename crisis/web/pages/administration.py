@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from crisis.domain.account_commands import (
     ChangeRole,
     RevokeApiToken,
+    RevokePasskeys,
     SetUserEmail,
     UnbindIdentity,
     UnlockAccount,
@@ -44,17 +45,22 @@ DONE = {
     "jeton": "Jeton d'API révoqué : il ne donne plus accès à l'API.",
     "deverrouille": "Compte déverrouillé.",
     "adresse": "Adresse électronique enregistrée.",
+    "cles": "Clés d'accès révoquées : elles ne donnent plus accès à la console.",
     "delie": "Identité ProConnect déliée : la prochaine connexion ProConnect sera rapprochée "
     "par l'adresse électronique.",
 }
-METHOD_LABELS = {"password": "mot de passe", "proconnect": "ProConnect"}
+METHOD_LABELS = {"password": "mot de passe", "proconnect": "ProConnect", "passkey": "clé d'accès"}
 
 
-def signin_methods(account: User, break_glass: list[str]) -> str:
+def signin_methods(account: User, break_glass: list[str], passkeys: int) -> str:
     """How this account can sign in to the console, in French."""
     methods = []
     if account.oidc_subject:
         methods.append("ProConnect")
+    if passkeys:
+        methods.append(
+            f"clé d'accès ({passkeys})" if passkeys == 1 else f"clés d'accès ({passkeys})"
+        )
     if account.password_hash:
         methods.append("mot de passe de secours" if account.name in break_glass else "mot de passe")
     return ", ".join(methods) or "aucune (API seulement)"
@@ -71,6 +77,7 @@ def _page(
     service = service_of(request)
     with service.bus.reading() as uow:
         users = uow.users.all()
+        passkey_counts = uow.passkeys.counts()
         now = uow.now
     context: dict[str, Any] = {
         "users": users,
@@ -79,8 +86,9 @@ def _page(
         "role_labels": dict(ROLES),
         "method_labels": METHOD_LABELS,
         "proconnect": service.settings.oidc_configured,
+        "passkey_counts": passkey_counts,
         "signin_methods": lambda account: signin_methods(
-            account, service.settings.break_glass_accounts
+            account, service.settings.break_glass_accounts, passkey_counts.get(account.id, 0)
         ),
         "done": "",
         "created": None,
@@ -171,3 +179,10 @@ def set_email(request: Request, name: str, session: CurrentUser, form: PostedFor
 @router.post("/administration/utilisateurs/{name}/delier")
 def unbind(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
     return _act(request, session, form, UnbindIdentity(name=name), "delie")
+
+
+@router.post("/administration/utilisateurs/{name}/cles-d-acces")
+def revoke_passkeys(
+    request: Request, name: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    return _act(request, session, form, RevokePasskeys(name=name), "cles")

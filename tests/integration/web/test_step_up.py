@@ -17,6 +17,7 @@ from crisis.domain.vocabulary import Audience
 from crisis.services.context import Actor
 from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
+from crisis.store.passkeys_repository import Passkey
 from tests.integration.web.conftest import PASSWORD, hidden, new_client, sign_in
 from tests.integration.web.test_approval_pages import _submitted
 
@@ -137,3 +138,44 @@ def test_adding_a_passkey_needs_a_recent_verification(
     stale = client.post("/compte/cles-d-acces/options", data={"csrf_token": csrf})
     assert stale.status_code == 403
     assert "Confirmez d'abord votre identité" in stale.json()["error"]
+
+
+def test_the_administrator_revokes_the_passkeys_of_a_lost_phone(
+    service: Service, people: dict[str, str]
+) -> None:
+    prefect = people["prefect"]
+    with service.bus.unit_of_work() as uow:
+        user = uow.users.by_name(prefect)
+        assert user is not None
+        uow.passkeys.add(
+            Passkey(
+                id="cle-1",
+                user_id=user.id,
+                credential_id="identifiant-de-la-cle",
+                public_key="cle-publique",
+                sign_count=0,
+                name="Téléphone du préfet",
+                created_at=uow.now,
+                last_used_at=None,
+            )
+        )
+        uow.commit()
+    admin = new_client(service)
+    csrf = sign_in(admin, people["admin"])
+    page = " ".join(html.unescape(admin.get("/administration").text).split())
+    assert "Connexion : clé d'accès (1), mot de passe" in page
+    revoked = admin.post(
+        f"/administration/utilisateurs/{prefect}/cles-d-acces",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert revoked.headers["location"] == "/administration?fait=cles"
+    with service.bus.reading() as uow:
+        assert uow.passkeys.of_user(user.id) == []
+    assert ("command.RevokePasskeys", None) in _kinds(service)
+    again = admin.post(
+        f"/administration/utilisateurs/{prefect}/cles-d-acces",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert again.status_code == 409
