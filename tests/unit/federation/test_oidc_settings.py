@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from crisis.federation.configured import client_secret, oidc_client
 from crisis.federation.oidc import FederationRefused, OidcClient
+from crisis.secret_strength import new_token, weak_secrets
 from crisis.settings import Settings
 
 
@@ -61,3 +62,17 @@ def test_a_token_not_signed_with_a_public_key_is_refused(algorithm: str) -> None
     with pytest.raises(FederationRefused) as refused:
         client._verified(token, datetime(2026, 12, 6, tzinfo=UTC))
     assert refused.value.reason == "unexpected_algorithm"
+
+
+def test_serve_refuses_proconnect_without_its_client_secret(tmp_path: Path) -> None:
+    token = new_token()
+    configured = _settings(
+        tmp_path,
+        metrics_token=SecretStr(token),
+        oidc_issuer="https://idp.example",
+        oidc_client_id="console",
+    )
+    assert [w.split(" : ")[0] for w in weak_secrets(configured)] == ["CRISIS_OIDC_CLIENT_SECRET"]
+    secrets_file = tmp_path / "secrets.yaml"
+    secrets_file.write_text("CRISIS_OIDC_CLIENT_SECRET: fourni-par-proconnect\n", "utf-8")
+    assert weak_secrets(configured.model_copy(update={"secrets_file": secrets_file})) == []
