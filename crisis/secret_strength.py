@@ -13,6 +13,7 @@ import math
 import secrets
 import string
 
+from crisis.federation.configured import client_secret
 from crisis.settings import Settings
 
 MIN_BITS = 256
@@ -58,6 +59,12 @@ def weak_secrets(settings: Settings) -> list[str]:
         reason = weakness(value)
         if reason is not None:
             found.append(f"{name} : {reason}")
+    # ProConnect's client secret is ProConnect's to choose: only its absence is refused.
+    if settings.oidc_configured and not client_secret(settings):
+        found.append(
+            "CRISIS_OIDC_CLIENT_SECRET : absent (ni dans l'environnement ni dans le fichier de "
+            "secrets) ; c'est ProConnect qui le fournit"
+        )
     return found
 
 

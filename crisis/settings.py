@@ -12,6 +12,8 @@ from crisis.domain.clocks import ClockPolicy
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.validation import field_path, french_reason
 
+StepUp = Literal["none", "passkey", "password"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRISIS_", env_file=".env", extra="ignore")
@@ -146,6 +148,56 @@ class Settings(BaseSettings):
     signin_lockout_minutes: int = Field(default=15, gt=0)
     signin_failure_delay_seconds: float = Field(default=1.0, ge=0, le=10)
 
+    # ProConnect, the State's OpenID Connect federation (docs/integrations/proconnect.md).
+    oidc_issuer: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="Adresse du fournisseur OpenID Connect (ProConnect), sans "
+        "/.well-known/openid-configuration ; le bouton ProConnect paraît quand il est réglé.",
+    )
+    oidc_client_id: str | None = Field(default=None, min_length=1, max_length=300)
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret du client ; ou CRISIS_OIDC_CLIENT_SECRET dans le fichier de secrets.",
+    )
+    oidc_scopes: str = Field(
+        default="openid email given_name usual_name uid siret idp_id",
+        pattern=r"(^|\s)openid(\s|$)",
+        description="Portées demandées (celles de ProConnect sont les noms de ses attributs).",
+    )
+    oidc_acr_values: str | None = Field(
+        default="eidas1", description="Niveau d'authentification demandé (acr_values)."
+    )
+    oidc_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    oidc_auto_create_sirets: list[str] = Field(
+        default_factory=list,
+        description="SIRET (JSON) dont les agents sans compte en reçoivent un à leur première "
+        "connexion ProConnect, au rôle le plus bas (auditeur), que l'administrateur élève.",
+    )
+    account_contact: str = Field(
+        default="l'administrateur de la console (service interministériel de défense et de "
+        "protection civiles)",
+        min_length=1,
+        max_length=300,
+        description="À qui demander un compte : affiché à une identité ProConnect sans compte.",
+    )
+    # Password sign-in: off for everyone but the break-glass accounts, when ProConnect is used.
+    password_signin_break_glass_only: bool = Field(
+        default=False,
+        description="Mot de passe refusé à tous sauf aux comptes de secours "
+        "(break_glass_accounts).",
+    )
+    # Step-up verification before a grave action (docs/integrations/proconnect.md): none,
+    # a passkey, or the password (or a passkey) within the last step_up_minutes.
+    step_up_approve_message: StepUp = "none"
+    step_up_activate_cod: StepUp = "none"
+    step_up_order_cip: StepUp = "none"
+    step_up_minutes: int = Field(default=5, gt=0, le=720)
+    break_glass_accounts: list[str] = Field(
+        default_factory=list,
+        description="Comptes de secours (JSON) : leur mot de passe marche toujours.",
+    )
+
     @field_validator("warning_offsets_minutes")
     @classmethod
     def _positive_offsets(cls, offsets: list[int]) -> list[int]:
@@ -162,6 +214,10 @@ class Settings(BaseSettings):
     @property
     def resolved_drill_scenarios_dir(self) -> Path:
         return self.drill_scenarios_dir or self.data_dir / "scenarios"
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def clock_policy(self) -> ClockPolicy:

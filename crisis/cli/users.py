@@ -53,6 +53,10 @@ def user_add(
     with_password: Annotated[
         bool, typer.Option("--password", help="Demander un mot de passe pour la console.")
     ] = False,
+    email: Annotated[
+        str | None,
+        typer.Option(help="Adresse de son identité ProConnect (rapprochée à sa 1re connexion)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Créer un utilisateur ; son jeton n'est affiché qu'une fois."""
@@ -60,7 +64,8 @@ def user_add(
     password = _read_password(password_stdin) if wants_password else None
     with open_service() as service:
         result = service.bus.handle(
-            AddUser(name=name, role=role, password=password), actor=local_actor(None)
+            AddUser(name=name, role=role, password=password, email=email),
+            actor=local_actor(None),
         )
     token = result["token"]
     if as_json:

@@ -146,7 +146,7 @@ def _load_yaml(path: Path, unreadable: str) -> Any:
         raise ConfigError(f"{unreadable} : YAML invalide{where}.") from None
 
 
-def _secrets(secrets_file: Path | None) -> dict[str, str]:
+def read_secrets_file(secrets_file: Path | None) -> dict[str, str]:
     if secrets_file is None:
         return {}
     loaded = _load_yaml(secrets_file, f"Fichier de secrets illisible ({secrets_file})")
@@ -186,7 +186,7 @@ def load_delivery_config(
     if path is None:
         return DeliveryConfig()
     raw = _load_yaml(path, f"Fichier de canaux illisible ({path})")
-    lookup = {**_secrets(secrets_file), **(environ if environ is not None else os.environ)}
+    lookup = {**read_secrets_file(secrets_file), **(environ if environ is not None else os.environ)}
     try:
         return DeliveryConfig.model_validate(_substitute(raw, lookup, ""))
     except ValidationError as error:

@@ -25,3 +25,27 @@ class UnlockAccount(Command):
     """Lift a lockout after repeated wrong passwords, without changing the password."""
 
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetUserEmail(Command):
+    """The address a first ProConnect sign-in is matched by (empty: none)."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnbindIdentity(Command):
+    """Forget the ProConnect identity the account is bound to; the next ProConnect sign-in
+    is matched by e-mail again."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevokePasskeys(Command):
+    """All the passkeys of an account stop working (a lost or stolen phone), and the
+    sessions they opened end."""
+
+    name: str

@@ -85,9 +85,15 @@ class AddUser(Command):
     name: str
     role: str
     password: str | None = field(default=None, repr=False)  # for the console; None: token only
+    email: str | None = None  # matched by a first ProConnect sign-in
 
     def journal_payload(self) -> Any:
-        return {"name": self.name, "role": self.role, "with_password": self.password is not None}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "with_password": self.password is not None,
+            "email": self.email,
+        }
 
 
 @dataclass(frozen=True, slots=True)

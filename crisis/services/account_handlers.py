@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import secrets
 
-from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from email_validator import EmailNotValidError, validate_email
+
+from crisis.domain.account_commands import (
+    ChangeRole,
+    RevokeApiToken,
+    RevokePasskeys,
+    SetUserEmail,
+    UnbindIdentity,
+    UnlockAccount,
+)
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 
 
@@ -54,3 +64,50 @@ def unlock_account(cmd: UnlockAccount, ctx: HandlerContext) -> Outcome:
     was_locked = user.locked_until is not None and user.locked_until > ctx.now
     ctx.uow.users.record_signin_success(user.id)  # the failure count and the lock, cleared
     return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"was_locked": was_locked})
+
+
+def checked_email(uow: UnitOfWork, value: str, *, owner_id: str | None = None) -> str | None:
+    """A valid address, lower-cased, held by no other account; None when left empty."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        email = validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise InvalidInput("email", f"« {value} » n'est pas une adresse électronique.") from None
+    holder = uow.users.by_email(email)
+    if holder is not None and holder.id != owner_id:
+        raise Conflict(f"L'adresse {email} est déjà celle du compte « {holder.name} ».")
+    return email
+
+
+def set_user_email(cmd: SetUserEmail, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    email = checked_email(ctx.uow, cmd.email, owner_id=user.id)
+    ctx.uow.users.set_email(user.id, email)
+    return Outcome(
+        result=user.name, stream=SYSTEM_STREAM, journal={"from": user.email, "to": email}
+    )
+
+
+def unbind_identity(cmd: UnbindIdentity, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    if user.oidc_subject is None:
+        raise Conflict(f"Le compte « {user.name} » n'est lié à aucune identité ProConnect.")
+    ctx.uow.users.unbind_subject(user.id)
+    # Its sessions opened through the provider end with the binding.
+    ctx.uow.sessions.remove_for_user(user.id, method="proconnect")
+    return Outcome(
+        result=user.name,
+        stream=SYSTEM_STREAM,
+        journal={"issuer": user.oidc_issuer, "subject": user.oidc_subject},
+    )
+
+
+def revoke_passkeys(cmd: RevokePasskeys, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    revoked = ctx.uow.passkeys.remove_all_of_user(user.id)
+    if not revoked:
+        raise Conflict(f"Le compte « {user.name} » n'a aucune clé d'accès.")
+    ctx.uow.sessions.remove_for_user(user.id, method="passkey")
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"revoked": revoked})

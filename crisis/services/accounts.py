@@ -70,6 +70,12 @@ class SignInOutcome:
 
 
 WRONG_CREDENTIALS = "Nom d'utilisateur ou mot de passe incorrect."
+PASSWORD_SIGNIN_OFF = (
+    "La connexion par mot de passe est réservée aux comptes de secours : "  # noqa: S105
+    "connectez-vous avec ProConnect."
+)
+PASSWORD = "password"  # noqa: S105 (a sign-in method: how the session was opened)
+PROCONNECT = "proconnect"
 
 
 def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) -> SignInOutcome:
@@ -81,31 +87,66 @@ def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) ->
     matches = _password_matches(user.password_hash if usable and user else None, password)
     journalled_name = name[:MAX_JOURNALLED_NAME]
     if user is None or not usable:
-        _journal(uow, "auth.SignInFailed", journalled_name, {"reason": "unknown_user"})
+        journal_auth(uow, "auth.SignInFailed", journalled_name, {"reason": "unknown_user"})
         return SignInOutcome(None, WRONG_CREDENTIALS)
     if user.locked_until is not None and user.locked_until > now:
-        _journal(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
+        journal_auth(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
         return SignInOutcome(None, locked_message(user.locked_until, settings))
     if matches:
-        uow.users.record_signin_success(user.id)
-        _journal(uow, "auth.SignedIn", user.name, {"role": user.role})
+        if settings.password_signin_break_glass_only and user.name not in (
+            settings.break_glass_accounts
+        ):
+            journal_auth(
+                uow,
+                "auth.SignInFailed",
+                user.name,
+                {"method": PASSWORD, "reason": "password_signin_off"},
+            )
+            return SignInOutcome(None, PASSWORD_SIGNIN_OFF)
+        record_signed_in(uow, user, method=PASSWORD)
         return SignInOutcome(user, None)
+    failures, locked_until = _count_failure(uow, settings, user)
+    journal_auth(
+        uow, "auth.SignInFailed", user.name, {"reason": "wrong_password", "in_a_row": failures}
+    )
+    if locked_until is not None:
+        journal_auth(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
+        return SignInOutcome(None, locked_message(locked_until, settings), locked_now=True)
+    return SignInOutcome(None, WRONG_CREDENTIALS)
+
+
+def _count_failure(uow: UnitOfWork, settings: Settings, user: User) -> tuple[int, datetime | None]:
+    """One more wrong password: the count in a row, and the end of the lockout it starts."""
     # A lockout that has run out starts a new count.
     previous = 0 if user.locked_until is not None else user.failed_signins
     failures = previous + 1
     locked_until = None
     if failures >= settings.signin_max_failures:
-        locked_until = now + timedelta(minutes=settings.signin_lockout_minutes)
+        locked_until = uow.now + timedelta(minutes=settings.signin_lockout_minutes)
     if user.locked_until is not None:
         uow.users.record_signin_success(user.id)  # reset the count of the lapsed lockout
     uow.users.record_signin_failure(user.id, locked_until=locked_until)
-    _journal(
-        uow, "auth.SignInFailed", user.name, {"reason": "wrong_password", "in_a_row": failures}
-    )
-    if locked_until is not None:
-        _journal(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
-        return SignInOutcome(None, locked_message(locked_until, settings), locked_now=True)
-    return SignInOutcome(None, WRONG_CREDENTIALS)
+    return failures, locked_until
+
+
+def password_again(uow: UnitOfWork, settings: Settings, user: User, password: str) -> bool:
+    """The signed-in user types their password again (step-up verification). A wrong one
+    counts toward the lockout like a sign-in's. The caller journals and commits."""
+    current = uow.users.by_id(user.id)
+    if current is None or (current.locked_until is not None and current.locked_until > uow.now):
+        return False
+    if _password_matches(current.password_hash, password):
+        return True
+    _count_failure(uow, settings, current)
+    return False
+
+
+def record_signed_in(uow: UnitOfWork, user: User, *, method: str, **details: object) -> None:
+    """A sign-in that succeeded, whatever its method: the failure count cleared, the method
+    and instant kept for the administration page, the journal told."""
+    uow.users.record_signin_success(user.id)
+    uow.users.record_signin_method(user.id, method=method, now=uow.now)
+    journal_auth(uow, "auth.SignedIn", user.name, {"role": user.role, "method": method, **details})
 
 
 def locked_message(until: datetime, settings: Settings) -> str:
@@ -116,7 +157,15 @@ def locked_message(until: datetime, settings: Settings) -> str:
     )
 
 
-def open_session(uow: UnitOfWork, settings: Settings, user: User) -> tuple[str, WebSession]:
+def open_session(
+    uow: UnitOfWork,
+    settings: Settings,
+    user: User,
+    *,
+    method: str = PASSWORD,
+    acr: str | None = None,
+    id_token: str | None = None,
+) -> tuple[str, WebSession]:
     """A new session (and a new id: one is never reused across sign-ins). The caller commits."""
     session_id = secrets.token_urlsafe(32)
     session = WebSession(
@@ -124,6 +173,12 @@ def open_session(uow: UnitOfWork, settings: Settings, user: User) -> tuple[str, 
         csrf_token=secrets.token_urlsafe(32),
         created_at=uow.now,
         expires_at=uow.now + timedelta(minutes=settings.session_minutes),
+        method=method,
+        acr=acr,
+        id_token=id_token,
+        # A sign-in verifies the person at that instant, by its method (step-up).
+        verified_at=uow.now,
+        verified_method=method,
     )
     uow.sessions.remove_expired(now=uow.now)
     uow.sessions.add(session_id=session_id, session=session)
@@ -132,8 +187,9 @@ def open_session(uow: UnitOfWork, settings: Settings, user: User) -> tuple[str, 
 
 def close_session(uow: UnitOfWork, session_id: str, user: User) -> None:
     uow.sessions.remove(session_id)
-    _journal(uow, "auth.SignedOut", user.name, {})
+    journal_auth(uow, "auth.SignedOut", user.name, {})
 
 
-def _journal(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
+def journal_auth(uow: UnitOfWork, kind: str, actor: str, payload: dict[str, object]) -> None:
+    """An entry of the `system` chain about signing in (never a password or a token in it)."""
     uow.journal.append(stream=SYSTEM_STREAM, at=uow.now, actor=actor, kind=kind, payload=payload)

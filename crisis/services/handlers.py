@@ -22,7 +22,7 @@ from crisis.domain.commands import (
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
-from crisis.services.account_handlers import checked_role
+from crisis.services.account_handlers import checked_email, checked_role
 from crisis.services.accounts import hash_password
 from crisis.services.context import HandlerContext, Outcome
 from crisis.store.journal import SYSTEM_STREAM
@@ -129,6 +129,7 @@ def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
     if ctx.uow.users.by_name(name) is not None:
         raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
     password_hash = hash_password(cmd.password) if cmd.password is not None else None
+    email = checked_email(ctx.uow, cmd.email or "")
     token = secrets.token_urlsafe(32)
     user = ctx.uow.users.add(
         user_id=ctx.new_id(),
@@ -137,6 +138,7 @@ def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
         token=token,
         now=ctx.now,
         password_hash=password_hash,
+        email=email,
     )
     # The token goes back to the caller once; the journal only learns who was added.
     return Outcome(result={"user": user, "token": token}, stream=SYSTEM_STREAM)

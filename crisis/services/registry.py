@@ -16,7 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.account_commands import (
+    ChangeRole,
+    RevokeApiToken,
+    RevokePasskeys,
+    SetUserEmail,
+    UnbindIdentity,
+    UnlockAccount,
+)
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
@@ -208,6 +215,27 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         ADMINS,
         "Déverrouillage d'un compte",
         "déverrouiller un compte",
+    ),
+    CommandSpec(
+        SetUserEmail,
+        account_handlers.set_user_email,
+        ADMINS,
+        "Adresse électronique d'un compte",
+        "changer l'adresse électronique d'un compte",
+    ),
+    CommandSpec(
+        RevokePasskeys,
+        account_handlers.revoke_passkeys,
+        ADMINS,
+        "Clés d'accès d'un compte révoquées",
+        "révoquer les clés d'accès d'un compte",
+    ),
+    CommandSpec(
+        UnbindIdentity,
+        account_handlers.unbind_identity,
+        ADMINS,
+        "Identité ProConnect déliée",
+        "délier l'identité ProConnect d'un compte",
     ),
     # The directory of recipients: kept by the cell, the duty officer and the administrator.
     CommandSpec(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from crisis.store.tables import web_sessions
 from crisis.store.users_repository import token_digest
@@ -17,6 +17,11 @@ class WebSession:
     csrf_token: str
     created_at: datetime
     expires_at: datetime
+    method: str = "password"  # or "proconnect"
+    acr: str | None = None  # the assurance level the identity provider stated
+    id_token: str | None = field(default=None, repr=False)  # for the provider's logout
+    verified_at: datetime | None = None  # the last step-up verification
+    verified_method: str | None = None
 
 
 class SessionRepository:
@@ -31,6 +36,11 @@ class SessionRepository:
                 csrf_token=session.csrf_token,
                 created_at=session.created_at,
                 expires_at=session.expires_at,
+                method=session.method,
+                acr=session.acr,
+                id_token=session.id_token,
+                verified_at=session.verified_at,
+                verified_method=session.verified_method,
             )
         )
 
@@ -43,7 +53,17 @@ class SessionRepository:
         ).first()
         if row is None:
             return None
-        return WebSession(row.user_id, row.csrf_token, row.created_at, row.expires_at)
+        return WebSession(
+            row.user_id,
+            row.csrf_token,
+            row.created_at,
+            row.expires_at,
+            method=row.method,
+            acr=row.acr,
+            id_token=row.id_token,
+            verified_at=row.verified_at,
+            verified_method=row.verified_method,
+        )
 
     def remove(self, session_id: str) -> None:
         self._conn.execute(
@@ -52,3 +72,17 @@ class SessionRepository:
 
     def remove_expired(self, *, now: datetime) -> None:
         self._conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
+
+    def remove_for_user(self, user_id: str, *, method: str) -> None:
+        self._conn.execute(
+            delete(web_sessions).where(
+                web_sessions.c.user_id == user_id, web_sessions.c.method == method
+            )
+        )
+
+    def record_verification(self, session_id: str, *, method: str, now: datetime) -> None:
+        self._conn.execute(
+            update(web_sessions)
+            .where(web_sessions.c.id_hash == token_digest(session_id))
+            .values(verified_at=now, verified_method=method)
+        )

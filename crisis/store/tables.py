@@ -52,6 +52,14 @@ users = Table(
     Column("password_hash", String(200)),
     Column("failed_signins", Integer, nullable=False, default=0),
     Column("locked_until", UTCDateTime()),
+    # Federated sign-in (ProConnect): the address the first sign-in is matched by, then the
+    # provider's subject the account is bound to.
+    Column("email", String(320), unique=True),
+    Column("oidc_issuer", String(500)),
+    Column("oidc_subject", String(255), unique=True),
+    Column("oidc_bound_at", UTCDateTime()),
+    Column("last_signin_at", UTCDateTime()),
+    Column("last_signin_method", String(16)),
 )
 
 # Signed-in console sessions. Only a SHA-256 of the cookie's random value is stored.
@@ -63,7 +71,56 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
+    # How the session was opened (password, proconnect) and the assurance level (acr) the
+    # provider stated; the ID token, for the provider's logout (id_token_hint).
+    Column("method", String(16), nullable=False, server_default="password"),
+    Column("acr", String(200)),
+    Column("id_token", Text),
+    # The last fresh verification (step-up) of the person at the keyboard, and how.
+    Column("verified_at", UTCDateTime()),
+    Column("verified_method", String(16)),
     Index("ix_web_sessions_user_id", "user_id"),
+)
+
+# Passkeys (WebAuthn credentials): the public key only; the private one never leaves the
+# person's device.
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("credential_id", String(1400), nullable=False, unique=True),
+    Column("public_key", Text, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Index("ix_passkeys_user_id", "user_id"),
+)
+
+# A WebAuthn ceremony under way: its random challenge, for one user (or anyone, to sign in),
+# deleted at its first use.
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("challenge", String(200), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("user_id", String(36)),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+# A sign-in under way at the identity provider: the hash of its `state`, its nonce and PKCE
+# verifier, kept server side and deleted at first use (a replayed `state` finds nothing).
+oidc_logins = Table(
+    "oidc_logins",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("nonce", String(100), nullable=False),
+    Column("code_verifier", String(200), nullable=False),
+    Column("next_path", String(2000), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
 )
 
 crises = Table(

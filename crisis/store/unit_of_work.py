@@ -15,8 +15,10 @@ from crisis.store.engine import READ_OPTIONS
 from crisis.store.fanouts_repository import FanoutRepository
 from crisis.store.idempotency_repository import IdempotencyRepository
 from crisis.store.journal import Journal
+from crisis.store.oidc_logins_repository import OidcLoginRepository
 from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
+from crisis.store.passkeys_repository import PasskeyRepository
 from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.sessions_repository import SessionRepository
@@ -36,6 +38,8 @@ class UnitOfWork:
     journal: Journal
     users: UserRepository
     sessions: SessionRepository
+    oidc_logins: OidcLoginRepository
+    passkeys: PasskeyRepository
     idempotency: IdempotencyRepository
     drafts: DraftRepository
     templates: TemplateRepository
@@ -62,6 +66,8 @@ class UnitOfWork:
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.sessions = SessionRepository(self.connection)
+        self.oidc_logins = OidcLoginRepository(self.connection)
+        self.passkeys = PasskeyRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)

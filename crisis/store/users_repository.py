@@ -25,6 +25,12 @@ class User:
     password_hash: str | None = None
     failed_signins: int = 0
     locked_until: datetime | None = None
+    email: str | None = None
+    oidc_issuer: str | None = None
+    oidc_subject: str | None = None
+    oidc_bound_at: datetime | None = None
+    last_signin_at: datetime | None = None
+    last_signin_method: str | None = None
 
 
 def token_digest(token: str) -> str:
@@ -42,6 +48,12 @@ def _user(row: Any) -> User:
         password_hash=row.password_hash,
         failed_signins=row.failed_signins,
         locked_until=row.locked_until,
+        email=row.email,
+        oidc_issuer=row.oidc_issuer,
+        oidc_subject=row.oidc_subject,
+        oidc_bound_at=row.oidc_bound_at,
+        last_signin_at=row.last_signin_at,
+        last_signin_method=row.last_signin_method,
     )
 
 
@@ -58,6 +70,7 @@ class UserRepository:
         token: str,
         now: datetime,
         password_hash: str | None = None,
+        email: str | None = None,
     ) -> User:
         self._conn.execute(
             insert(users).values(
@@ -69,6 +82,7 @@ class UserRepository:
                 active=True,
                 password_hash=password_hash,
                 failed_signins=0,
+                email=email,
             )
         )
         return User(
@@ -78,6 +92,7 @@ class UserRepository:
             created_at=now,
             active=True,
             password_hash=password_hash,
+            email=email,
         )
 
     def by_name(self, name: str, *, for_update: bool = False) -> User | None:
@@ -85,6 +100,17 @@ class UserRepository:
         if for_update:
             query = query.with_for_update()
         row = self._conn.execute(query).first()
+        return None if row is None else _user(row)
+
+    def by_email(self, email: str) -> User | None:
+        """Addresses are stored lower-cased: the match ignores case."""
+        row = self._conn.execute(select(users).where(users.c.email == email.lower())).first()
+        return None if row is None else _user(row)
+
+    def by_subject(self, issuer: str, subject: str) -> User | None:
+        row = self._conn.execute(
+            select(users).where(users.c.oidc_issuer == issuer, users.c.oidc_subject == subject)
+        ).first()
         return None if row is None else _user(row)
 
     def by_id(self, user_id: str) -> User | None:
@@ -126,4 +152,28 @@ class UserRepository:
     def record_signin_success(self, user_id: str) -> None:
         self._conn.execute(
             update(users).where(users.c.id == user_id).values(failed_signins=0, locked_until=None)
+        )
+
+    def set_email(self, user_id: str, email: str | None) -> None:
+        self._conn.execute(update(users).where(users.c.id == user_id).values(email=email))
+
+    def bind_subject(self, user_id: str, *, issuer: str, subject: str, now: datetime) -> None:
+        self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(oidc_issuer=issuer, oidc_subject=subject, oidc_bound_at=now)
+        )
+
+    def unbind_subject(self, user_id: str) -> None:
+        self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(oidc_issuer=None, oidc_subject=None, oidc_bound_at=None)
+        )
+
+    def record_signin_method(self, user_id: str, *, method: str, now: datetime) -> None:
+        self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(last_signin_at=now, last_signin_method=method)
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from importlib.resources import files
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -24,9 +24,14 @@ from crisis.web.pages import (
     modeles,
     modeles_edition,
     open_event,
+    passkey_signin,
+    passkeys,
+    proconnect,
     rapports,
     signin,
+    step_up,
 )
+from crisis.web.pages.step_up import StepUpRequired
 from crisis.web.routing import error_page
 from crisis.web.security import install_security_headers, mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
@@ -49,7 +54,19 @@ def install_console(app: FastAPI) -> None:
     install_security_headers(app)
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (signin, dashboard, open_event, event, compose, free_text, approvals):
+    for module in (
+        signin,
+        proconnect,
+        passkey_signin,
+        passkeys,
+        step_up,
+        dashboard,
+        open_event,
+        event,
+        compose,
+        free_text,
+        approvals,
+    ):
         app.include_router(module.router)
     for module in PREPARING_AND_REVIEWING:
         app.include_router(module.router)
@@ -64,6 +81,12 @@ def install_console(app: FastAPI) -> None:
             # An htmx poll after the session ended: the whole page goes to the sign-in form.
             return Response(status_code=401, headers={"HX-Redirect": "/connexion"})
         return RedirectResponse(f"/connexion?suite={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(StepUpRequired)
+    async def _verify_first(request: Request, required: StepUpRequired) -> Response:
+        mark_console(request)
+        query = urlencode({"action": required.action, "suite": required.back})
+        return RedirectResponse(f"/verification?{query}", status_code=303)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, _: CsrfRefused) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -35,6 +36,9 @@ class SignedIn:
     user: User
     session_id: str
     csrf_token: str
+    method: str = "password"  # how the session was opened
+    verified_at: datetime | None = None  # the last step-up verification
+    verified_method: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -56,7 +60,14 @@ def find_session(request: Request) -> SignedIn | None:
         user = uow.users.by_id(session.user_id) if session is not None else None
     if session is None or user is None or not user.active:
         return None
-    return SignedIn(user=user, session_id=session_id, csrf_token=session.csrf_token)
+    return SignedIn(
+        user=user,
+        session_id=session_id,
+        csrf_token=session.csrf_token,
+        method=session.method,
+        verified_at=session.verified_at,
+        verified_method=session.verified_method,
+    )
 
 
 def signed_in(request: Request) -> SignedIn:

@@ -1,9 +1,11 @@
 """L'administration (`/administration`), for the administrator only: the console's users.
 
-Add a user, change a role, reset a password, revoke an API token, unlock an account: each
-through its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`,
-`UnlockAccount`), so each is allowed to the administrator alone by the command table and
-journalled on the `system` chain. Reading the page is refused to the other roles too.
+Add a user, change a role, reset a password, revoke an API token, unlock an account, set the
+e-mail a first ProConnect sign-in is matched by, unbind a ProConnect identity: each through
+its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`, `UnlockAccount`,
+`SetUserEmail`, `UnbindIdentity`), so each is allowed to the administrator alone by the
+command table and journalled on the `system` chain. Reading the page is refused to the other
+roles too.
 """
 
 from __future__ import annotations
@@ -14,12 +16,20 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
-from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.account_commands import (
+    ChangeRole,
+    RevokeApiToken,
+    RevokePasskeys,
+    SetUserEmail,
+    UnbindIdentity,
+    UnlockAccount,
+)
 from crisis.domain.commands import AddUser, Command, SetPassword
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.services.bus import Forbidden
 from crisis.services.registry import may_run
 from crisis.services.roles import ROLE_LABELS
+from crisis.store.users_repository import User
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.rendering import page
@@ -34,7 +44,26 @@ DONE = {
     "mot-de-passe": "Mot de passe remplacé ; le compte est déverrouillé.",
     "jeton": "Jeton d'API révoqué : il ne donne plus accès à l'API.",
     "deverrouille": "Compte déverrouillé.",
+    "adresse": "Adresse électronique enregistrée.",
+    "cles": "Clés d'accès révoquées : elles ne donnent plus accès à la console.",
+    "delie": "Identité ProConnect déliée : la prochaine connexion ProConnect sera rapprochée "
+    "par l'adresse électronique.",
 }
+METHOD_LABELS = {"password": "mot de passe", "proconnect": "ProConnect", "passkey": "clé d'accès"}
+
+
+def signin_methods(account: User, break_glass: list[str], passkeys: int) -> str:
+    """How this account can sign in to the console, in French."""
+    methods = []
+    if account.oidc_subject:
+        methods.append("ProConnect")
+    if passkeys:
+        methods.append(
+            f"clé d'accès ({passkeys})" if passkeys == 1 else f"clés d'accès ({passkeys})"
+        )
+    if account.password_hash:
+        methods.append("mot de passe de secours" if account.name in break_glass else "mot de passe")
+    return ", ".join(methods) or "aucune (API seulement)"
 
 
 def _admin(session: SignedIn) -> None:
@@ -48,16 +77,28 @@ def _page(
     service = service_of(request)
     with service.bus.reading() as uow:
         users = uow.users.all()
+        passkey_counts = uow.passkeys.counts()
         now = uow.now
     context: dict[str, Any] = {
         "users": users,
         "now": now,
         "roles": ROLES,
         "role_labels": dict(ROLES),
+        "method_labels": METHOD_LABELS,
+        "proconnect": service.settings.oidc_configured,
+        "passkey_counts": passkey_counts,
+        "signin_methods": lambda account: signin_methods(
+            account, service.settings.break_glass_accounts, passkey_counts.get(account.id, 0)
+        ),
         "done": "",
         "created": None,
         "errors": {},
-        "values": {"idempotency_key": str(uuid.uuid4()), "role": "comm_cell", "name": ""},
+        "values": {
+            "idempotency_key": str(uuid.uuid4()),
+            "role": "comm_cell",
+            "name": "",
+            "email": "",
+        },
         **(extra or {}),
     }
     return page(request, "administration.html.j2", context, session=session, status_code=status)
@@ -76,6 +117,7 @@ def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Respon
         name=forms.text(form, "name", limit=200),
         role=forms.text(form, "role", limit=40),
         password=forms.text(form, "password", limit=1000) or None,
+        email=forms.text(form, "email", limit=320) or None,
     )
     try:
         created = run(request, session, form, command)
@@ -85,6 +127,7 @@ def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Respon
             "idempotency_key": forms.text(form, "idempotency_key", limit=100),
             "name": command.name,
             "role": command.role,
+            "email": command.email or "",
         }
         status = 422 if isinstance(error, InvalidInput) else 409
         return _page(request, session, {"errors": {field: error.message}, "values": values}, status)
@@ -125,3 +168,21 @@ def revoke_token(request: Request, name: str, session: CurrentUser, form: Posted
 @router.post("/administration/utilisateurs/{name}/deverrouiller")
 def unlock(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
     return _act(request, session, form, UnlockAccount(name=name), "deverrouille")
+
+
+@router.post("/administration/utilisateurs/{name}/adresse")
+def set_email(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    command = SetUserEmail(name=name, email=forms.text(form, "email", limit=320))
+    return _act(request, session, form, command, "adresse")
+
+
+@router.post("/administration/utilisateurs/{name}/delier")
+def unbind(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    return _act(request, session, form, UnbindIdentity(name=name), "delie")
+
+
+@router.post("/administration/utilisateurs/{name}/cles-d-acces")
+def revoke_passkeys(
+    request: Request, name: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    return _act(request, session, form, RevokePasskeys(name=name), "cles")

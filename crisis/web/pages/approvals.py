@@ -15,9 +15,11 @@ from fastapi.responses import RedirectResponse
 from crisis.domain.draft_commands import ApproveDraft, RejectDraft, SendDraft
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.labels import AUDIENCE_LABELS
+from crisis.services import step_up
 from crisis.services.draft_views import draft_view
 from crisis.web import forms
 from crisis.web.commands import run
+from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -84,6 +86,7 @@ def queue(request: Request, session: CurrentUser, fait: str = "") -> Response:
 def approve(
     request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    require_fresh_verification(request, session, step_up.APPROVE_MESSAGE, "/validation")
     run(request, session, form, ApproveDraft(crisis_id=crisis_id, draft_id=draft_id))
     try:
         run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))

@@ -30,12 +30,14 @@ from crisis.domain.vocabulary import Audience
 from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
+from crisis.services import step_up
 from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, service_of
@@ -162,6 +164,7 @@ def activate(request: Request, crisis_id: str, session: CurrentUser, form: Poste
         synergi_ref=forms.text(form, "synergi_ref", limit=120) or None,
         decided_at=forms.paris_instant(form, "decided_at"),
     )
+    require_fresh_verification(request, session, step_up.ACTIVATE_COD, f"/evenements/{crisis_id}")
     run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
     return _back(crisis_id, "cod")
 
@@ -225,6 +228,7 @@ def acknowledge(
 
 @router.post("/evenements/{crisis_id}/cip")
 def order_cip(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
+    require_fresh_verification(request, session, step_up.ORDER_CIP, f"/evenements/{crisis_id}#cip")
     command = OrderCip(
         crisis_id=crisis_id,
         numero_unique=forms.text(form, "numero_unique", limit=40),

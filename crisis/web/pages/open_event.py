@@ -12,8 +12,10 @@ from starlette.datastructures import FormData
 from crisis.domain.commands import CodDecision, OpenCrisis
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
+from crisis.services import step_up
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -98,6 +100,8 @@ def _command(form: FormData, known_communes: list[str]) -> OpenCrisis:
 @router.post("/evenements", dependencies=[allowed_to(OpenCrisis)])
 def open_event(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     settings = service_of(request).settings
+    if form.get("activate") == "oui":
+        require_fresh_verification(request, session, step_up.ACTIVATE_COD, "/evenements/nouveau")
     try:
         crisis_id = run(request, session, form, _command(form, settings.communes))
     except InvalidInput as error:

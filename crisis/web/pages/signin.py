@@ -11,6 +11,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from crisis.services import accounts
+from crisis.settings import Settings
+from crisis.store.unit_of_work import UnitOfWork
+from crisis.store.users_repository import User
+from crisis.web.federation import provider_logout_url
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import (
@@ -31,7 +35,7 @@ from crisis.web.views import submitted_drafts
 router = console_router()
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path of this site: never an open redirect."""
     if not target:
         return "/"
@@ -41,7 +45,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _signin_page(
+def signin_page(
     request: Request,
     *,
     username: str = "",
@@ -49,8 +53,10 @@ def _signin_page(
     next_path: str = "/",
     status: int,
     done: str = "",
+    federation_down: bool = False,
 ) -> Response:
     token = signin_token(request)
+    settings = service_of(request).settings
     response = page(
         request,
         "signin.html.j2",
@@ -60,6 +66,9 @@ def _signin_page(
             "next_path": next_path,
             "signin_token": token,
             "done": done,
+            "proconnect": settings.oidc_configured,
+            "federation_down": federation_down,
+            "password_for_break_glass_only": settings.password_signin_break_glass_only,
         },
         session=None,
         status_code=status,
@@ -71,7 +80,7 @@ def _signin_page(
 @router.get("/connexion")
 def signin_form(request: Request, suite: str | None = None, fait: str = "") -> Response:
     # Shown even to someone signed in (to change user): signing in ends the former session.
-    return _signin_page(request, next_path=_safe_next(suite), status=200, done=fait)
+    return signin_page(request, next_path=safe_next(suite), status=200, done=fait)
 
 
 @router.post("/connexion")
@@ -94,11 +103,7 @@ async def signin(
             session_id = None
             waiting = False
             if outcome.user is not None:
-                if previous_session:
-                    uow.sessions.remove(previous_session)  # a session id is never carried over
-                session_id, _ = accounts.open_session(uow, settings, outcome.user)
-                if outcome.user.role == "prefect":
-                    waiting = bool(submitted_drafts(uow))
+                session_id, waiting = start_session(uow, settings, outcome.user, previous_session)
             uow.commit()
         return outcome, session_id, waiting
 
@@ -106,16 +111,45 @@ async def signin(
     if outcome.user is None or session_id is None:
         # Slowed, so that guessing costs time; the lockout does the rest.
         await asyncio.sleep(settings.signin_failure_delay_seconds)
-        return _signin_page(
+        return signin_page(
             request,
             username=username,
             error=outcome.refusal or accounts.WRONG_CREDENTIALS,
-            next_path=_safe_next(suite),
+            next_path=safe_next(suite),
             status=401,
         )
-    # The préfet goes straight to the messages waiting for approval.
-    target = "/validation" if waiting else _safe_next(suite)
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(landing(suite, waiting=waiting), status_code=303)
+    return with_session(response, request, session_id)
+
+
+def start_session(
+    uow: UnitOfWork,
+    settings: Settings,
+    user: User,
+    previous_session: str | None,
+    *,
+    method: str = accounts.PASSWORD,
+    acr: str | None = None,
+    id_token: str | None = None,
+) -> tuple[str, bool]:
+    """A new session for this user (the former one ends: a session id is never carried
+    over); and whether messages wait for the préfet's approval. The caller commits."""
+    if previous_session:
+        uow.sessions.remove(previous_session)
+    session_id, _ = accounts.open_session(
+        uow, settings, user, method=method, acr=acr, id_token=id_token
+    )
+    waiting = user.role == "prefect" and bool(submitted_drafts(uow))
+    return session_id, waiting
+
+
+def landing(target: str | None, *, waiting: bool) -> str:
+    """The préfet goes straight to the messages waiting for approval."""
+    return "/validation" if waiting else safe_next(target)
+
+
+def with_session(response: Response, request: Request, session_id: str) -> Response:
+    settings = service_of(request).settings
     set_session_cookie(response, request, session_id, max_age=settings.session_minutes * 60)
     response.delete_cookie(SIGNIN_COOKIE, path="/connexion")
     return response
@@ -125,8 +159,13 @@ async def signin(
 def signout(request: Request, session: CurrentUser, _: PostedForm) -> Response:
     service = service_of(request)
     with service.bus.unit_of_work() as uow:
+        ended = uow.sessions.find(session.session_id, now=uow.now)
         accounts.close_session(uow, session.session_id, session.user)
         uow.commit()
-    response = RedirectResponse("/connexion?fait=deconnexion", status_code=303)
+    target = "/connexion?fait=deconnexion"
+    if ended is not None and ended.method == accounts.PROCONNECT and ended.id_token:
+        # Signed in through ProConnect: signed out there too (RP-initiated logout).
+        target = provider_logout_url(request, ended.id_token) or target
+    response = RedirectResponse(target, status_code=303)
     clear_session_cookie(response, request)
     return response

@@ -159,6 +159,17 @@ def test_user_add_prints_the_token_once_and_refuses_duplicates(run: Invoke) -> N
     assert "Rôle inconnu « chef »" in err
 
 
+def test_user_add_with_the_email_of_a_proconnect_identity(run: Invoke, engine: Engine) -> None:
+    code, _, _ = run("user", "add", "Claire", "--role", "prefect", "--email", "Claire@Pref.gouv.fr")
+    assert code == 0
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT email FROM users WHERE name = 'Claire'"))
+        assert stored.scalar_one() == "claire@pref.gouv.fr"
+    code, _, err = run("user", "add", "Bob", "--role", "auditor", "--email", "pas-une-adresse")
+    assert code == 2
+    assert "n'est pas une adresse électronique" in err
+
+
 def test_audit_verify_passes_then_names_the_tampered_entry(run: Invoke, engine: Engine) -> None:
     code, out, _ = run(
         "activate",

@@ -21,6 +21,14 @@ OPEN_TO_ALL = {
     "/connexion",
     "/deconnexion",
     "/compte/mot-de-passe",
+    # the person's own passkeys and verifications
+    "/compte/cles-d-acces",
+    "/compte/cles-d-acces/options",
+    "/compte/cles-d-acces/{passkey_id}/nom",
+    "/compte/cles-d-acces/{passkey_id}/revoquer",
+    "/verification/mot-de-passe",
+    "/verification/cle/options",
+    "/verification/cle",
 }
 
 
