@@ -85,6 +85,15 @@ def _command(p: Payload) -> Payload:
     return command if isinstance(command, dict) else {}
 
 
+def _handsets(p: Payload) -> str:
+    reports = list(p.get("reports", ()))
+    delivered = sum(1 for r in reports if r.get("delivered"))
+    parts = [f"{delivered} remis au téléphone"] if delivered else []
+    if len(reports) > delivered:
+        parts.append(f"{len(reports) - delivered} non remis")
+    return f"{delivery_route(p)} : {', '.join(parts)}"
+
+
 def _outcomes(p: Payload) -> str:
     outcomes: dict[str, int] = _command(p).get("outcomes", {})
     if not outcomes:
@@ -140,6 +149,7 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         f"{delivery_route(p)} : {deliveries_accepted(len(p.get('deliveries', ())))}"
     ),
     "event.DeliveryAccepted": delivery_route,
+    "event.HandsetReceiptsRecorded": _handsets,
     "event.DeliveryFailed": lambda p: f"{delivery_route(p)} : {p.get('reason')}",
     "event.DeliveryRequeued": lambda p: channel_label(str(p.get("channel"))),
     "event.ChannelDown": lambda p: (

@@ -54,6 +54,10 @@ class DeliveryRow:
     finished_at: datetime | None
     last_error: str | None
     fallback_of: str | None
+    # What the operator's receipts said of the handset (SMS over SMPP), when they said it.
+    handset_status: str | None = None
+    handset_at: datetime | None = None
+    handset_reason: str | None = None
 
 
 class RecordedState(NamedTuple):
@@ -211,6 +215,9 @@ def _delivery(row: Any) -> DeliveryRow:
         finished_at=row.finished_at,
         last_error=row.last_error,
         fallback_of=row.fallback_of,
+        handset_status=row.handset_status,
+        handset_at=row.handset_at,
+        handset_reason=row.handset_reason,
     )
 
 

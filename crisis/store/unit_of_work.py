@@ -19,6 +19,7 @@ from crisis.store.oncall_repository import OncallRepository
 from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
+from crisis.store.receipts_repository import ReceiptsRepository
 from crisis.store.sessions_repository import SessionRepository
 from crisis.store.users_repository import UserRepository
 
@@ -30,6 +31,7 @@ class UnitOfWork:
     crises: CrisisRepository
     contacts: ContactRepository
     outbox: OutboxRepository
+    receipts: ReceiptsRepository
     fanouts: FanoutRepository
     channel_health: ChannelHealthRepository
     publications: PublicationRepository
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.receipts = ReceiptsRepository(self.connection)
         self.fanouts = FanoutRepository(self.connection)
         self.channel_health = ChannelHealthRepository(self.connection)
         self.publications = PublicationRepository(self.connection)

@@ -7,13 +7,14 @@ on a developer's machine and fail in CI (`CI=true`), as the PostgreSQL tests do.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,13 @@ class Smsc:
             self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
+
+
+@contextlib.contextmanager
+def running_smsc(accounts: dict[str, str]) -> Iterator[Smsc]:
+    """An SMSC for the time of the block (a test module's, as a fixture)."""
+    server = Smsc(accounts)
+    try:
+        yield server
+    finally:
+        server.close()

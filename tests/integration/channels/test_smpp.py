@@ -16,7 +16,7 @@ from channels.measure import measure_sms
 from channels.smpp import pdu as smpp
 from channels.smpp.channel import SmppChannel
 from crisis.clock import ManualClock
-from tests.peers.smsc_server import Smsc
+from tests.peers.smsc_server import Smsc, running_smsc
 
 T0 = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
 ACCOUNTS = {"crisis": "s3cret", "crisis-ex": "ex3rcice"}
@@ -25,11 +25,8 @@ _T = TypeVar("_T")
 
 @pytest.fixture(scope="module")
 def smsc() -> Iterator[Smsc]:
-    server = Smsc(ACCOUNTS)
-    try:
+    with running_smsc(ACCOUNTS) as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(autouse=True)

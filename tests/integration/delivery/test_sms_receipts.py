@@ -1,0 +1,317 @@
+"""SMS over SMPP through the whole service: the SMSC's receipts matched to deliveries, kept in
+the store, journalled per message, meeting the élus' clock when asked, and the élus whose
+phone was not reached written to by e-mail instead."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from channels.config import ChannelsConfig, EmailConfig, SmppConfig
+from channels.contract import HandsetReceipt
+from channels.registry import close_channels
+from crisis.bootstrap import SchedulerMode, Service, bootstrap
+from crisis.clock import ManualClock
+from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
+from crisis.dispatching import make_dispatcher
+from crisis.domain.commands import RecordHandsetReceipts, SendMessage
+from crisis.domain.contact_commands import ContactInput
+from crisis.domain.messages import ChannelName
+from crisis.domain.vocabulary import Audience, ClockName
+from crisis.services.context import SYSTEM_ACTOR
+from crisis.settings import Settings
+from crisis.store.outbox_repository import DeliveryRow
+from tests.fakes.smtp import FakeSmtpServer
+from tests.integration.delivery.conftest import CELL, add_people, open_active
+from tests.peers.smsc_server import Smsc, running_smsc
+
+ACCOUNTS = {"prefecture": "s3cret", "prefecture-ex": "ex3rcice"}
+ELUS = [
+    ContactInput(
+        name=f"Maire {n}",
+        category="elu",
+        email=f"maire{n}@commune.fr",
+        mobile=f"+3361122330{n}",
+        commune="Corbeil-Essonnes",
+        exercise=True,
+    )
+    for n in range(3)
+]
+TEXTS = (("default", "Crue de la Seine : évacuation des berges à Corbeil, rejoignez le gymnase."),)
+
+
+@pytest.fixture(scope="module")
+def smsc() -> Iterator[Smsc]:
+    with running_smsc(ACCOUNTS) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSmtpServer]:
+    with FakeSmtpServer() as server:
+        yield server
+
+
+def smpp(smsc: Smsc, *, production: bool) -> SmppConfig:
+    return SmppConfig(
+        protocol="smpp",
+        host=smsc.host,
+        port=smsc.port,
+        system_id="prefecture" if production else "prefecture-ex",
+        password=SecretStr("s3cret" if production else "ex3rcice"),
+        source_addr="PREF91",
+        rate_per_second=200,
+        production=production,
+    )
+
+
+def make_service(
+    engine: Engine, clock: ManualClock, settings: Settings, smsc: Smsc, smtp: FakeSmtpServer
+) -> Service:
+    email = EmailConfig(
+        host="127.0.0.1",
+        port=smtp.port,
+        security="none",
+        from_address="communication@prefecture.gouv.fr",
+    )
+    delivery = DeliveryConfig(
+        production=ChannelsConfig(sms=smpp(smsc, production=True), email=email),
+        exercise=ChannelsConfig(sms=smpp(smsc, production=False)),
+        audiences={Audience.ELUS: [ChannelName.SMS]},
+        fallbacks={ChannelName.SMS: ChannelName.EMAIL},
+        dispatcher=DispatcherSettings(
+            idle_seconds=0.05, retry=RetrySettings(base_seconds=0.01, max_delay_seconds=0.05)
+        ),
+    )
+    return bootstrap(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        delivery=delivery,
+        scheduler_mode=SchedulerMode.NONE,
+    )
+
+
+@pytest.fixture
+def service(
+    engine: Engine, clock: ManualClock, settings: Settings, smsc: Smsc, smtp: FakeSmtpServer
+) -> Service:
+    smsc.reset()
+    return make_service(engine, clock, settings, smsc, smtp)
+
+
+def deliveries(service: Service, message_id: str) -> list[DeliveryRow]:
+    with service.bus.unit_of_work() as uow:
+        return uow.outbox.deliveries_of(message_id=message_id)
+
+
+def dispatch_until(service: Service, done: Callable[[], bool], *, timeout: float = 5.0) -> None:
+    """Run the dispatcher until idle, then keep its links up until `done()` (receipts)."""
+    dispatcher = make_dispatcher(
+        service.bus, service.catalog, clock=service.clock, worker="w1", metrics=service.metrics
+    )
+
+    async def run() -> None:
+        try:
+            await dispatcher.run_until_idle()
+            async with asyncio.timeout(timeout):
+                while not await asyncio.to_thread(done):
+                    await asyncio.sleep(0.02)
+            await dispatcher.run_until_idle()  # the fallbacks the receipts asked for
+        finally:
+            await close_channels(service.catalog.production)
+            await close_channels(service.catalog.exercise)
+
+    asyncio.run(run())
+
+
+def send_to_elus(service: Service, crisis_id: str) -> str:
+    result = service.bus.handle(
+        SendMessage(crisis_id=crisis_id, texts=TEXTS, audiences=(Audience.ELUS,)), actor=CELL
+    )
+    message_id: str = result.message_id
+    return message_id
+
+
+def message_to_elus(
+    service: Service, smsc: Smsc, *, receipts: str, elus: int = 3, exercise: bool = False
+) -> tuple[str, str]:
+    """A factual message to `elus` élus in an active crisis; the SMSC answers with `receipts`."""
+    smsc.configure(receipt_mode=receipts)
+    add_people(service, ELUS[:elus])
+    crisis_id = open_active(service, exercise=exercise)
+    return crisis_id, send_to_elus(service, crisis_id)
+
+
+def journal(service: Service, crisis_id: str, kind: str) -> list[dict[str, Any]]:
+    with service.bus.unit_of_work() as uow:
+        return [e.payload for e in uow.journal.iter_entries(crisis_id) if e.kind == kind]
+
+
+def receipts_counted(service: Service, kind: str, route: str = "sms") -> float:
+    value = service.metrics.registry.get_sample_value(
+        "crisis_sms_receipts_total", {"route": route, "kind": kind}
+    )
+    return value or 0.0
+
+
+def all_handsets_known(service: Service, message_id: str) -> Callable[[], bool]:
+    return lambda: all(d.handset_status for d in deliveries(service, message_id))
+
+
+@pytest.mark.parametrize("delay_ms", [0, 300], ids=["before-acceptance", "after-acceptance"])
+def test_receipts_are_kept_per_delivery_and_journalled_per_message(
+    service: Service, smsc: Smsc, clock: ManualClock, delay_ms: int
+) -> None:
+    smsc.configure(receipt_delay_ms=delay_ms)
+    add_people(service, ELUS)
+    crisis_id = open_active(service, exercise=False)
+    message_id = send_to_elus(service, crisis_id)
+    dispatch_until(service, all_handsets_known(service, message_id))
+    rows = deliveries(service, message_id)
+    assert len(rows) == 3
+    assert {(d.status, d.handset_status, d.handset_at) for d in rows} == {
+        ("accepted", "delivered", clock.now())
+    }
+    assert {d.handset_reason for d in rows} == {"remis au téléphone"}
+    entries = journal(service, crisis_id, "event.HandsetReceiptsRecorded")
+    assert 1 <= len(entries) <= 3  # per batch of receipts, never one per SMS
+    reports = [r for e in entries for r in e["reports"]]
+    assert sorted(r["delivery_id"] for r in reports) == sorted(d.id for d in rows)
+    assert {(e["message_id"], e["channel"], e["audience"]) for e in entries} == {
+        (message_id, "sms", "elus")
+    }
+    assert receipts_counted(service, "matched") + receipts_counted(service, "waiting") == 3
+    # The élus' clock stopped at the acceptance, as before (CRISIS_ELUS_MET_ON=acceptance).
+    met = journal(service, crisis_id, "event.ClockMet")
+    assert [m["clock"] for m in met] == [ClockName.ELUS.value]
+
+
+def receipt_for(row: DeliveryRow | str, clock: ManualClock, **overrides: Any) -> HandsetReceipt:
+    """A receipt « remis » now for a delivery's SMS, or for a provider id."""
+    provider_id = row if isinstance(row, str) else row.provider_message_id
+    assert provider_id is not None
+    values: dict[str, Any] = {
+        "channel": "sms",
+        "provider_message_id": provider_id,
+        "delivered": True,
+        "state": "DELIVRD",
+        "reason": "remis au téléphone",
+        "received_at": clock.now(),
+    }
+    values.update(overrides)
+    return HandsetReceipt(**values)
+
+
+def record(service: Service, *receipts: HandsetReceipt) -> dict[str, int]:
+    counts: dict[str, int] = service.bus.handle(
+        RecordHandsetReceipts(route="sms", receipts=receipts), actor=SYSTEM_ACTOR
+    )
+    return counts
+
+
+def test_élus_clock_met_at_first_handset_when_asked(
+    engine: Engine, clock: ManualClock, settings: Settings, smsc: Smsc, smtp: FakeSmtpServer
+) -> None:
+    smsc.reset()
+    smsc.configure(receipt_mode="none")
+    service = make_service(
+        engine, clock, settings.model_copy(update={"elus_met_on": "delivery"}), smsc, smtp
+    )
+    add_people(service, ELUS[:1])
+    crisis_id = open_active(service, exercise=False)
+    message_id = send_to_elus(service, crisis_id)
+    dispatch_until(service, lambda: True)
+    [row] = deliveries(service, message_id)
+    assert row.status == "accepted"
+    assert journal(service, crisis_id, "event.ClockMet") == []  # accepted is not enough
+    clock.advance(timedelta(seconds=40))
+    assert record(service, receipt_for(row, clock))["matched"] == 1
+    [met] = journal(service, crisis_id, "event.ClockMet")
+    assert (met["clock"], met["met_by"]) == (ClockName.ELUS.value, f"diffusion {row.id} (sms)")
+
+
+def test_undelivered_sms_to_an_élu_falls_back_to_email(
+    service: Service, smsc: Smsc, smtp: FakeSmtpServer
+) -> None:
+    crisis_id, message_id = message_to_elus(service, smsc, receipts="expired", elus=2)
+    dispatch_until(
+        service,
+        lambda: len([d for d in deliveries(service, message_id) if d.channel == "email"]) == 2,
+    )
+    rows = deliveries(service, message_id)
+    sms_rows = [d for d in rows if d.channel == "sms"]
+    assert {d.handset_status for d in sms_rows} == {"undelivered"}
+    assert all(
+        (d.handset_reason or "").startswith("non remis : délai de validité expiré")
+        for d in sms_rows
+    )
+    emails = [d for d in rows if d.channel == "email"]
+    assert {d.fallback_of for d in emails} == {d.id for d in sms_rows}
+    assert {d.status for d in emails} == {"accepted"}
+    assert sorted(m.rcpt_tos[0] for m in smtp.mails) == ["maire0@commune.fr", "maire1@commune.fr"]
+    [entry] = journal(service, crisis_id, "event.HandsetReceiptsRecorded")
+    assert {r["fallback_delivery_id"] for r in entry["reports"]} == {d.id for d in emails}
+
+
+def test_unknown_and_duplicate_receipts_are_counted_and_ignored(
+    service: Service, smsc: Smsc, clock: ManualClock
+) -> None:
+    crisis_id, message_id = message_to_elus(service, smsc, receipts="none", elus=2)
+    dispatch_until(service, lambda: True)
+    first, second = deliveries(service, message_id)
+    assert record(service, receipt_for(first, clock)) == {
+        "matched": 1,
+        "waiting": 0,
+        "duplicate": 0,
+        "unknown": 0,
+    }
+    later = clock.now() + timedelta(minutes=5)
+    unknown = receipt_for(first, clock, provider_message_id="INCONNU-1")
+    twice = receipt_for(first, clock, received_at=later, delivered=False, state="EXPIRED")
+    assert record(service, twice, unknown, unknown) == {
+        "matched": 0,
+        "waiting": 1,
+        "duplicate": 2,
+        "unknown": 0,
+    }
+    [again, _] = deliveries(service, message_id)
+    assert (again.handset_status, again.handset_at) == ("delivered", clock.now())
+    # An hour later, a receipt still unmatched names nothing the service sent: dropped.
+    clock.advance(timedelta(hours=1, seconds=1))
+    assert record(service, receipt_for(second, clock))["unknown"] == 1
+    with service.bus.unit_of_work() as uow:
+        assert uow.receipts.take_waiting("sms", ["INCONNU-1"]) == []
+    entries = journal(service, crisis_id, "event.HandsetReceiptsRecorded")
+    assert [len(e["reports"]) for e in entries] == [1, 1]
+
+
+def test_exercise_receipts_come_through_the_exercise_bind(service: Service, smsc: Smsc) -> None:
+    add_people(service, ELUS[:1])
+    crisis_id = open_active(service, exercise=True)
+    message_id = send_to_elus(service, crisis_id)
+    dispatch_until(service, all_handsets_known(service, message_id))
+    assert {s["system_id"] for s in smsc.state()["submits"]} == {"prefecture-ex"}
+    assert receipts_counted(service, "matched", route="sms/exercice") == 1
+
+
+def test_receipt_recorded_before_its_acceptance_waits_for_it(
+    service: Service, smsc: Smsc, clock: ManualClock
+) -> None:
+    """The SMSC numbers from M00000001 after a reset: the receipt is recorded first."""
+    smsc.configure(receipt_mode="none")
+    add_people(service, ELUS[:1])
+    crisis_id = open_active(service, exercise=False)
+    assert record(service, receipt_for("M00000001", clock))["waiting"] == 1
+    message_id = send_to_elus(service, crisis_id)
+    dispatch_until(service, lambda: True)
+    [row] = deliveries(service, message_id)
+    assert (row.provider_message_id, row.handset_status) == ("M00000001", "delivered")
+    [entry] = journal(service, crisis_id, "event.HandsetReceiptsRecorded")
+    assert [r["delivery_id"] for r in entry["reports"]] == [row.id]
