@@ -7,16 +7,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from channels.config import ChannelsConfig, EmailConfig, SmppConfig
 from channels.contract import HandsetReceipt
 from channels.registry import close_channels
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
+from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
 from crisis.dispatching import make_dispatcher
@@ -315,3 +318,44 @@ def test_receipt_recorded_before_its_acceptance_waits_for_it(
     assert (row.provider_message_id, row.handset_status) == ("M00000001", "delivered")
     [entry] = journal(service, crisis_id, "event.HandsetReceiptsRecorded")
     assert [r["delivery_id"] for r in entry["reports"]] == [row.id]
+
+
+def smpp_channels_file(tmp_path: Path, smsc: Smsc, *, exercise_password: str) -> Path:
+    path = tmp_path / "canaux.yaml"
+    path.write_text(
+        f"""
+production:
+  sms: {{protocol: smpp, host: {smsc.host}, port: {smsc.port}, system_id: prefecture,
+         password: "${{SMPP_PASSWORD}}", source_addr: PREF91}}
+exercise:
+  sms: {{protocol: smpp, host: {smsc.host}, port: {smsc.port}, system_id: prefecture-ex,
+         password: "{exercise_password}", source_addr: PREF91, production: false}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(("password", "code"), [("ex3rcice", 0), ("faux", 1)])
+def test_channels_check_binds_each_smpp_account(
+    tmp_path: Path, database_url: str, smsc: Smsc, password: str, code: int
+) -> None:
+    smsc.reset()
+    env = {
+        "CRISIS_DATABASE_URL": database_url,
+        "CRISIS_CHANNELS_FILE": str(smpp_channels_file(tmp_path, smsc, exercise_password=password)),
+        "SMPP_PASSWORD": "s3cret",
+    }
+    result = CliRunner().invoke(app, ["channels", "check"], env=env)
+    assert result.exit_code == code, result.stdout
+    real, drill = (line for line in result.stdout.splitlines() if "] sms : " in line)
+    assert real.startswith(f"[réel] sms : OK — Liaison SMPP acceptée par 127.0.0.1:{smsc.port}")
+    if code:
+        assert drill.startswith("[exercice] sms : ÉCHEC — SMSC 127.0.0.1")
+        assert "mot de passe refusé (ESME_RINVPASWD)" in drill
+    else:
+        assert drill.startswith("[exercice] sms : OK")
+    state = smsc.wait_for(lambda s: s["unbinds"] == (2 if code == 0 else 1))
+    assert state["enquire_links"] == (2 if code == 0 else 1)
+    assert state["submits"] == []
+    assert "s3cret" not in result.stdout
