@@ -135,16 +135,38 @@ class _Message:
         self.approval_requested_at: datetime | None = None
         self.author_override: str | None = None
         self.paged: tuple[str, str] | None = None
+        # Per delivery its queueing instant; per channel what the handset receipts said:
+        # the seconds from queueing to each handset reached, and how many were not.
+        self.queued_at: dict[str, datetime] = {}
+        self.handset_seconds: dict[str, list[float]] = {}
+        self.handset_missed: dict[str, int] = {}
 
     def accept(
-        self, channel: str, accepted_at: datetime, queued_at: Any, entry: JournalEntry
+        self,
+        channel: str,
+        accepted_at: datetime,
+        queued_at: Any,
+        entry: JournalEntry,
+        delivery_id: str | None = None,
     ) -> None:
+        if delivery_id is not None:
+            self.queued_at[delivery_id] = _instant(queued_at)
         if self.first_accepted is None or accepted_at < self.first_accepted[0]:
             self.first_accepted = (accepted_at, entry_ref(entry))
         latency = (accepted_at - _instant(queued_at)).total_seconds()
         self.latencies.setdefault(channel, []).append(latency)
         first, last = self.accepted_span.get(channel, (accepted_at, accepted_at))
         self.accepted_span[channel] = (min(first, accepted_at), max(last, accepted_at))
+
+    def handsets(self, channel: str, reports: Iterable[dict[str, Any]]) -> None:
+        seconds = self.handset_seconds.setdefault(channel, [])
+        for report in reports:
+            if not report.get("delivered"):
+                self.handset_missed[channel] = self.handset_missed.get(channel, 0) + 1
+                continue
+            queued = self.queued_at.get(str(report["delivery_id"]))
+            if queued is not None:
+                seconds.append((_instant(report["at"]) - queued).total_seconds())
 
     def fallback(self, channel: str, delivery_id: str) -> None:
         self.fallbacks.setdefault(channel, set()).add(delivery_id)
@@ -160,6 +182,17 @@ class _Message:
         if planned is None:
             return max(accepted, fallbacks)
         return max(planned + fallbacks, accepted)
+
+    def _handset_figures(self, channel: str) -> dict[str, Any]:
+        if channel not in self.handset_seconds:
+            return {}
+        seconds = self.handset_seconds[channel]
+        return {
+            "handset_delivered": len(seconds),
+            "handset_undelivered": self.handset_missed.get(channel, 0),
+            "handset_p50_seconds": percentile(seconds, 0.5),
+            "handset_worst_seconds": round(max(seconds), 3) if seconds else None,
+        }
 
     def report(self) -> MessageReport:
         channels = []
@@ -177,6 +210,7 @@ class _Message:
                     last_accepted_at=span[1] if span else None,
                     latency_p50_seconds=percentile(latencies, 0.5),
                     latency_p95_seconds=percentile(latencies, 0.95),
+                    **self._handset_figures(channel),
                 )
             )
         author = self.author_override or self.author
@@ -296,16 +330,30 @@ def build_report(
                 fallbacks = set(p.get("fallbacks", ())) | message.fallback_ids
                 for delivery in p["deliveries"]:
                     message.accept(
-                        channel, _instant(delivery["accepted_at"]), delivery["queued_at"], entry
+                        channel,
+                        _instant(delivery["accepted_at"]),
+                        delivery["queued_at"],
+                        entry,
+                        delivery_id=str(delivery["delivery_id"]),
                     )
                     if delivery["delivery_id"] in fallbacks:
                         message.fallback(channel, str(delivery["delivery_id"]))
         elif kind == "event.DeliveryAccepted":  # one entry per delivery, in older journals
             message = messages.get(str(p["message_id"]))
             if message is not None:
-                message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"], entry)
+                message.accept(
+                    str(p["channel"]),
+                    _instant(p["accepted_at"]),
+                    p["queued_at"],
+                    entry,
+                    delivery_id=str(p.get("delivery_id", "")) or None,
+                )
                 if p.get("delivery_id") in message.fallback_ids:
                     message.fallback(str(p["channel"]), str(p["delivery_id"]))
+        elif kind == "event.HandsetReceiptsRecorded":
+            message = messages.get(str(p["message_id"]))
+            if message is not None:
+                message.handsets(str(p["channel"]), p.get("reports", ()))
         elif kind == "event.DeliveryFailed":
             message = messages.get(str(p["message_id"]))
             if message is not None:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from channels.contract import HandsetReceipt
 from crisis.store.tables import deliveries, delivery_parts, messages, waiting_receipts
@@ -48,6 +48,20 @@ class DeliveryFacts:
     channel: str
     audience: str
     purpose: str  # its message's
+
+
+@dataclass(frozen=True, slots=True)
+class HandsetFigures:
+    """For one message, audience and channel whose SMS send receipts: how far they went."""
+
+    audience: str
+    channel: str
+    sent: int
+    accepted: int
+    delivered: int
+    undelivered: int
+    median_seconds: float | None  # from queueing to the handset, nearest rank
+    worst_seconds: float | None
 
 
 def route_of(channel: str, *, exercise: bool) -> str:
@@ -186,6 +200,76 @@ class ReceiptsRepository:
                     row.crisis_id, row.message_id, row.channel, row.audience, row.purpose
                 )
         return facts
+
+    def handset_figures(self, *, message_id: str) -> list[HandsetFigures]:
+        """Per audience and channel of a message that has SMS parts on record."""
+        tracked: set[tuple[str, str]] = {
+            (audience, channel)
+            for audience, channel in self._conn.execute(
+                select(deliveries.c.audience, deliveries.c.channel)
+                .join(delivery_parts, delivery_parts.c.delivery_id == deliveries.c.id)
+                .where(deliveries.c.message_id == message_id)
+                .distinct()
+            )
+        }
+        if not tracked:
+            return []
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        rows = self._conn.execute(
+            select(
+                deliveries.c.audience,
+                deliveries.c.channel,
+                deliveries.c.status,
+                deliveries.c.handset_status,
+                func.count(),
+            )
+            .where(deliveries.c.message_id == message_id)
+            .group_by(
+                deliveries.c.audience,
+                deliveries.c.channel,
+                deliveries.c.status,
+                deliveries.c.handset_status,
+            )
+        )
+        for audience, channel, status, handset, number in rows:
+            group = counts.setdefault((audience, channel), {})
+            group["sent"] = group.get("sent", 0) + number
+            if status == "accepted":
+                group["accepted"] = group.get("accepted", 0) + number
+            if handset is not None:
+                group[handset] = group.get(handset, 0) + number
+        seconds: dict[tuple[str, str], list[float]] = {}
+        reached = self._conn.execute(
+            select(
+                deliveries.c.audience,
+                deliveries.c.channel,
+                deliveries.c.queued_at,
+                deliveries.c.handset_at,
+            ).where(
+                deliveries.c.message_id == message_id,
+                deliveries.c.handset_status == DELIVERED,
+            )
+        )
+        for audience, channel, queued_at, handset_at in reached:
+            seconds.setdefault((audience, channel), []).append(
+                (handset_at - queued_at).total_seconds()
+            )
+        figures = []
+        for key in sorted(tracked):
+            group, times = counts.get(key, {}), sorted(seconds.get(key, []))
+            figures.append(
+                HandsetFigures(
+                    audience=key[0],
+                    channel=key[1],
+                    sent=group.get("sent", 0),
+                    accepted=group.get("accepted", 0),
+                    delivered=group.get(DELIVERED, 0),
+                    undelivered=group.get(UNDELIVERED, 0),
+                    median_seconds=times[(len(times) - 1) // 2] if times else None,
+                    worst_seconds=times[-1] if times else None,
+                )
+            )
+        return figures
 
     def set_handset(self, outcome: HandsetOutcome) -> bool:
         """Record a delivery's handset outcome once: the first final word stays."""

@@ -109,6 +109,7 @@ def _event_data(
                 uow.outbox.troubled(message_id=m.id, limit=TROUBLED_SHOWN),
                 next_after=None,
                 complete=m.id not in unfinished,
+                handsets=uow.receipts.handset_figures(message_id=m.id),
             )
             for m in messages
         ]

@@ -23,15 +23,19 @@ from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
 from crisis.dispatching import make_dispatcher
-from crisis.domain.commands import RecordHandsetReceipts, SendMessage
+from crisis.domain.commands import AddUser, RecordHandsetReceipts, SendMessage
 from crisis.domain.contact_commands import ContactInput
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience, ClockName
+from crisis.reporting.document import build_document
+from crisis.reporting.service import crisis_report
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
 from crisis.store.outbox_repository import DeliveryRow
 from tests.fakes.smtp import FakeSmtpServer
-from tests.integration.delivery.conftest import CELL, add_people, open_active
+from tests.integration.delivery.conftest import CELL, add_people, open_active, token_for
+from tests.integration.web.conftest import PASSWORD as WEB_PASSWORD
+from tests.integration.web.conftest import new_client, sign_in
 from tests.peers.smsc_server import Smsc, running_smsc
 
 ACCOUNTS = {"prefecture": "s3cret", "prefecture-ex": "ex3rcice"}
@@ -359,3 +363,57 @@ def test_channels_check_binds_each_smpp_account(
     assert state["enquire_links"] == (2 if code == 0 else 1)
     assert state["submits"] == []
     assert "s3cret" not in result.stdout
+
+
+def test_event_page_api_and_report_show_what_reached_the_handsets(
+    service: Service, smsc: Smsc, clock: ManualClock
+) -> None:
+    crisis_id, message_id = message_to_elus(service, smsc, receipts="none", elus=3)
+    dispatch_until(service, lambda: True)
+    first, second, third = deliveries(service, message_id)
+    clock.advance(timedelta(seconds=30))
+    record(service, receipt_for(first, clock))
+    clock.advance(timedelta(seconds=60))
+    record(
+        service,
+        receipt_for(second, clock),
+        receipt_for(third, clock, delivered=False, state="EXPIRED", reason="non remis : expiré"),
+    )
+    # The API: per audience and channel, and each delivery's own word.
+    service.bus.handle(
+        AddUser(name="cellule-web", role="comm_cell", password=WEB_PASSWORD), actor=SYSTEM_ACTOR
+    )
+    client = new_client(service)
+    token = token_for(service, "comm_cell")
+    board = client.get(
+        f"/api/v1/messages/{message_id}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert board["handsets"] == [
+        {
+            "audience": "elus",
+            "channel": "sms",
+            "sent": 3,
+            "accepted": 3,
+            "delivered": 2,
+            "undelivered": 1,
+            "median_seconds": 30.0,
+            "worst_seconds": 90.0,
+        }
+    ]
+    by_id = {d["delivery_id"]: d for d in board["deliveries"]}
+    assert by_id[third.id]["handset_status"] == "undelivered"
+    assert by_id[third.id]["handset_reason"] == "non remis : expiré"
+    # The event page: the table, and the SMS not delivered among the troubles.
+    sign_in(client, "cellule-web", WEB_PASSWORD)
+    page = client.get(f"/evenements/{crisis_id}").text
+    assert "Remise au téléphone (accusés de l'opérateur)" in page
+    assert "30 s / 90 s" in page
+    assert "accepté mais non remis : expiré" in page
+    # The timing report, from the journal alone.
+    with service.bus.reading() as uow:
+        report = crisis_report(uow, crisis_id, now=clock.now())
+    [sms] = [c for m in report.messages for c in m.channels if c.channel == "sms"]
+    assert (sms.handset_delivered, sms.handset_undelivered) == (2, 1)
+    assert (sms.handset_p50_seconds, sms.handset_worst_seconds) == (30.0, 90.0)
+    facts = dict(build_document(report).sections[2].subsections[0].facts)
+    assert facts["Remise au téléphone (SMS)"].startswith("2 remis, 1 non remis ; de l'envoi")
