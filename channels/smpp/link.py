@@ -189,6 +189,10 @@ class SmppLink:
                 self._received(raw)
         except (asyncio.IncompleteReadError, OSError, ssl.SSLError):
             return
+        except Exception:
+            # A PDU the codec could not read: the stream cannot be trusted past it.
+            log.exception("SMPP: unreadable PDU, link closed")
+            return
         finally:
             self._end()
 
