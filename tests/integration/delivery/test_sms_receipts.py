@@ -26,6 +26,7 @@ from crisis.dispatching import make_dispatcher
 from crisis.domain.commands import AddUser, RecordHandsetReceipts, SendMessage
 from crisis.domain.contact_commands import ContactInput
 from crisis.domain.messages import ChannelName
+from crisis.domain.oncall import CellRole, ImportRoster, ShiftInput
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.reporting.document import build_document
 from crisis.reporting.service import crisis_report
@@ -417,3 +418,38 @@ def test_event_page_api_and_report_show_what_reached_the_handsets(
     assert (sms.handset_p50_seconds, sms.handset_worst_seconds) == (30.0, 90.0)
     facts = dict(build_document(report).sections[2].subsections[0].facts)
     assert facts["Remise au téléphone (SMS)"].startswith("2 remis, 1 non remis ; de l'envoi")
+
+
+def test_callout_shows_each_members_sms_as_delivered(
+    service: Service, smsc: Smsc, clock: ManualClock
+) -> None:
+    start = clock.now() - timedelta(hours=1)
+    service.bus.handle(
+        ImportRoster(
+            shifts=(
+                ShiftInput(
+                    "Chloé Chef",
+                    CellRole.CHEF_DE_CELLULE,
+                    start,
+                    start + timedelta(hours=12),
+                    mobile="+33611111111",
+                ),
+            )
+        ),
+        actor=SYSTEM_ACTOR,
+    )
+    crisis_id = open_active(service, exercise=False)  # the cell on call is paged at once
+
+    def paged_sms_known() -> bool:
+        with service.bus.unit_of_work() as uow:
+            rows = uow.outbox.deliveries_of(crisis_id=crisis_id)
+        return bool(rows) and all(r.handset_status for r in rows if r.channel == "sms")
+
+    dispatch_until(service, paged_sms_known)
+    service.bus.handle(
+        AddUser(name="cadre-web", role="duty_officer", password=WEB_PASSWORD), actor=SYSTEM_ACTOR
+    )
+    client = new_client(service)
+    sign_in(client, "cadre-web", WEB_PASSWORD)
+    page = client.get(f"/evenements/{crisis_id}").text
+    assert "(SMS remis au téléphone)" in page
