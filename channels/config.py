@@ -137,6 +137,11 @@ class SmppConfig(BaseModel):
     source_addr_npi: int | None = Field(default=None, ge=0, le=18)
     long_messages: Literal["udh", "message_payload"] = "udh"
     registered_delivery: bool = True
+    receipt_ids: Literal["as_is", "decimal_to_hex", "hex_to_decimal"] = Field(
+        default="as_is",
+        description="Conversion de l'identifiant des accusés vers celui des réponses au "
+        "submit_sm, pour un opérateur qui écrit l'un en décimal et l'autre en hexadécimal.",
+    )
     window: int = Field(default=10, ge=1, le=100)
     max_segments: int = Field(default=3, ge=1, le=10)
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)

@@ -326,7 +326,12 @@ class SmppChannel:
         if not is_receipt(deliver_sm):
             self.counters.mobile_originated += 1
             return smpp.ESME_ROK
-        receipt = parse_receipt(deliver_sm, channel=self.name, received_at=self._clock.now())
+        receipt = parse_receipt(
+            deliver_sm,
+            channel=self.name,
+            received_at=self._clock.now(),
+            receipt_ids=self._config.receipt_ids,
+        )
         if receipt is None:
             self.counters.intermediate += 1
             return smpp.ESME_ROK

@@ -51,7 +51,22 @@ def _text(value: Any) -> str:
     return str(value or "")
 
 
-def parse_receipt(deliver_sm: Any, *, channel: str, received_at: datetime) -> HandsetReceipt | None:
+def convert_id(message_id: str, conversion: str) -> str:
+    """The receipt's id as the submit_sm_resp wrote it (Kannel's `msg-id-type`): some SMSCs
+    give one in decimal and the other in hexadecimal. An id that does not convert is kept."""
+    try:
+        if conversion == "decimal_to_hex":
+            return format(int(message_id, 10), "x")
+        if conversion == "hex_to_decimal":
+            return str(int(message_id, 16))
+    except ValueError:
+        return message_id
+    return message_id
+
+
+def parse_receipt(
+    deliver_sm: Any, *, channel: str, received_at: datetime, receipt_ids: str = "as_is"
+) -> HandsetReceipt | None:
     """The receipt a deliver_sm carries; None when it is not a final receipt (an intermediate
     ENROUTE/ACCEPTD notice) or names no message."""
     fields = {
@@ -69,7 +84,7 @@ def parse_receipt(deliver_sm: Any, *, channel: str, received_at: datetime) -> Ha
     delivered, reason = FINAL_STATES[word]
     return HandsetReceipt(
         channel=channel,
-        provider_message_id=message_id,
+        provider_message_id=convert_id(message_id, receipt_ids),
         delivered=delivered,
         state=word,
         reason=reason,

@@ -179,3 +179,23 @@ def test_pdus_round_trip_through_the_codec() -> None:
     answer = smpp.decode(smpp.encode(smpp.response("deliver_sm_resp", to=42)))
     assert answer is not None
     assert (answer.command, answer.sequence, answer.status) == ("deliver_sm_resp", 42, 0)
+
+
+@pytest.mark.parametrize(
+    ("conversion", "text_id", "expected"),
+    [
+        ("as_is", "0A1B", "0A1B"),
+        ("hex_to_decimal", "0A1B", "2587"),
+        ("decimal_to_hex", "2587", "a1b"),
+        ("decimal_to_hex", "pas-un-nombre", "pas-un-nombre"),
+    ],
+)
+def test_receipt_ids_converted_as_the_operator_needs(
+    conversion: str, text_id: str, expected: str
+) -> None:
+    text = f"id:{text_id} sub:001 dlvrd:001 stat:DELIVRD err:000 text:".encode()
+    receipt = parse_receipt(
+        deliver(short_message=text), channel="sms", received_at=NOW, receipt_ids=conversion
+    )
+    assert receipt is not None
+    assert receipt.provider_message_id == expected
