@@ -453,3 +453,23 @@ def test_callout_shows_each_members_sms_as_delivered(
     sign_in(client, "cadre-web", WEB_PASSWORD)
     page = client.get(f"/evenements/{crisis_id}").text
     assert "(SMS remis au téléphone)" in page
+
+
+def test_receipt_for_an_unknown_id_through_the_smsc_is_counted_and_ignored(
+    service: Service, smsc: Smsc
+) -> None:
+    crisis_id, message_id = message_to_elus(service, smsc, receipts="none", elus=1)
+    sent: list[str] = []
+
+    def unknown_counted() -> bool:
+        if not sent:  # the link is bound once the dispatcher has sent the SMS
+            smsc.send_receipt(system_id="prefecture", message_id="INCONNU-7")
+            sent.append("INCONNU-7")
+        return receipts_counted(service, "waiting") == 1
+
+    dispatch_until(service, unknown_counted)
+    answered = smsc.wait_for(lambda s: len(s["receipts_sent"]) == 1)["receipts_sent"]
+    assert answered[0]["answer"] == 0  # recorded, so acknowledged: the SMSC stops sending it
+    [row] = deliveries(service, message_id)
+    assert row.handset_status is None
+    assert journal(service, crisis_id, "event.HandsetReceiptsRecorded") == []
