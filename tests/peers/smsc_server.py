@@ -32,7 +32,8 @@ def _missing(reason: str) -> None:
 class Smsc:
     """A running SMSC; `accounts` maps each system_id to its password."""
 
-    def __init__(self, accounts: dict[str, str]) -> None:
+    def __init__(self, accounts: dict[str, str], *, tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: the server's certificate and key files, for SMPP inside TLS."""
         node = shutil.which("node")
         if node is None:
             _missing("Node.js is not installed")
@@ -42,7 +43,11 @@ class Smsc:
             [str(node), str(PEER_DIR / "smsc.js")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "SMSC_ACCOUNTS": json.dumps(accounts)},
+            env={
+                **os.environ,
+                "SMSC_ACCOUNTS": json.dumps(accounts),
+                **({"SMSC_TLS_CERT": str(tls[0]), "SMSC_TLS_KEY": str(tls[1])} if tls else {}),
+            },
             cwd=PEER_DIR,
         )
         assert self._process.stdout is not None
@@ -112,9 +117,11 @@ class Smsc:
 
 
 @contextlib.contextmanager
-def running_smsc(accounts: dict[str, str]) -> Iterator[Smsc]:
+def running_smsc(
+    accounts: dict[str, str], *, tls: tuple[Path, Path] | None = None
+) -> Iterator[Smsc]:
     """An SMSC for the time of the block (a test module's, as a fixture)."""
-    server = Smsc(accounts)
+    server = Smsc(accounts, tls=tls)
     try:
         yield server
     finally:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -16,6 +17,7 @@ from channels.measure import measure_sms
 from channels.smpp import pdu as smpp
 from channels.smpp.channel import SmppChannel
 from crisis.clock import ManualClock
+from tests.fakes.tls import make_certificates
 from tests.peers.smsc_server import Smsc, running_smsc
 
 T0 = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
@@ -382,3 +384,17 @@ def test_busiest_second_holds_the_configured_rate(smsc: Smsc) -> None:
         sum(1 for t in instants[i:] if t < start + 1000) for i, start in enumerate(instants)
     )
     assert busiest <= rate
+
+
+def test_smpp_inside_tls_with_the_operators_ca(tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path)
+    with running_smsc(ACCOUNTS, tls=(certificates.cert_file, certificates.key_file)) as secure:
+        channel = make_channel(secure, tls=True, ca_file=str(certificates.ca_file))
+        report = run(channel, lambda ch: ch.check())
+        assert ", TLS)" in report
+        send_one(make_channel(secure, tls=True, ca_file=str(certificates.ca_file)), sms("Chiffré."))
+        assert [m["text"] for m in secure.state()["messages"]] == ["Chiffré."]
+        # Without the operator's CA, the certificate is refused: nothing is sent in clear.
+        error = refusal(make_channel(secure, tls=True), sms("Sans l'AC."))
+        assert error.retryable
+        assert [m["text"] for m in secure.state()["messages"]] == ["Chiffré."]

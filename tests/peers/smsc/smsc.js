@@ -15,9 +15,11 @@
 //                                    submit arrives (that submit gets no answer)
 //   POST /receipt {message_id, stat, system_id}   send one receipt now (an unknown id…)
 //   POST /unbind {}                  the SMSC asks every bound ESME to unbind
-// Its first line on stdout is {"smpp": port, "control": port}.
+// Its first line on stdout is {"smpp": port, "control": port}. With SMSC_TLS_CERT and
+// SMSC_TLS_KEY (PEM files), SMPP is spoken inside TLS.
 'use strict';
 
+const fs = require('fs');
 const http = require('http');
 const smpp = require('smpp');
 
@@ -262,7 +264,12 @@ function onBind(session, pdu, receives) {
   for (const receipt of waiting) sendReceipt(receipt);
 }
 
-const server = smpp.createServer((session) => {
+// SMPP over TLS when the test gives a certificate (SMSC_TLS_CERT, SMSC_TLS_KEY: PEM files).
+const tlsOptions = process.env.SMSC_TLS_CERT
+  ? { cert: fs.readFileSync(process.env.SMSC_TLS_CERT), key: fs.readFileSync(process.env.SMSC_TLS_KEY) }
+  : {};
+
+const server = smpp.createServer(tlsOptions, (session) => {
   sessions.add(session);
   session.on('close', () => sessions.delete(session));
   session.on('error', () => sessions.delete(session));
