@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from channels._common import RATE_OVERRIDE_HELP
 
@@ -90,8 +100,11 @@ class EmailConfig(BaseModel):
 
 
 class SmsConfig(BaseModel):
+    """« Passerelle HTTP générique »: POST {to, text, sender} with a bearer key."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    protocol: Literal["http"] = "http"
     base_url: str
     api_key: SecretStr
     sender: str = Field(default="PREFECTURE", max_length=11)
@@ -100,6 +113,65 @@ class SmsConfig(BaseModel):
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
     connection_pool_size: int = Field(default=64, ge=1)
+
+
+_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
+_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,20}$")
+
+
+class SmppConfig(BaseModel):
+    """An SMPP 3.4 account at an operator or aggregator, bound as transceiver."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: Literal["smpp"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=2775, gt=0, lt=65536)
+    tls: bool = False
+    ca_file: Path | None = None  # the operator's CA, when it is not a public one
+    system_id: str = Field(min_length=1, max_length=15)
+    password: SecretStr
+    system_type: str = Field(default="", max_length=12)
+    source_addr: str = Field(description="Émetteur : nom (11 caractères au plus) ou numéro.")
+    source_addr_ton: int | None = Field(default=None, ge=0, le=6)
+    source_addr_npi: int | None = Field(default=None, ge=0, le=18)
+    long_messages: Literal["udh", "message_payload"] = "udh"
+    registered_delivery: bool = True
+    receipt_ids: Literal["as_is", "decimal_to_hex", "hex_to_decimal"] = Field(
+        default="as_is",
+        description="Conversion de l'identifiant des accusés vers celui des réponses au "
+        "submit_sm, pour un opérateur qui écrit l'un en décimal et l'autre en hexadécimal.",
+    )
+    window: int = Field(default=10, ge=1, le=100)
+    max_segments: int = Field(default=3, ge=1, le=10)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    response_timeout_seconds: float = Field(default=10.0, gt=0)
+    enquire_link_seconds: float = Field(default=30.0, gt=0)
+    reconnect_min_seconds: float = Field(default=1.0, gt=0)
+    reconnect_max_seconds: float = Field(default=60.0, gt=0)
+    production: bool = True
+
+    @field_validator("source_addr")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not (_ALPHANUMERIC_SENDER.match(value) or _NUMERIC_SENDER.match(value)):
+            raise ValueError(
+                "émetteur invalide : un nom de 11 caractères au plus (lettres, chiffres) "
+                "ou un numéro"
+            )
+        return value
+
+
+def _sms_protocol(data: Any) -> str:
+    if isinstance(data, dict):
+        return str(data.get("protocol", "http"))
+    return str(getattr(data, "protocol", "http"))
+
+
+SmsSection = Annotated[
+    Annotated[SmsConfig, Tag("http")] | Annotated[SmppConfig, Tag("smpp")],
+    Discriminator(_sms_protocol),
+]
 
 
 class WebhookConfig(BaseModel):
@@ -143,5 +215,5 @@ class ChannelsConfig(BaseModel):
     telegram: TelegramConfig | None = None
     x: XConfig | None = None
     email: EmailConfig | None = None
-    sms: SmsConfig | None = None
+    sms: SmsSection | None = None
     webhook: WebhookConfig | None = None

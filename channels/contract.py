@@ -62,6 +62,20 @@ class Receipt:
     provider_part_ids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class HandsetReceipt:
+    """What an operator said of a message after accepting it: delivered to the handset, or
+    not (expired, rejected, undeliverable), for the part it gave `provider_message_id` to."""
+
+    channel: str
+    provider_message_id: str
+    delivered: bool
+    state: str  # the operator's word: DELIVRD, EXPIRED, UNDELIV, REJECTD…
+    reason: str  # in French: « remis au téléphone », « non remis : délai de validité expiré »…
+    received_at: datetime
+    error_code: str = ""
+
+
 class SendError(Exception):
     """A delivery attempt that failed; `retryable` says whether trying again may help."""
 

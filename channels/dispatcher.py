@@ -76,6 +76,8 @@ class DeliveryResult:
     error: str | None = None
     retry_after: float | None = None
     next_attempt_at: datetime | None = None
+    # Every part's id when the provider numbered the parts of one message apart (SMS).
+    provider_part_ids: tuple[str, ...] = ()
 
 
 class OutboxStore(Protocol):
@@ -381,6 +383,7 @@ class Dispatcher:
             Outcome.ACCEPTED,
             provider_message_id=receipt.provider_message_id,
             accepted_at=receipt.accepted_at,
+            provider_part_ids=receipt.provider_part_ids,
         )
 
     def _interlock(self, delivery: ClaimedDelivery, channel: Channel | None) -> str | None:
@@ -440,6 +443,7 @@ def _result(
     error: str | None = None,
     retry_after: float | None = None,
     next_attempt_at: datetime | None = None,
+    provider_part_ids: tuple[str, ...] = (),
 ) -> DeliveryResult:
     """The outcome of one attempt (built once: a fan-out builds one per delivery)."""
     return DeliveryResult(
@@ -457,4 +461,5 @@ def _result(
         error=error,
         retry_after=retry_after,
         next_attempt_at=next_attempt_at,
+        provider_part_ids=provider_part_ids,
     )

@@ -28,9 +28,12 @@ _BUILDERS: dict[str, tuple[str, str, str]] = {
     "telegram_public": ("channels.telegram", "telegram_public", "telegram"),
     "x": ("channels.x", "XChannel", "x"),
     "email": ("channels.email", "EmailChannel", "email"),
-    "sms": ("channels.sms", "SmsChannel", "sms"),
+    "sms": ("channels.sms_providers", "sms_channel", "sms"),
     "webhook": ("channels.webhook", "WebhookChannel", "webhook"),
 }
+
+# Modules a builder above chooses between (the SMS channel's providers).
+_PROVIDER_MODULES = {"channels.sms", "channels.smpp.channel"}
 
 
 def _factory(module: str, constructor: str, section: BaseModel, clock: Clock) -> ChannelFactory:
@@ -59,7 +62,7 @@ def channel_factories(config: ChannelsConfig, *, clock: Clock) -> dict[str, Chan
 def import_channel_modules() -> None:
     """Load every channel's module and provider library ahead of its first use (a long-running
     process: its first message would otherwise wait for them, 0.1 to 0.3 s each)."""
-    for module in sorted({module for module, _, _ in _BUILDERS.values()}):
+    for module in sorted({module for module, _, _ in _BUILDERS.values()} | _PROVIDER_MODULES):
         importlib.import_module(module)
 
 

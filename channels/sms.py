@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-import phonenumbers
-
 from channels._common import (
     guard_exercise,
 )
@@ -22,8 +20,7 @@ from channels.contract import (
     SendError,
 )
 from channels.http_session import LoopSession, exchange, request_timeout
-from channels.measure import measure_sms
-from channels.smart_encoding import smart_encode
+from channels.sms_text import e164, sms_body
 from crisis.clock import Clock
 
 SMS_LIMITS = ChannelLimits(
@@ -60,19 +57,6 @@ class SmsChannel:
     async def aclose(self) -> None:
         await self._pool.close()
 
-    @staticmethod
-    def _e164(recipient: str) -> str:
-        try:
-            number = phonenumbers.parse(recipient, None)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise SendError(
-                "SMS : numéro invalide (format international attendu, ex. +33612345678).",
-                retryable=False,
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
     async def _request(self, method: str, path: str, payload: object = None) -> bytes:
         """The gateway's answer to a successful request; a `SendError` otherwise."""
         answer = await exchange(
@@ -89,17 +73,8 @@ class SmsChannel:
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)
-        to = self._e164(message.recipient)
-        text = smart_encode(message.text).strip()
-        if not text:
-            raise SendError("SMS : le texte est vide.", retryable=False)
-        measured = measure_sms(text)
-        if measured.segments > self._config.max_segments:
-            raise SendError(
-                f"SMS trop long : {measured.segments} segments {measured.encoding}, au plus "
-                f"{self._config.max_segments}.",
-                retryable=False,
-            )
+        to = e164(message.recipient)
+        text = sms_body(message.text, max_segments=self._config.max_segments)
         answer = await self._request(
             "POST", "/messages", {"to": to, "text": text, "sender": self._config.sender}
         )

@@ -25,6 +25,7 @@ from crisis.clock import Clock
 from crisis.delivery.config import ConfigError
 from crisis.domain.commands import RecordDeliveryOutcomes
 from crisis.ops.metrics import Metrics
+from crisis.receipt_recorder import wire_receipts
 from crisis.scheduling.leadership import Leadership, worker_lock
 from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR
@@ -98,6 +99,8 @@ def make_dispatcher(
 ) -> Dispatcher:
     settings = catalog.config.dispatcher
     retry = settings.retry
+    wire_receipts(bus, catalog.production, exercise=False, metrics=metrics)
+    wire_receipts(bus, catalog.exercise, exercise=True, metrics=metrics)
     return Dispatcher(
         outbox=BusOutbox(bus, worker=worker, metrics=metrics),
         production_channels=catalog.production,

@@ -213,6 +213,7 @@ EVENT_LABELS: dict[str, str] = {
     "DeliveriesAccepted": "Diffusions acceptées par le fournisseur",
     "DeliveryAccepted": "Diffusion acceptée par le fournisseur",
     "DeliveryFailed": "Diffusion en échec",
+    "HandsetReceiptsRecorded": "Accusés de remise au téléphone",
     "DeliveryRequeued": "Diffusion relancée",
     "ChannelDown": "Canal déclaré en panne",
     "ChannelRestored": "Canal rétabli",

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     port: int = 8000
 
     cell_target_minutes: int = Field(default=60, gt=0)
+    elus_met_on: Literal["acceptance", "delivery"] = Field(
+        default="acceptance",
+        description="Ce qui arrête l'horloge des élus : l'acceptation d'un message factuel par "
+        "un fournisseur (acceptance), ou le premier accusé de remise d'un SMS au téléphone "
+        "d'un élu (delivery).",
+    )
     audience_target_minutes: int = Field(default=60, gt=0)
     warning_offsets_minutes: list[int] = Field(default_factory=lambda: [30, 45, 55])
     synergi_pattern: str = Field(

@@ -145,7 +145,12 @@ def list_messages(crisis_id: str, service: CurrentService, _: CurrentActor) -> M
         messages = uow.outbox.messages_of(crisis_id)
         unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         summaries = [
-            message_summary(m, uow.outbox.counts(message_id=m.id), complete=m.id not in unfinished)
+            message_summary(
+                m,
+                uow.outbox.counts(message_id=m.id),
+                complete=m.id not in unfinished,
+                handsets=uow.receipts.handset_figures(message_id=m.id),
+            )
             for m in messages
         ]
     return MessageList(messages=summaries)
@@ -175,10 +180,16 @@ def read_message(
             raise InvalidInput("after", "Cette diffusion n'appartient pas à ce message.")
         counts = uow.outbox.counts(message_id=message_id)
         complete = not uow.fanouts.unfinished_among([message_id])
+        handsets = uow.receipts.handset_figures(message_id=message_id)
     more = len(page) > limit
     page = page[:limit]
     return message_board(
-        message, counts, page, next_after=page[-1].id if more else None, complete=complete
+        message,
+        counts,
+        page,
+        next_after=page[-1].id if more else None,
+        complete=complete,
+        handsets=handsets,
     )
 
 

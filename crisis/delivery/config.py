@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from channels.config import ChannelsConfig
+from channels.config import ChannelsConfig, SmppConfig
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
 from crisis.french import os_reason
@@ -125,6 +125,16 @@ class DeliveryConfig(BaseModel):
                 raise ValueError(
                     f"exercise.{name} : un canal d'exercice doit porter « production: false »"
                 )
+        real, drill = self.production.sms, self.exercise.sms
+        if (
+            isinstance(real, SmppConfig)
+            and isinstance(drill, SmppConfig)
+            and (real.host, real.port, real.system_id) == (drill.host, drill.port, drill.system_id)
+        ):
+            raise ValueError(
+                "exercise.sms : les exercices passent par une liaison SMPP à eux (un autre "
+                "system_id, demandé à l'opérateur), jamais par celle des envois réels"
+            )
         return self
 
 

@@ -124,6 +124,24 @@ class ContinueFanout(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordHandsetReceipts(Command):
+    """Receipts an operator sent for what one route (a channel's bind) accepted."""
+
+    route: str
+    receipts: tuple[Any, ...]  # channels.contract.HandsetReceipt
+
+    def journal_payload(self) -> Any:
+        delivered = sum(1 for r in self.receipts if r.delivered)
+        # Each message's receipts are journalled as one event; the command says how many.
+        return {
+            "route": self.route,
+            "receipts": len(self.receipts),
+            "delivered": delivered,
+            "undelivered": len(self.receipts) - delivered,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RecordDeliveryOutcomes(Command):
     worker: str
     results: tuple[Any, ...]  # channels.dispatcher.DeliveryResult

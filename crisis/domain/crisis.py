@@ -19,6 +19,7 @@ from crisis.domain.events import (
     DeliveriesAccepted,
     DeliveryRecorded,
     Event,
+    HandsetReceiptsRecorded,
 )
 from crisis.domain.vocabulary import (
     AUDIENCE_CLOCK,
@@ -326,27 +327,61 @@ class Crisis:
         clock = self.clocks[AUDIENCE_CLOCK[audience]]
         self.events.extend(clock.meet(at=delivered_at, by=f"diffusion {delivery_id} ({means})"))
 
-    def deliveries_accepted(self, accepted: DeliveriesAccepted, *, factual: bool) -> None:
+    def deliveries_accepted(
+        self,
+        accepted: DeliveriesAccepted,
+        *,
+        factual: bool,
+        elus_met_on_delivery: bool = False,
+    ) -> None:
         """Providers accepted deliveries; factual information meets its audience's clock, at
-        the first acceptance after the COD's activation."""
+        the first acceptance after the COD's activation (for the élus, at the first handset
+        receipt instead when `elus_met_on_delivery`)."""
         self.events.append(accepted)
+        if elus_met_on_delivery and accepted.audience == Audience.ELUS.value:
+            return
+        self._meet_audience_clock(
+            accepted.audience,
+            [(d.accepted_at, d.delivery_id) for d in accepted.deliveries],
+            channel=accepted.channel,
+            factual=factual,
+        )
+
+    def handsets_reached(
+        self, recorded: HandsetReceiptsRecorded, *, factual: bool, elus_met_on_delivery: bool
+    ) -> None:
+        """The operator's receipts; with `elus_met_on_delivery`, the first handset reached by
+        factual information meets the élus' clock."""
+        self.events.append(recorded)
+        if not elus_met_on_delivery or recorded.audience != Audience.ELUS.value:
+            return
+        self._meet_audience_clock(
+            recorded.audience,
+            [(r.at, r.delivery_id) for r in recorded.reports if r.delivered],
+            channel=recorded.channel,
+            factual=factual,
+        )
+
+    def _meet_audience_clock(
+        self,
+        audience: str,
+        reached: list[tuple[datetime, str]],
+        *,
+        channel: str,
+        factual: bool,
+    ) -> None:
         if not factual or self.activation is None:
             return
         try:
-            clock = self.clocks[AUDIENCE_CLOCK[Audience(accepted.audience)]]
+            clock = self.clocks[AUDIENCE_CLOCK[Audience(audience)]]
         except (ValueError, KeyError):
             return  # the cell or partners: no clock of commitment 48
         decided_at = self.activation.decided_at
-        counted = [d for d in accepted.deliveries if d.accepted_at >= decided_at]
+        counted = [(at, delivery_id) for at, delivery_id in reached if at >= decided_at]
         if not counted:
             return
-        first = min(counted, key=lambda d: d.accepted_at)
-        self.events.extend(
-            clock.meet(
-                at=first.accepted_at,
-                by=f"diffusion {first.delivery_id} ({accepted.channel})",
-            )
-        )
+        at, delivery_id = min(counted, key=lambda reached_at: reached_at[0])
+        self.events.extend(clock.meet(at=at, by=f"diffusion {delivery_id} ({channel})"))
 
     def record_event(self, event: Event) -> None:
         """A fact about this crisis that changes none of its state (a delivery failed, say)."""

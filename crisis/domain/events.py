@@ -158,6 +158,29 @@ class DeliveriesAccepted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class HandsetReport:
+    """One delivery's last word from the operator: on the handset at `at`, or not (why)."""
+
+    delivery_id: str
+    delivered: bool
+    at: datetime
+    reason: str
+    # The delivery that tries another channel for the same élu, when this one was not.
+    fallback_delivery_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HandsetReceiptsRecorded(Event):
+    """The operator's receipts for deliveries of one message, on one channel, for one
+    audience: one entry per recorded batch of receipts, not one per SMS."""
+
+    message_id: str
+    channel: str
+    audience: str
+    reports: tuple[HandsetReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryFailed(Event):
     delivery_id: str
     message_id: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -149,6 +149,14 @@ class Metrics:
             ["channel"],
             registry=registry,
         )
+        self.sms_receipts = Counter(
+            "crisis_sms_receipts",
+            "Accusés de remise reçus des opérateurs SMS, par liaison et sort : rapprochés "
+            "(matched), en attente de leur envoi (waiting), en double (duplicate), inconnus "
+            "abandonnés (unknown).",
+            ["route", "kind"],
+            registry=registry,
+        )
         self.http_requests = Counter(
             "crisis_http_requests",
             "Requêtes HTTP, par route, méthode et statut.",
@@ -173,6 +181,11 @@ class Metrics:
                 self.retries.labels(result.channel).inc()
                 if result.retry_after is not None:
                     self.rate_limited.labels(result.channel).inc()
+
+    def observe_receipts(self, route: str, counts: Mapping[str, int]) -> None:
+        for kind, count in counts.items():
+            if count:
+                self.sms_receipts.labels(route, kind).inc(count)
 
     def heartbeat(self, channels: Sequence[str]) -> None:
         now = time.time()

@@ -25,6 +25,7 @@ from crisis.labels import (
 from crisis.reporting.chronology import entry_numbers
 from crisis.reporting.citations import entry_list
 from crisis.reporting.report_models import (
+    ChannelDeliveryReport,
     CipReport,
     ClockReport,
     MessageReport,
@@ -181,6 +182,16 @@ def message_title(index: int, message: MessageReport) -> str:
     return title
 
 
+def _handsets(ch: ChannelDeliveryReport) -> str:
+    text = f"{ch.handset_delivered} remis, {ch.handset_undelivered} non remis"
+    if ch.handset_p50_seconds is not None:
+        text += (
+            f" ; de l'envoi au téléphone : médiane {seconds(ch.handset_p50_seconds)}, "
+            f"au pire {seconds(ch.handset_worst_seconds)}"
+        )
+    return text
+
+
 def _message(index: int, m: MessageReport) -> Section:
     facts = [("Référence", m.message_id[:8]), ("Auteur", f"{m.author}, le {when(m.created_at)}")]
     if m.paged_member:
@@ -196,6 +207,9 @@ def _message(index: int, m: MessageReport) -> Section:
                 f"{minutes(m.minutes_to_approval)} après la demande",
             )
         )
+    for ch in m.channels:
+        if ch.handset_delivered is not None:
+            facts.append((f"Remise au téléphone ({channel_label(ch.channel)})", _handsets(ch)))
     table = Table(
         (
             "Canal",

@@ -39,8 +39,9 @@ from crisis.reporting.indicators_model import (
     quarter_of,
 )
 from crisis.reporting.indicators_programme import programme_figures
+from crisis.reporting.message_timing import percentile
 from crisis.reporting.report_models import ClockReport
-from crisis.reporting.timing import build_report, percentile
+from crisis.reporting.timing import build_report
 from crisis.services.retex_views import RetexView, current_retex, entry_ref
 from crisis.store.journal import SYSTEM_STREAM, ChainCheck, JournalEntry
 

@@ -47,6 +47,11 @@ class ChannelDeliveryReport(BaseModel):
     last_accepted_at: Instant | None
     latency_p50_seconds: float | None
     latency_p95_seconds: float | None
+    # The operator's receipts (SMS over SMPP); None when the channel sent none.
+    handset_delivered: int | None = None
+    handset_undelivered: int = 0
+    handset_p50_seconds: float | None = None  # queued → on the handset
+    handset_worst_seconds: float | None = None
 
 
 class MessageReport(BaseModel):

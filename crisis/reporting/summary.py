@@ -85,6 +85,35 @@ def _command(p: Payload) -> Payload:
     return command if isinstance(command, dict) else {}
 
 
+def _handsets(p: Payload) -> str:
+    reports = list(p.get("reports", ()))
+    delivered = sum(1 for r in reports if r.get("delivered"))
+    parts = [f"{delivered} remis au téléphone"] if delivered else []
+    if len(reports) > delivered:
+        parts.append(f"{len(reports) - delivered} non remis")
+    return f"{delivery_route(p)} : {', '.join(parts)}"
+
+
+_RECEIPT_KINDS = {
+    "matched": "rapproché(s)",
+    "waiting": "en attente de leur envoi",
+    "duplicate": "en double",
+    "unknown": "inconnu(s), abandonné(s)",
+}
+
+
+def _receipts(p: Payload) -> str:
+    """« 3 accusé(s) : 2 rapproché(s), 1 en double »."""
+    counts = p.get("outcome")
+    total = _command(p).get("receipts", 0)
+    parts = [
+        f"{counts[kind]} {label}"
+        for kind, label in _RECEIPT_KINDS.items()
+        if isinstance(counts, dict) and counts.get(kind)
+    ]
+    return f"{total} accusé(s)" + (f" : {', '.join(parts)}" if parts else "")
+
+
 def _outcomes(p: Payload) -> str:
     outcomes: dict[str, int] = _command(p).get("outcomes", {})
     if not outcomes:
@@ -140,6 +169,7 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         f"{delivery_route(p)} : {deliveries_accepted(len(p.get('deliveries', ())))}"
     ),
     "event.DeliveryAccepted": delivery_route,
+    "event.HandsetReceiptsRecorded": _handsets,
     "event.DeliveryFailed": lambda p: f"{delivery_route(p)} : {p.get('reason')}",
     "event.DeliveryRequeued": lambda p: channel_label(str(p.get("channel"))),
     "event.ChannelDown": lambda p: (
@@ -152,6 +182,7 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         + (" refusée(s) (exercice)" if p.get("refused") else " en échec définitif")
     ),
     "command.RecordDeliveryOutcomes": _outcomes,
+    "command.RecordHandsetReceipts": _receipts,
     "event.CrisisClosed": lambda p: str(p.get("reason", "")),
     "event.InjectPlayed": lambda p: (
         f"{p.get('sender')} → {role_label(p.get('to'))} ({channel_label(str(p.get('channel')))})"

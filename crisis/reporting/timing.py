@@ -7,7 +7,6 @@ any other entry still appears in the chronology.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,40 +16,23 @@ from crisis.french import duration_minutes
 from crisis.labels import COMMITMENT_STATE_LABELS
 from crisis.reporting.chronology import GROUPED_KINDS, Run
 from crisis.reporting.citations import cited
+from crisis.reporting.message_timing import MessageTiming, minutes_between
+from crisis.reporting.message_timing import instant as _instant
 from crisis.reporting.report_models import (
     COMMITMENTS,
     AcknowledgementReport,
     CalloutReport,
     ChainReport,
-    ChannelDeliveryReport,
     ChronologyEntry,
     CipReport,
     ClockReport,
     InjectReport,
-    MessageReport,
     TimingReport,
     Verdict,
 )
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.retex_views import RETEX_KINDS, EntryRef, current_retex, entry_ref
 from crisis.store.journal import ChainCheck, JournalEntry
-
-
-def minutes_between(start: datetime, end: datetime) -> float:
-    return round((end - start).total_seconds() / 60, 2)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """Nearest-rank percentile: a value that really occurred, the same on every run."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return round(ordered[rank - 1], 3)
-
-
-def _instant(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value))
 
 
 class _Clock:
@@ -108,98 +90,6 @@ class _Clock:
         )
 
 
-class _Message:
-    def __init__(self, entry: JournalEntry) -> None:
-        payload = entry.payload
-        self.id = str(payload["message_id"])
-        self.purpose = str(payload.get("purpose", "factual"))
-        self.msg_type = str(payload.get("msg_type", "alert"))
-        self.author = entry.actor
-        self.created_at = entry.at
-        self.audiences = [str(a) for a in payload.get("audiences", [])]
-        self.lists = [str(a) for a in payload.get("lists", [])]
-        self.planned: dict[str, int] = {
-            str(k): int(v) for k, v in payload.get("deliveries", {}).items()
-        }
-        # Per channel: the latencies (seconds) and the first and last acceptance.
-        self.latencies: dict[str, list[float]] = {}
-        self.accepted_span: dict[str, tuple[datetime, datetime]] = {}
-        self.failed: dict[str, int] = {}
-        # Fallback deliveries (each a delivery of its own, outside the plan), by channel.
-        self.fallbacks: dict[str, set[str]] = {}
-        self.fallback_ids: set[str] = set()  # named by the failures they stand in for
-        # The earliest acceptance on any channel, and the entry that holds it.
-        self.first_accepted: tuple[datetime, EntryRef] | None = None
-        self.approver: str | None = None
-        self.approved_at: datetime | None = None
-        self.approval_requested_at: datetime | None = None
-        self.author_override: str | None = None
-        self.paged: tuple[str, str] | None = None
-
-    def accept(
-        self, channel: str, accepted_at: datetime, queued_at: Any, entry: JournalEntry
-    ) -> None:
-        if self.first_accepted is None or accepted_at < self.first_accepted[0]:
-            self.first_accepted = (accepted_at, entry_ref(entry))
-        latency = (accepted_at - _instant(queued_at)).total_seconds()
-        self.latencies.setdefault(channel, []).append(latency)
-        first, last = self.accepted_span.get(channel, (accepted_at, accepted_at))
-        self.accepted_span[channel] = (min(first, accepted_at), max(last, accepted_at))
-
-    def fallback(self, channel: str, delivery_id: str) -> None:
-        self.fallbacks.setdefault(channel, set()).add(delivery_id)
-
-    def deliveries(self, channel: str) -> int:
-        """The plan's deliveries on a channel plus its fallbacks: acceptances and failures
-        are counted on the same basis. A journal older than the fallbacks' marking falls
-        back on the acceptances themselves, so that a channel never shows more accepted
-        deliveries than deliveries."""
-        accepted = len(self.latencies.get(channel, []))
-        planned = self.planned.get(channel)
-        fallbacks = len(self.fallbacks.get(channel, ()))
-        if planned is None:
-            return max(accepted, fallbacks)
-        return max(planned + fallbacks, accepted)
-
-    def report(self) -> MessageReport:
-        channels = []
-        for channel in sorted(set(self.planned) | set(self.latencies) | set(self.failed)):
-            latencies = sorted(self.latencies.get(channel, []))
-            span = self.accepted_span.get(channel)
-            channels.append(
-                ChannelDeliveryReport(
-                    channel=channel,
-                    deliveries=self.deliveries(channel),
-                    fallbacks=len(self.fallbacks.get(channel, ())),
-                    accepted=len(latencies),
-                    failed=self.failed.get(channel, 0),
-                    first_accepted_at=span[0] if span else None,
-                    last_accepted_at=span[1] if span else None,
-                    latency_p50_seconds=percentile(latencies, 0.5),
-                    latency_p95_seconds=percentile(latencies, 0.95),
-                )
-            )
-        author = self.author_override or self.author
-        return MessageReport(
-            message_id=self.id,
-            purpose=self.purpose,
-            msg_type=self.msg_type,
-            author=author,
-            created_at=self.created_at,
-            audiences=self.audiences,
-            lists=self.lists,
-            approver=self.approver,
-            approved_at=self.approved_at,
-            minutes_to_approval=minutes_between(self.approval_requested_at, self.approved_at)
-            if self.approved_at and self.approval_requested_at
-            else None,
-            channels=channels,
-            failures=sum(self.failed.values()),
-            paged_member=self.paged[0] if self.paged else None,
-            paged_role=self.paged[1] if self.paged else None,
-        )
-
-
 def build_report(
     *,
     crisis_id: str,
@@ -212,7 +102,7 @@ def build_report(
     retex_entries: list[JournalEntry] = []  # the journal itself is read once, as a stream
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
-    messages: dict[str, _Message] = {}
+    messages: dict[str, MessageTiming] = {}
     acknowledgements: list[AcknowledgementReport] = []
     pages: dict[str, datetime] = {}
     drafts: dict[str, dict[str, Any]] = {}
@@ -278,7 +168,7 @@ def build_report(
         elif kind == "event.MessageSent":
             message = messages.get(str(p["message_id"]))
             if message is None:
-                messages[str(p["message_id"])] = _Message(entry)
+                messages[str(p["message_id"])] = MessageTiming(entry)
             else:
                 message.planned = {str(k): int(v) for k, v in p.get("deliveries", {}).items()}
                 message.audiences = [str(a) for a in p.get("audiences", [])]
@@ -296,16 +186,30 @@ def build_report(
                 fallbacks = set(p.get("fallbacks", ())) | message.fallback_ids
                 for delivery in p["deliveries"]:
                     message.accept(
-                        channel, _instant(delivery["accepted_at"]), delivery["queued_at"], entry
+                        channel,
+                        _instant(delivery["accepted_at"]),
+                        delivery["queued_at"],
+                        entry,
+                        delivery_id=str(delivery["delivery_id"]),
                     )
                     if delivery["delivery_id"] in fallbacks:
                         message.fallback(channel, str(delivery["delivery_id"]))
         elif kind == "event.DeliveryAccepted":  # one entry per delivery, in older journals
             message = messages.get(str(p["message_id"]))
             if message is not None:
-                message.accept(str(p["channel"]), _instant(p["accepted_at"]), p["queued_at"], entry)
+                message.accept(
+                    str(p["channel"]),
+                    _instant(p["accepted_at"]),
+                    p["queued_at"],
+                    entry,
+                    delivery_id=str(p.get("delivery_id", "")) or None,
+                )
                 if p.get("delivery_id") in message.fallback_ids:
                     message.fallback(str(p["channel"]), str(p["delivery_id"]))
+        elif kind == "event.HandsetReceiptsRecorded":
+            message = messages.get(str(p["message_id"]))
+            if message is not None:
+                message.handsets(str(p["channel"]), p.get("reports", ()))
         elif kind == "event.DeliveryFailed":
             message = messages.get(str(p["message_id"]))
             if message is not None:
@@ -421,7 +325,7 @@ def build_report(
     )
 
 
-def _link_draft(messages: dict[str, _Message], draft: dict[str, Any], message_id: str) -> None:
+def _link_draft(messages: dict[str, MessageTiming], draft: dict[str, Any], message_id: str) -> None:
     """A message sent from a draft: its author, its approver and its time to approval."""
     message = messages.get(message_id)
     if message is None:
@@ -436,7 +340,7 @@ def _link_draft(messages: dict[str, _Message], draft: dict[str, Any], message_id
         message.approval_requested_at = draft.get("submitted_at", message.created_at)
 
 
-def _cip_report(cip: dict[str, Any], messages: dict[str, _Message]) -> CipReport | None:
+def _cip_report(cip: dict[str, Any], messages: dict[str, MessageTiming]) -> CipReport | None:
     """The CIP, its numéro unique published only once a channel accepted its announcement."""
     if "ordered_at" not in cip:
         return None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
 from crisis.domain.ack_links import mask_links
 from crisis.domain.messages import Message
 from crisis.services.views import Instant
 from crisis.store.outbox_repository import DeliveryRow
+from crisis.store.receipts_repository import HandsetFigures
 
 
 class DeliveryView(BaseModel):
@@ -23,6 +27,26 @@ class DeliveryView(BaseModel):
     last_error: str | None
     provider_message_id: str | None
     fallback_of: str | None
+    handset_status: str | None = Field(
+        default=None,
+        description="delivered (remis au téléphone) ou undelivered (non remis), selon "
+        "l'accusé de l'opérateur ; absent sans accusé.",
+    )
+    handset_at: Instant | None = None
+    handset_reason: str | None = None
+
+
+class HandsetFiguresView(BaseModel):
+    """SMS whose operator sends receipts, for one audience and channel of a message."""
+
+    audience: str
+    channel: str
+    sent: int = Field(description="Diffusions prévues sur ce canal pour ce public.")
+    accepted: int = Field(description="Acceptées par l'opérateur.")
+    delivered: int = Field(description="Remises au téléphone (accusé de remise).")
+    undelivered: int = Field(description="Non remises (accusé d'échec : expiré, rejeté…).")
+    median_seconds: float | None = Field(description="Médiane de la mise en file au téléphone.")
+    worst_seconds: float | None = Field(description="Pire durée de la mise en file au téléphone.")
 
 
 class MessageSummary(BaseModel):
@@ -42,6 +66,11 @@ class MessageSummary(BaseModel):
     complete: bool = Field(
         description="Faux tant que la mise en file d'un grand public se poursuit en "
         "arrière-plan : les comptes grandissent encore."
+    )
+    handsets: list[HandsetFiguresView] = Field(
+        default_factory=list,
+        description="Par public et canal dont l'opérateur renvoie des accusés de remise (SMS "
+        "par SMPP) : acceptés, remis au téléphone, non remis, et durées jusqu'au téléphone.",
     )
 
 
@@ -72,6 +101,9 @@ def delivery_status_view(row: DeliveryRow) -> DeliveryView:
         last_error=row.last_error,
         provider_message_id=row.provider_message_id,
         fallback_of=row.fallback_of,
+        handset_status=row.handset_status,
+        handset_at=row.handset_at,
+        handset_reason=row.handset_reason,
     )
 
 
@@ -83,7 +115,11 @@ def counts_of(rows: list[DeliveryRow]) -> DeliveryCounts:
 
 
 def message_summary(
-    message: Message, counts: DeliveryCounts, *, complete: bool = True
+    message: Message,
+    counts: DeliveryCounts,
+    *,
+    complete: bool = True,
+    handsets: Sequence[HandsetFigures] = (),
 ) -> MessageSummary:
     totals: dict[str, int] = {}
     by_channel: dict[str, dict[str, int]] = {}
@@ -106,6 +142,7 @@ def message_summary(
         totals=dict(sorted(totals.items())),
         by_channel={k: dict(sorted(v.items())) for k, v in sorted(by_channel.items())},
         complete=complete,
+        handsets=[HandsetFiguresView(**dataclasses.asdict(h)) for h in handsets],
     )
 
 
@@ -116,9 +153,10 @@ def message_board(
     *,
     next_after: str | None,
     complete: bool = True,
+    handsets: Sequence[HandsetFigures] = (),
 ) -> MessageBoard:
     return MessageBoard(
-        **message_summary(message, counts, complete=complete).model_dump(),
+        **message_summary(message, counts, complete=complete, handsets=handsets).model_dump(),
         deliveries=[delivery_status_view(r) for r in page],
         next_after=next_after,
     )

@@ -8,10 +8,6 @@ from datetime import timedelta
 
 from channels.dispatcher import DeliveryResult
 from channels.dispatcher import Outcome as DeliveryOutcome
-from crisis.delivery.planning import (
-    PlannedDelivery,
-    contact_deliveries,
-)
 from crisis.domain.commands import RecordDeliveryOutcomes, RetryDelivery
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, NotFound
@@ -22,14 +18,16 @@ from crisis.domain.events import (
     DeliveryRequeued,
 )
 from crisis.domain.messages import (
-    ChannelName,
     Message,
     MessagePurpose,
 )
 from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.channel_outages import OutageRules, account_channels
-from crisis.services.context import HandlerContext, Outcome, catalog_of
+from crisis.services.context import HandlerContext, Outcome
+from crisis.services.fallbacks import fallback
+from crisis.services.receipt_handlers import record_parts
 from crisis.store.outbox_repository import Accepted, AttemptRow, DeliveryStatus, RecordedState
+from crisis.store.receipts_repository import route_of
 
 
 def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -> Outcome:
@@ -37,6 +35,8 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
     message, channel and audience for the batch's acceptances, one per failure."""
     results: Sequence[DeliveryResult] = cmd.results
     crises: dict[str, Crisis] = {}
+    if _may_record_parts(ctx, results):
+        ctx.uow.receipts.lock()  # before the crises, as the receipts' handler does
     for crisis_id in dict.fromkeys(r.crisis_id for r in results):
         # Locked before any delivery row is read: whoever records the same delivery (a
         # duplicate after a crash) waits here and then sees it accepted.
@@ -67,7 +67,15 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
         state = states.get(result.delivery_id)
         _apply(ctx, crises[result.crisis_id], message, result, state, accepted=accepted)
     ctx.uow.outbox.mark_accepted(list(accepted.values()))
-    _journal_acceptances(crises, messages, results, states, accepted)
+    _record_parts(ctx, crises, messages, results, accepted)
+    _journal_acceptances(
+        crises,
+        messages,
+        results,
+        states,
+        accepted,
+        elus_met_on_delivery=ctx.settings.elus_met_on == "delivery",
+    )
     if ctx.catalog is not None:
         config = ctx.catalog.config
         account_channels(
@@ -81,12 +89,54 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
                 give_up_after=timedelta(minutes=config.dispatcher.retry.give_up_after_minutes),
             ),
             raise_alert=_delivery_alert,
-            make_fallback=_fallback,
+            make_fallback=fallback,
         )
     for crisis in crises.values():
         if crisis.events:
             ctx.uow.crises.save(crisis)
     return Outcome(result=len(results), stream=next(iter(crises), "system"))
+
+
+def _sends_receipts(ctx: HandlerContext, channel_name: str, *, exercise: bool) -> bool:
+    assert ctx.catalog is not None
+    channels = ctx.catalog.channels(exercise=exercise)
+    return channel_name in channels and hasattr(channels[channel_name], "set_receipt_sink")
+
+
+def _may_record_parts(ctx: HandlerContext, results: Sequence[DeliveryResult]) -> bool:
+    if ctx.catalog is None:
+        return False
+    names = {r.channel for r in results if r.outcome is DeliveryOutcome.ACCEPTED}
+    return any(
+        _sends_receipts(ctx, name, exercise=exercise)
+        for name in names
+        for exercise in (False, True)
+    )
+
+
+def _record_parts(
+    ctx: HandlerContext,
+    crises: dict[str, Crisis],
+    messages: dict[str, Message],
+    results: Sequence[DeliveryResult],
+    accepted: dict[str, Accepted],
+) -> None:
+    """The provider's id of each part of the SMS just accepted on a channel that sends
+    receipts, to match them (`crisis.services.receipt_handlers`)."""
+    if ctx.catalog is None or not accepted:
+        return
+    by_route: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for result in results:
+        if result.delivery_id not in accepted or not result.provider_message_id:
+            continue
+        exercise = messages[result.message_id].exercise
+        if not _sends_receipts(ctx, result.channel, exercise=exercise):
+            continue
+        ids = result.provider_part_ids or (result.provider_message_id,)
+        route = route_of(result.channel, exercise=exercise)
+        by_route.setdefault(route, []).append((result.delivery_id, ids))
+    for route, parts in by_route.items():
+        record_parts(ctx, route, parts, crises)
 
 
 def _delivery_alert(
@@ -108,6 +158,8 @@ def _journal_acceptances(
     results: Sequence[DeliveryResult],
     states: dict[str, RecordedState],
     accepted: dict[str, Accepted],
+    *,
+    elus_met_on_delivery: bool,
 ) -> None:
     """The batch's new acceptances, one event per message, channel and audience, in the
     order the batch was claimed."""
@@ -139,6 +191,7 @@ def _journal_acceptances(
                 ),
             ),
             factual=messages[message_id].purpose is MessagePurpose.FACTUAL,
+            elus_met_on_delivery=elus_met_on_delivery,
         )
 
 
@@ -187,7 +240,7 @@ def _apply(
         finished_at=result.finished_at,
     ):
         return
-    fallback_id = None if refused else _fallback(ctx, message, result.delivery_id)
+    fallback_id = None if refused else fallback(ctx, message, result.delivery_id)
     crisis.record_event(
         DeliveryFailed(
             crisis_id=crisis.id,
@@ -202,44 +255,6 @@ def _apply(
             fallback_of=state.fallback_of if state is not None else None,
         )
     )
-
-
-def _fallback(ctx: HandlerContext, message: Message, delivery_id: str) -> str | None:
-    """Try the configured fallback channel for the same person (SMS when Telegram fails),
-    once: a delivery given a fallback when its channel went down keeps that one."""
-    catalog = catalog_of(ctx)
-    row = ctx.uow.outbox.delivery(delivery_id)
-    if row is None or row.contact_id is None:
-        return None
-    try:
-        fallback = catalog.config.fallbacks.get(ChannelName(row.channel))
-    except ValueError:
-        return None
-    if fallback is None:
-        return None
-    existing = ctx.uow.channel_health.fallback_of([row.id]).get(row.id)
-    if existing is not None:
-        return existing
-    contact = ctx.uow.contacts.get(row.contact_id)
-    if not contact.active:
-        return None  # deactivated since: no other channel either
-    available = catalog.channels(exercise=message.exercise)
-    planned = contact_deliveries(contact, channels=[fallback], available=available)
-    if not planned:
-        return None
-    new_id = ctx.new_id()
-    audience_row = PlannedDelivery(
-        audience=row.audience,
-        channel=planned[0].channel,
-        recipient_kind=planned[0].recipient_kind,
-        recipient=planned[0].recipient,
-        recipient_name=planned[0].recipient_name,
-        contact_id=planned[0].contact_id,
-    )
-    ctx.uow.outbox.add_deliveries(
-        message, [audience_row], ids=[new_id], now=ctx.now, fallback_of=row.id
-    )
-    return new_id
 
 
 def retry_delivery(cmd: RetryDelivery, ctx: HandlerContext) -> Outcome:

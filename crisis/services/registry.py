@@ -36,6 +36,7 @@ from crisis.domain.commands import (
     PlayInject,
     RecordDelivery,
     RecordDeliveryOutcomes,
+    RecordHandsetReceipts,
     RecordServiceAlert,
     RetryDelivery,
     SendMessage,
@@ -98,6 +99,7 @@ from crisis.services import (
     message_handlers,
     outcome_handlers,
     programme_handlers,
+    receipt_handlers,
     retex_handlers,
     roster_handlers,
     scenario_library,
@@ -322,6 +324,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         SYSTEM_ONLY,  # the dispatcher's
         "Enregistrement des résultats de remise",
         "enregistrer les résultats de diffusion",
+    ),
+    CommandSpec(
+        RecordHandsetReceipts,
+        receipt_handlers.record_handset_receipts,
+        SYSTEM_ONLY,  # the SMS channels' receipt recorder
+        "Enregistrement des accusés de remise",
+        "enregistrer les accusés de remise",
     ),
     CommandSpec(
         PlayInject,

@@ -54,6 +54,10 @@ class DeliveryRow:
     finished_at: datetime | None
     last_error: str | None
     fallback_of: str | None
+    # What the operator's receipts said of the handset (SMS over SMPP), when they said it.
+    handset_status: str | None = None
+    handset_at: datetime | None = None
+    handset_reason: str | None = None
 
 
 class RecordedState(NamedTuple):
@@ -211,6 +215,9 @@ def _delivery(row: Any) -> DeliveryRow:
         finished_at=row.finished_at,
         last_error=row.last_error,
         fallback_of=row.fallback_of,
+        handset_status=row.handset_status,
+        handset_at=row.handset_at,
+        handset_reason=row.handset_reason,
     )
 
 
@@ -451,15 +458,17 @@ class OutboxRepository:
         return [_delivery(r) for r in self._conn.execute(query)]
 
     def troubled(self, *, message_id: str, limit: int) -> list[DeliveryRow]:
-        """Up to `limit` deliveries of a message that failed, were refused or wait for a
-        retry, oldest first: what the event page shows, chosen by the database."""
+        """Up to `limit` deliveries of a message that failed, were refused, wait for a
+        retry or did not reach the handset, oldest first: what the event page shows, chosen
+        by the database."""
         status = deliveries.c.status
         query = (
             select(deliveries)
             .where(
                 deliveries.c.message_id == message_id,
                 status.in_([DeliveryStatus.FAILED, DeliveryStatus.REFUSED])
-                | ((status == DeliveryStatus.PENDING) & (deliveries.c.attempts > 0)),
+                | ((status == DeliveryStatus.PENDING) & (deliveries.c.attempts > 0))
+                | (deliveries.c.handset_status == "undelivered"),
             )
             .order_by(deliveries.c.queued_at, deliveries.c.channel, deliveries.c.id)
             .limit(limit)

@@ -340,6 +340,11 @@ deliveries = Table(
     Column("finished_at", UTCDateTime()),
     Column("last_error", Text),
     Column("fallback_of", String(36), ForeignKey("deliveries.id")),
+    # What the operator's receipts said of the handset: « delivered » (every part) or
+    # « undelivered » (a part), with the receipt's instant and, if undelivered, why.
+    Column("handset_status", String(16)),
+    Column("handset_at", UTCDateTime()),
+    Column("handset_reason", Text),
     # Only the deliveries still due are indexed for the claim: the ones done (nearly all of
     # them after a fan-out) leave the index, so a claim costs the same at 1,000 or 1,000,000
     # rows. An in-flight delivery's next_attempt_at is its lease expiry.
@@ -354,6 +359,36 @@ deliveries = Table(
     # The delivery board of a message, one page (one range) at a time.
     Index("ix_deliveries_message_board", "message_id", "channel", "id"),
     Index("ix_deliveries_crisis_id", "crisis_id"),
+)
+
+# Each part of an SMS the operator accepted, by the id it gave, to match its receipt. `route`
+# is the channel, with « /exercice » for the exercise bind (whose ids are numbered apart).
+delivery_parts = Table(
+    "delivery_parts",
+    metadata,
+    Column("route", String(64), primary_key=True),
+    Column("provider_message_id", String(200), primary_key=True),
+    Column("delivery_id", String(36), ForeignKey("deliveries.id"), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("state", String(16)),
+    Column("received_at", UTCDateTime()),
+    Column("reason", Text),
+    Index("ix_delivery_parts_delivery_id", "delivery_id"),
+)
+
+# Receipts for an id no part holds yet: the receipt came before the acceptance was recorded
+# (or names a message the service never sent, dropped once `RECEIPT_WAIT` has passed).
+waiting_receipts = Table(
+    "waiting_receipts",
+    metadata,
+    Column("route", String(64), primary_key=True),
+    Column("provider_message_id", String(200), primary_key=True),
+    Column("delivered", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("error_code", String(16), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
 )
 
 delivery_attempts = Table(

@@ -21,6 +21,7 @@ from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.passkeys_repository import PasskeyRepository
 from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
+from crisis.store.receipts_repository import ReceiptsRepository
 from crisis.store.sessions_repository import SessionRepository
 from crisis.store.users_repository import UserRepository
 
@@ -32,6 +33,7 @@ class UnitOfWork:
     crises: CrisisRepository
     contacts: ContactRepository
     outbox: OutboxRepository
+    receipts: ReceiptsRepository
     fanouts: FanoutRepository
     channel_health: ChannelHealthRepository
     publications: PublicationRepository
@@ -60,6 +62,7 @@ class UnitOfWork:
         self.crises = CrisisRepository(self.connection, now=self.now)
         self.contacts = ContactRepository(self.connection)
         self.outbox = OutboxRepository(self.connection)
+        self.receipts = ReceiptsRepository(self.connection)
         self.fanouts = FanoutRepository(self.connection)
         self.channel_health = ChannelHealthRepository(self.connection)
         self.publications = PublicationRepository(self.connection)

@@ -102,6 +102,10 @@ def _event_data(
                 message_id = found.message_id if found is not None else None
                 rows = uow.outbox.deliveries_of(message_id=message_id) if message_id else []
                 paged["channels"] = sorted({r.channel for r in rows})
+                # What the operator said of the member's SMS, when it sends receipts.
+                paged["handsets"] = sorted(
+                    {r.handset_status for r in rows if r.channel == "sms" and r.handset_status}
+                )
         messages = list(reversed(uow.outbox.messages_of(crisis_id)))
         unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         boards = [
@@ -111,6 +115,7 @@ def _event_data(
                 uow.outbox.troubled(message_id=m.id, limit=TROUBLED_SHOWN),
                 next_after=None,
                 complete=m.id not in unfinished,
+                handsets=uow.receipts.handset_figures(message_id=m.id),
             )
             for m in messages
         ]

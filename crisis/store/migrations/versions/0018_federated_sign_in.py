@@ -15,7 +15,7 @@ from alembic import op
 from crisis.store.types import UTCDateTime
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
