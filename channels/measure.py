@@ -233,7 +233,7 @@ def measure(text: str, limits: ChannelLimits) -> Measure:
         return _bounded(len(text), limits.max_length, unit)
     if unit is LengthUnit.SPOKEN_SECONDS:
         # The one measure that runs a program (espeak-ng, about 0.1 s, cached per text).
-        from channels.speech import spoken_seconds
+        from channels.speech import speakable, spoken_seconds
 
-        return _bounded(math.ceil(spoken_seconds(text)), limits.max_length, unit)
+        return _bounded(math.ceil(spoken_seconds(speakable(text))), limits.max_length, unit)
     return _bounded(len(text), None, unit)

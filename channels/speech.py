@@ -11,6 +11,7 @@ import collections
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -140,3 +141,45 @@ class Synthesizer:
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(audio)
         partial.replace(path)  # whole files only, even with two processes rendering at once
+
+
+# -- what a text becomes before it is spoken ------------------------------------------------
+
+# Acronyms read letter by letter (« C O D »); others (ORSEC, SAMU) are read as words.
+SPELLED: Final = frozenset(
+    {"COD", "CIP", "NU", "NUC", "SIDPC", "PCS", "SDIS", "ARS", "DDT", "PC", "RN", "SMS", "CMIC"}
+)
+LONG_SENTENCE_WORDS: Final = 20
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+_LONG_NUMBER = re.compile(r"\d(?:[\d  .]*\d)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def speakable(text: str) -> str:
+    """The rules of a text read on the phone: acronyms of the préfecture spelled (« C O D »),
+    numbers of three digits or more (phone numbers, references) read digit by digit, and
+    sentences of more than LONG_SENTENCE_WORDS words cut at their commas. Applying it twice
+    changes nothing."""
+    spelled = _ACRONYM.sub(lambda m: " ".join(m[0]) if m[0] in SPELLED else m[0], text)
+    digits = _LONG_NUMBER.sub(_digit_by_digit, spelled)
+    lines = [_short_sentences(line) for line in digits.splitlines()]
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _digit_by_digit(match: re.Match[str]) -> str:
+    only = re.sub(r"\D", "", match[0])
+    if len(only) < 3:
+        return match[0]
+    return " ".join(only)
+
+
+def _short_sentences(line: str) -> str:
+    sentences = []
+    for sentence in _SENTENCE_END.split(line.strip()):
+        if len(sentence.split()) <= LONG_SENTENCE_WORDS:
+            sentences.append(sentence)
+            continue
+        parts = [p.strip() for p in re.split(r"[,;:]\s+", sentence) if p.strip()]
+        ended = [p if p[-1] in ".!?" else p + "." for p in parts]
+        sentences.append(" ".join(p[0].upper() + p[1:] for p in ended))
+    return " ".join(sentences)

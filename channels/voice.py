@@ -41,20 +41,17 @@ from channels.sip.endpoint import SipEndpoint, TransactionTimeoutError, route_ho
 from channels.sip.message import SipMessage
 from channels.sip.registration import send_with_auth
 from channels.sip.rtp import RtpStream
-from channels.speech import SpeechError, Synthesizer
+from channels.speech import SpeechError, Synthesizer, speakable
 from crisis.clock import Clock
 
 log = logging.getLogger(__name__)
 
-INSTRUCTIONS = (
-    "Pour accuser réception, appuyez sur 1. Si vous ne pouvez pas répondre, appuyez sur 2. "
-    "Pour réécouter le message, appuyez sur 9."
-)
-SAID_ACKNOWLEDGED = "Merci. Votre accusé de réception est enregistré. Au revoir."
+INSTRUCTIONS = "Pour confirmer, tapez 1. Si vous ne pouvez pas, tapez 2. Pour réécouter, tapez 9."
+SAID_ACKNOWLEDGED = "Merci, c'est confirmé. Au revoir."
 SAID_NOT_RECORDED = (
     "Votre réponse n'a pas pu être enregistrée. Appelez le cadre de permanence. Au revoir."
 )
-SAID_DECLINED = "C'est noté. Nous prévenons la personne suivante. Au revoir."
+SAID_DECLINED = "C'est noté, nous appelons la personne suivante. Au revoir."
 TEST_MESSAGE = (
     "Ceci est un appel d'essai du service de communication de crise de la préfecture. "
     "Aucune action n'est attendue de votre part."
@@ -107,7 +104,7 @@ class _Talk:
 
 def spoken_text(text: str) -> str:
     """What a call says: the message, then what to press."""
-    return f"{text.strip()}\n{INSTRUCTIONS}"
+    return f"{speakable(text).strip()}\n{INSTRUCTIONS}"
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from channels.contract import Channel, RecipientKind
 from channels.measure import measure
@@ -25,6 +26,7 @@ _ADDRESS = {
     ChannelName.EMAIL: ("email", RecipientKind.EMAIL),
     ChannelName.SMS: ("mobile", RecipientKind.PHONE),
     ChannelName.TELEGRAM_DM: ("telegram_chat_id", RecipientKind.TELEGRAM_CHAT),
+    ChannelName.VOICE: ("mobile", RecipientKind.PHONE),
 }
 
 
@@ -36,6 +38,8 @@ class PlannedDelivery:
     recipient: str
     recipient_name: str
     contact_id: str | None = None
+    # Sent this long after the others (a call a few minutes after the texts of a page).
+    delay: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
 from crisis.store.ack_links_repository import personalise_claimed
+from crisis.store.call_outcomes import CallOutcomes
 from crisis.store.claimed import read_claimed
+from crisis.store.delivery_status import DeliveryStatus as DeliveryStatus
 from crisis.store.id_lists import among, per_dialect
 from crisis.store.tables import (
     STILL_DUE,
@@ -24,14 +26,6 @@ from crisis.store.tables import (
     delivery_attempts,
     messages,
 )
-
-
-class DeliveryStatus:
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    ACCEPTED = "accepted"
-    FAILED = "failed"
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +48,7 @@ class DeliveryRow:
     finished_at: datetime | None
     last_error: str | None
     fallback_of: str | None
+    person_outcome: str | None = None  # a call: what the person did
 
 
 class RecordedState(NamedTuple):
@@ -89,6 +84,7 @@ class Accepted:
     accepted_at: datetime
     finished_at: datetime
     attempts: int
+    person_outcome: str | None = None  # a call: what the person did
 
 
 _ACCEPTED_FIELDS = tuple(f.name for f in dataclasses.fields(Accepted))
@@ -135,6 +131,7 @@ _MARK_ACCEPTED = (
         accepted_at=bindparam("accepted_at"),
         finished_at=bindparam("finished_at"),
         attempts=bindparam("attempts"),
+        person_outcome=bindparam("person_outcome"),
         claimed_by=None,
         claimed_until=None,
         last_error=None,
@@ -211,10 +208,11 @@ def _delivery(row: Any) -> DeliveryRow:
         finished_at=row.finished_at,
         last_error=row.last_error,
         fallback_of=row.fallback_of,
+        person_outcome=row.person_outcome,
     )
 
 
-class OutboxRepository:
+class OutboxRepository(CallOutcomes):
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
 
@@ -263,7 +261,7 @@ class OutboxRepository:
                 DeliveryStatus.PENDING,
                 0,
                 stamp,
-                stamp,
+                stamp + p.delay,
                 fallback_of,
             )
             for delivery_id, p in zip(ids, planned, strict=True)

@@ -5,7 +5,6 @@ presses keys). One pair of peers for the module."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,8 +27,7 @@ from tests.peers.sip.peers import (
     TRUNK_USER,
     Baresip,
     Kamailio,
-    baresip,
-    kamailio,
+    callee_behind_trunk,
     wav_loudness,
     wav_seconds,
 )
@@ -40,14 +38,8 @@ MESSAGE = "Appel d'astreinte de la préfecture. Rendez-vous au C O D."
 
 @pytest.fixture(scope="module")
 def peers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Baresip, Kamailio]]:
-    folder = tmp_path_factory.mktemp("sip")
-    (folder / "baresip").mkdir()
-    (folder / "kamailio").mkdir()
-    with (
-        baresip(folder / "baresip") as callee,
-        kamailio(folder / "kamailio", callee_port=callee.sip_port) as trunk,
-    ):
-        yield callee, trunk
+    with callee_behind_trunk(tmp_path_factory.mktemp("sip")) as peers:
+        yield peers
 
 
 def voice(trunk_port: int, **overrides: object) -> VoiceChannel:
@@ -61,7 +53,7 @@ def voice(trunk_port: int, **overrides: object) -> VoiceChannel:
         "plays": 1,
         "key_wait_seconds": 0.3,
         "retry_seconds": 60,
-        "words_per_minute": 320,  # the suite's time: the same words, spoken fast
+        "words_per_minute": 400,  # the suite's time: the same words, spoken fast
     }
     values.update(overrides)
     return VoiceChannel(VoiceConfig.model_validate(values), clock=ManualClock(T0))
@@ -85,12 +77,6 @@ def send(channel: VoiceChannel, message: OutgoingMessage) -> Receipt:
             await channel.aclose()
 
     return asyncio.run(run())
-
-
-def press_later(callee: Baresip, key: str, seconds: float) -> threading.Timer:
-    timer = threading.Timer(seconds, callee.press, args=(key,))
-    timer.start()
-    return timer
 
 
 def test_an_answered_call_reads_the_message_once_per_play_and_leaves_it(
@@ -122,7 +108,7 @@ def test_key_1_acknowledges_and_the_caller_hears_it_recorded(
 
     channel = voice(trunk.port)
     channel.answers = record
-    timer = press_later(callee, "1", 1.0)
+    timer = callee.when_answered(lambda: callee.press("1"))
     receipt = send(channel, call(ANSWERING))
     timer.join()
     assert receipt.outcome == CallOutcome.ACKNOWLEDGED.value
@@ -141,7 +127,7 @@ def test_key_2_declines(peers: tuple[Baresip, Kamailio]) -> None:
 
     channel = voice(trunk.port)
     channel.answers = record
-    timer = press_later(callee, "2", 1.0)
+    timer = callee.when_answered(lambda: callee.press("2"))
     receipt = send(channel, call(ANSWERING))
     timer.join()
     assert receipt.outcome == CallOutcome.DECLINED.value

@@ -19,10 +19,11 @@ import subprocess
 import time
 import wave
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Thread
 
 import pytest
 
@@ -67,23 +68,53 @@ class Baresip:
     log: Path
 
     def command(self, name: str, params: str = "") -> dict[str, object]:
+        """Run a command through ctrl_tcp (netstrings of JSON) and return its response; the
+        events baresip pushes on the same connection are passed over."""
         payload = json.dumps({"command": name, "params": params, "token": "t"}).encode()
         with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as link:
             link.sendall(str(len(payload)).encode() + b":" + payload + b",")
-            data = b""
-            while not data.endswith(b","):
+            buffer = b""
+            while True:
+                length, colon, rest = buffer.partition(b":")
+                if colon and len(rest) > int(length):
+                    message: dict[str, object] = json.loads(rest[: int(length)])
+                    buffer = rest[int(length) + 1 :]
+                    if message.get("response"):
+                        return message
+                    continue
                 chunk = link.recv(4096)
                 if not chunk:
-                    break
-                data += chunk
-        _, _, body = data.partition(b":")
-        answer: dict[str, object] = json.loads(body[:-1] or b"{}")
-        return answer
+                    raise ConnectionError(f"baresip closed ctrl_tcp before answering {name}")
+                buffer += chunk
+
+    def answered(self) -> int:
+        """How many calls baresip has answered so far."""
+        return self.log.read_bytes().count(b"Call established")
+
+    def when_answered(self, action: Callable[[], object], *, after: float = 0.5) -> Thread:
+        """In a thread: wait for the next call to be answered, `after` seconds more, then act
+        (a key, a hang-up), however long the call took to come."""
+        seen = self.answered()
+
+        def wait_then_act() -> None:
+            deadline = time.monotonic() + 15
+            while self.answered() == seen and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(after)
+            action()
+
+        thread = Thread(target=wait_then_act, daemon=True)
+        thread.start()
+        return thread
 
     def press(self, key: str, *, number: str = ANSWERING) -> None:
         """Press a key in the call of that number's account (sent as an RFC 4733 event)."""
         self.command("uafind", f"sip:{number}@127.0.0.1")
         self.command("sndcode", key)
+
+    def hang_up(self, *, number: str = ANSWERING) -> None:
+        self.command("uafind", f"sip:{number}@127.0.0.1")
+        self.command("hangup")
 
     def heard(self) -> list[Path]:
         """The WAV files of what baresip heard (decoded audio), oldest first."""
@@ -235,6 +266,18 @@ def kamailio(folder: Path, *, callee_port: int) -> Iterator[Kamailio]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@contextmanager
+def callee_behind_trunk(folder: Path) -> Iterator[tuple[Baresip, Kamailio]]:
+    """baresip, and kamailio in front of it as the trunk, in two folders of `folder`."""
+    (folder / "baresip").mkdir()
+    (folder / "kamailio").mkdir()
+    with (
+        baresip(folder / "baresip") as callee,
+        kamailio(folder / "kamailio", callee_port=callee.sip_port) as trunk,
+    ):
+        yield callee, trunk
 
 
 def _answers_options(port: int) -> bool:
