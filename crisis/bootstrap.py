@@ -124,6 +124,14 @@ def call_answers_through(bus: MessageBus) -> Callable[[CallAnswer], Awaitable[bo
     return record
 
 
+def calls_in_progress(catalog: ChannelCatalog) -> int:
+    """The calls the voice channels built so far are holding, real and exercise."""
+    return sum(
+        int(getattr(channels.built().get("voice"), "calls_in_progress", 0))
+        for channels in (catalog.production, catalog.exercise)
+    )
+
+
 def open_engine(settings: Settings) -> Engine:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -160,6 +168,7 @@ def bootstrap(
     register_secrets(known_secrets(settings, delivery, engine))
     metrics = Metrics(engine, clock, sorted({*catalog.production, *catalog.exercise}))
     bus.after_commit.append(metrics.observe_events)
+    metrics.count_calls(lambda: calls_in_progress(catalog))
     service = Service(
         settings=settings,
         clock=clock,

@@ -5,15 +5,23 @@ exercise never rings through the production trunk."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from channels.config import ChannelsConfig, VoiceConfig
-from crisis.bootstrap import Service
+from channels.contract import SendError
+from channels.registry import close_channels
+from crisis.api.readiness import readiness
+from crisis.bootstrap import Service, bootstrap
+from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings
 from crisis.domain.oncall import CellRole, CheckCallouts, ImportRoster, ShiftInput
@@ -123,9 +131,20 @@ def test_key_1_acknowledges_par_telephone_and_the_cell_clock_sees_it(
     callee, _ = peers
     on_call(service, clock, chef=ANSWERING)
     crisis_id = activate(service, exercise=False)
-    timer = callee.when_answered(lambda: callee.press("1"))
+    during: list[float | None] = []
+
+    def press_1() -> None:
+        during.append(service.metrics.registry.get_sample_value("crisis_calls_in_progress"))
+        callee.press("1")
+
+    timer = callee.when_answered(press_1)
     dispatch(service)
     timer.join()
+    assert during == [1.0]
+    sample = service.metrics.registry.get_sample_value
+    assert sample("crisis_calls_in_progress") == 0.0
+    assert sample("crisis_call_outcomes_total", {"outcome": "acknowledged"}) == 1.0
+    assert readiness(service)["checks"]["voice_trunk"] == {"réel": "registered"}
     [ack] = events(service, crisis_id, "PageAcknowledged")
     assert (ack["member_name"], ack["via"]) == ("Claire Chef", "telephone_touche")
     with service.bus.reading() as uow:
@@ -196,3 +215,80 @@ def test_an_exercise_never_rings_through_the_production_trunk(
     assert call_outcomes(service, crisis_id) == []
     assert events(service, crisis_id, "MemberPaged")  # paged, but not by the real trunk
     assert callee.heard() == []
+
+
+def test_channels_check_registers_and_places_the_test_call(
+    database_url: str, tmp_path: Path, peers: tuple[Baresip, Kamailio]
+) -> None:
+    callee, trunk = peers
+    channels = tmp_path / "canaux.yaml"
+    channels.write_text(
+        f"""
+production:
+  voice:
+    protocol: sip
+    proxy: 127.0.0.1:{trunk.port}
+    username: {TRUNK_USER}
+    password: ${{SIP_PASSWORD}}
+    caller_id: "+33238000000"
+    test_number: "{ANSWERING}"
+    bind_host: 127.0.0.1
+    words_per_minute: 400
+""",
+        "utf-8",
+    )
+    env = {
+        "CRISIS_DATABASE_URL": database_url,
+        "CRISIS_CHANNELS_FILE": str(channels),
+        "SIP_PASSWORD": TRUNK_PASSWORD,
+    }
+    runner = CliRunner()
+    result = runner.invoke(app, ["channels", "check"], env=env)
+    assert result.exit_code == 0, result.stdout
+    assert f"[réel] voice : OK — Trunk SIP 127.0.0.1:{trunk.port} : enregistré (200 OK)" in (
+        result.stdout
+    )
+    callee.clear()
+    answered = callee.answered()
+    result = runner.invoke(app, ["channels", "check", "--appel-test"], env=env)
+    assert result.exit_code == 0, result.stdout
+    assert f"[réel] voice (appel d'essai) : OK — Appel d'essai vers {ANSWERING} : décroché" in (
+        result.stdout
+    )
+    assert callee.answered() == answered + 1
+    assert TRUNK_PASSWORD not in result.stdout
+
+
+def test_readyz_shows_the_trunk_registration_and_says_when_it_is_refused(
+    service: Service,
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+    peers: tuple[Baresip, Kamailio],
+) -> None:
+    _, trunk = peers
+
+    def check(checked: Service) -> None:
+        async def run() -> None:
+            with contextlib.suppress(SendError):
+                await checked.catalog.production["voice"].check()
+            await close_channels(checked.catalog.production)
+
+        asyncio.run(run())
+
+    check(service)
+    assert readiness(service)["checks"]["voice_trunk"] == {"réel": "registered"}
+    wrong = voice(trunk, production=True).model_copy(update={"password": SecretStr("faux")})
+    refused = bootstrap(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        delivery=DeliveryConfig(production=ChannelsConfig(voice=wrong)),
+    )
+    check(refused)
+    ready = readiness(refused)
+    assert not ready["ready"]
+    assert ready["checks"]["voice_trunk"] == {"réel": "failed"}
+    assert (
+        "trunk SIP (réel) non enregistré : enregistrement refusé (SIP 401" in ready["reasons"][-1]
+    )
