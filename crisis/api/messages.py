@@ -174,11 +174,17 @@ def read_message(
         if page is None:
             raise InvalidInput("after", "Cette diffusion n'appartient pas à ce message.")
         counts = uow.outbox.counts(message_id=message_id)
+        confirmations = uow.outbox.confirmations(message_id=message_id)
         complete = not uow.fanouts.unfinished_among([message_id])
     more = len(page) > limit
     page = page[:limit]
     return message_board(
-        message, counts, page, next_after=page[-1].id if more else None, complete=complete
+        message,
+        counts,
+        page,
+        next_after=page[-1].id if more else None,
+        complete=complete,
+        confirmations=confirmations,
     )
 
 

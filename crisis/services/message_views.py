@@ -23,6 +23,11 @@ class DeliveryView(BaseModel):
     last_error: str | None
     provider_message_id: str | None
     fallback_of: str | None
+    person_outcome: str | None = Field(
+        default=None,
+        description="Un appel : ce qu'a fait la personne (acknowledged : réception confirmée "
+        "par la touche 1 ; declined : touche 2 ; message_left : message laissé, non confirmé).",
+    )
 
 
 class MessageSummary(BaseModel):
@@ -52,6 +57,11 @@ class MessageBoard(MessageSummary):
     next_after: str | None = Field(
         description="À passer en `after` pour la page suivante ; absent à la dernière page."
     )
+    confirmations: dict[str, int] = Field(
+        default_factory=dict,
+        description="Réceptions confirmées par les personnes elles-mêmes, par canal (la "
+        "touche 1 d'un appel), au-delà de l'acceptation par le fournisseur.",
+    )
 
 
 # (channel, status) → number of deliveries, as the outbox counts them.
@@ -72,6 +82,7 @@ def delivery_status_view(row: DeliveryRow) -> DeliveryView:
         last_error=row.last_error,
         provider_message_id=row.provider_message_id,
         fallback_of=row.fallback_of,
+        person_outcome=row.person_outcome,
     )
 
 
@@ -116,9 +127,11 @@ def message_board(
     *,
     next_after: str | None,
     complete: bool = True,
+    confirmations: dict[str, int] | None = None,
 ) -> MessageBoard:
     return MessageBoard(
         **message_summary(message, counts, complete=complete).model_dump(),
         deliveries=[delivery_status_view(r) for r in page],
         next_after=next_after,
+        confirmations=dict(sorted((confirmations or {}).items())),
     )

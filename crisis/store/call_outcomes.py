@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from crisis.store.delivery_status import DeliveryStatus
 from crisis.store.tables import deliveries
@@ -57,3 +57,15 @@ class CallOutcomes:
                 key = "pending"
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+    def confirmations(self, *, message_id: str) -> dict[str, int]:
+        """Channel → deliveries of the message the person confirmed (« 1 » during a call)."""
+        rows = self._conn.execute(
+            select(deliveries.c.channel, func.count())
+            .where(
+                deliveries.c.message_id == message_id,
+                deliveries.c.person_outcome == "acknowledged",
+            )
+            .group_by(deliveries.c.channel)
+        )
+        return {channel: int(number) for channel, number in rows}

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -19,17 +20,21 @@ from typer.testing import CliRunner
 from channels.config import ChannelsConfig, VoiceConfig
 from channels.contract import SendError
 from channels.registry import close_channels
+from crisis.api.app import create_app
 from crisis.api.readiness import readiness
 from crisis.bootstrap import Service, bootstrap
 from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings
+from crisis.domain.commands import SendMessage
+from crisis.domain.contact_commands import ContactInput
+from crisis.domain.messages import ChannelName
 from crisis.domain.oncall import CellRole, CheckCallouts, ImportRoster, ShiftInput
-from crisis.domain.vocabulary import ClockName
+from crisis.domain.vocabulary import Audience, ClockName
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
 from crisis.store.journal import JournalEntry
-from tests.integration.delivery.conftest import OFFICER
+from tests.integration.delivery.conftest import CELL, OFFICER, add_people, open_active, token_for
 from tests.integration.delivery.test_broadcast import dispatch
 from tests.integration.delivery.test_oncall import activate
 from tests.peers.sip.peers import (
@@ -292,3 +297,47 @@ def test_readyz_shows_the_trunk_registration_and_says_when_it_is_refused(
     assert (
         "trunk SIP (réel) non enregistré : enregistrement refusé (SIP 401" in ready["reasons"][-1]
     )
+
+
+def test_elus_are_called_and_their_confirmations_counted_on_the_message_board(
+    engine: Engine, clock: ManualClock, tmp_path: Path, peers: tuple[Baresip, Kamailio]
+) -> None:
+    callee, trunk = peers
+    service = bootstrap(
+        settings=Settings(data_dir=tmp_path, approval_audiences=[], callout_on_activation=False),
+        clock=clock,
+        engine=engine,
+        delivery=DeliveryConfig(
+            production=ChannelsConfig(voice=voice(trunk, production=True)),
+            audiences={Audience.ELUS: [ChannelName.VOICE]},
+        ),
+    )
+    add_people(
+        service,
+        [ContactInput(name="Maire de Corbeil", category="elu", mobile=ANSWERING, exercise=True)],
+    )
+    crisis_id = open_active(service, exercise=False)
+    sent = service.bus.handle(
+        SendMessage(
+            crisis_id=crisis_id,
+            texts=(("default", "Crue de la Seine : le COD est activé."), ("voice", "Crue.")),
+            audiences=(Audience.ELUS,),
+        ),
+        actor=CELL,
+    )
+    timer = callee.when_answered(lambda: callee.press("1"))
+    dispatch(service)
+    timer.join()
+    client = TestClient(create_app(service))
+    auditor = {"Authorization": f"Bearer {token_for(service, 'auditor')}"}
+    board = client.get(f"/api/v1/messages/{sent.message_id}", headers=auditor).json()
+    assert board["confirmations"] == {"voice": 1}
+    [delivery] = board["deliveries"]
+    assert (delivery["channel"], delivery["status"], delivery["person_outcome"]) == (
+        "voice",
+        "accepted",
+        "acknowledged",
+    )
+    # An élu's key press is counted with the delivery, not journalled call by call.
+    kinds = [e.kind for e in journal(service, crisis_id)]
+    assert "command.AnswerCall" not in kinds
