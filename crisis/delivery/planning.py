@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from channels.contract import Channel, RecipientKind
+from channels.contract import Channel, LengthUnit, RecipientKind
 from channels.measure import measure
 from channels.x_thread import split_thread
 from crisis.delivery.config import AlertsConfig
@@ -145,7 +145,13 @@ def check_texts(texts: MessageTexts, channels: Mapping[str, Channel], *, subject
             continue
         measured = measure(body, limits)
         if not measured.fits and measured.limit is not None:
-            unit = "segments SMS" if measured.segments is not None else "caractères"
+            unit = (
+                "segments SMS"
+                if measured.segments is not None
+                else "secondes parlées"
+                if limits.length_unit is LengthUnit.SPOKEN_SECONDS
+                else "caractères"
+            )
             raise InvalidInput(
                 f"texts.{shown}",
                 f"Le texte pour {name} dépasse la limite : {measured.length} {unit} pour "
