@@ -117,6 +117,21 @@ def test_key_1_acknowledges_and_the_caller_hears_it_recorded(
     ]
 
 
+def test_key_9_reads_the_message_again(peers: tuple[Baresip, Kamailio]) -> None:
+    callee, trunk = peers
+    callee.clear()
+    channel = voice(trunk.port)  # one reading only, unless « 9 » asks for another
+    timer = callee.when_answered(lambda: callee.press("9"), after=0.5)
+    receipt = send(channel, call(ANSWERING))
+    timer.join()
+    assert receipt.outcome == CallOutcome.MESSAGE_LEFT.value
+    rendered = seconds_of(channel.synthesizer.render(spoken_text(MESSAGE)))
+    time.sleep(0.2)
+    [heard] = callee.heard()
+    # Half a second of the first reading, then the whole message again and the pause.
+    assert abs(wav_seconds(heard) - (0.5 + rendered + 0.3)) <= 1.0
+
+
 def test_key_2_declines(peers: tuple[Baresip, Kamailio]) -> None:
     callee, trunk = peers
     answers: list[CallAnswer] = []

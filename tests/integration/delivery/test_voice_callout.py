@@ -28,8 +28,15 @@ from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings
 from crisis.domain.commands import SendMessage
 from crisis.domain.contact_commands import ContactInput
+from crisis.domain.contacts import fold
 from crisis.domain.messages import ChannelName
-from crisis.domain.oncall import CellRole, CheckCallouts, ImportRoster, ShiftInput
+from crisis.domain.oncall import (
+    AcknowledgePage,
+    CellRole,
+    CheckCallouts,
+    ImportRoster,
+    ShiftInput,
+)
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
@@ -341,3 +348,21 @@ def test_elus_are_called_and_their_confirmations_counted_on_the_message_board(
     # An élu's key press is counted with the delivery, not journalled call by call.
     kinds = [e.kind for e in journal(service, crisis_id)]
     assert "command.AnswerCall" not in kinds
+
+
+def test_the_call_waits_its_turn_after_the_texts_and_is_cancelled_by_an_acknowledgement(
+    service: Service, clock: ManualClock
+) -> None:
+    # Telegram at once, the phone three minutes later (Claire has no Telegram chat here).
+    service.settings.callout_methods = {"telegram_dm": 0, "voice": 3}
+    on_call(service, clock, chef=ANSWERING)
+    with service.bus.reading() as uow:
+        claire = uow.oncall.member_by_key(fold("Claire Chef"))
+    assert claire is not None
+    crisis_id = activate(service, exercise=False)
+    with service.bus.reading() as uow:
+        [call] = [d for d in uow.outbox.deliveries_of(crisis_id=crisis_id) if d.channel == "voice"]
+    assert call.next_attempt_at == clock.now() + timedelta(minutes=3)
+    clock.advance(timedelta(minutes=1))
+    service.bus.handle(AcknowledgePage(via="console", member_id=claire.id), actor=OFFICER)
+    assert call_outcomes(service, crisis_id) == [(ANSWERING, "cancelled", 0, None)]
