@@ -132,23 +132,6 @@ def test_key_9_reads_the_message_again(peers: tuple[Baresip, Kamailio]) -> None:
     assert abs(wav_seconds(heard) - (0.5 + rendered + 0.3)) <= 1.0
 
 
-def test_key_2_declines(peers: tuple[Baresip, Kamailio]) -> None:
-    callee, trunk = peers
-    answers: list[CallAnswer] = []
-
-    async def record(answer: CallAnswer) -> bool:
-        answers.append(answer)
-        return True
-
-    channel = voice(trunk.port)
-    channel.answers = record
-    timer = callee.when_answered(lambda: callee.press("2"))
-    receipt = send(channel, call(ANSWERING))
-    timer.join()
-    assert receipt.outcome == CallOutcome.DECLINED.value
-    assert [a.outcome for a in answers] == [CallOutcome.DECLINED]
-
-
 def test_busy_and_no_answer_are_retryable_with_the_sip_reason_in_french(
     peers: tuple[Baresip, Kamailio],
 ) -> None:
