@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -191,18 +192,33 @@ class VoiceChannel:
             # Made before any await: the calls that start together share one socket and
             # one set of call slots.
             state = self._loops[loop] = _LoopState(
-                endpoint=SipEndpoint(
-                    bind_host=self._config.bind_host, advertised_host=self._host()
-                ),
+                endpoint=SipEndpoint(bind_host=self._config.bind_host, advertised_host=""),
                 slots=asyncio.Semaphore(self._config.max_calls),
                 pace=TokenBucket(self._config.calls_per_second),
             )
             state.ready = loop.create_task(self._open(state))
         assert state.ready is not None
-        await asyncio.shield(state.ready)
+        try:
+            await asyncio.shield(state.ready)
+        except OSError as error:
+            # No socket or no address for the trunk: the next call tries again from scratch.
+            if self._loops.get(loop) is state:
+                del self._loops[loop]
+            state.endpoint.close()
+            raise SendError(
+                f"Appel : relais SIP {self._config.proxy} injoignable ({error.strerror or error}).",
+                retryable=True,
+            ) from None
         return state
 
     async def _open(self, state: _LoopState) -> None:
+        host, port = self.trunk.proxy
+        # The trunk's name is looked up once per loop, never by the sends themselves.
+        found = await asyncio.get_running_loop().getaddrinfo(
+            host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM
+        )
+        self.trunk = replace(self.trunk, proxy=(str(found[0][4][0]), port))
+        state.endpoint.host = self._host()  # what the trunk is told to answer to
         await state.endpoint.start()
         if self._config.username:
             await self._register(state)

@@ -216,3 +216,13 @@ def test_ten_callees_on_four_channels_never_see_more_than_four_calls(tmp_path: P
     answered, most = asyncio.run(run())
     assert answered == 10
     assert most == 4
+
+
+def test_an_unknown_trunk_is_a_retryable_failure_in_french() -> None:
+    channel = voice(9, proxy="relais-inconnu.invalid:5060")
+    with pytest.raises(SendError) as down:
+        send(channel, call(ANSWERING))
+    assert down.value.retryable
+    assert down.value.reason.startswith(
+        "Appel : relais SIP relais-inconnu.invalid:5060 injoignable"
+    )
