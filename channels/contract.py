@@ -74,11 +74,21 @@ class Receipt:
 class SendError(Exception):
     """A delivery attempt that failed; `retryable` says whether trying again may help."""
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        about_recipient: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        # The provider works; this recipient did not take it (a busy line, no answer): it
+        # says nothing of the channel's health.
+        self.about_recipient = about_recipient
 
 
 class Channel(Protocol):

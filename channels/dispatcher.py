@@ -77,6 +77,7 @@ class DeliveryResult:
     retry_after: float | None = None
     next_attempt_at: datetime | None = None
     person_outcome: str | None = None  # `Receipt.outcome`: what the person called did
+    about_recipient: bool = False  # `SendError.about_recipient`: not the channel's failure
 
 
 class OutboxStore(Protocol):
@@ -452,6 +453,7 @@ class Dispatcher:
             error=error.reason,
             retry_after=error.retry_after,
             next_attempt_at=now + timedelta(seconds=delay),
+            about_recipient=error.about_recipient,
         )
 
 
@@ -468,6 +470,7 @@ def _result(
     retry_after: float | None = None,
     next_attempt_at: datetime | None = None,
     person_outcome: str | None = None,
+    about_recipient: bool = False,
 ) -> DeliveryResult:
     """The outcome of one attempt (built once: a fan-out builds one per delivery)."""
     return DeliveryResult(
@@ -486,4 +489,5 @@ def _result(
         retry_after=retry_after,
         next_attempt_at=next_attempt_at,
         person_outcome=person_outcome,
+        about_recipient=about_recipient,
     )

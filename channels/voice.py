@@ -389,7 +389,10 @@ class VoiceChannel:
             if failure.retryable and failure.status != 0:
                 wait = max(wait or 0.0, self._config.retry_seconds)
             raise SendError(
-                f"Appel : {failure.reason}.", retryable=failure.retryable, retry_after=wait
+                f"Appel : {failure.reason}.",
+                retryable=failure.retryable,
+                retry_after=wait,
+                about_recipient=failure.about_recipient,
             ) from None
 
     async def _converse(

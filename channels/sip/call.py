@@ -44,13 +44,20 @@ class CallError(Exception):
     timeout), `reason` says why in French, `retryable` whether calling again may help."""
 
     def __init__(
-        self, status: int, reason: str, *, retryable: bool, retry_after: float | None = None
+        self,
+        status: int,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        about_recipient: bool = False,
     ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        self.about_recipient = about_recipient  # busy, no answer: the trunk itself works
 
 
 # Statuses that say the number itself is wrong, or that the trunk will never take the call.
@@ -80,7 +87,9 @@ def failure_for(status: int, sip_reason: str, retry_after: str | None = None) ->
     if status in _FINAL:
         return CallError(status, f"{_FINAL[status]} ({label})", retryable=False)
     if status in _RETRYABLE:
-        return CallError(status, f"{_RETRYABLE[status]} ({label})", retryable=True)
+        return CallError(
+            status, f"{_RETRYABLE[status]} ({label})", retryable=True, about_recipient=True
+        )
     after: float | None = None
     if retry_after is not None:
         with contextlib.suppress(ValueError):
@@ -147,6 +156,7 @@ class OutgoingCall:
                     408,
                     f"pas de réponse (sonnerie sans décroché pendant {ring_timeout:g} s)",
                     retryable=True,
+                    about_recipient=True,
                 )
             raise failure_for(final.status, final.reason, final.header("retry-after"))
         self._establish(final)

@@ -141,10 +141,12 @@ def test_busy_and_no_answer_are_retryable_with_the_sip_reason_in_french(
     assert busy.value.retryable
     assert busy.value.reason == "Appel : ligne occupée (SIP 486 Busy Here)."
     assert busy.value.retry_after == 60
+    assert busy.value.about_recipient  # the trunk works: no outage of the channel
     with pytest.raises(SendError) as unanswered:
         send(voice(trunk.port), call(RINGING_ONLY))
     assert unanswered.value.retryable
     assert "pas de réponse (sonnerie sans décroché pendant 1.5 s)" in unanswered.value.reason
+    assert unanswered.value.about_recipient
 
 
 def test_a_wrong_password_is_refused_for_good(peers: tuple[Baresip, Kamailio]) -> None:
