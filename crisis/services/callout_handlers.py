@@ -272,6 +272,15 @@ def check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None:
     reached = max(instants[role] for role in callout.quorum)
     if not ctx.uow.oncall.mark_quorum_reached(callout.id, reached):
         return
+    for page in ctx.uow.oncall.pages_of(callout.id):
+        if page.message_id is not None:
+            # The call-out is over: calls not placed yet (or waiting to ring again) are not.
+            ctx.uow.outbox.cancel_pending(
+                page.message_id,
+                channel=ChannelName.VOICE.value,
+                now=ctx.now,
+                reason="quorum atteint avant l'appel",
+            )
     crisis.record_event(
         QuorumReached(
             crisis_id=crisis.id,

@@ -165,6 +165,22 @@ def test_key_1_acknowledges_par_telephone_and_the_cell_clock_sees_it(
     assert call_outcomes(service, crisis_id) == [(ANSWERING, "accepted", 1, "acknowledged")]
 
 
+def test_the_quorum_reached_cancels_the_calls_still_to_ring(
+    service: Service, clock: ManualClock
+) -> None:
+    on_call(service, clock, chef=ANSWERING, redacteur=BUSY)
+    crisis_id = activate(service, exercise=False)
+    with service.bus.reading() as uow:
+        claire = uow.oncall.member_by_key(fold("Claire Chef"))
+    assert claire is not None
+    # The chef (the whole quorum here) acknowledges before any call has rung.
+    service.bus.handle(AcknowledgePage(via="console", member_id=claire.id), actor=OFFICER)
+    assert sorted(call_outcomes(service, crisis_id)) == [
+        (ANSWERING, "cancelled", 0, None),
+        (BUSY, "cancelled", 0, None),
+    ]
+
+
 def test_key_2_declines_and_the_escalation_moves_on_at_once(
     service: Service, clock: ManualClock, peers: tuple[Baresip, Kamailio]
 ) -> None:
