@@ -26,7 +26,7 @@ from crisis.bootstrap import Service, bootstrap
 from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings
-from crisis.domain.commands import SendMessage
+from crisis.domain.commands import AddUser, SendMessage
 from crisis.domain.contact_commands import ContactInput
 from crisis.domain.contacts import fold
 from crisis.domain.messages import ChannelName
@@ -44,6 +44,7 @@ from crisis.store.journal import JournalEntry
 from tests.integration.delivery.conftest import CELL, OFFICER, add_people, open_active, token_for
 from tests.integration.delivery.test_broadcast import dispatch
 from tests.integration.delivery.test_oncall import activate
+from tests.integration.web.conftest import PASSWORD, new_client, sign_in
 from tests.peers.sip.peers import (
     ANSWERING,
     BUSY,
@@ -385,3 +386,19 @@ def test_the_call_waits_its_turn_after_the_texts_and_is_cancelled_by_an_acknowle
     clock.advance(timedelta(minutes=1))
     service.bus.handle(AcknowledgePage(via="console", member_id=claire.id), actor=OFFICER)
     assert call_outcomes(service, crisis_id) == [(ANSWERING, "cancelled", 0, None)]
+
+
+def test_the_roster_page_says_how_and_in_which_order_members_are_reached(
+    service: Service,
+) -> None:
+    service.settings.callout_methods = {"telegram_dm": 0, "sms": 0, "voice": 3}
+    service.bus.handle(
+        AddUser(name="cadre-voix", role="duty_officer", password=PASSWORD), actor=SYSTEM_ACTOR
+    )
+    client = new_client(service)
+    sign_in(client, "cadre-voix")
+    page = client.get("/astreinte").text
+    assert (
+        "Moyens d'appel d'un membre, dans l'ordre : Telegram (message personnel) tout de suite "
+        "(non configuré), SMS tout de suite (non configuré), appel téléphonique après 3 min."
+    ) in page
