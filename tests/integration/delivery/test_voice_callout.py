@@ -409,3 +409,35 @@ def test_the_roster_page_says_how_and_in_which_order_members_are_reached(
         "Moyens d'appel d'un membre, dans l'ordre : Telegram (message personnel) tout de suite "
         "(non configuré), SMS tout de suite (non configuré), appel téléphonique après 3 min."
     ) in page
+
+
+def test_an_exercise_rings_through_the_exercise_trunk_only(
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+    peers: tuple[Baresip, Kamailio],
+) -> None:
+    callee, trunk = peers
+    # The production trunk is somewhere nobody answers; the exercise trunk is kamailio.
+    production = voice(trunk, production=True).model_copy(update={"proxy": "127.0.0.1:9"})
+    service = bootstrap(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        delivery=DeliveryConfig(
+            production=ChannelsConfig(voice=production),
+            exercise=ChannelsConfig(voice=voice(trunk, production=False)),
+            dispatcher=DispatcherSettings(idle_seconds=0.05),
+        ),
+    )
+    on_call(service, clock, chef=ANSWERING)
+    crisis_id = activate(service, exercise=True)
+    answered = callee.answered()
+    hung_up = callee.when_answered(callee.hang_up)
+    dispatch(service)
+    hung_up.join()
+    assert call_outcomes(service, crisis_id) == [(ANSWERING, "accepted", 1, "message_left")]
+    assert callee.answered() == answered + 1
+    # The production channel never spoke to its trunk, not even to register.
+    real = service.catalog.production.built().get("voice")
+    assert real is None or real.registration.value == "unknown"  # type: ignore[attr-defined]
