@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import json
 
-import phonenumbers
-
-from channels._common import (
-    guard_exercise,
-)
+from channels._common import e164, guard_exercise
 from channels.config import SmsConfig
 from channels.contract import (
     ChannelLimits,
@@ -60,19 +56,6 @@ class SmsChannel:
     async def aclose(self) -> None:
         await self._pool.close()
 
-    @staticmethod
-    def _e164(recipient: str) -> str:
-        try:
-            number = phonenumbers.parse(recipient, None)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise SendError(
-                "SMS : numéro invalide (format international attendu, ex. +33612345678).",
-                retryable=False,
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
     async def _request(self, method: str, path: str, payload: object = None) -> bytes:
         """The gateway's answer to a successful request; a `SendError` otherwise."""
         answer = await exchange(
@@ -89,7 +72,7 @@ class SmsChannel:
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)
-        to = self._e164(message.recipient)
+        to = e164(message.recipient, who="SMS")
         text = smart_encode(message.text).strip()
         if not text:
             raise SendError("SMS : le texte est vide.", retryable=False)

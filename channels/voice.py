@@ -23,9 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-import phonenumbers
-
-from channels._common import guard_exercise
+from channels._common import e164, guard_exercise
 from channels.config import VoiceConfig
 from channels.contract import (
     ChannelLimits,
@@ -101,6 +99,10 @@ class _Talk:
     rtp: RtpStream
     keys: asyncio.Queue[str]
     payload_type: int
+
+
+def _number(recipient: str) -> str:
+    return e164(recipient, who="Appel", region="FR")
 
 
 def spoken_text(text: str) -> str:
@@ -266,19 +268,6 @@ class VoiceChannel:
 
     # -- the contract ------------------------------------------------------------------------
 
-    @staticmethod
-    def _e164(recipient: str) -> str:
-        try:
-            number = phonenumbers.parse(recipient, "FR")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise SendError(
-                "Appel : numéro invalide (format international attendu, ex. +33612345678).",
-                retryable=False,
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
     async def _render(self, text: str, payload_type: int | None = None) -> bytes:
         law = {sdp.PCMU: "pcmu", sdp.PCMA: "pcma"}.get(payload_type or -1, self._config.codec)
         try:
@@ -288,7 +277,7 @@ class VoiceChannel:
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)
-        number = self._e164(message.recipient)
+        number = _number(message.recipient)
         if not message.text.strip():
             raise SendError("Appel : le message est vide.", retryable=False)
         outcome, call_id, answered_at = await self._call(
@@ -328,7 +317,7 @@ class VoiceChannel:
                 "Appel d'essai : aucun numéro d'essai (test_number) n'est configuré.",
                 retryable=False,
             )
-        number = self._e164(self._config.test_number)
+        number = _number(self._config.test_number)
         _, call_id, _ = await self._call(number, TEST_MESSAGE, delivery_id="", listen=False)
         return f"Appel d'essai vers {number} : décroché, message lu (appel {call_id})."
 

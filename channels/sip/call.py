@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from channels.contract import SendError
 from channels.sip.digest import DigestError, authorization, parse_challenge
 from channels.sip.endpoint import SipEndpoint, TransactionTimeoutError
 from channels.sip.message import SipMessage, header_param, new_branch, new_tag, uri_of
@@ -39,9 +40,10 @@ class Trunk:
         )
 
 
-class CallError(Exception):
+class CallError(SendError):
     """The call was not answered: `status` is the SIP status (0: no response, 408: our ringing
-    timeout), `reason` says why in French, `retryable` whether calling again may help."""
+    timeout), `reason` says why in French, `retryable` whether calling again may help,
+    `about_recipient` when the trunk works and the person did not pick up (busy, no answer)."""
 
     def __init__(
         self,
@@ -52,12 +54,10 @@ class CallError(Exception):
         retry_after: float | None = None,
         about_recipient: bool = False,
     ) -> None:
-        super().__init__(reason)
+        super().__init__(
+            reason, retryable=retryable, retry_after=retry_after, about_recipient=about_recipient
+        )
         self.status = status
-        self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
-        self.about_recipient = about_recipient  # busy, no answer: the trunk itself works
 
 
 # Statuses that say the number itself is wrong, or that the trunk will never take the call.

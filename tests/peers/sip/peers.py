@@ -168,12 +168,7 @@ def baresip(folder: Path) -> Iterator[Baresip]:
         _wait_for(lambda: b"baresip is ready" in log.read_bytes(), process, "baresip")
         yield peer
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        _stop(process)
 
 
 _KAMAILIO_CFG = """#!KAMAILIO
@@ -260,12 +255,7 @@ def kamailio(folder: Path, *, callee_port: int) -> Iterator[Kamailio]:
         _wait_for(lambda: _answers_options(port), process, "kamailio")
         yield peer
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        _stop(process)
 
 
 @contextmanager
@@ -278,6 +268,15 @@ def callee_behind_trunk(folder: Path) -> Iterator[tuple[Baresip, Kamailio]]:
         kamailio(folder / "kamailio", callee_port=callee.sip_port) as trunk,
     ):
         yield callee, trunk
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _answers_options(port: int) -> bool:
