@@ -257,7 +257,7 @@ class OutgoingCall:
             self.ended.set()
             return 200, "OK"
         if request.method == "INFO":
-            key = _info_key(request)
+            key = info_key(request)
             if key is not None:
                 self.on_key(key)
             return 200, "OK"
@@ -282,7 +282,7 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _info_key(request: SipMessage) -> str | None:
+def info_key(request: SipMessage) -> str | None:
     """A key sent as SIP INFO: application/dtmf-relay (Signal=1) or application/dtmf (1)."""
     kind = (request.header("content-type") or "").lower()
     text = request.body.decode("utf-8", "replace")

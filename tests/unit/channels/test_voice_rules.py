@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from channels.config import VoiceConfig
 from channels.contract import ChannelLimits, LengthUnit
 from channels.measure import measure
-from channels.sip.call import failure_for
+from channels.sip.call import failure_for, info_key
 from channels.sip.digest import authorization, parse_challenge
 from channels.sip.message import parse
 from channels.sip.sdp import PCMA, PCMU, read_answer
@@ -119,3 +119,20 @@ def test_the_answer_picks_an_offered_law_and_the_telephone_events() -> None:
         PCMA,
         101,
     )
+
+
+def test_keys_sent_as_sip_info_are_understood() -> None:
+    relay = parse(
+        b"INFO sip:prefecture@10.0.0.1 SIP/2.0\r\nCall-ID: c\r\nCSeq: 2 INFO\r\n"
+        b"Content-Type: application/dtmf-relay\r\nContent-Length: 24\r\n\r\n"
+        b"Signal=1\r\nDuration=160\r\n"
+    )
+    plain = parse(
+        b"INFO sip:prefecture@10.0.0.1 SIP/2.0\r\nCall-ID: c\r\nCSeq: 3 INFO\r\n"
+        b"Content-Type: application/dtmf\r\nContent-Length: 1\r\n\r\n2"
+    )
+    other = parse(
+        b"INFO sip:prefecture@10.0.0.1 SIP/2.0\r\nCall-ID: c\r\nCSeq: 4 INFO\r\n"
+        b"Content-Type: application/media_control+xml\r\nContent-Length: 0\r\n\r\n"
+    )
+    assert [info_key(relay), info_key(plain), info_key(other)] == ["1", "2", None]
