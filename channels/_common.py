@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
+import phonenumbers
+
 from channels.contract import ChannelLimits, OutgoingMessage, SendError
 
 EXERCISE_MARKER = "EXERCICE"
@@ -42,6 +44,21 @@ def guard_exercise(message: OutgoingMessage, *, production: bool, channel: str) 
             f"Message d'exercice refusé : la mention « {EXERCISE_MARKER} » manque au texte.",
             retryable=False,
         )
+
+
+def e164(recipient: str, *, who: str, region: str | None = None) -> str:
+    """A valid phone number in E.164 (`+33612345678`); a final SendError naming `who` (the
+    channel, in French) otherwise. With `region`, a national number of that country passes."""
+    try:
+        number = phonenumbers.parse(recipient, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise SendError(
+            f"{who} : numéro invalide (format international attendu, ex. +33612345678).",
+            retryable=False,
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

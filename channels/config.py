@@ -209,6 +209,82 @@ def secret_key(secret: str) -> bytes:
     return key
 
 
+class VoiceConfig(BaseModel):
+    """Outgoing calls through a SIP trunk or the préfecture's IPBX (`proxy`: `host:port`, UDP).
+
+    With `username` and `password`, the service registers with the trunk (digest
+    authentication) and answers its challenges; without them, the trunk is static (the
+    service's address is declared on the operator's side)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: Literal["sip"] = "sip"
+    proxy: str = Field(description="Relais SIP (host:port, UDP ; port 5060 par défaut).")
+    transport: Literal["udp"] = "udp"
+    domain: str | None = Field(
+        default=None,
+        description="Domaine SIP des adresses appelées (par défaut : l'hôte du relais).",
+    )
+    username: str | None = None
+    password: SecretStr | None = None
+    caller_id: str = Field(min_length=1, description="Numéro présenté aux appelés.")
+    display_name: str = "Prefecture"
+    test_number: str | None = None
+    max_calls: int = Field(
+        default=4, ge=1, le=500, description="Appels simultanés au plus (canaux du trunk)."
+    )
+    calls_per_second: float = Field(default=1.0, gt=0, le=100)
+    ring_seconds: float = Field(
+        default=30.0, gt=0, le=120, description="Sonnerie sans décroché au-delà : pas de réponse."
+    )
+    plays: int = Field(
+        default=2, ge=1, le=5, description="Lectures du message au plus, faute de touche."
+    )
+    key_wait_seconds: float = Field(default=4.0, ge=0, le=30)
+    retry_seconds: float = Field(
+        default=60.0, ge=0, le=3600, description="Après occupé ou sans réponse, rappel au plus tôt."
+    )
+    max_spoken_seconds: int = Field(
+        default=45, ge=5, le=300, description="Durée parlée maximale d'un message (secondes)."
+    )
+    codec: Literal["pcmu", "pcma"] = "pcmu"
+    voice: str = "fr"
+    words_per_minute: int = Field(default=150, ge=80, le=400)
+    bind_host: str = "0.0.0.0"  # noqa: S104 - the trunk must reach our RTP and SIP ports
+    advertised_host: str | None = None
+    register_expires: int = Field(default=300, ge=60, le=86_400)
+    cache_dir: Path | None = None
+    production: bool = True
+
+    @field_validator("proxy")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        proxy_address(value)
+        return value
+
+    @model_validator(mode="after")
+    def _both_credentials(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("voix : l'identifiant et le mot de passe SIP vont ensemble")
+        return self
+
+    def proxy_address(self) -> tuple[str, int]:
+        return proxy_address(self.proxy)
+
+    def sip_domain(self) -> str:
+        return self.domain or self.proxy_address()[0]
+
+
+def proxy_address(value: str) -> tuple[str, int]:
+    """`host:port` (or `host`, port 5060) of a SIP proxy."""
+    host, colon, port = value.strip().rpartition(":")
+    if not colon:
+        host, port = value.strip(), "5060"
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("relais SIP attendu sous la forme hôte:port (ex. 10.1.2.3:5060)")
+    return host, int(port)
+
+
 class ChannelsConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -217,3 +293,4 @@ class ChannelsConfig(BaseModel):
     email: EmailConfig | None = None
     sms: SmsSection | None = None
     webhook: WebhookConfig | None = None
+    voice: VoiceConfig | None = None

@@ -15,6 +15,7 @@ class LengthUnit(StrEnum):
     UTF16 = "utf16"  # UTF-16 code units (Telegram)
     X_WEIGHTED = "x_weighted"  # X's weighted length (URLs 23, emoji 2, CJK 2)
     SMS_SEGMENTS = "sms_segments"  # GSM-7 / UCS-2 segments
+    SPOKEN_SECONDS = "spoken_seconds"  # the text once spoken by the voice channel's synthesis
     UNLIMITED = "unlimited"
 
 
@@ -37,6 +38,11 @@ class ChannelLimits:
     supports_threads: bool = False
     supports_html: bool = False
     supports_attachments: bool = False
+    # A send that lasts (a phone call): at most this many at once, each over within
+    # `send_seconds`; the channel paces its own starts (`rate_per_second`), so the dispatcher
+    # neither counts a whole call against the rate nor lets a claim expire during one.
+    max_in_flight: int | None = None
+    send_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,9 @@ class Receipt:
     # Every provider id when one delivery became several posts (an X thread); the first is
     # `provider_message_id`. Empty for a single post.
     provider_part_ids: tuple[str, ...] = ()
+    # What the person did, for a channel that asks (a call: acknowledged, declined,
+    # message_left); None for the others.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +88,21 @@ class HandsetReceipt:
 class SendError(Exception):
     """A delivery attempt that failed; `retryable` says whether trying again may help."""
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        about_recipient: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+        # The provider works; this recipient did not take it (a busy line, no answer): it
+        # says nothing of the channel's health.
+        self.about_recipient = about_recipient
 
 
 class Channel(Protocol):

@@ -78,6 +78,8 @@ class DeliveryResult:
     next_attempt_at: datetime | None = None
     # Every part's id when the provider numbered the parts of one message apart (SMS).
     provider_part_ids: tuple[str, ...] = ()
+    person_outcome: str | None = None  # `Receipt.outcome`: what the person called did
+    about_recipient: bool = False  # `SendError.about_recipient`: not the channel's failure
 
 
 class OutboxStore(Protocol):
@@ -133,6 +135,7 @@ class Dispatcher:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._buckets: dict[tuple[bool, str], TokenBucket] = {}
         self._chat_buckets: dict[tuple[bool, str], KeyedBuckets] = {}
+        self._lasting_of: dict[str, tuple[int, int, timedelta]] = {}
         self._wakeup = asyncio.Event()
         self._stopped = asyncio.Event()
 
@@ -184,7 +187,7 @@ class Dispatcher:
         order, while the following ones are sent. Sent but not yet recorded: at most three
         batches (the one being recorded, and two sharing the slots).
         """
-        gate = asyncio.Semaphore(self.config.concurrency)
+        gate = asyncio.Semaphore(self._lasting(name)[0])
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
         claims = FailureStreak(
@@ -264,14 +267,35 @@ class Dispatcher:
             log.exception("dispatcher step failed; its deliveries return at lease expiry")
             return None
 
+    def _lasting(self, name: str) -> tuple[int, int, timedelta]:
+        """The slots, batch size and lease of a channel's loop. A channel whose sends last
+        (calls) takes no more at once than it can hold, in batches of that size, and keeps
+        its claims for two sends' time: a batch waits for the slots of the one before."""
+        known = self._lasting_of.get(name)
+        if known is not None:
+            return known
+        slots, batch, lease = self.config.concurrency, self.config.batch_size, self.config.lease
+        for channels in self._channels.values():
+            channel = channels.get(name) if name in channels else None
+            limits = None if channel is None else channel.limits
+            if limits is None or limits.max_in_flight is None:
+                continue
+            slots = min(slots, limits.max_in_flight)
+            batch = min(batch, limits.max_in_flight)
+            if limits.send_seconds is not None:
+                lease = max(lease, timedelta(seconds=2 * limits.send_seconds + 60))
+        self._lasting_of[name] = (slots, batch, lease)
+        return slots, batch, lease
+
     async def _claim(self, name: str) -> list[ClaimedDelivery]:
+        _, batch, lease = self._lasting(name)
         return await asyncio.to_thread(
             self._outbox.claim,
             worker=self.config.worker,
             channels=[name],
             now=self._clock.now(),
-            limit=self.config.batch_size,
-            lease=self.config.lease,
+            limit=batch,
+            lease=lease,
         )
 
     async def _record(self, results: list[DeliveryResult]) -> None:
@@ -284,7 +308,9 @@ class Dispatcher:
         gate: asyncio.Semaphore | None = None,
         when_all_started: Callable[[], None] | None = None,
     ) -> list[DeliveryResult]:
-        gate = gate or asyncio.Semaphore(self.config.concurrency)
+        if gate is None:
+            slots = self._lasting(claimed[0].channel)[0] if claimed else self.config.concurrency
+            gate = asyncio.Semaphore(slots)
         waiting = len(claimed)
 
         async def one(delivery: ClaimedDelivery) -> DeliveryResult:
@@ -318,7 +344,8 @@ class Dispatcher:
     ) -> Receipt:
         """Send once the channel's token, and the chat's if it has its own limit, are taken:
         they count against the limits until the send is over (see `channels.pacing`)."""
-        if not self.config.pace:
+        if not self.config.pace or channel.limits.max_in_flight is not None:
+            # A channel whose sends last paces their starts itself (see ChannelLimits).
             return await channel.send(message)
         bucket = self._bucket(exercise, channel)
         chat = self._chat_bucket(exercise, channel, message.recipient)
@@ -384,6 +411,7 @@ class Dispatcher:
             provider_message_id=receipt.provider_message_id,
             accepted_at=receipt.accepted_at,
             provider_part_ids=receipt.provider_part_ids,
+            person_outcome=receipt.outcome,
         )
 
     def _interlock(self, delivery: ClaimedDelivery, channel: Channel | None) -> str | None:
@@ -428,6 +456,7 @@ class Dispatcher:
             error=error.reason,
             retry_after=error.retry_after,
             next_attempt_at=now + timedelta(seconds=delay),
+            about_recipient=error.about_recipient,
         )
 
 
@@ -444,6 +473,8 @@ def _result(
     retry_after: float | None = None,
     next_attempt_at: datetime | None = None,
     provider_part_ids: tuple[str, ...] = (),
+    person_outcome: str | None = None,
+    about_recipient: bool = False,
 ) -> DeliveryResult:
     """The outcome of one attempt (built once: a fan-out builds one per delivery)."""
     return DeliveryResult(
@@ -462,4 +493,6 @@ def _result(
         retry_after=retry_after,
         next_attempt_at=next_attempt_at,
         provider_part_ids=provider_part_ids,
+        person_outcome=person_outcome,
+        about_recipient=about_recipient,
     )

@@ -7,6 +7,8 @@
   The character tables come from the ``gsm0338`` codec. The text measured is the one sent:
   after « smart encoding » (``channels.smart_encoding``).
 - Telegram: UTF-16 code units.
+- Voice: the seconds the text lasts once spoken (`channels.speech`, the one exception to
+  « no I/O » below: the synthesis runs, its result cached per text).
 
 Nothing here does I/O or keeps state; every function is safe to call from anywhere.
 """
@@ -14,6 +16,7 @@ Nothing here does I/O or keeps state; every function is safe to call from anywhe
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,4 +231,9 @@ def measure(text: str, limits: ChannelLimits) -> Measure:
         return _bounded(utf16_length(text), limits.max_length, unit)
     if unit is LengthUnit.CHARACTERS:
         return _bounded(len(text), limits.max_length, unit)
+    if unit is LengthUnit.SPOKEN_SECONDS:
+        # The one measure that runs a program (espeak-ng, about 0.1 s, cached per text).
+        from channels.speech import speakable, spoken_seconds
+
+        return _bounded(math.ceil(spoken_seconds(speakable(text))), limits.max_length, unit)
     return _bounded(len(text), None, unit)

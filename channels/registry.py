@@ -30,6 +30,7 @@ _BUILDERS: dict[str, tuple[str, str, str]] = {
     "email": ("channels.email", "EmailChannel", "email"),
     "sms": ("channels.sms_providers", "sms_channel", "sms"),
     "webhook": ("channels.webhook", "WebhookChannel", "webhook"),
+    "voice": ("channels.voice", "VoiceChannel", "voice"),
 }
 
 # Modules a builder above chooses between (the SMS channel's providers).

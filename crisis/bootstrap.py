@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -15,8 +16,9 @@ from crisis.clock import Clock, SystemClock
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.commands import RecordServiceAlert
+from crisis.domain.errors import DomainError
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
-from crisis.domain.oncall import QuorumReached
+from crisis.domain.oncall import AnswerCall, QuorumReached
 from crisis.domain.programme import DrillPlayRequested
 from crisis.fanout_runner import FanoutRunner
 from crisis.ops.logs import register_secrets
@@ -32,11 +34,16 @@ from crisis.services.alert_handlers import on_clock_alert
 from crisis.services.bus import MessageBus
 from crisis.services.callout_handlers import on_cod_activated
 from crisis.services.cip_handlers import on_quorum_reached
-from crisis.services.context import SYSTEM_ACTOR
+from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
 from crisis.store.engine import make_engine
 from drills.programme import DrillProgress, drill_starter
+
+if TYPE_CHECKING:
+    from channels.voice import CallAnswer
+
+VOICE_ACTOR = Actor(name="appel téléphonique", role="system")
 
 
 class SchedulerMode(StrEnum):
@@ -100,6 +107,31 @@ def _journal_service_alert(bus: MessageBus) -> Callable[[SentAlert], None]:
     return record
 
 
+def call_answers_through(bus: MessageBus) -> Callable[[CallAnswer], Awaitable[bool]]:
+    """The keys pressed during calls, as commands of the bus (run in a worker thread: the
+    bus is synchronous, the call goes on meanwhile)."""
+
+    async def record(answer: CallAnswer) -> bool:
+        if not answer.delivery_id:
+            return True  # the test call of `crisis channels check --appel-test`
+        command = AnswerCall(delivery_id=answer.delivery_id, outcome=answer.outcome.value)
+        try:
+            recorded = await asyncio.to_thread(bus.handle, command, actor=VOICE_ACTOR)
+        except DomainError:
+            return False
+        return bool(recorded)
+
+    return record
+
+
+def calls_in_progress(catalog: ChannelCatalog) -> int:
+    """The calls the voice channels built so far are holding, real and exercise."""
+    return sum(
+        int(getattr(channels.built().get("voice"), "calls_in_progress", 0))
+        for channels in (catalog.production, catalog.exercise)
+    )
+
+
 def open_engine(settings: Settings) -> Engine:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -132,9 +164,11 @@ def bootstrap(
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
     bus.subscribe(QuorumReached, on_quorum_reached)
+    catalog.call_answers.target = call_answers_through(bus)
     register_secrets(known_secrets(settings, delivery, engine))
     metrics = Metrics(engine, clock, sorted({*catalog.production, *catalog.exercise}))
     bus.after_commit.append(metrics.observe_events)
+    metrics.count_calls(lambda: calls_in_progress(catalog))
     service = Service(
         settings=settings,
         clock=clock,

@@ -104,6 +104,7 @@ CHANNEL_LABELS: dict[ChannelName | str, str] = {
     ChannelName.WEBHOOK: "partenaires (webhook)",
     ChannelName.FEED: "page publique et flux",
     ChannelName.CAP: "alerte CAP",
+    ChannelName.VOICE: "appel téléphonique",
     # The means a drill inject arrives by, or a delivery recorded by hand.
     "telephone": "téléphone",
     "telegram": "Telegram",
@@ -143,6 +144,7 @@ VARIANT_LABELS: dict[str, str] = {
     "cap_headline": "alerte CAP : titre",
     "cap_description": "alerte CAP : description",
     "cap_instruction": "alerte CAP : consignes",
+    "voice": "appel (texte lu)",
 }
 
 
@@ -168,6 +170,14 @@ DELIVERY_STATUS_LABELS: dict[str, str] = {
     "accepted": "acceptée",
     "failed": "en échec",
     "refused": "refusée",
+    "cancelled": "annulée (accusé de réception reçu avant)",
+}
+
+# What a person called did (channels.voice.CallOutcome).
+PERSON_OUTCOME_LABELS: dict[str, str] = {
+    "acknowledged": "accusé de réception par téléphone",
+    "declined": "indisponible (touche 2)",
+    "message_left": "message laissé, non confirmé",
 }
 
 DELIVERY_OUTCOME_LABELS: dict[str, str] = {
@@ -194,6 +204,8 @@ ACK_VIA_LABELS: dict[str, str] = {
     # The member themselves, signed in.
     "console_membre": "console, par le membre lui-même",
     "api_membre": "API, par le membre lui-même",
+    # « 1 » pressed during the call of the voice channel (crisis.services.call_answers).
+    "telephone_touche": "téléphone (touche 1)",
 }
 
 # -- the journal ------------------------------------------------------------------------------
@@ -234,6 +246,8 @@ EVENT_LABELS: dict[str, str] = {
     "CalloutEscalated": "Escalade de l'appel",
     "CalloutOfficerAlerted": "Cadre de permanence alerté (appel sans réponse)",
     "PageAcknowledged": "Accusé de réception",
+    "PageDeclined": "Appel décliné au téléphone (touche 2)",
+    "CalloutRoundCalls": "Bilan des appels téléphoniques d'une vague",
     "QuorumReached": "Quorum atteint",
     "ShiftHandedOver": "Relève",
     "CipOrdered": "Ordre d'activation de la CIP",

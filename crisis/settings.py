@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     oncall_backups: dict[str, list[str]] = Field(default_factory=dict)
     cip_target_minutes: int = Field(default=60, gt=0)
     cip_hours: str = Field(default="tous les jours, 24 h sur 24", min_length=1)
+    # How a page reaches a member, in order: each channel (that is configured and for which
+    # the member has an address) this many minutes after the page. The call comes after
+    # the texts; it is not made once the page is acknowledged.
+    callout_methods: dict[str, int] = Field(
+        default_factory=lambda: {"telegram_dm": 0, "sms": 0, "email": 0, "voice": 3},
+        description="Moyens d'appel d'astreinte et leur délai en minutes (JSON), ex. "
+        '{"telegram_dm": 0, "sms": 0, "voice": 3}.',
+    )
     callout_place: str = Field(default="salle de crise de la préfecture", min_length=1)
     callout_contact_phone: str | None = Field(
         default=None, description="Numéro du cadre de permanence cité dans l'appel."
@@ -210,6 +218,21 @@ class Settings(BaseSettings):
         if any(o <= 0 for o in offsets):
             raise ValueError("les délais d'alerte doivent être positifs")
         return sorted(set(offsets))
+
+    @field_validator("callout_methods")
+    @classmethod
+    def _page_channels(cls, methods: dict[str, int]) -> dict[str, int]:
+        known = ("telegram_dm", "sms", "email", "voice")
+        for name, minutes in methods.items():
+            if name not in known:
+                raise ValueError(
+                    f"moyen d'appel inconnu « {name} » (possibles : {', '.join(known)})"
+                )
+            if not 0 <= minutes <= 240:
+                raise ValueError(f"délai de « {name} » : entre 0 et 240 minutes")
+        if not methods:
+            raise ValueError("au moins un moyen d'appel d'astreinte")
+        return dict(sorted(methods.items(), key=lambda item: item[1]))
 
     @property
     def resolved_database_url(self) -> str:

@@ -179,6 +179,7 @@ def read_message(
         if page is None:
             raise InvalidInput("after", "Cette diffusion n'appartient pas à ce message.")
         counts = uow.outbox.counts(message_id=message_id)
+        confirmations = uow.outbox.confirmations(message_id=message_id)
         complete = not uow.fanouts.unfinished_among([message_id])
         handsets = uow.receipts.handset_figures(message_id=message_id)
     more = len(page) > limit
@@ -190,6 +191,7 @@ def read_message(
         next_after=page[-1].id if more else None,
         complete=complete,
         handsets=handsets,
+        confirmations=confirmations,
     )
 
 

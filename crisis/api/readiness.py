@@ -49,4 +49,25 @@ def readiness(service: Service) -> dict[str, Any]:
         for channel, age in ages.items():
             if age > HEARTBEAT_LIMIT_SECONDS:
                 reasons.append(f"répartiteur silencieux depuis {age:.0f} s sur le canal {channel}")
+    trunks = _voice_trunks(service, reasons)
+    if trunks:
+        checks["voice_trunk"] = trunks
     return {"ready": not reasons, "reasons": reasons, "checks": checks}
+
+
+def _voice_trunks(service: Service, reasons: list[str]) -> dict[str, str]:
+    """The registration of each voice trunk in use (a channel not used yet has not tried)."""
+    states: dict[str, str] = {}
+    for mode, channels in (
+        ("réel", service.catalog.production),
+        ("exercice", service.catalog.exercise),
+    ):
+        channel = channels.built().get("voice")
+        state = getattr(channel, "registration", None)
+        if state is None:
+            continue
+        states[mode] = str(state.value)
+        if state.value == "failed":
+            detail = getattr(channel, "registration_detail", "")
+            reasons.append(f"trunk SIP ({mode}) non enregistré : {detail}")
+    return states

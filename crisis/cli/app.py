@@ -451,6 +451,7 @@ STATUS_LABELS = {
     "accepted": "acceptées",
     "failed": "en échec",
     "refused": "refusées",
+    "cancelled": "annulées",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from crisis.bootstrap import Service
@@ -10,9 +12,21 @@ from crisis.cli.support import EXIT_FAILURE, JsonOption, open_service, print_jso
 channels_app = typer.Typer(help="Canaux de diffusion.", no_args_is_help=True)
 
 
+TestCallOption = Annotated[
+    bool,
+    typer.Option(
+        "--appel-test",
+        help="Appeler aussi le numéro d'essai (test_number) de chaque canal voix configuré.",
+    ),
+]
+
+
 @channels_app.command("check")
-def channels_check(as_json: JsonOption = False) -> None:
-    """Vérifier chaque canal configuré, sans rien publier ; code 1 si l'un ne répond pas."""
+def channels_check(as_json: JsonOption = False, test_call: TestCallOption = False) -> None:
+    """Vérifier chaque canal configuré, sans rien publier ; code 1 si l'un ne répond pas.
+
+    Le canal voix envoie au relais SIP un REGISTER (identifiants configurés) ou un OPTIONS ;
+    avec --appel-test, il appelle en plus son numéro d'essai et y lit un message d'essai."""
     import asyncio
 
     from channels.contract import SendError
@@ -31,6 +45,20 @@ def channels_check(as_json: JsonOption = False) -> None:
                 except SendError as error:
                     detail, ok = error.reason, False
                 report.append({"mode": mode, "channel": name, "ok": ok, "detail": detail})
+                place_test_call = getattr(channel, "test_call", None)
+                if test_call and ok and place_test_call is not None:
+                    try:
+                        detail, ok = await place_test_call(), True
+                    except SendError as error:
+                        detail, ok = error.reason, False
+                    report.append(
+                        {
+                            "mode": mode,
+                            "channel": f"{name} (appel d'essai)",
+                            "ok": ok,
+                            "detail": detail,
+                        }
+                    )
             await close_channels(channels)
         return report
 

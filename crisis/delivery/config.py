@@ -119,7 +119,7 @@ class DeliveryConfig(BaseModel):
 
     @model_validator(mode="after")
     def _exercise_channels_are_sandboxes(self) -> DeliveryConfig:
-        for name in ("telegram", "x", "email", "sms", "webhook"):
+        for name in ("telegram", "x", "email", "sms", "webhook", "voice"):
             section = getattr(self.exercise, name)
             if section is not None and section.production:
                 raise ValueError(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from channels.contract import Channel, RecipientKind
+from channels.contract import Channel, LengthUnit, RecipientKind
 from channels.measure import measure
 from channels.x_thread import split_thread
 from crisis.delivery.config import AlertsConfig
@@ -25,6 +26,7 @@ _ADDRESS = {
     ChannelName.EMAIL: ("email", RecipientKind.EMAIL),
     ChannelName.SMS: ("mobile", RecipientKind.PHONE),
     ChannelName.TELEGRAM_DM: ("telegram_chat_id", RecipientKind.TELEGRAM_CHAT),
+    ChannelName.VOICE: ("mobile", RecipientKind.PHONE),
 }
 
 
@@ -36,6 +38,8 @@ class PlannedDelivery:
     recipient: str
     recipient_name: str
     contact_id: str | None = None
+    # Sent this long after the others (a call a few minutes after the texts of a page).
+    delay: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +145,13 @@ def check_texts(texts: MessageTexts, channels: Mapping[str, Channel], *, subject
             continue
         measured = measure(body, limits)
         if not measured.fits and measured.limit is not None:
-            unit = "segments SMS" if measured.segments is not None else "caractères"
+            unit = (
+                "segments SMS"
+                if measured.segments is not None
+                else "secondes parlées"
+                if limits.length_unit is LengthUnit.SPOKEN_SECONDS
+                else "caractères"
+            )
             raise InvalidInput(
                 f"texts.{shown}",
                 f"Le texte pour {name} dépasse la limite : {measured.length} {unit} pour "

@@ -64,6 +64,7 @@ TEXT_FROM_TEMPLATE: dict[str, tuple[str, ...]] = {
     "cap_headline": ("cap_headline",),
     "cap_description": ("cap_description",),
     "cap_instruction": ("cap_instruction",),
+    "voice": ("voice",),
 }
 
 

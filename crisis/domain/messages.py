@@ -38,6 +38,7 @@ class ChannelName(StrEnum):
     WEBHOOK = "webhook"
     FEED = "feed"  # the public page and its Atom / JSON feeds, served by the service
     CAP = "cap"  # CAP 1.2 alerts, served by the service
+    VOICE = "voice"  # a phone call, the text read aloud (channels.voice)
 
 
 BROADCAST_CHANNELS = frozenset(
@@ -63,6 +64,7 @@ TEXT_VARIANTS = (
     "cap_headline",
     "cap_description",
     "cap_instruction",
+    "voice",
 )
 
 # Which variant a channel reads for its body, falling back to "default".
@@ -75,6 +77,7 @@ BODY_VARIANT: dict[ChannelName, str] = {
     ChannelName.WEBHOOK: "default",
     ChannelName.FEED: "feed",
     ChannelName.CAP: "cap_description",
+    ChannelName.VOICE: "voice",
 }
 
 MAX_TEXT_LENGTH = 20_000

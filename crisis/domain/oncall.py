@@ -203,6 +203,16 @@ class AcknowledgeByLink(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerCall(Command):
+    """A key pressed during a call (`channels.voice`): « 1 » acknowledges the page the call
+    carries, « 2 » declines it. A call that is not a page (an élu's) changes nothing here: its
+    confirmation is recorded with the delivery."""
+
+    delivery_id: str
+    outcome: str  # acknowledged, declined
+
+
+@dataclass(frozen=True, slots=True)
 class CheckCallouts(Command):
     crisis_id: str | None = None
 
@@ -297,6 +307,30 @@ class CalloutOfficerAlerted(Event):
     rounds: int
     paged: int = 0  # people really paged for the role (reachable through a channel)
     exhausted: bool = False  # alerted at once: nobody left to page
+
+
+@dataclass(frozen=True, slots=True)
+class CalloutRoundCalls(Event):
+    """The phone calls of one round of a role, in aggregate: by outcome (acknowledged,
+    declined, message_left, no_answer for those that rang out or failed, cancelled,
+    pending), one entry per round however many calls and attempts."""
+
+    callout_id: str
+    role: str
+    round: int
+    calls: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PageDeclined(Event):
+    """« 2 » pressed on the phone: the member cannot come; the round is over at once."""
+
+    callout_id: str
+    page_id: str
+    role: str
+    member_id: str
+    member_name: str
+    round: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -169,6 +169,18 @@ class Metrics:
             ["route"],
             registry=registry,
         )
+        self.call_outcomes = Counter(
+            "crisis_call_outcomes",
+            "Appels téléphoniques par issue : accusé (touche 1), décliné (touche 2), message "
+            "laissé, ou non décroché (occupé, sans réponse, refusé, en échec).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.calls_in_progress = Gauge(
+            "crisis_calls_in_progress",
+            "Appels téléphoniques en cours dans ce processus.",
+            registry=registry,
+        )
         registry.register(StoreCollector(engine, clock, channels))
         self._heartbeats: dict[str, float] = {}
 
@@ -177,6 +189,10 @@ class Metrics:
             self.deliveries.labels(result.channel, result.outcome.value).inc()
             elapsed = (result.finished_at - result.started_at).total_seconds()
             self.provider_latency.labels(result.channel).observe(max(elapsed, 0.0))
+            if result.person_outcome is not None:
+                self.call_outcomes.labels(result.person_outcome).inc()
+            elif result.channel == "voice" and result.outcome is not Outcome.ACCEPTED:
+                self.call_outcomes.labels("not_answered").inc()
             if result.outcome is Outcome.RETRY:
                 self.retries.labels(result.channel).inc()
                 if result.retry_after is not None:
@@ -204,6 +220,10 @@ class Metrics:
                 kind = "breach" if isinstance(event, ClockBreached) else "warning"
                 lateness = (event.raised_at - event.due_at).total_seconds()
                 self.alert_lateness.labels(kind).observe(max(lateness, 0.0))
+
+    def count_calls(self, in_progress: Callable[[], int]) -> None:
+        """Where the calls in progress are counted (the voice channels of the service)."""
+        self.calls_in_progress.set_function(in_progress)
 
     def set_leader(self, leader: bool) -> None:
         self.scheduler_leader.set(1 if leader else 0)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.messages import ChannelName
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     AcknowledgeByLink,
@@ -60,7 +61,7 @@ def acknowledge_page(cmd: AcknowledgePage, ctx: HandlerContext) -> Outcome:
     via = cmd.via
     if on_behalf is None and ctx.actor.role not in TRUSTED_ROLES:
         via = OWN_VIA.get(via, via)  # the member themselves, signed in
-    return _acknowledge(ctx, pages, member, via=via, on_behalf=on_behalf)
+    return acknowledge_pages(ctx, pages, member, via=via, on_behalf=on_behalf)
 
 
 def acknowledge_by_link(cmd: AcknowledgeByLink, ctx: HandlerContext) -> Outcome:
@@ -73,10 +74,10 @@ def acknowledge_by_link(cmd: AcknowledgeByLink, ctx: HandlerContext) -> Outcome:
         raise LinkRefused(LinkProblem.USED)
     member = ctx.uow.oncall.member(check.page.member_id)
     assert member is not None
-    return _acknowledge(ctx, [check.page], member, via="link", on_behalf=None)
+    return acknowledge_pages(ctx, [check.page], member, via="link", on_behalf=None)
 
 
-def _acknowledge(
+def acknowledge_pages(
     ctx: HandlerContext, pages: list[Page], member: Member, *, via: str, on_behalf: str | None
 ) -> Outcome:
     repo = ctx.uow.oncall
@@ -92,6 +93,14 @@ def _acknowledge(
         before = repo.role_acknowledged_instants(callout.id)
         if not repo.acknowledge(page.id, at=ctx.now, via=via):
             continue
+        if page.message_id is not None:
+            # The call planned after the texts is no longer needed (nor its retries).
+            ctx.uow.outbox.cancel_pending(
+                page.message_id,
+                channel=ChannelName.VOICE.value,
+                now=ctx.now,
+                reason="accusé de réception reçu avant l'appel",
+            )
         crisis.record_event(
             PageAcknowledged(
                 crisis_id=crisis.id,

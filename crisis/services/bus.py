@@ -18,7 +18,7 @@ from crisis.domain.commands import CheckDeadlines, Command, ContinueFanout
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.errors import Forbidden as Forbidden  # 403, where the callers import it
 from crisis.domain.events import Event
-from crisis.domain.oncall import CheckCallouts
+from crisis.domain.oncall import AnswerCall, CheckCallouts
 from crisis.domain.programme import NotifyDrillParticipants, RunDueDrills
 from crisis.jsonable import to_jsonable
 from crisis.ops.logs import log_context
@@ -247,8 +247,10 @@ class MessageBus:
             command_payload["outcome"] = to_jsonable(outcome.journal)
         events: list[Event] = []
         if not ctx.touched:
-            if isinstance(command, CheckDeadlines | CheckCallouts):
-                return events  # a check that found nothing due leaves no trace
+            if isinstance(command, CheckDeadlines | CheckCallouts | AnswerCall):
+                # A check that found nothing due leaves no trace; nor does an élu's key
+                # press, recorded with its delivery (calls are journalled in aggregate).
+                return events
             if isinstance(command, ContinueFanout):
                 # A chunk written: its deliveries are its trace; the last one journals.
                 return events

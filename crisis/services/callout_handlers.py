@@ -10,10 +10,12 @@ declares the cell operational here, the CIP's is handled by `cip_handlers.on_quo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
-from crisis.delivery.planning import Plan, person_deliveries
+from channels.contract import Channel
+from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
 from crisis.domain.contacts import (
     fold,
 )
@@ -27,6 +29,7 @@ from crisis.domain.oncall import (
     TEAM_ROLES,
     CalloutEscalated,
     CalloutOfficerAlerted,
+    CalloutRoundCalls,
     CalloutStarted,
     CellRole,
     CheckCallouts,
@@ -48,7 +51,6 @@ from crisis.services.message_handlers import write_message
 from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
 
-PAGE_CHANNELS = (ChannelName.TELEGRAM_DM, ChannelName.SMS, ChannelName.EMAIL)
 SYSTEM_NAME = "système"
 
 
@@ -167,13 +169,7 @@ def _page(
     link_expires_at: datetime | None = None
     if ctx.catalog is not None:
         available = ctx.catalog.channels(exercise=crisis.exercise)
-        rows = person_deliveries(
-            audience="cellule",
-            name=member.name,
-            addresses=ctx.uow.oncall.addresses(member),
-            channels=PAGE_CHANNELS,
-            available=available,
-        )
+        rows = page_deliveries(ctx, member, available)
         if rows:
             link = ack_link(ctx)
             if link is not None:
@@ -228,6 +224,21 @@ def _page(
     )
 
 
+def page_deliveries(
+    ctx: HandlerContext, member: Member, available: Mapping[str, Channel]
+) -> list[PlannedDelivery]:
+    """The member's contact methods in the configured order, each after its delay."""
+    methods = ctx.settings.callout_methods
+    rows = person_deliveries(
+        audience="cellule",
+        name=member.name,
+        addresses=ctx.uow.oncall.addresses(member),
+        channels=[ChannelName(name) for name in methods],
+        available=available,
+    )
+    return [replace(row, delay=timedelta(minutes=methods[row.channel])) for row in rows]
+
+
 def start_callout(cmd: StartCallout, ctx: HandlerContext) -> Outcome:
     crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
     ctx.touched.append(crisis)
@@ -261,6 +272,15 @@ def check_quorum(ctx: HandlerContext, crisis: Crisis, callout: Callout) -> None:
     reached = max(instants[role] for role in callout.quorum)
     if not ctx.uow.oncall.mark_quorum_reached(callout.id, reached):
         return
+    for page in ctx.uow.oncall.pages_of(callout.id):
+        if page.message_id is not None:
+            # The call-out is over: calls not placed yet (or waiting to ring again) are not.
+            ctx.uow.outbox.cancel_pending(
+                page.message_id,
+                channel=ChannelName.VOICE.value,
+                now=ctx.now,
+                reason="quorum atteint avant l'appel",
+            )
     crisis.record_event(
         QuorumReached(
             crisis_id=crisis.id,
@@ -309,32 +329,7 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
         crisis = crisis_of(callout.crisis_id)
         if crisis.state is not CrisisState.COD_ACTIVE:
             continue  # a closed event pages nobody any more
-        next_round = due.round + 1
-        if due.round < callout.escalations:
-            paged = _page_round(ctx, crisis, callout, due.role, next_round)
-            crisis.record_event(
-                CalloutEscalated(
-                    crisis_id=crisis.id,
-                    callout_id=callout.id,
-                    role=due.role.value,
-                    round=next_round,
-                    due_at=due.due_at,
-                    paged=tuple(m.name for m in paged),
-                )
-            )
-            if not paged:
-                # Nobody left on the rota or among the backups: waiting helps no one.
-                _alert_officer(
-                    ctx,
-                    crisis,
-                    callout,
-                    due.role,
-                    rounds=next_round + 1,
-                    due_at=ctx.now,
-                    exhausted=True,
-                )
-            continue
-        _alert_officer(ctx, crisis, callout, due.role, rounds=next_round, due_at=due.due_at)
+        escalate_round(ctx, crisis, callout, due)
     ids = [cmd.crisis_id] if cmd.crisis_id else repo.crises_with_callouts()
     for crisis_id in ids:
         for callout in repo.callouts_of(crisis_id):
@@ -345,6 +340,73 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
             ctx.uow.crises.save(crisis)
     return Outcome(
         result=sum(len(c.events) for c in crises.values()), stream=cmd.crisis_id or SYSTEM_STREAM
+    )
+
+
+def escalate_round(ctx: HandlerContext, crisis: Crisis, callout: Callout, due: Round) -> None:
+    """A round unanswered at its due instant: the next one, or the duty officer's alert."""
+    summarise_calls(ctx, crisis, callout, due.role, due.round)
+    next_round = due.round + 1
+    if due.round < callout.escalations:
+        paged = _page_round(ctx, crisis, callout, due.role, next_round)
+        crisis.record_event(
+            CalloutEscalated(
+                crisis_id=crisis.id,
+                callout_id=callout.id,
+                role=due.role.value,
+                round=next_round,
+                due_at=due.due_at,
+                paged=tuple(m.name for m in paged),
+            )
+        )
+        if not paged:
+            # Nobody left on the rota or among the backups: waiting helps no one.
+            _alert_officer(
+                ctx,
+                crisis,
+                callout,
+                due.role,
+                rounds=next_round + 1,
+                due_at=ctx.now,
+                exhausted=True,
+            )
+        return
+    _alert_officer(ctx, crisis, callout, due.role, rounds=next_round, due_at=due.due_at)
+
+
+def escalate_now(ctx: HandlerContext, crisis: Crisis, callout: Callout, role: CellRole) -> bool:
+    """A page declined: the role's round is over at once, unless the role is answered."""
+    repo = ctx.uow.oncall
+    if not repo.bring_round_forward(callout.id, role, ctx.now):
+        return False
+    for due in repo.due_rounds(ctx.now, crisis.id):
+        if due.callout_id == callout.id and due.role is role:
+            escalate_round(ctx, crisis, callout, due)
+            return True
+    return False
+
+
+def summarise_calls(
+    ctx: HandlerContext, crisis: Crisis, callout: Callout, role: CellRole, round_no: int
+) -> None:
+    """One journal entry for the calls of a round (the calls themselves are not journalled
+    one by one): how many were placed, answered, acknowledged, declined, left a message."""
+    messages = [
+        p.message_id
+        for p in ctx.uow.oncall.pages_of(callout.id)
+        if p.role is role and p.round == round_no and p.message_id
+    ]
+    calls = ctx.uow.outbox.call_outcomes(messages, channel=ChannelName.VOICE.value)
+    if not calls:
+        return
+    crisis.record_event(
+        CalloutRoundCalls(
+            crisis_id=crisis.id,
+            callout_id=callout.id,
+            role=role.value,
+            round=round_no,
+            calls=dict(sorted(calls.items())),
+        )
     )
 
 

@@ -48,10 +48,17 @@ def page_texts(
         )
         + (f"\nLe cadre de permanence est joignable au {phone}.\n" if phone else "")
     )
+    # Read on the phone: short sentences, what to press is added by the channel.
+    voice = (
+        f"Appel d'astreinte de la préfecture, {team}. "
+        f"{sentence(f'Événement : {crisis.title}')} "
+        f"Vous êtes appelé comme {role_label}. Rendez-vous : {place}."
+    )
     return {
         "default": default,
         "telegram": default,
         "sms": sms,
+        "voice": voice,
         "email_subject": f"Appel d'astreinte : {team} – {crisis.title}",
         "email_text": email_text,
     }

@@ -85,9 +85,10 @@ def _follow(
             health.down_since = None
             health.gave_up_alerted = []
             health.last_accepted_at = result.accepted_at or result.finished_at
-        elif result.outcome is DeliveryOutcome.RETRY:
-            # Only retryable failures say something about the channel; a refused number or
-            # an interlock refusal says something about one recipient.
+        elif result.outcome is DeliveryOutcome.RETRY and not result.about_recipient:
+            # Only retryable failures say something about the channel; a refused number, an
+            # interlock refusal, a busy line or a phone nobody answers say something about
+            # one recipient.
             health.consecutive_failures += 1
             health.failing_since = health.failing_since or result.finished_at
             if health.down_since is None and _is_down(health, result.finished_at, rules):

@@ -47,6 +47,11 @@ class HandsetFiguresView(BaseModel):
     undelivered: int = Field(description="Non remises (accusé d'échec : expiré, rejeté…).")
     median_seconds: float | None = Field(description="Médiane de la mise en file au téléphone.")
     worst_seconds: float | None = Field(description="Pire durée de la mise en file au téléphone.")
+    person_outcome: str | None = Field(
+        default=None,
+        description="Un appel : ce qu'a fait la personne (acknowledged : réception confirmée "
+        "par la touche 1 ; declined : touche 2 ; message_left : message laissé, non confirmé).",
+    )
 
 
 class MessageSummary(BaseModel):
@@ -81,6 +86,11 @@ class MessageBoard(MessageSummary):
     next_after: str | None = Field(
         description="À passer en `after` pour la page suivante ; absent à la dernière page."
     )
+    confirmations: dict[str, int] = Field(
+        default_factory=dict,
+        description="Réceptions confirmées par les personnes elles-mêmes, par canal (la "
+        "touche 1 d'un appel), au-delà de l'acceptation par le fournisseur.",
+    )
 
 
 # (channel, status) → number of deliveries, as the outbox counts them.
@@ -104,6 +114,7 @@ def delivery_status_view(row: DeliveryRow) -> DeliveryView:
         handset_status=row.handset_status,
         handset_at=row.handset_at,
         handset_reason=row.handset_reason,
+        person_outcome=row.person_outcome,
     )
 
 
@@ -154,9 +165,11 @@ def message_board(
     next_after: str | None,
     complete: bool = True,
     handsets: Sequence[HandsetFigures] = (),
+    confirmations: dict[str, int] | None = None,
 ) -> MessageBoard:
     return MessageBoard(
         **message_summary(message, counts, complete=complete, handsets=handsets).model_dump(),
         deliveries=[delivery_status_view(r) for r in page],
         next_after=next_after,
+        confirmations=dict(sorted((confirmations or {}).items())),
     )

@@ -219,6 +219,7 @@ def _apply(
                 accepted_at=result.accepted_at,
                 finished_at=result.finished_at,
                 attempts=result.attempt,
+                person_outcome=result.person_outcome,
             )
         return
     if result.outcome is DeliveryOutcome.RETRY:

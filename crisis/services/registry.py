@@ -64,6 +64,7 @@ from crisis.domain.draft_commands import (
 from crisis.domain.oncall import (
     AcknowledgeByLink,
     AcknowledgePage,
+    AnswerCall,
     BindTelegram,
     CheckCallouts,
     DeactivateCip,
@@ -89,6 +90,7 @@ from crisis.services import (
     account_handlers,
     ack_handlers,
     alert_handlers,
+    call_answers,
     callout_handlers,
     cip_handlers,
     contact_handlers,
@@ -434,6 +436,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         SYSTEM_ONLY,  # the public /ack/ route's, on behalf of whoever holds the link
         "Accusé de réception par lien personnel",
         "accuser réception par un lien personnel",
+    ),
+    CommandSpec(
+        AnswerCall,
+        call_answers.answer_call,
+        SYSTEM_ONLY,  # the voice channel's, on behalf of whoever pressed the key
+        "Réponse à un appel téléphonique",
+        "répondre à un appel téléphonique",
     ),
     CommandSpec(
         CheckCallouts,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from crisis.domain.oncall import CellRole, Team
 from crisis.store.tables import (
@@ -147,6 +147,26 @@ class CalloutRepository:
                 due_at=item.due_at,
             )
         )
+
+    def bring_round_forward(self, callout_id: str, role: CellRole, now: datetime) -> bool:
+        """The role's latest page round is over now (a page declined on the phone)."""
+        latest = (
+            select(func.max(callout_rounds.c.round))
+            .where(callout_rounds.c.callout_id == callout_id, callout_rounds.c.role == role.value)
+            .scalar_subquery()
+        )
+        result = self._conn.execute(
+            update(callout_rounds)
+            .where(
+                callout_rounds.c.callout_id == callout_id,
+                callout_rounds.c.role == role.value,
+                callout_rounds.c.kind == "page",
+                callout_rounds.c.round == latest,
+                callout_rounds.c.due_at > now,
+            )
+            .values(due_at=now)
+        )
+        return result.rowcount == 1
 
     def rounds(self, callout_id: str) -> list[Round]:
         rows = self._conn.execute(

@@ -16,7 +16,9 @@ from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
 from crisis.store.ack_links_repository import personalise_claimed
+from crisis.store.call_outcomes import CallOutcomes
 from crisis.store.claimed import read_claimed
+from crisis.store.delivery_status import DeliveryStatus as DeliveryStatus
 from crisis.store.id_lists import among, per_dialect
 from crisis.store.tables import (
     STILL_DUE,
@@ -24,14 +26,6 @@ from crisis.store.tables import (
     delivery_attempts,
     messages,
 )
-
-
-class DeliveryStatus:
-    PENDING = "pending"
-    IN_FLIGHT = "in_flight"
-    ACCEPTED = "accepted"
-    FAILED = "failed"
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +52,7 @@ class DeliveryRow:
     handset_status: str | None = None
     handset_at: datetime | None = None
     handset_reason: str | None = None
+    person_outcome: str | None = None  # a call: what the person did
 
 
 class RecordedState(NamedTuple):
@@ -93,6 +88,7 @@ class Accepted:
     accepted_at: datetime
     finished_at: datetime
     attempts: int
+    person_outcome: str | None = None  # a call: what the person did
 
 
 _ACCEPTED_FIELDS = tuple(f.name for f in dataclasses.fields(Accepted))
@@ -139,6 +135,7 @@ _MARK_ACCEPTED = (
         accepted_at=bindparam("accepted_at"),
         finished_at=bindparam("finished_at"),
         attempts=bindparam("attempts"),
+        person_outcome=bindparam("person_outcome"),
         claimed_by=None,
         claimed_until=None,
         last_error=None,
@@ -218,10 +215,11 @@ def _delivery(row: Any) -> DeliveryRow:
         handset_status=row.handset_status,
         handset_at=row.handset_at,
         handset_reason=row.handset_reason,
+        person_outcome=row.person_outcome,
     )
 
 
-class OutboxRepository:
+class OutboxRepository(CallOutcomes):
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
 
@@ -270,7 +268,7 @@ class OutboxRepository:
                 DeliveryStatus.PENDING,
                 0,
                 stamp,
-                stamp,
+                stamp + p.delay,
                 fallback_of,
             )
             for delivery_id, p in zip(ids, planned, strict=True)

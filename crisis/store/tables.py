@@ -345,6 +345,8 @@ deliveries = Table(
     Column("handset_status", String(16)),
     Column("handset_at", UTCDateTime()),
     Column("handset_reason", Text),
+    # A call: what the person did (acknowledged, declined, message_left).
+    Column("person_outcome", String(16)),
     # Only the deliveries still due are indexed for the claim: the ones done (nearly all of
     # them after a fan-out) leave the index, so a claim costs the same at 1,000 or 1,000,000
     # rows. An in-flight delivery's next_attempt_at is its lease expiry.

@@ -11,7 +11,8 @@ from channels.contract import ChannelLimits, LengthUnit
 
 DEFAULT_SMS_MAX_SEGMENTS: Final = 3
 EMAIL_SUBJECT_MAX_CHARACTERS: Final = 150
-CAP_HEADLINE_MAX_CHARACTERS: Final = 160  # CAP 1.2: "SHOULD be less than 160 characters"
+CAP_HEADLINE_MAX_CHARACTERS: Final = 160
+DEFAULT_VOICE_MAX_SECONDS: Final = 45  # CAP 1.2: "SHOULD be less than 160 characters"
 
 
 class ChannelKind(StrEnum):
@@ -21,6 +22,7 @@ class ChannelKind(StrEnum):
     EMAIL = "email"
     FEED = "feed"
     CAP = "cap"
+    VOICE = "voice"
 
 
 class Variant(StrEnum):
@@ -36,6 +38,7 @@ class Variant(StrEnum):
     CAP_HEADLINE = "cap_headline"
     CAP_DESCRIPTION = "cap_description"
     CAP_INSTRUCTION = "cap_instruction"
+    VOICE = "voice"  # read aloud on the phone (channels.voice), measured in spoken seconds
 
     @property
     def channel(self) -> ChannelKind:
@@ -67,6 +70,7 @@ _VARIANT_CHANNEL: Final[Mapping[Variant, ChannelKind]] = MappingProxyType(
         Variant.CAP_HEADLINE: ChannelKind.CAP,
         Variant.CAP_DESCRIPTION: ChannelKind.CAP,
         Variant.CAP_INSTRUCTION: ChannelKind.CAP,
+        Variant.VOICE: ChannelKind.VOICE,
     }
 )
 
@@ -108,6 +112,13 @@ def default_channel_limits(
         ),
         ChannelKind.CAP: ChannelLimits(
             max_length=None, length_unit=LengthUnit.UNLIMITED, rate_per_second=10.0
+        ),
+        # The voice channel's default `max_spoken_seconds`; a trunk's own setting is checked
+        # again when the message is sent (`check_texts`).
+        ChannelKind.VOICE: ChannelLimits(
+            max_length=DEFAULT_VOICE_MAX_SECONDS,
+            length_unit=LengthUnit.SPOKEN_SECONDS,
+            rate_per_second=1.0,
         ),
     }
 

@@ -18,6 +18,7 @@ _UNIT_WORDS: Final[Mapping[LengthUnit, tuple[str, str, bool]]] = {
     LengthUnit.UTF16: ("unité UTF-16", "unités UTF-16", True),
     LengthUnit.CHARACTERS: ("caractère", "caractères", False),
     LengthUnit.UNLIMITED: ("caractère", "caractères", False),
+    LengthUnit.SPOKEN_SECONDS: ("seconde parlée", "secondes parlées", True),
 }
 
 

@@ -10,6 +10,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
 from markupsafe import Markup
 
+from channels.speech import speakable
 from crisis.templating.bounds import RenderLimitError
 from crisis.templating.filters import FilterError
 from crisis.templating.limits import Variant
@@ -45,6 +46,9 @@ def failure_reason(error: Exception) -> str:
 def tidy(variant: Variant, raw: str) -> str:
     if variant.is_html:
         return raw.strip()
+    if variant is Variant.VOICE:
+        # What the author previews is what the phone reads: « C O D », digits one by one.
+        return speakable(raw).strip()
     if variant.single_line:
         return " ".join(raw.split())
     lines = [line.rstrip() for line in raw.replace("\r\n", "\n").split("\n")]

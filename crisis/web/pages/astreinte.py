@@ -17,10 +17,12 @@ import qrcode.image.svg
 from fastapi import Request, Response
 from markupsafe import Markup
 
+from crisis.bootstrap import Service
 from crisis.clock import PARIS, ensure_utc
 from crisis.domain.contacts import InvalidContacts
 from crisis.domain.errors import InvalidInput
 from crisis.domain.oncall import CELL_ROLE_LABELS, CellRole, ImportRoster, IssueBindCode
+from crisis.labels import channel_label
 from crisis.oncall.csv_import import parse_roster_csv
 from crisis.services.oncall_views import on_call_now
 from crisis.web.commands import allowed_to, run
@@ -70,6 +72,18 @@ def _qr_svg(link: str) -> Markup:
     return Markup(svg)  # noqa: S704 - drawn by the qrcode library from our own link
 
 
+def contact_methods(service: Service) -> list[str]:
+    """How a page reaches a member, in order (« appel téléphonique après 3 min »); the
+    channels the service has no configuration for are said to be so."""
+    configured = service.catalog.production
+    said = []
+    for name, minutes in service.settings.callout_methods.items():
+        when = "tout de suite" if minutes == 0 else f"après {minutes} min"
+        missing = "" if name in configured else " (non configuré)"
+        said.append(f"{channel_label(name)} {when}{missing}")
+    return said
+
+
 def _roster_page(
     request: Request, session: SignedIn, extra: dict[str, Any] | None = None, status: int = 200
 ) -> Response:
@@ -96,6 +110,7 @@ def _roster_page(
         "report": None,
         "carried": {},
         "bot": service.settings.telegram_bot_username,
+        "methods": contact_methods(service),
         **(extra or {}),
     }
     return page(request, "astreinte.html.j2", context, session=session, status_code=status)

@@ -3,7 +3,7 @@ sessions that say how they were opened and when their user was last verified, th
 under way at the provider, passkeys and their WebAuthn challenges.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from crisis.store.types import UTCDateTime
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
