@@ -34,6 +34,11 @@ class DeliveryView(BaseModel):
     )
     handset_at: Instant | None = None
     handset_reason: str | None = None
+    person_outcome: str | None = Field(
+        default=None,
+        description="Un appel : ce qu'a fait la personne (acknowledged : réception confirmée "
+        "par la touche 1 ; declined : touche 2 ; message_left : message laissé, non confirmé).",
+    )
 
 
 class HandsetFiguresView(BaseModel):
@@ -47,11 +52,6 @@ class HandsetFiguresView(BaseModel):
     undelivered: int = Field(description="Non remises (accusé d'échec : expiré, rejeté…).")
     median_seconds: float | None = Field(description="Médiane de la mise en file au téléphone.")
     worst_seconds: float | None = Field(description="Pire durée de la mise en file au téléphone.")
-    person_outcome: str | None = Field(
-        default=None,
-        description="Un appel : ce qu'a fait la personne (acknowledged : réception confirmée "
-        "par la touche 1 ; declined : touche 2 ; message_left : message laissé, non confirmé).",
-    )
 
 
 class MessageSummary(BaseModel):
