@@ -13,6 +13,7 @@ from channels.registry import close_channels
 from crisis.catalog import ChannelCatalog, build_catalog
 from crisis.clock import Clock, SystemClock
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
+from crisis.demo.store import is_demonstration
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.commands import RecordServiceAlert
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
@@ -54,6 +55,8 @@ class Service:
     scheduler: SchedulerSupervisor | None
     metrics: Metrics
     dispatcher: DispatcherThread | None = None
+    # A database made by `crisis demo`: local demonstration channels, marked on every page.
+    demonstration: bool = False
     fanouts: FanoutRunner | None = None
     # The scheduler's own health (failures, sweep heartbeat), when this service runs one.
     watch: SchedulerWatch | None = None
@@ -120,7 +123,8 @@ def bootstrap(
     engine = engine or open_engine(settings)
     if delivery is None:
         delivery = load_delivery_config(settings.channels_file, secrets_file=settings.secrets_file)
-    catalog = build_catalog(delivery, engine=engine, clock=clock)
+    demonstration = is_demonstration(engine)
+    catalog = build_catalog(delivery, engine=engine, clock=clock, demonstration=demonstration)
     bus = MessageBus(
         engine=engine,
         clock=clock,
@@ -143,6 +147,7 @@ def bootstrap(
         catalog=catalog,
         scheduler=None,
         metrics=metrics,
+        demonstration=demonstration,
     )
     if run_dispatcher:
         dispatcher = DispatcherThread(

@@ -12,6 +12,7 @@ from channels.contract import Channel, ChannelLimits
 from channels.registry import LazyChannels, channel_factories
 from crisis.clock import Clock
 from crisis.delivery.config import DeliveryConfig
+from crisis.demo.channels import demo_factories
 from crisis.publishing.channels import CapChannel, FeedChannel
 
 
@@ -29,11 +30,19 @@ class ChannelCatalog:
         return None if channel is None else channel.limits
 
 
-def build_catalog(config: DeliveryConfig, *, engine: Engine, clock: Clock) -> ChannelCatalog:
-    """Every configured channel by name; each is built (and its library imported) at first use."""
+def build_catalog(
+    config: DeliveryConfig, *, engine: Engine, clock: Clock, demonstration: bool = False
+) -> ChannelCatalog:
+    """Every configured channel by name; each is built (and its library imported) at first use.
+
+    A demonstration database has the local demonstration channels instead of the providers.
+    """
     catalogs: dict[bool, LazyChannels] = {}
     for is_production, channels_config in ((True, config.production), (False, config.exercise)):
-        factories = channel_factories(channels_config, clock=clock)
+        if demonstration:
+            factories = demo_factories(engine, clock=clock, production=is_production)
+        else:
+            factories = channel_factories(channels_config, clock=clock)
         factories["feed"] = partial(
             FeedChannel, engine, clock=clock, public=config.public, production=is_production
         )

@@ -15,6 +15,7 @@ from crisis.cli import french
 from crisis.cli.audit import audit_app
 from crisis.cli.channels import channels_app
 from crisis.cli.contacts import contacts_app
+from crisis.cli.demo import demo
 from crisis.cli.drills import drill_app
 from crisis.cli.files import write_bytes
 from crisis.cli.indicators import indicateurs, retex_app
@@ -84,6 +85,7 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(retex_app, name="retex")
 app.command("indicateurs")(indicateurs)
+app.command("demo")(demo)
 
 
 def _print_status(view: CrisisView) -> None:
