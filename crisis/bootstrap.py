@@ -36,7 +36,7 @@ from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
-from crisis.store.engine import make_engine
+from crisis.store.engine import open_engine as open_engine
 from drills.programme import DrillProgress, drill_starter
 
 
@@ -101,12 +101,6 @@ def _journal_service_alert(bus: MessageBus) -> Callable[[SentAlert], None]:
         )
 
     return record
-
-
-def open_engine(settings: Settings) -> Engine:
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url, pool_size=settings.api_threads)
 
 
 def bootstrap(

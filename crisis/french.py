@@ -26,7 +26,13 @@ def short_time(instant: datetime) -> str:
 
 
 def entries(count: int) -> str:
-    return f"{count} entrée" if count <= 1 else f"{count} entrées"
+    return counted(count, "entrée")
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """« 0 contact », « 1 contact », « 3 contacts »: French puts 0 and 1 in the singular, and
+    a reader is never handed « contact(s) »."""
+    return f"{count} {singular if count <= 1 else plural or singular + 's'}"
 
 
 def compact_datetime(instant: datetime) -> str:

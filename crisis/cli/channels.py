@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from crisis.bootstrap import Service
 from crisis.cli.support import EXIT_FAILURE, JsonOption, open_service, print_json
 
 channels_app = typer.Typer(help="Canaux de diffusion.", no_args_is_help=True)
@@ -17,6 +16,7 @@ def channels_check(as_json: JsonOption = False) -> None:
 
     from channels.contract import SendError
     from channels.registry import close_channels
+    from crisis.bootstrap import Service
 
     async def check_all(service: Service) -> list[dict[str, object]]:
         report: list[dict[str, object]] = []

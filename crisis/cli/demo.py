@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy.engine import make_url
 
-from crisis.cli.support import EXIT_CONFLICT, JsonOption, fail, print_json, settings_or_fail
+from crisis.cli.support import (
+    EXIT_CONFLICT,
+    JsonOption,
+    database_place,
+    fail,
+    print_json,
+    settings_or_fail,
+)
 
 
 def demo(as_json: JsonOption = False) -> None:
     """Créer la base de démonstration : un utilisateur par rôle, élus, médias, astreinte et
     canaux de démonstration qui ne joignent personne."""
-    from crisis.bootstrap import open_engine
     from crisis.demo.create import (
         DemonstrationExistsError,
         NotADemonstrationDatabaseError,
         create_demonstration,
     )
+    from crisis.demo.seed import DEMO_EVENT
     from crisis.services.roles import ROLE_LABELS
+    from crisis.store.engine import open_engine
 
     settings = settings_or_fail()
-    where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    where = database_place(settings)
     engine = open_engine(settings)
     try:
         contents = create_demonstration(settings, engine)
@@ -33,7 +40,7 @@ def demo(as_json: JsonOption = False) -> None:
         )
     except DemonstrationExistsError:
         typer.echo(
-            f"La base de démonstration {where} existe déjà : ses mots de passe ont été affichés "
+            f"La base de démonstration existe déjà ({where}) : ses mots de passe ont été affichés "
             "à sa création. Pour repartir de zéro, supprimez ce fichier et relancez « crisis "
             "demo »."
         )
@@ -44,6 +51,7 @@ def demo(as_json: JsonOption = False) -> None:
         print_json(
             {
                 "database": where,
+                "event_id": contents.event_id,
                 "users": [
                     {"name": u.name, "role": u.role.value, "password": u.password}
                     for u in contents.users
@@ -67,6 +75,9 @@ def demo(as_json: JsonOption = False) -> None:
         f"Annuaire : {contents.elus} élus et {contents.medias} médias ; astreinte : "
         f"{contents.oncall_members} membres de la cellule pour {contents.roster_days} jours ; "
         "les modèles de messages fournis."
+    )
+    typer.echo(
+        f"Un exercice est ouvert, COD activé : « {DEMO_EVENT.title} » ; l'astreinte a été appelée."
     )
     typer.echo(
         "Lancez la console (« make demo » le fait pour vous, ou « crisis serve ») et ouvrez "

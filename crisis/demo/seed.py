@@ -13,13 +13,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from crisis.bootstrap import Service
-from crisis.domain.commands import AddUser
+from crisis.domain.commands import AddUser, CodDecision, OpenCrisis
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.oncall import CellRole, ImportRoster, ShiftInput
+from crisis.domain.vocabulary import CrisisKind
 from crisis.services.context import Actor
 from crisis.services.roles import Role
 
 DEMO_ACTOR = Actor(name="démonstration", role="local")
+# An exercise, opened with its COD activated, for the cell to write its first message in.
+DEMO_EVENT = OpenCrisis(
+    title="Démonstration — crue de l'Orge",
+    kind=CrisisKind.INONDATION,
+    exercise=True,
+    communes=("Juvisy-sur-Orge", "Athis-Mons"),
+    activation=CodDecision(decided_by="préfet (démonstration)", synergi_ref="DEMO-0001"),
+)
 ROSTER_DAYS = 30
 
 # The user of each role, in the order the quick start meets them.
@@ -109,6 +118,7 @@ class DemoUser:
 @dataclass(frozen=True, slots=True)
 class DemoContents:
     users: tuple[DemoUser, ...]
+    event_id: str
     elus: int
     medias: int
     oncall_members: int
@@ -146,8 +156,11 @@ def seed_demonstration(service: Service) -> DemoContents:
         for name, role, mailbox, mobile in DEMO_ONCALL
     )
     bus.handle(ImportRoster(shifts=shifts, source="démonstration"), actor=DEMO_ACTOR)
+    # Last: its activation pages the on-call cell just imported.
+    event_id: str = bus.handle(DEMO_EVENT, actor=DEMO_ACTOR)
     return DemoContents(
         users=tuple(users),
+        event_id=event_id,
         elus=sum(c.category == "elu" for c in DEMO_CONTACTS),
         medias=sum(c.category == "media" for c in DEMO_CONTACTS),
         oncall_members=len(DEMO_ONCALL),
