@@ -138,5 +138,5 @@ def test_the_quick_start_from_a_fresh_folder(
         "claire.martin@mairie-juvisy.example"
     )
     expect(prefect.locator(".console-demo-outbox").first).to_contain_text("EXERCICE")
-    check_page(prefect, "demo-boite-d-envoi", output_dir)
+    check_page(prefect, "boite-d-envoi-demonstration", output_dir)
     photograph(prefect, "boite-d-envoi", output_dir)
