@@ -13,7 +13,6 @@ from channels.registry import close_channels
 from crisis.catalog import ChannelCatalog, build_catalog
 from crisis.clock import Clock, SystemClock
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
-from crisis.demo.store import is_demonstration
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.commands import RecordServiceAlert
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
@@ -36,6 +35,7 @@ from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
+from crisis.store.demonstration import is_demonstration
 from crisis.store.engine import open_engine as open_engine
 from drills.programme import DrillProgress, drill_starter
 

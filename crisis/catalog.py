@@ -12,8 +12,8 @@ from channels.contract import Channel, ChannelLimits
 from channels.registry import LazyChannels, channel_factories
 from crisis.clock import Clock
 from crisis.delivery.config import DeliveryConfig
-from crisis.demo.channels import demo_factories
 from crisis.publishing.channels import CapChannel, FeedChannel
+from crisis.publishing.demo_channels import demo_factories
 
 
 @dataclass

@@ -81,5 +81,6 @@ def demo(as_json: JsonOption = False) -> None:
     )
     typer.echo(
         "Lancez la console (« make demo » le fait pour vous, ou « crisis serve ») et ouvrez "
-        f"http://{settings.host}:{settings.port}/ : « cellule » rédige, « prefet » valide."
+        f"l'adresse qu'elle affiche (http://{settings.host}:{settings.port}/ sauf --port) : "
+        "« cellule » rédige, « prefet » valide."
     )

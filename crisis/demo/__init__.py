@@ -1,1 +1,2 @@
-"""The demonstration: a database made by `crisis demo`, with local channels that reach no one."""
+"""`crisis demo`: a demonstration database and what it holds. Its channels are in
+`crisis.publishing.demo_channels`, its marker and outbox in `crisis.store.demonstration`."""

@@ -7,8 +7,8 @@ from sqlalchemy import Engine, inspect
 from crisis.bootstrap import bootstrap
 from crisis.clock import Clock, SystemClock
 from crisis.demo.seed import DemoContents, seed_demonstration
-from crisis.demo.store import is_demonstration, mark_demonstration
 from crisis.settings import Settings
+from crisis.store.demonstration import is_demonstration, mark_demonstration
 from crisis.store.migrate import upgrade
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from crisis.demo.store import sent_messages
+from crisis.store.demonstration import sent_messages
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, service_of

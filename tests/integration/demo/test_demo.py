@@ -18,13 +18,13 @@ from crisis.api.app import create_app
 from crisis.bootstrap import Service, bootstrap
 from crisis.cli import app
 from crisis.clock import ManualClock
-from crisis.demo.channels import DemoChannel
-from crisis.demo.store import is_demonstration, mark_demonstration
 from crisis.domain.commands import AddUser
 from crisis.domain.vocabulary import Audience
+from crisis.publishing.demo_channels import DemoChannel
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.services.roles import Role
 from crisis.settings import Settings
+from crisis.store.demonstration import is_demonstration, mark_demonstration
 from crisis.store.tables import deliveries, demo_outbox, users
 from tests.integration.delivery.conftest import add_people, open_active
 from tests.integration.delivery.test_broadcast import TEXTS, dispatch, send
