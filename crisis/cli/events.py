@@ -111,28 +111,23 @@ def serve(
         start_long_running(settings, service.engine, service.metrics, worker=settings.worker_name)
         # Our logging, set up above, serves uvicorn's loggers too; the request lines come from
         # our middleware, with their request id.
+        served: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "log_config": None,
+            "access_log": False,
+            "proxy_headers": True,
+            "forwarded_allow_ips": settings.forwarded_allow_ips,
+        }
         if workers == 1:
-            uvicorn.run(
-                create_app(service),
-                host=host,
-                port=port,
-                log_config=None,
-                access_log=False,
-                proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips,
-            )
+            uvicorn.run(create_app(service), **served)
         else:
             uvicorn.run(
                 "crisis.api.processes:worker_app",
                 factory=True,
                 workers=workers,
-                host=host,
-                port=port,
-                log_config=None,
-                access_log=False,
-                proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips,
                 timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                **served,
             )
 
 

@@ -166,6 +166,16 @@ def install() -> None:
 
     click_core.Command.get_help_option = french_help_option  # type: ignore[method-assign]
 
+    short_help = click_core.Command.get_short_help_str
+
+    def whole_first_sentence(self: Any, limit: int = 45) -> str:
+        # A group's list shows each command's first sentence whole, wrapped, not cut off
+        # with « ... ».
+        shown: str = short_help(self, limit=10_000)
+        return shown
+
+    click_core.Command.get_short_help_str = whole_first_sentence  # type: ignore[method-assign]
+
     for cls in (click_core.Command, core.TyperGroup):
         cls.collect_usage_pieces = _french_pieces(cls.collect_usage_pieces)  # type: ignore[method-assign, assignment]
 
