@@ -5,21 +5,17 @@ command does not need (the start-up times themselves: `benchmarks/cli_startup.py
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import typer
-from typer.testing import CliRunner
 
 import crisis
-from crisis.cli import app
 from crisis.cli.lazy import load
 from crisis.cli.table import COMMANDS
-from tests.integration.delivery.test_french_everywhere import ENGLISH, _command_paths, offending
+from tests.integration.delivery.test_french_everywhere import ENGLISH, offending
 
 CRISIS = Path(sys.executable).with_name("crisis")  # the console script pip installed
 
@@ -155,13 +151,3 @@ def test_the_table_says_what_each_command_says() -> None:
         assert command is not None and command.name == entry.name
         own = " ".join((command.help or "").split())
         assert own.startswith(entry.summary.removesuffix(".")), (entry.name, own)
-
-
-def test_no_help_shows_a_python_type_or_a_plural_in_brackets() -> None:
-    root = typer.main.get_command(app)
-    assert isinstance(root, typer.core.TyperGroup)
-    runner = CliRunner()
-    for path in _command_paths(root):
-        shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}).output
-        assert not re.search(r"<list\[|\[\w+\]>|<\w+\[", shown), (path, shown)
-        assert not re.search(r"\w\((s|x)\)", shown), (path, shown)

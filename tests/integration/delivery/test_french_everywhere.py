@@ -164,6 +164,8 @@ def test_every_help_of_the_command_line_is_in_french() -> None:
         result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"}, prog_name="crisis")
         assert result.exit_code == 0, (path, result.output)
         assert "Afficher cette aide et quitter." in result.output
+        # No Python type (« <list[texte]> ») and no « exercice(s) »: words a person reads.
+        assert not re.search(r"<\w+\[|\w\((s|x)\)", result.output), (path, result.output)
         # Command names and option flags are what a person types: not scanned.
         text = re.sub(r"--?[\w-]+", " ", result.output)
         text = re.sub(TYPED_VALUES, " ", text)
