@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from crisis.cli.asking import confirmed
 from crisis.cli.events import journal
 from crisis.cli.support import (
+    EXIT_FAILURE,
     EXIT_INVALID,
     existing_engine,
     fail,
@@ -96,8 +98,10 @@ def restore(
         target = sqlite_path(engine)
         if target is None:
             fail("base PostgreSQL : restaurez-la avec pg_restore", EXIT_INVALID)
-        if target.exists() and not yes:
-            typer.confirm(f"Remplacer la base {target} par {source} ?", abort=True)
+        question = f"Remplacer la base {target} par {source} ?"
+        if target.exists() and not yes and not confirmed(question):
+            typer.echo("Rien n'a été remplacé.", err=True)
+            raise typer.Exit(EXIT_FAILURE)
         report = restore_sqlite(engine, source)
     typer.echo(
         f"Base {report.path} restaurée depuis {source} (schéma {report.revision or 'inconnu'})."

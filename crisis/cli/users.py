@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from crisis.cli.asking import new_password
 from crisis.cli.support import JsonOption, local_actor, open_service, print_json, settings_or_fail
 from crisis.domain.vocabulary import Role
 
@@ -39,10 +40,7 @@ PasswordStdin = Annotated[
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt(
-        "Mot de passe de la console", hide_input=True, confirmation_prompt=True
-    )
-    return password
+    return new_password("Mot de passe de la console")
 
 
 @user_app.command("add")
