@@ -37,7 +37,8 @@ from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
-from crisis.store.engine import make_engine
+from crisis.store.demonstration import is_demonstration
+from crisis.store.engine import open_engine as open_engine
 from drills.programme import DrillProgress, drill_starter
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class Service:
     scheduler: SchedulerSupervisor | None
     metrics: Metrics
     dispatcher: DispatcherThread | None = None
+    # A database made by `crisis demo`: local demonstration channels, marked on every page.
+    demonstration: bool = False
     fanouts: FanoutRunner | None = None
     # The scheduler's own health (failures, sweep heartbeat), when this service runs one.
     watch: SchedulerWatch | None = None
@@ -132,12 +135,6 @@ def calls_in_progress(catalog: ChannelCatalog) -> int:
     )
 
 
-def open_engine(settings: Settings) -> Engine:
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url, pool_size=settings.api_threads)
-
-
 def bootstrap(
     *,
     settings: Settings | None = None,
@@ -152,7 +149,8 @@ def bootstrap(
     engine = engine or open_engine(settings)
     if delivery is None:
         delivery = load_delivery_config(settings.channels_file, secrets_file=settings.secrets_file)
-    catalog = build_catalog(delivery, engine=engine, clock=clock)
+    demonstration = is_demonstration(engine)
+    catalog = build_catalog(delivery, engine=engine, clock=clock, demonstration=demonstration)
     bus = MessageBus(
         engine=engine,
         clock=clock,
@@ -177,6 +175,7 @@ def bootstrap(
         catalog=catalog,
         scheduler=None,
         metrics=metrics,
+        demonstration=demonstration,
     )
     if run_dispatcher:
         dispatcher = DispatcherThread(

@@ -14,6 +14,7 @@ from channels.registry import ChannelFactory, LazyChannels, channel_factories
 from crisis.clock import Clock
 from crisis.delivery.config import DeliveryConfig
 from crisis.publishing.channels import CapChannel, FeedChannel
+from crisis.publishing.demo_channels import demo_factories
 
 if TYPE_CHECKING:
     from channels.voice import CallAnswer
@@ -47,12 +48,20 @@ class ChannelCatalog:
         return None if channel is None else channel.limits
 
 
-def build_catalog(config: DeliveryConfig, *, engine: Engine, clock: Clock) -> ChannelCatalog:
-    """Every configured channel by name; each is built (and its library imported) at first use."""
+def build_catalog(
+    config: DeliveryConfig, *, engine: Engine, clock: Clock, demonstration: bool = False
+) -> ChannelCatalog:
+    """Every configured channel by name; each is built (and its library imported) at first use.
+
+    A demonstration database has the local demonstration channels instead of the providers.
+    """
     catalogs: dict[bool, LazyChannels] = {}
     relay = CallAnswerRelay()
     for is_production, channels_config in ((True, config.production), (False, config.exercise)):
-        factories = channel_factories(channels_config, clock=clock)
+        if demonstration:
+            factories = demo_factories(engine, clock=clock, production=is_production)
+        else:
+            factories = channel_factories(channels_config, clock=clock)
         if "voice" in factories:
             factories["voice"] = _answering(factories["voice"], relay)
         factories["feed"] = partial(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import typing
 from pathlib import Path
 from typing import Literal
 
+import pydantic_settings
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crisis.defaults import EXERCISE_MARKER
 from crisis.domain.clocks import ClockPolicy
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.validation import field_path, french_reason
@@ -73,7 +77,7 @@ class Settings(BaseSettings):
     secrets_file: Path | None = Field(
         default=None, description="Fichier YAML NOM: valeur des secrets cités en ${NOM}."
     )
-    exercise_marker: str = Field(default="EXERCICE EXERCICE EXERCICE", min_length=1)
+    exercise_marker: str = Field(default=EXERCISE_MARKER, min_length=1)
     worker_name: str = Field(default="dispatcher-1", min_length=1, max_length=120)
     # How long the API remembers who holds a token; a user deactivated in the database loses
     # access after at most this long (0: look every token up on every request).
@@ -273,10 +277,25 @@ def _suffix(loc: tuple[int | str, ...]) -> str:
     return "" if not path else path if path.startswith("[") else f".{path}"
 
 
+_UNPARSED = re.compile(r'field "(\w+)" from source "(\w+)"')
+
+
 def load_settings() -> Settings:
     """The settings, or a SettingsError naming each wrong variable (CRISIS_…) in French."""
     try:
         return Settings()
+    except pydantic_settings.SettingsError as error:
+        # A list or a mapping is given as JSON; pydantic-settings says, in English, that it
+        # could not read it (« error parsing value for field … »).
+        found = _UNPARSED.search(str(error))
+        variable = f"CRISIS_{found.group(1).upper()}" if found else "un réglage"
+        where = " (fichier .env)" if found and found.group(2).startswith("DotEnv") else ""
+        field = Settings.model_fields.get(found.group(1)) if found else None
+        mapping = field is not None and typing.get_origin(field.annotation) is dict
+        example = '{"redacteur": ["Marc Lefèvre"]}' if mapping else '["Évry", "Massy"]'
+        raise SettingsError(
+            f"Réglages invalides — {variable}{where} : valeur JSON attendue, par exemple {example}."
+        ) from None
     except ValidationError as error:
         problems = " ; ".join(
             f"CRISIS_{str(e['loc'][0]).upper()}{_suffix(e['loc'][1:])} : {french_reason(e)}"

@@ -88,7 +88,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(drills.router)
     app.include_router(indicators.router)
     install_operations(app)
-    install_console(app)
+    install_console(app, demonstration=service.demonstration)
 
     @app.get(
         "/api/v1/me",

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from crisis.api.access_log import ACCESS_LOGGER
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, bootstrap
-from crisis.ops.process import configure_process_logging
+from crisis.ops.logs import configure_process_logging
 from crisis.settings import load_settings
 
 

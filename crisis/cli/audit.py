@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from crisis.cli.operations import verify_file
 from crisis.cli.support import EXIT_FAILURE, JsonOption, open_service, print_json
-from crisis.french import entries
-from crisis.store.journal import SYSTEM_STREAM
 
 audit_app = typer.Typer(help="Contrôle du journal.", no_args_is_help=True)
 
@@ -24,6 +21,10 @@ def audit_verify(
     as_json: JsonOption = False,
 ) -> None:
     """Vérifier la chaîne d'empreintes du journal ; code de sortie 1 si elle est rompue."""
+    from crisis.cli.operations import verify_file
+    from crisis.french import entries
+    from crisis.store.journal import SYSTEM_STREAM
+
     if file is not None:
         checks = verify_file(file)
         if crisis_id is not None:

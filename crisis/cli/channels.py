@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from crisis.bootstrap import Service
 from crisis.cli.support import EXIT_FAILURE, JsonOption, open_service, print_json
 
 channels_app = typer.Typer(help="Canaux de diffusion.", no_args_is_help=True)
@@ -31,6 +30,7 @@ def channels_check(as_json: JsonOption = False, test_call: TestCallOption = Fals
 
     from channels.contract import SendError
     from channels.registry import close_channels
+    from crisis.bootstrap import Service
 
     async def check_all(service: Service) -> list[dict[str, object]]:
         report: list[dict[str, object]] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,16 +22,13 @@ from crisis.cli.support import (
     open_service,
     print_json,
 )
-from crisis.domain.contact_commands import (
-    AddToContactList,
-    CreateContactList,
-    DeactivateContact,
-    ImportContacts,
-    ReactivateContact,
-    RemoveFromContactList,
-)
-from crisis.domain.contacts import CATEGORY_LABELS, Category, Contact, InvalidContacts, Problem
-from crisis.services.contact_handlers import ImportReport, ListChange
+from crisis.domain.contacts import Category
+from crisis.french import counted
+
+if TYPE_CHECKING:
+    from crisis.domain.contact_commands import DeactivateContact, ReactivateContact
+    from crisis.domain.contacts import Contact, Problem
+    from crisis.services.contact_handlers import ListChange
 
 contacts_app = typer.Typer(
     help="Annuaire des destinataires (élus, médias, cellule, partenaires) et listes nommées.",
@@ -64,6 +61,8 @@ def contact_json(contact: Contact) -> dict[str, Any]:
 
 
 def _contact_line(contact: Contact) -> str:
+    from crisis.domain.contacts import CATEGORY_LABELS
+
     means = ", ".join(m for m in (contact.email, contact.mobile, contact.telegram_chat_id) if m)
     where = " — ".join(p for p in (contact.fonction, contact.commune) if p)
     marker = (" [exercices]" if contact.exercise else "") + ("" if contact.active else " [inactif]")
@@ -85,6 +84,10 @@ def import_file(
     as_json: JsonOption = False,
 ) -> None:
     """Importer ou mettre à jour des contacts depuis un CSV (rien si une ligne est fausse)."""
+    from crisis.domain.contact_commands import ImportContacts
+    from crisis.domain.contacts import InvalidContacts
+    from crisis.services.contact_handlers import ImportReport
+
     content = read_bytes(file)
     command = ImportContacts(file_name=file.name, content=content, skip_invalid=skip_invalid)
     rejected: InvalidContacts | None = None
@@ -122,9 +125,9 @@ def import_file(
         )
         return
     typer.echo(
-        f"Fichier « {report.file_name} » importé : {report.created} créé(s), "
-        f"{report.updated} mis à jour, {report.unchanged} inchangé(s), "
-        f"{report.skipped} ligne(s) ignorée(s)."
+        f"Fichier « {report.file_name} » importé : {counted(report.created, 'créé')}, "
+        f"{report.updated} mis à jour, {counted(report.unchanged, 'inchangé')}, "
+        f"{counted(report.skipped, 'ligne ignorée', 'lignes ignorées')}."
     )
     for problem in report.problems:
         typer.echo(f"  ignorée — {problem}")
@@ -163,6 +166,7 @@ def _switch(
     ref: str, command: Callable[[str], DeactivateContact | ReactivateContact], by: str | None
 ) -> Contact:
     """The contact named by id, e-mail or mobile, deactivated or reactivated."""
+
     with open_service() as service:
         with service.bus.unit_of_work() as uow:
             contact_id = uow.contacts.find_by_ref(ref).id
@@ -177,6 +181,8 @@ def deactivate(
     by: ByOption = None,
 ) -> None:
     """Désactiver un contact : il reste dans l'annuaire et ses listes mais ne reçoit plus rien."""
+    from crisis.domain.contact_commands import DeactivateContact
+
     done = _switch(contact, lambda found: DeactivateContact(contact_id=found, reason=reason), by)
     typer.echo(f"Contact « {done.name} » désactivé : il ne recevra plus rien.")
 
@@ -187,6 +193,8 @@ def reactivate(
     by: ByOption = None,
 ) -> None:
     """Réactiver un contact désactivé."""
+    from crisis.domain.contact_commands import ReactivateContact
+
     done = _switch(contact, lambda found: ReactivateContact(contact_id=found), by)
     typer.echo(f"Contact « {done.name} » réactivé.")
 
@@ -199,6 +207,8 @@ def create_list(
     as_json: JsonOption = False,
 ) -> None:
     """Créer une liste nommée (« maires des communes inondées »)."""
+    from crisis.domain.contact_commands import CreateContactList
+
     with open_service() as service:
         created = service.bus.handle(
             CreateContactList(name=name, description=description), actor=local_actor(by)
@@ -209,7 +219,10 @@ def create_list(
         typer.echo(f"Liste « {created.name} » créée ({created.id}).")
 
 
-def _print_change(change: ListChange, done: str, idle: str, as_json: bool) -> None:
+def _print_change(
+    change: ListChange, done: tuple[str, str], idle: tuple[str, str], as_json: bool
+) -> None:
+    """`done` and `idle`: what befell the contacts, in the singular and the plural."""
     if as_json:
         print_json(
             {
@@ -220,9 +233,13 @@ def _print_change(change: ListChange, done: str, idle: str, as_json: bool) -> No
             }
         )
         return
-    typer.echo(f"Liste « {change.contact_list.name} » : {len(change.changed)} contact(s) {done}.")
+    changed = len(change.changed)
+    what = done[0] if changed <= 1 else done[1]
+    typer.echo(f"Liste « {change.contact_list.name} » : {counted(changed, 'contact')} {what}.")
     if change.unchanged:
-        typer.echo(f"{len(change.unchanged)} contact(s) {idle}.")
+        unchanged = len(change.unchanged)
+        where = idle[0] if unchanged <= 1 else idle[1]
+        typer.echo(f"{counted(unchanged, 'contact')} {where}.")
 
 
 @lists_app.command("add")
@@ -235,11 +252,15 @@ def add_to_list(
     as_json: JsonOption = False,
 ) -> None:
     """Ajouter des contacts à une liste."""
+    from crisis.domain.contact_commands import AddToContactList
+
     with open_service() as service:
         change = service.bus.handle(
             AddToContactList(list_ref=name, contact_refs=tuple(contacts)), actor=local_actor(by)
         )
-    _print_change(change, "ajouté(s)", "déjà dans la liste", as_json)
+    _print_change(
+        change, ("ajouté", "ajoutés"), ("déjà dans la liste", "déjà dans la liste"), as_json
+    )
 
 
 @lists_app.command("remove")
@@ -252,12 +273,16 @@ def remove_from_list(
     as_json: JsonOption = False,
 ) -> None:
     """Retirer des contacts d'une liste."""
+    from crisis.domain.contact_commands import RemoveFromContactList
+
     with open_service() as service:
         change = service.bus.handle(
             RemoveFromContactList(list_ref=name, contact_refs=tuple(contacts)),
             actor=local_actor(by),
         )
-    _print_change(change, "retiré(s)", "absent(s) de la liste", as_json)
+    _print_change(
+        change, ("retiré", "retirés"), ("absent de la liste", "absents de la liste"), as_json
+    )
 
 
 @lists_app.command("show")
@@ -282,7 +307,7 @@ def show_list(
             }
         )
         return
-    typer.echo(f"Liste « {found.name} » : {len(members)} contact(s).")
+    typer.echo(f"Liste « {found.name} » : {counted(len(members), 'contact')}.")
     if found.description:
         typer.echo(found.description)
     for contact in members:
@@ -300,4 +325,4 @@ def list_lists(as_json: JsonOption = False) -> None:
     if not found:
         typer.echo("Aucune liste.")
     for contact_list, size in found:
-        typer.echo(f"{contact_list.id}  {contact_list.name}  ({size} contact(s))")
+        typer.echo(f"{contact_list.id}  {contact_list.name}  ({counted(size, 'contact')})")

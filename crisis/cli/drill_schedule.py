@@ -19,11 +19,7 @@ from crisis.cli.support import (
     open_service,
     print_json,
 )
-from crisis.domain.programme import AddDrillSchedule, DrillMode, DrillSchedule, RemoveDrillSchedule
-from crisis.reporting.document import clock_line
-from crisis.services.programme_views import programme_ical, programme_view, schedule_view
-from crisis.services.scenario_library import load_scenario_ref
-from drills.live import LiveDrill, LiveDrillError
+from crisis.domain.vocabulary import DrillMode
 
 schedule_app = typer.Typer(
     help="Programme d'exercices : exercices récurrents tenus par l'ordonnanceur.",
@@ -66,6 +62,9 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Programmer un exercice récurrent (heure de Paris)."""
+    from crisis.domain.programme import AddDrillSchedule, DrillSchedule
+    from crisis.services.programme_views import schedule_view
+
     if (rrule is None) == (cron is None):
         fail("indiquez soit --rrule, soit --cron.", EXIT_INVALID)
     starts_at: datetime | None = None
@@ -103,6 +102,8 @@ def add(
 @schedule_app.command("list")
 def list_entries(as_json: JsonOption = False) -> None:
     """Le programme, avec les trois prochains exercices de chaque entrée."""
+    from crisis.services.programme_views import programme_view
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         views = programme_view(uow, now=service.clock.now())
     if as_json:
@@ -117,6 +118,8 @@ def list_entries(as_json: JsonOption = False) -> None:
 @schedule_app.command("remove")
 def remove(schedule_id: Annotated[str, typer.Argument(help="Identifiant de l'entrée.")]) -> None:
     """Retirer une entrée du programme (son historique reste au journal)."""
+    from crisis.domain.programme import RemoveDrillSchedule
+
     with open_service() as service:
         service.bus.handle(RemoveDrillSchedule(schedule_id=schedule_id), actor=local_actor(None))
     typer.echo(f"Entrée {schedule_id} retirée du programme.")
@@ -128,6 +131,8 @@ def ical(
     count: Annotated[int, typer.Option(min=1, max=500, help="Exercices par entrée.")] = 10,
 ) -> None:
     """Exporter les prochains exercices au format iCalendar."""
+    from crisis.services.programme_views import programme_ical
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         data = programme_ical(uow, now=service.clock.now(), count=count)
     if out is None:
@@ -145,6 +150,10 @@ def live(
     ] = False,
 ) -> None:
     """Jouer un scénario en temps réel, avec les participants, sur les canaux d'exercice."""
+    from crisis.reporting.document import clock_line
+    from crisis.services.scenario_library import load_scenario_ref
+    from drills.live import LiveDrill, LiveDrillError
+
     output_folder(out)
     with open_service(run_dispatcher=True) as service:
         with service.bus.unit_of_work() as uow:

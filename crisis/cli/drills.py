@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crisis.bootstrap import Service, bootstrap
 from crisis.cli.drill_schedule import live, schedule_app
 from crisis.cli.files import output_folder
 from crisis.cli.support import (
@@ -21,12 +20,11 @@ from crisis.cli.support import (
     open_service,
     print_json,
 )
-from crisis.clock import SystemClock
-from crisis.domain.programme import DrillClaim, DrillRun, PlayDrill, RunState
-from crisis.reporting.document import clock_line
-from crisis.reporting.report_models import TimingReport
-from drills.model import Scenario, ScenarioError, bundled_scenarios, load_scenario
-from drills.runner import DrillRunner
+
+if TYPE_CHECKING:
+    from crisis.bootstrap import Service
+    from crisis.domain.programme import DrillClaim, DrillRun
+    from drills.model import Scenario
 
 drill_app = typer.Typer(help="Exercices : scénarios, déroulement, programme.", no_args_is_help=True)
 # The exercise programme and live drills, beside the unattended runs.
@@ -38,6 +36,8 @@ PLAY_POLL_SECONDS = 0.2
 
 def resolve_scenario(ref: str) -> Scenario:
     """A file path, or the name of a bundled scenario (`crue-seine`)."""
+    from drills.model import ScenarioError, bundled_scenarios, load_scenario
+
     path = Path(ref)
     if not path.exists():
         bundled = bundled_scenarios()
@@ -84,6 +84,8 @@ def parse_start(value: str) -> datetime:
 @drill_app.command("list")
 def list_scenarios(as_json: JsonOption = False) -> None:
     """Les scénarios fournis avec le service."""
+    from drills.model import bundled_scenarios, load_scenario
+
     found = {name: load_scenario(path) for name, path in sorted(bundled_scenarios().items())}
     if as_json:
         print_json(
@@ -125,6 +127,11 @@ def run(
     ] = None,
 ) -> None:
     """Jouer un scénario sur une horloge virtuelle, sans personne, et écrire ses rapports."""
+    from crisis.bootstrap import bootstrap
+    from crisis.clock import SystemClock
+    from crisis.reporting.document import clock_line
+    from drills.runner import DrillRunner
+
     loaded = resolve_scenario(scenario)
     virtual_speed = parse_speed(speed)
     output_folder(out)
@@ -155,6 +162,8 @@ def run(
 
 def _ended(service: Service, claim: DrillClaim) -> DrillRun:
     """Wait for the end of a drill this process plays (the claim's after-commit hook)."""
+    from crisis.domain.programme import RunState
+
     while True:
         with service.bus.unit_of_work() as uow:
             run = uow.programme.run(claim.schedule_id, claim.occurrence)
@@ -172,6 +181,10 @@ def play(
 ) -> None:
     """Jouer maintenant un scénario, comme « Jouer maintenant » de la console : journalisé
     et compté parmi les exercices joués hors programme (engagement 49)."""
+    from crisis.domain.programme import PlayDrill, RunState
+    from crisis.reporting.document import clock_line
+    from crisis.reporting.report_models import TimingReport
+
     with open_service() as service:
         claim: DrillClaim = service.bus.handle(PlayDrill(scenario=scenario), actor=local_actor(by))
         typer.echo("Exercice lancé sur une horloge virtuelle, dans un service isolé…")

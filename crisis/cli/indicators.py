@@ -6,11 +6,9 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
-from pydantic import ValidationError
 
 from crisis.cli.files import read_text, write_bytes
 from crisis.cli.support import (
@@ -24,11 +22,12 @@ from crisis.cli.support import (
     open_service,
     print_json,
 )
-from crisis.domain.retex import ActionState, UpdateRetexAction
-from crisis.reporting.indicators_render import IndicatorsFormat, render_indicators
-from crisis.reporting.indicators_service import indicators_view
-from crisis.services.retex_input import CorrectiveActionWrite, RetexWrite
-from crisis.services.retex_views import RetexView, current_retex
+from crisis.domain.vocabulary import ActionState
+from crisis.reporting.formats import IndicatorsFormat
+
+if TYPE_CHECKING:
+    from crisis.services.retex_input import CorrectiveActionWrite, RetexWrite
+    from crisis.services.retex_views import RetexView
 
 retex_app = typer.Typer(
     help="Retour d'expérience (RETEX) d'un événement ou d'un exercice clos.",
@@ -53,6 +52,9 @@ def indicateurs(
     out: Annotated[Path | None, typer.Option(help="Fichier à écrire ; sinon la sortie.")] = None,
 ) -> None:
     """Indicateurs Qual-e-Pref (engagements 47 à 50) d'une période, d'après le journal."""
+    from crisis.reporting.indicators_render import render_indicators
+    from crisis.reporting.indicators_service import indicators_view
+
     first, last = _day(du, "--du"), _day(au, "--au")
     with open_service() as service, service.bus.unit_of_work() as uow:
         pack = indicators_view(uow, first=first, last=last, now=service.clock.now())
@@ -90,6 +92,8 @@ def _print_retex(retex: RetexView) -> None:
 
 
 def _show(crisis_id: str, as_json: bool) -> None:
+    from crisis.services.retex_views import current_retex
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         uow.crises.get(crisis_id)
         retex = current_retex(crisis_id, uow.journal.entries(crisis_id))
@@ -108,6 +112,8 @@ def retex_show(crisis_id: CrisisArgument, as_json: JsonOption = False) -> None:
 
 
 def _parse_action(text: str) -> CorrectiveActionWrite:
+    from crisis.services.retex_input import CorrectiveActionWrite
+
     parts = [p.strip() for p in text.split(";")]
     if len(parts) not in (3, 4):
         fail(
@@ -126,6 +132,11 @@ def _parse_action(text: str) -> CorrectiveActionWrite:
 
 
 def _from_file(path: Path) -> RetexWrite:
+    import yaml
+    from pydantic import ValidationError
+
+    from crisis.services.retex_input import RetexWrite
+
     try:
         data = yaml.safe_load(read_text(path))
         return RetexWrite.model_validate(data)
@@ -162,6 +173,8 @@ def retex_record(
     as_json: JsonOption = False,
 ) -> None:
     """Enregistrer (ou remplacer par une nouvelle version) le RETEX d'un événement clos."""
+    from crisis.services.retex_input import RetexWrite
+
     if from_file is not None:
         body = _from_file(from_file)
     else:
@@ -188,6 +201,8 @@ def retex_action(
     as_json: JsonOption = False,
 ) -> None:
     """Changer l'état d'une action corrective : a_faire, en_cours ou faite."""
+    from crisis.domain.retex import UpdateRetexAction
+
     with open_service() as service:
         service.bus.handle(
             UpdateRetexAction(crisis_id=crisis_id, action_id=action_id, state=state),

@@ -7,12 +7,10 @@ rule that nobody approves their own message holds on that name.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
-from crisis.bootstrap import Service
 from crisis.cli.files import read_text
 from crisis.cli.support import (
     EXIT_INVALID,
@@ -25,19 +23,11 @@ from crisis.cli.support import (
     open_service,
     print_json,
 )
-from crisis.domain.commands import Command
-from crisis.domain.draft_commands import (
-    ApproveDraft,
-    ComposeMessage,
-    RejectDraft,
-    SendDraft,
-    SubmitDraft,
-)
 from crisis.domain.vocabulary import Audience
-from crisis.french import long_datetime
-from crisis.services.draft_views import DraftView, draft_view
-from crisis.templating.errors import TemplateError
-from crisis.templating.registry import TemplateRegistry
+
+if TYPE_CHECKING:
+    from crisis.bootstrap import Service
+    from crisis.services.draft_views import DraftView
 
 messages_app = typer.Typer(
     help="Messages préparés : rédaction, validation du préfet, envoi.", no_args_is_help=True
@@ -45,6 +35,8 @@ messages_app = typer.Typer(
 
 
 def _show(view: DraftView, as_json: bool) -> None:
+    from crisis.french import long_datetime
+
     if as_json:
         print_json(view.model_dump(mode="json"))
         return
@@ -73,6 +65,9 @@ def _crisis_of(service: Service, draft_id: str) -> str:
 
 
 def _act(draft_id: DraftArgument, build: Any, by: str | None, as_json: bool) -> None:
+    from crisis.domain.commands import Command
+    from crisis.services.draft_views import draft_view
+
     with open_service() as service:
         command: Command = build(_crisis_of(service, draft_id))
         service.bus.handle(command, actor=local_actor(by))
@@ -113,6 +108,13 @@ def compose(
     as_json: JsonOption = False,
 ) -> None:
     """Rédiger un message à partir d'un modèle."""
+    import yaml
+
+    from crisis.domain.draft_commands import ComposeMessage
+    from crisis.services.draft_views import draft_view
+    from crisis.templating.errors import TemplateError
+    from crisis.templating.registry import TemplateRegistry
+
     if (vars_file is None) == (not example):
         fail("indiquer soit --vars FICHIER, soit --example", EXIT_INVALID)
     if vars_file is not None:
@@ -151,12 +153,16 @@ def compose(
 @messages_app.command("submit")
 def submit(draft_id: DraftArgument, by: ByOption = None, as_json: JsonOption = False) -> None:
     """Soumettre un brouillon à la validation du préfet."""
+    from crisis.domain.draft_commands import SubmitDraft
+
     _act(draft_id, lambda c: SubmitDraft(crisis_id=c, draft_id=draft_id), by, as_json)
 
 
 @messages_app.command("approve")
 def approve(draft_id: DraftArgument, by: ByOption = None, as_json: JsonOption = False) -> None:
     """Valider un message soumis (jamais le sien)."""
+    from crisis.domain.draft_commands import ApproveDraft
+
     _act(draft_id, lambda c: ApproveDraft(crisis_id=c, draft_id=draft_id), by, as_json)
 
 
@@ -168,6 +174,8 @@ def reject(
     as_json: JsonOption = False,
 ) -> None:
     """Refuser un message soumis, avec la raison."""
+    from crisis.domain.draft_commands import RejectDraft
+
     _act(
         draft_id,
         lambda c: RejectDraft(crisis_id=c, draft_id=draft_id, reason=reason),
@@ -179,12 +187,16 @@ def reject(
 @messages_app.command("send")
 def send(draft_id: DraftArgument, by: ByOption = None, as_json: JsonOption = False) -> None:
     """Envoyer un message validé (par l'outbox)."""
+    from crisis.domain.draft_commands import SendDraft
+
     _act(draft_id, lambda c: SendDraft(crisis_id=c, draft_id=draft_id), by, as_json)
 
 
 @messages_app.command("show")
 def show(draft_id: DraftArgument, as_json: JsonOption = False) -> None:
     """Afficher un message préparé, son rendu et l'état de sa validation."""
+    from crisis.services.draft_views import draft_view
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         view = draft_view(uow.drafts.get(draft_id))
     _show(view, as_json)

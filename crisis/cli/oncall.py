@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from crisis.bootstrap import Service
 from crisis.cli.files import read_bytes
 from crisis.cli.support import (
     EXIT_INVALID,
@@ -24,19 +23,11 @@ from crisis.cli.support import (
     parse_instant,
     print_json,
 )
-from crisis.domain.oncall import (
-    DeactivateCip,
-    DeclareCipOperational,
-    ImportRoster,
-    IssueBindCode,
-    OrderCip,
-    StartCallout,
-    Team,
-)
-from crisis.french import long_datetime
-from crisis.oncall.csv_import import parse_roster_csv
-from crisis.services.oncall_views import callouts_view, cip_view, on_call_now
-from crisis.services.roster_handlers import RosterReport
+from crisis.domain.vocabulary import Team
+from crisis.french import counted
+
+if TYPE_CHECKING:
+    from crisis.bootstrap import Service
 
 oncall_app = typer.Typer(
     help="Astreinte de la cellule : tableau, qui est d'astreinte, codes Telegram.",
@@ -59,6 +50,10 @@ def oncall_import(
     as_json: JsonOption = False,
 ) -> None:
     """Importer le tableau d'astreinte (remplace les créneaux ; tout ou rien)."""
+    from crisis.domain.oncall import ImportRoster
+    from crisis.oncall.csv_import import parse_roster_csv
+    from crisis.services.roster_handlers import RosterReport
+
     content = read_bytes(file)
     parsed = parse_roster_csv(content)
     if parsed.problems:
@@ -82,7 +77,11 @@ def oncall_import(
             }
         )
         return
-    typer.echo(f"Astreinte importée : {report.shifts} créneau(x), {report.members} membre(s).")
+    shifts, members = (
+        counted(report.shifts, "créneau", "créneaux"),
+        counted(report.members, "membre"),
+    )
+    typer.echo(f"Astreinte importée : {shifts}, {members}.")
     if report.linked_to_contacts:
         typer.echo("Reliés à l'annuaire : " + ", ".join(report.linked_to_contacts))
     if report.unreachable:
@@ -97,6 +96,9 @@ def oncall_now(
     as_json: JsonOption = False,
 ) -> None:
     """Qui est d'astreinte, rôle par rôle (--json : une liste, [] si personne)."""
+    from crisis.french import long_datetime
+    from crisis.services.oncall_views import on_call_now
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         found = on_call_now(uow, parse_instant(at, "at") or service.clock.now())
     if as_json:
@@ -116,6 +118,9 @@ def oncall_bind_code(
     as_json: JsonOption = False,
 ) -> None:
     """Code à usage unique : le membre envoie « /start CODE » au bot Telegram."""
+    from crisis.domain.oncall import IssueBindCode
+    from crisis.french import long_datetime
+
     with open_service() as service:
         result = service.bus.handle(IssueBindCode(member=member), actor=local_actor(by))
     if as_json:
@@ -139,6 +144,9 @@ def callout(
     as_json: JsonOption = False,
 ) -> None:
     """Appeler l'astreinte : chaque membre d'astreinte reçoit un appel à acquitter."""
+    from crisis.domain.oncall import StartCallout
+    from crisis.services.oncall_views import callouts_view
+
     with open_service() as service:
         service.bus.handle(
             StartCallout(crisis_id=crisis_id, team=team, reason=reason), actor=local_actor(by)
@@ -149,7 +157,7 @@ def callout(
     if as_json:
         print_json(view)
         return
-    typer.echo(f"Appel lancé : {len(view['pages'])} membre(s) appelé(s).")
+    typer.echo(f"Appel lancé : {counted(len(view['pages']), 'membre appelé', 'membres appelés')}.")
     for page in view["pages"]:
         typer.echo(f"  • {page['role']} : {page['name']}")
 
@@ -158,6 +166,8 @@ def callout(
 
 
 def _print_cip(service: Service, crisis_id: str, as_json: bool, done: str) -> None:
+    from crisis.services.oncall_views import cip_view
+
     with service.bus.unit_of_work() as uow:
         view = cip_view(uow, crisis_id)
     if as_json:
@@ -177,6 +187,8 @@ def cip_activate(
     as_json: JsonOption = False,
 ) -> None:
     """Enregistrer l'ordre du préfet d'activer la CIP : horloge `cip`, appel des opérateurs."""
+    from crisis.domain.oncall import OrderCip
+
     actor = local_actor(by)
     with open_service() as service:
         service.bus.handle(
@@ -200,6 +212,8 @@ def cip_operational(
     as_json: JsonOption = False,
 ) -> None:
     """Déclarer la CIP opérationnelle ; le numéro unique est publié."""
+    from crisis.domain.oncall import DeclareCipOperational
+
     with open_service() as service:
         service.bus.handle(
             DeclareCipOperational(
@@ -219,6 +233,8 @@ def cip_deactivate(
     as_json: JsonOption = False,
 ) -> None:
     """Fermer la CIP ; la fermeture est publiée."""
+    from crisis.domain.oncall import DeactivateCip
+
     with open_service() as service:
         service.bus.handle(
             DeactivateCip(

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy import Engine
 from typer.core import TyperGroup
 
-from crisis.bootstrap import open_engine
-from crisis.cli.support import EXIT_INVALID, fail, open_service, settings_or_fail
-from crisis.french import os_reason
-from crisis.ops.backup import (
-    BackupError,
-    backup_sqlite,
-    pg_dump_command,
-    restore_sqlite,
-    sqlite_path,
+from crisis.cli.asking import confirmed
+from crisis.cli.events import journal
+from crisis.cli.support import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    existing_engine,
+    fail,
+    open_service,
+    settings_or_fail,
 )
-from crisis.store.journal import ChainCheck
-from crisis.store.journal_export import UnreadableExport, export_lines, verify_export
+from crisis.french import counted
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from crisis.store.journal import ChainCheck
 
 
 class _ShowByDefault(TyperGroup):
@@ -40,9 +43,15 @@ journal_app = typer.Typer(
 
 
 @contextmanager
-def _configured_engine() -> Iterator[Engine]:
-    """The configured database, without the service; a BackupError becomes a French exit."""
-    engine = open_engine(settings_or_fail())
+def _configured_engine(*, existing: bool = True) -> Iterator[Engine]:
+    """The configured database, without the service; a BackupError becomes a French exit.
+    A restore may make the database (`existing=False`): that is what it is asked."""
+    from crisis.french import os_reason
+    from crisis.ops.backup import BackupError
+    from crisis.store.engine import open_engine
+
+    settings = settings_or_fail()
+    engine = existing_engine(settings, with_schema=False) if existing else open_engine(settings)
     try:
         yield engine
     except BackupError as error:
@@ -58,6 +67,8 @@ def backup(
     out: Annotated[Path, typer.Option("--out", help="Fichier de la copie.")],
 ) -> None:
     """Copier la base SQLite, même service en marche ; sur PostgreSQL, dire la commande pg_dump."""
+    from crisis.ops.backup import backup_sqlite, pg_dump_command, sqlite_path
+
     with _configured_engine() as engine:
         if sqlite_path(engine) is None:
             typer.echo(
@@ -81,12 +92,16 @@ def restore(
     ] = False,
 ) -> None:
     """Remplacer la base SQLite par une copie ; refusé tant qu'un service l'utilise."""
-    with _configured_engine() as engine:
+    from crisis.ops.backup import restore_sqlite, sqlite_path
+
+    with _configured_engine(existing=False) as engine:
         target = sqlite_path(engine)
         if target is None:
             fail("base PostgreSQL : restaurez-la avec pg_restore", EXIT_INVALID)
-        if target.exists() and not yes:
-            typer.confirm(f"Remplacer la base {target} par {source} ?", abort=True)
+        question = f"Remplacer la base {target} par {source} ?"
+        if target.exists() and not yes and not confirmed(question):
+            typer.echo("Rien n'a été remplacé.", err=True)
+            raise typer.Exit(EXIT_FAILURE)
         report = restore_sqlite(engine, source)
     typer.echo(
         f"Base {report.path} restaurée depuis {source} (schéma {report.revision or 'inconnu'})."
@@ -102,6 +117,9 @@ def journal_export(
     ] = None,
 ) -> None:
     """Exporter les chaînes du journal avec leurs empreintes, pour l'archivage."""
+    from crisis.french import os_reason
+    from crisis.store.journal_export import export_lines
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         if crisis_id is not None:
             uow.crises.get(crisis_id)
@@ -117,11 +135,15 @@ def journal_export(
             with suppress(OSError):  # never leave half an export behind
                 out.unlink()
             fail(f"impossible d'écrire {out} ({os_reason(error)})", EXIT_INVALID)
-    typer.echo(f"Journal exporté dans {out} : {len(streams)} chaîne(s), {count} lignes.")
+    chains, lines = counted(len(streams), "chaîne"), counted(count, "ligne")
+    typer.echo(f"Journal exporté dans {out} : {chains}, {lines}.")
 
 
 def verify_file(path: Path) -> list[ChainCheck]:
     """The offline check behind `crisis audit verify --file`."""
+    from crisis.french import os_reason
+    from crisis.store.journal_export import UnreadableExport, verify_export
+
     try:
         with path.open(encoding="utf-8") as lines:
             return verify_export(lines)
@@ -133,8 +155,4 @@ def verify_file(path: Path) -> list[ChainCheck]:
         fail(f"{path} : {error}", EXIT_INVALID)
 
 
-def register(app: typer.Typer, *, journal_show: Callable[..., Any]) -> None:
-    app.command("backup")(backup)
-    app.command("restore")(restore)
-    journal_app.command("show")(journal_show)
-    app.add_typer(journal_app, name="journal")
+journal_app.command("show")(journal)

@@ -7,15 +7,15 @@ import secrets
 
 import typer
 
-from channels.config import SECRET_PREFIX
-from crisis.secret_strength import new_token
-
 secrets_app = typer.Typer(help="Secrets du service.", no_args_is_help=True)
 
 
 @secrets_app.command("generate")
 def generate() -> None:
     """Afficher des secrets neufs, à placer dans l'environnement du service (crisis.env)."""
+    from channels.config import SECRET_PREFIX
+    from crisis.secret_strength import new_token
+
     webhook = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
     typer.echo(
         "# Secrets neufs, tirés au hasard (32 octets chacun) : à garder hors du dépôt.\n"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from crisis.cli.files import read_text
 from crisis.cli.support import EXIT_INVALID, JsonOption, print_json
-from crisis.templating.errors import TemplateError
-from crisis.templating.limits import DEFAULT_SMS_MAX_SEGMENTS, default_variant_limits
-from crisis.templating.registry import DEFAULT_MARKER, TemplateRegistry
+from crisis.defaults import EXERCISE_MARKER as DEFAULT_MARKER
+from crisis.defaults import SMS_MAX_SEGMENTS as DEFAULT_SMS_MAX_SEGMENTS
+
+if TYPE_CHECKING:
+    from crisis.templating.registry import TemplateRegistry
 
 templates_app = typer.Typer(
     name="templates",
@@ -28,6 +29,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _registry(sms_max_segments: int) -> TemplateRegistry:
+    from crisis.templating.limits import default_variant_limits
+    from crisis.templating.registry import TemplateRegistry
+
     return TemplateRegistry.with_bundled(
         limits=default_variant_limits(sms_max_segments=sms_max_segments)
     )
@@ -38,6 +42,8 @@ def list_templates(
     as_json: JsonOption = False,
 ) -> None:
     """Lister les modèles disponibles."""
+    from crisis.templating.errors import TemplateError
+
     try:
         registry = _registry(DEFAULT_SMS_MAX_SEGMENTS)
     except TemplateError as error:
@@ -65,6 +71,8 @@ def list_templates(
 
 
 def _read_vars(path: Path) -> dict[str, Any]:
+    import yaml
+
     try:
         data = yaml.safe_load(read_text(path, what="le fichier de variables"))
     except yaml.YAMLError as error:
@@ -100,6 +108,8 @@ def render(
     as_json: JsonOption = False,
 ) -> None:
     """Afficher le rendu d'un modèle pour chaque canal, avec sa longueur et sa limite."""
+    from crisis.templating.errors import TemplateError
+
     if (vars_file is None) == (not example):
         raise _fail("indiquer soit --vars FICHIER, soit --example")
     try:

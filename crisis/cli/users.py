@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from crisis.bootstrap import open_engine
+from crisis.cli.asking import new_password
 from crisis.cli.support import JsonOption, local_actor, open_service, print_json, settings_or_fail
-from crisis.domain.commands import AddUser, SetPassword
-from crisis.services.roles import ROLE_LABELS, Role
-from crisis.store.migrate import upgrade
+from crisis.domain.vocabulary import Role
 
 db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
 user_app = typer.Typer(help="Utilisateurs et jetons d'accès.", no_args_is_help=True)
@@ -20,6 +18,9 @@ user_app = typer.Typer(help="Utilisateurs et jetons d'accès.", no_args_is_help=
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Créer ou mettre à jour le schéma de la base."""
+    from crisis.store.engine import open_engine
+    from crisis.store.migrate import upgrade
+
     engine = open_engine(settings_or_fail())
     try:
         upgrade(engine)
@@ -39,10 +40,7 @@ PasswordStdin = Annotated[
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt(
-        "Mot de passe de la console", hide_input=True, confirmation_prompt=True
-    )
-    return password
+    return new_password("Mot de passe de la console")
 
 
 @user_app.command("add")
@@ -60,6 +58,9 @@ def user_add(
     as_json: JsonOption = False,
 ) -> None:
     """Créer un utilisateur ; son jeton n'est affiché qu'une fois."""
+    from crisis.domain.commands import AddUser
+    from crisis.services.roles import ROLE_LABELS
+
     wants_password = password_stdin or with_password
     password = _read_password(password_stdin) if wants_password else None
     with open_service() as service:
@@ -83,6 +84,8 @@ def user_passwd(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Définir ou changer le mot de passe de la console (lève aussi un verrouillage)."""
+    from crisis.domain.commands import SetPassword
+
     password = _read_password(password_stdin)
     with open_service() as service:
         service.bus.handle(SetPassword(name=name, password=password), actor=local_actor(None))
@@ -92,6 +95,8 @@ def user_passwd(
 @user_app.command("list")
 def user_list(as_json: JsonOption = False) -> None:
     """Lister les utilisateurs (sans leurs jetons)."""
+    from crisis.services.roles import ROLE_LABELS
+
     with open_service() as service, service.bus.unit_of_work() as uow:
         users = uow.users.all()
     if as_json:

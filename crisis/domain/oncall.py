@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import phonenumbers
-
 from crisis.domain.commands import Command
 from crisis.domain.errors import InvalidInput
 from crisis.domain.events import Event
+from crisis.domain.vocabulary import Team as Team
 
 
 class CellRole(StrEnum):
@@ -33,11 +32,6 @@ CELL_ROLE_LABELS: dict[CellRole, str] = {
     CellRole.CHEF_DE_SALLE_CIP: "chef de salle CIP",
     CellRole.OPERATEUR_CIP: "opérateur CIP",
 }
-
-
-class Team(StrEnum):
-    CELL = "cell"  # the communication cell (commitment 47)
-    CIP = "cip"  # the cellule d'information du public (commitment 50)
 
 
 TEAM_ROLES: dict[Team, tuple[CellRole, ...]] = {
@@ -97,6 +91,8 @@ def format_numero_unique(raw: str) -> str:
         "(exemples : 01 69 91 91 91, 0 800 00 91 91)."
     )
     try:
+        import phonenumbers  # loaded by the commands that check a number only
+
         number = phonenumbers.parse(raw.strip(), "FR")
     except phonenumbers.NumberParseException:
         raise InvalidInput("numero_unique", reason) from None
@@ -107,6 +103,8 @@ def format_numero_unique(raw: str) -> str:
 
 def numero_unique_link(numero: str) -> str:
     """The `tel:` address of a checked numéro unique (RFC 3966: « tel:+33-1-69-91-91-91 »)."""
+    import phonenumbers
+
     number = phonenumbers.parse(numero, "FR")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)
 

@@ -10,12 +10,7 @@ from typing import Any
 
 from crisis.domain.commands import Command
 from crisis.domain.events import Event
-
-
-class DrillMode(StrEnum):
-    UNATTENDED = "unattended"  # played at full speed on a virtual clock, sandbox channels
-    LIVE = "live"  # played in real time with people, on the exercise channels
-
+from crisis.domain.vocabulary import DrillMode as DrillMode
 
 DRILL_MODE_LABELS: dict[DrillMode, str] = {
     DrillMode.UNATTENDED: "automatique (horloge virtuelle, canaux simulés)",

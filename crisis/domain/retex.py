@@ -9,20 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from crisis.domain.commands import Command
 from crisis.domain.events import Event
+from crisis.domain.vocabulary import ActionState as ActionState
 
 MAX_TEXT_LENGTH = 4000
 MAX_ACTIONS = 50
 MAX_FIELD_LENGTH = 200
-
-
-class ActionState(StrEnum):
-    TODO = "a_faire"
-    DOING = "en_cours"
-    DONE = "faite"
 
 
 ACTION_STATE_LABELS: dict[ActionState, str] = {

@@ -91,3 +91,30 @@ CLOCK_STATE_LABELS: dict[ClockState, str] = {
     ClockState.MET: "tenu",
     ClockState.BREACHED: "dépassé",
 }
+
+
+# Defined here, light to import, for the command line's options; each belongs to its module
+# (crisis.domain.oncall, .programme, .retex), which exports it.
+class Team(StrEnum):
+    CELL = "cell"  # the communication cell (commitment 47)
+    CIP = "cip"  # the cellule d'information du public (commitment 50)
+
+
+class DrillMode(StrEnum):
+    UNATTENDED = "unattended"  # played at full speed on a virtual clock, sandbox channels
+    LIVE = "live"  # played in real time with people, on the exercise channels
+
+
+class ActionState(StrEnum):
+    TODO = "a_faire"
+    DOING = "en_cours"
+    DONE = "faite"
+
+
+# The role a user of the console or the API holds (crisis.services.roles).
+class Role(StrEnum):
+    DUTY_OFFICER = "duty_officer"
+    COMM_CELL = "comm_cell"
+    PREFECT = "prefect"
+    AUDITOR = "auditor"
+    ADMIN = "admin"

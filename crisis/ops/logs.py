@@ -18,7 +18,10 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+if TYPE_CHECKING:
+    from crisis.settings import Settings
 
 LogFormat = Literal["text", "json"]
 CONTEXT_KEYS = ("request_id", "crisis_id", "message_id", "delivery_id", "worker")
@@ -119,6 +122,11 @@ _QUIET_LIBRARIES = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
 }
+
+
+def configure_process_logging(settings: Settings, *, default_level: str) -> None:
+    """The settings' form and threshold, or `default_level` when they name none."""
+    configure_logging(level=settings.log_level or default_level, fmt=settings.log_format)
 
 
 def configure_logging(

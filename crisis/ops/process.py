@@ -17,16 +17,12 @@ from sqlalchemy import Engine
 from channels import measure
 from channels.registry import import_channel_modules
 from crisis.french import os_reason
-from crisis.ops.logs import configure_logging, set_process_context
+from crisis.ops.logs import set_process_context
 from crisis.ops.metrics import Metrics
 from crisis.publishing.cap_schema import cap_schema
 from crisis.settings import Settings
 
 _held: list[IO[bytes]] = []
-
-
-def configure_process_logging(settings: Settings, *, default_level: str) -> None:
-    configure_logging(level=settings.log_level or default_level, fmt=settings.log_format)
 
 
 def start_long_running(

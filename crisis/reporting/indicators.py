@@ -17,7 +17,7 @@ from crisis.clock import PARIS, ensure_utc
 from crisis.domain.errors import InvalidInput
 from crisis.domain.retex import ActionState
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
-from crisis.french import long_date
+from crisis.french import counted, long_date
 from crisis.labels import COMMITMENT_STATE_LABELS
 from crisis.reporting.indicators_model import (
     AUDIENCES,
@@ -320,7 +320,10 @@ def _statement(period: Period, real: Sequence[EventRow], exercises: int | None) 
     )
     if exercises is None:
         return statement
-    held = f"{exercises} exercice(s) ont été joués." if exercises else "Aucun exercice non plus."
+    if not exercises:
+        return f"{statement} Aucun exercice non plus."
+    played = "a été joué" if exercises == 1 else "ont été joués"
+    held = f"{counted(exercises, 'exercice')} {played}."
     return f"{statement} {held}"
 
 

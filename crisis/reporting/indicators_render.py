@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from enum import StrEnum
 from importlib import resources
 
 from jinja2 import Environment, select_autoescape
@@ -12,21 +11,13 @@ from jinja2 import Environment, select_autoescape
 from crisis.french import long_date
 from crisis.labels import channel_label
 from crisis.reporting.document import at, minutes, when
+from crisis.reporting.formats import IndicatorsFormat as IndicatorsFormat
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
 from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
 from crisis.reporting.render import css_string, html_to_pdf
 from crisis.services.retex_views import EntryRef
 from crisis.spreadsheet_csv import SpreadsheetCsv
-
-
-class IndicatorsFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    HTML = "html"
-    PDF = "pdf"
-    XLSX = "xlsx"
-
 
 MEDIA_TYPES = {
     IndicatorsFormat.JSON: "application/json",

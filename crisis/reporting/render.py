@@ -9,24 +9,16 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from enum import StrEnum
 from importlib import resources
 
 from jinja2 import Environment, select_autoescape
 
 from crisis.exercise_titles import exercise_title
 from crisis.reporting.document import ReportDocument, Section, build_document
+from crisis.reporting.formats import ReportFormat as ReportFormat
 from crisis.reporting.report_models import TimingReport
 from crisis.reporting.svg import timeline_svg
 from crisis.spreadsheet_csv import SpreadsheetCsv
-
-
-class ReportFormat(StrEnum):
-    JSON = "json"
-    HTML = "html"
-    MD = "md"
-    CSV = "csv"
-    PDF = "pdf"
 
 
 def to_json(report: TimingReport) -> str:

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from crisis.domain.vocabulary import Role as Role
 from crisis.labels import USER_ROLE_LABELS
-
-
-class Role(StrEnum):
-    DUTY_OFFICER = "duty_officer"
-    COMM_CELL = "comm_cell"
-    PREFECT = "prefect"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
 
 # The labels are those of the French vocabulary (crisis.labels), keyed by role.
 ROLE_LABELS: dict[Role, str] = {role: USER_ROLE_LABELS[role.value] for role in Role}

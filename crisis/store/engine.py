@@ -9,10 +9,13 @@ transaction, in the same BEGIN.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from crisis.settings import Settings
 
 
 def normalise_url(url: str) -> str:
@@ -61,3 +64,10 @@ def make_engine(url: str, **options: Any) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The configured database's engine (the data folder made for the default SQLite file)."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.resolved_database_url, pool_size=settings.api_threads)

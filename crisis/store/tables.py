@@ -678,3 +678,30 @@ drill_scenarios = Table(
     Column("uploaded_by", String(120), nullable=False),
     Column("uploaded_at", UTCDateTime(), nullable=False),
 )
+
+# A demonstration database (`crisis demo`) holds this one row: the service then sends through
+# its local demonstration channels only, and every page says so.
+demonstration = Table(
+    "demonstration",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# What the demonstration channels « sent »: kept here instead of reaching anyone, shown in
+# the console's demonstration outbox.
+demo_outbox = Table(
+    "demo_outbox",
+    metadata,
+    Column("delivery_id", String(36), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text),
+    Column("text", Text, nullable=False),
+    Column("exercise", Boolean, nullable=False),
+    Column("crisis_id", String(36)),
+    Column("message_id", String(36)),
+    Column("sent_at", UTCDateTime(), nullable=False),
+    Index("ix_demo_outbox_sent_at", "sent_at"),
+)

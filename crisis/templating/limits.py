@@ -8,8 +8,9 @@ from types import MappingProxyType
 from typing import Final
 
 from channels.contract import ChannelLimits, LengthUnit
+from crisis.defaults import SMS_MAX_SEGMENTS
 
-DEFAULT_SMS_MAX_SEGMENTS: Final = 3
+DEFAULT_SMS_MAX_SEGMENTS: Final = SMS_MAX_SEGMENTS
 EMAIL_SUBJECT_MAX_CHARACTERS: Final = 150
 CAP_HEADLINE_MAX_CHARACTERS: Final = 160
 DEFAULT_VOICE_MAX_SECONDS: Final = 45  # CAP 1.2: "SHOULD be less than 160 characters"

@@ -14,6 +14,7 @@ from jinja2 import Template
 
 from channels.contract import ChannelLimits
 from channels.measure import measure
+from crisis.defaults import EXERCISE_MARKER
 from crisis.templating.bounds import (
     RenderBudget,
     RenderLimitError,
@@ -39,7 +40,7 @@ from crisis.templating.sandbox import GuardedSandbox, make_environment, static_p
 from crisis.templating.variables import validate_variables
 from crisis.templating.variant_text import RENDER_FAILURES, failure_reason, mark, tidy
 
-DEFAULT_MARKER: Final = "EXERCICE EXERCICE EXERCICE"
+DEFAULT_MARKER: Final = EXERCISE_MARKER
 MAX_MARKER_LENGTH: Final = 60
 BUNDLED_PACKAGE: Final = "templates"
 MANIFEST_FILE: Final = "template.yaml"

@@ -17,6 +17,7 @@ from crisis.web.pages import (
     astreinte,
     compose,
     dashboard,
+    demo_outbox,
     event,
     exercices,
     free_text,
@@ -50,7 +51,7 @@ PREPARING_AND_REVIEWING = (
 )
 
 
-def install_console(app: FastAPI) -> None:
+def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
     install_security_headers(app)
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -70,6 +71,8 @@ def install_console(app: FastAPI) -> None:
         app.include_router(module.router)
     for module in PREPARING_AND_REVIEWING:
         app.include_router(module.router)
+    if demonstration:  # the page exists on a demonstration database only
+        app.include_router(demo_outbox.router)
 
     @app.exception_handler(NotSignedIn)
     async def _sign_in_first(request: Request, _: NotSignedIn) -> Response:

@@ -90,5 +90,6 @@ def public_page_html(
             messages=[_message(p) for p in publications],
             cips=cips,
             stale=stale,
+            demonstration=service.demonstration,
         )
     )

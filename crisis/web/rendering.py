@@ -107,7 +107,8 @@ def page(
     session: SignedIn | None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    settings = service_of(request).settings
+    service = service_of(request)
+    settings = service.settings
 
     def can(command: str) -> bool:
         return session is not None and may_run(session.user.role, _COMMANDS[command])
@@ -120,6 +121,7 @@ def page(
         "role_label": role_label(session.user.role) if session else "",
         "csrf_token": session.csrf_token if session else "",
         "can": can,
+        "demonstration": service.demonstration,
         **(context or {}),
     }
     html = environment().get_template(template).render(values)

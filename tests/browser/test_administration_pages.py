@@ -42,7 +42,11 @@ def test_the_administrator_keeps_the_accounts(
 
     page = new_page(browser, DESK)
     sign_in(page, live.url, "Alice Admin")
-    page.get_by_role("link", name="Administration").click()
+    # No event: the dashboard lists the administrator's first steps, with their links.
+    expect(page.locator("#premiers-pas")).to_have_text("Premiers pas de l'administrateur")
+    expect(page.get_by_role("link", name="Importer les contacts")).to_be_visible()
+    check_page(page, "tableau-administrateur", output_dir)
+    page.get_by_role("link", name="Administration", exact=True).click()
     claire_card = page.locator(".console-chains > li").filter(has_text="Claire Martin")
     expect(claire_card).to_contain_text("verrouillé")
     check_page(page, "administration", output_dir)

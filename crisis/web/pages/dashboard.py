@@ -8,14 +8,43 @@ within the second.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import Request, Response
 
+from crisis.domain.commands import AddUser
+from crisis.domain.messages import ChannelName
+from crisis.labels import channel_label
+from crisis.services.registry import may_run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
-from crisis.web.sessions import CurrentUser, service_of
+from crisis.web.sessions import CurrentUser, SignedIn, service_of
 from crisis.web.views import open_crises
 
 router = console_router()
+
+# Published by the service itself: there from the start, nothing to configure.
+_BUILT_IN = frozenset({ChannelName.FEED, ChannelName.CAP})
+
+
+@dataclass(frozen=True, slots=True)
+class FirstSteps:
+    """What an administrator sets up first, and how far it has got."""
+
+    users: int
+    contacts: int
+    channels: list[str]
+
+
+def _first_steps(request: Request, session: SignedIn) -> FirstSteps | None:
+    """For the administrator only: users, contacts and channels."""
+    if not may_run(session.user.role, AddUser):
+        return None
+    service = service_of(request)
+    with service.bus.reading() as uow:
+        users, contacts = len(uow.users.all()), uow.contacts.count()
+    channels = [channel_label(name) for name in service.catalog.production if name not in _BUILT_IN]
+    return FirstSteps(users=users, contacts=contacts, channels=channels)
 
 
 def _crises(request: Request) -> list[object]:
@@ -26,7 +55,14 @@ def _crises(request: Request) -> list[object]:
 
 @router.get("/")
 def dashboard(request: Request, session: CurrentUser) -> Response:
-    return page(request, "dashboard.html.j2", {"crises": _crises(request)}, session=session)
+    crises = _crises(request)
+    first_steps = None if crises else _first_steps(request, session)
+    return page(
+        request,
+        "dashboard.html.j2",
+        {"crises": crises, "first_steps": first_steps},
+        session=session,
+    )
 
 
 @router.get("/tableau/evenements")

@@ -20,7 +20,9 @@ GOOD = (
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"CRISIS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    created = {"CRISIS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    assert run(created, "db", "upgrade")[0] == 0
+    return created
 
 
 def write(tmp_path: Path, *lines: str, encoding: str = "utf-8") -> Path:
@@ -38,8 +40,7 @@ def test_import_then_list(tmp_path: Path, env: dict[str, str]) -> None:
     code, out, _ = run(env, "contacts", "import", str(write(tmp_path, *GOOD)))
     assert code == 0
     assert out == (
-        "Fichier « annuaire.csv » importé : 2 créé(s), 0 mis à jour, 0 inchangé(s), "
-        "0 ligne(s) ignorée(s).\n"
+        "Fichier « annuaire.csv » importé : 2 créés, 0 mis à jour, 0 inchangé, 0 ligne ignorée.\n"
     )
     code, out, _ = run(env, "contacts", "list", "--json")
     assert code == 0
@@ -95,8 +96,8 @@ def test_skip_invalid_imports_the_rest_and_exits_0(tmp_path: Path, env: dict[str
     code, out, _ = run(env, "contacts", "import", str(path), "--skip-invalid")
     assert code == 0
     assert out == (
-        "Fichier « annuaire.csv » importé : 2 créé(s), 0 mis à jour, 0 inchangé(s), "
-        "1 ligne(s) ignorée(s).\n"
+        "Fichier « annuaire.csv » importé : 2 créés, 0 mis à jour, 0 inchangé, "
+        "1 ligne ignorée.\n"
         "  ignorée — ligne 4 : mobile « 06 12 » invalide\n"
     )
 
@@ -120,15 +121,15 @@ def test_named_lists(tmp_path: Path, env: dict[str, str]) -> None:
     code, out, _ = run(
         env, "contacts", "lists", "add", "maires des communes inondees", "06.12.34.56.78"
     )
-    assert (code, out) == (0, "Liste « Maires des communes inondées » : 1 contact(s) ajouté(s).\n")
+    assert (code, out) == (0, "Liste « Maires des communes inondées » : 1 contact ajouté.\n")
     code, out, _ = run(env, "contacts", "lists", "show", "Maires des communes inondées", "--json")
     assert [c["name"] for c in json.loads(out)["contacts"]] == ["Jean Dupont"]
     code, out, _ = run(
         env, "contacts", "lists", "remove", "Maires des communes inondées", "jean.dupont@evry.fr"
     )
-    assert (code, out) == (0, "Liste « Maires des communes inondées » : 1 contact(s) retiré(s).\n")
+    assert (code, out) == (0, "Liste « Maires des communes inondées » : 1 contact retiré.\n")
     code, out, _ = run(env, "contacts", "lists", "show", "Maires des communes inondées")
-    assert out == "Liste « Maires des communes inondées » : 0 contact(s).\n"
+    assert out == "Liste « Maires des communes inondées » : 0 contact.\n"
 
 
 def test_list_errors_exit_codes(tmp_path: Path, env: dict[str, str]) -> None:

@@ -54,7 +54,7 @@ COMMAND_PROBE = """
 import sys
 from typer.testing import CliRunner
 from crisis.cli import app
-result = CliRunner().invoke(app, ["list"])
+result = CliRunner().invoke(app, ["user", "list"])  # the whole service, built
 assert result.exit_code == 0, result.output
 print(sorted(set(sys.argv[1:]) & set(sys.modules)))
 """
@@ -72,7 +72,8 @@ exercise:
 
 
 def test_a_command_that_sends_nothing_builds_no_channel(tmp_path: Path) -> None:
-    """Every channel configured, `crisis list`: no provider library is loaded."""
+    """Every channel configured, `crisis user list` (which opens the service): no provider
+    library is loaded."""
     channels = tmp_path / "canaux.yaml"
     channels.write_text(EVERY_CHANNEL, "utf-8")
     environment = {
@@ -80,6 +81,7 @@ def test_a_command_that_sends_nothing_builds_no_channel(tmp_path: Path) -> None:
         "CRISIS_DATA_DIR": str(tmp_path),
         "CRISIS_CHANNELS_FILE": str(channels),
     }
+    subprocess.run([sys.executable, "-m", "crisis", "db", "upgrade"], env=environment, check=True)
     loaded = subprocess.run(
         [sys.executable, "-c", COMMAND_PROBE, *PROVIDERS],
         capture_output=True,

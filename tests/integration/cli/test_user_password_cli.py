@@ -60,3 +60,16 @@ def test_a_short_password_or_an_unknown_user_is_refused(database_url: str) -> No
     )
     assert code != 0
     assert "Aucun utilisateur ne s'appelle « Personne »" in err
+
+
+def test_a_password_typed_twice_is_asked_again_in_french_until_both_match(
+    database_url: str, engine: Engine
+) -> None:
+    typed = "mot-de-passe-tape\nune-faute-de-frappe\nmot-de-passe-tape\nmot-de-passe-tape\n"
+    code, out, err = _invoke(
+        database_url, typed, "user", "add", "Hugo", "--role", "comm_cell", "--password"
+    )
+    assert code == 0, err
+    assert "Erreur : les deux saisies diffèrent ; recommencez." in err
+    assert out.count("Confirmez-le") == 2 and "Repeat" not in out + err
+    assert _signs_in(engine, "Hugo", "mot-de-passe-tape")

@@ -88,6 +88,7 @@ def test_a_pdf_report_renders_with_the_image_runtime_packages(tmp_path: Path) ->
     data.mkdir()
     env = crisis_env(f"sqlite:///{data / 'crisis.sqlite3'}", data)
     env["FONTCONFIG_FILE"] = str(fontconfig_limited_to(packages, tmp_path))
+    assert run_cli(env, "db", "upgrade").returncode == 0  # as the image's entry point does
     activated = run_cli(
         env, "activate", "--title", "Crue de l'Orge", "--kind", "inondation", "--exercise", "--json"
     )
