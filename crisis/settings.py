@@ -141,6 +141,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Communes du département proposées à l'ouverture d'un événement (JSON).",
     )
+    duplicate_window_hours: int = Field(
+        default=24,
+        gt=0,
+        le=24 * 30,
+        description="Un événement ouvert depuis moins longtemps, de même type ou de titre "
+        "proche, est signalé comme doublon probable à l'ouverture d'un nouvel événement.",
+    )
     session_minutes: int = Field(default=720, gt=0, le=7 * 24 * 60)
     signin_max_failures: int = Field(default=10, gt=0, le=100)
     signin_lockout_minutes: int = Field(default=15, gt=0)

@@ -31,6 +31,9 @@ class OpenCrisis(Command):
     communes: tuple[str, ...] = ()
     reported_at: datetime | None = None  # None: now
     activation: CodDecision | None = None  # open and activate in one step
+    # Refuse (LikelyDuplicate) when an open event looks the same (crisis.domain.duplicates);
+    # the console asks for it until the person confirms a distinct event.
+    check_duplicates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,8 @@ class CloseCrisis(Command):
     crisis_id: str
     reason: str
     closed_at: datetime | None = None
+    # Opened by mistake (a duplicate, a wrong click): left out of the indicators, reason shown.
+    opened_by_mistake: bool = False
 
 
 @dataclass(frozen=True, slots=True)

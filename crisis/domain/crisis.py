@@ -57,6 +57,7 @@ class Crisis:
     closed_at: datetime | None = None
     closed_by: str | None = None
     close_reason: str | None = None
+    opened_by_mistake: bool = False
     version: int = 0
     events: list[Event] = field(default_factory=list)
 
@@ -358,7 +359,10 @@ class Crisis:
         for clock in self.clocks.values():
             self.events.extend(clock.raise_due_alerts(now=now))
 
-    def close(self, *, at: datetime, by: str, reason: str, now: datetime) -> None:
+    def close(
+        self, *, at: datetime, by: str, reason: str, now: datetime, opened_by_mistake: bool = False
+    ) -> None:
+        """`opened_by_mistake`: a duplicate or a wrong click, left out of the indicators."""
         self._ensure_open()
         reason = reason.strip()
         if not reason:
@@ -373,8 +377,15 @@ class Crisis:
         self.closed_at = at
         self.closed_by = by
         self.close_reason = reason
+        self.opened_by_mistake = opened_by_mistake
         self.events.append(
-            CrisisClosed(crisis_id=self.id, closed_at=at, closed_by=by, reason=reason)
+            CrisisClosed(
+                crisis_id=self.id,
+                closed_at=at,
+                closed_by=by,
+                reason=reason,
+                opened_by_mistake=opened_by_mistake,
+            )
         )
 
 

@@ -104,6 +104,7 @@ class CrisisClosed(Event):
     closed_at: datetime
     closed_by: str
     reason: str
+    opened_by_mistake: bool = False
 
 
 @dataclass(frozen=True, slots=True)

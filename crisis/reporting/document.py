@@ -100,7 +100,9 @@ def _head(report: TimingReport) -> list[tuple[str, str]]:
         f" par {report.cod_decided_by}" if report.cod_decided_by else ""
     )
     closing = (
-        f"{when(report.closed_at)} — {report.close_reason or 'sans motif'}"
+        f"{when(report.closed_at)} — "
+        + ("ouvert par erreur, exclu des indicateurs : " if report.opened_by_mistake else "")
+        + (report.close_reason or "sans motif")
         if report.closed_at
         else "événement en cours"
     )

@@ -154,6 +154,7 @@ class TimingReport(BaseModel):
     synergi_ref: str | None
     closed_at: Instant | None
     close_reason: str | None
+    opened_by_mistake: bool = False
     generated_at: Instant
     clocks: list[ClockReport]
     messages: list[MessageReport]

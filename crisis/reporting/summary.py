@@ -152,7 +152,9 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         + (" refusée(s) (exercice)" if p.get("refused") else " en échec définitif")
     ),
     "command.RecordDeliveryOutcomes": _outcomes,
-    "event.CrisisClosed": lambda p: str(p.get("reason", "")),
+    "event.CrisisClosed": lambda p: (
+        ("ouvert par erreur : " if p.get("opened_by_mistake") else "") + str(p.get("reason", ""))
+    ),
     "event.InjectPlayed": lambda p: (
         f"{p.get('sender')} → {role_label(p.get('to'))} ({channel_label(str(p.get('channel')))})"
         f" : {p.get('content')}"

@@ -274,7 +274,11 @@ def build_report(
                 clock.breach_raised_at = _instant(p["raised_at"])
                 clock.breached_in = entry_ref(entry)
         elif kind == "event.CrisisClosed":
-            head.update(closed_at=_instant(p["closed_at"]), close_reason=p.get("reason"))
+            head.update(
+                closed_at=_instant(p["closed_at"]),
+                close_reason=p.get("reason"),
+                opened_by_mistake=bool(p.get("opened_by_mistake", False)),
+            )
         elif kind == "event.MessageSent":
             message = messages.get(str(p["message_id"]))
             if message is None:
@@ -399,6 +403,7 @@ def build_report(
         synergi_ref=head.get("synergi_ref"),
         closed_at=head.get("closed_at"),
         close_reason=head.get("close_reason"),
+        opened_by_mistake=bool(head.get("opened_by_mistake", False)),
         generated_at=now,
         clocks=clock_reports,
         messages=[m.report() for m in messages.values()],

@@ -137,6 +137,8 @@ class CrisisSummary:
     clocks: list[ClockDisplay]
     alerts: list[AlertDisplay]
     cip: CipSummary | None
+    close_reason: str | None = None
+    opened_by_mistake: bool = False
 
 
 def crisis_summary(
@@ -155,6 +157,8 @@ def crisis_summary(
         clocks=[clock_display(c, now) for c in crisis.clocks.values()],
         alerts=[alert_display(a) for a in reversed(alerts)][:last_alerts],
         cip=cip_summary(uow, crisis.id),
+        close_reason=crisis.close_reason,
+        opened_by_mistake=crisis.opened_by_mistake,
     )
 
 

@@ -16,7 +16,7 @@ from crisis.domain.commands import (
     RetryDelivery,
 )
 from crisis.domain.draft_commands import SendDraft, SubmitDraft
-from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     AcknowledgePage,
@@ -52,6 +52,8 @@ DONE = {
     "cellule": "Cellule de communication déclarée opérationnelle.",
     "hors-service": "Diffusion hors service enregistrée.",
     "clos": "Événement clos.",
+    "erreur": "Événement clos comme ouvert par erreur : il est exclu des indicateurs.",
+    "cod-deja": "Le COD était déjà activé pour cet événement : rien n'a changé.",
     "accuse": "Accusé de réception enregistré.",
     "appel": "Appel de l'astreinte lancé.",
     "cip": "Ordre d'activation de la CIP enregistré.",
@@ -162,7 +164,15 @@ def activate(request: Request, crisis_id: str, session: CurrentUser, form: Poste
         synergi_ref=forms.text(form, "synergi_ref", limit=120) or None,
         decided_at=forms.paris_instant(form, "decided_at"),
     )
-    run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
+    try:
+        run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
+    except Conflict:
+        # Another tab or another person activated it first: one activation, shown as it is.
+        with service_of(request).bus.reading() as uow:
+            crisis = uow.crises.get(crisis_id)
+        if crisis.activation is None or crisis.closed_at is not None:
+            raise
+        return _back(crisis_id, "cod-deja")
     return _back(crisis_id, "cod")
 
 
@@ -199,8 +209,13 @@ def off_service_delivery(
 
 @router.post("/evenements/{crisis_id}/clore")
 def close(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    run(request, session, form, CloseCrisis(crisis_id=crisis_id, reason=forms.text(form, "reason")))
-    return _back(crisis_id, "clos")
+    command = CloseCrisis(
+        crisis_id=crisis_id,
+        reason=forms.text(form, "reason"),
+        opened_by_mistake=form.get("erreur") == "oui",
+    )
+    run(request, session, form, command)
+    return _back(crisis_id, "erreur" if command.opened_by_mistake else "clos")
 
 
 @router.post("/evenements/{crisis_id}/appel")

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from crisis.domain.commands import CodDecision, OpenCrisis
+from crisis.domain.duplicates import LikelyDuplicate, rule_sentence
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.web import forms
@@ -29,6 +30,7 @@ def _form_page(
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
+    duplicate: LikelyDuplicate | None = None,
 ) -> Response:
     service = service_of(request)
     communes = sorted(set(service.settings.communes) | set(values.get("communes", [])))
@@ -41,6 +43,8 @@ def _form_page(
             "kinds": KINDS,
             "communes": [(c, c) for c in communes],
             "now": service.clock.now(),
+            "rule": rule_sentence(service.settings.duplicate_window_hours),
+            "duplicate": duplicate,
         },
         session=session,
         status_code=status,
@@ -92,6 +96,8 @@ def _command(form: FormData, known_communes: list[str]) -> OpenCrisis:
         exercise=nature == "exercice",
         communes=tuple(communes),
         activation=activation,
+        # Posted once the person has seen the likely duplicate and said it is another event.
+        check_duplicates=form.get("distinct") != "oui",
     )
 
 
@@ -100,14 +106,21 @@ def open_event(request: Request, session: CurrentUser, form: PostedForm) -> Resp
     settings = service_of(request).settings
     try:
         crisis_id = run(request, session, form, _command(form, settings.communes))
+    except LikelyDuplicate as duplicate:
+        return _form_page(request, session, _posted(form), {}, status=409, duplicate=duplicate)
     except InvalidInput as error:
-        values: dict[str, Any] = {
-            name: forms.text(form, name, limit=10_000)
-            for name in ("idempotency_key", "title", "kind", "synergi_ref", "decided_by", "nature")
-        }
-        values["communes"] = forms.choices(form, "communes")
-        values["decided_at"] = forms.text(form, "decided_at", limit=40)
-        values["activate"] = form.get("activate") == "oui"
-        values["confirm_reel"] = form.get("confirm_reel") == "oui"
-        return _form_page(request, session, values, {error.field: error.message}, status=422)
+        return _form_page(request, session, _posted(form), {error.field: error.message}, 422)
     return RedirectResponse(f"/evenements/{crisis_id}?fait=ouvert", status_code=303)
+
+
+def _posted(form: FormData) -> dict[str, Any]:
+    """The form's values as posted, to show it again."""
+    values: dict[str, Any] = {
+        name: forms.text(form, name, limit=10_000)
+        for name in ("idempotency_key", "title", "kind", "synergi_ref", "decided_by", "nature")
+    }
+    values["communes"] = forms.choices(form, "communes")
+    values["decided_at"] = forms.text(form, "decided_at", limit=40)
+    values["activate"] = form.get("activate") == "oui"
+    values["confirm_reel"] = form.get("confirm_reel") == "oui"
+    return values
