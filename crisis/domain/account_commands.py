@@ -22,6 +22,18 @@ class RevokeApiToken(Command):
 
 @dataclass(frozen=True, slots=True)
 class UnlockAccount(Command):
-    """Lift a lockout after repeated wrong passwords, without changing the password."""
+    """Lift the delays after repeated wrong passwords, without changing the password."""
 
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeactivateUser(Command):
+    """The user may no longer sign in: their sessions end at once, their API token is refused."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactivateUser(Command):
     name: str

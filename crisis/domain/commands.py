@@ -99,6 +99,9 @@ class AddUser(Command):
 class SetPassword(Command):
     name: str
     password: str = field(repr=False)
+    # The session making the change, kept when the user changes their own password: the
+    # user's other sessions end.
+    keep_session: str | None = field(default=None, repr=False)
 
     def journal_payload(self) -> Any:
         return {"name": self.name}

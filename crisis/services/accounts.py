@@ -1,4 +1,5 @@
-"""Console accounts: Argon2 passwords, sign-in with lockout, sessions. All journalled.
+"""Console accounts: Argon2 passwords, sign-in slowed by growing delays, sessions. All
+journalled.
 
 Sign-in is not a bus command: it is made by someone not yet known, and a refused sign-in
 must still be recorded (the failure count, the journal entry) while the answer is a refusal.
@@ -9,13 +10,13 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from crisis.domain.errors import InvalidInput
-from crisis.french import short_time
+from crisis.domain.signin_throttle import Scope, account_key, next_attempt_at, wait_message
 from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.sessions_repository import WebSession
@@ -66,54 +67,56 @@ def _password_matches(stored_hash: str | None, password: str) -> bool:
 class SignInOutcome:
     user: User | None
     refusal: str | None  # in French, for the sign-in page
-    locked_now: bool = False
 
 
 WRONG_CREDENTIALS = "Nom d'utilisateur ou mot de passe incorrect."
 
 
-def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) -> SignInOutcome:
-    """Check a name and password; count, lock and journal failures. The caller commits."""
+def sign_in(
+    uow: UnitOfWork, settings: Settings, *, name: str, password: str, address: str
+) -> SignInOutcome:
+    """Check a name and password; slow down and journal failures. The caller commits.
+
+    Whatever the name, known or not, active or not, the answers and the delays are the same.
+    """
     now = uow.now
     name = name.strip()
-    user = uow.users.by_name(name, for_update=True) if name else None
+    keys = {Scope.ACCOUNT: account_key(name), Scope.ADDRESS: address[:200]}
+    policies = settings.signin_policies
+    counts = {
+        scope: uow.signin_throttle.find(scope, key, for_update=True) for scope, key in keys.items()
+    }
+    waits = [
+        until
+        for scope, count in counts.items()
+        if count is not None and (until := next_attempt_at(count, policies[scope], now))
+    ]
+    if waits:
+        # Too early: the password is not even checked, and the delay does not grow.
+        for scope, key in keys.items():
+            if counts[scope] is not None:
+                uow.signin_throttle.record_refused_early(scope, key)
+        return SignInOutcome(None, wait_message(max(waits), now))
+    user = uow.users.by_name(name) if name else None
     usable = user is not None and user.active
     matches = _password_matches(user.password_hash if usable and user else None, password)
-    journalled_name = name[:MAX_JOURNALLED_NAME]
-    if user is None or not usable:
-        _journal(uow, "auth.SignInFailed", journalled_name, {"reason": "unknown_user"})
-        return SignInOutcome(None, WRONG_CREDENTIALS)
-    if user.locked_until is not None and user.locked_until > now:
-        _journal(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
-        return SignInOutcome(None, locked_message(user.locked_until, settings))
-    if matches:
-        uow.users.record_signin_success(user.id)
-        _journal(uow, "auth.SignedIn", user.name, {"role": user.role})
+    if user is not None and usable and matches:
+        uow.signin_throttle.clear(Scope.ACCOUNT, keys[Scope.ACCOUNT])
+        _journal(uow, "auth.SignedIn", user.name, {"role": user.role, "address": address})
         return SignInOutcome(user, None)
-    # A lockout that has run out starts a new count.
-    previous = 0 if user.locked_until is not None else user.failed_signins
-    failures = previous + 1
-    locked_until = None
-    if failures >= settings.signin_max_failures:
-        locked_until = now + timedelta(minutes=settings.signin_lockout_minutes)
-    if user.locked_until is not None:
-        uow.users.record_signin_success(user.id)  # reset the count of the lapsed lockout
-    uow.users.record_signin_failure(user.id, locked_until=locked_until)
+    in_a_row = {}
+    for scope, key in keys.items():
+        count = counts[scope]
+        in_a_row[scope] = (count.current(now) if count is not None else 0) + 1
+        uow.signin_throttle.record_failure(scope, key, failures=in_a_row[scope], at=now)
+    reason = "wrong_password" if usable else "unknown_user"
     _journal(
-        uow, "auth.SignInFailed", user.name, {"reason": "wrong_password", "in_a_row": failures}
+        uow,
+        "auth.SignInFailed",
+        user.name if user is not None else name[:MAX_JOURNALLED_NAME],
+        {"reason": reason, "in_a_row": in_a_row[Scope.ACCOUNT], "address": address},
     )
-    if locked_until is not None:
-        _journal(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
-        return SignInOutcome(None, locked_message(locked_until, settings), locked_now=True)
     return SignInOutcome(None, WRONG_CREDENTIALS)
-
-
-def locked_message(until: datetime, settings: Settings) -> str:
-    return (
-        f"Ce compte est verrouillé jusqu'à {short_time(until)} après "
-        f"{settings.signin_max_failures} mots de passe erronés de suite. Réessayez ensuite, "
-        "ou demandez à l'administrateur de changer le mot de passe."
-    )
 
 
 def open_session(uow: UnitOfWork, settings: Settings, user: User) -> tuple[str, WebSession]:

@@ -24,6 +24,7 @@ from crisis.domain.commands import (
 from crisis.domain.crisis import Crisis
 from crisis.domain.duplicates import Candidate, LikelyDuplicate, likely_duplicates
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.signin_throttle import Scope, account_key
 from crisis.domain.vocabulary import CrisisState
 from crisis.services.account_handlers import checked_role
 from crisis.services.accounts import hash_password
@@ -176,6 +177,8 @@ def set_password(cmd: SetPassword, ctx: HandlerContext) -> Outcome:
     user = ctx.uow.users.by_name(cmd.name.strip())
     if user is None:
         raise NotFound(f"Aucun utilisateur ne s'appelle « {cmd.name.strip()} ».")
-    # A new password also lifts a lockout and starts the failure count again.
     ctx.uow.users.set_password(user.id, hash_password(cmd.password))
-    return Outcome(result=user.name, stream=SYSTEM_STREAM)
+    # Whoever knew the former password is signed out; the delays of the name are lifted.
+    ended = ctx.uow.sessions.remove_of_user(user.id, keep=cmd.keep_session)
+    ctx.uow.signin_throttle.clear(Scope.ACCOUNT, account_key(user.name))
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"sessions_ended": ended})

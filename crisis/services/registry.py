@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crisis.domain.account_commands import ChangeRole, RevokeApiToken, UnlockAccount
+from crisis.domain.account_commands import (
+    ChangeRole,
+    DeactivateUser,
+    ReactivateUser,
+    RevokeApiToken,
+    UnlockAccount,
+)
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
@@ -206,8 +212,22 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         UnlockAccount,
         account_handlers.unlock_account,
         ADMINS,
-        "Déverrouillage d'un compte",
-        "déverrouiller un compte",
+        "Délais de connexion levés",
+        "lever les délais de connexion d'un compte",
+    ),
+    CommandSpec(
+        DeactivateUser,
+        account_handlers.deactivate_user,
+        ADMINS,
+        "Désactivation d'un compte",
+        "désactiver un compte",
+    ),
+    CommandSpec(
+        ReactivateUser,
+        account_handlers.reactivate_user,
+        ADMINS,
+        "Réactivation d'un compte",
+        "réactiver un compte",
     ),
     # The directory of recipients: kept by the cell, the duty officer and the administrator.
     CommandSpec(

@@ -47,11 +47,21 @@ users = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
-    # The console's sign-in: an Argon2 hash (none: the user has only an API token), the
-    # wrong passwords in a row, and the end of a lockout.
+    # The console's sign-in: an Argon2 hash (none: the user has only an API token).
     Column("password_hash", String(200)),
-    Column("failed_signins", Integer, nullable=False, default=0),
-    Column("locked_until", UTCDateTime()),
+)
+
+# Failed sign-ins in a row, per name typed (folded) and per address: the growing delays of
+# crisis.domain.signin_throttle. A name is counted whether or not an account has it.
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime(), nullable=False),
+    Column("refused_early", Integer, nullable=False),
+    Index("ix_signin_failures_last_failure_at", "last_failure_at"),
 )
 
 # Signed-in console sessions. Only a SHA-256 of the cookie's random value is stored.

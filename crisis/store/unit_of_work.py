@@ -20,6 +20,7 @@ from crisis.store.outbox_repository import OutboxRepository
 from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.sessions_repository import SessionRepository
+from crisis.store.signin_throttle_repository import SigninThrottleRepository
 from crisis.store.users_repository import UserRepository
 
 
@@ -36,6 +37,7 @@ class UnitOfWork:
     journal: Journal
     users: UserRepository
     sessions: SessionRepository
+    signin_throttle: SigninThrottleRepository
     idempotency: IdempotencyRepository
     drafts: DraftRepository
     templates: TemplateRepository
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.journal = Journal(self.connection)
         self.users = UserRepository(self.connection)
         self.sessions = SessionRepository(self.connection)
+        self.signin_throttle = SigninThrottleRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)

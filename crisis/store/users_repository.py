@@ -23,8 +23,6 @@ class User:
     created_at: datetime
     active: bool
     password_hash: str | None = None
-    failed_signins: int = 0
-    locked_until: datetime | None = None
 
 
 def token_digest(token: str) -> str:
@@ -40,8 +38,6 @@ def _user(row: Any) -> User:
         created_at=row.created_at,
         active=row.active,
         password_hash=row.password_hash,
-        failed_signins=row.failed_signins,
-        locked_until=row.locked_until,
     )
 
 
@@ -68,7 +64,6 @@ class UserRepository:
                 created_at=now,
                 active=True,
                 password_hash=password_hash,
-                failed_signins=0,
             )
         )
         return User(
@@ -103,9 +98,7 @@ class UserRepository:
 
     def set_password(self, user_id: str, password_hash: str) -> None:
         self._conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(password_hash=password_hash, failed_signins=0, locked_until=None)
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
         )
 
     def set_role(self, user_id: str, role: str) -> None:
@@ -116,14 +109,5 @@ class UserRepository:
             update(users).where(users.c.id == user_id).values(token_hash=token_digest(token))
         )
 
-    def record_signin_failure(self, user_id: str, *, locked_until: datetime | None) -> None:
-        self._conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(failed_signins=users.c.failed_signins + 1, locked_until=locked_until)
-        )
-
-    def record_signin_success(self, user_id: str) -> None:
-        self._conn.execute(
-            update(users).where(users.c.id == user_id).values(failed_signins=0, locked_until=None)
-        )
+    def set_active(self, user_id: str, active: bool) -> None:
+        self._conn.execute(update(users).where(users.c.id == user_id).values(active=active))
