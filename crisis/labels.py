@@ -204,6 +204,7 @@ EVENT_LABELS: dict[str, str] = {
     "CodActivated": "COD activé (décision du préfet)",
     "ClockStarted": "Horloge lancée",
     "ClockMet": "Horloge tenue",
+    "ClockCorrected": "Horloge corrigée",
     "ClockWarning": "Alerte d'échéance",
     "ClockBreached": "Échéance dépassée",
     "CellDeclaredOperational": "Cellule déclarée opérationnelle",

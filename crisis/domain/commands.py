@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.domain.vocabulary import Audience, ClockName, CrisisKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,16 @@ class DeclareCellOperational(Command):
     crisis_id: str
     declared_at: datetime | None = None
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectClock(Command):
+    """Correct what met a clock, with a reason: withdrawn (`met_at` None) or another instant."""
+
+    crisis_id: str
+    clock: ClockName
+    reason: str
+    met_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

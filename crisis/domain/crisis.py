@@ -349,6 +349,29 @@ class Crisis:
             )
         )
 
+    def correct_clock(
+        self, *, clock: ClockName, met_at: datetime | None, reason: str, by: str, now: datetime
+    ) -> None:
+        """An explicit correction of what met a clock (a cell declared operational by mistake,
+        a wrong hour), with its reason; allowed after the event is closed too."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("reason", "Indiquez le motif de la correction.")
+        found = self.clocks.get(clock)
+        if found is None:
+            raise Conflict("Cette horloge n'a pas été lancée pour cet événement.")
+        if met_at is not None:
+            if met_at > now:
+                raise InvalidInput("met_at", "L'heure corrigée ne peut pas être dans le futur.")
+            if met_at < found.started_at:
+                raise InvalidInput(
+                    "met_at", "L'heure corrigée est antérieure au départ de l'horloge."
+                )
+        self.events.extend(found.correct(met_at=met_at, reason=reason, by=by))
+        if met_at is None:
+            # Back to running: a deadline already past is a breach, raised now.
+            self.raise_due_alerts(now=now)
+
     def record_event(self, event: Event) -> None:
         """A fact about this crisis that changes none of its state (a delivery failed, say)."""
         self.events.append(event)

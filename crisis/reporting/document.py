@@ -165,6 +165,8 @@ def _clocks(report: TimingReport) -> Section:
         ),
         empty="Aucune horloge : le COD n'a pas été activé.",
         chart=True,
+        # Every explicit correction, with its reason: the figures above count it.
+        facts=[(f"Correction — {c.label}", text) for c in report.clocks for text in c.corrections],
     )
 
 

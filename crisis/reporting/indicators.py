@@ -194,6 +194,10 @@ def event_row(
         note = f"{MISTAKE_NOTE} (motif : {report.close_reason or 'non précisé'})."
     elif report.cod_decided_at is None:
         note = "Clos sans activation du COD." if report.closed_at else "COD non activé à ce jour."
+    corrections = [f"{c.label} : {text}." for c in report.clocks for text in c.corrections]
+    if corrections and not mistake:
+        # The figures count the corrected values; the note says what was corrected and why.
+        note = " ".join([*([note] if note else []), "Horloge corrigée —", *corrections])
     return EventRow(
         crisis_id=crisis_id,
         title=report.title,

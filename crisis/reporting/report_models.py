@@ -35,6 +35,8 @@ class ClockReport(BaseModel):
     # The journal entries that hold the figures: the start, the breach, and the entry holding
     # the earliest instant the clock was met.
     sources: list[EntryRef] = []
+    # Explicit corrections of what met the clock, in French, oldest first.
+    corrections: list[str] = []
 
 
 class ChannelDeliveryReport(BaseModel):

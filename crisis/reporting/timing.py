@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
+from crisis.french import compact_datetime as _when
 from crisis.french import duration_minutes
 from crisis.labels import COMMITMENT_STATE_LABELS
 from crisis.reporting.chronology import GROUPED_KINDS, Run
@@ -69,6 +70,8 @@ class _Clock:
         self.started_by = entry_ref(entry)
         self.met_in: EntryRef | None = None
         self.breached_in: EntryRef | None = None
+        self.corrections: list[str] = []
+        self.corrected_in: list[EntryRef] = []
 
     def meet(self, entry: JournalEntry) -> None:
         met_at = _instant(entry.payload["met_at"])
@@ -76,8 +79,27 @@ class _Clock:
             self.met_at, self.met_by = met_at, str(entry.payload.get("met_by"))
             self.met_in = entry_ref(entry)
 
+    def correct(self, entry: JournalEntry) -> None:
+        payload = entry.payload
+        met_at = payload.get("met_at")
+        self.met_at = _instant(met_at) if met_at else None
+        self.met_by = (
+            f"correction de {payload['corrected_by']} : {payload['reason']}" if met_at else None
+        )
+        self.met_in = entry_ref(entry) if met_at else None
+        self.corrections.append(
+            f"{payload['corrected_by']} a corrigé le {_when(entry.at)} "
+            + (
+                f"l'heure retenue ({_when(self.met_at)})"
+                if self.met_at
+                else "en retirant la déclaration"
+            )
+            + f" : {payload['reason']}"
+        )
+        self.corrected_in.append(entry_ref(entry))
+
     def sources(self) -> list[EntryRef]:
-        found = [self.started_by, self.breached_in, self.met_in]
+        found = [self.started_by, self.breached_in, self.met_in, *self.corrected_in]
         return sorted((s for s in found if s is not None), key=lambda s: s.seq)
 
     def report(self) -> ClockReport:
@@ -105,6 +127,7 @@ class _Clock:
             warnings_raised=sorted(self.warnings),
             breach_raised_at=self.breach_raised_at,
             sources=self.sources(),
+            corrections=self.corrections,
         )
 
 
@@ -264,6 +287,10 @@ def build_report(
             clock = clocks.get(str(p["clock"]))
             if clock is not None:
                 clock.meet(entry)
+        elif kind == "event.ClockCorrected":
+            clock = clocks.get(str(p["clock"]))
+            if clock is not None:
+                clock.correct(entry)
         elif kind == "event.ClockWarning":
             clock = clocks.get(str(p["clock"]))
             if clock is not None:

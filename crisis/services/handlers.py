@@ -16,6 +16,7 @@ from crisis.domain.commands import (
     CheckDeadlines,
     CloseCrisis,
     CodDecision,
+    CorrectClock,
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
@@ -102,6 +103,16 @@ def declare_cell_operational(cmd: DeclareCellOperational, ctx: HandlerContext) -
     ctx.touched.append(crisis)
     crisis.declare_cell_operational(
         at=cmd.declared_at or ctx.now, by=ctx.actor.name, note=cmd.note.strip(), now=ctx.now
+    )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
+def correct_clock(cmd: CorrectClock, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    crisis.correct_clock(
+        clock=cmd.clock, met_at=cmd.met_at, reason=cmd.reason, by=ctx.actor.name, now=ctx.now
     )
     ctx.uow.crises.save(crisis)
     return Outcome(result=crisis.id, stream=crisis.id)

@@ -30,6 +30,7 @@ from crisis.domain.commands import (
     CloseCrisis,
     Command,
     ContinueFanout,
+    CorrectClock,
     DeclareCellOperational,
     OpenCrisis,
     PlayInject,
@@ -151,6 +152,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         CRISIS_WRITERS,
         "Déclaration de la cellule opérationnelle",
         "déclarer la cellule de communication opérationnelle",
+    ),
+    CommandSpec(
+        CorrectClock,
+        handlers.correct_clock,
+        frozenset({Role.DUTY_OFFICER, Role.PREFECT, Role.ADMIN}),
+        "Correction d'une horloge",
+        "corriger une horloge",
     ),
     CommandSpec(
         RecordDelivery,

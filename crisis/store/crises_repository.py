@@ -13,6 +13,7 @@ from crisis.domain.crisis import CodActivation, Crisis
 from crisis.domain.errors import NotFound
 from crisis.domain.events import (
     ClockBreached,
+    ClockCorrected,
     ClockMet,
     ClockStarted,
     ClockWarning,
@@ -217,6 +218,12 @@ class CrisisRepository:
                             deadline=event.deadline,
                             warning_offsets=list(event.warning_offsets),
                         )
+                    )
+                case ClockCorrected():
+                    self._conn.execute(
+                        update(clocks)
+                        .where(clocks.c.crisis_id == crisis.id, clocks.c.name == event.clock.value)
+                        .values(met_at=event.met_at, met_by=crisis.clocks[event.clock].met_by)
                     )
                 case ClockMet():
                     self._conn.execute(

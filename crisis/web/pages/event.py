@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
 from crisis.domain.commands import (
     ActivateCod,
     CloseCrisis,
     CodDecision,
+    CorrectClock,
     DeclareCellOperational,
     RecordDelivery,
     RetryDelivery,
@@ -26,11 +28,12 @@ from crisis.domain.oncall import (
     StartCallout,
     Team,
 )
-from crisis.domain.vocabulary import Audience
+from crisis.domain.vocabulary import CLOCK_LABELS, Audience, ClockName
 from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
+from crisis.services.bus import ensure_may_run
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
@@ -38,10 +41,11 @@ from crisis.web import forms
 from crisis.web.commands import allowed_to, run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
-from crisis.web.sessions import CurrentUser, PostedForm, service_of
+from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.views import (
     crisis_summary,
     journal_page,
+    short_time,
 )
 
 router = console_router()
@@ -59,6 +63,8 @@ DONE = {
     "cip": "Ordre d'activation de la CIP enregistré.",
     "cip-operationnelle": "CIP déclarée opérationnelle : le numéro unique est publié.",
     "relance": "Diffusion relancée.",
+    "correction": "Correction enregistrée au journal : les rapports et les indicateurs "
+    "retiennent la valeur corrigée.",
     "soumis": "Message soumis à la validation du préfet.",
     "envoye": "Message mis en diffusion.",
 }
@@ -129,6 +135,15 @@ def _event_data(
         # The columns of each delivery board, in the order a delivery goes through them.
         "statuses": tuple(DELIVERY_STATUS_LABELS),
         "now": now,
+        # What a correction may change: the met clocks, and the instant of any started one.
+        "met_clocks": [
+            {"name": c.name.value, "pair": (c.name.value, CLOCK_LABELS[c.name].capitalize())}
+            for c in crisis.clocks.values()
+            if c.met_at is not None
+        ],
+        "clock_choices": [
+            (c.name.value, CLOCK_LABELS[c.name].capitalize()) for c in crisis.clocks.values()
+        ],
         # Acknowledging: one's own pages; another member's, the duty officer « pour le compte
         # de » (crisis.services.ack_rights).
         "own_member_id": own.id if own is not None else None,
@@ -176,13 +191,104 @@ def activate(request: Request, crisis_id: str, session: CurrentUser, form: Poste
     return _back(crisis_id, "cod")
 
 
+# The one-tap acts that meet a commitment: each asks for confirmation on a page of its own.
+CONFIRMED_ACTS: dict[str, tuple[ClockName, str, str, str]] = {
+    # path: (clock met, title, what confirming does, button)
+    "cellule-operationnelle": (
+        ClockName.CELL,
+        "Déclarer la cellule de communication opérationnelle ?",
+        "L'engagement 47 (cellule activée en moins d'une heure) sera noté tenu à l'instant "
+        "de votre confirmation. Ne confirmez que si la cellule est réellement en place.",
+        "Confirmer : la cellule est opérationnelle",
+    ),
+    "cip/operationnelle": (
+        ClockName.CIP,
+        "Déclarer la CIP opérationnelle ?",
+        "L'engagement 50 sera noté tenu à l'instant de votre confirmation et le numéro "
+        "unique sera publié. Ne confirmez que si les opérateurs de la CIP sont en place.",
+        "Confirmer : la CIP est opérationnelle",
+    ),
+}
+
+
+def _confirmation_page(request: Request, session: SignedIn, crisis_id: str, act: str) -> Response:
+    clock_name, title, consequence, button = CONFIRMED_ACTS[act]
+    service = service_of(request)
+    now = service.clock.now()
+    with service.bus.reading() as uow:
+        crisis = uow.crises.get(crisis_id)
+    clock = crisis.clocks.get(clock_name)
+    facts = []
+    if clock is not None:
+        elapsed = int((now - clock.started_at).total_seconds() // 60)
+        facts = [
+            f"Horloge « {CLOCK_LABELS[clock_name]} » lancée à {short_time(clock.started_at)}, "
+            f"il y a {elapsed} min ; échéance à {short_time(clock.deadline)}.",
+            "Une erreur se corrige ensuite, avec un motif, depuis la page de l'événement.",
+        ]
+    return page(
+        request,
+        "confirm.html.j2",
+        {
+            "title": title,
+            "consequence": consequence,
+            "facts": facts,
+            "action": f"/evenements/{crisis_id}/{act}",
+            "confirm_label": button,
+            "note_label": "Remarque" if act == "cellule-operationnelle" else "",
+            "back": f"/evenements/{crisis_id}",
+            "crisis_title": crisis.title,
+        },
+        session=session,
+    )
+
+
+def _confirmed(form: FormData, crisis_id: str, act: str) -> RedirectResponse | None:
+    """None when the form says confirmed; else the way to the confirmation page."""
+    if form.get("confirme") == "oui":
+        return None
+    return RedirectResponse(f"/evenements/{crisis_id}/{act}", status_code=303)
+
+
+@router.get("/evenements/{crisis_id}/cellule-operationnelle")
+def cell_operational_confirmation(
+    request: Request, crisis_id: str, session: CurrentUser
+) -> Response:
+    ensure_may_run(session.actor, DeclareCellOperational)
+    return _confirmation_page(request, session, crisis_id, "cellule-operationnelle")
+
+
 @router.post("/evenements/{crisis_id}/cellule-operationnelle")
 def cell_operational(
     request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    unconfirmed = _confirmed(form, crisis_id, "cellule-operationnelle")
+    if unconfirmed is not None:
+        return unconfirmed
     command = DeclareCellOperational(crisis_id=crisis_id, note=forms.text(form, "note"))
     run(request, session, form, command)
     return _back(crisis_id, "cellule")
+
+
+@router.post("/evenements/{crisis_id}/corrections", dependencies=[allowed_to(CorrectClock)])
+def correct_clock(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    try:
+        clock = ClockName(forms.text(form, "clock", limit=20))
+    except ValueError:
+        raise InvalidInput("clock", "Choisissez l'horloge à corriger.") from None
+    withdrawn = form.get("correction") != "heure"
+    command = CorrectClock(
+        crisis_id=crisis_id,
+        clock=clock,
+        reason=forms.text(form, "reason", limit=500),
+        met_at=None if withdrawn else forms.paris_instant(form, "met_at"),
+    )
+    if not withdrawn and command.met_at is None:
+        raise InvalidInput("met_at", "Indiquez l'heure à retenir.")
+    run(request, session, form, command)
+    return _back(crisis_id, "correction", "#horloges")
 
 
 @router.post(
@@ -249,10 +355,21 @@ def order_cip(request: Request, crisis_id: str, session: CurrentUser, form: Post
     return _back(crisis_id, "cip", "#cip")
 
 
+@router.get("/evenements/{crisis_id}/cip/operationnelle")
+def cip_operational_confirmation(
+    request: Request, crisis_id: str, session: CurrentUser
+) -> Response:
+    ensure_may_run(session.actor, DeclareCipOperational)
+    return _confirmation_page(request, session, crisis_id, "cip/operationnelle")
+
+
 @router.post("/evenements/{crisis_id}/cip/operationnelle")
 def cip_operational(
     request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    unconfirmed = _confirmed(form, crisis_id, "cip/operationnelle")
+    if unconfirmed is not None:
+        return unconfirmed
     run(request, session, form, DeclareCipOperational(crisis_id=crisis_id))
     return _back(crisis_id, "cip-operationnelle", "#cip")
 
