@@ -293,3 +293,14 @@ def message_type_label(code: str) -> str:
         return MESSAGE_TYPE_LABELS[MessageType(code)]
     except ValueError:
         return code
+
+
+# The two ways an SMS travels, as channels.measure.SmsEncoding names them.
+SMS_ENCODING_LABELS: dict[str, str] = {
+    "GSM-7": "GSM 7 bits",
+    "UCS-2": "Unicode (UCS-2)",
+}
+
+
+def sms_encoding_label(code: str | None) -> str:
+    return SMS_ENCODING_LABELS.get(code or "", code or "")

@@ -12,10 +12,15 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from crisis.bootstrap import Service
+from crisis.domain.crisis import Crisis
 from crisis.domain.draft_commands import ApproveDraft, RejectDraft, SendDraft
+from crisis.domain.drafts import Draft
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.labels import AUDIENCE_LABELS
 from crisis.services.draft_views import draft_view
+from crisis.services.send_preview import SendPreview, send_preview
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.rendering import page
@@ -24,6 +29,20 @@ from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.views import submitted_drafts
 
 router = console_router()
+
+
+def draft_preview(uow: UnitOfWork, service: Service, draft: Draft, crisis: Crisis) -> SendPreview:
+    """What the draft would send now (crisis.services.send_preview)."""
+    return send_preview(
+        uow,
+        catalog=service.catalog,
+        settings=service.settings,
+        crisis=crisis,
+        texts=draft.texts,
+        audiences=draft.audiences,
+        lists=draft.lists,
+        channels=draft.channels,
+    )
 
 
 def error_status(error: InvalidInput | Conflict) -> int:
@@ -58,6 +77,7 @@ def _queue_page(
                     "exercise": crisis.exercise,
                     "own": not draft.may_be_decided_by(session.user.name),
                     "audiences": [AUDIENCE_LABELS.get(a.value, a.value) for a in draft.audiences],
+                    "preview": draft_preview(uow, service, draft, crisis),
                 }
             )
     return page(

@@ -39,6 +39,7 @@ from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.pages.approvals import draft_preview
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -394,10 +395,30 @@ def submit_draft(
     return _back(crisis_id, "soumis", "#messages")
 
 
+@router.get("/evenements/{crisis_id}/brouillons/{draft_id}/envoyer")
+def send_confirmation(
+    request: Request, crisis_id: str, draft_id: str, session: CurrentUser
+) -> Response:
+    """What « Envoyer » will send, channel by channel, before it is confirmed."""
+    ensure_may_run(session.actor, SendDraft)
+    service = service_of(request)
+    with service.bus.reading() as uow:
+        crisis = uow.crises.get(crisis_id)
+        draft = uow.drafts.get(draft_id)
+        if draft.crisis_id != crisis_id:
+            raise NotFound(f"Aucun message ne porte l'identifiant « {draft_id} ».")
+        preview = draft_preview(uow, service, draft, crisis)
+    context = {"crisis": crisis, "draft": draft_view(draft), "preview": preview}
+    return page(request, "send_confirm.html.j2", context, session=session)
+
+
 @router.post("/evenements/{crisis_id}/brouillons/{draft_id}/envoyer")
 def send_draft(
     request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    unconfirmed = _confirmed(form, crisis_id, f"brouillons/{draft_id}/envoyer")
+    if unconfirmed is not None:
+        return unconfirmed
     run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
     return _back(crisis_id, "envoye", "#messages")
 
