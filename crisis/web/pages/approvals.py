@@ -26,7 +26,7 @@ from crisis.web.commands import run
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.views import submitted_drafts
+from crisis.web.views import submitted_drafts, template_titles
 
 router = console_router()
 
@@ -80,11 +80,13 @@ def _queue_page(
                     "preview": draft_preview(uow, service, draft, crisis),
                 }
             )
+        titles = template_titles(service.bus.templates, uow)
     return page(
         request,
         "approvals.html.j2",
         {
             "items": items,
+            "titles": titles,
             "done": DONE.get(done, ""),
             "warning": warning,
             "errors": errors or {},

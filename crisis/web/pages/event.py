@@ -47,6 +47,7 @@ from crisis.web.views import (
     crisis_summary,
     journal_page,
     short_time,
+    template_titles,
 )
 
 router = console_router()
@@ -123,7 +124,9 @@ def _event_data(
         ]
         drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
         journal, pages = journal_page(uow, crisis_id, page_number)
+        titles = template_titles(service.bus.templates, uow)
     return {
+        "titles": titles,
         "crisis": summary,
         "closed": crisis.closed_at is not None,
         "callouts": callouts,
@@ -408,7 +411,8 @@ def send_confirmation(
         if draft.crisis_id != crisis_id:
             raise NotFound(f"Aucun message ne porte l'identifiant « {draft_id} ».")
         preview = draft_preview(uow, service, draft, crisis)
-    context = {"crisis": crisis, "draft": draft_view(draft), "preview": preview}
+        titles = template_titles(service.bus.templates, uow)
+    context = {"crisis": crisis, "draft": draft_view(draft), "preview": preview, "titles": titles}
     return page(request, "send_confirm.html.j2", context, session=session)
 
 
