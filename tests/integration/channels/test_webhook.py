@@ -107,17 +107,17 @@ def test_failures_are_classified(receiver: FakeWebhookReceiver) -> None:
     assert down.value.retryable
 
 
+async def _check(ch: WebhookChannel) -> str:
+    try:
+        return await ch.check()
+    finally:
+        await ch.aclose()
+
+
 def test_check_posts_a_signed_test_delivery(receiver: FakeWebhookReceiver) -> None:
     """The way the receiver is used: a HEAD, which it does not route (405), said it failed."""
 
-    async def run() -> str:
-        ch = channel(receiver)
-        try:
-            return await ch.check()
-        finally:
-            await ch.aclose()
-
-    assert "essai signé accepté" in asyncio.run(run())
+    assert "essai signé accepté" in asyncio.run(_check(channel(receiver)))
     assert [r.method for r in receiver.requests] == ["POST"]
     probe = receiver.received[0]
     with freeze_time(T0):
@@ -130,15 +130,8 @@ def test_check_posts_a_signed_test_delivery(receiver: FakeWebhookReceiver) -> No
 def test_check_reports_a_refusing_receiver(receiver: FakeWebhookReceiver) -> None:
     receiver.go_down("refuse")
 
-    async def run() -> str:
-        ch = channel(receiver)
-        try:
-            return await ch.check()
-        finally:
-            await ch.aclose()
-
     with pytest.raises(SendError):
-        asyncio.run(run())
+        asyncio.run(_check(channel(receiver)))
 
 
 @pytest.mark.parametrize(
