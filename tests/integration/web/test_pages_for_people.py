@@ -79,3 +79,22 @@ def test_the_dashboard_lists_the_most_urgent_first(
         for title in ("Réel en retard", "Réel à 40 minutes", "Réel récent", "Exercice en retard")
     ]
     assert order == sorted(order)
+
+
+def test_the_opening_form_shows_all_its_errors_at_once(
+    client: TestClient, people: dict[str, str], service: Service
+) -> None:
+    token = sign_in(client, people["duty_officer"])
+    response = client.post(
+        "/evenements",
+        data={"csrf_token": token, "nature": "reel", "activate": "oui", "kind": "inondation"},
+    )
+    assert response.status_code == 422
+    text = html.unescape(response.text)
+    assert "Corrigez les 4 champs signalés" in text
+    for field in ("title", "decided_by", "synergi_ref"):
+        assert f'id="erreur-{field}"' in text
+    assert "Confirmez qu'il s'agit d'un événement réel" in text
+    assert 'href="#champ-title"' in text
+    with service.bus.reading() as uow:
+        assert uow.crises.find() == []
