@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crisis.api.errors import allowed_methods
 from crisis.web.pages import (
     administration,
     annuaire,
@@ -97,14 +96,15 @@ def install_console(app: FastAPI) -> None:
         """A person's browser gets a French page in the console's layout with a way back; a
         program (the API, a check) keeps the API's JSON answer."""
         assert isinstance(error, StarletteHTTPException)
+        answer = api_answer(request, error)
+        api = await answer if inspect.isawaitable(answer) else answer
         if not _from_a_browser(request) or error.status_code not in _PAGES:
-            answer = api_answer(request, error)
-            return await answer if inspect.isawaitable(answer) else answer
+            return api
         mark_console(request)
         title, message = _PAGES[error.status_code]
         response = error_page(request, error.status_code, title, message)
-        if error.status_code == 405:
-            response.headers["Allow"] = allowed_methods(app, request.url.path)
+        if "allow" in api.headers:  # the API's answer names the methods of the address
+            response.headers["Allow"] = api.headers["allow"]
         return response
 
     @app.exception_handler(CsrfRefused)
