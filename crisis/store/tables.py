@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -91,7 +92,7 @@ crises = Table(
     Column("closed_at", UTCDateTime()),
     Column("closed_by", String(120)),
     Column("close_reason", Text),
-    Column("opened_by_mistake", Boolean, nullable=False),
+    Column("opened_by_mistake", Boolean, nullable=False, server_default=false()),
     Column("version", Integer, nullable=False),
     Index("ix_crises_state", "state"),
     Index("ix_crises_reported_at", "reported_at"),

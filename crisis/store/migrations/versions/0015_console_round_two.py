@@ -20,13 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Every event closed so far was a real one: the default fills them, then goes.
-    with op.batch_alter_table("crises") as batch:
-        batch.add_column(
-            sa.Column("opened_by_mistake", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("crises") as batch:
-        batch.alter_column("opened_by_mistake", server_default=None)
+    # Without a table rebuild (SQLite adds and drops these columns in place): rebuilding
+    # `crises` or `users`, which other tables reference, fails once they hold rows. Every
+    # event closed so far was a real one: the default says so, for them and the new ones.
+    op.add_column(
+        "crises",
+        sa.Column("opened_by_mistake", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "signin_failures",
         sa.Column("scope", sa.String(16), nullable=False),
@@ -37,18 +37,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope", "key", name="pk_signin_failures"),
     )
     op.create_index("ix_signin_failures_last_failure_at", "signin_failures", ["last_failure_at"])
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("failed_signins")
-        batch.drop_column("locked_until")
+    op.drop_column("users", "failed_signins")
+    op.drop_column("users", "locked_until")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("failed_signins", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch.add_column(sa.Column("locked_until", UTCDateTime(), nullable=True))
+    op.add_column(
+        "users", sa.Column("failed_signins", sa.Integer(), nullable=False, server_default="0")
+    )
+    op.add_column("users", sa.Column("locked_until", UTCDateTime(), nullable=True))
     op.drop_index("ix_signin_failures_last_failure_at", table_name="signin_failures")
     op.drop_table("signin_failures")
-    with op.batch_alter_table("crises") as batch:
-        batch.drop_column("opened_by_mistake")
+    op.drop_column("crises", "opened_by_mistake")
