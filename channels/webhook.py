@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 
 from channels._common import (
     guard_exercise,
@@ -110,8 +111,9 @@ class WebhookChannel:
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         guard_exercise(message, production=self._config.production, channel=self.name)
-        url = self._url(message)
-        body = self.body(message)
+        return await self._post(self._url(message), message, self.body(message))
+
+    async def _post(self, url: str, message: OutgoingMessage, body: bytes) -> Receipt:
         timestamp = int(self._clock.now().timestamp())
         signature = sign(
             webhook_id=message.delivery_id,
@@ -130,6 +132,21 @@ class WebhookChannel:
         return Receipt(provider_message_id=provider_id, accepted_at=self._clock.now())
 
     async def check(self) -> str:
+        """Probe the receiver the way it is used: a signed POST of a test delivery (`"test":
+        true` in its body, an id starting `essai-`), which a receiver recognises and ignores.
+        A HEAD, which many receivers do not route, said a working receiver was failing."""
         url = self._url(None)
-        status, _ = await self._request("HEAD", url)
-        return f"Webhook joignable : {url} (HTTP {status})."
+        probe = OutgoingMessage(
+            delivery_id=f"essai-{uuid.uuid4()}",
+            recipient_kind=RecipientKind.URL,
+            recipient=url,
+            text="Essai de connexion du service de communication de crise : à ignorer.",
+            subject="Essai de connexion",
+            exercise=not self._config.production,
+            metadata={"essai": "oui"},
+        )
+        payload = json.loads(self.body(probe))
+        payload["test"] = True
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        await self._post(url, probe, body)
+        return f"Webhook joignable : {url} (essai signé accepté)."

@@ -216,6 +216,7 @@ EVENT_LABELS: dict[str, str] = {
     "CodActivated": "COD activé (décision du préfet)",
     "ClockStarted": "Horloge lancée",
     "ClockMet": "Horloge tenue",
+    "ClockCorrected": "Horloge corrigée",
     "ClockWarning": "Alerte d'échéance",
     "ClockBreached": "Échéance dépassée",
     "CellDeclaredOperational": "Cellule déclarée opérationnelle",
@@ -307,3 +308,14 @@ def message_type_label(code: str) -> str:
         return MESSAGE_TYPE_LABELS[MessageType(code)]
     except ValueError:
         return code
+
+
+# The two ways an SMS travels, as channels.measure.SmsEncoding names them.
+SMS_ENCODING_LABELS: dict[str, str] = {
+    "GSM-7": "GSM 7 bits",
+    "UCS-2": "Unicode (UCS-2)",
+}
+
+
+def sms_encoding_label(code: str | None) -> str:
+    return SMS_ENCODING_LABELS.get(code or "", code or "")

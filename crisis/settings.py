@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crisis.defaults import EXERCISE_MARKER
 from crisis.domain.clocks import ClockPolicy
+from crisis.domain.signin_throttle import Policy, Scope
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.validation import field_path, french_reason
 
@@ -161,9 +162,27 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Communes du département proposées à l'ouverture d'un événement (JSON).",
     )
+    duplicate_window_hours: int = Field(
+        default=24,
+        gt=0,
+        le=24 * 30,
+        description="Un événement ouvert depuis moins longtemps, de même type ou de titre "
+        "proche, est signalé comme doublon probable à l'ouverture d'un nouvel événement.",
+    )
     session_minutes: int = Field(default=720, gt=0, le=7 * 24 * 60)
-    signin_max_failures: int = Field(default=10, gt=0, le=100)
-    signin_lockout_minutes: int = Field(default=15, gt=0)
+    # Growing delays after failed sign-ins (crisis.domain.signin_throttle), never a lockout.
+    signin_free_failures: int = Field(
+        default=5, gt=0, le=100, description="Échecs de suite sur un nom avant le premier délai."
+    )
+    signin_delay_ceiling_seconds: float = Field(
+        default=60, gt=0, le=3600, description="Plus long délai imposé à un nom d'utilisateur."
+    )
+    signin_address_free_failures: int = Field(
+        default=20, gt=0, le=1000, description="Échecs de suite d'une adresse avant son délai."
+    )
+    signin_address_delay_ceiling_seconds: float = Field(
+        default=900, gt=0, le=86400, description="Plus long délai imposé à une adresse."
+    )
     signin_failure_delay_seconds: float = Field(default=1.0, ge=0, le=10)
 
     # ProConnect, the State's OpenID Connect federation (docs/integrations/proconnect.md).
@@ -251,6 +270,15 @@ class Settings(BaseSettings):
     @property
     def oidc_configured(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def signin_policies(self) -> dict[Scope, Policy]:
+        return {
+            Scope.ACCOUNT: Policy(self.signin_free_failures, self.signin_delay_ceiling_seconds),
+            Scope.ADDRESS: Policy(
+                self.signin_address_free_failures, self.signin_address_delay_ceiling_seconds
+            ),
+        }
 
     @property
     def clock_policy(self) -> ClockPolicy:

@@ -83,13 +83,38 @@ def user_passwd(
     name: Annotated[str, typer.Argument(help="Nom de l'utilisateur.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Définir ou changer le mot de passe de la console (lève aussi un verrouillage)."""
+    """Définir ou changer le mot de passe de la console (ferme ses autres sessions ouvertes)."""
     from crisis.domain.commands import SetPassword
 
     password = _read_password(password_stdin)
     with open_service() as service:
         service.bus.handle(SetPassword(name=name, password=password), actor=local_actor(None))
-    typer.echo(f"Mot de passe de « {name.strip()} » enregistré.")
+    typer.echo(
+        f"Mot de passe de « {name.strip()} » enregistré ; ses sessions ouvertes sont fermées."
+    )
+
+
+@user_app.command("deactivate")
+def user_deactivate(name: Annotated[str, typer.Argument(help="Nom de l'utilisateur.")]) -> None:
+    """Désactiver un compte : ses sessions sont fermées, son jeton d'API refusé."""
+    from crisis.domain.account_commands import DeactivateUser
+
+    with open_service() as service:
+        service.bus.handle(DeactivateUser(name=name), actor=local_actor(None))
+    typer.echo(
+        f"Compte de « {name.strip()} » désactivé : ses sessions de console sont fermées et "
+        "son jeton d'API est refusé."
+    )
+
+
+@user_app.command("reactivate")
+def user_reactivate(name: Annotated[str, typer.Argument(help="Nom de l'utilisateur.")]) -> None:
+    """Réactiver un compte désactivé."""
+    from crisis.domain.account_commands import ReactivateUser
+
+    with open_service() as service:
+        service.bus.handle(ReactivateUser(name=name), actor=local_actor(None))
+    typer.echo(f"Compte de « {name.strip()} » réactivé : il peut de nouveau se connecter.")
 
 
 @user_app.command("list")
@@ -103,4 +128,5 @@ def user_list(as_json: JsonOption = False) -> None:
         print_json([{"name": u.name, "role": u.role, "active": u.active} for u in users])
         return
     for user in users:
-        typer.echo(f"{user.name} — {ROLE_LABELS[Role(user.role)]}")
+        inactive = "" if user.active else " (désactivé)"
+        typer.echo(f"{user.name} — {ROLE_LABELS[Role(user.role)]}{inactive}")

@@ -22,7 +22,7 @@ class RevokeApiToken(Command):
 
 @dataclass(frozen=True, slots=True)
 class UnlockAccount(Command):
-    """Lift a lockout after repeated wrong passwords, without changing the password."""
+    """Lift the delays after repeated wrong passwords, without changing the password."""
 
     name: str
 
@@ -44,8 +44,20 @@ class UnbindIdentity(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class DeactivateUser(Command):
+    """The user may no longer sign in: their sessions end at once, their API token is refused."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class RevokePasskeys(Command):
     """All the passkeys of an account stop working (a lost or stolen phone), and the
     sessions they opened end."""
 
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactivateUser(Command):
     name: str

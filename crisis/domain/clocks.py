@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from crisis.domain.events import ClockBreached, ClockMet, ClockWarning, Event
+from crisis.domain.errors import Conflict
+from crisis.domain.events import ClockBreached, ClockCorrected, ClockMet, ClockWarning, Event
 from crisis.domain.vocabulary import ClockName, ClockState
 
 
@@ -91,6 +92,28 @@ class CommitmentClock:
                 met_by=by,
                 late=at > self.deadline,
                 recorded_after_breach=self.breach_raised,
+            )
+        ]
+
+    def correct(self, *, met_at: datetime | None, reason: str, by: str) -> list[Event]:
+        """Replace what met the clock (None: nothing did, it runs again); a clock not met yet
+        may be given the instant it really was."""
+        if self.met_at is None and met_at is None:
+            raise Conflict(
+                "Cette horloge n'a pas été tenue : il n'y a pas de déclaration à retirer."
+            )
+        previous_at, previous_by = self.met_at, self.met_by
+        self.met_at = met_at
+        self.met_by = f"correction de {by} : {reason}" if met_at is not None else None
+        return [
+            ClockCorrected(
+                crisis_id=self.crisis_id,
+                clock=self.name,
+                previous_met_at=previous_at,
+                previous_met_by=previous_by,
+                met_at=met_at,
+                reason=reason,
+                corrected_by=by,
             )
         ]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.domain.vocabulary import Audience, ClockName, CrisisKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,9 @@ class OpenCrisis(Command):
     communes: tuple[str, ...] = ()
     reported_at: datetime | None = None  # None: now
     activation: CodDecision | None = None  # open and activate in one step
+    # Refuse (LikelyDuplicate) when an open event looks the same (crisis.domain.duplicates);
+    # the console asks for it until the person confirms a distinct event.
+    check_duplicates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,16 @@ class DeclareCellOperational(Command):
     crisis_id: str
     declared_at: datetime | None = None
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectClock(Command):
+    """Correct what met a clock, with a reason: withdrawn (`met_at` None) or another instant."""
+
+    crisis_id: str
+    clock: ClockName
+    reason: str
+    met_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +91,8 @@ class CloseCrisis(Command):
     crisis_id: str
     reason: str
     closed_at: datetime | None = None
+    # Opened by mistake (a duplicate, a wrong click): left out of the indicators, reason shown.
+    opened_by_mistake: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +115,9 @@ class AddUser(Command):
 class SetPassword(Command):
     name: str
     password: str = field(repr=False)
+    # The session making the change, kept when the user changes their own password: the
+    # user's other sessions end.
+    keep_session: str | None = field(default=None, repr=False)
 
     def journal_payload(self) -> Any:
         return {"name": self.name}

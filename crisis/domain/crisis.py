@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,6 +59,7 @@ class Crisis:
     closed_at: datetime | None = None
     closed_by: str | None = None
     close_reason: str | None = None
+    opened_by_mistake: bool = False
     version: int = 0
     events: list[Event] = field(default_factory=list)
 
@@ -74,20 +76,11 @@ class Crisis:
         by: str,
         now: datetime,
     ) -> Crisis:
+        raise_first(
+            opening_problems(title=title, communes=communes, reported_at=reported_at, now=now)
+        )
         title = title.strip()
-        if not title:
-            raise InvalidInput("title", "Le titre de l'événement est obligatoire.")
-        if len(title) > MAX_TITLE_LENGTH:
-            raise InvalidInput(
-                "title", f"Le titre ne doit pas dépasser {MAX_TITLE_LENGTH} caractères."
-            )
         cleaned_communes = tuple(c.strip() for c in communes)
-        if any(not c for c in cleaned_communes):
-            raise InvalidInput("communes", "Un nom de commune ne peut pas être vide.")
-        if reported_at > now:
-            raise InvalidInput(
-                "reported_at", "L'heure de signalement ne peut pas être dans le futur."
-            )
         crisis = cls(
             id=crisis_id,
             title=title,
@@ -138,29 +131,19 @@ class Crisis:
                 "Le COD est déjà activé pour cet événement "
                 f"(décision enregistrée par {self.activation.recorded_by})."
             )
+        raise_first(
+            activation_problems(
+                decided_at=decided_at,
+                decided_by=decided_by,
+                synergi_ref=synergi_ref,
+                synergi_pattern=synergi_pattern,
+                exercise=self.exercise,
+                now=now,
+                policy=policy,
+            )
+        )
         decided_by = decided_by.strip()
-        if not decided_by:
-            raise InvalidInput("decided_by", "Indiquez qui a décidé l'activation du COD.")
-        if decided_at > now:
-            raise InvalidInput("decided_at", "L'heure de décision ne peut pas être dans le futur.")
-        if decided_at < now - timedelta(days=policy.max_backdate_days):
-            raise InvalidInput(
-                "decided_at",
-                f"L'heure de décision remonte à plus de {policy.max_backdate_days} jours : "
-                "vérifiez la date (CRISIS_MAX_BACKDATE_DAYS permet d'enregistrer un événement "
-                "plus ancien).",
-            )
         ref = (synergi_ref or "").strip() or None
-        if ref is None and not self.exercise:
-            raise InvalidInput(
-                "synergi_ref",
-                "La référence SYNERGI est obligatoire pour un événement réel.",
-            )
-        if ref is not None and re.fullmatch(synergi_pattern, ref) is None:
-            raise InvalidInput(
-                "synergi_ref",
-                f"La référence SYNERGI « {ref} » n'a pas le format attendu.",
-            )
         self.activation = CodActivation(
             decided_at=decided_at,
             decided_by=decided_by,
@@ -383,6 +366,29 @@ class Crisis:
         at, delivery_id = min(counted, key=lambda reached_at: reached_at[0])
         self.events.extend(clock.meet(at=at, by=f"diffusion {delivery_id} ({channel})"))
 
+    def correct_clock(
+        self, *, clock: ClockName, met_at: datetime | None, reason: str, by: str, now: datetime
+    ) -> None:
+        """An explicit correction of what met a clock (a cell declared operational by mistake,
+        a wrong hour), with its reason; allowed after the event is closed too."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("reason", "Indiquez le motif de la correction.")
+        found = self.clocks.get(clock)
+        if found is None:
+            raise Conflict("Cette horloge n'a pas été lancée pour cet événement.")
+        if met_at is not None:
+            if met_at > now:
+                raise InvalidInput("met_at", "L'heure corrigée ne peut pas être dans le futur.")
+            if met_at < found.started_at:
+                raise InvalidInput(
+                    "met_at", "L'heure corrigée est antérieure au départ de l'horloge."
+                )
+        self.events.extend(found.correct(met_at=met_at, reason=reason, by=by))
+        if met_at is None:
+            # Back to running: a deadline already past is a breach, raised now.
+            self.raise_due_alerts(now=now)
+
     def record_event(self, event: Event) -> None:
         """A fact about this crisis that changes none of its state (a delivery failed, say)."""
         self.events.append(event)
@@ -393,7 +399,10 @@ class Crisis:
         for clock in self.clocks.values():
             self.events.extend(clock.raise_due_alerts(now=now))
 
-    def close(self, *, at: datetime, by: str, reason: str, now: datetime) -> None:
+    def close(
+        self, *, at: datetime, by: str, reason: str, now: datetime, opened_by_mistake: bool = False
+    ) -> None:
+        """`opened_by_mistake`: a duplicate or a wrong click, left out of the indicators."""
         self._ensure_open()
         reason = reason.strip()
         if not reason:
@@ -408,9 +417,69 @@ class Crisis:
         self.closed_at = at
         self.closed_by = by
         self.close_reason = reason
+        self.opened_by_mistake = opened_by_mistake
         self.events.append(
-            CrisisClosed(crisis_id=self.id, closed_at=at, closed_by=by, reason=reason)
+            CrisisClosed(
+                crisis_id=self.id,
+                closed_at=at,
+                closed_by=by,
+                reason=reason,
+                opened_by_mistake=opened_by_mistake,
+            )
         )
+
+
+def raise_first(problems: dict[str, str]) -> None:
+    for field_name, message in problems.items():
+        raise InvalidInput(field_name, message)
+
+
+def opening_problems(
+    *, title: str, communes: Sequence[str], reported_at: datetime, now: datetime
+) -> dict[str, str]:
+    """Every reason the opening of an event would be refused, by field (a form shows them
+    all at once; `Crisis.open` raises the first)."""
+    problems: dict[str, str] = {}
+    title = title.strip()
+    if not title:
+        problems["title"] = "Le titre de l'événement est obligatoire."
+    elif len(title) > MAX_TITLE_LENGTH:
+        problems["title"] = f"Le titre ne doit pas dépasser {MAX_TITLE_LENGTH} caractères."
+    if any(not c.strip() for c in communes):
+        problems["communes"] = "Un nom de commune ne peut pas être vide."
+    if reported_at > now:
+        problems["reported_at"] = "L'heure de signalement ne peut pas être dans le futur."
+    return problems
+
+
+def activation_problems(
+    *,
+    decided_at: datetime,
+    decided_by: str,
+    synergi_ref: str | None,
+    synergi_pattern: str,
+    exercise: bool,
+    now: datetime,
+    policy: ClockPolicy,
+) -> dict[str, str]:
+    """Every reason a COD activation would be refused for its input, by field."""
+    problems: dict[str, str] = {}
+    if not decided_by.strip():
+        problems["decided_by"] = "Indiquez qui a décidé l'activation du COD."
+    if decided_at > now:
+        problems["decided_at"] = "L'heure de décision ne peut pas être dans le futur."
+    elif decided_at < now - timedelta(days=policy.max_backdate_days):
+        problems["decided_at"] = (
+            f"L'heure de décision remonte à plus de {policy.max_backdate_days} jours : "
+            "vérifiez la date (l'administrateur du service peut autoriser un événement "
+            "plus ancien)."
+        )
+    ref = (synergi_ref or "").strip() or None
+    if ref is None and not exercise:
+        problems["synergi_ref"] = "La référence SYNERGI est obligatoire pour un événement réel."
+    if ref is not None and re.fullmatch(synergi_pattern, ref) is None:
+        problems["synergi_ref"] = f"La référence SYNERGI « {ref} » n'a pas le format attendu."
+    return problems
 
 
 def _declaration(by: str, note: str) -> str:

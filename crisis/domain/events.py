@@ -50,6 +50,19 @@ class ClockMet(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ClockCorrected(Event):
+    """Someone corrected what met a clock: the declaration withdrawn (`met_at` None), or the
+    instant it was really met. The reports and the indicators count the corrected value."""
+
+    clock: ClockName
+    previous_met_at: datetime | None
+    previous_met_by: str | None
+    met_at: datetime | None
+    reason: str
+    corrected_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClockWarning(Event):
     clock: ClockName
     offset_minutes: int
@@ -104,6 +117,7 @@ class CrisisClosed(Event):
     closed_at: datetime
     closed_by: str
     reason: str
+    opened_by_mistake: bool = False
 
 
 @dataclass(frozen=True, slots=True)

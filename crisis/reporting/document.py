@@ -101,7 +101,9 @@ def _head(report: TimingReport) -> list[tuple[str, str]]:
         f" par {report.cod_decided_by}" if report.cod_decided_by else ""
     )
     closing = (
-        f"{when(report.closed_at)} — {report.close_reason or 'sans motif'}"
+        f"{when(report.closed_at)} — "
+        + ("ouvert par erreur, exclu des indicateurs : " if report.opened_by_mistake else "")
+        + (report.close_reason or "sans motif")
         if report.closed_at
         else "événement en cours"
     )
@@ -164,6 +166,8 @@ def _clocks(report: TimingReport) -> Section:
         ),
         empty="Aucune horloge : le COD n'a pas été activé.",
         chart=True,
+        # Every explicit correction, with its reason: the figures above count it.
+        facts=[(f"Correction — {c.label}", text) for c in report.clocks for text in c.corrections],
     )
 
 

@@ -134,6 +134,7 @@ def _kind_label(kind: str) -> str:
 
 
 BROKEN_NOTE = "Chaîne rompue : exclu."
+MISTAKE_NOTE = "Ouvert par erreur : exclu des indicateurs"
 
 
 def _excluded_row(crisis_id: str, title: str, exercise: bool, chain: ChainStatus) -> EventRow:
@@ -188,8 +189,16 @@ def event_row(
             sources=report.cip.sources,
         )
     note = None
-    if report.cod_decided_at is None:
+    mistake = report.opened_by_mistake
+    if mistake:
+        # Counted nowhere, named with its reason: the auditor sees why it is left out.
+        note = f"{MISTAKE_NOTE} (motif : {report.close_reason or 'non précisé'})."
+    elif report.cod_decided_at is None:
         note = "Clos sans activation du COD." if report.closed_at else "COD non activé à ce jour."
+    corrections = [f"{c.label} : {text}." for c in report.clocks for text in c.corrections]
+    if corrections and not mistake:
+        # The figures count the corrected values; the note says what was corrected and why.
+        note = " ".join([*([note] if note else []), "Horloge corrigée —", *corrections])
     return EventRow(
         crisis_id=crisis_id,
         title=report.title,
@@ -200,10 +209,10 @@ def event_row(
         reported_at=report.reported_at,
         decided_at=report.cod_decided_at,
         closed_at=report.closed_at,
-        counted=True,
+        counted=not mistake,
         note=note,
-        clocks=clocks,
-        cip=cip,
+        clocks={} if mistake else clocks,
+        cip=None if mistake else cip,
         chain=chain,
         retex_recorded=any(e.kind == "event.RetexRecorded" for e in entries),
         sources=list(heads.values()),
@@ -408,7 +417,9 @@ def build_indicators(
         period=period,
         generated_at=now,
         statement=_statement(
-            period, real, None if programme.excluded else programme.held + programme.unplanned_held
+            period,
+            [r for r in real if r.counted or r.note == BROKEN_NOTE],
+            None if programme.excluded else programme.held + programme.unplanned_held,
         ),
         commitments=commitments,
         quarters=_quarter_shares(counted, period),

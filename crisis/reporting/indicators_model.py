@@ -177,7 +177,10 @@ class EventRow(BaseModel):
     reported_at: Instant | None
     decided_at: Instant | None = Field(description="Décision d'activation du COD.")
     closed_at: Instant | None
-    counted: bool = Field(description="Pris dans les agrégats (faux si la chaîne est rompue).")
+    counted: bool = Field(
+        description="Pris dans les agrégats (faux si la chaîne est rompue, ou si l'événement "
+        "a été ouvert par erreur)."
+    )
     note: str | None
     clocks: dict[str, ClockFigure]
     cip: CipFigure | None

@@ -35,6 +35,8 @@ class ClockReport(BaseModel):
     # The journal entries that hold the figures: the start, the breach, and the entry holding
     # the earliest instant the clock was met.
     sources: list[EntryRef] = []
+    # Explicit corrections of what met the clock, in French, oldest first.
+    corrections: list[str] = []
 
 
 class ChannelDeliveryReport(BaseModel):
@@ -159,6 +161,7 @@ class TimingReport(BaseModel):
     synergi_ref: str | None
     closed_at: Instant | None
     close_reason: str | None
+    opened_by_mistake: bool = False
     generated_at: Instant
     clocks: list[ClockReport]
     messages: list[MessageReport]

@@ -183,7 +183,9 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
     ),
     "command.RecordDeliveryOutcomes": _outcomes,
     "command.RecordHandsetReceipts": _receipts,
-    "event.CrisisClosed": lambda p: str(p.get("reason", "")),
+    "event.CrisisClosed": lambda p: (
+        ("ouvert par erreur : " if p.get("opened_by_mistake") else "") + str(p.get("reason", ""))
+    ),
     "event.InjectPlayed": lambda p: (
         f"{p.get('sender')} → {role_label(p.get('to'))} ({channel_label(str(p.get('channel')))})"
         f" : {p.get('content')}"

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from crisis.domain.vocabulary import CLOCK_LABELS, ClockName
 from crisis.french import duration_minutes
 from crisis.labels import COMMITMENT_STATE_LABELS
 from crisis.reporting.chronology import GROUPED_KINDS, Run
@@ -31,63 +30,9 @@ from crisis.reporting.report_models import (
     Verdict,
 )
 from crisis.reporting.summary import entry_summary, journal_label
+from crisis.reporting.timing_clocks import JournalClock as _Clock
 from crisis.services.retex_views import RETEX_KINDS, EntryRef, current_retex, entry_ref
 from crisis.store.journal import ChainCheck, JournalEntry
-
-
-class _Clock:
-    def __init__(self, entry: JournalEntry) -> None:
-        payload = entry.payload
-        self.name = str(payload["clock"])
-        self.target = int(payload["target_minutes"])
-        self.started_at = _instant(payload["started_at"])
-        self.deadline = _instant(payload["deadline"])
-        self.met_at: datetime | None = None
-        self.met_by: str | None = None
-        self.warnings: list[int] = []
-        self.breach_raised_at: datetime | None = None
-        # The entries that hold the figures: the start, the breach, and the entry that holds
-        # the earliest instant the clock was met, whatever the order entries were recorded in.
-        self.started_by = entry_ref(entry)
-        self.met_in: EntryRef | None = None
-        self.breached_in: EntryRef | None = None
-
-    def meet(self, entry: JournalEntry) -> None:
-        met_at = _instant(entry.payload["met_at"])
-        if self.met_at is None or met_at < self.met_at:
-            self.met_at, self.met_by = met_at, str(entry.payload.get("met_by"))
-            self.met_in = entry_ref(entry)
-
-    def sources(self) -> list[EntryRef]:
-        found = [self.started_by, self.breached_in, self.met_in]
-        return sorted((s for s in found if s is not None), key=lambda s: s.seq)
-
-    def report(self) -> ClockReport:
-        achieved = minutes_between(self.started_at, self.met_at) if self.met_at else None
-        if self.met_at is not None:
-            state = "met" if self.met_at <= self.deadline else "met_late"
-        else:
-            state = "breached" if self.breach_raised_at is not None else "running"
-        try:
-            label = CLOCK_LABELS[ClockName(self.name)]
-        except (ValueError, KeyError):
-            label = COMMITMENTS.get(self.name, ("", self.name))[1]
-        return ClockReport(
-            name=self.name,
-            label=label,
-            commitment=COMMITMENTS.get(self.name, ("", ""))[0],
-            target_minutes=self.target,
-            started_at=self.started_at,
-            deadline=self.deadline,
-            met_at=self.met_at,
-            met_by=self.met_by,
-            achieved_minutes=achieved,
-            margin_minutes=round(self.target - achieved, 2) if achieved is not None else None,
-            state=state,
-            warnings_raised=sorted(self.warnings),
-            breach_raised_at=self.breach_raised_at,
-            sources=self.sources(),
-        )
 
 
 def build_report(
@@ -154,6 +99,10 @@ def build_report(
             clock = clocks.get(str(p["clock"]))
             if clock is not None:
                 clock.meet(entry)
+        elif kind == "event.ClockCorrected":
+            clock = clocks.get(str(p["clock"]))
+            if clock is not None:
+                clock.correct(entry)
         elif kind == "event.ClockWarning":
             clock = clocks.get(str(p["clock"]))
             if clock is not None:
@@ -164,7 +113,11 @@ def build_report(
                 clock.breach_raised_at = _instant(p["raised_at"])
                 clock.breached_in = entry_ref(entry)
         elif kind == "event.CrisisClosed":
-            head.update(closed_at=_instant(p["closed_at"]), close_reason=p.get("reason"))
+            head.update(
+                closed_at=_instant(p["closed_at"]),
+                close_reason=p.get("reason"),
+                opened_by_mistake=bool(p.get("opened_by_mistake", False)),
+            )
         elif kind == "event.MessageSent":
             message = messages.get(str(p["message_id"]))
             if message is None:
@@ -303,6 +256,7 @@ def build_report(
         synergi_ref=head.get("synergi_ref"),
         closed_at=head.get("closed_at"),
         close_reason=head.get("close_reason"),
+        opened_by_mistake=bool(head.get("opened_by_mistake", False)),
         generated_at=now,
         clocks=clock_reports,
         messages=[m.report() for m in messages.values()],

@@ -1,4 +1,5 @@
-"""Handlers of the administrator's account commands: role, API token, lockout."""
+"""Handlers of the administrator's account commands: role, API token, sign-in delays,
+deactivation."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from crisis.domain.account_commands import (
     ChangeRole,
+    DeactivateUser,
+    ReactivateUser,
     RevokeApiToken,
     RevokePasskeys,
     SetUserEmail,
@@ -15,6 +18,7 @@ from crisis.domain.account_commands import (
     UnlockAccount,
 )
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.signin_throttle import Scope, account_key
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.roles import Role
 from crisis.store.journal import SYSTEM_STREAM
@@ -47,8 +51,12 @@ def change_role(cmd: ChangeRole, ctx: HandlerContext) -> Outcome:
             "Vous ne pouvez pas changer votre propre rôle : demandez-le à un autre administrateur."
         )
     ctx.uow.users.set_role(user.id, role.value)
+    # What the user may do changed: their open sessions end, they sign in again.
+    ended = ctx.uow.sessions.remove_of_user(user.id)
     return Outcome(
-        result=user.name, stream=SYSTEM_STREAM, journal={"from": user.role, "to": role.value}
+        result=user.name,
+        stream=SYSTEM_STREAM,
+        journal={"from": user.role, "to": role.value, "sessions_ended": ended},
     )
 
 
@@ -60,10 +68,10 @@ def revoke_api_token(cmd: RevokeApiToken, ctx: HandlerContext) -> Outcome:
 
 
 def unlock_account(cmd: UnlockAccount, ctx: HandlerContext) -> Outcome:
+    """Lift the delays of the user's name: the next attempt is allowed at once."""
     user = _user(ctx, cmd.name)
-    was_locked = user.locked_until is not None and user.locked_until > ctx.now
-    ctx.uow.users.record_signin_success(user.id)  # the failure count and the lock, cleared
-    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"was_locked": was_locked})
+    was_slowed = ctx.uow.signin_throttle.clear(Scope.ACCOUNT, account_key(user.name))
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"was_slowed": was_slowed})
 
 
 def checked_email(uow: UnitOfWork, value: str, *, owner_id: str | None = None) -> str | None:
@@ -111,3 +119,26 @@ def revoke_passkeys(cmd: RevokePasskeys, ctx: HandlerContext) -> Outcome:
         raise Conflict(f"Le compte « {user.name} » n'a aucune clé d'accès.")
     ctx.uow.sessions.remove_for_user(user.id, method="passkey")
     return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"revoked": revoked})
+
+
+def deactivate_user(cmd: DeactivateUser, ctx: HandlerContext) -> Outcome:
+    """The user can no longer sign in; their sessions end now, their API token is refused."""
+    user = _user(ctx, cmd.name)
+    if user.id == ctx.actor.user_id:
+        raise Conflict(
+            "Vous ne pouvez pas désactiver votre propre compte : demandez-le à un autre "
+            "administrateur."
+        )
+    if not user.active:
+        raise Conflict(f"Le compte de « {user.name} » est déjà désactivé.")
+    ctx.uow.users.set_active(user.id, False)
+    ended = ctx.uow.sessions.remove_of_user(user.id)
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"sessions_ended": ended})
+
+
+def reactivate_user(cmd: ReactivateUser, ctx: HandlerContext) -> Outcome:
+    user = _user(ctx, cmd.name)
+    if user.active:
+        raise Conflict(f"Le compte de « {user.name} » est déjà actif.")
+    ctx.uow.users.set_active(user.id, True)
+    return Outcome(result=user.name, stream=SYSTEM_STREAM)

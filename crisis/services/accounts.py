@@ -1,4 +1,5 @@
-"""Console accounts: Argon2 passwords, sign-in with lockout, sessions. All journalled.
+"""Console accounts: Argon2 passwords, sign-in slowed by growing delays, sessions. All
+journalled.
 
 Sign-in is not a bus command: it is made by someone not yet known, and a refused sign-in
 must still be recorded (the failure count, the journal entry) while the answer is a refusal.
@@ -9,13 +10,13 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from crisis.domain.errors import InvalidInput
-from crisis.french import short_time
+from crisis.domain.signin_throttle import Scope, account_key, next_attempt_at, wait_message
 from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from crisis.store.sessions_repository import WebSession
@@ -66,7 +67,6 @@ def _password_matches(stored_hash: str | None, password: str) -> bool:
 class SignInOutcome:
     user: User | None
     refusal: str | None  # in French, for the sign-in page
-    locked_now: bool = False
 
 
 WRONG_CREDENTIALS = "Nom d'utilisateur ou mot de passe incorrect."
@@ -78,21 +78,35 @@ PASSWORD = "password"  # noqa: S105 (a sign-in method: how the session was opene
 PROCONNECT = "proconnect"
 
 
-def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) -> SignInOutcome:
-    """Check a name and password; count, lock and journal failures. The caller commits."""
+def sign_in(
+    uow: UnitOfWork, settings: Settings, *, name: str, password: str, address: str
+) -> SignInOutcome:
+    """Check a name and password; slow down and journal failures. The caller commits.
+
+    Whatever the name, known or not, active or not, the answers and the delays are the same.
+    """
     now = uow.now
     name = name.strip()
-    user = uow.users.by_name(name, for_update=True) if name else None
+    keys = {Scope.ACCOUNT: account_key(name), Scope.ADDRESS: address[:200]}
+    policies = settings.signin_policies
+    counts = {
+        scope: uow.signin_throttle.find(scope, key, for_update=True) for scope, key in keys.items()
+    }
+    waits = [
+        until
+        for scope, count in counts.items()
+        if count is not None and (until := next_attempt_at(count, policies[scope], now))
+    ]
+    if waits:
+        # Too early: the password is not even checked, and the delay does not grow.
+        for scope, key in keys.items():
+            if counts[scope] is not None:
+                uow.signin_throttle.record_refused_early(scope, key)
+        return SignInOutcome(None, wait_message(max(waits), now))
+    user = uow.users.by_name(name) if name else None
     usable = user is not None and user.active
     matches = _password_matches(user.password_hash if usable and user else None, password)
-    journalled_name = name[:MAX_JOURNALLED_NAME]
-    if user is None or not usable:
-        journal_auth(uow, "auth.SignInFailed", journalled_name, {"reason": "unknown_user"})
-        return SignInOutcome(None, WRONG_CREDENTIALS)
-    if user.locked_until is not None and user.locked_until > now:
-        journal_auth(uow, "auth.SignInFailed", user.name, {"reason": "locked"})
-        return SignInOutcome(None, locked_message(user.locked_until, settings))
-    if matches:
+    if user is not None and usable and matches:
         if settings.password_signin_break_glass_only and user.name not in (
             settings.break_glass_accounts
         ):
@@ -100,61 +114,56 @@ def sign_in(uow: UnitOfWork, settings: Settings, *, name: str, password: str) ->
                 uow,
                 "auth.SignInFailed",
                 user.name,
-                {"method": PASSWORD, "reason": "password_signin_off"},
+                {"method": PASSWORD, "reason": "password_signin_off", "address": address},
             )
             return SignInOutcome(None, PASSWORD_SIGNIN_OFF)
-        record_signed_in(uow, user, method=PASSWORD)
+        uow.signin_throttle.clear(Scope.ACCOUNT, keys[Scope.ACCOUNT])
+        record_signed_in(uow, user, method=PASSWORD, address=address)
         return SignInOutcome(user, None)
-    failures, locked_until = _count_failure(uow, settings, user)
+    in_a_row = _record_failures(uow, keys)
+    reason = "wrong_password" if usable else "unknown_user"
     journal_auth(
-        uow, "auth.SignInFailed", user.name, {"reason": "wrong_password", "in_a_row": failures}
+        uow,
+        "auth.SignInFailed",
+        user.name if user is not None else name[:MAX_JOURNALLED_NAME],
+        {"reason": reason, "in_a_row": in_a_row[Scope.ACCOUNT], "address": address},
     )
-    if locked_until is not None:
-        journal_auth(uow, "auth.AccountLocked", user.name, {"until": locked_until.isoformat()})
-        return SignInOutcome(None, locked_message(locked_until, settings), locked_now=True)
     return SignInOutcome(None, WRONG_CREDENTIALS)
 
 
-def _count_failure(uow: UnitOfWork, settings: Settings, user: User) -> tuple[int, datetime | None]:
-    """One more wrong password: the count in a row, and the end of the lockout it starts."""
-    # A lockout that has run out starts a new count.
-    previous = 0 if user.locked_until is not None else user.failed_signins
-    failures = previous + 1
-    locked_until = None
-    if failures >= settings.signin_max_failures:
-        locked_until = uow.now + timedelta(minutes=settings.signin_lockout_minutes)
-    if user.locked_until is not None:
-        uow.users.record_signin_success(user.id)  # reset the count of the lapsed lockout
-    uow.users.record_signin_failure(user.id, locked_until=locked_until)
-    return failures, locked_until
+def _record_failures(uow: UnitOfWork, keys: dict[Scope, str]) -> dict[Scope, int]:
+    """One more failure in a row for each key (the name typed, the address): the counts."""
+    in_a_row: dict[Scope, int] = {}
+    for scope, key in keys.items():
+        count = uow.signin_throttle.find(scope, key, for_update=True)
+        in_a_row[scope] = (count.current(uow.now) if count is not None else 0) + 1
+        uow.signin_throttle.record_failure(scope, key, failures=in_a_row[scope], at=uow.now)
+    return in_a_row
 
 
 def password_again(uow: UnitOfWork, settings: Settings, user: User, password: str) -> bool:
     """The signed-in user types their password again (step-up verification). A wrong one
-    counts toward the lockout like a sign-in's. The caller journals and commits."""
+    slows the account down like a sign-in's; while it is slowed, none is checked. The caller
+    journals and commits."""
     current = uow.users.by_id(user.id)
-    if current is None or (current.locked_until is not None and current.locked_until > uow.now):
+    if current is None or not current.active:
+        return False
+    keys = {Scope.ACCOUNT: account_key(current.name)}
+    count = uow.signin_throttle.find(Scope.ACCOUNT, keys[Scope.ACCOUNT], for_update=True)
+    policy = settings.signin_policies[Scope.ACCOUNT]
+    if count is not None and next_attempt_at(count, policy, uow.now):
         return False
     if _password_matches(current.password_hash, password):
         return True
-    _count_failure(uow, settings, current)
+    _record_failures(uow, keys)
     return False
 
 
 def record_signed_in(uow: UnitOfWork, user: User, *, method: str, **details: object) -> None:
-    """A sign-in that succeeded, whatever its method: the failure count cleared, the method
-    and instant kept for the administration page, the journal told."""
-    uow.users.record_signin_success(user.id)
+    """A sign-in that succeeded, whatever its method: the method and instant kept for the
+    administration page, the journal told."""
     uow.users.record_signin_method(user.id, method=method, now=uow.now)
     journal_auth(uow, "auth.SignedIn", user.name, {"role": user.role, "method": method, **details})
-
-
-def locked_message(until: datetime, settings: Settings) -> str:
-    return (
-        f"Ce compte est verrouillé jusqu'à {short_time(until)} après "
-        f"{settings.signin_max_failures} mots de passe erronés de suite. Réessayez ensuite, "
-        "ou demandez à l'administrateur de changer le mot de passe."
-    )
 
 
 def open_session(

@@ -291,8 +291,9 @@ class MessageBus:
     def _journal_refusal(
         self, command: Command, actor: Actor, conflict: Conflict | Forbidden
     ) -> None:
-        """A refused command on an existing crisis is itself a fact worth keeping."""
-        crisis_id = getattr(command, "crisis_id", None)
+        """A refused command on an existing crisis is itself a fact worth keeping (a refusal
+        may name the crisis it concerns: the event a new one duplicates)."""
+        crisis_id = getattr(command, "crisis_id", None) or getattr(conflict, "crisis_id", None)
         if not isinstance(crisis_id, str):
             return
         try:

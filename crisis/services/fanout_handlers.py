@@ -59,7 +59,7 @@ def write_deliveries(
     tally.add(planned)
 
 
-def _contact_rows(
+def contact_rows(
     people: Iterable[Contact],
     channel_names: Sequence[ChannelName],
     available: Mapping[str, Channel],
@@ -112,7 +112,7 @@ def plan_lists(
     available: Mapping[str, Channel],
     tally: Tally,
 ) -> None:
-    planned = _contact_rows(members, person_channels(ctx), available, tally)
+    planned = contact_rows(members, person_channels(ctx), available, tally)
     write_deliveries(ctx, message, planned, tally)
 
 
@@ -144,7 +144,7 @@ def expand_audiences(
                 audience, exercise=message.exercise, size=PLAN_CHUNK, after=fanout.after
             )
             for people in chunks:
-                planned = _contact_rows(people, channel_names, available, tally)
+                planned = contact_rows(people, channel_names, available, tally)
                 write_deliveries(ctx, message, planned, tally, queued_at=message.created_at)
                 last = people[-1]
                 fanout.after = ContactKey(last.category.value, last.name, last.id)

@@ -8,6 +8,7 @@ command to its handler.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from crisis.domain.commands import (
     ActivateCod,
@@ -15,13 +16,17 @@ from crisis.domain.commands import (
     CheckDeadlines,
     CloseCrisis,
     CodDecision,
+    CorrectClock,
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
     SetPassword,
 )
 from crisis.domain.crisis import Crisis
+from crisis.domain.duplicates import Candidate, LikelyDuplicate, likely_duplicates
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.signin_throttle import Scope, account_key
+from crisis.domain.vocabulary import CrisisState
 from crisis.services.account_handlers import checked_email, checked_role
 from crisis.services.accounts import hash_password
 from crisis.services.context import HandlerContext, Outcome
@@ -42,7 +47,28 @@ def _activate(crisis: Crisis, decision: CodDecision, ctx: HandlerContext) -> Non
     )
 
 
+def _refuse_likely_duplicate(cmd: OpenCrisis, ctx: HandlerContext) -> None:
+    """Raise LikelyDuplicate when an open event looks like this one (crisis.domain.duplicates).
+
+    Openings wait for each other from here to their commit: of two submissions of the same
+    event at the same instant, the second sees the first one's event.
+    """
+    ctx.uow.crises.lock_openings()
+    window = timedelta(hours=ctx.settings.duplicate_window_hours)
+    open_ones = ctx.uow.crises.find(
+        states=[CrisisState.REPORTED, CrisisState.COD_ACTIVE],
+        exercise=cmd.exercise,
+        reported_from=ctx.now - window,
+    )
+    candidate = Candidate(title=cmd.title.strip(), kind=cmd.kind, exercise=cmd.exercise)
+    matches = likely_duplicates(candidate, open_ones, now=ctx.now, window=window)
+    if matches:
+        raise LikelyDuplicate(matches, ctx.settings.duplicate_window_hours)
+
+
 def open_crisis(cmd: OpenCrisis, ctx: HandlerContext) -> Outcome:
+    if cmd.check_duplicates:
+        _refuse_likely_duplicate(cmd, ctx)
     reported_at = cmd.reported_at or ctx.now
     if cmd.activation is not None and cmd.reported_at is None:
         # Opened and activated at once, for a decision taken minutes ago.
@@ -82,6 +108,16 @@ def declare_cell_operational(cmd: DeclareCellOperational, ctx: HandlerContext) -
     return Outcome(result=crisis.id, stream=crisis.id)
 
 
+def correct_clock(cmd: CorrectClock, ctx: HandlerContext) -> Outcome:
+    crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
+    ctx.touched.append(crisis)
+    crisis.correct_clock(
+        clock=cmd.clock, met_at=cmd.met_at, reason=cmd.reason, by=ctx.actor.name, now=ctx.now
+    )
+    ctx.uow.crises.save(crisis)
+    return Outcome(result=crisis.id, stream=crisis.id)
+
+
 def record_delivery(cmd: RecordDelivery, ctx: HandlerContext) -> Outcome:
     crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
     ctx.touched.append(crisis)
@@ -116,7 +152,13 @@ def check_deadlines(cmd: CheckDeadlines, ctx: HandlerContext) -> Outcome:
 def close_crisis(cmd: CloseCrisis, ctx: HandlerContext) -> Outcome:
     crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
     ctx.touched.append(crisis)
-    crisis.close(at=cmd.closed_at or ctx.now, by=ctx.actor.name, reason=cmd.reason, now=ctx.now)
+    crisis.close(
+        at=cmd.closed_at or ctx.now,
+        by=ctx.actor.name,
+        reason=cmd.reason,
+        now=ctx.now,
+        opened_by_mistake=cmd.opened_by_mistake,
+    )
     ctx.uow.crises.save(crisis)
     return Outcome(result=crisis.id, stream=crisis.id)
 
@@ -148,6 +190,8 @@ def set_password(cmd: SetPassword, ctx: HandlerContext) -> Outcome:
     user = ctx.uow.users.by_name(cmd.name.strip())
     if user is None:
         raise NotFound(f"Aucun utilisateur ne s'appelle « {cmd.name.strip()} ».")
-    # A new password also lifts a lockout and starts the failure count again.
     ctx.uow.users.set_password(user.id, hash_password(cmd.password))
-    return Outcome(result=user.name, stream=SYSTEM_STREAM)
+    # Whoever knew the former password is signed out; the delays of the name are lifted.
+    ended = ctx.uow.sessions.remove_of_user(user.id, keep=cmd.keep_session)
+    ctx.uow.signin_throttle.clear(Scope.ACCOUNT, account_key(user.name))
+    return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"sessions_ended": ended})

@@ -18,6 +18,8 @@ from typing import Any
 
 from crisis.domain.account_commands import (
     ChangeRole,
+    DeactivateUser,
+    ReactivateUser,
     RevokeApiToken,
     RevokePasskeys,
     SetUserEmail,
@@ -31,6 +33,7 @@ from crisis.domain.commands import (
     CloseCrisis,
     Command,
     ContinueFanout,
+    CorrectClock,
     DeclareCellOperational,
     OpenCrisis,
     PlayInject,
@@ -158,6 +161,13 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         "déclarer la cellule de communication opérationnelle",
     ),
     CommandSpec(
+        CorrectClock,
+        handlers.correct_clock,
+        frozenset({Role.DUTY_OFFICER, Role.PREFECT, Role.ADMIN}),
+        "Correction d'une horloge",
+        "corriger une horloge",
+    ),
+    CommandSpec(
         RecordDelivery,
         handlers.record_delivery,
         CRISIS_WRITERS,
@@ -217,8 +227,22 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         UnlockAccount,
         account_handlers.unlock_account,
         ADMINS,
-        "Déverrouillage d'un compte",
-        "déverrouiller un compte",
+        "Délais de connexion levés",
+        "lever les délais de connexion d'un compte",
+    ),
+    CommandSpec(
+        DeactivateUser,
+        account_handlers.deactivate_user,
+        ADMINS,
+        "Désactivation d'un compte",
+        "désactiver un compte",
+    ),
+    CommandSpec(
+        ReactivateUser,
+        account_handlers.reactivate_user,
+        ADMINS,
+        "Réactivation d'un compte",
+        "réactiver un compte",
     ),
     CommandSpec(
         SetUserEmail,

@@ -57,6 +57,9 @@ class CrisisView(BaseModel):
     closed_at: Instant | None
     closed_by: str | None
     close_reason: str | None
+    opened_by_mistake: bool = Field(
+        default=False, description="Clos comme ouvert par erreur : hors des indicateurs."
+    )
 
 
 class DeliveryView(BaseModel):
@@ -133,6 +136,7 @@ def crisis_view(crisis: Crisis) -> CrisisView:
         closed_at=crisis.closed_at,
         closed_by=crisis.closed_by,
         close_reason=crisis.close_reason,
+        opened_by_mistake=crisis.opened_by_mistake,
     )
 
 

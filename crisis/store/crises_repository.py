@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BindParameter, Connection, bindparam, insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, insert, select, text, update
 
 from crisis.domain.clocks import CommitmentClock
 from crisis.domain.crisis import CodActivation, Crisis
 from crisis.domain.errors import NotFound
 from crisis.domain.events import (
     ClockBreached,
+    ClockCorrected,
     ClockMet,
     ClockStarted,
     ClockWarning,
@@ -74,6 +75,7 @@ _SAVE = (
         closed_at=bindparam("closed_at"),
         closed_by=bindparam("closed_by"),
         close_reason=bindparam("close_reason"),
+        opened_by_mistake=bindparam("opened_by_mistake"),
         version=bindparam("next_version"),
     )
 )
@@ -85,6 +87,8 @@ _CLOCKS = (
     )
     .where(clocks.c.crisis_id == _CRISIS_ID)
 )
+# The advisory lock of event openings: any constant the service uses for nothing else.
+_OPENINGS_LOCK = 0x6372697369730001
 _CLOCK_ORDER = {name: index for index, name in enumerate(ClockName)}
 
 
@@ -111,6 +115,7 @@ class CrisisRepository:
             closed_at=row.closed_at,
             closed_by=row.closed_by,
             close_reason=row.close_reason,
+            opened_by_mistake=row.opened_by_mistake,
             version=row.version,
         )
         if row.activated is not None:
@@ -141,6 +146,16 @@ class CrisisRepository:
         crisis.clocks = dict(sorted(crisis.clocks.items(), key=lambda item: _CLOCK_ORDER[item[0]]))
         return crisis
 
+    def lock_openings(self) -> None:
+        """Make the openings of events wait for each other until this transaction ends, so
+        that the duplicate check of the second one sees the first one's event.
+
+        On PostgreSQL a transaction-level advisory lock; SQLite's writes already wait for
+        each other (BEGIN IMMEDIATE, crisis.store.engine).
+        """
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OPENINGS_LOCK})
+
     def add(self, crisis: Crisis) -> None:
         self._conn.execute(
             insert(crises).values(
@@ -151,6 +166,7 @@ class CrisisRepository:
                 reported_at=crisis.reported_at,
                 exercise=crisis.exercise,
                 state=crisis.state.value,
+                opened_by_mistake=False,
                 created_by=crisis.created_by,
                 created_at=crisis.created_at,
                 version=1,
@@ -169,6 +185,7 @@ class CrisisRepository:
                 "closed_at": crisis.closed_at,
                 "closed_by": crisis.closed_by,
                 "close_reason": crisis.close_reason,
+                "opened_by_mistake": crisis.opened_by_mistake,
                 "next_version": crisis.version + 1,
             },
         )
@@ -201,6 +218,12 @@ class CrisisRepository:
                             deadline=event.deadline,
                             warning_offsets=list(event.warning_offsets),
                         )
+                    )
+                case ClockCorrected():
+                    self._conn.execute(
+                        update(clocks)
+                        .where(clocks.c.crisis_id == crisis.id, clocks.c.name == event.clock.value)
+                        .values(met_at=event.met_at, met_by=crisis.clocks[event.clock].met_by)
                     )
                 case ClockMet():
                     self._conn.execute(

@@ -70,6 +70,13 @@ class SessionRepository:
             delete(web_sessions).where(web_sessions.c.id_hash == token_digest(session_id))
         )
 
+    def remove_of_user(self, user_id: str, *, keep: str | None = None) -> int:
+        """End the user's sessions (but `keep`, the one making the change): how many ended."""
+        query = delete(web_sessions).where(web_sessions.c.user_id == user_id)
+        if keep is not None:
+            query = query.where(web_sessions.c.id_hash != token_digest(keep))
+        return self._conn.execute(query).rowcount
+
     def remove_expired(self, *, now: datetime) -> None:
         self._conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -47,11 +48,8 @@ users = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
-    # The console's sign-in: an Argon2 hash (none: the user has only an API token), the
-    # wrong passwords in a row, and the end of a lockout.
+    # The console's sign-in: an Argon2 hash (none: the user has only an API token).
     Column("password_hash", String(200)),
-    Column("failed_signins", Integer, nullable=False, default=0),
-    Column("locked_until", UTCDateTime()),
     # Federated sign-in (ProConnect): the address the first sign-in is matched by, then the
     # provider's subject the account is bound to.
     Column("email", String(320), unique=True),
@@ -60,6 +58,19 @@ users = Table(
     Column("oidc_bound_at", UTCDateTime()),
     Column("last_signin_at", UTCDateTime()),
     Column("last_signin_method", String(16)),
+)
+
+# Failed sign-ins in a row, per name typed (folded) and per address: the growing delays of
+# crisis.domain.signin_throttle. A name is counted whether or not an account has it.
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime(), nullable=False),
+    Column("refused_early", Integer, nullable=False),
+    Index("ix_signin_failures_last_failure_at", "last_failure_at"),
 )
 
 # Signed-in console sessions. Only a SHA-256 of the cookie's random value is stored.
@@ -138,6 +149,7 @@ crises = Table(
     Column("closed_at", UTCDateTime()),
     Column("closed_by", String(120)),
     Column("close_reason", Text),
+    Column("opened_by_mistake", Boolean, nullable=False, server_default=false()),
     Column("version", Integer, nullable=False),
     Index("ix_crises_state", "state"),
     Index("ix_crises_reported_at", "reported_at"),

@@ -23,6 +23,7 @@ from crisis.store.programme_repository import ProgrammeRepository
 from crisis.store.publications_repository import PublicationRepository
 from crisis.store.receipts_repository import ReceiptsRepository
 from crisis.store.sessions_repository import SessionRepository
+from crisis.store.signin_throttle_repository import SigninThrottleRepository
 from crisis.store.users_repository import UserRepository
 
 
@@ -42,6 +43,7 @@ class UnitOfWork:
     sessions: SessionRepository
     oidc_logins: OidcLoginRepository
     passkeys: PasskeyRepository
+    signin_throttle: SigninThrottleRepository
     idempotency: IdempotencyRepository
     drafts: DraftRepository
     templates: TemplateRepository
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(self.connection)
         self.oidc_logins = OidcLoginRepository(self.connection)
         self.passkeys = PasskeyRepository(self.connection)
+        self.signin_throttle = SigninThrottleRepository(self.connection)
         self.idempotency = IdempotencyRepository(self.connection)
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)

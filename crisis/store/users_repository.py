@@ -23,8 +23,6 @@ class User:
     created_at: datetime
     active: bool
     password_hash: str | None = None
-    failed_signins: int = 0
-    locked_until: datetime | None = None
     email: str | None = None
     oidc_issuer: str | None = None
     oidc_subject: str | None = None
@@ -46,8 +44,6 @@ def _user(row: Any) -> User:
         created_at=row.created_at,
         active=row.active,
         password_hash=row.password_hash,
-        failed_signins=row.failed_signins,
-        locked_until=row.locked_until,
         email=row.email,
         oidc_issuer=row.oidc_issuer,
         oidc_subject=row.oidc_subject,
@@ -81,7 +77,6 @@ class UserRepository:
                 created_at=now,
                 active=True,
                 password_hash=password_hash,
-                failed_signins=0,
                 email=email,
             )
         )
@@ -129,9 +124,7 @@ class UserRepository:
 
     def set_password(self, user_id: str, password_hash: str) -> None:
         self._conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(password_hash=password_hash, failed_signins=0, locked_until=None)
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash)
         )
 
     def set_role(self, user_id: str, role: str) -> None:
@@ -142,17 +135,8 @@ class UserRepository:
             update(users).where(users.c.id == user_id).values(token_hash=token_digest(token))
         )
 
-    def record_signin_failure(self, user_id: str, *, locked_until: datetime | None) -> None:
-        self._conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(failed_signins=users.c.failed_signins + 1, locked_until=locked_until)
-        )
-
-    def record_signin_success(self, user_id: str) -> None:
-        self._conn.execute(
-            update(users).where(users.c.id == user_id).values(failed_signins=0, locked_until=None)
-        )
+    def set_active(self, user_id: str, active: bool) -> None:
+        self._conn.execute(update(users).where(users.c.id == user_id).values(active=active))
 
     def set_email(self, user_id: str, email: str | None) -> None:
         self._conn.execute(update(users).where(users.c.id == user_id).values(email=email))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from importlib.resources import files
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crisis.web.pages import (
     administration,
@@ -51,6 +53,28 @@ PREPARING_AND_REVIEWING = (
 )
 
 
+_PAGES = {
+    404: (
+        "Page introuvable",
+        "Cette adresse ne correspond à aucune page de la console : elle a pu être mal "
+        "recopiée, ou la page a changé de place.",
+    ),
+    405: (
+        "Action impossible à cette adresse",
+        "Cette adresse ne permet pas cette action (un formulaire envoyé deux fois, ou un "
+        "lien ouvert au lieu d'un bouton) : rien n'a été fait.",
+    ),
+}
+
+
+def _from_a_browser(request: Request) -> bool:
+    """A navigation of a person (HTML asked), not a call of the API."""
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/readyz", "/metrics"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
     install_security_headers(app)
     static = files("crisis.web").joinpath("static")
@@ -90,6 +114,24 @@ def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
         mark_console(request)
         query = urlencode({"action": required.action, "suite": required.back})
         return RedirectResponse(f"/verification?{query}", status_code=303)
+
+    api_answer = app.exception_handlers[StarletteHTTPException]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _unknown_address(request: Request, error: Exception) -> Response:
+        """A person's browser gets a French page in the console's layout with a way back; a
+        program (the API, a check) keeps the API's JSON answer."""
+        assert isinstance(error, StarletteHTTPException)
+        answer = api_answer(request, error)
+        api = await answer if inspect.isawaitable(answer) else answer
+        if not _from_a_browser(request) or error.status_code not in _PAGES:
+            return api
+        mark_console(request)
+        title, message = _PAGES[error.status_code]
+        response = error_page(request, error.status_code, title, message)
+        if "allow" in api.headers:  # the API's answer names the methods of the address
+            response.headers["Allow"] = api.headers["allow"]
+        return response
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, _: CsrfRefused) -> Response:

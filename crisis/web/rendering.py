@@ -22,6 +22,7 @@ from crisis.labels import (
     channel_label,
     delivery_status_label,
     purpose_label,
+    sms_encoding_label,
     variant_label,
 )
 from crisis.labels import role_label as any_role_label
@@ -87,6 +88,7 @@ def environment() -> Environment:
     env.filters["objet_message"] = purpose_label
     env.filters["accuse_via"] = ack_via_label
     env.filters["role"] = any_role_label
+    env.filters["codage"] = sms_encoding_label
     env.filters["champ_date"] = _paris_input
     env.globals["version"] = crisis.__version__
     return env

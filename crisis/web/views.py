@@ -18,6 +18,7 @@ from crisis.domain.vocabulary import (
 from crisis.french import short_time as _short_time
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.oncall_views import cip_view
+from crisis.services.template_library import TemplateLibrary
 from crisis.store.crises_repository import RaisedAlert
 from crisis.store.unit_of_work import UnitOfWork
 
@@ -137,6 +138,8 @@ class CrisisSummary:
     clocks: list[ClockDisplay]
     alerts: list[AlertDisplay]
     cip: CipSummary | None
+    close_reason: str | None = None
+    opened_by_mistake: bool = False
 
 
 def crisis_summary(
@@ -155,13 +158,24 @@ def crisis_summary(
         clocks=[clock_display(c, now) for c in crisis.clocks.values()],
         alerts=[alert_display(a) for a in reversed(alerts)][:last_alerts],
         cip=cip_summary(uow, crisis.id),
+        close_reason=crisis.close_reason,
+        opened_by_mistake=crisis.opened_by_mistake,
     )
 
 
+def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:
+    """How a crisis ranks on the dashboard, most urgent first: real before exercise, then a
+    clock past its deadline, then the least time left on a running clock."""
+    running = [c for c in crisis.clocks.values() if c.met_at is None]
+    breached = any(c.breach_raised or c.deadline <= now for c in running)
+    left = min(((c.deadline - now).total_seconds() for c in running), default=float("inf"))
+    return (crisis.exercise, 0 if breached else 1, left)
+
+
 def open_crises(uow: UnitOfWork, now: datetime) -> list[CrisisSummary]:
-    """Every open crisis, real ones first, then the newest first."""
+    """Every open crisis, most urgent first (`urgency`); the newest first among equals."""
     found = uow.crises.find(states=OPEN_STATES)
-    ordered = sorted(found, key=lambda c: c.exercise)  # stable: keeps newest first within each
+    ordered = sorted(found, key=lambda c: urgency(c, now))  # stable: newest first among equals
     return [crisis_summary(uow, c, now, last_alerts=3) for c in ordered]
 
 
@@ -202,3 +216,11 @@ def journal_page(
         for e in reversed(entries)
     ]
     return lines, pages
+
+
+def template_titles(library: TemplateLibrary | None, uow: UnitOfWork) -> dict[str, str]:
+    """The title of each template by its name: a page shows « Première information des
+    élus », never `information_elus`."""
+    if library is None:
+        return {}
+    return {t.name: t.manifest.title for t in library.registry(uow).templates()}

@@ -1,15 +1,17 @@
-"""L'administration in the browser: an account unlocked, a role changed, a password refused
+"""L'administration in the browser: an account's sign-in delays lifted, an account deactivated
+(its open session refused at its next request) and reactivated, a role changed, a password refused
 then reset, an API token revoked, a user added — each journalled on the system chain — and
 every other role refused, even by a hand-crafted POST."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
 from crisis.domain.commands import AddUser
+from crisis.domain.signin_throttle import Scope, account_key
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.store.journal import SYSTEM_STREAM
 from tests.browser.conftest import (
@@ -37,8 +39,13 @@ def test_the_administrator_keeps_the_accounts(
     with bus.unit_of_work() as uow:
         claire = uow.users.by_name("Claire Martin")
         assert claire is not None
-        uow.users.record_signin_failure(claire.id, locked_until=uow.now + timedelta(hours=1))
+        key = account_key(claire.name)
+        uow.signin_throttle.record_failure(Scope.ACCOUNT, key, failures=9, at=uow.now)
         uow.commit()
+    # Paul is signed in on his phone when his account is deactivated.
+    paul = new_page(browser, PHONE)
+    sign_in(paul, live.url, "Paul Auditeur")
+    expect(paul.get_by_role("heading", level=1)).to_be_visible()
 
     page = new_page(browser, DESK)
     sign_in(page, live.url, "Alice Admin")
@@ -48,15 +55,26 @@ def test_the_administrator_keeps_the_accounts(
     check_page(page, "tableau-administrateur", output_dir)
     page.get_by_role("link", name="Administration", exact=True).click()
     claire_card = page.locator(".console-chains > li").filter(has_text="Claire Martin")
-    expect(claire_card).to_contain_text("verrouillé")
+    expect(claire_card).to_contain_text("ralenti")
+    expect(page.locator("#echecs + p + div table")).to_contain_text("claire martin")
     check_page(page, "administration", output_dir)
-    page.get_by_role("button", name="Déverrouiller le compte de Claire Martin").click()
-    expect(page.get_by_role("status")).to_contain_text("Compte déverrouillé.")
-    expect(claire_card).not_to_contain_text("verrouillé")
+    page.get_by_role("button", name="Lever les délais de connexion de Claire Martin").click()
+    expect(page.get_by_role("status")).to_contain_text("Délais de connexion levés")
+    expect(claire_card).not_to_contain_text("ralenti")
+
+    page.get_by_role("button", name="Désactiver le compte de Paul Auditeur").click()
+    expect(page.get_by_role("status")).to_contain_text("Compte désactivé")
+    paul_card = page.locator(".console-chains > li").filter(has_text="Paul Auditeur")
+    expect(paul_card).to_contain_text("désactivé")
+    paul.reload()
+    expect(paul).to_have_url(re.compile(r"/connexion"))
+    expect(paul.get_by_role("heading", level=1)).to_have_text("Connexion à la console")
+    page.get_by_role("button", name="Réactiver le compte de Paul Auditeur").click()
+    expect(page.get_by_role("status")).to_contain_text("Compte réactivé")
 
     page.get_by_label("Rôle de Hugo Bernard").select_option("auditor")
     page.locator("form[action$='/Hugo%20Bernard/role'] button").click()
-    expect(page.get_by_role("status")).to_contain_text("Rôle changé.")
+    expect(page.get_by_role("status")).to_contain_text("Rôle changé")
 
     page.get_by_label("Nouveau mot de passe de Paul Auditeur").fill("court")
     page.locator("form[action$='/Paul%20Auditeur/mot-de-passe'] button").click()
@@ -83,7 +101,15 @@ def test_the_administrator_keeps_the_accounts(
     expect(page.get_by_role("status")).to_contain_text("Utilisateur « Nadia Nouvelle » créé")
 
     kinds = _system_kinds(live)
-    for kind in ("UnlockAccount", "ChangeRole", "SetPassword", "RevokeApiToken", "AddUser"):
+    for kind in (
+        "UnlockAccount",
+        "DeactivateUser",
+        "ReactivateUser",
+        "ChangeRole",
+        "SetPassword",
+        "RevokeApiToken",
+        "AddUser",
+    ):
         assert any(kind in k for k in kinds), (kind, kinds)
 
 

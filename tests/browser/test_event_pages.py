@@ -58,7 +58,10 @@ def test_duty_officer_opens_an_event_and_sees_its_page(
     page.set_viewport_size(DESK)
     check_page(page, "evenement", output_dir)
 
-    page.get_by_role("button", name="Cellule opérationnelle").click()
+    page.get_by_role("link", name="Cellule opérationnelle").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("opérationnelle ?")
+    check_page(page, "cellule-confirmation", output_dir)
+    page.get_by_role("button", name="Confirmer : la cellule est opérationnelle").click()
     expect(page.get_by_role("status")).to_contain_text("Cellule de communication déclarée")
     expect(page.locator('[data-clock="cell"]')).to_contain_text("tenue")
 

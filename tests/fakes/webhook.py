@@ -6,8 +6,9 @@ from tests.fakes._http import FakeHttpServer, Request, Response
 
 
 class FakeWebhookReceiver(FakeHttpServer):
-    """Answers 200 to POST (and to HEAD/GET for checks) on any path; `received` lists the
-    POSTed requests (body bytes, lower-cased headers); the base-class faults apply."""
+    """Answers 200 to POST on any path and 405 to anything else, as a receiver that only
+    routes the POST of its deliveries does; `received` lists the POSTed requests (body bytes,
+    lower-cased headers); the base-class faults apply."""
 
     @property
     def received(self) -> list[Request]:
@@ -16,6 +17,4 @@ class FakeWebhookReceiver(FakeHttpServer):
     def handle(self, request: Request) -> Response:
         if request.method == "POST":
             return Response.json(200, {"received": True})
-        if request.method in ("HEAD", "GET"):
-            return Response(200, b"", {"Content-Type": "text/plain"})
         return Response(405, b"")

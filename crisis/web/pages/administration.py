@@ -1,16 +1,18 @@
 """L'administration (`/administration`), for the administrator only: the console's users.
 
-Add a user, change a role, reset a password, revoke an API token, unlock an account, set the
-e-mail a first ProConnect sign-in is matched by, unbind a ProConnect identity: each through
-its command (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`, `UnlockAccount`,
-`SetUserEmail`, `UnbindIdentity`), so each is allowed to the administrator alone by the
-command table and journalled on the `system` chain. Reading the page is refused to the other
-roles too.
+Add a user, change a role, reset a password, revoke an API token, lift the sign-in delays of
+an account, deactivate or reactivate it, set the e-mail a first ProConnect sign-in is matched
+by, unbind a ProConnect identity, revoke an account's passkeys: each through its command
+(`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`, `UnlockAccount`, `DeactivateUser`,
+`ReactivateUser`, `SetUserEmail`, `UnbindIdentity`, `RevokePasskeys`), so each is allowed to
+the administrator alone by the command table and journalled on the `system` chain. Reading the
+page is refused to the other roles too.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
@@ -18,6 +20,8 @@ from fastapi.responses import RedirectResponse
 
 from crisis.domain.account_commands import (
     ChangeRole,
+    DeactivateUser,
+    ReactivateUser,
     RevokeApiToken,
     RevokePasskeys,
     SetUserEmail,
@@ -26,6 +30,7 @@ from crisis.domain.account_commands import (
 )
 from crisis.domain.commands import AddUser, Command, SetPassword
 from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.signin_throttle import Scope, account_key, next_attempt_at
 from crisis.services.bus import Forbidden
 from crisis.services.registry import may_run
 from crisis.services.roles import ROLE_LABELS
@@ -40,10 +45,13 @@ router = console_router()
 
 ROLES = [(role.value, label) for role, label in ROLE_LABELS.items()]
 DONE = {
-    "role": "Rôle changé.",
-    "mot-de-passe": "Mot de passe remplacé ; le compte est déverrouillé.",
+    "role": "Rôle changé : les sessions ouvertes de cet utilisateur sont fermées.",
+    "mot-de-passe": "Mot de passe remplacé : les autres sessions de cet utilisateur sont "
+    "fermées et ses délais de connexion levés.",
     "jeton": "Jeton d'API révoqué : il ne donne plus accès à l'API.",
-    "deverrouille": "Compte déverrouillé.",
+    "deverrouille": "Délais de connexion levés : l'utilisateur peut réessayer tout de suite.",
+    "desactive": "Compte désactivé : ses sessions sont fermées et son jeton d'API refusé.",
+    "reactive": "Compte réactivé : l'utilisateur peut de nouveau se connecter.",
     "adresse": "Adresse électronique enregistrée.",
     "cles": "Clés d'accès révoquées : elles ne donnent plus accès à la console.",
     "delie": "Identité ProConnect déliée : la prochaine connexion ProConnect sera rapprochée "
@@ -66,6 +74,10 @@ def signin_methods(account: User, break_glass: list[str], passkeys: int) -> str:
     return ", ".join(methods) or "aucune (API seulement)"
 
 
+# The failed sign-ins shown: those of the last day.
+RECENT_FAILURES = timedelta(hours=24)
+
+
 def _admin(session: SignedIn) -> None:
     if not may_run(session.user.role, AddUser):
         raise Forbidden("Cette page est réservée à l'administrateur.")
@@ -79,9 +91,16 @@ def _page(
         users = uow.users.all()
         passkey_counts = uow.passkeys.counts()
         now = uow.now
+        failures = uow.signin_throttle.recent(since=now - RECENT_FAILURES)
+    policies = service.settings.signin_policies
+    shown = [(f, next_attempt_at(f, policies[f.scope], now)) for f in failures]
+    by_name = {f.key: (f.current(now), until) for f, until in shown if f.scope is Scope.ACCOUNT}
     context: dict[str, Any] = {
         "users": users,
         "now": now,
+        "failures": shown,
+        # Per user: (failures in a row that still count, the instant the delay ends or None).
+        "throttle_of": {u.id: by_name.get(account_key(u.name), (0, None)) for u in users},
         "roles": ROLES,
         "role_labels": dict(ROLES),
         "method_labels": METHOD_LABELS,
@@ -156,7 +175,11 @@ def change_role(request: Request, name: str, session: CurrentUser, form: PostedF
 
 @router.post("/administration/utilisateurs/{name}/mot-de-passe")
 def reset_password(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
-    command = SetPassword(name=name, password=forms.text(form, "password", limit=1000))
+    command = SetPassword(
+        name=name,
+        password=forms.text(form, "password", limit=1000),
+        keep_session=session.session_id,
+    )
     return _act(request, session, form, command, "mot-de-passe")
 
 
@@ -186,3 +209,13 @@ def revoke_passkeys(
     request: Request, name: str, session: CurrentUser, form: PostedForm
 ) -> Response:
     return _act(request, session, form, RevokePasskeys(name=name), "cles")
+
+
+@router.post("/administration/utilisateurs/{name}/desactiver")
+def deactivate(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    return _act(request, session, form, DeactivateUser(name=name), "desactive")
+
+
+@router.post("/administration/utilisateurs/{name}/reactiver")
+def reactivate(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
+    return _act(request, session, form, ReactivateUser(name=name), "reactive")

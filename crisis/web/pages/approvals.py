@@ -7,25 +7,46 @@ approve (and send), or reject with a reason. The four-eyes rule is the domain's
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from crisis.bootstrap import Service
+from crisis.domain.crisis import Crisis
 from crisis.domain.draft_commands import ApproveDraft, RejectDraft, SendDraft
+from crisis.domain.drafts import Draft
 from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.vocabulary import AUDIENCE_CLOCK
 from crisis.labels import AUDIENCE_LABELS
 from crisis.services import step_up
 from crisis.services.draft_views import draft_view
+from crisis.services.send_preview import SendPreview, send_preview
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import run
 from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.views import submitted_drafts
+from crisis.web.views import short_time, submitted_drafts, template_titles
 
 router = console_router()
+
+
+def draft_preview(uow: UnitOfWork, service: Service, draft: Draft, crisis: Crisis) -> SendPreview:
+    """What the draft would send now (crisis.services.send_preview)."""
+    return send_preview(
+        uow,
+        catalog=service.catalog,
+        settings=service.settings,
+        crisis=crisis,
+        texts=draft.texts,
+        audiences=draft.audiences,
+        lists=draft.lists,
+        channels=draft.channels,
+    )
 
 
 def error_status(error: InvalidInput | Conflict) -> int:
@@ -48,25 +69,11 @@ def _queue_page(
     reasons: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    service = service_of(request)
-    items: list[dict[str, Any]] = []
-    with service.bus.reading() as uow:
-        for draft in submitted_drafts(uow):
-            crisis = uow.crises.get(draft.crisis_id)
-            items.append(
-                {
-                    "draft": draft_view(draft),
-                    "crisis_title": crisis.title,
-                    "exercise": crisis.exercise,
-                    "own": not draft.may_be_decided_by(session.user.name),
-                    "audiences": [AUDIENCE_LABELS.get(a.value, a.value) for a in draft.audiences],
-                }
-            )
     return page(
         request,
         "approvals.html.j2",
         {
-            "items": items,
+            **_queue(request, session),
             "done": DONE.get(done, ""),
             "warning": warning,
             "errors": errors or {},
@@ -77,9 +84,64 @@ def _queue_page(
     )
 
 
+def _deadline(crisis: Crisis, draft: Draft) -> datetime | None:
+    """The nearest deadline among the running clocks of the draft's audiences."""
+    deadlines = [
+        clock.deadline
+        for audience in draft.audiences
+        if (clock := crisis.clocks.get(AUDIENCE_CLOCK[audience])) is not None
+        and clock.met_at is None
+    ]
+    return min(deadlines, default=None)
+
+
+def _time_left(deadline: datetime | None, now: datetime) -> str:
+    if deadline is None:
+        return ""
+    minutes = int((deadline - now).total_seconds() // 60)
+    if minutes < 0:
+        return f"échéance dépassée depuis {-minutes} min ({short_time(deadline)})"
+    return f"reste {minutes} min avant l'échéance de {short_time(deadline)}"
+
+
+def _queue(request: Request, session: SignedIn) -> dict[str, Any]:
+    """The messages waiting, real ones first, the nearest deadline first, with time left."""
+    service = service_of(request)
+    now = service.clock.now()
+    items: list[dict[str, Any]] = []
+    with service.bus.reading() as uow:
+        for draft in submitted_drafts(uow):
+            crisis = uow.crises.get(draft.crisis_id)
+            deadline = _deadline(crisis, draft)
+            items.append(
+                {
+                    "draft": draft_view(draft),
+                    "crisis_title": crisis.title,
+                    "exercise": crisis.exercise,
+                    "own": not draft.may_be_decided_by(session.user.name),
+                    "audiences": [AUDIENCE_LABELS.get(a.value, a.value) for a in draft.audiences],
+                    "preview": draft_preview(uow, service, draft, crisis),
+                    "deadline": deadline,
+                    "time_left": _time_left(deadline, now),
+                    "late": deadline is not None and deadline <= now,
+                    "order": (crisis.exercise, deadline or datetime.max.replace(tzinfo=UTC)),
+                }
+            )
+        titles = template_titles(service.bus.templates, uow)
+    items.sort(key=lambda item: item["order"])  # stable: the oldest submission first
+    return {"items": items, "titles": titles}
+
+
 @router.get("/validation")
 def queue(request: Request, session: CurrentUser, fait: str = "") -> Response:
     return _queue_page(request, session, done=fait)
+
+
+@router.get("/validation/file")
+def queue_fragment(request: Request, session: CurrentUser) -> Response:
+    """The queue alone, polled by the page: a message submitted meanwhile shows by itself."""
+    context = {**_queue(request, session), "errors": {}, "reasons": {}}
+    return page(request, "approvals_items.html.j2", context, session=session)
 
 
 @router.post("/validation/{crisis_id}/{draft_id}/valider")

@@ -73,15 +73,16 @@ def _variables(form: FormData, template: LoadedTemplate) -> dict[str, object]:
 
 
 def _field_values(
-    template: LoadedTemplate, crisis_communes: list[str], now: datetime
+    template: LoadedTemplate, crisis_communes: list[str], since: datetime
 ) -> dict[str, Any]:
-    """What the generated form shows at first: defaults, the event's communes, now."""
+    """What the generated form shows at first: defaults, the event's communes, and for a
+    date (« depuis ») the préfet's decision, else the event's report: not the page's loading."""
     values: dict[str, Any] = {}
     for spec in template.manifest.variables:
         if spec.type is VariableType.COMMUNES:
             values[spec.name] = list(crisis_communes)
         elif spec.type is VariableType.DATETIME and spec.required:
-            values[spec.name] = now.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
+            values[spec.name] = since.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
         elif spec.default is not None:
             values[spec.name] = str(spec.default)
         else:
@@ -194,7 +195,8 @@ def _compose_page(
                 context["lists_chosen"] = forms.choices(form, "lists")
                 variables = _variables(form, template)
             else:
-                context["values"] = _field_values(template, summary.communes, now)
+                since = crisis.activation.decided_at if crisis.activation else crisis.reported_at
+                context["values"] = _field_values(template, summary.communes, since)
                 context["audiences"] = [a.value for a in manifest.audiences]
                 context["lists_chosen"] = []
                 variables = {}  # nothing to preview before anything is typed

@@ -6,17 +6,19 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
 from crisis.domain.commands import (
     ActivateCod,
     CloseCrisis,
     CodDecision,
+    CorrectClock,
     DeclareCellOperational,
     RecordDelivery,
     RetryDelivery,
 )
 from crisis.domain.draft_commands import SendDraft, SubmitDraft
-from crisis.domain.errors import InvalidInput, NotFound
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     AcknowledgePage,
@@ -26,24 +28,28 @@ from crisis.domain.oncall import (
     StartCallout,
     Team,
 )
-from crisis.domain.vocabulary import Audience
+from crisis.domain.vocabulary import CLOCK_LABELS, Audience, ClockName
 from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.services import step_up
 from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
+from crisis.services.bus import ensure_may_run
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.pages.approvals import draft_preview
 from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
-from crisis.web.sessions import CurrentUser, PostedForm, service_of
+from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.views import (
     crisis_summary,
     journal_page,
+    short_time,
+    template_titles,
 )
 
 router = console_router()
@@ -54,11 +60,15 @@ DONE = {
     "cellule": "Cellule de communication déclarée opérationnelle.",
     "hors-service": "Diffusion hors service enregistrée.",
     "clos": "Événement clos.",
+    "erreur": "Événement clos comme ouvert par erreur : il est exclu des indicateurs.",
+    "cod-deja": "Le COD était déjà activé pour cet événement : rien n'a changé.",
     "accuse": "Accusé de réception enregistré.",
     "appel": "Appel de l'astreinte lancé.",
     "cip": "Ordre d'activation de la CIP enregistré.",
     "cip-operationnelle": "CIP déclarée opérationnelle : le numéro unique est publié.",
     "relance": "Diffusion relancée.",
+    "correction": "Correction enregistrée au journal : les rapports et les indicateurs "
+    "retiennent la valeur corrigée.",
     "soumis": "Message soumis à la validation du préfet.",
     "envoye": "Message mis en diffusion.",
 }
@@ -121,7 +131,9 @@ def _event_data(
         ]
         drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
         journal, pages = journal_page(uow, crisis_id, page_number)
+        titles = template_titles(service.bus.templates, uow)
     return {
+        "titles": titles,
         "crisis": summary,
         "closed": crisis.closed_at is not None,
         "callouts": callouts,
@@ -134,6 +146,15 @@ def _event_data(
         # The columns of each delivery board, in the order a delivery goes through them.
         "statuses": tuple(DELIVERY_STATUS_LABELS),
         "now": now,
+        # What a correction may change: the met clocks, and the instant of any started one.
+        "met_clocks": [
+            {"name": c.name.value, "pair": (c.name.value, CLOCK_LABELS[c.name].capitalize())}
+            for c in crisis.clocks.values()
+            if c.met_at is not None
+        ],
+        "clock_choices": [
+            (c.name.value, CLOCK_LABELS[c.name].capitalize()) for c in crisis.clocks.values()
+        ],
         # Acknowledging: one's own pages; another member's, the duty officer « pour le compte
         # de » (crisis.services.ack_rights).
         "own_member_id": own.id if own is not None else None,
@@ -170,17 +191,116 @@ def activate(request: Request, crisis_id: str, session: CurrentUser, form: Poste
         decided_at=forms.paris_instant(form, "decided_at"),
     )
     require_fresh_verification(request, session, step_up.ACTIVATE_COD, f"/evenements/{crisis_id}")
-    run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
+    try:
+        run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
+    except Conflict:
+        # Another tab or another person activated it first: one activation, shown as it is.
+        with service_of(request).bus.reading() as uow:
+            crisis = uow.crises.get(crisis_id)
+        if crisis.activation is None or crisis.closed_at is not None:
+            raise
+        return _back(crisis_id, "cod-deja")
     return _back(crisis_id, "cod")
+
+
+# The one-tap acts that meet a commitment: each asks for confirmation on a page of its own.
+CONFIRMED_ACTS: dict[str, tuple[ClockName, str, str, str]] = {
+    # path: (clock met, title, what confirming does, button)
+    "cellule-operationnelle": (
+        ClockName.CELL,
+        "Déclarer la cellule de communication opérationnelle ?",
+        "L'engagement 47 (cellule activée en moins d'une heure) sera noté tenu à l'instant "
+        "de votre confirmation. Ne confirmez que si la cellule est réellement en place.",
+        "Confirmer : la cellule est opérationnelle",
+    ),
+    "cip/operationnelle": (
+        ClockName.CIP,
+        "Déclarer la CIP opérationnelle ?",
+        "L'engagement 50 sera noté tenu à l'instant de votre confirmation et le numéro "
+        "unique sera publié. Ne confirmez que si les opérateurs de la CIP sont en place.",
+        "Confirmer : la CIP est opérationnelle",
+    ),
+}
+
+
+def _confirmation_page(request: Request, session: SignedIn, crisis_id: str, act: str) -> Response:
+    clock_name, title, consequence, button = CONFIRMED_ACTS[act]
+    service = service_of(request)
+    now = service.clock.now()
+    with service.bus.reading() as uow:
+        crisis = uow.crises.get(crisis_id)
+    clock = crisis.clocks.get(clock_name)
+    facts = []
+    if clock is not None:
+        elapsed = int((now - clock.started_at).total_seconds() // 60)
+        facts = [
+            f"Horloge « {CLOCK_LABELS[clock_name]} » lancée à {short_time(clock.started_at)}, "
+            f"il y a {elapsed} min ; échéance à {short_time(clock.deadline)}.",
+            "Une erreur se corrige ensuite, avec un motif, depuis la page de l'événement.",
+        ]
+    return page(
+        request,
+        "confirm.html.j2",
+        {
+            "title": title,
+            "consequence": consequence,
+            "facts": facts,
+            "action": f"/evenements/{crisis_id}/{act}",
+            "confirm_label": button,
+            "note_label": "Remarque" if act == "cellule-operationnelle" else "",
+            "back": f"/evenements/{crisis_id}",
+            "crisis_title": crisis.title,
+        },
+        session=session,
+    )
+
+
+def _confirmed(form: FormData, crisis_id: str, act: str) -> RedirectResponse | None:
+    """None when the form says confirmed; else the way to the confirmation page."""
+    if form.get("confirme") == "oui":
+        return None
+    return RedirectResponse(f"/evenements/{crisis_id}/{act}", status_code=303)
+
+
+@router.get("/evenements/{crisis_id}/cellule-operationnelle")
+def cell_operational_confirmation(
+    request: Request, crisis_id: str, session: CurrentUser
+) -> Response:
+    ensure_may_run(session.actor, DeclareCellOperational)
+    return _confirmation_page(request, session, crisis_id, "cellule-operationnelle")
 
 
 @router.post("/evenements/{crisis_id}/cellule-operationnelle")
 def cell_operational(
     request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    unconfirmed = _confirmed(form, crisis_id, "cellule-operationnelle")
+    if unconfirmed is not None:
+        return unconfirmed
     command = DeclareCellOperational(crisis_id=crisis_id, note=forms.text(form, "note"))
     run(request, session, form, command)
     return _back(crisis_id, "cellule")
+
+
+@router.post("/evenements/{crisis_id}/corrections", dependencies=[allowed_to(CorrectClock)])
+def correct_clock(
+    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
+) -> Response:
+    try:
+        clock = ClockName(forms.text(form, "clock", limit=20))
+    except ValueError:
+        raise InvalidInput("clock", "Choisissez l'horloge à corriger.") from None
+    withdrawn = form.get("correction") != "heure"
+    command = CorrectClock(
+        crisis_id=crisis_id,
+        clock=clock,
+        reason=forms.text(form, "reason", limit=500),
+        met_at=None if withdrawn else forms.paris_instant(form, "met_at"),
+    )
+    if not withdrawn and command.met_at is None:
+        raise InvalidInput("met_at", "Indiquez l'heure à retenir.")
+    run(request, session, form, command)
+    return _back(crisis_id, "correction", "#horloges")
 
 
 @router.post(
@@ -207,8 +327,13 @@ def off_service_delivery(
 
 @router.post("/evenements/{crisis_id}/clore")
 def close(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    run(request, session, form, CloseCrisis(crisis_id=crisis_id, reason=forms.text(form, "reason")))
-    return _back(crisis_id, "clos")
+    command = CloseCrisis(
+        crisis_id=crisis_id,
+        reason=forms.text(form, "reason"),
+        opened_by_mistake=form.get("erreur") == "oui",
+    )
+    run(request, session, form, command)
+    return _back(crisis_id, "erreur" if command.opened_by_mistake else "clos")
 
 
 @router.post("/evenements/{crisis_id}/appel")
@@ -243,10 +368,21 @@ def order_cip(request: Request, crisis_id: str, session: CurrentUser, form: Post
     return _back(crisis_id, "cip", "#cip")
 
 
+@router.get("/evenements/{crisis_id}/cip/operationnelle")
+def cip_operational_confirmation(
+    request: Request, crisis_id: str, session: CurrentUser
+) -> Response:
+    ensure_may_run(session.actor, DeclareCipOperational)
+    return _confirmation_page(request, session, crisis_id, "cip/operationnelle")
+
+
 @router.post("/evenements/{crisis_id}/cip/operationnelle")
 def cip_operational(
     request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    unconfirmed = _confirmed(form, crisis_id, "cip/operationnelle")
+    if unconfirmed is not None:
+        return unconfirmed
     run(request, session, form, DeclareCipOperational(crisis_id=crisis_id))
     return _back(crisis_id, "cip-operationnelle", "#cip")
 
@@ -271,10 +407,31 @@ def submit_draft(
     return _back(crisis_id, "soumis", "#messages")
 
 
+@router.get("/evenements/{crisis_id}/brouillons/{draft_id}/envoyer")
+def send_confirmation(
+    request: Request, crisis_id: str, draft_id: str, session: CurrentUser
+) -> Response:
+    """What « Envoyer » will send, channel by channel, before it is confirmed."""
+    ensure_may_run(session.actor, SendDraft)
+    service = service_of(request)
+    with service.bus.reading() as uow:
+        crisis = uow.crises.get(crisis_id)
+        draft = uow.drafts.get(draft_id)
+        if draft.crisis_id != crisis_id:
+            raise NotFound(f"Aucun message ne porte l'identifiant « {draft_id} ».")
+        preview = draft_preview(uow, service, draft, crisis)
+        titles = template_titles(service.bus.templates, uow)
+    context = {"crisis": crisis, "draft": draft_view(draft), "preview": preview, "titles": titles}
+    return page(request, "send_confirm.html.j2", context, session=session)
+
+
 @router.post("/evenements/{crisis_id}/brouillons/{draft_id}/envoyer")
 def send_draft(
     request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
+    unconfirmed = _confirmed(form, crisis_id, f"brouillons/{draft_id}/envoyer")
+    if unconfirmed is not None:
+        return unconfirmed
     run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
     return _back(crisis_id, "envoye", "#messages")
 

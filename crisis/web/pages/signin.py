@@ -96,10 +96,15 @@ async def signin(
     service = service_of(request)
     settings = service.settings
     previous_session = request.cookies.get(SESSION_COOKIE)
+    # The peer's address; behind the préfecture's proxy, the one it forwards (uvicorn's
+    # proxy headers, trusted for CRISIS_FORWARDED_ALLOW_IPS only).
+    address = request.client.host if request.client is not None else "inconnue"
 
     def attempt() -> tuple[accounts.SignInOutcome, str | None, bool]:
         with service.bus.unit_of_work() as uow:
-            outcome = accounts.sign_in(uow, settings, name=username, password=password)
+            outcome = accounts.sign_in(
+                uow, settings, name=username, password=password, address=address
+            )
             session_id = None
             waiting = False
             if outcome.user is not None:
@@ -109,7 +114,7 @@ async def signin(
 
     outcome, session_id, waiting = await run_in_threadpool(attempt)
     if outcome.user is None or session_id is None:
-        # Slowed, so that guessing costs time; the lockout does the rest.
+        # Slowed, so that guessing costs time; the growing delays do the rest.
         await asyncio.sleep(settings.signin_failure_delay_seconds)
         return signin_page(
             request,

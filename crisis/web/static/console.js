@@ -68,3 +68,20 @@ document.addEventListener("htmx:afterRequest", function (event) {
     }
   }
 });
+
+// The validation queue refreshes itself, but never under the préfet's hands: not while a
+// field of it has the focus or holds a reason being typed, nor while it shows an error.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var queue = event.detail.elt;
+  if (!(queue instanceof Element) || queue.id !== "file-validation") {
+    return;
+  }
+  var active = document.activeElement;
+  var typing = active !== null && queue.contains(active) && active.matches("textarea, input");
+  var written = Array.prototype.some.call(queue.querySelectorAll("textarea"), function (field) {
+    return field.value.trim() !== "";
+  });
+  if (typing || written || queue.querySelector('[aria-invalid="true"]') !== null) {
+    event.preventDefault();
+  }
+});

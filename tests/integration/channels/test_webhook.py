@@ -107,17 +107,31 @@ def test_failures_are_classified(receiver: FakeWebhookReceiver) -> None:
     assert down.value.retryable
 
 
-def test_check_sends_head_and_publishes_nothing(receiver: FakeWebhookReceiver) -> None:
-    async def run() -> str:
-        ch = channel(receiver)
-        try:
-            return await ch.check()
-        finally:
-            await ch.aclose()
+async def _check(ch: WebhookChannel) -> str:
+    try:
+        return await ch.check()
+    finally:
+        await ch.aclose()
 
-    assert "HTTP 200" in asyncio.run(run())
-    assert receiver.received == []
-    assert [r.method for r in receiver.requests] == ["HEAD"]
+
+def test_check_posts_a_signed_test_delivery(receiver: FakeWebhookReceiver) -> None:
+    """The way the receiver is used: a HEAD, which it does not route (405), said it failed."""
+
+    assert "essai signé accepté" in asyncio.run(_check(channel(receiver)))
+    assert [r.method for r in receiver.requests] == ["POST"]
+    probe = receiver.received[0]
+    with freeze_time(T0):
+        verified = _verify(probe.body, probe.headers)
+    assert isinstance(verified, dict)
+    assert verified["test"] is True
+    assert probe.headers["webhook-id"].startswith("essai-")
+
+
+def test_check_reports_a_refusing_receiver(receiver: FakeWebhookReceiver) -> None:
+    receiver.go_down("refuse")
+
+    with pytest.raises(SendError):
+        asyncio.run(_check(channel(receiver)))
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,9 @@ def _invoke(url: str, stdin: str, *args: str) -> tuple[int, str, str]:
 
 def _signs_in(engine: Engine, name: str, password: str) -> bool:
     with UnitOfWork(engine, now=datetime.now(UTC)) as uow:
-        outcome = accounts.sign_in(uow, Settings(), name=name, password=password)
+        outcome = accounts.sign_in(
+            uow, Settings(), name=name, password=password, address="127.0.0.1"
+        )
     return outcome.user is not None
 
 
@@ -40,7 +42,9 @@ def test_a_password_from_standard_input_then_changed(database_url: str, engine: 
         database_url, "second-mot-de-passe\n", "user", "passwd", "Claire Martin", "--password-stdin"
     )
     assert code == 0, err
-    assert "Mot de passe de « Claire Martin » enregistré." in out
+    assert (
+        "Mot de passe de « Claire Martin » enregistré ; ses sessions ouvertes sont fermées." in out
+    )
     assert _signs_in(engine, "Claire Martin", "second-mot-de-passe")
     assert not _signs_in(engine, "Claire Martin", "premier-mot-de-passe")
     with UnitOfWork(engine, now=datetime.now(UTC)) as uow:

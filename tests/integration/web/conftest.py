@@ -24,7 +24,6 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         approval_audiences=[],
         signin_failure_delay_seconds=0,
-        signin_lockout_minutes=15,
         prefecture_name="Préfecture de l'Essonne",
     )
 

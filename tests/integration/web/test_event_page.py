@@ -54,7 +54,8 @@ def test_from_opening_to_closing(
     )
     assert "Diffusion hors service enregistrée." in html.unescape(recorded.text)
     cell = officer.post(
-        f"/evenements/{crisis_id}/cellule-operationnelle", data={"csrf_token": token}
+        f"/evenements/{crisis_id}/cellule-operationnelle",
+        data={"csrf_token": token, "confirme": "oui"},
     )
     assert cell.status_code == 200
 
@@ -71,7 +72,8 @@ def test_from_opening_to_closing(
     )
     assert refused.status_code == 403
     operational = officer.post(
-        f"/evenements/{crisis_id}/cip/operationnelle", data={"csrf_token": token}
+        f"/evenements/{crisis_id}/cip/operationnelle",
+        data={"csrf_token": token, "confirme": "oui"},
     )
     assert "CIP déclarée opérationnelle" in html.unescape(operational.text)
 

@@ -12,6 +12,7 @@ from httpx2 import Response
 
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
+from crisis.settings import Settings
 from crisis.store.journal import SYSTEM_STREAM
 from tests.integration.web.conftest import PASSWORD, hidden, new_client, sign_in
 
@@ -109,27 +110,60 @@ def test_forms_without_the_csrf_token_are_refused(
     assert response.status_code == 403
 
 
-def test_wrong_passwords_are_journalled_and_the_tenth_locks(
+def test_wrong_passwords_slow_down_the_attempts_and_never_lock(
     client: TestClient, people: dict[str, str], service: Service, clock: ManualClock
 ) -> None:
     name = people["prefect"]
-    for _ in range(9):
+    for _ in range(5):  # CRISIS_SIGNIN_FREE_FAILURES
         response = _post_signin(client, name, "pas-le-bon-mot-de-passe")
         assert response.status_code == 401
         assert "incorrect" in response.text
-    tenth = _post_signin(client, name, "pas-le-bon-mot-de-passe")
-    assert "verrouillé jusqu'à" in html.unescape(tenth.text)
-    # Locked: even the right password is refused, and says so in French.
-    refused = _post_signin(client, name, PASSWORD)
-    assert refused.status_code == 401
-    assert "10 mots de passe erronés" in html.unescape(refused.text)
-    with service.bus.unit_of_work() as uow:
-        kinds = [e.kind for e in uow.journal.entries(SYSTEM_STREAM, after_seq=0, limit=1000)]
-    assert kinds.count("auth.SignInFailed") == 11
-    assert kinds.count("auth.AccountLocked") == 1
-    # Once the lockout has run out, the right password works again.
-    clock.advance(timedelta(minutes=16))
+    # Too early after the fifth: refused without looking at the password, the wait given.
+    early = _post_signin(client, name, PASSWORD)
+    assert early.status_code == 401
+    assert "patientez 1 seconde avant de réessayer" in html.unescape(early.text)
+    clock.advance(timedelta(seconds=1))
+    sixth = _post_signin(client, name, "pas-le-bon-mot-de-passe")
+    assert "incorrect" in sixth.text
+    assert "patientez 2 secondes" in html.unescape(_post_signin(client, name, PASSWORD).text)
+    # Once the delay has run out the right password works: nothing was ever locked.
+    clock.advance(timedelta(seconds=2))
     assert _post_signin(client, name, PASSWORD).status_code == 303
+    with service.bus.unit_of_work() as uow:
+        entries = uow.journal.entries(SYSTEM_STREAM, after_seq=0, limit=1000)
+    failures = [e.payload for e in entries if e.kind == "auth.SignInFailed"]
+    assert [f["in_a_row"] for f in failures] == [1, 2, 3, 4, 5, 6]
+    assert failures[0]["address"] == "testclient"
+    # A success starts the name's count again.
+    assert "incorrect" in _post_signin(client, name, "encore-faux-mot-de-passe").text
+
+
+def test_an_unknown_name_is_slowed_down_the_same_way(
+    client: TestClient, people: dict[str, str]
+) -> None:
+    answers: dict[str, list[str]] = {}
+    for name in (people["auditor"], "personne-de-ce-nom"):
+        answers[name] = [
+            html.unescape(_post_signin(client, name, "mauvais-mot-de-passe").text)
+            .split('id="erreur-connexion"')[-1]
+            .split("</p>")[0]
+            for _ in range(6)
+        ]
+    first, second = answers.values()
+    assert first == second
+    assert "patientez" in first[-1]
+
+
+def test_an_address_that_keeps_guessing_is_slowed_down(
+    service: Service, settings: Settings, people: dict[str, str]
+) -> None:
+    client = new_client(service)
+    limit = settings.signin_address_free_failures
+    for index in range(limit):
+        assert "incorrect" in _post_signin(client, f"nom-{index}", "mauvais").text
+    refused = _post_signin(client, people["auditor"], PASSWORD)
+    assert refused.status_code == 401
+    assert "patientez" in html.unescape(refused.text)
 
 
 def test_an_unknown_name_gets_the_same_answer(client: TestClient, people: dict[str, str]) -> None:
