@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,23 @@ freezegun.configure(extend_ignore_list=["_pytest.timing"])
 POSTGRES_URL_VARIABLE = "CRISIS_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO_ROOT / "tests" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _root_log_handlers_restored() -> Iterator[None]:
+    """A command run in-process (Typer's runner) installs the service's log handler on the
+    runner's stderr, closed once the command returns: later log lines of other tests (a
+    server thread's access line) then fail to write. Each test leaves the root logger as it
+    found it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 def _postgres_url() -> str | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from crisis.store.tables import demo_outbox, demonstration
 
@@ -13,11 +14,19 @@ DEMONSTRATION_ROW = 1
 
 
 def is_demonstration(engine: Engine) -> bool:
-    """True when `crisis demo` made this database (an older schema is never one)."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table(demonstration.name):
-            return False
-        return connection.execute(select(demonstration.c.id)).first() is not None
+    """True when `crisis demo` made this database (an older schema is never one).
+
+    A database that cannot be reached is taken as no demonstration: the service must still
+    start, and say on /readyz that its database is gone (a demonstration database is a local
+    SQLite file, which is there).
+    """
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(demonstration.name):
+                return False
+            return connection.execute(select(demonstration.c.id)).first() is not None
+    except OperationalError:
+        return False
 
 
 def mark_demonstration(connection: Connection, *, at: datetime) -> None:
