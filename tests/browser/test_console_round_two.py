@@ -106,6 +106,7 @@ def test_send_shows_what_goes_out_and_a_declaration_is_corrected(
     officer.locator(f'a[href$="/brouillons/{held.draft_id}/envoyer"]').click()
     expect(officer.get_by_role("heading", level=1)).to_have_text("Envoyer ce message ?")
     expect(officer.locator('[data-canal="sms"]')).to_contain_text("destinataire")
+    expect(officer.get_by_text("sur 3 canaux")).to_be_visible()  # French plural, not « canals »
     _pictures(officer, "envoyer-confirmation", output_dir)
     officer.get_by_role("button", name="Confirmer l'envoi").click()
     expect(officer.get_by_role("status")).to_contain_text("Message mis en diffusion.")
