@@ -121,7 +121,7 @@ def verify_password(
             session,
             action=action,
             back=suite,
-            error="Mot de passe incorrect (ou compte verrouillé) : rien n'a été fait.",
+            error="Mot de passe incorrect, ou essais trop rapprochés : rien n'a été fait.",
             status=401,
         )
     return RedirectResponse(safe_next(suite), status_code=303)
