@@ -15,7 +15,7 @@ from channels.sip.call import failure_for, info_key
 from channels.sip.digest import authorization, parse_challenge
 from channels.sip.message import parse
 from channels.sip.sdp import PCMA, PCMU, read_answer
-from channels.speech import speakable, spoken_seconds
+from channels.speech import estimated_spoken_seconds, speakable, spoken_seconds, synthesize
 from crisis.delivery.config import DeliveryConfig
 from crisis.delivery.planning import check_texts
 from crisis.domain.errors import InvalidInput
@@ -43,6 +43,40 @@ def test_a_voice_text_is_measured_in_spoken_seconds_and_refused_beyond_the_limit
     long = measure("Crue de la Seine. " * 12, limits)
     assert not long.fits
     assert long.length == pytest.approx(spoken_seconds(speakable("Crue de la Seine. " * 12)), abs=1)
+
+
+SAID_ON_THE_PHONE = (
+    "Bonjour. Ici la préfecture de l'Essonne. Le COD est activé depuis 19 h 20.",
+    "Une inondation touche Juvisy-sur-Orge, Savigny-sur-Orge et Athis-Mons. Évitez les "
+    "déplacements. Appelez le 01 23 45 67 89. Appuyez sur 1 pour confirmer, 9 pour réécouter.",
+    "Exercice. Exercice. Ceci est un exercice de la préfecture.",
+    "Madame la maire, la vigilance rouge crues est en cours sur le département, le pic est "
+    "attendu demain à 6 heures, les écoles resteront fermées, merci de relayer ces consignes.",
+)
+
+
+@pytest.mark.parametrize("text", SAID_ON_THE_PHONE)
+def test_the_estimate_used_without_synthesis_errs_on_the_long_side(text: str) -> None:
+    said = speakable(text)
+    spoken = spoken_seconds(said)
+    assert spoken == pytest.approx(
+        len(synthesize(said, voice="fr", words_per_minute=150, law="pcmu")) / 8000
+    )
+    assert spoken * 0.95 <= estimated_spoken_seconds(said) <= spoken * 1.3
+
+
+def test_a_voice_variant_is_measured_even_where_the_synthesis_programs_are_absent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    text = "Crue de la Seine, le C O D est activé. Pas de victime signalée à cette heure."
+    limits = ChannelLimits(max_length=5, length_unit=LengthUnit.SPOKEN_SECONDS, rate_per_second=1)
+    spoken_seconds.cache_clear()
+    try:
+        assert spoken_seconds(text) == estimated_spoken_seconds(text)
+        assert not measure("Crue de la Seine. " * 12, limits).fits
+    finally:
+        spoken_seconds.cache_clear()  # no estimate left behind for the other tests
 
 
 class _Voice:
