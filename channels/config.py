@@ -162,6 +162,68 @@ class SmppConfig(BaseModel):
         return value
 
 
+class OvhSmsConfig(BaseModel):
+    """OVHcloud's SMS API: jobs posted as one SMS user of one SMS account, signed with the
+    application's keys; delivery reports come back to the user's callback URL, which ends
+    with `callback_token` (`crisis/api/sms_reports.py`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: Literal["ovh"]
+    endpoint: str = Field(
+        default="https://eu.api.ovh.com/1.0", description="Point d'accès de l'API OVHcloud."
+    )
+    application_key: str = Field(min_length=1)
+    application_secret: SecretStr
+    consumer_key: SecretStr
+    service_name: str = Field(min_length=1, description="Le compte SMS (sms-xx11111-1).")
+    login: str = Field(
+        min_length=1, description="L'utilisateur SMS : ses envois rappellent son URL de rappel."
+    )
+    sender: str | None = Field(
+        default=None, max_length=11, description="Expéditeur déclaré sur le compte SMS."
+    )
+    sender_for_response: bool = Field(
+        default=False, description="Envoyer depuis un numéro court qui permet la réponse."
+    )
+    no_stop_clause: bool = Field(
+        default=True, description="Message non commercial : pas de mention STOP."
+    )
+    validity_period_minutes: int = Field(default=2880, ge=1, le=4320)
+    callback_token: SecretStr = Field(
+        description="Fin secrète de l'URL de rappel des accusés (32 caractères au moins)."
+    )
+    max_segments: int = Field(default=3, ge=1, le=10)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    production: bool = True
+    connection_pool_size: int = Field(default=16, ge=1)
+
+    @field_validator("callback_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr) -> SecretStr:
+        value = token.get_secret_value()
+        if len(value) < MIN_CALLBACK_TOKEN or not _TOKEN.match(value):
+            raise ValueError(
+                "jeton de rappel OVHcloud : 32 caractères au moins, lettres, chiffres, - et _ "
+                "(« crisis secrets generate » en donne un)"
+            )
+        return token
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> Self:
+        if (self.sender is None) == (not self.sender_for_response):
+            raise ValueError(
+                "OVHcloud : un expéditeur déclaré (sender) ou un numéro court "
+                "(sender_for_response: true), l'un ou l'autre"
+            )
+        return self
+
+
+MIN_CALLBACK_TOKEN = 32
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 def _sms_protocol(data: Any) -> str:
     if isinstance(data, dict):
         return str(data.get("protocol", "http"))
@@ -169,7 +231,9 @@ def _sms_protocol(data: Any) -> str:
 
 
 SmsSection = Annotated[
-    Annotated[SmsConfig, Tag("http")] | Annotated[SmppConfig, Tag("smpp")],
+    Annotated[SmsConfig, Tag("http")]
+    | Annotated[SmppConfig, Tag("smpp")]
+    | Annotated[OvhSmsConfig, Tag("ovh")],
     Discriminator(_sms_protocol),
 ]
 

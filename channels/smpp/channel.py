@@ -109,6 +109,7 @@ class SmppChannel:
             length_unit=LengthUnit.SMS_SEGMENTS,
             rate_per_second=rate,
             max_segments=config.max_segments,
+            handset_receipts=True,
         )
         self._source = source_address(config)
         self._receipt_sink: ReceiptSink | None = None
