@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from crisis.clock import PARIS, ensure_utc
-from crisis.labels import channel_label
+from crisis.labels import audience_label, channel_label
 from crisis.reporting.citations import entry_list
 from crisis.reporting.indicators_model import (
     AUDIENCES,
@@ -19,6 +19,7 @@ from crisis.reporting.indicators_model import (
     ProgrammeOccurrence,
     Stats,
 )
+from crisis.reporting.report_models import HandsetAudienceReport
 
 Cell = str | int | float | bool | date | datetime | None
 
@@ -207,3 +208,40 @@ def chains_table(chains: list[ChainStatus]) -> Table:
         for c in chains
     ]
     return Table("Journal", headers, rows)
+
+
+HANDSET_HEADERS = [
+    "Événements",
+    "Public",
+    "Canal",
+    "SMS envoyés",
+    "Acceptés",
+    "Remis au téléphone",
+    "Non remis",
+    "Envoi → téléphone, médiane (s)",
+    "Envoi → téléphone, pire (s)",
+]
+
+
+def _handset_rows(kind: str, reports: list[HandsetAudienceReport]) -> list[list[Cell]]:
+    return [
+        [
+            kind,
+            audience_label(h.audience),
+            channel_label(h.channel),
+            h.sent,
+            h.accepted,
+            h.delivered,
+            h.undelivered,
+            h.median_seconds,
+            h.worst_seconds,
+        ]
+        for h in reports
+    ]
+
+
+def handsets_table(pack: Indicators) -> Table:
+    """What reached the handsets, per audience: the real events', then the exercises'."""
+    rows = _handset_rows("réels", pack.handsets)
+    rows += _handset_rows("exercices", pack.exercises.handsets)
+    return Table("Remise des SMS au téléphone", HANDSET_HEADERS, rows)
