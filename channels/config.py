@@ -120,7 +120,8 @@ _NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,20}$")
 
 
 class SmppConfig(BaseModel):
-    """An SMPP 3.4 account at an operator or aggregator, bound as transceiver."""
+    """An SMPP 3.4 account at an operator or aggregator, bound as transceiver, or as a
+    transmitter + receiver pair (`bind: pair`) where the operator offers no transceiver."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -132,6 +133,11 @@ class SmppConfig(BaseModel):
     system_id: str = Field(min_length=1, max_length=15)
     password: SecretStr
     system_type: str = Field(default="", max_length=12)
+    bind: Literal["transceiver", "pair"] = Field(
+        default="transceiver",
+        description="transceiver : une connexion ; pair : un transmitter pour envoyer et un "
+        "receiver pour les accusés.",
+    )
     source_addr: str = Field(description="Émetteur : nom (11 caractères au plus) ou numéro.")
     source_addr_ton: int | None = Field(default=None, ge=0, le=6)
     source_addr_npi: int | None = Field(default=None, ge=0, le=18)
