@@ -99,8 +99,21 @@ class EmailConfig(BaseModel):
     )
 
 
+def callback_token(token: SecretStr) -> SecretStr:
+    """A provider's callback token, the secret end of the URL its reports come to."""
+    value = token.get_secret_value()
+    if len(value) < MIN_CALLBACK_TOKEN or not _TOKEN.match(value):
+        raise ValueError(
+            "jeton de rappel : 32 caractères au moins, lettres, chiffres, - et _ "
+            "(« crisis secrets generate » en donne un)"
+        )
+    return token
+
+
 class SmsConfig(BaseModel):
-    """« Passerelle HTTP générique »: POST {to, text, sender} with a bearer key."""
+    """« Passerelle HTTP générique »: POST {to, text, sender} with a bearer key; with a
+    `callback_token`, the gateway reports what reached the handsets to
+    `/api/v1/sms/passerelle/{callback_token}`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -113,8 +126,19 @@ class SmsConfig(BaseModel):
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
     connection_pool_size: int = Field(default=64, ge=1)
+    callback_token: SecretStr | None = Field(
+        default=None,
+        description="Fin secrète de l'URL où la passerelle rapporte la remise au téléphone.",
+    )
+
+    @field_validator("callback_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        return None if token is None else callback_token(token)
 
 
+MIN_CALLBACK_TOKEN = 32
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
 _NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,20}$")
 
@@ -208,13 +232,7 @@ class OvhSmsConfig(BaseModel):
     @field_validator("callback_token")
     @classmethod
     def _long_token(cls, token: SecretStr) -> SecretStr:
-        value = token.get_secret_value()
-        if len(value) < MIN_CALLBACK_TOKEN or not _TOKEN.match(value):
-            raise ValueError(
-                "jeton de rappel OVHcloud : 32 caractères au moins, lettres, chiffres, - et _ "
-                "(« crisis secrets generate » en donne un)"
-            )
-        return token
+        return callback_token(token)
 
     @model_validator(mode="after")
     def _one_sender(self) -> Self:
@@ -224,10 +242,6 @@ class OvhSmsConfig(BaseModel):
                 "(sender_for_response: true), l'un ou l'autre"
             )
         return self
-
-
-MIN_CALLBACK_TOKEN = 32
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _sms_protocol(data: Any) -> str:

@@ -1,9 +1,13 @@
-"""A fake generic JSON SMS gateway: POST /messages with a bearer API key, GET /health."""
+"""A fake generic JSON SMS gateway: POST /messages with a bearer API key, GET /health; with a
+`callback_url`, it POSTs delivery reports there as docs/integrations/sms.md describes them."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 from tests.fakes._http import FakeHttpServer, Request, Response
@@ -27,6 +31,40 @@ class FakeSmsGateway(FakeHttpServer):
         self.messages: list[Sms] = []
         self._ids = itertools.count(1)
         self._state_lock = threading.Lock()
+        self.callback_url: str | None = None
+        self.report_delay = 0.1
+        self.final_states: dict[str, str] = {}  # by number; DELIVRD otherwise
+        self.report_answers: list[int] = []
+        self._timers: list[threading.Timer] = []
+
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        super().stop()
+
+    def _report(self, sms: Sms) -> None:
+        """An intermediate notice and the final report, in one POST (a list)."""
+        assert self.callback_url is not None
+        body = [
+            {"id": sms.id, "state": "ENROUTE"},
+            {"id": sms.id, "state": self.final_states.get(sms.to, "DELIVRD"), "error": "000"},
+        ]
+        request = urllib.request.Request(  # noqa: S310 - a loopback URL of the test
+            self.callback_url,
+            data=json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+            error.close()
+        except OSError:
+            status = 0
+        with self._state_lock:
+            self.report_answers.append(status)
 
     def handle(self, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
@@ -44,5 +82,10 @@ class FakeSmsGateway(FakeHttpServer):
             with self._state_lock:
                 sms = Sms(f"sms-{next(self._ids):06d}", to, text, sender)
                 self.messages.append(sms)
+                if self.callback_url:
+                    timer = threading.Timer(self.report_delay, self._report, (sms,))
+                    timer.daemon = True
+                    self._timers.append(timer)
+                    timer.start()
             return Response.json(201, {"id": sms.id, "status": "accepted"})
         return Response.json(404, {"error": "not found"})

@@ -6,6 +6,7 @@ the fallback channel, as for SMPP receipts."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import urllib.error
@@ -91,6 +92,34 @@ def ovh_config(ovh: FakeOvhSms, login: str) -> OvhSmsConfig:
     )
 
 
+@contextlib.contextmanager
+def serve(
+    engine: Engine, clock: ManualClock, settings: Settings, delivery: DeliveryConfig
+) -> Iterator[Live]:
+    """The service with these channels, its API served by uvicorn on 127.0.0.1."""
+    service = bootstrap(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        delivery=delivery,
+        scheduler_mode=SchedulerMode.NONE,
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    try:
+        yield Live(service, f"http://127.0.0.1:{sock.getsockname()[1]}")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        service.close()
+
+
 @pytest.fixture
 def live(
     engine: Engine, clock: ManualClock, settings: Settings, ovh: FakeOvhSms, smtp: FakeSmtpServer
@@ -107,30 +136,10 @@ def live(
             idle_seconds=0.05, retry=RetrySettings(base_seconds=0.01, max_delay_seconds=0.05)
         ),
     )
-    service = bootstrap(
-        settings=settings,
-        clock=clock,
-        engine=engine,
-        delivery=delivery,
-        scheduler_mode=SchedulerMode.NONE,
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    for login, token in TOKENS.items():
-        ovh.callbacks[login] = f"{url}/api/v1/sms/ovh/{token}"
-    try:
-        yield Live(service, url)
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        service.close()
+    with serve(engine, clock, settings, delivery) as running:
+        for login, token in TOKENS.items():
+            ovh.callbacks[login] = f"{running.url}/api/v1/sms/ovh/{token}"
+        yield running
 
 
 def deliveries(service: Service, message_id: str) -> list[DeliveryRow]:
