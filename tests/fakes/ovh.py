@@ -22,13 +22,11 @@ import itertools
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakes._http import FakeHttpServer, Request, Response
+from tests.fakes._http import FakeHttpServer, Request, Response, call_back
 
 BASE = "/1.0"
 DELIVERED = ("1", "4")  # (description, ptt): success, delivered
@@ -216,16 +214,7 @@ class FakeOvhSms(FakeHttpServer):
                 "description": description,
                 "descriptionDlr": {"1": "Success", "2": "Failed", "4": "Waiting"}[description],
             }
-            try:
-                with urllib.request.urlopen(  # noqa: S310 - a loopback URL of the test
-                    f"{callback}?{urlencode(query)}", timeout=10
-                ) as answer:
-                    status = answer.status
-            except urllib.error.HTTPError as error:
-                status = error.code
-                error.close()
-            except OSError:
-                status = 0
+            status = call_back(f"{callback}?{urlencode(query)}")
             with self._state:
                 self.reports.append(Report(query, status))
 

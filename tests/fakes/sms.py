@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import itertools
-import json
 import threading
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
-from tests.fakes._http import FakeHttpServer, Request, Response
+from tests.fakes._http import FakeHttpServer, Request, Response, call_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +46,7 @@ class FakeSmsGateway(FakeHttpServer):
             {"id": sms.id, "state": "ENROUTE"},
             {"id": sms.id, "state": self.final_states.get(sms.to, "DELIVRD"), "error": "000"},
         ]
-        request = urllib.request.Request(  # noqa: S310 - a loopback URL of the test
-            self.callback_url,
-            data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-                status = answer.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-            error.close()
-        except OSError:
-            status = 0
+        status = call_back(self.callback_url, json_body=body)
         with self._state_lock:
             self.report_answers.append(status)
 

@@ -4,9 +4,6 @@ are kept and acted on as the SMPP receipts are."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -19,18 +16,21 @@ from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySett
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
 from crisis.settings import Settings
+from tests.fakes._http import call_back
 from tests.fakes.sms import FakeSmsGateway
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.delivery.test_ovh_receipts import (
     Live,
-    counted,
-    deliveries,
-    dispatch_until,
     handsets_known,
-    journal,
     message_to_elus,
     serve,
 )
+from tests.integration.delivery.test_sms_receipts import (
+    deliveries,
+    dispatch_until,
+    journal,
+)
+from tests.integration.delivery.test_sms_receipts import receipts_counted as counted
 
 KEY = "cle-passerelle"
 TOKEN = "passerelle-" + "p" * 40
@@ -102,24 +102,12 @@ def test_reports_are_kept_and_an_élu_not_reached_gets_an_email(
     assert counted(service, "matched") + counted(service, "waiting") == 2
 
 
-def post(url: str, body: object) -> int:
-    request = urllib.request.Request(  # noqa: S310 - the test's own server
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
-            return int(answer.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code)
-
-
 def test_bad_reports_and_unknown_tokens_change_nothing(live: Live) -> None:
     base = f"{live.url}/api/v1/sms/passerelle"
-    assert post(f"{base}/{'z' * 40}", {"id": "sms-1", "state": "DELIVRD"}) == 404
-    assert post(f"{base}/{TOKEN}", {"id": "sms-1", "state": "LIVRÉ"}) == 422
-    assert post(f"{base}/{TOKEN}", {"state": "DELIVRD"}) == 422
+    assert call_back(f"{base}/{'z' * 40}", json_body={"id": "sms-1", "state": "DELIVRD"}) == 404
+    assert call_back(f"{base}/{TOKEN}", json_body={"id": "sms-1", "state": "LIVRÉ"}) == 422
+    assert call_back(f"{base}/{TOKEN}", json_body={"state": "DELIVRD"}) == 422
     assert counted(live.service, "waiting") == 0
     # A report for an id not (yet) known waits for its acceptance.
-    assert post(f"{base}/{TOKEN}", [{"id": "sms-9", "state": "DELIVRD"}]) == 200
+    assert call_back(f"{base}/{TOKEN}", json_body=[{"id": "sms-9", "state": "DELIVRD"}]) == 200
     assert counted(live.service, "waiting") == 1

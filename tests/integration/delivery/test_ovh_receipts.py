@@ -5,12 +5,9 @@ the fallback channel, as for SMPP receipts."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,22 +19,26 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from channels.config import ChannelsConfig, EmailConfig, OvhSmsConfig
-from channels.registry import close_channels
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
-from crisis.dispatching import make_dispatcher
 from crisis.domain.commands import SendMessage
 from crisis.domain.contact_commands import ContactInput
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
 from crisis.settings import Settings
-from crisis.store.outbox_repository import DeliveryRow
+from tests.fakes._http import call_back
 from tests.fakes.ovh import UNREACHABLE, FakeOvhSms
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.delivery.conftest import CELL, add_people, open_active
+from tests.integration.delivery.test_sms_receipts import (
+    deliveries,
+    dispatch_until,
+    journal,
+)
+from tests.integration.delivery.test_sms_receipts import receipts_counted as counted
 
 KEYS: dict[str, Any] = {
     "application_key": "ak-pref91",
@@ -142,23 +143,6 @@ def live(
         yield running
 
 
-def deliveries(service: Service, message_id: str) -> list[DeliveryRow]:
-    with service.bus.unit_of_work() as uow:
-        return uow.outbox.deliveries_of(message_id=message_id)
-
-
-def journal(service: Service, crisis_id: str, kind: str) -> list[dict[str, Any]]:
-    with service.bus.unit_of_work() as uow:
-        return [e.payload for e in uow.journal.iter_entries(crisis_id) if e.kind == kind]
-
-
-def counted(service: Service, kind: str, route: str = "sms") -> float:
-    value = service.metrics.registry.get_sample_value(
-        "crisis_sms_receipts_total", {"route": route, "kind": kind}
-    )
-    return value or 0.0
-
-
 def message_to_elus(service: Service, *, elus: int = 3, exercise: bool = False) -> tuple[str, str]:
     add_people(service, ELUS[:elus])
     crisis_id = open_active(service, exercise=exercise)
@@ -167,23 +151,6 @@ def message_to_elus(service: Service, *, elus: int = 3, exercise: bool = False) 
         SendMessage(crisis_id=crisis_id, texts=texts, audiences=(Audience.ELUS,)), actor=CELL
     )
     return crisis_id, str(result.message_id)
-
-
-def dispatch_until(service: Service, done: Callable[[], bool], *, timeout: float = 10.0) -> None:
-    dispatcher = make_dispatcher(service.bus, service.catalog, clock=service.clock, worker="w1")
-
-    async def run() -> None:
-        try:
-            await dispatcher.run_until_idle()
-            async with asyncio.timeout(timeout):
-                while not await asyncio.to_thread(done):
-                    await asyncio.sleep(0.02)
-            await dispatcher.run_until_idle()  # the fallbacks the reports asked for
-        finally:
-            await close_channels(service.catalog.production)
-            await close_channels(service.catalog.exercise)
-
-    asyncio.run(run())
 
 
 def handsets_known(service: Service, message_id: str) -> Callable[[], bool]:
@@ -258,10 +225,7 @@ def test_exercise_reports_come_back_to_the_exercise_route(live: Live, ovh: FakeO
 
 def test_an_unknown_token_is_refused_and_changes_nothing(live: Live) -> None:
     query = "id=10867690&ptt=4&date=2026-12-07&description=1&descriptionDlr=Success"
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(f"{live.url}/api/v1/sms/ovh/{'z' * 40}?{query}", timeout=5)  # noqa: S310
-    assert info.value.code == 404
-    info.value.close()
+    assert call_back(f"{live.url}/api/v1/sms/ovh/{'z' * 40}?{query}") == 404
     assert counted(live.service, "waiting") == 0
 
 
