@@ -223,18 +223,23 @@ HANDSET_HEADERS = [
 ]
 
 
+def _whole(seconds: float | None) -> int | None:
+    """Whole seconds, as the event page shows them."""
+    return None if seconds is None else round(seconds)
+
+
 def _handset_rows(kind: str, reports: list[HandsetAudienceReport]) -> list[list[Cell]]:
     return [
         [
             kind,
-            audience_label(h.audience),
+            audience_label(h.audience).capitalize(),
             channel_label(h.channel),
             h.sent,
             h.accepted,
             h.delivered,
             h.undelivered,
-            h.median_seconds,
-            h.worst_seconds,
+            _whole(h.median_seconds),
+            _whole(h.worst_seconds),
         ]
         for h in reports
     ]
@@ -242,6 +247,6 @@ def _handset_rows(kind: str, reports: list[HandsetAudienceReport]) -> list[list[
 
 def handsets_table(pack: Indicators) -> Table:
     """What reached the handsets, per audience: the real events', then the exercises'."""
-    rows = _handset_rows("réels", pack.handsets)
-    rows += _handset_rows("exercices", pack.exercises.handsets)
+    rows = _handset_rows("Événements réels", pack.handsets)
+    rows += _handset_rows("Exercices", pack.exercises.handsets)
     return Table("Remise des SMS au téléphone", HANDSET_HEADERS, rows)
