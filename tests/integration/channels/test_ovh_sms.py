@@ -37,7 +37,7 @@ def ovh() -> Iterator[FakeOvhSms]:
         yield server
 
 
-def make_channel(ovh: FakeOvhSms, **overrides: Any) -> OvhSmsChannel:
+def config_for(ovh: FakeOvhSms, **overrides: Any) -> OvhSmsConfig:
     values: dict[str, Any] = {
         "protocol": "ovh",
         "endpoint": f"{ovh.url}/1.0",
@@ -49,7 +49,11 @@ def make_channel(ovh: FakeOvhSms, **overrides: Any) -> OvhSmsChannel:
         "timeout_seconds": 2.0,
     }
     values.update(overrides)
-    return OvhSmsChannel(OvhSmsConfig.model_validate(values), clock=ManualClock(T0))
+    return OvhSmsConfig.model_validate(values)
+
+
+def make_channel(ovh: FakeOvhSms, **overrides: Any) -> OvhSmsChannel:
+    return OvhSmsChannel(config_for(ovh, **overrides), clock=ManualClock(T0))
 
 
 def sms(
@@ -229,3 +233,27 @@ def test_configuration_wants_one_sender_and_a_long_token() -> None:
         OvhSmsConfig.model_validate({**base, "sender": "PREF", "sender_for_response": True})
     with pytest.raises(ValueError, match="32 caractères"):
         OvhSmsConfig.model_validate({**base, "sender": "PREF", "callback_token": "court"})
+
+
+def test_exercises_need_an_sms_user_and_a_token_of_their_own(ovh: FakeOvhSms) -> None:
+    from channels.config import ChannelsConfig
+    from crisis.delivery.config import DeliveryConfig
+
+    def config(login: str, token: str, *, production: bool) -> OvhSmsConfig:
+        return config_for(ovh, login=login, callback_token=token, production=production)
+
+    real = config("crisis", TOKEN, production=True)
+    with pytest.raises(ValueError, match="utilisateur SMS OVHcloud à eux"):
+        DeliveryConfig(
+            production=ChannelsConfig(sms=real),
+            exercise=ChannelsConfig(sms=config("crisis", "y" * 40, production=False)),
+        )
+    with pytest.raises(ValueError, match="jeton de rappel"):
+        DeliveryConfig(
+            production=ChannelsConfig(sms=real),
+            exercise=ChannelsConfig(sms=config("crisis-ex", TOKEN, production=False)),
+        )
+    DeliveryConfig(
+        production=ChannelsConfig(sms=real),
+        exercise=ChannelsConfig(sms=config("crisis-ex", "y" * 40, production=False)),
+    )
