@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from crisis.handset_times import median_and_worst
 from crisis.reporting.report_models import (
     ChannelDeliveryReport,
     HandsetAudienceReport,
@@ -39,8 +40,9 @@ def handset_report(
     seconds: Sequence[float],
     undelivered: int,
 ) -> HandsetAudienceReport:
-    """The one rule for handset figures: median (nearest rank) and worst of the times."""
+    """A message's (or several's) figures for one audience and channel."""
     ordered = sorted(seconds)
+    median, worst = median_and_worst(ordered)
     return HandsetAudienceReport(
         audience=audience,
         channel=channel,
@@ -48,8 +50,8 @@ def handset_report(
         accepted=accepted,
         delivered=len(ordered),
         undelivered=undelivered,
-        median_seconds=percentile(ordered, 0.5),
-        worst_seconds=round(ordered[-1], 3) if ordered else None,
+        median_seconds=median,
+        worst_seconds=worst,
         seconds=ordered,
     )
 
@@ -194,11 +196,12 @@ class MessageTiming:
         if channel not in self.handset_seconds:
             return {}
         seconds = self.handset_seconds[channel]
+        median, worst = median_and_worst(seconds)
         return {
             "handset_delivered": len(seconds),
             "handset_undelivered": self.handset_missed.get(channel, 0),
-            "handset_p50_seconds": percentile(seconds, 0.5),
-            "handset_worst_seconds": round(max(seconds), 3) if seconds else None,
+            "handset_p50_seconds": median,
+            "handset_worst_seconds": worst,
         }
 
     def report(self) -> MessageReport:
