@@ -25,7 +25,6 @@ from crisis.cli import app
 from crisis.clock import ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
 from crisis.domain.commands import SendMessage
-from crisis.domain.contact_commands import ContactInput
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
 from crisis.settings import Settings
@@ -34,6 +33,7 @@ from tests.fakes.ovh import UNREACHABLE, FakeOvhSms
 from tests.fakes.smtp import FakeSmtpServer
 from tests.integration.delivery.conftest import CELL, add_people, open_active
 from tests.integration.delivery.test_sms_receipts import (
+    ELUS,
     deliveries,
     dispatch_until,
     journal,
@@ -46,17 +46,6 @@ KEYS: dict[str, Any] = {
     "consumer_key": "ck",
 }
 TOKENS = {"prefecture": "reel-" + "r" * 40, "prefecture-ex": "exercice-" + "e" * 40}
-ELUS = [
-    ContactInput(
-        name=f"Maire {n}",
-        category="elu",
-        email=f"maire{n}@commune.fr",
-        mobile=f"+3361122330{n}",
-        commune="Corbeil-Essonnes",
-        exercise=True,
-    )
-    for n in range(3)
-]
 
 
 @dataclass
