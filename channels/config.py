@@ -99,8 +99,21 @@ class EmailConfig(BaseModel):
     )
 
 
+def callback_token(token: SecretStr) -> SecretStr:
+    """A provider's callback token, the secret end of the URL its reports come to."""
+    value = token.get_secret_value()
+    if len(value) < MIN_CALLBACK_TOKEN or not _TOKEN.match(value):
+        raise ValueError(
+            "jeton de rappel : 32 caractères au moins, lettres, chiffres, - et _ "
+            "(« crisis secrets generate » en donne un)"
+        )
+    return token
+
+
 class SmsConfig(BaseModel):
-    """« Passerelle HTTP générique »: POST {to, text, sender} with a bearer key."""
+    """« Passerelle HTTP générique »: POST {to, text, sender} with a bearer key; with a
+    `callback_token`, the gateway reports what reached the handsets to
+    `/api/v1/sms/passerelle/{callback_token}`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -113,14 +126,26 @@ class SmsConfig(BaseModel):
     rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
     production: bool = True
     connection_pool_size: int = Field(default=64, ge=1)
+    callback_token: SecretStr | None = Field(
+        default=None,
+        description="Fin secrète de l'URL où la passerelle rapporte la remise au téléphone.",
+    )
+
+    @field_validator("callback_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr | None) -> SecretStr | None:
+        return None if token is None else callback_token(token)
 
 
+MIN_CALLBACK_TOKEN = 32
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
 _NUMERIC_SENDER = re.compile(r"^\+?[0-9]{1,20}$")
 
 
 class SmppConfig(BaseModel):
-    """An SMPP 3.4 account at an operator or aggregator, bound as transceiver."""
+    """An SMPP 3.4 account at an operator or aggregator, bound as transceiver, or as a
+    transmitter + receiver pair (`bind: pair`) where the operator offers no transceiver."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -132,6 +157,11 @@ class SmppConfig(BaseModel):
     system_id: str = Field(min_length=1, max_length=15)
     password: SecretStr
     system_type: str = Field(default="", max_length=12)
+    bind: Literal["transceiver", "pair"] = Field(
+        default="transceiver",
+        description="transceiver : une connexion ; pair : un transmitter pour envoyer et un "
+        "receiver pour les accusés.",
+    )
     source_addr: str = Field(description="Émetteur : nom (11 caractères au plus) ou numéro.")
     source_addr_ton: int | None = Field(default=None, ge=0, le=6)
     source_addr_npi: int | None = Field(default=None, ge=0, le=18)
@@ -162,6 +192,58 @@ class SmppConfig(BaseModel):
         return value
 
 
+class OvhSmsConfig(BaseModel):
+    """OVHcloud's SMS API: jobs posted as one SMS user of one SMS account, signed with the
+    application's keys; delivery reports come back to the user's callback URL, which ends
+    with `callback_token` (`crisis/api/sms_reports.py`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: Literal["ovh"]
+    endpoint: str = Field(
+        default="https://eu.api.ovh.com/1.0", description="Point d'accès de l'API OVHcloud."
+    )
+    application_key: str = Field(min_length=1)
+    application_secret: SecretStr
+    consumer_key: SecretStr
+    service_name: str = Field(min_length=1, description="Le compte SMS (sms-xx11111-1).")
+    login: str = Field(
+        min_length=1, description="L'utilisateur SMS : ses envois rappellent son URL de rappel."
+    )
+    sender: str | None = Field(
+        default=None, max_length=11, description="Expéditeur déclaré sur le compte SMS."
+    )
+    sender_for_response: bool = Field(
+        default=False, description="Envoyer depuis un numéro court qui permet la réponse."
+    )
+    no_stop_clause: bool = Field(
+        default=True, description="Message non commercial : pas de mention STOP."
+    )
+    validity_period_minutes: int = Field(default=2880, ge=1, le=4320)
+    callback_token: SecretStr = Field(
+        description="Fin secrète de l'URL de rappel des accusés (32 caractères au moins)."
+    )
+    max_segments: int = Field(default=3, ge=1, le=10)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_per_second: float | None = Field(default=None, gt=0, description=RATE_OVERRIDE_HELP)
+    production: bool = True
+    connection_pool_size: int = Field(default=16, ge=1)
+
+    @field_validator("callback_token")
+    @classmethod
+    def _long_token(cls, token: SecretStr) -> SecretStr:
+        return callback_token(token)
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> Self:
+        if (self.sender is None) == (not self.sender_for_response):
+            raise ValueError(
+                "OVHcloud : un expéditeur déclaré (sender) ou un numéro court "
+                "(sender_for_response: true), l'un ou l'autre"
+            )
+        return self
+
+
 def _sms_protocol(data: Any) -> str:
     if isinstance(data, dict):
         return str(data.get("protocol", "http"))
@@ -169,7 +251,9 @@ def _sms_protocol(data: Any) -> str:
 
 
 SmsSection = Annotated[
-    Annotated[SmsConfig, Tag("http")] | Annotated[SmppConfig, Tag("smpp")],
+    Annotated[SmsConfig, Tag("http")]
+    | Annotated[SmppConfig, Tag("smpp")]
+    | Annotated[OvhSmsConfig, Tag("ovh")],
     Discriminator(_sms_protocol),
 ]
 

@@ -43,6 +43,9 @@ class ChannelLimits:
     # neither counts a whole call against the rate nor lets a claim expire during one.
     max_in_flight: int | None = None
     send_seconds: float | None = None
+    # The provider reports what reached the handset (SMPP receipts, a REST provider's
+    # delivery reports): the ids of accepted parts are kept to match them.
+    handset_receipts: bool = False
 
 
 @dataclass(frozen=True, slots=True)

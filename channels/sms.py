@@ -1,6 +1,8 @@
 """SMS through a generic JSON HTTP gateway (aiohttp): POST {to, text, sender} with a bearer key.
 
-Texts are measured in GSM-7 / UCS-2 segments; a text above `max_segments` is refused.
+Texts are measured in GSM-7 / UCS-2 segments; a text above `max_segments` is refused. A
+gateway configured with a `callback_token` reports what reached the handsets
+(`crisis/api/sms_reports.py`): its ids are then kept to match the reports.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class SmsChannel:
             length_unit=LengthUnit.SMS_SEGMENTS,
             rate_per_second=config.rate_per_second or SMS_LIMITS.rate_per_second,
             max_segments=config.max_segments,
+            handset_receipts=config.callback_token is not None,
         )
         self._pool = LoopSession(
             pool_size=config.connection_pool_size,

@@ -1,4 +1,5 @@
-"""The SMS channel over SMPP 3.4: one transceiver bind per event loop, kept up.
+"""The SMS channel over SMPP 3.4: one transceiver bind per event loop, kept up (or, with
+`bind: pair`, a transmitter that sends and a receiver that takes the receipts, each kept up).
 
 A send becomes one submit_sm per part (or one with `message_payload`), each taken from the
 operator's throughput (`rate_per_second`, counted in PDUs) and sent within the link's window.
@@ -93,6 +94,11 @@ class _LoopState:
     next_try: float = 0.0
     watcher: asyncio.Task[None] | None = None
     closing: bool = False
+    # The receiver of a transmitter + receiver pair, kept bound by its own watcher.
+    receiver: SmppLink | None = None
+    receiver_watcher: asyncio.Task[None] | None = None
+    receiver_failures: int = 0
+    receiver_next_try: float = 0.0
 
 
 class SmppChannel:
@@ -109,6 +115,7 @@ class SmppChannel:
             length_unit=LengthUnit.SMS_SEGMENTS,
             rate_per_second=rate,
             max_segments=config.max_segments,
+            handset_receipts=True,
         )
         self._source = source_address(config)
         self._receipt_sink: ReceiptSink | None = None
@@ -162,12 +169,13 @@ class SmppChannel:
         )
 
     async def check(self) -> str:
-        """Bind on a link of its own, exchange an enquire_link, unbind."""
-        link = SmppLink(self._link_settings(), on_deliver=None)
+        """Bind on a link of its own (two for a pair), exchange an enquire_link, unbind."""
         c = self._config
+        links = [SmppLink(self._link_settings(bind), on_deliver=None) for bind in self._binds()]
         try:
-            await link.open()
-            await link.enquire_link()
+            for link in links:
+                await link.open()
+                await link.enquire_link()
         except BindRefusedError as refused:
             raise SendError(
                 f"SMSC {c.host}:{c.port} : connexion refusée — {refused}.", retryable=False
@@ -177,11 +185,13 @@ class SmppChannel:
                 f"SMSC {c.host}:{c.port} injoignable : {down}.", retryable=True
             ) from None
         finally:
-            await link.unbind()
+            for link in links:
+                await link.unbind()
         ton, npi, source = self._source
+        kind = "transmitter + receiver" if c.bind == "pair" else "transceiver"
         return (
             f"Liaison SMPP acceptée par {c.host}:{c.port} (system_id {c.system_id}, "
-            f"transceiver{', TLS' if c.tls else ''}), enquire_link répondu ; émetteur "
+            f"{kind}{', TLS' if c.tls else ''}), enquire_link répondu ; émetteur "
             f"{source} (TON {ton}, NPI {npi})."
         )
 
@@ -190,17 +200,25 @@ class SmppChannel:
         if state is None or self._loop is not asyncio.get_running_loop():
             return
         state.closing = True
-        if state.watcher is not None:
-            state.watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await state.watcher
-        if state.link is not None:
-            await state.link.unbind()
+        for watcher in (state.watcher, state.receiver_watcher):
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+        for link in (state.link, state.receiver):
+            if link is not None:
+                await link.unbind()
         self._state = None
 
     # -- inside ----------------------------------------------------------------------------
 
-    def _link_settings(self) -> LinkSettings:
+    def _binds(self) -> tuple[str, ...]:
+        """The bind of each link: one transceiver, or a transmitter and a receiver."""
+        if self._config.bind == "pair":
+            return ("bind_transmitter", "bind_receiver")
+        return ("bind_transceiver",)
+
+    def _link_settings(self, bind: str = "bind_transceiver") -> LinkSettings:
         c = self._config
         tls: ssl.SSLContext | None = None
         if c.tls:
@@ -215,6 +233,7 @@ class SmppChannel:
             window=c.window,
             response_timeout=c.response_timeout_seconds,
             enquire_link_seconds=c.enquire_link_seconds,
+            bind=bind,
         )
 
     def _loop_state(self) -> _LoopState:
@@ -282,11 +301,15 @@ class SmppChannel:
                 ) from None
             if state.watcher is None or state.watcher.done():
                 state.watcher = asyncio.ensure_future(self._keep_bound(state))
+            if self._config.bind == "pair" and (
+                state.receiver_watcher is None or state.receiver_watcher.done()
+            ):
+                state.receiver_watcher = asyncio.ensure_future(self._keep_receiving(state))
             return state.link
 
     async def _bind(self, state: _LoopState) -> SmppLink:
         """A bound link, or the error of this attempt (the next one waits a backoff)."""
-        link = SmppLink(self._link_settings(), on_deliver=self._on_deliver)
+        link = SmppLink(self._link_settings(self._binds()[0]), on_deliver=self._on_deliver)
         try:
             await link.open()
         except (BindRefusedError, LinkDownError):
@@ -321,6 +344,28 @@ class SmppChannel:
                     continue
                 with contextlib.suppress(BindRefusedError, LinkDownError):
                     state.link = await self._bind(state)
+
+    async def _keep_receiving(self, state: _LoopState) -> None:
+        """The receiver of a pair: bound as soon as the transmitter is, and again after it
+        drops, backing off on its own, so that the receipts keep coming."""
+        loop = asyncio.get_running_loop()
+        while not state.closing:
+            receiver = state.receiver
+            if receiver is not None and not receiver.closed:
+                await receiver.wait_closed()
+                if state.closing:
+                    return
+                log.warning("SMPP: receiver link to %s dropped; binding again", self._config.host)
+            await asyncio.sleep(max(0.0, state.receiver_next_try - loop.time()))
+            receiver = SmppLink(self._link_settings("bind_receiver"), on_deliver=self._on_deliver)
+            try:
+                await receiver.open()
+            except (BindRefusedError, LinkDownError):
+                state.receiver_failures += 1
+                state.receiver_next_try = loop.time() + self._backoff(state.receiver_failures)
+                continue
+            state.receiver_failures, state.receiver_next_try = 0, 0.0
+            state.receiver = receiver
 
     async def _on_deliver(self, deliver_sm: Any) -> int:
         if not is_receipt(deliver_sm):

@@ -50,10 +50,14 @@ class LinkSettings:
     response_timeout: float = 10.0
     enquire_link_seconds: float = 30.0
     connect_timeout: float = 10.0
+    # bind_transceiver, or one of a transmitter + receiver pair (bind_transmitter,
+    # bind_receiver) for an SMSC that offers no transceiver.
+    bind: str = "bind_transceiver"
 
 
 class SmppLink:
-    """A connection bound as transceiver; `open()` connects and binds."""
+    """A connection bound as transceiver (or transmitter, or receiver); `open()` connects and
+    binds."""
 
     def __init__(self, settings: LinkSettings, *, on_deliver: DeliverHandler | None) -> None:
         self._settings = settings
@@ -91,7 +95,7 @@ class SmppLink:
         self._spawn(self._read_loop())
         try:
             answer = await self.request(
-                "bind_transceiver",
+                s.bind,
                 system_id=s.system_id,
                 password=s.password,
                 system_type=s.system_type,

@@ -1,4 +1,5 @@
-"""Access logs without usable links: acknowledgement tokens are masked like other secrets.
+"""Access logs without usable links: acknowledgement and callback tokens are masked like
+other secrets.
 
 `uvicorn.access` logs the path of every request; `GET /ack/<token>` would put a working
 acknowledgement link in the log files. The filter rewrites the path before it is written.
@@ -11,8 +12,9 @@ import re
 
 ACCESS_LOGGER = "uvicorn.access"
 MASK = "***"
-# A path segment after /ack/, and any `token=` or `code=` value of a query string.
-_SECRET_IN_PATH = re.compile(r"(/ack/)[^/?#\s]+|((?:^|[?&])(?:token|code)=)[^&#\s]*")
+# A path segment after /ack/ or /sms/ovh/ (an SMS provider's callback token), and any
+# `token=` or `code=` value of a query string.
+_SECRET_IN_PATH = re.compile(r"(/ack/|/sms/ovh/)[^/?#\s]+|((?:^|[?&])(?:token|code)=)[^&#\s]*")
 
 
 def mask_secrets(path: str) -> str:

@@ -22,6 +22,7 @@ from crisis.api import (
     oncall_public,
     public,
     reports,
+    sms_reports,
     templates,
 )
 from crisis.api.access_log import install_access_log_masking
@@ -85,6 +86,7 @@ def create_app(service: Service) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(oncall.router)
     app.include_router(oncall_public.router)
+    app.include_router(sms_reports.router)
     app.include_router(drills.router)
     app.include_router(indicators.router)
     install_operations(app)

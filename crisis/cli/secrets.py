@@ -23,5 +23,8 @@ def generate() -> None:
         f"CRISIS_TELEGRAM_WEBHOOK_SECRET={new_token()}\n"
         "# Secret du canal webhook, pour le fichier des secrets (CRISIS_SECRETS_FILE), cité\n"
         "# ${WEBHOOK_SECRET} dans le fichier des canaux :\n"
-        f"# WEBHOOK_SECRET: {webhook}"
+        f"# WEBHOOK_SECRET: {webhook}\n"
+        "# Jeton de rappel des accusés SMS (OVHcloud, passerelle générique), cité\n"
+        "# ${SMS_CALLBACK_TOKEN} dans le fichier des canaux (un autre pour les exercices) :\n"
+        f"# SMS_CALLBACK_TOKEN: {new_token()}"
     )

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from channels.config import ChannelsConfig, SmppConfig
+from channels.config import ChannelsConfig, OvhSmsConfig, SmppConfig
 from crisis.domain.messages import ChannelName
 from crisis.domain.vocabulary import Audience
 from crisis.french import os_reason
@@ -134,6 +134,24 @@ class DeliveryConfig(BaseModel):
             raise ValueError(
                 "exercise.sms : les exercices passent par une liaison SMPP à eux (un autre "
                 "system_id, demandé à l'opérateur), jamais par celle des envois réels"
+            )
+        if (
+            isinstance(real, OvhSmsConfig)
+            and isinstance(drill, OvhSmsConfig)
+            and (real.service_name, real.login) == (drill.service_name, drill.login)
+        ):
+            raise ValueError(
+                "exercise.sms : les exercices passent par un utilisateur SMS OVHcloud à eux "
+                "(un autre login, ou un autre compte SMS), jamais par celui des envois réels"
+            )
+        if (
+            isinstance(real, OvhSmsConfig)
+            and isinstance(drill, OvhSmsConfig)
+            and real.callback_token.get_secret_value() == drill.callback_token.get_secret_value()
+        ):
+            raise ValueError(
+                "exercise.sms : le jeton de rappel (callback_token) des exercices doit différer "
+                "de celui des envois réels"
             )
         return self
 

@@ -39,7 +39,7 @@ from crisis.reporting.indicators_model import (
     quarter_of,
 )
 from crisis.reporting.indicators_programme import programme_figures
-from crisis.reporting.message_timing import percentile
+from crisis.reporting.message_timing import merge_handsets, percentile
 from crisis.reporting.report_models import ClockReport
 from crisis.reporting.timing import build_report
 from crisis.services.retex_views import RetexView, current_retex, entry_ref
@@ -216,6 +216,7 @@ def event_row(
         chain=chain,
         retex_recorded=any(e.kind == "event.RetexRecorded" for e in entries),
         sources=list(heads.values()),
+        handsets=[] if mistake else merge_handsets(h for m in report.messages for h in m.handsets),
     )
 
 
@@ -424,11 +425,13 @@ def build_indicators(
         commitments=commitments,
         quarters=_quarter_shares(counted, period),
         events=real,
+        handsets=merge_handsets(h for r in counted for h in r.handsets),
         exercises=ExerciseSection(
             count=len(exercises),
             events=exercises,
             clocks={c: clock_stats(counted_exercises, c) for c in ("cell", *AUDIENCES)},
             programme_runs_unattended=programme.held_unattended,
+            handsets=merge_handsets(h for r in counted_exercises for h in r.handsets),
         ),
         retex=_retex_section(retexes, period, now),
         chains=chains,

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from crisis.clock import PARIS, ensure_utc
+from crisis.reporting.report_models import HandsetAudienceReport
 from crisis.services.retex_views import ActionView, EntryRef
 from crisis.services.views import Instant
 
@@ -21,6 +22,13 @@ def quarter_of(instant: datetime) -> str:
     """« T4 2026 »: the Paris calendar quarter of an instant."""
     local = ensure_utc(instant).astimezone(PARIS)
     return f"T{(local.month - 1) // 3 + 1} {local.year}"
+
+
+HANDSETS_HELP = (
+    "Remise des SMS au téléphone, par public et canal à accusés de remise (SMPP, OVHcloud) : "
+    "envoyés (issue connue : acceptés ou refusés), acceptés, remis, non remis, médiane et "
+    "pire durée de la mise en file au téléphone, en secondes."
+)
 
 
 class Period(BaseModel):
@@ -187,6 +195,7 @@ class EventRow(BaseModel):
     chain: ChainStatus
     retex_recorded: bool
     sources: list[EntryRef]
+    handsets: list[HandsetAudienceReport] = Field(default_factory=list, description=HANDSETS_HELP)
 
 
 class ExerciseSection(BaseModel):
@@ -194,6 +203,9 @@ class ExerciseSection(BaseModel):
     events: list[EventRow]
     clocks: dict[str, Stats] = Field(description="Les horloges des exercices, à part.")
     programme_runs_unattended: int
+    handsets: list[HandsetAudienceReport] = Field(
+        default_factory=list, description="La remise des SMS au téléphone des exercices, à part."
+    )
 
 
 class Commitments(BaseModel):
@@ -227,6 +239,10 @@ class Indicators(BaseModel):
     commitments: Commitments
     quarters: list[QuarterShare]
     events: list[EventRow] = Field(description="Les événements réels de la période.")
+    handsets: list[HandsetAudienceReport] = Field(
+        default_factory=list,
+        description=HANDSETS_HELP + " Sur les événements réels comptés de la période.",
+    )
     exercises: ExerciseSection
     retex: RetexSection
     chains: list[ChainStatus] = Field(description="Chaque chaîne du journal utilisée.")

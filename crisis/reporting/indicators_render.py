@@ -14,7 +14,7 @@ from crisis.reporting.document import at, minutes, when
 from crisis.reporting.formats import IndicatorsFormat as IndicatorsFormat
 from crisis.reporting.indicators_charts import delays_svg, quarters_svg
 from crisis.reporting.indicators_model import AUDIENCES, Indicators, Stats
-from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table
+from crisis.reporting.indicators_tables import AUDIENCE_TITLES, Cell, event_table, handsets_table
 from crisis.reporting.render import css_string, html_to_pdf
 from crisis.services.retex_views import EntryRef
 from crisis.spreadsheet_csv import SpreadsheetCsv
@@ -108,6 +108,7 @@ def to_html(pack: Indicators, *, service: str | None = None, paged: bool = False
         p=pack,
         c=c,
         summary=summary,
+        handsets=handsets_table(pack),
         audiences=AUDIENCES,
         audience_titles=AUDIENCE_TITLES,
         delays_chart=delays_svg(pack.events),

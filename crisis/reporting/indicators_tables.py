@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from crisis.clock import PARIS, ensure_utc
-from crisis.labels import channel_label
+from crisis.labels import audience_label, channel_label
 from crisis.reporting.citations import entry_list
 from crisis.reporting.indicators_model import (
     AUDIENCES,
@@ -19,6 +19,7 @@ from crisis.reporting.indicators_model import (
     ProgrammeOccurrence,
     Stats,
 )
+from crisis.reporting.report_models import HandsetAudienceReport
 
 Cell = str | int | float | bool | date | datetime | None
 
@@ -207,3 +208,45 @@ def chains_table(chains: list[ChainStatus]) -> Table:
         for c in chains
     ]
     return Table("Journal", headers, rows)
+
+
+HANDSET_HEADERS = [
+    "Événements",
+    "Public",
+    "Canal",
+    "SMS envoyés",
+    "Acceptés",
+    "Remis au téléphone",
+    "Non remis",
+    "Envoi → téléphone, médiane (s)",
+    "Envoi → téléphone, pire (s)",
+]
+
+
+def _whole(seconds: float | None) -> int | None:
+    """Whole seconds, as the event page shows them."""
+    return None if seconds is None else round(seconds)
+
+
+def _handset_rows(kind: str, reports: list[HandsetAudienceReport]) -> list[list[Cell]]:
+    return [
+        [
+            kind,
+            audience_label(h.audience).capitalize(),
+            channel_label(h.channel),
+            h.sent,
+            h.accepted,
+            h.delivered,
+            h.undelivered,
+            _whole(h.median_seconds),
+            _whole(h.worst_seconds),
+        ]
+        for h in reports
+    ]
+
+
+def handsets_table(pack: Indicators) -> Table:
+    """What reached the handsets, per audience: the real events', then the exercises'."""
+    rows = _handset_rows("Événements réels", pack.handsets)
+    rows += _handset_rows("Exercices", pack.exercises.handsets)
+    return Table("Remise des SMS au téléphone", HANDSET_HEADERS, rows)

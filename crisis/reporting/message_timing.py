@@ -8,7 +8,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from crisis.reporting.report_models import ChannelDeliveryReport, MessageReport
+from crisis.handset_times import median_and_worst
+from crisis.reporting.report_models import (
+    ChannelDeliveryReport,
+    HandsetAudienceReport,
+    MessageReport,
+)
 from crisis.services.retex_views import EntryRef, entry_ref
 from crisis.store.journal import JournalEntry
 
@@ -24,6 +29,53 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return round(ordered[rank - 1], 3)
+
+
+def handset_report(
+    audience: str,
+    channel: str,
+    *,
+    accepted: int,
+    failed: int,
+    seconds: Sequence[float],
+    undelivered: int,
+) -> HandsetAudienceReport:
+    """A message's (or several's) figures for one audience and channel."""
+    ordered = sorted(seconds)
+    median, worst = median_and_worst(ordered)
+    return HandsetAudienceReport(
+        audience=audience,
+        channel=channel,
+        sent=accepted + failed,
+        accepted=accepted,
+        delivered=len(ordered),
+        undelivered=undelivered,
+        median_seconds=median,
+        worst_seconds=worst,
+        seconds=ordered,
+    )
+
+
+def merge_handsets(
+    reports: Iterable[HandsetAudienceReport], *, channel: str | None = None
+) -> list[HandsetAudienceReport]:
+    """Several messages' (or events') figures summed per audience and channel, or per
+    audience alone under `channel` when it is given; times pooled, not averaged."""
+    groups: dict[tuple[str, str], list[HandsetAudienceReport]] = {}
+    for report in reports:
+        key = (report.audience, channel or report.channel)
+        groups.setdefault(key, []).append(report)
+    return [
+        handset_report(
+            audience,
+            name,
+            accepted=sum(r.accepted for r in group),
+            failed=sum(r.sent - r.accepted for r in group),
+            seconds=[t for r in group for t in r.seconds],
+            undelivered=sum(r.undelivered for r in group),
+        )
+        for (audience, name), group in sorted(groups.items())
+    ]
 
 
 def instant(value: Any) -> datetime:
@@ -64,6 +116,11 @@ class MessageTiming:
         self.queued_at: dict[str, datetime] = {}
         self.handset_seconds: dict[str, list[float]] = {}
         self.handset_missed: dict[str, int] = {}
+        # The same per channel and audience, with the acceptances and final failures there.
+        self.audience_of: dict[str, str] = {}
+        self.outcomes: dict[tuple[str, str], list[int]] = {}  # [accepted, failed]
+        self.audience_seconds: dict[tuple[str, str], list[float]] = {}
+        self.audience_missed: dict[tuple[str, str], int] = {}
 
     def accept(
         self,
@@ -72,9 +129,12 @@ class MessageTiming:
         queued_at: Any,
         entry: JournalEntry,
         delivery_id: str | None = None,
+        audience: str | None = None,
     ) -> None:
         if delivery_id is not None:
             self.queued_at[delivery_id] = instant(queued_at)
+        if audience is not None:
+            self.outcomes.setdefault((channel, audience), [0, 0])[0] += 1
         if self.first_accepted is None or accepted_at < self.first_accepted[0]:
             self.first_accepted = (accepted_at, entry_ref(entry))
         latency = (accepted_at - instant(queued_at)).total_seconds()
@@ -82,15 +142,40 @@ class MessageTiming:
         first, last = self.accepted_span.get(channel, (accepted_at, accepted_at))
         self.accepted_span[channel] = (min(first, accepted_at), max(last, accepted_at))
 
-    def handsets(self, channel: str, reports: Iterable[dict[str, Any]]) -> None:
+    def refuse(self, channel: str, audience: str | None) -> None:
+        self.failed[channel] = self.failed.get(channel, 0) + 1
+        if audience is not None:
+            self.outcomes.setdefault((channel, audience), [0, 0])[1] += 1
+
+    def handsets(
+        self, channel: str, reports: Iterable[dict[str, Any]], audience: str | None = None
+    ) -> None:
         seconds = self.handset_seconds.setdefault(channel, [])
+        key = (channel, audience or "")
+        by_audience = self.audience_seconds.setdefault(key, [])
         for report in reports:
             if not report.get("delivered"):
                 self.handset_missed[channel] = self.handset_missed.get(channel, 0) + 1
+                self.audience_missed[key] = self.audience_missed.get(key, 0) + 1
                 continue
             queued = self.queued_at.get(str(report["delivery_id"]))
             if queued is not None:
                 seconds.append((instant(report["at"]) - queued).total_seconds())
+                by_audience.append(seconds[-1])
+
+    def handset_reports(self) -> list[HandsetAudienceReport]:
+        """Per channel and audience that sent receipts."""
+        return [
+            handset_report(
+                audience,
+                channel,
+                accepted=self.outcomes.get((channel, audience), [0, 0])[0],
+                failed=self.outcomes.get((channel, audience), [0, 0])[1],
+                seconds=self.audience_seconds[(channel, audience)],
+                undelivered=self.audience_missed.get((channel, audience), 0),
+            )
+            for channel, audience in sorted(self.audience_seconds, key=lambda k: (k[1], k[0]))
+        ]
 
     def fallback(self, channel: str, delivery_id: str) -> None:
         self.fallbacks.setdefault(channel, set()).add(delivery_id)
@@ -111,11 +196,12 @@ class MessageTiming:
         if channel not in self.handset_seconds:
             return {}
         seconds = self.handset_seconds[channel]
+        median, worst = median_and_worst(seconds)
         return {
             "handset_delivered": len(seconds),
             "handset_undelivered": self.handset_missed.get(channel, 0),
-            "handset_p50_seconds": percentile(seconds, 0.5),
-            "handset_worst_seconds": round(max(seconds), 3) if seconds else None,
+            "handset_p50_seconds": median,
+            "handset_worst_seconds": worst,
         }
 
     def report(self) -> MessageReport:
@@ -153,6 +239,7 @@ class MessageTiming:
             else None,
             channels=channels,
             failures=sum(self.failed.values()),
+            handsets=self.handset_reports(),
             paged_member=self.paged[0] if self.paged else None,
             paged_role=self.paged[1] if self.paged else None,
         )

@@ -56,6 +56,25 @@ class ChannelDeliveryReport(BaseModel):
     handset_worst_seconds: float | None = None
 
 
+class HandsetAudienceReport(BaseModel):
+    """The SMS of one audience on a channel whose provider reports what reached the handset
+    (SMPP receipts, OVHcloud's delivery reports): how far they went, from the journal.
+
+    `sent` counts the deliveries whose fate the provider gave (accepted or refused for good);
+    the times run from queueing to the handset. `seconds` keeps each time, to aggregate
+    several messages or events with the same rule; it is not part of a rendered report."""
+
+    audience: str
+    channel: str
+    sent: int
+    accepted: int
+    delivered: int
+    undelivered: int
+    median_seconds: float | None
+    worst_seconds: float | None
+    seconds: list[float] = Field(default_factory=list, exclude=True)
+
+
 class MessageReport(BaseModel):
     message_id: str
     purpose: str
@@ -69,6 +88,8 @@ class MessageReport(BaseModel):
     minutes_to_approval: float | None
     channels: list[ChannelDeliveryReport]
     failures: int
+    # Per audience and channel that sent handset receipts (empty for the others).
+    handsets: list[HandsetAudienceReport] = []
     paged_member: str | None = None  # a callout: whom it called, and as what
     paged_role: str | None = None
 

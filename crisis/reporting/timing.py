@@ -144,6 +144,7 @@ def build_report(
                         delivery["queued_at"],
                         entry,
                         delivery_id=str(delivery["delivery_id"]),
+                        audience=str(p.get("audience", "")) or None,
                     )
                     if delivery["delivery_id"] in fallbacks:
                         message.fallback(channel, str(delivery["delivery_id"]))
@@ -156,18 +157,23 @@ def build_report(
                     p["queued_at"],
                     entry,
                     delivery_id=str(p.get("delivery_id", "")) or None,
+                    audience=str(p.get("audience", "")) or None,
                 )
                 if p.get("delivery_id") in message.fallback_ids:
                     message.fallback(str(p["channel"]), str(p["delivery_id"]))
         elif kind == "event.HandsetReceiptsRecorded":
             message = messages.get(str(p["message_id"]))
             if message is not None:
-                message.handsets(str(p["channel"]), p.get("reports", ()))
+                message.handsets(
+                    str(p["channel"]), p.get("reports", ()), str(p.get("audience", "")) or None
+                )
         elif kind == "event.DeliveryFailed":
             message = messages.get(str(p["message_id"]))
             if message is not None:
                 channel = str(p["channel"])
-                message.failed[channel] = message.failed.get(channel, 0) + 1
+                # An exercise interlock's refusal never reached a provider: not « sent ».
+                shown = (not p.get("refused") and str(p.get("audience", ""))) or None
+                message.refuse(channel, shown)
                 if p.get("fallback_delivery_id"):
                     message.fallback_ids.add(str(p["fallback_delivery_id"]))
                 if p.get("fallback_of") or p.get("delivery_id") in message.fallback_ids:

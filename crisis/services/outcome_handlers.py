@@ -100,7 +100,7 @@ def record_delivery_outcomes(cmd: RecordDeliveryOutcomes, ctx: HandlerContext) -
 def _sends_receipts(ctx: HandlerContext, channel_name: str, *, exercise: bool) -> bool:
     assert ctx.catalog is not None
     channels = ctx.catalog.channels(exercise=exercise)
-    return channel_name in channels and hasattr(channels[channel_name], "set_receipt_sink")
+    return channel_name in channels and channels[channel_name].limits.handset_receipts
 
 
 def _may_record_parts(ctx: HandlerContext, results: Sequence[DeliveryResult]) -> bool:

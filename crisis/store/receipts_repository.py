@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from channels.contract import HandsetReceipt
+from crisis.handset_times import median_and_worst
 from crisis.store.tables import deliveries, delivery_parts, messages, waiting_receipts
 
 DELIVERED = "delivered"
@@ -256,7 +257,8 @@ class ReceiptsRepository:
             )
         figures = []
         for key in sorted(tracked):
-            group, times = counts.get(key, {}), sorted(seconds.get(key, []))
+            group = counts.get(key, {})
+            median, worst = median_and_worst(seconds.get(key, []))
             figures.append(
                 HandsetFigures(
                     audience=key[0],
@@ -265,8 +267,8 @@ class ReceiptsRepository:
                     accepted=group.get("accepted", 0),
                     delivered=group.get(DELIVERED, 0),
                     undelivered=group.get(UNDELIVERED, 0),
-                    median_seconds=times[(len(times) - 1) // 2] if times else None,
-                    worst_seconds=times[-1] if times else None,
+                    median_seconds=median,
+                    worst_seconds=worst,
                 )
             )
         return figures

@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, expect
 
 from channels.contract import HandsetReceipt
+from crisis.clock import PARIS
 from crisis.domain.commands import RecordHandsetReceipts
 from crisis.services.context import SYSTEM_ACTOR
 from tests.browser.conftest import DESK, NARROW, LiveService, check_page, new_page, sign_in
@@ -71,3 +72,18 @@ def test_the_event_page_shows_what_reached_the_handsets(
     check_page(page, "evenement-remise-telephone", output_dir)
     page.set_viewport_size(DESK)
     assert max(_overflow(page).values()) <= 0, _overflow(page)
+    # The indicators: the same figures per audience, from the journal, in the exercises' rows.
+    day = now.astimezone(PARIS).date().isoformat()
+    page.goto(f"{live.url}/indicateurs?du={day}&au={day}")
+    table = page.get_by_role("table", name="Remise des SMS au téléphone")
+    row = table.get_by_role("row").filter(has_text="Exercices")
+    # Public, canal, envoyés, acceptés, remis, non remis, médiane et pire (s).
+    expect(row.get_by_role("cell")).to_have_text(
+        ["Exercices", "Élus", "SMS", "2", "2", "1", "1", "12", "12"]
+    )
+    page.set_viewport_size(NARROW)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check_page(page, "indicateurs-remise-sms", output_dir)
+    for label, viewport in (("360", NARROW), ("1280", DESK)):
+        page.set_viewport_size(viewport)
+        table.screenshot(path=str(output_dir / f"indicateurs-remise-sms-tableau-{label}.png"))

@@ -19,6 +19,8 @@ import json
 import socket
 import ssl
 import threading
+import urllib.error
+import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -251,3 +253,20 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def call_back(url: str, *, json_body: Any = None) -> int:
+    """A provider's call to a callback URL (GET, or POST of a JSON body): the status the
+    service answered, 0 when it could not be reached."""
+    data = None if json_body is None else json.dumps(json_body).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL of the test
+        url, data=data, headers={"Content-Type": "application/json"} if data else {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code)
+    except OSError:
+        return 0

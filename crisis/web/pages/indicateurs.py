@@ -28,6 +28,7 @@ from crisis.reporting.indicators_tables import (
     actions_table,
     chains_table,
     event_table,
+    handsets_table,
     programme_table,
 )
 from crisis.web.pages.rapports import SVG_POLICY, form_day
@@ -97,6 +98,7 @@ def indicators_page(request: Request, session: CurrentUser, du: str = "", au: st
             event_table(pack.events, "Événements réels, un par ligne"),
             programme_table(pack.commitments.c49.occurrences),
             event_table(pack.exercises.events, "Exercices, un par ligne"),
+            handsets_table(pack),
             actions_table(pack.retex.open_actions, "Actions correctives ouvertes"),
             actions_table(pack.retex.done_in_period, "Actions correctives faites dans la période"),
             chains_table(pack.chains),

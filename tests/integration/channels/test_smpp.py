@@ -369,12 +369,13 @@ def test_exercise_bind_sends_exercise_messages(smsc: Smsc) -> None:
 
 
 def test_busiest_second_holds_the_configured_rate(smsc: Smsc) -> None:
-    rate, count = 50, 120
+    """The issue's check: 1,000 SMS at 50/s (about 20 s of real time)."""
+    rate, count = 50, 1000
     smsc.configure(receipt_mode="none")
 
     async def use(channel: SmppChannel) -> None:
         await asyncio.gather(
-            *(channel.send(sms(f"n{n}", to=f"+33612346{n:03d}")) for n in range(count))
+            *(channel.send(sms(f"n{n}", to=f"+3361234{n:04d}")) for n in range(count))
         )
 
     run(make_channel(smsc, rate_per_second=rate, window=10), use)
@@ -398,3 +399,55 @@ def test_smpp_inside_tls_with_the_operators_ca(tmp_path: Path) -> None:
         error = refusal(make_channel(secure, tls=True), sms("Sans l'AC."))
         assert error.retryable
         assert [m["text"] for m in secure.state()["messages"]] == ["Chiffré."]
+
+
+def test_a_pair_sends_on_the_transmitter_and_takes_receipts_on_the_receiver(
+    smsc: Smsc,
+) -> None:
+    smsc.configure(receipt_mode="delivered", receipt_delay_ms=30)
+    sink = Sink()
+    channel = make_channel(smsc, bind="pair")
+    channel.set_receipt_sink(sink)
+
+    async def use(ch: SmppChannel) -> Receipt:
+        receipt = await ch.send(sms("d" * 307))  # three parts, three receipts
+        await _until(lambda: len(sink.receipts) == 3)
+        return receipt
+
+    receipt = run(channel, use)
+    assert {r.provider_message_id for r in sink.receipts} == set(receipt.provider_part_ids)
+    state = smsc.wait_for(lambda s: s["unbinds"] == 2)
+    assert sorted(b["command"] for b in state["binds"]) == ["bind_receiver", "bind_transmitter"]
+    assert len(state["submits"]) == 3  # the SMSC refuses a submit on a receiver: none was
+
+
+def test_a_pairs_receiver_is_bound_again_and_gets_the_receipts_held_meanwhile(
+    smsc: Smsc,
+) -> None:
+    smsc.configure(receipt_mode="delivered", receipt_delay_ms=150)
+    sink = Sink()
+    channel = make_channel(smsc, bind="pair")
+    channel.set_receipt_sink(sink)
+
+    async def use(ch: SmppChannel) -> None:
+        await ch.send(sms("Avant la coupure."))
+        async with asyncio.timeout(5):  # the receiver is bound just after the transmitter
+            while len((await asyncio.to_thread(smsc.state))["binds"]) < 2:
+                await asyncio.sleep(0.01)
+        smsc.ask_unbind()  # both links end before the receipt is due
+        await _until(lambda: len(sink.receipts) == 1)
+        await ch.send(sms("Après la coupure.", to="+33612345679"))
+        await _until(lambda: len(sink.receipts) == 2)
+
+    run(channel, use)
+    commands = [b["command"] for b in smsc.state()["binds"]]
+    assert commands.count("bind_receiver") == 2
+    assert commands.count("bind_transmitter") == 2
+
+
+def test_check_binds_both_links_of_a_pair(smsc: Smsc) -> None:
+    report = run(make_channel(smsc, bind="pair"), lambda ch: ch.check())
+    assert "(system_id crisis, transmitter + receiver)" in report
+    state = smsc.wait_for(lambda s: s["unbinds"] == 2)
+    assert sorted(b["command"] for b in state["binds"]) == ["bind_receiver", "bind_transmitter"]
+    assert state["enquire_links"] == 2

@@ -20,7 +20,7 @@ from channels.contract import HandsetReceipt
 from channels.registry import close_channels
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.cli import app
-from crisis.clock import ManualClock
+from crisis.clock import PARIS, ManualClock
 from crisis.delivery.config import DeliveryConfig, DispatcherSettings, RetrySettings
 from crisis.dispatching import make_dispatcher
 from crisis.domain.commands import AddUser, RecordHandsetReceipts, SendMessage
@@ -29,6 +29,8 @@ from crisis.domain.messages import ChannelName
 from crisis.domain.oncall import CellRole, ImportRoster, ShiftInput
 from crisis.domain.vocabulary import Audience, ClockName
 from crisis.reporting.document import build_document
+from crisis.reporting.indicators_render import to_html
+from crisis.reporting.indicators_service import indicators_view
 from crisis.reporting.service import crisis_report
 from crisis.services.context import SYSTEM_ACTOR
 from crisis.settings import Settings
@@ -418,6 +420,16 @@ def test_event_page_api_and_report_show_what_reached_the_handsets(
     assert (sms.handset_p50_seconds, sms.handset_worst_seconds) == (30.0, 90.0)
     facts = dict(build_document(report).sections[2].subsections[0].facts)
     assert facts["Remise au téléphone (SMS)"].startswith("2 remis, 1 non remis ; de l'envoi")
+    # The indicators, from the journal too: the same figures per audience as the event page.
+    day = clock.now().astimezone(PARIS).date()
+    with service.bus.reading() as uow:
+        pack = indicators_view(uow, first=day, last=day, now=clock.now())
+    assert [h.model_dump() for h in pack.handsets] == board["handsets"]
+    assert pack.exercises.handsets == []
+    assert "Remise des SMS au téléphone" in to_html(pack)
+    page = client.get(f"/indicateurs?du={day.isoformat()}&au={day.isoformat()}").text
+    assert "Remise des SMS au téléphone" in page
+    assert '<td data-label="Envoi → téléphone, pire (s)" class="fr-cell--multiline">90' in page
 
 
 def test_callout_shows_each_members_sms_as_delivered(

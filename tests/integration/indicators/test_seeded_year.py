@@ -229,6 +229,7 @@ def test_the_workbook_holds_numbers_and_dates(year: Year) -> None:
         "Événements",
         "Engagement 47",
         "Engagement 48",
+        "Engagement 48 — SMS",
         "Engagement 49",
         "Engagement 49 — tendance",
         "Engagement 49 — bilan",

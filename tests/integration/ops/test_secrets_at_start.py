@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from crisis.cli import app
@@ -63,3 +64,8 @@ def test_generated_secrets_are_accepted_and_differ_each_time() -> None:
     from channels.config import secret_key
 
     assert len(secret_key(webhook.group(1))) == 32
+    sms = re.search(r"SMS_CALLBACK_TOKEN: (\S+)", first.stdout)
+    assert sms is not None
+    from channels.config import callback_token
+
+    callback_token(SecretStr(sms.group(1)))  # accepted as a callback token

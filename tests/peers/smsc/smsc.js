@@ -177,7 +177,8 @@ function check(pdu, text, udhOctets) {
 }
 
 function onSubmit(session, pdu) {
-  if (!session.bound_as) {
+  // A receiver may not submit (SMPP 3.4 §2.2.1): only a transmitter or a transceiver.
+  if (!session.bound_as || !session.transmits) {
     session.send(pdu.response({ command_status: smpp.ESME_RINVBNDSTS }));
     return;
   }
@@ -241,7 +242,7 @@ function onSubmit(session, pdu) {
   }
 }
 
-function onBind(session, pdu, receives) {
+function onBind(session, pdu, receives, transmits) {
   if (session.bound_as) {
     session.send(pdu.response({ command_status: smpp.ESME_RALYBND }));
     return;
@@ -257,6 +258,7 @@ function onBind(session, pdu, receives) {
   }
   session.bound_as = pdu.system_id;
   session.receives = receives;
+  session.transmits = transmits;
   state.binds.push({ system_id: pdu.system_id, command: pdu.command, at: Date.now() });
   session.send(pdu.response({ system_id: 'TESTSMSC' }));
   const waiting = state.waiting_receipts.filter((r) => r.system_id === pdu.system_id);
@@ -273,9 +275,9 @@ const server = smpp.createServer(tlsOptions, (session) => {
   sessions.add(session);
   session.on('close', () => sessions.delete(session));
   session.on('error', () => sessions.delete(session));
-  session.on('bind_transceiver', (pdu) => onBind(session, pdu, true));
-  session.on('bind_transmitter', (pdu) => onBind(session, pdu, false));
-  session.on('bind_receiver', (pdu) => onBind(session, pdu, true));
+  session.on('bind_transceiver', (pdu) => onBind(session, pdu, true, true));
+  session.on('bind_transmitter', (pdu) => onBind(session, pdu, false, true));
+  session.on('bind_receiver', (pdu) => onBind(session, pdu, true, false));
   session.on('submit_sm', (pdu) => onSubmit(session, pdu));
   session.on('enquire_link', (pdu) => {
     state.enquire_links += 1;

@@ -1,0 +1,1 @@
+"""OVHcloud's SMS API: signed requests, jobs, delivery reports."""
