@@ -11,11 +11,10 @@ declares the cell operational here, the CIP's is handled by `cip_handlers.on_quo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from channels.contract import Channel
-from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
+from crisis.delivery.planning import Plan, PlannedDelivery
 from crisis.domain.contacts import (
     fold,
 )
@@ -45,6 +44,8 @@ from crisis.domain.oncall import (
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime, sentence
 from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
+from crisis.services.approval_calls import check_approval_calls
+from crisis.services.callout_methods import method_deliveries
 from crisis.services.callout_texts import ack_link, page_texts, sms_keep
 from crisis.services.context import HandlerContext, Outcome
 from crisis.services.message_handlers import write_message
@@ -228,15 +229,7 @@ def page_deliveries(
     ctx: HandlerContext, member: Member, available: Mapping[str, Channel]
 ) -> list[PlannedDelivery]:
     """The member's contact methods in the configured order, each after its delay."""
-    methods = ctx.settings.callout_methods
-    rows = person_deliveries(
-        audience="cellule",
-        name=member.name,
-        addresses=ctx.uow.oncall.addresses(member),
-        channels=[ChannelName(name) for name in methods],
-        available=available,
-    )
-    return [replace(row, delay=timedelta(minutes=methods[row.channel])) for row in rows]
+    return method_deliveries(ctx, member.name, ctx.uow.oncall.addresses(member), available)
 
 
 def start_callout(cmd: StartCallout, ctx: HandlerContext) -> Outcome:
@@ -334,6 +327,8 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
     for crisis_id in ids:
         for callout in repo.callouts_of(crisis_id):
             _handovers(ctx, crisis_of, callout)
+    # The approvers of messages waiting for approval, called by the same sweep.
+    check_approval_calls(ctx, crisis_of, cmd.crisis_id)
     for crisis in crises.values():
         if crisis.events:
             ctx.touched.append(crisis)
