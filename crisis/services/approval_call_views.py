@@ -37,6 +37,8 @@ class CallView:
     status: str  # « en cours » or why it stopped, with whom
     next_due_at: datetime | None
     next_approver: str | None
+    new_pass: bool  # the next step begins a new pass (the duty officer is alerted first)
+    final: bool  # the next step ends the calls (the duty officer is alerted)
     pages: tuple[PageLine, ...]
 
 
@@ -69,11 +71,11 @@ def call_view(uow: UnitOfWork, settings: Settings, call: ApprovalCall) -> CallVi
             )
         )
     next_approver = None
-    if call.stopped_at is None and call.approvers:
-        following = (call.step + 1) % count
-        if call.step + 1 < count * call.passes:
-            user = uow.users.by_id(call.approvers[following])
-            next_approver = user.name if user is not None else None
+    new_pass = (call.step + 1) % count == 0
+    final = call.step + 1 >= count * call.passes
+    if call.stopped_at is None and call.approvers and not final:
+        user = uow.users.by_id(call.approvers[(call.step + 1) % count])
+        next_approver = user.name if user is not None else None
     if call.stopped_at is None:
         status = "en cours"
     else:
@@ -91,6 +93,8 @@ def call_view(uow: UnitOfWork, settings: Settings, call: ApprovalCall) -> CallVi
         status=status,
         next_due_at=call.due_at if call.stopped_at is None else None,
         next_approver=next_approver,
+        new_pass=new_pass,
+        final=final,
         pages=tuple(lines),
     )
 

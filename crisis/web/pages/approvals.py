@@ -75,6 +75,7 @@ def _queue_page(
         "approvals.html.j2",
         {
             **_queue(request, session),
+            "called": None,
             "done": DONE.get(done, ""),
             "warning": warning,
             "errors": errors or {},
