@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from crisis.delivery.planning import Plan
 from crisis.domain.approval_calls import (
     AcknowledgeApprovalPage,
     ApprovalCallOfficerAlerted,
@@ -32,17 +31,16 @@ from crisis.domain.crisis import Crisis
 from crisis.domain.draft_events import DraftApproved, DraftRejected, DraftSubmitted
 from crisis.domain.drafts import Draft, DraftState
 from crisis.domain.errors import Conflict, Forbidden, NotFound
-from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
+from crisis.domain.messages import ChannelName, MessagePurpose
 from crisis.domain.vocabulary import CrisisState
 from crisis.french import long_datetime, sentence
 from crisis.labels import AUDIENCE_LABELS
 from crisis.services.ack_rights import own_member
-from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
+from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.approval_texts import approval_texts, sms_keep
-from crisis.services.callout_methods import method_deliveries
+from crisis.services.callout_methods import method_deliveries, write_page
 from crisis.services.callout_texts import ack_link
 from crisis.services.context import TRUSTED_ROLES, HandlerContext, Outcome
-from crisis.services.message_handlers import write_message
 from crisis.services.roles import Role
 from crisis.store.approvals_repository import ApprovalCall, ApprovalPage
 from crisis.store.users_repository import User
@@ -154,28 +152,16 @@ def _page_step(
             if link is not None:
                 link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
             audiences = ", ".join(AUDIENCE_LABELS.get(a.value, a.value) for a in draft.audiences)
-            texts = MessageTexts.parse(
-                approval_texts(
-                    ctx, crisis, audiences=audiences or "publics", deadline=call.deadline, link=link
-                )
-            )
-            if crisis.exercise:
-                texts = texts.marked(ctx.settings.exercise_marker)
-            texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=sms_keep(link))
-            message = Message(
-                id=ctx.new_id(),
-                crisis_id=crisis.id,
+            message_id = write_page(
+                ctx,
+                crisis,
+                rows,
                 purpose=MessagePurpose.APPROVAL_CALL,
-                msg_type=MessageType.ALERT,
-                audiences=(),
-                lists=(),
-                texts=texts,
-                exercise=crisis.exercise,
-                created_by=ctx.actor.name,
-                created_at=ctx.now,
+                variants=approval_texts(
+                    ctx, crisis, audiences=audiences or "publics", deadline=call.deadline, link=link
+                ),
+                keep=sms_keep(link),
             )
-            write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
-            message_id = message.id
             channels = tuple(dict.fromkeys(r.channel for r in rows))
     ctx.uow.approvals.add_page(
         ApprovalPage(

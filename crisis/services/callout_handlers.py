@@ -14,14 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from channels.contract import Channel
-from crisis.delivery.planning import Plan, PlannedDelivery
+from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.contacts import (
     fold,
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict
 from crisis.domain.events import CodActivated
-from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
+from crisis.domain.messages import ChannelName, MessagePurpose
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     TEAM_LABELS,
@@ -43,12 +43,11 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime, sentence
-from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
+from crisis.services.alert_handlers import raise_internal_alert
 from crisis.services.approval_calls import check_approval_calls
-from crisis.services.callout_methods import method_deliveries
+from crisis.services.callout_methods import method_deliveries, write_page
 from crisis.services.callout_texts import ack_link, page_texts, sms_keep
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import write_message
 from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
 
@@ -175,24 +174,14 @@ def _page(
             link = ack_link(ctx)
             if link is not None:
                 link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
-            texts = MessageTexts.parse(page_texts(ctx, crisis, callout, role, link))
-            if crisis.exercise:
-                texts = texts.marked(ctx.settings.exercise_marker)
-            texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=sms_keep(ctx, link))
-            message = Message(
-                id=ctx.new_id(),
-                crisis_id=crisis.id,
+            message_id = write_page(
+                ctx,
+                crisis,
+                rows,
                 purpose=MessagePurpose.CALLOUT,
-                msg_type=MessageType.ALERT,
-                audiences=(),
-                lists=(),
-                texts=texts,
-                exercise=crisis.exercise,
-                created_by=ctx.actor.name,
-                created_at=ctx.now,
+                variants=page_texts(ctx, crisis, callout, role, link),
+                keep=sms_keep(ctx, link),
             )
-            write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
-            message_id = message.id
             channels = tuple(r.channel for r in rows)
     ctx.uow.oncall.add_page(
         Page(

@@ -22,14 +22,12 @@ from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock
 from crisis.domain.commands import AddUser, CodDecision, OpenCrisis
 from crisis.domain.contact_commands import ContactInput, CreateContact
-from crisis.domain.draft_commands import ComposeMessage, SubmitDraft
 from crisis.domain.oncall import CheckCallouts
-from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.domain.vocabulary import CrisisKind
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
 from crisis.store.migrate import upgrade
-from crisis.templating import TemplateRegistry
 from tests.browser.conftest import (
     DESK,
     PASSWORD,
@@ -40,6 +38,7 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.integration.delivery.conftest import Fakes, add_people, delivery_config
+from tests.integration.delivery.test_approver_calls import submit_for_approval
 
 USERS = {
     "Alice Admin": "admin",
@@ -128,17 +127,7 @@ def _submit(live: Live) -> tuple[str, str]:
     )
     live.clock.advance(timedelta(minutes=30))  # 3 h 30: the élus' deadline is at 4 h 00
     writer = Actor("Hugo Bernard", "comm_cell", live.user_ids["Hugo Bernard"])
-    examples = TemplateRegistry.with_bundled().get("point_situation").manifest.examples()
-    draft_id: str = bus.handle(
-        ComposeMessage(
-            crisis_id=crisis_id,
-            template="point_situation",
-            variables=examples,
-            audiences=(Audience.ELUS,),
-        ),
-        actor=writer,
-    )
-    bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=writer)
+    draft_id = submit_for_approval(live.service, crisis_id, writer)
     return crisis_id, draft_id
 
 

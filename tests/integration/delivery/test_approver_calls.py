@@ -72,7 +72,8 @@ def _setup(service: Service) -> tuple[Actor, Actor]:
     return prefete, dircab
 
 
-def _submit(service: Service, crisis_id: str) -> str:
+def submit_for_approval(service: Service, crisis_id: str, writer: Actor = CELL) -> str:
+    """A « point de situation » to the élus, composed and submitted by `writer`."""
     examples = TemplateRegistry.with_bundled().get("point_situation").manifest.examples()
     draft_id: str = service.bus.handle(
         ComposeMessage(
@@ -81,9 +82,9 @@ def _submit(service: Service, crisis_id: str) -> str:
             variables=examples,
             audiences=(Audience.ELUS,),
         ),
-        actor=CELL,
+        actor=writer,
     )
-    service.bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=CELL)
+    service.bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=writer)
     return draft_id
 
 
@@ -108,7 +109,7 @@ def test_submission_pages_the_first_approver_then_the_next_on_time_until_a_decis
     crisis_id = open_active(service, exercise=True)  # the élus' deadline: one hour from now
     deadline = clock.now() + timedelta(hours=1)
     clock.advance(timedelta(minutes=38))  # 7 minutes before the last call instant
-    draft_id = _submit(service, crisis_id)
+    draft_id = submit_for_approval(service, crisis_id)
 
     (started,) = _payloads(service, crisis_id, "ApprovalCallStarted")
     assert started["approvers"] == ["Préfète", "Directeur de cabinet"]
@@ -168,7 +169,7 @@ def test_unanswered_passes_alert_the_duty_officer_then_the_calls_stop(
 ) -> None:
     _setup(service)
     crisis_id = open_active(service, exercise=False)
-    _submit(service, crisis_id)
+    submit_for_approval(service, crisis_id)
     for _ in range(8):
         clock.advance(timedelta(minutes=10))
         _check(service)
@@ -192,7 +193,7 @@ def test_taking_the_message_on_stops_the_calls_but_approves_nothing(
 ) -> None:
     prefete, dircab = _setup(service)
     crisis_id = open_active(service, exercise=True)
-    draft_id = _submit(service, crisis_id)
+    draft_id = submit_for_approval(service, crisis_id)
     (first,) = _payloads(service, crisis_id, "ApproverPaged")
     # Only the person called takes it on.
     with pytest.raises(Forbidden):
@@ -222,22 +223,12 @@ def test_the_order_refuses_a_user_without_the_right_and_the_authors_are_not_call
         )
     # A message the préfète wrote herself: she is not called for it (four eyes).
     crisis_id = open_active(service, exercise=True)
-    examples = TemplateRegistry.with_bundled().get("point_situation").manifest.examples()
-    draft_id = service.bus.handle(
-        ComposeMessage(
-            crisis_id=crisis_id,
-            template="point_situation",
-            variables=examples,
-            audiences=(Audience.ELUS,),
-        ),
-        actor=prefete,
-    )
-    service.bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=prefete)
+    submit_for_approval(service, crisis_id, prefete)
     (started,) = _payloads(service, crisis_id, "ApprovalCallStarted")
     assert started["approvers"] == ["Directeur de cabinet"]
 
 
 def test_without_an_order_nobody_is_called(service: Service) -> None:
     crisis_id = open_active(service, exercise=True)
-    _submit(service, crisis_id)
+    submit_for_approval(service, crisis_id)
     assert not _journal(service, crisis_id, "ApprovalCallStarted")

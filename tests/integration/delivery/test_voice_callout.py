@@ -465,21 +465,10 @@ def _approvers_by_phone(service: Service, **mobiles: str) -> None:
 
 
 def _submitted(service: Service) -> str:
-    from crisis.domain.draft_commands import ComposeMessage, SubmitDraft
-    from crisis.templating import TemplateRegistry
+    from tests.integration.delivery.test_approver_calls import submit_for_approval
 
     crisis_id = open_active(service, exercise=False)
-    examples = TemplateRegistry.with_bundled().get("point_situation").manifest.examples()
-    draft_id = service.bus.handle(
-        ComposeMessage(
-            crisis_id=crisis_id,
-            template="point_situation",
-            variables=examples,
-            audiences=(Audience.ELUS,),
-        ),
-        actor=CELL,
-    )
-    service.bus.handle(SubmitDraft(crisis_id=crisis_id, draft_id=draft_id), actor=CELL)
+    submit_for_approval(service, crisis_id)
     return crisis_id
 
 
