@@ -36,9 +36,9 @@ from crisis.domain.vocabulary import CrisisState
 from crisis.french import long_datetime, sentence
 from crisis.labels import AUDIENCE_LABELS
 from crisis.services.ack_rights import own_member
-from crisis.services.alert_handlers import raise_internal_alert
+from crisis.services.alert_handlers import raise_internal_alert, write_own_message
 from crisis.services.approval_texts import approval_texts, sms_keep
-from crisis.services.callout_methods import method_deliveries, write_page
+from crisis.services.callout_methods import method_deliveries
 from crisis.services.callout_texts import ack_link
 from crisis.services.context import TRUSTED_ROLES, HandlerContext, Outcome
 from crisis.services.roles import Role
@@ -152,7 +152,7 @@ def _page_step(
             if link is not None:
                 link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
             audiences = ", ".join(AUDIENCE_LABELS.get(a.value, a.value) for a in draft.audiences)
-            message_id = write_page(
+            message_id = write_own_message(
                 ctx,
                 crisis,
                 rows,

@@ -43,9 +43,9 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime, sentence
-from crisis.services.alert_handlers import raise_internal_alert
+from crisis.services.alert_handlers import raise_internal_alert, write_own_message
 from crisis.services.approval_calls import check_approval_calls
-from crisis.services.callout_methods import method_deliveries, write_page
+from crisis.services.callout_methods import method_deliveries
 from crisis.services.callout_texts import ack_link, page_texts, sms_keep
 from crisis.services.context import HandlerContext, Outcome
 from crisis.store.callout_repository import Callout, Page, Round
@@ -174,7 +174,7 @@ def _page(
             link = ack_link(ctx)
             if link is not None:
                 link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
-            message_id = write_page(
+            message_id = write_own_message(
                 ctx,
                 crisis,
                 rows,
