@@ -502,3 +502,16 @@ def test_an_approver_who_presses_2_has_the_next_one_called_at_once(
     assert declined["approver"] == "Préfète"
     paged = [p["approver"] for p in events(service, crisis_id, "ApproverPaged")]
     assert paged == ["Préfète", "Directeur de cabinet"]  # no minute passed
+
+
+def test_an_exercise_never_calls_an_approver_through_the_production_trunk(
+    service: Service,
+) -> None:
+    from tests.integration.delivery.test_approver_calls import submit_for_approval
+
+    _approvers_by_phone(service, **{"Préfète": ANSWERING})
+    crisis_id = open_active(service, exercise=True)  # only a production trunk is configured
+    submit_for_approval(service, crisis_id)
+    [paged] = events(service, crisis_id, "ApproverPaged")
+    assert (paged["approver"], paged["channels"]) == ("Préfète", [])
+    assert call_outcomes(service, crisis_id) == []
