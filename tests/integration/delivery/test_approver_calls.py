@@ -5,7 +5,7 @@ time, and a decision (or « je m'en occupe ») stops the calls; everything journ
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +155,14 @@ def test_submission_pages_the_first_approver_then_the_next_on_time_until_a_decis
     assert "attend votre validation" in dm.text and "/ack/" in dm.text
     assert dm.reply_markup is None  # no « J'arrive » button: that one acknowledges call-outs
 
+    # What the scheduler's leader plans from the store (after a restart, say).
+    with service.bus.reading() as uow:
+        assert uow.approvals.next_due_instants() == [
+            (crisis_id, datetime.fromisoformat(second[0]["next_due_at"]))
+        ]
     service.bus.handle(ApproveDraft(crisis_id=crisis_id, draft_id=draft_id), actor=dircab)
+    with service.bus.reading() as uow:
+        assert uow.approvals.next_due_instants() == []
     (stopped,) = _payloads(service, crisis_id, "ApprovalCallStopped")
     assert (stopped["reason"], stopped["by"]) == ("approved", "Directeur de cabinet")
     clock.advance(timedelta(hours=1))
