@@ -16,6 +16,7 @@ from crisis.clock import Clock, SystemClock
 from crisis.delivery.config import DeliveryConfig, load_delivery_config
 from crisis.dispatching import DispatcherThread, make_dispatcher
 from crisis.domain.commands import RecordServiceAlert
+from crisis.domain.draft_events import DraftApproved, DraftRejected, DraftSubmitted
 from crisis.domain.errors import DomainError
 from crisis.domain.events import ClockBreached, ClockWarning, CodActivated, Event, MessageSent
 from crisis.domain.oncall import AnswerCall, QuorumReached
@@ -31,6 +32,7 @@ from crisis.scheduling.service_alerts import SentAlert, ServiceAlerts
 from crisis.scheduling.supervisor import SchedulerSupervisor
 from crisis.scheduling.watch import SchedulerWatch
 from crisis.services.alert_handlers import on_clock_alert
+from crisis.services.approval_calls import on_draft_decided, on_draft_submitted
 from crisis.services.bus import MessageBus
 from crisis.services.callout_handlers import on_cod_activated
 from crisis.services.cip_handlers import on_quorum_reached
@@ -162,6 +164,9 @@ def bootstrap(
     bus.subscribe(ClockBreached, on_clock_alert)
     bus.subscribe(CodActivated, on_cod_activated)
     bus.subscribe(QuorumReached, on_quorum_reached)
+    bus.subscribe(DraftSubmitted, on_draft_submitted)
+    bus.subscribe(DraftApproved, on_draft_decided)
+    bus.subscribe(DraftRejected, on_draft_decided)
     catalog.call_answers.target = call_answers_through(bus)
     register_secrets(known_secrets(settings, delivery, engine))
     metrics = Metrics(engine, clock, sorted({*catalog.production, *catalog.exercise}))

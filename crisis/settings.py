@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     callout_contact_phone: str | None = Field(
         default=None, description="Numéro du cadre de permanence cité dans l'appel."
     )
+    # The approvers of a submitted message are called one after the other (through the
+    # callout methods above): each has this long at most before the next one is called; the
+    # delays shorten so that the last is called this long before the audience's deadline
+    # at the latest; the list is gone through this many times (README « Valideurs appelés »).
+    approval_call_minutes: int = Field(default=10, gt=0, le=240)
+    approval_last_call_minutes: int = Field(default=15, ge=0, le=60)
+    approval_passes: int = Field(default=2, ge=1, le=5)
     # Acknowledgement links carry random tokens stored hashed: no key to keep (a former
     # CRISIS_ACK_SECRET is ignored). Their validity, at most:
     ack_link_minutes: int = Field(default=240, gt=0)

@@ -8,8 +8,8 @@ import hmac
 import html
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from crisis.api.auth import CurrentService
 from crisis.api.errors import ErrorBody, error_response, responses
@@ -84,6 +84,7 @@ _HTML_PAGES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "content": {"text/html": {}}}
     for status, description in (
         (200, "Page de confirmation."),
+        (303, "Lien d'un valideur : vers le message, après connexion."),
         (404, "Lien invalide (page en français)."),
         (410, "Lien expiré, déjà utilisé ou appel terminé (page en français)."),
     )
@@ -96,9 +97,19 @@ _HTML_PAGES: dict[int | str, dict[str, Any]] = {
     responses=_HTML_PAGES,
     summary="Page de confirmation d'un lien d'accusé de réception (n'acquitte pas)",
 )
-def get_ack(token: str, service: CurrentService) -> HTMLResponse:
+def get_ack(token: str, service: CurrentService) -> Response:
+    hashed = hash_of(token)
     with service.bus.reading() as uow:
-        check = check_link(uow, hash_of(token), service.clock.now())
+        approval = None if hashed is None else uow.approvals.page_of_link(hashed, now=uow.now)
+        if approval is not None:
+            # An approver's link: it leads to the message, which asks for sign-in (and
+            # step-up to approve); it grants nothing by itself. No token in the address.
+            return RedirectResponse(
+                f"/validation/appel/{approval.id}",
+                status_code=303,
+                headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            )
+        check = check_link(uow, hashed, service.clock.now())
         if check.problem is not None:
             return _refusal(check.problem, check.page)
         page = check.page

@@ -117,6 +117,12 @@ COMMANDS: tuple[CommandEntry, ...] = (
         "Appeler l'astreinte : chaque membre d'astreinte reçoit un appel à acquitter.",
     ),
     CommandEntry(
+        "approvers",
+        "crisis.cli.approvers",
+        "approvers_app",
+        "Valideurs appelés quand un message attend la validation du préfet.",
+    ),
+    CommandEntry(
         "cip",
         "crisis.cli.oncall",
         "cip_app",

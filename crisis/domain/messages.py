@@ -17,6 +17,7 @@ class MessagePurpose(StrEnum):
     CLOCK_ALERT = "clock_alert"  # a warning or breach, to the duty officer and the cabinet
     DELIVERY_ALERT = "delivery_alert"  # a delivery that finally failed
     CALLOUT = "callout"  # a page to an on-call member, with a way to acknowledge it
+    APPROVAL_CALL = "approval_call"  # an approver called: a message waits for their decision
     DRILL_NOTICE = "drill_notice"  # the notice of a programmed exercise, to its participants
     DRILL_INJECT = "drill_inject"  # a live exercise's inject, to the players it names
 

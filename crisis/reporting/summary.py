@@ -14,12 +14,14 @@ from crisis.labels import (
     DELIVERY_OUTCOME_LABELS,
     DELIVERY_OUTCOME_PLURALS,
     EVENT_LABELS,
+    PERSON_OUTCOME_LABELS,
     TEAM_LABELS,
     audience_label,
     channel_label,
     clock_label,
     role_label,
 )
+from crisis.services.approval_calls import STOP_LABELS
 from crisis.services.registry import command_action, command_label
 from crisis.store.journal import JournalEntry
 
@@ -234,7 +236,47 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         else f"annonce de la fermeture : {p.get('numero_unique')}"
     ),
     "event.CipDeactivated": lambda p: str(p.get("reason", "")),
+    # The approvers called (crisis.services.approval_calls).
+    "event.ApprovalCallStarted": lambda p: (
+        f"ordre : {', '.join(p.get('approvers', [])) or 'personne à appeler'}"
+        + (
+            f" ; dernier appel au plus tard {_at(p.get('last_call_at'))}"
+            if p.get("deadline")
+            else ""
+        )
+    ),
+    "event.ApproverPaged": lambda p: (
+        f"{p.get('approver')} ("
+        + (", ".join(channel_label(str(c)) for c in p.get("channels", [])) or "injoignable")
+        + f"), suite à {_at(p.get('next_due_at'))}"
+    ),
+    "event.ApprovalPageAcknowledged": lambda p: (
+        f"{p.get('approver')} par {ACK_VIA_LABELS.get(str(p.get('via')), str(p.get('via')))}"
+    ),
+    "event.ApprovalPageDeclined": lambda p: str(p.get("approver", "")),
+    "event.ApprovalCallOfficerAlerted": lambda p: (
+        f"après {_rounds(p.get('passes'))} de la liste, {p.get('paged')} valideur(s) joint(s)"
+        + (" ; appels arrêtés" if p.get("final") else "")
+    ),
+    "event.ApprovalCallStopped": lambda p: (
+        STOP_LABELS.get(str(p.get("reason")), str(p.get("reason")))
+        + (f" ({p.get('by')})" if p.get("by") else "")
+        + (f" ; {_calls(p.get('calls') or {})}" if p.get("calls") else "")
+    ),
 }
+
+
+def _calls(calls: Payload) -> str:
+    """The phone calls in aggregate: « 1 accusé de réception par téléphone (touche 1) »."""
+    labels = {
+        **PERSON_OUTCOME_LABELS,
+        "no_answer": "sans réponse",
+        "cancelled": "annulé avant de sonner",
+        "pending": "en attente",
+    }
+    return "appels : " + ", ".join(
+        f"{count} {labels.get(outcome, outcome)}" for outcome, count in calls.items()
+    )
 
 
 def _outcome(p: Payload) -> Payload:

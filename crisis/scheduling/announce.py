@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from crisis.domain.approval_calls import ApproverPaged
 from crisis.domain.events import ClockStarted, Event
 from crisis.domain.oncall import MemberPaged, RoleUnstaffed
 from crisis.failure_streak import FailureStreak
@@ -52,6 +53,9 @@ def due_instants(events: Sequence[Event]) -> list[DueInstant]:
                 found.append(DueInstant("deadline", event.crisis_id, due))
         elif isinstance(event, MemberPaged | RoleUnstaffed):
             found.append(DueInstant("callout", event.crisis_id, event.ack_due_at))
+        elif isinstance(event, ApproverPaged):
+            # The approvers' calls move on in the call-out's sweep (CheckCallouts).
+            found.append(DueInstant("callout", event.crisis_id, event.next_due_at))
     return list(dict.fromkeys(found))
 
 

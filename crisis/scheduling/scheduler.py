@@ -122,7 +122,7 @@ class DeadlineScheduler:
         now = self._clock.now()
         with UnitOfWork(self._engine, now=now) as uow:
             clocks = uow.crises.upcoming_clock_instants()
-            rounds = uow.oncall.next_due_instants()
+            rounds = uow.oncall.next_due_instants() + uow.approvals.next_due_instants()
         for crisis_id, due in clocks:
             if due > now:
                 self.schedule(DueInstant("deadline", crisis_id, due))

@@ -3,8 +3,10 @@ delivery that finally failed, each sent to the configured alert recipients."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from channels.measure import fit_sms
-from crisis.delivery.planning import Plan, alert_deliveries
+from crisis.delivery.planning import Plan, PlannedDelivery, alert_deliveries
 from crisis.domain.commands import RecordServiceAlert
 from crisis.domain.crisis import Crisis
 from crisis.domain.events import (
@@ -67,10 +69,26 @@ def raise_internal_alert(
     )
     if not rows:
         return
-    texts = MessageTexts.parse({"default": text, "email_subject": subject})
+    write_own_message(
+        ctx, crisis, rows, purpose=purpose, variants={"default": text, "email_subject": subject}
+    )
+
+
+def write_own_message(
+    ctx: HandlerContext,
+    crisis: Crisis,
+    rows: list[PlannedDelivery],
+    *,
+    purpose: MessagePurpose,
+    variants: Mapping[str, str],
+    keep: str = "",
+) -> str:
+    """A message the service writes itself (an alert, a page) and its deliveries: marked in an
+    exercise, its SMS shortened but for `keep` (a link). Returns the message's id."""
+    texts = MessageTexts.parse(dict(variants))
     if crisis.exercise:
         texts = texts.marked(ctx.settings.exercise_marker)
-    texts = fit_own_sms(ctx, texts, exercise=crisis.exercise)
+    texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=keep)
     message = Message(
         id=ctx.new_id(),
         crisis_id=crisis.id,
@@ -84,6 +102,7 @@ def raise_internal_alert(
         created_at=ctx.now,
     )
     write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
+    return message.id
 
 
 def clock_alert_text(event: ClockWarning | ClockBreached, crisis: Crisis) -> tuple[str, str]:

@@ -11,18 +11,17 @@ declares the cell operational here, the CIP's is handled by `cip_handlers.on_quo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from channels.contract import Channel
-from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
+from crisis.delivery.planning import PlannedDelivery
 from crisis.domain.contacts import (
     fold,
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.errors import Conflict
 from crisis.domain.events import CodActivated
-from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
+from crisis.domain.messages import ChannelName, MessagePurpose
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     TEAM_LABELS,
@@ -44,10 +43,11 @@ from crisis.domain.oncall import (
 )
 from crisis.domain.vocabulary import ClockName, CrisisState
 from crisis.french import long_datetime, sentence
-from crisis.services.alert_handlers import fit_own_sms, raise_internal_alert
+from crisis.services.alert_handlers import raise_internal_alert, write_own_message
+from crisis.services.approval_calls import check_approval_calls
+from crisis.services.callout_methods import method_deliveries
 from crisis.services.callout_texts import ack_link, page_texts, sms_keep
 from crisis.services.context import HandlerContext, Outcome
-from crisis.services.message_handlers import write_message
 from crisis.store.callout_repository import Callout, Page, Round
 from crisis.store.journal import SYSTEM_STREAM
 
@@ -174,24 +174,14 @@ def _page(
             link = ack_link(ctx)
             if link is not None:
                 link_expires_at = ctx.now + timedelta(minutes=ctx.settings.ack_link_minutes)
-            texts = MessageTexts.parse(page_texts(ctx, crisis, callout, role, link))
-            if crisis.exercise:
-                texts = texts.marked(ctx.settings.exercise_marker)
-            texts = fit_own_sms(ctx, texts, exercise=crisis.exercise, keep=sms_keep(ctx, link))
-            message = Message(
-                id=ctx.new_id(),
-                crisis_id=crisis.id,
+            message_id = write_own_message(
+                ctx,
+                crisis,
+                rows,
                 purpose=MessagePurpose.CALLOUT,
-                msg_type=MessageType.ALERT,
-                audiences=(),
-                lists=(),
-                texts=texts,
-                exercise=crisis.exercise,
-                created_by=ctx.actor.name,
-                created_at=ctx.now,
+                variants=page_texts(ctx, crisis, callout, role, link),
+                keep=sms_keep(ctx, link),
             )
-            write_message(ctx, crisis, message, Plan(deliveries=rows, unreachable=[]))
-            message_id = message.id
             channels = tuple(r.channel for r in rows)
     ctx.uow.oncall.add_page(
         Page(
@@ -228,15 +218,7 @@ def page_deliveries(
     ctx: HandlerContext, member: Member, available: Mapping[str, Channel]
 ) -> list[PlannedDelivery]:
     """The member's contact methods in the configured order, each after its delay."""
-    methods = ctx.settings.callout_methods
-    rows = person_deliveries(
-        audience="cellule",
-        name=member.name,
-        addresses=ctx.uow.oncall.addresses(member),
-        channels=[ChannelName(name) for name in methods],
-        available=available,
-    )
-    return [replace(row, delay=timedelta(minutes=methods[row.channel])) for row in rows]
+    return method_deliveries(ctx, member.name, ctx.uow.oncall.addresses(member), available)
 
 
 def start_callout(cmd: StartCallout, ctx: HandlerContext) -> Outcome:
@@ -334,6 +316,8 @@ def check_callouts(cmd: CheckCallouts, ctx: HandlerContext) -> Outcome:
     for crisis_id in ids:
         for callout in repo.callouts_of(crisis_id):
             _handovers(ctx, crisis_of, callout)
+    # The approvers of messages waiting for approval, called by the same sweep.
+    check_approval_calls(ctx, crisis_of, cmd.crisis_id)
     for crisis in crises.values():
         if crisis.events:
             ctx.touched.append(crisis)

@@ -26,6 +26,7 @@ from crisis.domain.account_commands import (
     UnbindIdentity,
     UnlockAccount,
 )
+from crisis.domain.approval_calls import AcknowledgeApprovalPage, SetApprovers
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
@@ -93,6 +94,8 @@ from crisis.services import (
     account_handlers,
     ack_handlers,
     alert_handlers,
+    approval_calls,
+    approver_order,
     call_answers,
     callout_handlers,
     cip_handlers,
@@ -453,6 +456,21 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         CRISIS_WRITERS,  # one's own page; another member's: the duty officer only (ack_rights)
         "Accusé de réception d'un appel",
         "accuser réception d'un appel",
+    ),
+    # The approvers called when a message waits (crisis.services.approval_calls).
+    CommandSpec(
+        SetApprovers,
+        approver_order.set_approvers,
+        ADMINS,
+        "Ordre d'appel des valideurs",
+        "fixer l'ordre d'appel des valideurs",
+    ),
+    CommandSpec(
+        AcknowledgeApprovalPage,
+        approval_calls.acknowledge_approval_page,
+        APPROVERS,
+        "Prise en charge d'un message à valider",
+        "prendre en charge un message à valider",
     ),
     CommandSpec(
         AcknowledgeByLink,

@@ -1,4 +1,5 @@
-"""Acknowledgement links in the store: the hash of each token, its page, member and expiry.
+"""Acknowledgement links in the store: the hash of each token, its page, member and expiry
+(and the links of the approvers' pages, which lead to the message after sign-in).
 
 Tokens are minted when the deliveries of a page are claimed (`personalise_claimed`): the
 stored message keeps its placeholder, the clear token travels only to the channel.
@@ -16,7 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from channels.dispatcher import ClaimedDelivery
 from crisis.domain.ack_links import holds_placeholder, new_token, token_hash, with_token
-from crisis.store.tables import ack_links, callout_pages
+from crisis.store.tables import ack_links, approval_links, approval_pages, callout_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +80,18 @@ def personalise_claimed(
             ).where(callout_pages.c.message_id.in_(message_ids))
         )
     }
+    # An approver's page: its link leads to the message after sign-in (approval_links).
+    approver_pages = {
+        row.message_id: row
+        for row in conn.execute(
+            select(
+                approval_pages.c.id, approval_pages.c.message_id, approval_pages.c.link_expires_at
+            ).where(approval_pages.c.message_id.in_(message_ids))
+        )
+    }
     done: list[ClaimedDelivery] = []
     for delivery in claimed:
-        page = pages.get(delivery.message_id)
+        page = pages.get(delivery.message_id) or approver_pages.get(delivery.message_id)
         if (
             page is None
             or page.link_expires_at is None
@@ -90,15 +100,25 @@ def personalise_claimed(
             done.append(delivery)
             continue
         token = new_token()
-        conn.execute(
-            insert(ack_links).values(
-                token_hash=token_hash(token),
-                page_id=page.id,
-                member_id=page.member_id,
-                created_at=now,
-                expires_at=page.link_expires_at,
+        if delivery.message_id in pages:
+            conn.execute(
+                insert(ack_links).values(
+                    token_hash=token_hash(token),
+                    page_id=page.id,
+                    member_id=page.member_id,
+                    created_at=now,
+                    expires_at=page.link_expires_at,
+                )
             )
-        )
+        else:
+            conn.execute(
+                insert(approval_links).values(
+                    token_hash=token_hash(token),
+                    page_id=page.id,
+                    created_at=now,
+                    expires_at=page.link_expires_at,
+                )
+            )
         done.append(
             dataclasses.replace(
                 delivery,

@@ -17,7 +17,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest migration. Every command checks the store against it first: when the store is
 # there already, Alembic is not even loaded (0.1 s of every CLI command). A test checks
 # it against the migrations folder, so a new migration cannot be forgotten here.
-HEAD_REVISION = "0019"
+HEAD_REVISION = "0020"
 
 # Alembic installs its `context` and `op` proxies as module attributes of its own for the time
 # of a migration: two migrations at once in one process (two drills playing together, each on

@@ -594,6 +594,74 @@ callout_pages = Table(
     Index("ix_callout_pages_member_id", "member_id"),
 )
 
+# The approvers of messages, in the order they are called (crisis.services.approval_calls):
+# a user with the approval right, reached through the addresses of a contact of the directory.
+approvers = Table(
+    "approvers",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("position", Integer, nullable=False),
+    # None: the on-call member who bears the user's name (the console's own rule).
+    Column("contact_id", String(36), ForeignKey("contacts.id")),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(120), nullable=False),
+)
+
+# The calls of the approvers for one submission of a message: `step` is the last approver
+# called (0, 1, … across passes), `due_at` when the next step falls due (None: stopped). The
+# conditional update on `step` makes each step happen once.
+approval_calls = Table(
+    "approval_calls",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("draft_id", String(36), ForeignKey("message_drafts.id"), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("deadline", UTCDateTime()),
+    Column("approvers", JSON, nullable=False),  # user ids, in the order they are called
+    Column("passes", Integer, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("due_at", UTCDateTime()),
+    Column("stopped_at", UTCDateTime()),
+    Column("stop_reason", String(16)),
+    Column("stopped_by", String(120)),
+    Index("ix_approval_calls_draft_id", "draft_id"),
+    Index("ix_approval_calls_due_at", "due_at"),
+)
+
+approval_pages = Table(
+    "approval_pages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("call_id", String(36), ForeignKey("approval_calls.id"), nullable=False),
+    Column("crisis_id", String(36), ForeignKey("crises.id"), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("user_name", String(120), nullable=False),
+    Column("message_id", String(36), ForeignKey("messages.id")),
+    Column("channels", JSON, nullable=False),
+    Column("paged_at", UTCDateTime(), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("acknowledged_at", UTCDateTime()),
+    Column("ack_via", String(16)),
+    Column("declined_at", UTCDateTime()),
+    Column("link_expires_at", UTCDateTime()),
+    UniqueConstraint("call_id", "step", name="uq_approval_pages_step"),
+    Index("ix_approval_pages_message_id", "message_id"),
+)
+
+# The personal links of approval pages: like `ack_links`, only a SHA-256 of each token. A
+# link only leads to the message, after sign-in: it acknowledges nothing by itself.
+approval_links = Table(
+    "approval_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("page_id", String(36), ForeignKey("approval_pages.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_approval_links_page_id", "page_id"),
+)
+
 # Personal acknowledgement links: only a SHA-256 of each random token, minted when a delivery
 # of the page is claimed for sending, so that the clear token exists only in the message sent.
 ack_links = Table(

@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from crisis.store.approvals_repository import ApprovalRepository
 from crisis.store.channel_health_repository import ChannelHealthRepository
 from crisis.store.contacts_repository import ContactRepository
 from crisis.store.crises_repository import CrisisRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
     drafts: DraftRepository
     templates: TemplateRepository
     oncall: OncallRepository
+    approvals: ApprovalRepository
     programme: ProgrammeRepository
 
     def __init__(self, engine: Engine, *, now: datetime, read_only: bool = False) -> None:
@@ -78,6 +80,7 @@ class UnitOfWork:
         self.drafts = DraftRepository(self.connection)
         self.templates = TemplateRepository(self.connection)
         self.oncall = OncallRepository(self.connection)
+        self.approvals = ApprovalRepository(self.connection)
         self.programme = ProgrammeRepository(self.connection)
         return self
 

@@ -2,7 +2,8 @@
 
 Add a user, change a role, reset a password, revoke an API token, lift the sign-in delays of
 an account, deactivate or reactivate it, set the e-mail a first ProConnect sign-in is matched
-by, unbind a ProConnect identity, revoke an account's passkeys: each through its command
+by, unbind a ProConnect identity, revoke an account's passkeys, set the order in which the
+approvers are called (`SetApprovers`): each through its command
 (`AddUser`, `ChangeRole`, `SetPassword`, `RevokeApiToken`, `UnlockAccount`, `DeactivateUser`,
 `ReactivateUser`, `SetUserEmail`, `UnbindIdentity`, `RevokePasskeys`), so each is allowed to
 the administrator alone by the command table and journalled on the `system` chain. Reading the
@@ -28,12 +29,16 @@ from crisis.domain.account_commands import (
     UnbindIdentity,
     UnlockAccount,
 )
+from crisis.domain.approval_calls import ApproverInput, SetApprovers
 from crisis.domain.commands import AddUser, Command, SetPassword
+from crisis.domain.contacts import Category
 from crisis.domain.errors import Conflict, InvalidInput
 from crisis.domain.signin_throttle import Scope, account_key, next_attempt_at
+from crisis.services.approver_order import APPROVER_ROLE, approver_lines
 from crisis.services.bus import Forbidden
 from crisis.services.registry import may_run
 from crisis.services.roles import ROLE_LABELS
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 from crisis.web import forms
 from crisis.web.commands import run
@@ -54,6 +59,7 @@ DONE = {
     "reactive": "Compte réactivé : l'utilisateur peut de nouveau se connecter.",
     "adresse": "Adresse électronique enregistrée.",
     "cles": "Clés d'accès révoquées : elles ne donnent plus accès à la console.",
+    "valideurs": "Ordre d'appel des valideurs enregistré.",
     "delie": "Identité ProConnect déliée : la prochaine connexion ProConnect sera rapprochée "
     "par l'adresse électronique.",
 }
@@ -92,6 +98,7 @@ def _page(
         passkey_counts = uow.passkeys.counts()
         now = uow.now
         failures = uow.signin_throttle.recent(since=now - RECENT_FAILURES)
+        approvers = approver_form(uow)
     policies = service.settings.signin_policies
     shown = [(f, next_attempt_at(f, policies[f.scope], now)) for f in failures]
     by_name = {f.key: (f.current(now), until) for f, until in shown if f.scope is Scope.ACCOUNT}
@@ -109,6 +116,7 @@ def _page(
         "signin_methods": lambda account: signin_methods(
             account, service.settings.break_glass_accounts, passkey_counts.get(account.id, 0)
         ),
+        **approvers,
         "done": "",
         "created": None,
         "errors": {},
@@ -219,3 +227,48 @@ def deactivate(request: Request, name: str, session: CurrentUser, form: PostedFo
 @router.post("/administration/utilisateurs/{name}/reactiver")
 def reactivate(request: Request, name: str, session: CurrentUser, form: PostedForm) -> Response:
     return _act(request, session, form, ReactivateUser(name=name), "reactive")
+
+
+# -- the approvers' order (crisis.services.approver_order) -----------------------------------
+
+
+def approver_form(uow: UnitOfWork) -> dict[str, Any]:
+    """The order as it stands, and a form row per user who may approve (plus the current)."""
+    lines = approver_lines(uow)
+    current = {a.user_id: a for a in uow.approvals.approvers()}
+    users_by_id = {u.id: u for u in uow.users.all()}
+    eligible = [u.name for u in users_by_id.values() if u.active and u.role == APPROVER_ROLE.value]
+    rows = [
+        (users_by_id[a.user_id].name, a.contact_id or "")
+        for a in sorted(current.values(), key=lambda a: a.position)
+    ]
+    count = max(len(set(eligible) | {name for name, _ in rows}), 1)
+    rows += [("", "")] * (count - len(rows))
+    contacts = uow.contacts.find(category=Category.CELLULE, active=True)
+    return {
+        "approver_lines": lines,
+        "approver_rows": rows,
+        "approver_users": [("", "— personne —"), *((n, n) for n in sorted(eligible))],
+        "approver_contacts": [
+            ("", "le membre d'astreinte du même nom"),
+            *((c.id, c.name) for c in contacts),
+        ],
+    }
+
+
+@router.post("/administration/valideurs")
+def set_approvers(request: Request, session: CurrentUser, form: PostedForm) -> Response:
+    """The whole order at once: position 1 is called first; an empty position is skipped."""
+    items = []
+    for position in range(1, 51):
+        name = forms.text(form, f"valideur_{position}", limit=200)
+        if name:
+            contact = forms.text(form, f"contact_{position}", limit=100)
+            items.append(ApproverInput(user=name, member=contact or None))
+    _admin(session)
+    try:
+        run(request, session, form, SetApprovers(approvers=tuple(items)), keyed=False)
+    except (InvalidInput, Conflict) as error:
+        status = 422 if isinstance(error, InvalidInput) else 409
+        return _page(request, session, {"errors": {"valideurs": error.message}}, status)
+    return RedirectResponse("/administration?fait=valideurs#valideurs", status_code=303)

@@ -14,13 +14,14 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from crisis.bootstrap import Service
+from crisis.domain.approval_calls import AcknowledgeApprovalPage, audience_deadline
 from crisis.domain.crisis import Crisis
 from crisis.domain.draft_commands import ApproveDraft, RejectDraft, SendDraft
 from crisis.domain.drafts import Draft
-from crisis.domain.errors import Conflict, InvalidInput
-from crisis.domain.vocabulary import AUDIENCE_CLOCK
+from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.labels import AUDIENCE_LABELS
 from crisis.services import step_up
+from crisis.services.approval_call_views import call_view
 from crisis.services.draft_views import draft_view
 from crisis.services.send_preview import SendPreview, send_preview
 from crisis.store.unit_of_work import UnitOfWork
@@ -74,6 +75,7 @@ def _queue_page(
         "approvals.html.j2",
         {
             **_queue(request, session),
+            "called": None,
             "done": DONE.get(done, ""),
             "warning": warning,
             "errors": errors or {},
@@ -82,17 +84,6 @@ def _queue_page(
         session=session,
         status_code=status,
     )
-
-
-def _deadline(crisis: Crisis, draft: Draft) -> datetime | None:
-    """The nearest deadline among the running clocks of the draft's audiences."""
-    deadlines = [
-        clock.deadline
-        for audience in draft.audiences
-        if (clock := crisis.clocks.get(AUDIENCE_CLOCK[audience])) is not None
-        and clock.met_at is None
-    ]
-    return min(deadlines, default=None)
 
 
 def _time_left(deadline: datetime | None, now: datetime) -> str:
@@ -104,15 +95,18 @@ def _time_left(deadline: datetime | None, now: datetime) -> str:
     return f"reste {minutes} min avant l'échéance de {short_time(deadline)}"
 
 
-def _queue(request: Request, session: SignedIn) -> dict[str, Any]:
-    """The messages waiting, real ones first, the nearest deadline first, with time left."""
+def _queue(request: Request, session: SignedIn, only: str | None = None) -> dict[str, Any]:
+    """The messages waiting, real ones first, the nearest deadline first, with time left
+    (`only`: that message alone, the page an approver's link opens)."""
     service = service_of(request)
     now = service.clock.now()
     items: list[dict[str, Any]] = []
     with service.bus.reading() as uow:
         for draft in submitted_drafts(uow):
+            if only is not None and draft.id != only:
+                continue
             crisis = uow.crises.get(draft.crisis_id)
-            deadline = _deadline(crisis, draft)
+            deadline = audience_deadline(crisis, draft.audiences)
             items.append(
                 {
                     "draft": draft_view(draft),
@@ -129,7 +123,7 @@ def _queue(request: Request, session: SignedIn) -> dict[str, Any]:
             )
         titles = template_titles(service.bus.templates, uow)
     items.sort(key=lambda item: item["order"])  # stable: the oldest submission first
-    return {"items": items, "titles": titles}
+    return {"items": items, "titles": titles, "only": only}
 
 
 @router.get("/validation")
@@ -138,9 +132,9 @@ def queue(request: Request, session: CurrentUser, fait: str = "") -> Response:
 
 
 @router.get("/validation/file")
-def queue_fragment(request: Request, session: CurrentUser) -> Response:
+def queue_fragment(request: Request, session: CurrentUser, message: str = "") -> Response:
     """The queue alone, polled by the page: a message submitted meanwhile shows by itself."""
-    context = {**_queue(request, session), "errors": {}, "reasons": {}}
+    context = {**_queue(request, session, message or None), "errors": {}, "reasons": {}}
     return page(request, "approvals_items.html.j2", context, session=session)
 
 
@@ -185,3 +179,56 @@ def reject(
             status=422,
         )
     return RedirectResponse("/validation?fait=refuse", status_code=303)
+
+
+# -- the page an approver's link opens (crisis.services.approval_calls) ----------------------
+
+
+def _called_page(request: Request, session: SignedIn, page_id: str, *, done: str = "") -> Response:
+    service = service_of(request)
+    with service.bus.reading() as uow:
+        called = uow.approvals.page(page_id)
+        if called is None:
+            raise NotFound("Cet appel de valideur n'existe pas (ou plus).")
+        call = uow.approvals.call(called.call_id)
+        assert call is not None
+        view = call_view(uow, service.settings, call)
+        draft = uow.drafts.get(call.draft_id, crisis_id=call.crisis_id)
+    context = {
+        **_queue(request, session, draft.id),
+        "done": done,
+        "warning": "",
+        "errors": {},
+        "reasons": {},
+        "called": {
+            "page_id": called.id,
+            "approver": called.user_name,
+            "paged_at": called.paged_at,
+            "own": called.user_id == session.user.id,
+            "acknowledged_at": called.acknowledged_at,
+            "running": view.running,
+            "status": view.status,
+            "next_approver": view.next_approver,
+            "next_due_at": view.next_due_at,
+            "decided": draft.state.value != "submitted",
+            "state_label": draft_view(draft).state_label,
+            "decided_by": draft.decided_by,
+        },
+    }
+    return page(request, "approvals.html.j2", context, session=session)
+
+
+@router.get("/validation/appel/{page_id}")
+def called(request: Request, page_id: str, session: CurrentUser, fait: str = "") -> Response:
+    """Where an approver's link leads, after sign-in: the message, and who was called."""
+    done = (
+        "Prise en charge enregistrée : les autres valideurs ne sont plus appelés." if fait else ""
+    )
+    return _called_page(request, session, page_id, done=done)
+
+
+@router.post("/validation/appel/{page_id}/prise-en-charge")
+def take_on(request: Request, page_id: str, session: CurrentUser, form: PostedForm) -> Response:
+    """« Je m'en occupe »: the calls stop; the decision is still to take."""
+    run(request, session, form, AcknowledgeApprovalPage(page_id=page_id, via="console_membre"))
+    return RedirectResponse(f"/validation/appel/{page_id}?fait=1", status_code=303)

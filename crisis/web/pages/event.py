@@ -34,6 +34,7 @@ from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
 from crisis.services import step_up
 from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
+from crisis.services.approval_call_views import crisis_calls
 from crisis.services.bus import ensure_may_run
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
@@ -130,6 +131,7 @@ def _event_data(
             for m in messages
         ]
         drafts = [draft_view(d) for d in reversed(uow.drafts.of_crisis(crisis_id))]
+        approval_calls = crisis_calls(uow, service.settings, crisis_id)
         journal, pages = journal_page(uow, crisis_id, page_number)
         titles = template_titles(service.bus.templates, uow)
     return {
@@ -139,6 +141,8 @@ def _event_data(
         "callouts": callouts,
         "boards": boards,
         "drafts": [d for d in drafts if d.state != "sent"],
+        "drafts_by_id": {d.draft_id: d for d in drafts},
+        "approval_calls": approval_calls,
         "journal": journal,
         "journal_page": min(max(1, page_number), pages),
         "journal_pages": pages,

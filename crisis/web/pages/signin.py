@@ -149,8 +149,10 @@ def start_session(
 
 
 def landing(target: str | None, *, waiting: bool) -> str:
-    """The préfet goes straight to the messages waiting for approval."""
-    return "/validation" if waiting else safe_next(target)
+    """The préfet goes straight to the messages waiting for approval, unless the sign-in
+    was asked on the way to a page (the message an approver's link opens)."""
+    chosen = safe_next(target)
+    return "/validation" if waiting and chosen == "/" else chosen
 
 
 def with_session(response: Response, request: Request, session_id: str) -> Response:

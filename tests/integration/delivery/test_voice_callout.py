@@ -441,3 +441,77 @@ def test_an_exercise_rings_through_the_exercise_trunk_only(
     # The production channel never spoke to its trunk, not even to register.
     real = service.catalog.production.built().get("voice")
     assert real is None or real.registration.value == "unknown"  # type: ignore[attr-defined]
+
+
+# -- the approvers' calls (crisis.services.approval_calls) -------------------------------------
+
+
+def _approvers_by_phone(service: Service, **mobiles: str) -> None:
+    from crisis.domain.approval_calls import ApproverInput, SetApprovers
+    from crisis.domain.contact_commands import CreateContact
+    from crisis.services.context import Actor
+
+    order = []
+    for name, mobile in mobiles.items():
+        service.bus.handle(AddUser(name=name, role="prefect"), actor=SYSTEM_ACTOR)
+        service.bus.handle(
+            CreateContact(contact=ContactInput(name=name, category="cellule", mobile=mobile)),
+            actor=OFFICER,
+        )
+        order.append(ApproverInput(name, mobile))
+    service.bus.handle(
+        SetApprovers(approvers=tuple(order)), actor=Actor(name="admin", role="admin")
+    )
+
+
+def _submitted(service: Service) -> str:
+    from tests.integration.delivery.test_approver_calls import submit_for_approval
+
+    crisis_id = open_active(service, exercise=False)
+    submit_for_approval(service, crisis_id)
+    return crisis_id
+
+
+def test_an_approver_called_presses_1_the_calls_stop_and_nothing_is_approved(
+    service: Service, peers: tuple[Baresip, Kamailio]
+) -> None:
+    callee, _ = peers
+    _approvers_by_phone(service, **{"Préfète": ANSWERING, "Directeur de cabinet": BUSY})
+    crisis_id = _submitted(service)
+    timer = callee.when_answered(lambda: callee.press("1"))
+    dispatch(service)
+    timer.join()
+    [taken] = events(service, crisis_id, "ApprovalPageAcknowledged")
+    assert (taken["approver"], taken["via"]) == ("Préfète", "telephone_touche")
+    [stopped] = events(service, crisis_id, "ApprovalCallStopped")
+    assert (stopped["reason"], stopped["calls"]) == ("acknowledged", {"acknowledged": 1})
+    assert [p["approver"] for p in events(service, crisis_id, "ApproverPaged")] == ["Préfète"]
+    assert events(service, crisis_id, "DraftApproved") == []
+
+
+def test_an_approver_who_presses_2_has_the_next_one_called_at_once(
+    service: Service, peers: tuple[Baresip, Kamailio]
+) -> None:
+    callee, _ = peers
+    _approvers_by_phone(service, **{"Préfète": ANSWERING, "Directeur de cabinet": BUSY})
+    crisis_id = _submitted(service)
+    timer = callee.when_answered(lambda: callee.press("2"))
+    dispatch(service)
+    timer.join()
+    [declined] = events(service, crisis_id, "ApprovalPageDeclined")
+    assert declined["approver"] == "Préfète"
+    paged = [p["approver"] for p in events(service, crisis_id, "ApproverPaged")]
+    assert paged == ["Préfète", "Directeur de cabinet"]  # no minute passed
+
+
+def test_an_exercise_never_calls_an_approver_through_the_production_trunk(
+    service: Service,
+) -> None:
+    from tests.integration.delivery.test_approver_calls import submit_for_approval
+
+    _approvers_by_phone(service, **{"Préfète": ANSWERING})
+    crisis_id = open_active(service, exercise=True)  # only a production trunk is configured
+    submit_for_approval(service, crisis_id)
+    [paged] = events(service, crisis_id, "ApproverPaged")
+    assert (paged["approver"], paged["channels"]) == ("Préfète", [])
+    assert call_outcomes(service, crisis_id) == []
