@@ -2,7 +2,7 @@
 
 Every run of a scheduled job goes through `SchedulerWatch.run`. A failure is logged with its
 traceback once (then a reminder now and then), counted in
-`crisis_scheduler_job_failures_total{job}`, and once a job is *in failure* — any failure of the
+`crisis_scheduler_job_failures_total{task}`, and once a job is *in failure* — any failure of the
 deadline check, or `failures_before_alert` failures in a row of another job — the duty officer
 gets one alert « Contrôle des échéances en panne » and `/readyz` says why until a run of that
 job succeeds; then one alert « rétabli ». The deadline sweep's last success is its heartbeat:
