@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from crisis.clock import Clock
 from crisis.failure_streak import FailureStreak
-from crisis.french import long_datetime
+from crisis.french import counted, long_datetime
 from crisis.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class SchedulerWatch:
         failing = self._failing[job]
         return (
             f"{JOB_LABELS.get(job, job)} en échec depuis le {long_datetime(failing.since)} "
-            f"({failing.count} échec(s) de suite : {failing.reason})"
+            f"({counted(failing.count, 'échec')} de suite : {failing.reason})"
         )
 
     def reasons(self) -> list[str]:

@@ -63,7 +63,7 @@ def test_a_deadline_check_failure_alerts_once_and_readiness_says_why(
     with_traceback = [r for r in caplog.records if r.exc_info is not None]
     assert len(with_traceback) == 1
     reasons = f.watch.reasons()
-    assert any("3 échec(s) de suite" in r for r in reasons)
+    assert any("3 échecs de suite" in r for r in reasons)
     assert f.metric('crisis_scheduler_job_failures_total{task="deadlines"}') == 3
     assert f.metric("crisis_scheduler_jobs_failing") == 1
 
