@@ -27,6 +27,8 @@ from pydantic import (
 from channels._common import RATE_OVERRIDE_HELP
 
 MIN_KEY_BYTES = 32  # the service's rule for every signing secret (crisis/secret_strength.py)
+# 32 random bytes hold about 26 different values; fewer than 16 is a made-up key.
+MIN_DISTINCT_KEY_BYTES = 16
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of the format, not a secret
 
 
@@ -289,6 +291,11 @@ def secret_key(secret: str) -> bytes:
         raise ValueError(
             "secret du webhook trop court : 32 octets au moins (44 caractères en base64 ; "
             "« crisis secrets generate » en donne un)"
+        )
+    if len(set(key)) < MIN_DISTINCT_KEY_BYTES:
+        raise ValueError(
+            "secret du webhook trop faible : une clé répétitive (32 octets nuls, un même octet) "
+            "n'est pas aléatoire ; « crisis secrets generate » en donne une"
         )
     return key
 

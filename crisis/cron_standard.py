@@ -31,6 +31,7 @@ from datetime import tzinfo
 from apscheduler.triggers.cron import CronTrigger
 
 from crisis.domain.errors import InvalidInput
+from crisis.french import counted
 
 FIELD = "cron"
 EXAMPLE = "ex. « 0 10 * * lun » (chaque lundi à 10 h)"
@@ -256,7 +257,7 @@ def parse_cron(text: str) -> CronRule:
         raise InvalidInput(
             FIELD,
             f"Expression cron invalide : 5 champs attendus (minute heure jour mois jour de la "
-            f"semaine), {len(written)} reçu(s) ; {EXAMPLE}.",
+            f"semaine), {counted(len(written), 'reçu')} ; {EXAMPLE}.",
         )
     parsed = [_field(field, part) for field, part in zip(FIELDS, written, strict=True)]
     (minutes, _), (hours, _), (days, _), (months, _), (weekdays, _) = parsed

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from crisis.api.errors import Unauthenticated
+from crisis.api.errors import BEFORE_BODY, Unauthenticated
 from crisis.bootstrap import Service
 from crisis.domain.commands import Command
 from crisis.services.bus import ensure_may_run
@@ -114,4 +114,10 @@ def allowed(command_type: type[Command]) -> Any:
     async def check(actor: CurrentActor) -> None:
         ensure_may_run(actor, command_type)
 
+    async def before_body(request: Request) -> None:
+        # The framework reads the body before any dependency: a body it cannot even parse
+        # is answered after this same decision (`errors.refusal_before_body`).
+        ensure_may_run(await current_actor(request, await bearer(request)), command_type)
+
+    setattr(check, BEFORE_BODY, before_body)
     return Depends(check)

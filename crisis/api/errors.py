@@ -41,6 +41,27 @@ class Unauthenticated(Exception):  # noqa: N818
     pass
 
 
+# The attribute of a route dependency that decides, from the request alone, whether its caller
+# may use the route at all (`auth.allowed`).
+BEFORE_BODY = "before_body"
+
+
+async def refusal_before_body(request: Request) -> Exception | None:
+    """Who may not use this route is told so (401, 403) even when the body it sent could not
+    be read: the framework reads the body before the route's dependencies decide."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    for dependency in getattr(dependant, "dependencies", ()):
+        decide = getattr(dependency.call, BEFORE_BODY, None)
+        if decide is None:
+            continue
+        try:
+            await decide(request)
+        except (Unauthenticated, Forbidden) as refusal:
+            return refusal
+    return None
+
+
 def error_response(
     status: int,
     code: str,
@@ -89,13 +110,21 @@ def allowed_methods(app: FastAPI, path: str) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            refusal = await refusal_before_body(request)
+            if refusal is not None:
+                return _refused(refusal)
         fields = [_field_error(e) for e in exc.errors()]
         summary = "; ".join(f"{f.field} : {f.reason}" for f in fields)
         return error_response(422, "invalid_input", f"Requête invalide — {summary}.", fields)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not even UTF-8
+            refusal = await refusal_before_body(request)
+            if refusal is not None:
+                return _refused(refusal)
         code, message = _HTTP_ERRORS.get(exc.status_code, ("error", "Requête refusée."))
         headers = dict(exc.headers) if exc.headers else None
         if exc.status_code == 405:
@@ -119,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
-        return error_response(403, "forbidden", exc.message)
+        return _refused(exc)
 
     @app.exception_handler(OperationalError)
     async def _database(request: Request, _: OperationalError) -> Response:
@@ -135,13 +164,20 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Unauthenticated)
-    async def _unauthenticated(_: Request, __: Unauthenticated) -> JSONResponse:
-        return error_response(
-            401,
-            "unauthenticated",
-            "Authentification requise : présentez un jeton valide (Authorization: Bearer …).",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    async def _unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        return _refused(exc)
+
+
+def _refused(refusal: Exception) -> JSONResponse:
+    """The answer to a caller without a valid token (401) or without the role (403)."""
+    if isinstance(refusal, Forbidden):
+        return error_response(403, "forbidden", refusal.message)
+    return error_response(
+        401,
+        "unauthenticated",
+        "Authentification requise : présentez un jeton valide (Authorization: Bearer …).",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def _wants_a_page(request: Request) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from importlib import resources
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from crisis.api.commands import IdempotencyKey, run_command
 from crisis.api.errors import responses
 from crisis.domain.errors import NotFound
 from crisis.domain.retex import RecordRetex, UpdateRetexAction
+from crisis.iso_day import IsoDay
 from crisis.reporting.indicators_render import (
     MEDIA_TYPES,
     IndicatorsFormat,
@@ -43,8 +43,8 @@ DOWNLOAD_NAMES = {
 def indicators(
     service: CurrentService,
     _: CurrentActor,
-    du: Annotated[date, Query(description="Premier jour inclus (calendrier de Paris).")],
-    au: Annotated[date, Query(description="Dernier jour inclus (calendrier de Paris).")],
+    du: Annotated[IsoDay, Query(description="Premier jour inclus (calendrier de Paris).")],
+    au: Annotated[IsoDay, Query(description="Dernier jour inclus (calendrier de Paris).")],
     fmt: Annotated[IndicatorsFormat, Query(alias="format")] = IndicatorsFormat.JSON,
 ) -> Response:
     with service.bus.reading() as uow:

@@ -103,7 +103,13 @@ def parse_instant(value: str | None, field: str) -> datetime | None:
         )
     if instant.tzinfo is None:
         fail(f"{field} : le décalage horaire est obligatoire (ex. +01:00 ou Z)", EXIT_INVALID)
-    return instant
+    from crisis.domain.era import check_instant
+    from crisis.domain.errors import InvalidInput
+
+    try:
+        return check_instant(field, instant)
+    except InvalidInput as error:
+        fail(f"{field} : {error.message}", EXIT_INVALID)
 
 
 def settings_or_fail() -> Settings:

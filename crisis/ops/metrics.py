@@ -129,7 +129,9 @@ class Metrics:
         self.scheduler_job_failures = Counter(
             "crisis_scheduler_job_failures",
             "Exécutions en échec des tâches planifiées, par tâche.",
-            ["job"],
+            # Not « job »: Prometheus gives every scraped series its own `job` label and would
+            # rename this one `exported_job`, out of reach of the alert rule.
+            ["task"],
             registry=registry,
         )
         self.scheduler_jobs_failing = Gauge(

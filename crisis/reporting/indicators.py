@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from crisis.clock import PARIS, ensure_utc
+from crisis.domain.era import check_day
 from crisis.domain.errors import InvalidInput
 from crisis.domain.retex import ActionState
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
@@ -46,9 +47,6 @@ from crisis.services.retex_views import RetexView, current_retex, entry_ref
 from crisis.store.journal import SYSTEM_STREAM, ChainCheck, JournalEntry
 
 MAX_PERIOD_DAYS = 3660
-# The days a period may cover: the service's own era, far from where instants overflow.
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2099, 12, 31)
 MEASURED = ("met", "met_late", "breached")
 # « diffusion 3f2a… (sms) », « diffusion 3f2a… (appel du maire) »: what met an audience clock.
 _DELIVERY = re.compile(r"^diffusion \S+ \((?P<means>.*)\)$")
@@ -59,11 +57,8 @@ EXCLUDED_STREAMS = frozenset({SYSTEM_STREAM})
 
 def make_period(first: date, last: date) -> Period:
     """Both days included, Paris calendar days."""
-    for field, day in (("du", first), ("au", last)):
-        if not EARLIEST_DAY <= day <= LATEST_DAY:
-            raise InvalidInput(
-                field, "Date hors des bornes : entre le 1er janvier 2000 et le 31 décembre 2099."
-            )
+    check_day("du", first)
+    check_day("au", last)
     if last < first:
         raise InvalidInput("au", "La fin de la période précède son début.")
     if (last - first).days > MAX_PERIOD_DAYS:

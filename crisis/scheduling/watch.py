@@ -2,7 +2,7 @@
 
 Every run of a scheduled job goes through `SchedulerWatch.run`. A failure is logged with its
 traceback once (then a reminder now and then), counted in
-`crisis_scheduler_job_failures_total{job}`, and once a job is *in failure* — any failure of the
+`crisis_scheduler_job_failures_total{task}`, and once a job is *in failure* — any failure of the
 deadline check, or `failures_before_alert` failures in a row of another job — the duty officer
 gets one alert « Contrôle des échéances en panne » and `/readyz` says why until a run of that
 job succeeds; then one alert « rétabli ». The deadline sweep's last success is its heartbeat:
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from crisis.clock import Clock
 from crisis.failure_streak import FailureStreak
-from crisis.french import long_datetime
+from crisis.french import counted, long_datetime
 from crisis.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class SchedulerWatch:
         failing = self._failing[job]
         return (
             f"{JOB_LABELS.get(job, job)} en échec depuis le {long_datetime(failing.since)} "
-            f"({failing.count} échec(s) de suite : {failing.reason})"
+            f"({counted(failing.count, 'échec')} de suite : {failing.reason})"
         )
 
     def reasons(self) -> list[str]:

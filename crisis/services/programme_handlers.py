@@ -17,6 +17,7 @@ from crisis.delivery.planning import Plan, PlannedDelivery, person_deliveries
 from crisis.domain.commands import PlayInject
 from crisis.domain.contacts import Category
 from crisis.domain.crisis import Crisis
+from crisis.domain.era import check_instant
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.programme import (
@@ -81,7 +82,7 @@ def add_drill_schedule(cmd: AddDrillSchedule, ctx: HandlerContext) -> Outcome:
     except ValueError:
         raise InvalidInput("mode", "Mode inconnu : unattended ou live.") from None
     scenario = load_scenario_ref(cmd.scenario, ctx.uow)
-    start = cmd.starts_at or ctx.now
+    start = ctx.now if cmd.starts_at is None else check_instant("starts_at", cmd.starts_at)
     recurrence = parse_recurrence(rrule_text=cmd.rrule, cron_text=cmd.cron, start=start)
     schedule = DrillSchedule(
         id=ctx.new_id(),

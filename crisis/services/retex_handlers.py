@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from crisis.domain.crisis import Crisis
+from crisis.domain.era import check_day
 from crisis.domain.errors import Conflict, InvalidInput, NotFound
 from crisis.domain.retex import (
     MAX_ACTIONS,
@@ -76,7 +77,7 @@ def record_retex(cmd: RecordRetex, ctx: HandlerContext) -> Outcome:
                     item.description, f"{field}.description", limit=MAX_TEXT_LENGTH, required=True
                 ),
                 owner=_text(item.owner, f"{field}.owner", limit=MAX_FIELD_LENGTH, required=True),
-                due_date=item.due_date,
+                due_date=check_day(f"{field}.due_date", item.due_date),
                 state=state,
                 done_at=_done_at(state, known.get(item.action_id or ""), ctx.now),
             )

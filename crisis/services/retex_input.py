@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, Field
 
 from crisis.domain.retex import (
@@ -14,6 +12,7 @@ from crisis.domain.retex import (
     CorrectiveActionInput,
     RecordRetex,
 )
+from crisis.iso_day import IsoDay
 
 
 class CorrectiveActionWrite(BaseModel):
@@ -22,7 +21,7 @@ class CorrectiveActionWrite(BaseModel):
     )
     description: str = Field(max_length=MAX_TEXT_LENGTH, description="Ce qu'il faut faire.")
     owner: str = Field(max_length=MAX_FIELD_LENGTH, description="Qui en est responsable.")
-    due_date: date = Field(description="Échéance (AAAA-MM-JJ).")
+    due_date: IsoDay = Field(description="Échéance (AAAA-MM-JJ).")
     state: ActionState = Field(default=ActionState.TODO, description="a_faire, en_cours, faite.")
 
 

@@ -1,23 +1,26 @@
 """Jinja2's filters with their results bounded.
 
 The filters that can build a long text from a short one (``center``, ``indent``,
-``format``, ``join``, ``replace``, ``wordwrap``, ``truncate``, ``batch``, ``slice``) first
-estimate the size of their result from their arguments and refuse it before building it;
+``format``, ``join``, ``replace``, ``wordwrap``, ``truncate``, ``batch``, ``slice``,
+``tojson``, ``urlize``) first estimate the size of their result from their arguments and
+refuse it before building it;
 every filter, these and the others, then has its result counted in the rendering's budget.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, MutableMapping
+import re
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Final
 
 from jinja2 import pass_environment, pass_eval_context
 from jinja2.environment import Environment
 from jinja2.filters import make_attrgetter
 from jinja2.nodes import EvalContext
+from markupsafe import escape
 
-from crisis.templating.bounds import active_budget, check_printf
+from crisis.templating.bounds import RenderBudget, active_budget, check_printf
 
 Filter = Callable[..., Any]
 
@@ -144,6 +147,69 @@ def _sized(original: Filter) -> Filter:
     return sized
 
 
+def _indent_prefixes(value: Any, depth: int, unit: int, budget: RenderBudget) -> int:
+    """The characters an indented JSON dump adds to the compact one: a line break and
+    ``unit`` characters per level before each item and each closing bracket."""
+    budget.tick()
+    items: list[Any]
+    if isinstance(value, Mapping):
+        items = list(value.values())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return 0
+    if not items:
+        return 0
+    added = len(items) * (1 + (depth + 1) * unit) + 1 + depth * unit
+    return added + sum(_indent_prefixes(item, depth + 1, unit, budget) for item in items)
+
+
+def _tojson(original: Filter) -> Filter:
+    @pass_eval_context
+    def tojson(eval_ctx: EvalContext, value: Any, indent: int | str | None = None) -> Any:
+        if indent is None:
+            return original(eval_ctx, value)
+        budget = active_budget()
+        compact = original(eval_ctx, value)
+        unit = max(indent, 0) if isinstance(indent, int) else len(_text(indent))
+        budget.allow(len(compact) + _indent_prefixes(value, 0, unit, budget))
+        return original(eval_ctx, value, indent)
+
+    return tojson
+
+
+# What urlize may turn into a link: a word with a dot, an at sign or a colon.
+_LINK_LIKE = re.compile(r"[.@:]")
+# `<a href="https://"…` + ` rel=""` + ` target=""` + `>` + `</a>`, rounded up.
+_LINK_MARKUP = 48
+
+
+def _urlize(original: Filter) -> Filter:
+    @pass_eval_context
+    def urlize(
+        eval_ctx: EvalContext,
+        value: Any,
+        trim_url_limit: int | None = None,
+        nofollow: bool = False,
+        target: str | None = None,
+        rel: str | None = None,
+        extra_schemes: Any = None,
+    ) -> Any:
+        text = _text(value)
+        budget = active_budget()
+        budget.allow(len(text))
+        policies = eval_ctx.environment.policies
+        attributes = len(_text(target or policies["urlize.target"] or ""))
+        attributes += len(_text(rel or "")) + len(_text(policies["urlize.rel"] or "")) + 9
+        links = [w for w in text.split() if _LINK_LIKE.search(w)]
+        # Each link shows its address twice (the href and the text), escaped.
+        extra = sum(len(escape(w)) + attributes + _LINK_MARKUP for w in links)
+        budget.allow(len(escape(text)) + extra)
+        return original(eval_ctx, value, trim_url_limit, nofollow, target, rel, extra_schemes)
+
+    return urlize
+
+
 _CHECKED: Final[dict[str, Callable[[Filter], Filter]]] = {
     "center": _center,
     "indent": _indent,
@@ -154,6 +220,8 @@ _CHECKED: Final[dict[str, Callable[[Filter], Filter]]] = {
     "truncate": _truncate,
     "batch": _sized,
     "slice": _sized,
+    "tojson": _tojson,
+    "urlize": _urlize,
 }
 
 

@@ -7,6 +7,7 @@ text variants do not (escaping would corrupt an SMS). Both are immutable sandbox
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from datetime import datetime
@@ -247,6 +248,13 @@ def static_problems(
             problems.append(f"{label} : nom interne interdit « {node.name} »")
         elif isinstance(node, nodes.Const) and isinstance(node.value, str) and "__" in node.value:
             problems.append(f"{label} : chaîne interdite « {node.value} » (attribut interne)")
+        elif (
+            isinstance(node, nodes.Const)
+            and isinstance(node.value, float)
+            and not math.isfinite(node.value)
+        ):
+            # Jinja2 would compile it as the name `inf`, unknown when the template runs.
+            problems.append(f"{label} : nombre trop grand (au-delà de 1e308)")
     try:
         undeclared = find_undeclared_variables(tree) - declared - set(env.globals)
     except TemplateSyntaxError as error:  # e.g. an unknown filter, found while compiling

@@ -27,6 +27,18 @@ RENDER_FAILURES: Final = (
     TypeError,
     ValueError,
     ArithmeticError,
+    AttributeError,
+    LookupError,
+)
+# Python's own errors said in French (their text is English): the most specific first.
+_PYTHON_REASONS: Final[tuple[tuple[type[Exception], str], ...]] = (
+    (ZeroDivisionError, "division par zéro"),
+    (OverflowError, "nombre trop grand"),
+    (ArithmeticError, "calcul impossible"),
+    (AttributeError, "cette valeur n'a pas l'attribut demandé"),
+    (LookupError, "élément ou clé absent"),
+    (TypeError, "opération impossible sur ce type de valeur"),
+    (ValueError, "valeur impossible à convertir ou à traiter"),
 )
 
 
@@ -40,6 +52,10 @@ def failure_reason(error: Exception) -> str:
         return f"valeur non définie ({error.message})"
     if isinstance(error, RecursionError):
         return "le modèle s'appelle lui-même trop de fois (macro ou boucle récursive)"
+    if not isinstance(error, JinjaTemplateError):
+        for kind, reason in _PYTHON_REASONS:
+            if isinstance(error, kind):
+                return reason
     return str(error)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from starlette.datastructures import FormData
 
 from crisis.clock import PARIS
+from crisis.domain.era import check_instant
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import Audience
 
@@ -31,6 +32,7 @@ def paris_instant(form: FormData, name: str) -> datetime | None:
         local = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(name, "Date et heure invalides (jj/mm/aaaa hh:mm attendu).") from None
+    check_instant(name, local)
     if local.tzinfo is not None:
         return local
     return local.replace(tzinfo=PARIS)

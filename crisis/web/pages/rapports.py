@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from crisis.clock import PARIS
+from crisis.domain.era import check_day
 from crisis.domain.errors import InvalidInput
 from crisis.domain.vocabulary import CRISIS_KIND_LABELS, CrisisKind
 from crisis.labels import COMMITMENT_STATE_LABELS
@@ -46,9 +47,10 @@ def form_day(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(name, "Date invalide (jj/mm/aaaa attendu).") from None
+    return check_day(name, day)
 
 
 def _paris_midnight(day: date) -> datetime:

@@ -115,3 +115,34 @@ def test_indicators_over_the_api(
         }
     schema = client.get("/api/v1/indicators/schema", headers=reader).json()
     assert schema["title"] == "Indicateurs Qual-e-Pref (module 7)"
+
+
+def test_days_are_iso_days_of_the_service_era(
+    service: Service, client: TestClient, tokens: dict[str, str]
+) -> None:
+    """A Unix timestamp or a date with its time is no day; a RETEX due date in year 1 or 9999
+    is refused like a period there (French 422 naming the field), and nothing is recorded."""
+    reader = auth(tokens["auditor"])
+    for du in ("1767225600", "0.5", "2026-01-01T00:00", "20260101"):
+        refused = client.get(f"/api/v1/indicators?du={du}&au=2026-01-31", headers=reader)
+        assert refused.status_code == 422, du
+        assert refused.json()["error"]["fields"] == [
+            {"field": "du", "reason": "date invalide (AAAA-MM-JJ attendu, ex. 2026-11-28)"}
+        ]
+    crisis_id = open_and_activate(service)
+    service.bus.handle(CloseCrisis(crisis_id=crisis_id, reason="décrue"), actor=SYSTEM_ACTOR)
+    url = f"/api/v1/crises/{crisis_id}/retex"
+    cell = auth(tokens["comm_cell"])
+    for due, reason in (
+        (1767225600, "date invalide (AAAA-MM-JJ attendu, ex. 2026-11-28)"),
+        ("0001-01-01", "Date hors des bornes : entre le 1er janvier 2000 et le 31 décembre 2099."),
+        ("9999-12-31", "Date hors des bornes : entre le 1er janvier 2000 et le 31 décembre 2099."),
+    ):
+        refused = client.post(
+            url, json={**RETEX, "actions": [{**ACTION, "due_date": due}]}, headers=cell
+        )
+        assert refused.status_code == 422, due
+        (field,) = refused.json()["error"]["fields"]
+        assert field["field"] in ("actions.0.due_date", "actions[0].due_date"), field
+        assert field["reason"] == reason
+    assert client.get(url, headers=cell).status_code == 404  # nothing recorded

@@ -136,8 +136,15 @@ def test_check_reports_a_refusing_receiver(receiver: FakeWebhookReceiver) -> Non
 
 @pytest.mark.parametrize(
     "secret",
-    # not base64; 3 bytes; 24 bytes, the Standard Webhooks minimum but not the service's 32
-    ["hmac-secret", "whsec_QUJD", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    # not base64; 3 bytes; 24 bytes, the Standard Webhooks minimum but not the service's 32;
+    # 32 zero bytes; 48 bytes of « ABC » repeated
+    [
+        "hmac-secret",
+        "whsec_QUJD",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "whsec_" + "A" * 43 + "=",
+        "whsec_" + "QUJD" * 16,
+    ],
 )
 def test_a_secret_not_in_the_standard_form_is_refused(secret: str) -> None:
     with pytest.raises(ValidationError, match="secret du webhook"):

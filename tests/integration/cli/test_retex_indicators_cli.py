@@ -140,3 +140,27 @@ def test_a_drill_played_from_the_command_line_counts_in_commitment_49(run: Invok
         "event.DrillRunStarted",
         "command.RecordDrillRun",
     ]
+
+
+PROGRAMME_ENTRY = (
+    *("drill", "schedule", "add", "Lointain"),
+    *("--scenario", "crue-seine", "--cron", "0 10 * * lun"),
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("indicateurs", "--du", "0001-01-01", "--au", "2026-01-31"),
+        ("indicateurs", "--du", "2026-01-01", "--au", "9999-12-31"),
+        *(
+            (*PROGRAMME_ENTRY, "--start", start)
+            for start in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-01:00")
+        ),
+    ],
+)
+def test_a_day_out_of_the_service_era_is_a_french_error(run: Invoke, args: tuple[str, ...]) -> None:
+    code, out, err = run(*args)
+    assert code == 2, (out, err)
+    assert "Date hors des bornes : entre le 1er janvier 2000 et le 31 décembre 2099." in err
+    assert "Traceback" not in out + err and "OverflowError" not in out + err

@@ -14,6 +14,7 @@ from crisis.clock import ManualClock
 from crisis.contacts.csv_export import contacts_csv
 from crisis.domain.commands import CloseCrisis, CodDecision, OpenCrisis
 from crisis.domain.contact_commands import ContactInput, CreateContact
+from crisis.domain.retex import CorrectiveActionInput, RecordRetex
 from crisis.domain.vocabulary import CrisisKind
 from crisis.reporting.indicators_render import IndicatorsFormat, render_indicators
 from crisis.reporting.indicators_service import indicators_view
@@ -26,6 +27,8 @@ PREFECT = Actor(name="préfète", role="prefect", user_id="u2")
 TITLE = '=HYPERLINK("http://x","y")'
 COMMUNE = "+cmd|' /C calc'!A0"
 NAME = "@SUM(1+1)*cmd|' /C calc'!A0"
+ACTION = "-2+3+cmd|' /C calc'!A0"
+OWNER = "=1+1"
 
 
 def cells_of_csv(data: bytes) -> list[str]:
@@ -57,6 +60,19 @@ def test_every_spreadsheet_file_writes_dangerous_texts_inert(
     clock.advance(timedelta(minutes=5))
     service.bus.handle(CloseCrisis(crisis_id=crisis_id, reason="décrue"), actor=PREFECT)
     service.bus.handle(
+        RecordRetex(
+            crisis_id=crisis_id,
+            worked="",
+            did_not_work="",
+            actions=(
+                CorrectiveActionInput(
+                    description=ACTION, owner=OWNER, due_date=clock.now().date() + timedelta(30)
+                ),
+            ),
+        ),
+        actor=OFFICER,
+    )
+    service.bus.handle(
         CreateContact(contact=ContactInput(name=NAME, category="elu", email="m@ville.fr")),
         actor=OFFICER,
     )
@@ -79,6 +95,15 @@ def test_every_spreadsheet_file_writes_dangerous_texts_inert(
     ]
     assert found  # the title is there, as it was typed…
     assert {cell.data_type for cell in found} == {"s"}  # …and as a string, not a formula
+    texts = {
+        cell.value: cell.data_type
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    }
+    # The RETEX action and its owner as typed, in string cells.
+    assert (texts.get(ACTION), texts.get(OWNER)) == ("s", "s"), texts
     formulas = [
         cell.coordinate
         for sheet in book.worksheets

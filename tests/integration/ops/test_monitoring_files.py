@@ -71,3 +71,13 @@ def test_the_dashboard_queries_only_exposed_series(engine: Engine) -> None:
         "crisis_http_requests_total",
     ):
         assert family in used, family
+
+
+def test_no_series_has_a_label_prometheus_sets_itself(engine: Engine) -> None:
+    """A label `job` or `instance` of ours would be renamed `exported_job` at the scrape, and
+    an alert rule naming it would never fire (the scheduler's failures were counted by `job`)."""
+    metrics = Metrics(engine, SystemClock(), ["sms"])
+    metrics.scheduler_job_failures.labels("deadlines").inc()
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            assert not {"job", "instance"} & set(sample.labels), (sample.name, sample.labels)

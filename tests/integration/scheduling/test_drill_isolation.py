@@ -97,7 +97,7 @@ def test_drills_closing_their_services_leave_the_live_deadlines_running(
         # The alerts are visible before the job that raised them has returned and been counted.
         assert settled_reasons(service) == []
         text = service.metrics.registry.get_sample_value(
-            "crisis_scheduler_job_failures_total", {"job": "deadlines"}
+            "crisis_scheduler_job_failures_total", {"task": "deadlines"}
         )
         assert text is None  # no deadline job ever failed
     finally:

@@ -66,7 +66,7 @@ def test_a_failing_sweep_alerts_once_and_readiness_follows(engine: Engine, tmp_p
                 time.sleep(2.5)  # more failed sweeps: still one alert
                 assert len(smtp.mails) == 1
             failures = service.metrics.registry.get_sample_value(
-                "crisis_scheduler_job_failures_total", {"job": "deadlines"}
+                "crisis_scheduler_job_failures_total", {"task": "deadlines"}
             )
             assert failures is not None and failures >= 2
 

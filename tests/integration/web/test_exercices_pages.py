@@ -4,15 +4,20 @@ drill played from the page through `PlayDrill`, journalled and in the history wi
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crisis.bootstrap import Service
+from crisis.clock import PARIS
 from crisis.domain.programme import RunState
+from crisis.reporting.indicators_render import to_json
+from crisis.reporting.indicators_service import indicators_view
 from crisis.store.journal import SYSTEM_STREAM
 from drills.model import bundled_scenarios
 from tests.integration.web.conftest import new_client, sign_in
@@ -182,6 +187,15 @@ def test_a_drill_played_from_the_page_is_journalled_and_in_the_history(
     assert "Rapport de chronométrage" in report.text
     assert client.get(f"{address}/rapport.json").json()["exercise"] is True
     assert client.get(f"{address}/etat").headers["HX-Redirect"] == address
+
+    # Commitment 49 counts it, as held outside the programme, on demand.
+    now = service.clock.now()
+    today = now.astimezone(PARIS).date()
+    with service.bus.reading() as uow:
+        pack = indicators_view(uow, first=today - timedelta(days=1), last=today, now=now)
+    programme = json.loads(to_json(pack))["commitments"]["49"]
+    assert (programme["planned"], programme["unplanned_held"]) == (0, 1)
+    assert programme["on_demand_held"] == 1
 
 
 def test_the_api_programmes_an_uploaded_scenario_by_its_name(service: Service) -> None:

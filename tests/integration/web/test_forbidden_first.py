@@ -60,17 +60,27 @@ def test_the_auditor_gets_403_before_any_check_of_what_it_sent(
     for method, path in routes:
         url = concrete(path)
         if path.startswith("/api/"):
-            answer = client.request(
-                method,
-                url,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                content=b'{"champ": "absurde"}',
-            )
+            # A body of the wrong shape, one that is no JSON, one that is not even UTF-8.
+            for body in (b'{"champ": "absurde"}', b"{pas du JSON", b"\xff\xfe{"):
+                answer = client.request(
+                    method,
+                    url,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
+                    content=body,
+                )
+                answers[(method, f"{path} {body!r}")] = answer.status_code
+                anonymous = client.request(
+                    method, url, headers={"Content-Type": "application/json"}, content=body
+                )
+                assert anonymous.status_code in (401, 404), (method, path, body)
         else:
             answer = client.request(
                 method, url, data={"csrf_token": csrf, "champ": "absurde"}, follow_redirects=False
             )
         answers[(method, path)] = answer.status_code
-    unexpected = {route: status for route, status in answers.items() if status == 422}
+    unexpected = {route: status for route, status in answers.items() if status in (400, 422)}
     assert sorted(unexpected) == [], " ".join(p for _, p in sorted(unexpected))
     assert hidden(client.get("/").text, "csrf_token")  # still signed in

@@ -77,7 +77,8 @@ def test_the_stored_form_is_standard_cron(written: str, stored: str) -> None:
 @pytest.mark.parametrize(
     ("written", "field", "reason"),
     [
-        ("* * 7", None, "5 champs attendus"),
+        ("* * 7", None, "5 champs attendus (minute heure jour mois jour de la semaine), 3 reçus"),
+        ("0 10 1 * * *", None, "6 reçus"),
         ("0 10 * * 8", "jour de la semaine « 8 »", "hors limites (0 à 7, 0 et 7 = dimanche)"),
         ("60 10 * * *", "minute « 60 »", "hors limites (0 à 59)"),
         ("0 24 * * *", "heure « 24 »", "hors limites (0 à 23)"),

@@ -63,8 +63,8 @@ def test_a_deadline_check_failure_alerts_once_and_readiness_says_why(
     with_traceback = [r for r in caplog.records if r.exc_info is not None]
     assert len(with_traceback) == 1
     reasons = f.watch.reasons()
-    assert any("3 échec(s) de suite" in r for r in reasons)
-    assert f.metric('crisis_scheduler_job_failures_total{job="deadlines"}') == 3
+    assert any("3 échecs de suite" in r for r in reasons)
+    assert f.metric('crisis_scheduler_job_failures_total{task="deadlines"}') == 3
     assert f.metric("crisis_scheduler_jobs_failing") == 1
 
     f.watch.run(DEADLINES_JOB, ok, sweep=True)
@@ -100,7 +100,7 @@ def test_another_job_alerts_after_three_failures_in_a_row(f: Fixture) -> None:
 
 def test_a_failure_never_reaches_the_scheduler(f: Fixture) -> None:
     f.watch.run("drill_runs", boom)  # no exception: APScheduler would log it again, unseen
-    assert f.metric('crisis_scheduler_job_failures_total{job="drill_runs"}') == 1
+    assert f.metric('crisis_scheduler_job_failures_total{task="drill_runs"}') == 1
 
 
 def test_a_sweep_that_stops_succeeding_makes_the_leader_not_ready(f: Fixture) -> None:

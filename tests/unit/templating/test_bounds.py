@@ -63,10 +63,15 @@ BOMBS: list[tuple[str, str]] = [
     ("{% set a = 'x' * 9999 %}{{ (a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a ~ a)|length }}", TOO_LONG),
     ("{{ range(300000000)|list|length }}", "range() est limité à 1 000 valeurs"),
     ("{{ (9 ** 64) ** 64 }}", "nombre trop grand"),
+    ("{{ 1e400 }}", "nombre trop grand (au-delà de 1e308)"),
     ("{% set a = 9 ** 64 %}{% set b = a ** 60 %}{{ (b * b * b) % 7 }}", "nombre trop grand"),
     ("{{ 'abc'.translate({97: 'y' * 10000}) }}", "translate() est refusée"),
     ("{{ range(1000)|map('center', 99999)|list|length }}", TOO_MUCH),
     ("{% filter center(300000000) %}x{% endfilter %}", TOO_LONG),
+    ("{{ [1]|tojson(indent=300000000) }}", TOO_LONG),
+    ("{% set w = ' ' * 9999 %}{{ [[[[1, 2, 3]]]]|tojson(indent=w) }}", TOO_LONG),
+    ("{% set u = 'http://a.fr ' * 800 %}{{ u|urlize(target='x' * 9999) }}", TOO_LONG),
+    ("{% set u = 'www.a.fr ' * 1000 %}{{ u|urlize(rel='x' * 9999) }}", TOO_LONG),
     (
         "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
         TOO_MANY_TURNS,
@@ -185,6 +190,65 @@ def test_ordinary_uses_still_work() -> None:
         "[  ab  |a\n  b|00042|ab  |a, b|a-b|un/deux/trois|abcde…|  ab|1-2|x..|0,1,2|Évry!|abcd|"
         "1024|2"
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[]",
+        "{'a': [1, 2], 'b': {'c': 'd', 'e': []}, 'f': [[1, [2, {}]], 'x']}",
+        "[[[[[[1]]]]], {'k': {'l': {'m': [1, 2, 3]}}}]",
+        "range(40)|list",
+    ],
+)
+@pytest.mark.parametrize("indent", ["2", "0", "'\t'", "'--'", "-3"])
+def test_indented_json_is_never_refused_below_its_real_size(value: str, indent: str) -> None:
+    """The estimate made before ``tojson`` runs is the exact size of the result or more,
+    and an ordinary indented dump goes through."""
+    registry = TemplateRegistry()
+    registry.register_custom(
+        definition(f"{{{{ ({value})|tojson(indent={indent})|length }}}}|{{{{ commune }}}}")
+    )
+    text = registry.render_unchecked("bombe", variables={"commune": "Évry"}, exercise=False).text(
+        "sms"
+    )
+    assert int(text.split("|")[0]) > 0
+
+
+def test_links_of_an_ordinary_text_are_made() -> None:
+    registry = TemplateRegistry()
+    base = definition("{{ commune }}")
+    manifest: dict[str, Any] = {**base.manifest, "variants": ["email_html"]}
+    source = (
+        "<p>{{ ('Voir www.essonne.gouv.fr ou écrire à ' ~ commune)|urlize(target='_blank') }}</p>"
+    )
+    registry.register_custom(
+        TemplateDefinition(
+            name="bombe", version=1, manifest=manifest, sources={"email_html": source}
+        )
+    )
+    text = registry.render_unchecked(
+        "bombe", variables={"commune": "cip@essonne.gouv.fr"}, exercise=False
+    ).text("email_html")
+    assert 'href="https://www.essonne.gouv.fr"' in text
+    assert 'href="mailto:cip@essonne.gouv.fr"' in text
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("{{ 1 / 0 }}", "division par zéro"),
+        ("{{ [1, 'a']|sort|join }}", "opération impossible sur ce type de valeur"),
+        ("{{ 'x'|filesizeformat }}", "valeur impossible à convertir ou à traiter"),
+        ("{{ ('x' * 10)|xmlattr }}", "cette valeur n'a pas l'attribut demandé"),
+        ("{{ (9 ** 64) ** 6 / 3 }}", "nombre trop grand"),
+    ],
+)
+def test_a_failing_operation_is_refused_in_french(source: str, reason: str) -> None:
+    """Python's own errors (English, or not caught at all for some) said in French."""
+    with pytest.raises(TemplateValidationError) as caught:
+        TemplateRegistry().register_custom(definition(source))
+    assert caught.value.problems[0].endswith(reason), caught.value.problems
 
 
 def test_html_concatenation_still_escapes() -> None:
