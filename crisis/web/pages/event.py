@@ -35,6 +35,7 @@ from crisis.reporting.service import crisis_report
 from crisis.services import step_up
 from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
 from crisis.services.bus import ensure_may_run
+from crisis.services.call_views import calls_view
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
@@ -116,6 +117,7 @@ def _event_data(
                 paged["handsets"] = sorted(
                     {r.handset_status for r in rows if r.channel == "sms" and r.handset_status}
                 )
+        calls = calls_view(uow, crisis_id)
         messages = list(reversed(uow.outbox.messages_of(crisis_id)))
         unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         boards = [
@@ -137,6 +139,7 @@ def _event_data(
         "crisis": summary,
         "closed": crisis.closed_at is not None,
         "callouts": callouts,
+        "calls": calls,
         "boards": boards,
         "drafts": [d for d in drafts if d.state != "sent"],
         "journal": journal,
