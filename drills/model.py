@@ -58,7 +58,7 @@ CallAnswers = Annotated[
         default_factory=list,
         description="Réponses simulées aux appels téléphoniques de l'exercice, une par essai "
         "(la dernière se répète) : « 1 », « 2 », « sans touche », « occupé », « pas de "
-        "réponse », « refusé » ; sans elles, l'appel est décroché et « 1 » tapé.",
+        "réponse », « refusé » ; sans elles, l'appel est décroché sans touche (message laissé).",
     ),
 ]
 

@@ -6,7 +6,7 @@ participant or an audience member), one answer per attempt, the last one repeate
 records the acknowledgement « par téléphone », or moves the escalation on), « sans touche »
 is a message left, « occupé », « pas de réponse » and « refusé » fail as the SIP trunk's
 answers do (the first two retried by the outbox's policy). A number the scenario does not
-script answers « 1 ».
+script is answered without a key (« message laissé »): the drill's clocks stay the players'.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from channels.contract import (
 from channels.voice import CallAnswer, CallAnswers, CallOutcome
 from crisis.clock import Clock
 
-DEFAULT_ANSWER = "1"
+DEFAULT_ANSWER = "sans touche"  # answered, no key: it changes no clock
 # A scripted answer that is no key: how the trunk would have refused the call.
 _FAILURES: dict[str, tuple[str, bool]] = {
     "occupé": ("Appel : ligne occupée (SIP 486 Busy Here, simulé).", True),

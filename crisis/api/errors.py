@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crisis.domain.duplicates import LikelyDuplicate
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Conflict, InvalidFields, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.validation import french_reason
 from crisis.web.routing import database_unreachable_page, log_database_unreachable
@@ -129,6 +129,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        if isinstance(exc, InvalidFields):
+            fields = [FieldError(field=f, reason=r) for f, r in exc.fields.items()]
+            return error_response(422, "invalid_input", exc.message, fields)
         return error_response(
             422, "invalid_input", exc.message, [FieldError(field=exc.field, reason=exc.message)]
         )

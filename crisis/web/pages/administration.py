@@ -29,7 +29,7 @@ from crisis.domain.account_commands import (
     UnlockAccount,
 )
 from crisis.domain.commands import AddUser, Command, SetPassword
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput
 from crisis.domain.signin_throttle import Scope, account_key, next_attempt_at
 from crisis.services.bus import Forbidden
 from crisis.services.registry import may_run
@@ -37,6 +37,7 @@ from crisis.services.roles import ROLE_LABELS
 from crisis.store.users_repository import User
 from crisis.web import forms
 from crisis.web.commands import run
+from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -132,24 +133,25 @@ def users(request: Request, session: CurrentUser, fait: str = "") -> Response:
 @router.post("/administration/utilisateurs")
 def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     _admin(session)
-    command = AddUser(
-        name=forms.text(form, "name", limit=200),
-        role=forms.text(form, "role", limit=40),
-        password=forms.text(form, "password", limit=1000) or None,
-        email=forms.text(form, "email", limit=320) or None,
-    )
+    check = FieldCheck()
+    name = check.read(lambda: forms.text(form, "name", limit=200)) or ""
+    role = check.read(lambda: forms.text(form, "role", limit=40)) or ""
+    password = check.read(lambda: forms.text(form, "password", limit=1000))
+    email = check.read(lambda: forms.text(form, "email", limit=320))
+    values = {
+        "idempotency_key": forms.text(form, "idempotency_key", limit=100),
+        "name": forms.text(form, "name", limit=10_000),
+        "role": forms.text(form, "role", limit=40),
+        "email": forms.text(form, "email", limit=10_000),
+    }
+    command = AddUser(name=name, role=role, password=password or None, email=email or None)
     try:
+        check.done()
         created = run(request, session, form, command)
-    except (InvalidInput, Conflict) as error:
-        field = error.field if isinstance(error, InvalidInput) else "name"
-        values = {
-            "idempotency_key": forms.text(form, "idempotency_key", limit=100),
-            "name": command.name,
-            "role": command.role,
-            "email": command.email or "",
-        }
-        status = 422 if isinstance(error, InvalidInput) else 409
-        return _page(request, session, {"errors": {field: error.message}, "values": values}, status)
+    except InvalidInput as error:
+        return _page(request, session, {"errors": field_errors(error), "values": values}, 422)
+    except Conflict as error:
+        return _page(request, session, {"errors": {"name": error.message}, "values": values}, 409)
     return _page(request, session, {"created": {"name": command.name, "token": created["token"]}})
 
 

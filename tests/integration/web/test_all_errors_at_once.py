@@ -1,0 +1,110 @@
+"""Forms say every problem at once: each beside its field (DSFR error state, linked by
+aria-describedby) and all in a summary on top, in French; nothing is created."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+
+from crisis.bootstrap import Service
+from crisis.domain.commands import AddUser
+from crisis.services.context import SYSTEM_ACTOR
+from tests.integration.web.conftest import new_client, sign_in
+
+
+def _summary(page: str) -> list[str]:
+    found = re.search(
+        r'<div class="fr-alert fr-alert--error[^"]*" role="alert" id="erreurs">(.*?)</div>',
+        page,
+        re.S,
+    )
+    assert found is not None, "no error summary"
+    return [
+        html.unescape(item)
+        for item in re.findall(r'<li><a href="#[^"]+">([^<]*)</a></li>', found.group(1))
+    ]
+
+
+def _beside(page: str, field: str) -> str:
+    found = re.search(rf'<p id="erreur-{field}" class="fr-error-text">([^<]*)</p>', page)
+    assert found is not None, f"no error beside {field}"
+    assert f'aria-describedby="erreur-{field}"' in page
+    return html.unescape(found.group(1))
+
+
+def _client(service: Service, name: str) -> tuple[TestClient, str]:
+    client = new_client(service)
+    return client, sign_in(client, name)
+
+
+def test_adding_a_user_says_every_wrong_field(service: Service, people: dict[str, str]) -> None:
+    client, token = _client(service, people["admin"])
+    service.bus.handle(
+        AddUser(name="autre", role="auditor", email="pris@prefecture.gouv.fr"), actor=SYSTEM_ACTOR
+    )
+    answer = client.post(
+        "/administration/utilisateurs",
+        data={
+            "csrf_token": token,
+            "idempotency_key": "k-1",
+            "name": "",
+            "role": "chef",
+            "email": "pris@prefecture.gouv.fr",
+            "password": "court",
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    summary = _summary(page)
+    assert len(summary) == 4, summary
+    assert _beside(page, "name") == "Le nom doit compter de 1 à 120 caractères."
+    assert _beside(page, "role").startswith("Rôle inconnu « chef »")
+    assert _beside(page, "password") == "Le mot de passe doit compter au moins 12 caractères."
+    assert _beside(page, "email") == (
+        "L'adresse pris@prefecture.gouv.fr est déjà celle du compte « autre »."
+    )
+    assert "L'utilisateur n'a pas été ajouté" in html.unescape(page)
+    assert 'href="#champ-password"' in page
+    with service.bus.reading() as uow:
+        assert [u.name for u in uow.users.all() if u.name in ("", "autre")] == ["autre"]
+
+
+def test_a_taken_name_alone_is_still_a_conflict(service: Service, people: dict[str, str]) -> None:
+    client, token = _client(service, people["admin"])
+    data = {"csrf_token": token, "name": people["auditor"], "role": "auditor", "password": ""}
+    answer = client.post("/administration/utilisateurs", data=data | {"idempotency_key": "k-2"})
+    assert answer.status_code == 409
+    assert "existe déjà" in _beside(answer.text, "name")
+
+
+def test_programming_a_drill_says_every_wrong_field(
+    service: Service, people: dict[str, str]
+) -> None:
+    client, token = _client(service, people["duty_officer"])
+    answer = client.post(
+        "/exercices/programme",
+        data={
+            "csrf_token": token,
+            "idempotency_key": "p-1",
+            "name": "",
+            "scenario": "inexistant",
+            "cron": "0 10 * * 8",
+            "starts_at": "pas une date",
+            "notice_days": "sept",
+            "mode": "unattended",
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    summary = _summary(page)
+    assert len(summary) == 5, summary
+    assert _beside(page, "name") == "Le nom doit compter de 1 à 200 caractères."
+    assert _beside(page, "scenario").startswith("Scénario inconnu : « inexistant »")
+    assert _beside(page, "notice_days") == "Nombre de jours entier attendu."
+    assert _beside(page, "starts_at").startswith("Date et heure invalides")
+    assert "jour de la semaine « 8 »" in _beside(page, "cron")
+    assert "L'exercice n'a pas été programmé" in html.unescape(page)
+    with service.bus.reading() as uow:
+        assert uow.programme.active() == []
