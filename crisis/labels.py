@@ -195,6 +195,16 @@ CALL_OUTCOME_LABELS: dict[str, str] = {
     "cancelled": "annulé (plus nécessaire)",
 }
 
+# The calls of a call-out round counted by outcome (CalloutRoundCalls, journalled once).
+ROUND_CALL_LABELS: dict[str, str] = {
+    "acknowledged": "touche 1",
+    "declined": "touche 2",
+    "message_left": "message laissé",
+    "no_answer": "sans réponse ou en échec",
+    "cancelled": "annulé",
+    "pending": "en attente",
+}
+
 DELIVERY_OUTCOME_LABELS: dict[str, str] = {
     "accepted": "acceptée",
     "retry": "à réessayer",

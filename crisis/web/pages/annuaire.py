@@ -40,6 +40,7 @@ from crisis.services.contact_handlers import ImportReport
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -250,10 +251,8 @@ def _input(form: FormData) -> ContactInput:
 
 
 def refused_fields(error: InvalidInput | Conflict) -> dict[str, str]:
-    if isinstance(error, InvalidContacts):
-        return {p.field: p.reason.capitalize() + "." for p in error.problems}
     if isinstance(error, InvalidInput):
-        return {error.field: error.message}
+        return field_errors(error)
     return {"general": error.message}
 
 
@@ -295,8 +294,8 @@ def update_contact(
 ) -> Response:
     with service_of(request).bus.reading() as uow:
         before = uow.contacts.get(contact_id)
-    command = UpdateContact(contact_id=contact_id, contact=_input(form))
     try:
+        command = UpdateContact(contact_id=contact_id, contact=_input(form))
         run(request, session, form, command, keyed=False)
     except (InvalidInput, Conflict) as error:
         status = 409 if isinstance(error, Conflict) else 422

@@ -63,7 +63,20 @@ def test_the_drill_calls_are_answered_as_scripted_and_acknowledge_by_phone(
     ]
     assert all("téléphone (touche 1)" in line.summary for line in acknowledged)
     assert "event.PageDeclined" in kinds  # « 2 »: the escalation moved on at once
-    assert "event.CalloutRoundCalls" in kinds
+    # The calls are journalled once per round, never one acceptance entry per call.
+    rounds = [line.summary for line in journal if line.kind == "event.CalloutRoundCalls"]
+    assert "chef de cellule, tour 1 : 1 appel — touche 1 : 1" in rounds
+    assert "rédacteur, tour 1 : 1 appel — touche 1 : 1" in rounds
+    assert "chargé des réseaux sociaux, tour 1 : 1 appel — touche 2 : 1" in rounds
+    assert "attaché de presse / porte-parole, tour 1 : 1 appel — message laissé : 1" in rounds
+    accepted = [line.summary for line in journal if line.kind == "event.DeliveriesAccepted"]
+    assert accepted and not any("appel téléphonique" in line for line in accepted), accepted
+    # The report still finds them: the call-out's calls by outcome, from the summaries.
+    callout = result.report.callout
+    assert callout is not None
+    assert callout.calls == {"acknowledged": 2, "declined": 1, "message_left": 1}
+    paging = [m for m in result.report.messages if m.purpose == "callout"]
+    assert paging and all(c.channel != "voice" for m in paging for c in m.channels)
 
 
 def test_a_call_answer_the_drill_cannot_play_is_refused_with_the_scenario(
