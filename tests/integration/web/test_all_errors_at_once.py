@@ -16,7 +16,7 @@ from tests.integration.web.conftest import new_client, sign_in
 
 def _summary(page: str) -> list[str]:
     found = re.search(
-        r'<div class="fr-alert fr-alert--error[^"]*" role="alert" id="erreurs">(.*?)</div>',
+        r'<div class="fr-alert fr-alert--error[^"]*" role="alert" id="erreurs[^"]*">(.*?)</div>',
         page,
         re.S,
     )
@@ -108,3 +108,87 @@ def test_programming_a_drill_says_every_wrong_field(
     assert "L'exercice n'a pas été programmé" in html.unescape(page)
     with service.bus.reading() as uow:
         assert uow.programme.active() == []
+
+
+def _active_event(service: Service) -> str:
+    from crisis.domain.commands import CodDecision, OpenCrisis
+    from crisis.domain.vocabulary import CrisisKind
+    from crisis.services.context import Actor
+
+    crisis_id: str = service.bus.handle(
+        OpenCrisis(
+            title="Crue de l'Orge",
+            kind=CrisisKind.INONDATION,
+            exercise=True,
+            activation=CodDecision(decided_by="la préfète", synergi_ref="SYN-1"),
+        ),
+        actor=Actor(name="cadre", role="duty_officer"),
+    )
+    return crisis_id
+
+
+def test_the_event_page_forms_come_back_open_with_every_error(
+    service: Service, people: dict[str, str]
+) -> None:
+    crisis_id = _active_event(service)
+    officer, token = _client(service, people["duty_officer"])
+    late = "2999-01-01T10:00"
+    delivery = officer.post(
+        f"/evenements/{crisis_id}/diffusion-hors-service",
+        data={"csrf_token": token, "audience": "presse", "means": "", "delivered_at": late},
+    )
+    assert delivery.status_code == 422
+    page = delivery.text
+    assert len(_summary(page)) == 3, _summary(page)
+    assert _beside(page, "hors-service-audience") == "Choisissez le public informé."
+    assert _beside(page, "hors-service-means").startswith("Indiquez le moyen utilisé")
+    assert "futur" in _beside(page, "hors-service-delivered_at")
+    assert '<details class="fr-mt-3w" id="hors-service" open>' in page
+    assert 'value="2999-01-01T10:00"' in page  # what was typed, shown again
+
+    correction = officer.post(
+        f"/evenements/{crisis_id}/corrections",
+        data={"csrf_token": token, "clock": "elus", "correction": "heure", "met_at": late},
+    )
+    assert correction.status_code == 422
+    page = correction.text
+    assert len(_summary(page)) == 2, _summary(page)
+    assert _beside(page, "correction-reason") == "Indiquez le motif de la correction."
+    assert _beside(page, "correction-met_at") == "L'heure corrigée ne peut pas être dans le futur."
+
+    prefect, prefect_token = _client(service, people["prefect"])
+    closing = prefect.post(
+        f"/evenements/{crisis_id}/clore", data={"csrf_token": prefect_token, "reason": " "}
+    )
+    assert closing.status_code == 422
+    assert _beside(closing.text, "cloture-reason") == "Indiquez le motif de la clôture."
+    assert "L'événement n'a pas été clos" in html.unescape(closing.text)
+    with service.bus.reading() as uow:
+        kinds = [e.kind for e in uow.journal.entries(crisis_id)]
+    assert not {"event.DeliveryRecorded", "event.ClockCorrected", "event.CrisisClosed"} & set(kinds)
+
+
+def test_the_cod_activation_form_says_every_problem(
+    service: Service, people: dict[str, str]
+) -> None:
+    from crisis.domain.commands import OpenCrisis
+    from crisis.domain.vocabulary import CrisisKind
+    from crisis.services.context import Actor
+
+    crisis_id = service.bus.handle(
+        OpenCrisis(title="Tempête", kind=CrisisKind.TEMPETE, exercise=False),
+        actor=Actor(name="cadre", role="duty_officer"),
+    )
+    officer, token = _client(service, people["duty_officer"])
+    answer = officer.post(
+        f"/evenements/{crisis_id}/cod",
+        data={"csrf_token": token, "decided_by": "", "decided_at": "2999-01-01T10:00"},
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    summary = _summary(page)
+    assert len(summary) >= 2, summary
+    assert _beside(page, "cod-decided_by")
+    assert "futur" in _beside(page, "cod-decided_at")
+    with service.bus.reading() as uow:
+        assert uow.crises.get(crisis_id).activation is None
