@@ -26,9 +26,9 @@ class InvalidFields(InvalidInput):
     """Several fields wrong at once: answered with 422, every field and its reason listed
     (the console shows each beside its field, and all of them in a summary on top)."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
         first = next(iter(fields))
-        super().__init__(first, " ".join(fields.values()))
+        super().__init__(first, message or " ".join(fields.values()))
         self.fields = fields
 
 
@@ -52,10 +52,11 @@ class FieldCheck:
     def add(self, field: str, message: str) -> None:
         self.fields.setdefault(field, message)
 
-    def done(self) -> None:
-        """Raise InvalidFields with every problem noted, if any."""
+    def done(self, message: str | None = None) -> None:
+        """Raise InvalidFields with every problem noted, if any (`message`: the sentence
+        that sums them up, rather than the problems one after the other)."""
         if self.fields:
-            raise InvalidFields(dict(self.fields))
+            raise InvalidFields(dict(self.fields), message)
 
 
 class Conflict(DomainError):  # noqa: N818

@@ -345,11 +345,27 @@ def reactivate(
 
 @router.post("/annuaire/listes")
 def create_list(request: Request, session: CurrentUser, form: PostedForm) -> Response:
-    command = CreateContactList(
-        name=forms.text(form, "nom_liste", limit=400),
-        description=forms.text(form, "description", limit=5000),
-    )
-    created = run(request, session, form, command, _id)
+    values = {
+        "idempotency_key": forms.text(form, "idempotency_key", limit=100),
+        "nom_liste": forms.text(form, "nom_liste", limit=10_000),
+        "description": forms.text(form, "description", limit=10_000),
+    }
+    try:
+        command = CreateContactList(
+            name=forms.text(form, "nom_liste", limit=400),
+            description=forms.text(form, "description", limit=10_000),
+        )
+        created = run(request, session, form, command, _id)
+    except (InvalidInput, Conflict) as error:
+        found = refused_fields(error)
+        # The command's `name` is the form's « nom_liste »; a conflict is the name's too.
+        errors = {"nom_liste" if k in ("name", "general") else k: v for k, v in found.items()}
+        filters = dict.fromkeys(("q", "categorie", "commune", "exercice", "liste"), "")
+        extra = {"list_errors": errors, "list_values": values}
+        status = 409 if isinstance(error, Conflict) else 422
+        return directory_page(
+            request, session, filters | {"etat": "actifs"}, extra=extra, status=status
+        )
     return RedirectResponse(f"/annuaire?liste={created['id']}&fait=liste", status_code=303)
 
 

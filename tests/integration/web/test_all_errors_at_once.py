@@ -192,3 +192,54 @@ def test_the_cod_activation_form_says_every_problem(
     assert "futur" in _beside(page, "cod-decided_at")
     with service.bus.reading() as uow:
         assert uow.crises.get(crisis_id).activation is None
+
+
+def test_composing_a_message_says_every_missing_variable(
+    service: Service, people: dict[str, str]
+) -> None:
+    crisis_id = _active_event(service)
+    cell, token = _client(service, people["comm_cell"])
+    form = {
+        "csrf_token": token,
+        "idempotency_key": "m-1",
+        "template": "information_elus",
+        "template_loaded": "oui",
+        "action": "valider",
+        "audiences": "elus",
+        "var_evenement": "crue",
+        "var_communes_autres": "Évry-Courcouronnes",
+        "var_survenu_le": "2026-11-28T21:40",
+        "var_mesures": "Restez chez vous.",
+    }
+    answer = cell.post(f"/evenements/{crisis_id}/messages", data=form)
+    assert answer.status_code == 422
+    page = answer.text
+    summary = _summary(page)
+    assert len(summary) == 2, summary
+    assert all(line.endswith(" : Ce champ est obligatoire.") for line in summary), summary
+    assert summary[0] != summary[1]  # each names its variable
+    assert _beside(page, "var_situation") == "Ce champ est obligatoire."
+    assert _beside(page, "var_contact") == "Ce champ est obligatoire."
+    assert 'href="#champ-var_situation"' in page
+    with service.bus.reading() as uow:
+        assert uow.drafts.of_crisis(crisis_id) == []
+
+
+def test_a_named_list_says_both_of_its_problems(service: Service, people: dict[str, str]) -> None:
+    cell, token = _client(service, people["comm_cell"])
+    answer = cell.post(
+        "/annuaire/listes",
+        data={
+            "csrf_token": token,
+            "idempotency_key": "l-1",
+            "nom_liste": " ",
+            "description": "x" * 6000,
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    assert len(_summary(page)) == 2, _summary(page)
+    assert _beside(page, "nom_liste") == "Le nom de la liste est obligatoire."
+    assert "description" in _beside(page, "description")
+    with service.bus.reading() as uow:
+        assert uow.contacts.lists() == []
