@@ -7,25 +7,14 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from crisis.domain.commands import CodDecision, OpenCrisis
-from crisis.domain.vocabulary import CrisisKind
 from tests.browser.conftest import DESK, NARROW, LiveService, check_page, new_page, sign_in
-from tests.integration.delivery.conftest import OFFICER
-from tests.integration.web.call_rows import write_calls
+from tests.integration.web.call_rows import open_exercise, write_calls
 
 
 def test_the_calls_fit_a_phone_as_cards_and_a_desk_as_a_table(
     live: LiveService, browser: Browser, output_dir: Path
 ) -> None:
-    crisis_id = live.service.bus.handle(
-        OpenCrisis(
-            title="Crue de l'Orge",
-            kind=CrisisKind.INONDATION,
-            exercise=True,
-            activation=CodDecision(decided_by="la préfète", synergi_ref="SYN-1"),
-        ),
-        actor=OFFICER,
-    )
+    crisis_id = open_exercise(live.service)
     write_calls(live.service, crisis_id, exercise=True)
     page = new_page(browser, NARROW)
     sign_in(page, live.url, "Claire Martin")

@@ -11,8 +11,10 @@ from sqlalchemy import update
 from channels.contract import RecipientKind
 from crisis.bootstrap import Service
 from crisis.delivery.planning import PlannedDelivery
+from crisis.domain.commands import CodDecision, OpenCrisis
 from crisis.domain.messages import Message, MessagePurpose, MessageTexts, MessageType
-from crisis.domain.vocabulary import Audience
+from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.services.context import Actor
 from crisis.store.tables import deliveries
 
 # name, number, then the delivery's columns once the dispatcher is done with it.
@@ -58,6 +60,20 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("Maire de Palaiseau", "+33689012345", {"status": "accepted", "person_outcome": "declined"}),
 ]
+
+
+def open_exercise(service: Service, title: str = "Crue de l'Orge") -> str:
+    """An exercise event, its COD activated: the page shows its forms and its calls."""
+    crisis_id: str = service.bus.handle(
+        OpenCrisis(
+            title=title,
+            kind=CrisisKind.INONDATION,
+            exercise=True,
+            activation=CodDecision(decided_by="la préfète", synergi_ref="SYN-1"),
+        ),
+        actor=Actor(name="cadre", role="duty_officer"),
+    )
+    return crisis_id
 
 
 def write_calls(service: Service, crisis_id: str, *, exercise: bool) -> None:

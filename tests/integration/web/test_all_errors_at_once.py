@@ -9,8 +9,10 @@ import re
 from fastapi.testclient import TestClient
 
 from crisis.bootstrap import Service
-from crisis.domain.commands import AddUser
-from crisis.services.context import SYSTEM_ACTOR
+from crisis.domain.commands import AddUser, OpenCrisis
+from crisis.domain.vocabulary import CrisisKind
+from crisis.services.context import SYSTEM_ACTOR, Actor
+from tests.integration.web.call_rows import open_exercise
 from tests.integration.web.conftest import new_client, sign_in
 
 
@@ -110,27 +112,10 @@ def test_programming_a_drill_says_every_wrong_field(
         assert uow.programme.active() == []
 
 
-def _active_event(service: Service) -> str:
-    from crisis.domain.commands import CodDecision, OpenCrisis
-    from crisis.domain.vocabulary import CrisisKind
-    from crisis.services.context import Actor
-
-    crisis_id: str = service.bus.handle(
-        OpenCrisis(
-            title="Crue de l'Orge",
-            kind=CrisisKind.INONDATION,
-            exercise=True,
-            activation=CodDecision(decided_by="la préfète", synergi_ref="SYN-1"),
-        ),
-        actor=Actor(name="cadre", role="duty_officer"),
-    )
-    return crisis_id
-
-
 def test_the_event_page_forms_come_back_open_with_every_error(
     service: Service, people: dict[str, str]
 ) -> None:
-    crisis_id = _active_event(service)
+    crisis_id = open_exercise(service)
     officer, token = _client(service, people["duty_officer"])
     late = "2999-01-01T10:00"
     delivery = officer.post(
@@ -171,10 +156,6 @@ def test_the_event_page_forms_come_back_open_with_every_error(
 def test_the_cod_activation_form_says_every_problem(
     service: Service, people: dict[str, str]
 ) -> None:
-    from crisis.domain.commands import OpenCrisis
-    from crisis.domain.vocabulary import CrisisKind
-    from crisis.services.context import Actor
-
     crisis_id = service.bus.handle(
         OpenCrisis(title="Tempête", kind=CrisisKind.TEMPETE, exercise=False),
         actor=Actor(name="cadre", role="duty_officer"),
@@ -197,7 +178,7 @@ def test_the_cod_activation_form_says_every_problem(
 def test_composing_a_message_says_every_missing_variable(
     service: Service, people: dict[str, str]
 ) -> None:
-    crisis_id = _active_event(service)
+    crisis_id = open_exercise(service)
     cell, token = _client(service, people["comm_cell"])
     form = {
         "csrf_token": token,

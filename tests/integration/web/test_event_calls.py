@@ -7,27 +7,9 @@ import html
 import re
 
 from crisis.bootstrap import Service
-from crisis.domain.commands import CodDecision, OpenCrisis
-from crisis.domain.vocabulary import CrisisKind
 from crisis.services.call_views import masked_number
-from crisis.services.context import Actor
-from tests.integration.web.call_rows import write_calls
+from tests.integration.web.call_rows import open_exercise, write_calls
 from tests.integration.web.conftest import new_client, sign_in
-
-OFFICER = Actor(name="cadre", role="duty_officer")
-
-
-def _open(service: Service) -> str:
-    crisis_id: str = service.bus.handle(
-        OpenCrisis(
-            title="Crue de l'Orge",
-            kind=CrisisKind.INONDATION,
-            exercise=True,
-            activation=CodDecision(decided_by="la préfète", synergi_ref="SYN-1"),
-        ),
-        actor=OFFICER,
-    )
-    return crisis_id
 
 
 def _section(page: str) -> str:
@@ -39,7 +21,7 @@ def _section(page: str) -> str:
 def test_each_call_says_who_the_masked_number_the_outcome_attempts_and_time(
     service: Service, people: dict[str, str]
 ) -> None:
-    crisis_id = _open(service)
+    crisis_id = open_exercise(service)
     client = new_client(service)
     sign_in(client, people["duty_officer"])
     assert 'id="appels"' not in client.get(f"/evenements/{crisis_id}").text
