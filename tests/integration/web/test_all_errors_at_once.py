@@ -224,3 +224,20 @@ def test_a_named_list_says_both_of_its_problems(service: Service, people: dict[s
     assert "description" in _beside(page, "description")
     with service.bus.reading() as uow:
         assert uow.contacts.lists() == []
+
+
+def test_a_free_text_without_public_nor_text_says_both(
+    service: Service, people: dict[str, str]
+) -> None:
+    crisis_id = open_exercise(service)
+    cell, token = _client(service, people["comm_cell"])
+    answer = cell.post(
+        f"/evenements/{crisis_id}/messages/texte-libre",
+        data={"csrf_token": token, "idempotency_key": "t-1", "default": " "},
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    assert len(_summary(page)) == 2, _summary(page)
+    assert _beside(page, "default") == "Le texte principal (default) est obligatoire."
+    assert "Choisissez au moins un public ou une liste." in html.unescape(page)
+    assert 'href="#groupe-audiences"' in page
