@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, expect
 from crisis.domain.commands import AddUser
 from crisis.services.context import SYSTEM_ACTOR
 from tests.browser.conftest import PASSWORD, PHONE, LiveService, check_page, new_page, sign_in
+from tests.integration.web.call_rows import open_exercise
 
 
 def test_adding_a_user_and_programming_a_drill_show_every_error_on_a_phone(
@@ -56,3 +57,29 @@ def test_adding_a_user_and_programming_a_drill_show_every_error_on_a_phone(
     summary.scroll_into_view_if_needed()
     officer.screenshot(path=str(output_dir / "formulaire-erreurs-programme-390.png"))
     check_page(officer, "formulaire-erreurs-programme", output_dir)
+
+
+def test_a_refused_event_form_comes_back_open_on_a_phone(
+    live: LiveService, browser: Browser, output_dir: Path
+) -> None:
+    crisis_id = open_exercise(live.service)
+    page = new_page(browser, PHONE)
+    sign_in(page, live.url, "Claire Martin")
+    page.goto(f"{live.url}/evenements/{crisis_id}")
+    page.get_by_text("Diffusion hors service (conférence de presse, appels aux maires…)").click()
+    page.locator("#champ-hors-service-delivered_at").fill("2999-01-01T10:00")
+    page.get_by_role("button", name="Enregistrer la diffusion hors service").click()
+    summary = page.locator("#erreurs-hors-service")
+    expect(summary).to_contain_text("La diffusion hors service n'a pas été enregistrée")
+    expect(summary.get_by_role("listitem")).to_have_count(2)
+    expect(page.locator("#hors-service")).to_have_attribute("open", "")
+    for field in ("means", "delivered_at"):
+        expect(page.locator(f"#champ-hors-service-{field}")).to_have_attribute(
+            "aria-invalid", "true"
+        )
+    expect(page.locator("#champ-hors-service-delivered_at")).to_have_value("2999-01-01T10:00")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.locator("#hors-service").screenshot(
+        path=str(output_dir / "formulaire-erreurs-evenement-390.png")
+    )
+    check_page(page, "formulaire-erreurs-evenement", output_dir)
