@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from crisis.domain.commands import Command
 from crisis.domain.contacts import InvalidContacts
-from crisis.domain.errors import InvalidFields, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidFields, InvalidInput
+from crisis.services.bus import MessageBus
+from crisis.services.context import Actor
 
 
 def field_errors(error: InvalidInput) -> dict[str, str]:
@@ -19,3 +24,16 @@ def field_errors(error: InvalidInput) -> dict[str, str]:
             )
         return found
     return {error.field: error.message}
+
+
+def refuse_with_the_rest(
+    check: FieldCheck, bus: MessageBus, command: Command, actor: Actor
+) -> None:
+    """When the form could not read some field, raise InvalidFields with those problems and
+    the service layer's own, found by rehearsing the command (nothing kept): every problem
+    in one answer. Nothing happens when the form read every field."""
+    if not check.fields:
+        return
+    with contextlib.suppress(Conflict):  # the fields come first; a conflict can wait
+        check.read(lambda: bus.rehearse(command, actor=actor))
+    check.done()

@@ -5,7 +5,6 @@ recorded)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,7 +25,7 @@ from crisis.domain.vocabulary import Audience, ClockName
 from crisis.services import step_up
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
-from crisis.web.field_errors import field_errors
+from crisis.web.field_errors import field_errors, refuse_with_the_rest
 from crisis.web.pages.event import back, refused_form_page
 from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.routing import console_router
@@ -54,18 +53,12 @@ def _submit(
     name: str,
     build: Callable[[FieldCheck], Command],
 ) -> Response | None:
-    """Run the command the form says; None when it was recorded, else the refused page.
-
-    What the form itself cannot read is noted with the rest: the command is then rehearsed
-    (nothing kept) so that the service layer's own problems are shown in the same answer."""
+    """Run the command the form says; None when it was recorded, else the refused page
+    with every problem, the form's and the service layer's."""
     check = FieldCheck()
     command = build(check)
     try:
-        if check.fields:
-            bus = service_of(request).bus
-            with contextlib.suppress(Conflict):  # the fields come first; a conflict after
-                check.read(lambda: bus.rehearse(command, actor=session.actor))
-            check.done()
+        refuse_with_the_rest(check, service_of(request).bus, command, session.actor)
         run(request, session, form, command, keyed=False)
     except InvalidInput as error:
         values = {field: forms.text(form, field, limit=10_000) for field in FIELDS[name]}

@@ -46,7 +46,7 @@ from crisis.services.scenario_library import InvalidScenario, scenario_catalogue
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
-from crisis.web.field_errors import field_errors
+from crisis.web.field_errors import field_errors, refuse_with_the_rest
 from crisis.web.pages.rapports import KINDS, report_download
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
@@ -339,12 +339,7 @@ def add_schedule(request: Request, session: CurrentUser, form: PostedForm) -> Re
     command = _schedule_command(form, check)
     try:
         check.read(lambda: _known(request, command.scenario))
-        if check.fields:
-            # What the form could not read is wrong already: the service layer checks the
-            # rest on a rehearsal (nothing kept), so that every problem is shown at once.
-            bus = service_of(request).bus
-            check.read(lambda: bus.rehearse(command, actor=session.actor))
-            check.done()
+        refuse_with_the_rest(check, service_of(request).bus, command, session.actor)
         run(request, session, form, command)
     except InvalidInput as error:
         values = {name: forms.text(form, name, limit=1000) for name in SCHEDULE_FIELDS}
