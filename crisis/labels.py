@@ -181,6 +181,31 @@ PERSON_OUTCOME_LABELS: dict[str, str] = {
     "message_left": "message laissé, non confirmé",
 }
 
+# What came of one phone call, as the event page shows it (crisis.services.call_views).
+CALL_OUTCOME_LABELS: dict[str, str] = {
+    "answered": "répondu",
+    "key_1": "touche 1 : accusé de réception",
+    "declined": "touche 2 : indisponible",
+    "message_left": "message laissé, non confirmé",
+    "busy": "occupé",
+    "no_answer": "pas de réponse",
+    "refused": "refusé",
+    "failed": "échec",
+    "ringing": "appel en cours",
+    "pending": "pas encore appelé",
+    "cancelled": "annulé (plus nécessaire)",
+}
+
+# The calls of a call-out round counted by outcome (CalloutRoundCalls, journalled once).
+ROUND_CALL_LABELS: dict[str, str] = {
+    "acknowledged": "touche 1",
+    "declined": "touche 2",
+    "message_left": "message laissé",
+    "no_answer": "sans réponse ou en échec",
+    "cancelled": "annulé",
+    "pending": "en attente",
+}
+
 DELIVERY_OUTCOME_LABELS: dict[str, str] = {
     "accepted": "acceptée",
     "retry": "à réessayer",

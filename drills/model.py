@@ -40,6 +40,29 @@ def parse_offset(value: Any) -> timedelta:
 Offset = Annotated[timedelta, BeforeValidator(parse_offset)]
 
 
+CallAnswer = Literal["1", "2", "sans touche", "occupé", "pas de réponse", "refusé"]
+
+
+def _answers(value: Any) -> Any:
+    """`call_answers: 1` or `[occupé, 1]`: one answer per call attempt, the last repeated."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [str(item) if isinstance(item, int) else item for item in items]
+
+
+CallAnswers = Annotated[
+    list[CallAnswer],
+    BeforeValidator(_answers),
+    Field(
+        default_factory=list,
+        description="Réponses simulées aux appels téléphoniques de l'exercice, une par essai "
+        "(la dernière se répète) : « 1 », « 2 », « sans touche », « occupé », « pas de "
+        "réponse », « refusé » ; sans elles, l'appel est décroché sans touche (message laissé).",
+    ),
+]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -50,6 +73,7 @@ class Participant(Strict):
     email: str | None = None
     mobile: str | None = None
     telegram_chat_id: str | None = None
+    call_answers: CallAnswers
 
 
 class Inject(Strict):
@@ -147,6 +171,7 @@ class AudienceMember(Strict):
     mobile: str | None = None
     telegram_chat_id: str | None = None
     commune: str | None = None
+    call_answers: CallAnswers
 
 
 class Scenario(Strict):

@@ -51,6 +51,7 @@ from crisis.store.migrate import upgrade
 from drills.actions import ActionPlayer
 from drills.model import Scenario
 from drills.sandbox import SandboxChannel, fault_windows, sandbox_channels
+from drills.sandbox_voice import SandboxVoiceChannel, call_scripts
 
 STEP = timedelta(minutes=1)
 
@@ -82,6 +83,7 @@ class DrillResult:
     report: TimingReport
     files: list[Path]
     sandbox: dict[str, SandboxChannel]
+    telephone: SandboxVoiceChannel | None = None  # the calls the drill placed, simulated
 
     @property
     def missed(self) -> bool:
@@ -144,7 +146,8 @@ class DrillRunner:
             service.bus.new_id = _ids(f"{self.scenario.title}|{self.start.isoformat()}")
             spans = [(f.channel, f.start, f.end, f.mode) for f in self.scenario.faults]
             sandbox = sandbox_channels(self.clock, fault_windows(self.start, spans))
-            service.catalog.exercise.provide(sandbox)
+            telephone = self._telephone(service)
+            service.catalog.exercise.provide({**sandbox, "voice": telephone})
             try:
                 report = self._play(service)
             finally:
@@ -160,7 +163,15 @@ class DrillRunner:
             target = out_dir / name
             target.write_bytes(render(report, fmt))
             files.append(target)
-        return DrillResult(self.crisis_id, report, files, sandbox)
+        return DrillResult(self.crisis_id, report, files, sandbox, telephone)
+
+    def _telephone(self, service: DrillService) -> SandboxVoiceChannel:
+        """The drill's calls, answered as the scenario scripts them: no trunk is reached."""
+        people = [(p.mobile, p.call_answers) for p in self.scenario.participants]
+        people += [(m.mobile, m.call_answers) for m in self.scenario.audience]
+        return SandboxVoiceChannel(
+            clock=self.clock, scripts=call_scripts(people), answers=service.catalog.call_answers
+        )
 
     def _play(self, service: DrillService) -> TimingReport:
         scenario = self.scenario

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crisis.api.auth import CurrentActor, CurrentService, allowed
 from crisis.api.commands import IdempotencyKey, run_command
-from crisis.api.errors import responses
+from crisis.api.errors import DuplicateBody, responses
 from crisis.api.schemas import (
     CellOperationalCreate,
     CodActivationCreate,
@@ -83,7 +83,14 @@ def _run(
     dependencies=[allowed(OpenCrisis)],
     status_code=201,
     response_model=CrisisView,
-    responses=responses(401, 403, 409, 422),
+    responses=responses(401, 403, 422)
+    | {
+        409: {
+            "model": DuplicateBody,
+            "description": "Un événement semblable est déjà ouvert (`likely_duplicate`, "
+            "nommé dans `existing`) : rien n'est créé, sauf avec `distinct: true`.",
+        }
+    },
     summary="Ouvrir un événement majeur (et, au besoin, activer le COD)",
 )
 def open_crisis(
@@ -100,6 +107,7 @@ def open_crisis(
         communes=tuple(body.communes),
         reported_at=body.reported_at,
         activation=_decision(body.cod_activation) if body.cod_activation else None,
+        check_duplicates=not body.distinct,
     )
     return _run(service, actor, request, body, command, idempotency_key, _present_crisis(201))
 
@@ -180,7 +188,7 @@ def record_delivery(
     dependencies=[allowed(CloseCrisis)],
     response_model=CrisisView,
     responses=WRITE_ERRORS,
-    summary="Clore l'événement (préfet ou administrateur)",
+    summary="Clore l'événement, au besoin comme ouvert par erreur (préfet ou administrateur)",
 )
 def close_crisis(
     crisis_id: str,
@@ -190,7 +198,12 @@ def close_crisis(
     actor: CurrentActor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    command = CloseCrisis(crisis_id=crisis_id, reason=body.reason, closed_at=body.closed_at)
+    command = CloseCrisis(
+        crisis_id=crisis_id,
+        reason=body.reason,
+        closed_at=body.closed_at,
+        opened_by_mistake=body.opened_by_mistake,
+    )
     return _run(service, actor, request, body, command, idempotency_key, _present_crisis(200))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.duplicates import LikelyDuplicate
+from crisis.domain.errors import Conflict, InvalidFields, InvalidInput, NotFound
 from crisis.services.bus import Forbidden
 from crisis.validation import french_reason
 from crisis.web.routing import database_unreachable_page, log_database_unreachable
@@ -35,6 +37,28 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class ExistingEvent(BaseModel):
+    """An open event that the one being opened likely duplicates."""
+
+    crisis_id: str
+    title: str
+    kind: str
+    reported_at: datetime
+    created_by: str
+    cod_active: bool
+    reason: str  # why it was taken for the same event, in French
+
+
+class DuplicateDetail(ErrorDetail):
+    existing: list[ExistingEvent]
+
+
+class DuplicateBody(BaseModel):
+    """409 `likely_duplicate`: nothing created; send again with `distinct: true` to create it."""
+
+    error: DuplicateDetail
 
 
 class Unauthenticated(Exception):  # noqa: N818
@@ -134,12 +158,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        if isinstance(exc, InvalidFields):
+            fields = [FieldError(field=f, reason=r) for f, r in exc.fields.items()]
+            return error_response(422, "invalid_input", exc.message, fields)
         return error_response(
             422, "invalid_input", exc.message, [FieldError(field=exc.field, reason=exc.message)]
         )
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        if isinstance(exc, LikelyDuplicate):
+            return duplicate_response(exc)
         return error_response(409, "conflict", exc.message)
 
     @app.exception_handler(NotFound)
@@ -177,6 +206,27 @@ def _refused(refusal: Exception) -> JSONResponse:
         "unauthenticated",
         "Authentification requise : présentez un jeton valide (Authorization: Bearer …).",
         headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def duplicate_response(exc: LikelyDuplicate) -> JSONResponse:
+    """409 naming the open events the new one likely duplicates (the console's rule)."""
+    existing = [
+        ExistingEvent(
+            crisis_id=m.crisis_id,
+            title=m.title,
+            kind=m.kind.value,
+            reported_at=m.reported_at,
+            created_by=m.created_by,
+            cod_active=m.cod_active,
+            reason=m.reason,
+        )
+        for m in exc.matches
+    ]
+    message = exc.message + " Pour l'enregistrer quand même, renvoyez-le avec « distinct »: true."
+    detail = DuplicateDetail(code="likely_duplicate", message=message, existing=existing)
+    return JSONResponse(
+        status_code=409, content=DuplicateBody(error=detail).model_dump(mode="json")
     )
 
 

@@ -39,6 +39,11 @@ class CrisisCreate(Body):
     cod_activation: CodActivationCreate | None = Field(
         default=None, description="Pour ouvrir l'événement et activer le COD d'un seul geste."
     )
+    distinct: StrictFlag = Field(
+        default=False,
+        description="Un événement semblable est déjà ouvert (réponse 409 `likely_duplicate`) et "
+        "il s'agit bien d'un autre événement : l'enregistrer quand même.",
+    )
 
 
 class CellOperationalCreate(Body):
@@ -58,6 +63,11 @@ class DeliveryCreate(Body):
 class CrisisClose(Body):
     reason: PlainText = Field(min_length=1, max_length=2000)
     closed_at: Instant | None = None
+    opened_by_mistake: StrictFlag = Field(
+        default=False,
+        description="Ouvert par erreur (un doublon, une fausse manœuvre) : l'événement est "
+        "exclu des indicateurs, avec ce motif.",
+    )
 
 
 class DeliveryRecorded(BaseModel):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from crisis.domain.clocks import ClockPolicy, CommitmentClock
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidFields, InvalidInput
 from crisis.domain.events import (
     CellDeclaredOperational,
     CipDeclaredOperational,
@@ -76,7 +76,7 @@ class Crisis:
         by: str,
         now: datetime,
     ) -> Crisis:
-        raise_first(
+        raise_all(
             opening_problems(title=title, communes=communes, reported_at=reported_at, now=now)
         )
         title = title.strip()
@@ -131,7 +131,7 @@ class Crisis:
                 "Le COD est déjà activé pour cet événement "
                 f"(décision enregistrée par {self.activation.recorded_by})."
             )
-        raise_first(
+        raise_all(
             activation_problems(
                 decided_at=decided_at,
                 decided_by=decided_by,
@@ -290,12 +290,12 @@ class Crisis:
         now: datetime,
     ) -> None:
         self._ensure_active()
+        check = FieldCheck()
         means = means.strip()
         if not means:
-            raise InvalidInput(
-                "means", "Indiquez le moyen utilisé (conférence de presse, appels, …)."
-            )
-        self._check_instant("delivered_at", delivered_at, now, "de diffusion")
+            check.add("means", "Indiquez le moyen utilisé (conférence de presse, appels, …).")
+        check.read(lambda: self._check_instant("delivered_at", delivered_at, now, "de diffusion"))
+        check.done()
         self.events.append(
             DeliveryRecorded(
                 crisis_id=self.id,
@@ -371,19 +371,19 @@ class Crisis:
     ) -> None:
         """An explicit correction of what met a clock (a cell declared operational by mistake,
         a wrong hour), with its reason; allowed after the event is closed too."""
-        reason = reason.strip()
-        if not reason:
-            raise InvalidInput("reason", "Indiquez le motif de la correction.")
         found = self.clocks.get(clock)
         if found is None:
             raise Conflict("Cette horloge n'a pas été lancée pour cet événement.")
+        check = FieldCheck()
+        reason = reason.strip()
+        if not reason:
+            check.add("reason", "Indiquez le motif de la correction.")
         if met_at is not None:
             if met_at > now:
-                raise InvalidInput("met_at", "L'heure corrigée ne peut pas être dans le futur.")
+                check.add("met_at", "L'heure corrigée ne peut pas être dans le futur.")
             if met_at < found.started_at:
-                raise InvalidInput(
-                    "met_at", "L'heure corrigée est antérieure au départ de l'horloge."
-                )
+                check.add("met_at", "L'heure corrigée est antérieure au départ de l'horloge.")
+        check.done()
         self.events.extend(found.correct(met_at=met_at, reason=reason, by=by))
         if met_at is None:
             # Back to running: a deadline already past is a breach, raised now.
@@ -404,15 +404,17 @@ class Crisis:
     ) -> None:
         """`opened_by_mistake`: a duplicate or a wrong click, left out of the indicators."""
         self._ensure_open()
+        check = FieldCheck()
         reason = reason.strip()
         if not reason:
-            raise InvalidInput("reason", "Indiquez le motif de la clôture.")
+            check.add("reason", "Indiquez le motif de la clôture.")
         if at > now:
-            raise InvalidInput("closed_at", "L'heure de clôture ne peut pas être dans le futur.")
+            check.add("closed_at", "L'heure de clôture ne peut pas être dans le futur.")
         if at < self.reported_at:
-            raise InvalidInput(
+            check.add(
                 "closed_at", "L'heure de clôture est antérieure au signalement de l'événement."
             )
+        check.done()
         self.state = CrisisState.CLOSED
         self.closed_at = at
         self.closed_by = by
@@ -429,16 +431,17 @@ class Crisis:
         )
 
 
-def raise_first(problems: dict[str, str]) -> None:
-    for field_name, message in problems.items():
-        raise InvalidInput(field_name, message)
+def raise_all(problems: dict[str, str]) -> None:
+    """Refuse with every problem at once (InvalidFields), if there is any."""
+    if problems:
+        raise InvalidFields(dict(problems))
 
 
 def opening_problems(
     *, title: str, communes: Sequence[str], reported_at: datetime, now: datetime
 ) -> dict[str, str]:
     """Every reason the opening of an event would be refused, by field (a form shows them
-    all at once; `Crisis.open` raises the first)."""
+    all at once; `Crisis.open` refuses with all of them)."""
     problems: dict[str, str] = {}
     title = title.strip()
     if not title:

@@ -31,6 +31,7 @@ from crisis.reporting.report_models import (
     MessageReport,
     TimingReport,
 )
+from crisis.reporting.summary import round_calls
 
 HASH_SHOWN = 12  # hex digits of an entry's hash shown in the chronology
 
@@ -260,6 +261,8 @@ def _callout(report: TimingReport) -> Section:
             ("Alertes du cadre de permanence", str(c.officer_alerts)),
             ("Quorum de la cellule atteint", when(c.quorum_reached_at)),
         ]
+        if c.calls:
+            facts.append(("Appels téléphoniques (bilans des tours)", round_calls(c.calls)))
     rows = [
         (
             a.who,

@@ -97,6 +97,9 @@ class MessageTiming:
         self.planned: dict[str, int] = {
             str(k): int(v) for k, v in payload.get("deliveries", {}).items()
         }
+        if self.purpose == "callout":
+            # A page's calls are counted with their round (CalloutRoundCalls), not here.
+            self.planned.pop("voice", None)
         # Per channel: the latencies (seconds) and the first and last acceptance.
         self.latencies: dict[str, list[float]] = {}
         self.accepted_span: dict[str, tuple[datetime, datetime]] = {}

@@ -111,6 +111,9 @@ class CalloutReport(BaseModel):
     officer_alerts: int
     quorum_reached_at: Instant | None = None
     acknowledgements: list[AcknowledgementReport]
+    # The phone calls of every round by outcome, from the rounds' summaries (one journal
+    # entry per round: acknowledged, declined, message_left, no_answer, cancelled, pending).
+    calls: dict[str, int] = {}
 
 
 class CipReport(BaseModel):

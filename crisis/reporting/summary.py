@@ -15,6 +15,7 @@ from crisis.labels import (
     DELIVERY_OUTCOME_PLURALS,
     EVENT_LABELS,
     PERSON_OUTCOME_LABELS,
+    ROUND_CALL_LABELS,
     TEAM_LABELS,
     audience_label,
     channel_label,
@@ -45,6 +46,14 @@ def _team(code: Any) -> str:
 
 def _rounds(count: Any) -> str:
     return f"{count} tour" if count == 1 else f"{count} tours"
+
+
+def round_calls(calls: Any) -> str:
+    """« 3 appels — touche 1 : 2 ; message laissé : 1 », in the labels' order."""
+    counts = {str(k): int(v) for k, v in dict(calls).items()}
+    total = sum(counts.values())
+    parts = [f"{label} : {counts[k]}" for k, label in ROUND_CALL_LABELS.items() if counts.get(k)]
+    return f"{total} appel{'s' if total > 1 else ''} — " + " ; ".join(parts)
 
 
 def _who_paged(p: Payload) -> str:
@@ -218,6 +227,11 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
             if p.get("recorded_by")
             else ""
         )
+    ),
+    "event.PageDeclined": lambda p: f"{_who_paged(p)} : indisponible (touche 2)",
+    "event.CalloutRoundCalls": lambda p: (
+        f"{role_label(p.get('role'))}, tour {int(p.get('round', 0)) + 1} : "
+        + round_calls(p.get("calls", {}))
     ),
     "event.QuorumReached": lambda p: f"{_team(p.get('team'))} : {_roles(p.get('quorum', []))}",
     "event.ShiftHandedOver": lambda p: (

@@ -195,6 +195,10 @@ def build_report(
                 paging.paged = (str(p["member_name"]), str(p["role"]))
         elif kind == "event.CalloutEscalated":
             callout["escalations"] += 1
+        elif kind == "event.CalloutRoundCalls":
+            calls = callout.setdefault("calls", {})
+            for outcome, count in p.get("calls", {}).items():
+                calls[str(outcome)] = calls.get(str(outcome), 0) + int(count)
         elif kind == "event.CalloutOfficerAlerted":
             callout["officer_alerts"] += 1
         elif kind == "event.QuorumReached" and p.get("team") == "cell":

@@ -74,8 +74,11 @@ def unlock_account(cmd: UnlockAccount, ctx: HandlerContext) -> Outcome:
     return Outcome(result=user.name, stream=SYSTEM_STREAM, journal={"was_slowed": was_slowed})
 
 
-def checked_email(uow: UnitOfWork, value: str, *, owner_id: str | None = None) -> str | None:
-    """A valid address, lower-cased, held by no other account; None when left empty."""
+def checked_email(
+    uow: UnitOfWork, value: str, *, owner_id: str | None = None, conflict_field: str | None = None
+) -> str | None:
+    """A valid address, lower-cased, held by no other account; None when left empty. With
+    `conflict_field`, an address held by another account is a problem of that field (422)."""
     value = value.strip()
     if not value:
         return None
@@ -85,7 +88,10 @@ def checked_email(uow: UnitOfWork, value: str, *, owner_id: str | None = None) -
         raise InvalidInput("email", f"« {value} » n'est pas une adresse électronique.") from None
     holder = uow.users.by_email(email)
     if holder is not None and holder.id != owner_id:
-        raise Conflict(f"L'adresse {email} est déjà celle du compte « {holder.name} ».")
+        message = f"L'adresse {email} est déjà celle du compte « {holder.name} »."
+        if conflict_field is not None:
+            raise InvalidInput(conflict_field, message)
+        raise Conflict(message)
     return email
 
 

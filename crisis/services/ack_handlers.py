@@ -19,11 +19,11 @@ from crisis.domain.oncall import (
     PageAcknowledged,
 )
 from crisis.services.ack_rights import OWN_VIA, own_member, recorded_by
-from crisis.services.callout_handlers import check_quorum
+from crisis.services.callout_handlers import check_quorum, summarise_calls
 from crisis.services.context import TRUSTED_ROLES, HandlerContext, Outcome
 from crisis.services.oncall_links import LinkProblem, LinkRefused, check_link
 from crisis.services.roster_handlers import find_member
-from crisis.store.callout_repository import Page
+from crisis.store.callout_repository import CalloutRepository, Page
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,14 @@ def acknowledge_by_link(cmd: AcknowledgeByLink, ctx: HandlerContext) -> Outcome:
     return acknowledge_pages(ctx, [check.page], member, via="link", on_behalf=None)
 
 
+def latest_round(repo: CalloutRepository, page: Page) -> int:
+    """The role's last round paged so far (a late acknowledgement may answer an earlier)."""
+    return max(
+        (p.round for p in repo.pages_of(page.callout_id) if p.role is page.role),
+        default=page.round,
+    )
+
+
 def acknowledge_pages(
     ctx: HandlerContext, pages: list[Page], member: Member, *, via: str, on_behalf: str | None
 ) -> Outcome:
@@ -115,6 +123,9 @@ def acknowledge_pages(
                 recorded_by=on_behalf,
             )
         )
+        if page.role not in before:
+            # The role's round ends here: its calls are journalled once, as when it escalates.
+            summarise_calls(ctx, crisis, callout, page.role, latest_round(repo, page))
         done.append(
             {"crisis": crisis.title, "role": CELL_ROLE_LABELS[page.role], "team": callout.team}
         )

@@ -25,7 +25,7 @@ from crisis.domain.contacts import (
     checked_contact,
     describe_key,
 )
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput
 from crisis.services.context import HandlerContext, Outcome
 from crisis.store.contacts_repository import Change
 from crisis.store.journal import SYSTEM_STREAM
@@ -161,13 +161,15 @@ def reactivate_contact(cmd: ReactivateContact, ctx: HandlerContext) -> Outcome:
 
 
 def create_contact_list(cmd: CreateContactList, ctx: HandlerContext) -> Outcome:
-    name = check_list_name(cmd.name)
+    check = FieldCheck()
+    name = check.read(lambda: check_list_name(cmd.name)) or ""
     description = cmd.description.strip()
     if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise InvalidInput(
+        check.add(
             "description",
             f"La description ne doit pas dépasser {MAX_DESCRIPTION_LENGTH} caractères.",
         )
+    check.done()
     existing = ctx.uow.contacts.list_by_name(name)
     if existing is not None:
         raise Conflict(f"Une liste nommée « {existing.name} » existe déjà.")

@@ -32,7 +32,7 @@ from crisis.domain.drafts import (
     needs_approval,
     texts_from_template,
 )
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput
 from crisis.domain.messages import MessageTexts, MessageType
 from crisis.domain.vocabulary import Audience
 from crisis.jsonable import to_jsonable
@@ -84,9 +84,15 @@ class _Rendering:
     texts: dict[str, str]
 
 
-def _variable_field(error: VariableError) -> str:
-    names = [*error.missing, *error.unknown, *(name for name, _ in error.invalid)]
-    return f"variables.{names[0]}" if len(names) == 1 else "variables"
+def variable_problems(error: VariableError) -> dict[str, str]:
+    """Each wrong variable on its own field (`variables.NAME`), in French; the unknown ones
+    together on `variables`."""
+    problems = {f"variables.{name}": "Ce champ est obligatoire." for name in error.missing}
+    for name, reason in error.invalid:
+        problems.setdefault(f"variables.{name}", reason[:1].upper() + reason[1:] + ".")
+    if error.unknown:
+        problems["variables"] = "Variable(s) inconnue(s) : " + ", ".join(error.unknown) + "."
+    return problems
 
 
 def render_for(
@@ -113,10 +119,11 @@ def render_for(
             f"Le modèle « {template} » sert aux appels internes de la cellule : "
             "il ne s'adresse à aucun public.",
         )
+    check = FieldCheck()  # the audiences and every variable: all their problems at once
     foreign = [a for a in audiences if a not in manifest.audiences]
     if foreign:
         meant = ", ".join(AUDIENCE_LABELS[a] for a in manifest.audiences)
-        raise InvalidInput(
+        check.add(
             "audiences",
             f"Le modèle « {template} » est écrit pour : {meant} ; il ne convient pas à : "
             + ", ".join(AUDIENCE_LABELS[a] for a in foreign)
@@ -131,11 +138,16 @@ def render_for(
             marker=marker,
         )
     except VariableError as error:
-        raise InvalidInput(_variable_field(error), error.message) from None
+        for field, message in variable_problems(error).items():
+            check.add(field, message)
+        summary = [check.fields["audiences"]] if "audiences" in check.fields else []
+        check.done(" ".join([*summary, error.message]))
+        raise AssertionError("a variable error names at least one variable") from None
     except RenderError as error:
         raise InvalidInput(f"variants.{error.variant}", error.message) from None
     except TemplateError as error:
         raise InvalidInput("template", error.message) from None
+    check.done()
     unfit = [r for r in rendered.variants if not r.fits]
     if unfit:
         raise InvalidInput(

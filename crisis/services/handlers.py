@@ -24,7 +24,7 @@ from crisis.domain.commands import (
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.duplicates import Candidate, LikelyDuplicate, likely_duplicates
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Conflict, FieldCheck, NotFound
 from crisis.domain.signin_throttle import Scope, account_key
 from crisis.domain.vocabulary import CrisisState
 from crisis.services.account_handlers import checked_email, checked_role
@@ -164,14 +164,21 @@ def close_crisis(cmd: CloseCrisis, ctx: HandlerContext) -> Outcome:
 
 
 def add_user(cmd: AddUser, ctx: HandlerContext) -> Outcome:
+    """Every field is checked before any is refused: the form shows all its problems."""
+    check = FieldCheck()
     name = cmd.name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("name", f"Le nom doit compter de 1 à {MAX_NAME_LENGTH} caractères.")
-    role = checked_role(cmd.role)
-    if ctx.uow.users.by_name(name) is not None:
-        raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
-    password_hash = hash_password(cmd.password) if cmd.password is not None else None
-    email = checked_email(ctx.uow, cmd.email or "")
+        check.add("name", f"Le nom doit compter de 1 à {MAX_NAME_LENGTH} caractères.")
+    role = check.read(lambda: checked_role(cmd.role))
+    email = check.read(lambda: checked_email(ctx.uow, cmd.email or "", conflict_field="email"))
+    password = cmd.password
+    password_hash = check.read(lambda: hash_password(password)) if password is not None else None
+    if name and ctx.uow.users.by_name(name) is not None:
+        if not check.fields:
+            raise Conflict(f"Un utilisateur nommé « {name} » existe déjà.")
+        check.add("name", f"Un utilisateur nommé « {name} » existe déjà.")
+    check.done()
+    assert role is not None
     token = secrets.token_urlsafe(32)
     user = ctx.uow.users.add(
         user_id=ctx.new_id(),

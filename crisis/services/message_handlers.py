@@ -13,7 +13,7 @@ from crisis.domain.commands import SendMessage
 from crisis.domain.crisis import Crisis
 from crisis.domain.draft_events import DraftComposed, DraftSubmitted
 from crisis.domain.drafts import Draft, DraftOrigin, DraftState, needs_approval
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput
 from crisis.domain.events import MessageSent
 from crisis.domain.fanouts import Fanout
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
@@ -98,9 +98,12 @@ def send_message(cmd: SendMessage, ctx: HandlerContext) -> Outcome:
     crisis = ctx.uow.crises.get(cmd.crisis_id, for_update=True)
     ctx.touched.append(crisis)
     ensure_open(crisis)
-    check_target(cmd.audiences, cmd.lists)
-    msg_type = check_reference(ctx, crisis, cmd.msg_type, cmd.references_id)
-    texts = MessageTexts.parse(dict(cmd.texts))
+    check = FieldCheck()  # the public and the texts: both problems at once
+    check.read(lambda: check_target(cmd.audiences, cmd.lists))
+    msg_type = check.read(lambda: check_reference(ctx, crisis, cmd.msg_type, cmd.references_id))
+    texts = check.read(lambda: MessageTexts.parse(dict(cmd.texts)))
+    check.done()
+    assert msg_type is not None and texts is not None
     if needs_approval(cmd.audiences, cmd.lists, ctx.settings.approval_audiences):
         # Free text never bypasses the préfet: it waits, submitted, for approval.
         draft_id = _hold_for_approval(cmd, ctx, crisis, texts)

@@ -18,6 +18,7 @@ from crisis.domain.events import (
     DeliveryRequeued,
 )
 from crisis.domain.messages import (
+    ChannelName,
     Message,
     MessagePurpose,
 )
@@ -167,6 +168,8 @@ def _journal_acceptances(
     groups: dict[tuple[str, str, str, str], list[AcceptedDelivery]] = {}
     for delivery_id, recorded in accepted.items():  # in claim order, each delivery once
         result = results_by_id[delivery_id]
+        if _round_call(messages[result.message_id], result.channel):
+            continue
         key = (result.crisis_id, result.message_id, result.channel, result.audience)
         groups.setdefault(key, []).append(
             AcceptedDelivery(
@@ -193,6 +196,12 @@ def _journal_acceptances(
             factual=messages[message_id].purpose is MessagePurpose.FACTUAL,
             elus_met_on_delivery=elus_met_on_delivery,
         )
+
+
+def _round_call(message: Message, channel: str) -> bool:
+    """A call of the call-out: journalled with its round's summary (CalloutRoundCalls), not
+    one entry per answered call; the delivery keeps its own acceptance."""
+    return message.purpose is MessagePurpose.CALLOUT and channel == ChannelName.VOICE.value
 
 
 def _apply(

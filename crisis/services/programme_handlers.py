@@ -18,7 +18,7 @@ from crisis.domain.commands import PlayInject
 from crisis.domain.contacts import Category
 from crisis.domain.crisis import Crisis
 from crisis.domain.era import check_instant
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput, NotFound
 from crisis.domain.messages import ChannelName, Message, MessagePurpose, MessageTexts, MessageType
 from crisis.domain.programme import (
     DRILL_MODE_LABELS,
@@ -70,20 +70,24 @@ def occurrence_key(occurrence: datetime) -> str:
 
 
 def add_drill_schedule(cmd: AddDrillSchedule, ctx: HandlerContext) -> Outcome:
+    """Every field is checked before any is refused: the form shows all its problems."""
+    check = FieldCheck()
     name = cmd.name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput("name", f"Le nom doit compter de 1 à {MAX_NAME_LENGTH} caractères.")
+        check.add("name", f"Le nom doit compter de 1 à {MAX_NAME_LENGTH} caractères.")
     if not 0 <= cmd.notice_days <= MAX_NOTICE_DAYS:
-        raise InvalidInput(
-            "notice_days", f"Le préavis se compte en jours, de 0 à {MAX_NOTICE_DAYS}."
-        )
-    try:
-        mode = DrillMode(cmd.mode)
-    except ValueError:
-        raise InvalidInput("mode", "Mode inconnu : unattended ou live.") from None
-    scenario = load_scenario_ref(cmd.scenario, ctx.uow)
-    start = ctx.now if cmd.starts_at is None else check_instant("starts_at", cmd.starts_at)
-    recurrence = parse_recurrence(rrule_text=cmd.rrule, cron_text=cmd.cron, start=start)
+        check.add("notice_days", f"Le préavis se compte en jours, de 0 à {MAX_NOTICE_DAYS}.")
+    mode = check.read(lambda: _mode(cmd.mode))
+    scenario = check.read(lambda: load_scenario_ref(cmd.scenario, ctx.uow))
+    starts_at = cmd.starts_at
+    start = (
+        ctx.now if starts_at is None else check.read(lambda: check_instant("starts_at", starts_at))
+    )
+    recurrence = check.read(
+        lambda: parse_recurrence(rrule_text=cmd.rrule, cron_text=cmd.cron, start=start or ctx.now)
+    )
+    check.done()
+    assert mode is not None and scenario is not None and recurrence is not None
     schedule = DrillSchedule(
         id=ctx.new_id(),
         name=name,
@@ -101,6 +105,13 @@ def add_drill_schedule(cmd: AddDrillSchedule, ctx: HandlerContext) -> Outcome:
     # The rule as kept (standard cron since 0013): what the journal's readers evaluate.
     journal = {"schedule_id": schedule.id, "rule_kind": schedule.rule_kind, "rule": schedule.rule}
     return Outcome(result=schedule, stream=SYSTEM_STREAM, journal=journal)
+
+
+def _mode(value: str) -> DrillMode:
+    try:
+        return DrillMode(value)
+    except ValueError:
+        raise InvalidInput("mode", "Mode inconnu : unattended ou live.") from None
 
 
 def remove_drill_schedule(cmd: RemoveDrillSchedule, ctx: HandlerContext) -> Outcome:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select, update
 
+from crisis.store.delivery_rows import DeliveryRow, delivery_row
 from crisis.store.delivery_status import DeliveryStatus
 from crisis.store.tables import deliveries
 
@@ -69,3 +70,21 @@ class CallOutcomes:
             .group_by(deliveries.c.channel)
         )
         return {channel: int(number) for channel, number in rows}
+
+    def calls_of(self, crisis_id: str, *, channel: str, limit: int) -> list[DeliveryRow]:
+        """An event's calls on the channel, the most recently queued first."""
+        rows = self._conn.execute(
+            select(deliveries)
+            .where(deliveries.c.crisis_id == crisis_id, deliveries.c.channel == channel)
+            .order_by(deliveries.c.queued_at.desc(), deliveries.c.id.desc())
+            .limit(limit)
+        )
+        return [delivery_row(r) for r in rows]
+
+    def count_calls(self, crisis_id: str, *, channel: str) -> int:
+        found = self._conn.execute(
+            select(func.count()).where(
+                deliveries.c.crisis_id == crisis_id, deliveries.c.channel == channel
+            )
+        ).scalar_one()
+        return int(found)

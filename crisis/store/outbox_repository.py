@@ -18,6 +18,8 @@ from crisis.domain.vocabulary import Audience
 from crisis.store.ack_links_repository import personalise_claimed
 from crisis.store.call_outcomes import CallOutcomes
 from crisis.store.claimed import read_claimed
+from crisis.store.delivery_rows import DeliveryRow as DeliveryRow
+from crisis.store.delivery_rows import delivery_row
 from crisis.store.delivery_status import DeliveryStatus as DeliveryStatus
 from crisis.store.id_lists import among, per_dialect
 from crisis.store.tables import (
@@ -26,33 +28,6 @@ from crisis.store.tables import (
     delivery_attempts,
     messages,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRow:
-    id: str
-    message_id: str
-    crisis_id: str
-    audience: str
-    channel: str
-    recipient_kind: str
-    recipient: str
-    recipient_name: str
-    contact_id: str | None
-    status: str
-    attempts: int
-    queued_at: datetime
-    next_attempt_at: datetime
-    provider_message_id: str | None
-    accepted_at: datetime | None
-    finished_at: datetime | None
-    last_error: str | None
-    fallback_of: str | None
-    # What the operator's receipts said of the handset (SMS over SMPP), when they said it.
-    handset_status: str | None = None
-    handset_at: datetime | None = None
-    handset_reason: str | None = None
-    person_outcome: str | None = None  # a call: what the person did
 
 
 class RecordedState(NamedTuple):
@@ -189,33 +164,6 @@ def _message(row: Any) -> Message:
         created_by=row.created_by,
         created_at=row.created_at,
         references_id=row.references_id,
-    )
-
-
-def _delivery(row: Any) -> DeliveryRow:
-    return DeliveryRow(
-        id=row.id,
-        message_id=row.message_id,
-        crisis_id=row.crisis_id,
-        audience=row.audience,
-        channel=row.channel,
-        recipient_kind=row.recipient_kind,
-        recipient=row.recipient,
-        recipient_name=row.recipient_name,
-        contact_id=row.contact_id,
-        status=row.status,
-        attempts=row.attempts,
-        queued_at=row.queued_at,
-        next_attempt_at=row.next_attempt_at,
-        provider_message_id=row.provider_message_id,
-        accepted_at=row.accepted_at,
-        finished_at=row.finished_at,
-        last_error=row.last_error,
-        fallback_of=row.fallback_of,
-        handset_status=row.handset_status,
-        handset_at=row.handset_at,
-        handset_reason=row.handset_reason,
-        person_outcome=row.person_outcome,
     )
 
 
@@ -409,7 +357,7 @@ class OutboxRepository(CallOutcomes):
 
     def delivery(self, delivery_id: str) -> DeliveryRow | None:
         row = self._conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
-        return None if row is None else _delivery(row)
+        return None if row is None else delivery_row(row)
 
     def recorded_states(self, delivery_ids: Collection[str]) -> dict[str, RecordedState]:
         """The status and queueing instant of each delivery, by id (two columns, not whole
@@ -432,7 +380,7 @@ class OutboxRepository(CallOutcomes):
             query = query.where(deliveries.c.message_id == message_id)
         if crisis_id is not None:
             query = query.where(deliveries.c.crisis_id == crisis_id)
-        return [_delivery(r) for r in self._conn.execute(query)]
+        return [delivery_row(r) for r in self._conn.execute(query)]
 
     def deliveries_page(
         self, *, message_id: str, after: str | None, limit: int
@@ -453,7 +401,7 @@ class OutboxRepository(CallOutcomes):
                 tuple_(deliveries.c.channel, deliveries.c.id) > tuple_(cursor.channel, after)
             )
         query = query.order_by(deliveries.c.channel, deliveries.c.id).limit(limit)
-        return [_delivery(r) for r in self._conn.execute(query)]
+        return [delivery_row(r) for r in self._conn.execute(query)]
 
     def troubled(self, *, message_id: str, limit: int) -> list[DeliveryRow]:
         """Up to `limit` deliveries of a message that failed, were refused, wait for a
@@ -471,7 +419,7 @@ class OutboxRepository(CallOutcomes):
             .order_by(deliveries.c.queued_at, deliveries.c.channel, deliveries.c.id)
             .limit(limit)
         )
-        return [_delivery(r) for r in self._conn.execute(query)]
+        return [delivery_row(r) for r in self._conn.execute(query)]
 
     def counts(self, *, message_id: str) -> dict[tuple[str, str], int]:
         """(channel, status) → number of deliveries."""

@@ -32,7 +32,7 @@ from crisis.domain.account_commands import (
 from crisis.domain.approval_calls import ApproverInput, SetApprovers
 from crisis.domain.commands import AddUser, Command, SetPassword
 from crisis.domain.contacts import Category
-from crisis.domain.errors import Conflict, InvalidInput
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput
 from crisis.domain.signin_throttle import Scope, account_key, next_attempt_at
 from crisis.services.approver_order import APPROVER_ROLE, approver_lines
 from crisis.services.bus import Forbidden
@@ -42,6 +42,7 @@ from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 from crisis.web import forms
 from crisis.web.commands import run
+from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -140,24 +141,25 @@ def users(request: Request, session: CurrentUser, fait: str = "") -> Response:
 @router.post("/administration/utilisateurs")
 def add_user(request: Request, session: CurrentUser, form: PostedForm) -> Response:
     _admin(session)
-    command = AddUser(
-        name=forms.text(form, "name", limit=200),
-        role=forms.text(form, "role", limit=40),
-        password=forms.text(form, "password", limit=1000) or None,
-        email=forms.text(form, "email", limit=320) or None,
-    )
+    check = FieldCheck()
+    name = check.read(lambda: forms.text(form, "name", limit=200)) or ""
+    role = check.read(lambda: forms.text(form, "role", limit=40)) or ""
+    password = check.read(lambda: forms.text(form, "password", limit=1000))
+    email = check.read(lambda: forms.text(form, "email", limit=320))
+    values = {
+        "idempotency_key": forms.text(form, "idempotency_key", limit=100),
+        "name": forms.text(form, "name", limit=10_000),
+        "role": forms.text(form, "role", limit=40),
+        "email": forms.text(form, "email", limit=10_000),
+    }
+    command = AddUser(name=name, role=role, password=password or None, email=email or None)
     try:
+        check.done()
         created = run(request, session, form, command)
-    except (InvalidInput, Conflict) as error:
-        field = error.field if isinstance(error, InvalidInput) else "name"
-        values = {
-            "idempotency_key": forms.text(form, "idempotency_key", limit=100),
-            "name": command.name,
-            "role": command.role,
-            "email": command.email or "",
-        }
-        status = 422 if isinstance(error, InvalidInput) else 409
-        return _page(request, session, {"errors": {field: error.message}, "values": values}, status)
+    except InvalidInput as error:
+        return _page(request, session, {"errors": field_errors(error), "values": values}, 422)
+    except Conflict as error:
+        return _page(request, session, {"errors": {"name": error.message}, "values": values}, 409)
     return _page(request, session, {"created": {"name": command.name, "token": created["token"]}})
 
 

@@ -40,6 +40,7 @@ from crisis.services.contact_handlers import ImportReport
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -250,10 +251,8 @@ def _input(form: FormData) -> ContactInput:
 
 
 def refused_fields(error: InvalidInput | Conflict) -> dict[str, str]:
-    if isinstance(error, InvalidContacts):
-        return {p.field: p.reason.capitalize() + "." for p in error.problems}
     if isinstance(error, InvalidInput):
-        return {error.field: error.message}
+        return field_errors(error)
     return {"general": error.message}
 
 
@@ -295,8 +294,8 @@ def update_contact(
 ) -> Response:
     with service_of(request).bus.reading() as uow:
         before = uow.contacts.get(contact_id)
-    command = UpdateContact(contact_id=contact_id, contact=_input(form))
     try:
+        command = UpdateContact(contact_id=contact_id, contact=_input(form))
         run(request, session, form, command, keyed=False)
     except (InvalidInput, Conflict) as error:
         status = 409 if isinstance(error, Conflict) else 422
@@ -346,11 +345,27 @@ def reactivate(
 
 @router.post("/annuaire/listes")
 def create_list(request: Request, session: CurrentUser, form: PostedForm) -> Response:
-    command = CreateContactList(
-        name=forms.text(form, "nom_liste", limit=400),
-        description=forms.text(form, "description", limit=5000),
-    )
-    created = run(request, session, form, command, _id)
+    values = {
+        "idempotency_key": forms.text(form, "idempotency_key", limit=100),
+        "nom_liste": forms.text(form, "nom_liste", limit=10_000),
+        "description": forms.text(form, "description", limit=10_000),
+    }
+    try:
+        command = CreateContactList(
+            name=forms.text(form, "nom_liste", limit=400),
+            description=forms.text(form, "description", limit=10_000),
+        )
+        created = run(request, session, form, command, _id)
+    except (InvalidInput, Conflict) as error:
+        found = refused_fields(error)
+        # The command's `name` is the form's « nom_liste »; a conflict is the name's too.
+        errors = {"nom_liste" if k in ("name", "general") else k: v for k, v in found.items()}
+        filters = dict.fromkeys(("q", "categorie", "commune", "exercice", "liste"), "")
+        extra = {"list_errors": errors, "list_values": values}
+        status = 409 if isinstance(error, Conflict) else 422
+        return directory_page(
+            request, session, filters | {"etat": "actifs"}, extra=extra, status=status
+        )
     return RedirectResponse(f"/annuaire?liste={created['id']}&fait=liste", status_code=303)
 
 

@@ -24,6 +24,7 @@ from crisis.templating.registry import LoadedTemplate, TemplateRegistry
 from crisis.templating.variables import VariableType
 from crisis.web import forms
 from crisis.web.commands import run, run_answer
+from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -189,6 +190,10 @@ def _compose_page(
                 }
                 for s in manifest.variables
             ]
+            # The summary of errors names each variable (« Situation : … »).
+            context["variable_labels"] = {
+                VAR_PREFIX + s.name: s.description for s in manifest.variables
+            }
             if form is not None and form.get("template_loaded") == "oui":
                 context["values"] = _posted_values(form, template)
                 context["audiences"] = [a.value for a in forms.audiences(form)]
@@ -274,10 +279,8 @@ def compose(request: Request, crisis_id: str, session: CurrentUser, form: Posted
 
         answer = run_answer(request, session, form, command, present)
     except InvalidInput as error:
-        field = error.field.removeprefix("variables.")
-        return _compose_page(
-            request, session, crisis_id, form, errors={field: error.message}, status=422
-        )
+        errors = {k.removeprefix("variables."): v for k, v in field_errors(error).items()}
+        return _compose_page(request, session, crisis_id, form, errors=errors, status=422)
     draft = answer.body
     if answer.replayed:  # a double submit: the first one already went on
         return RedirectResponse(f"/evenements/{crisis_id}#messages", status_code=303)

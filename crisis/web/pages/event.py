@@ -9,22 +9,16 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from crisis.domain.commands import (
-    ActivateCod,
-    CloseCrisis,
-    CodDecision,
-    CorrectClock,
     DeclareCellOperational,
-    RecordDelivery,
     RetryDelivery,
 )
 from crisis.domain.draft_commands import SendDraft, SubmitDraft
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import NotFound
 from crisis.domain.oncall import (
     CELL_ROLE_LABELS,
     AcknowledgePage,
     CellRole,
     DeclareCipOperational,
-    OrderCip,
     StartCallout,
     Team,
 )
@@ -32,17 +26,16 @@ from crisis.domain.vocabulary import CLOCK_LABELS, Audience, ClockName
 from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
-from crisis.services import step_up
 from crisis.services.ack_rights import ON_BEHALF_ROLES, own_member
 from crisis.services.approval_call_views import crisis_calls
 from crisis.services.bus import ensure_may_run
+from crisis.services.call_views import calls_view
 from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
-from crisis.web.commands import allowed_to, run
+from crisis.web.commands import run
 from crisis.web.pages.approvals import draft_preview
-from crisis.web.pages.step_up import require_fresh_verification
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -86,7 +79,7 @@ def _role_label(role: str) -> str:
         return role
 
 
-def _back(crisis_id: str, done: str, anchor: str = "") -> RedirectResponse:
+def back(crisis_id: str, done: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/evenements/{crisis_id}?fait={done}{anchor}", status_code=303)
 
 
@@ -117,6 +110,7 @@ def _event_data(
                 paged["handsets"] = sorted(
                     {r.handset_status for r in rows if r.channel == "sms" and r.handset_status}
                 )
+        calls = calls_view(uow, crisis_id)
         messages = list(reversed(uow.outbox.messages_of(crisis_id)))
         unfinished = uow.fanouts.unfinished_among([m.id for m in messages])
         boards = [
@@ -139,6 +133,7 @@ def _event_data(
         "crisis": summary,
         "closed": crisis.closed_at is not None,
         "callouts": callouts,
+        "calls": calls,
         "boards": boards,
         "drafts": [d for d in drafts if d.state != "sent"],
         "drafts_by_id": {d.draft_id: d for d in drafts},
@@ -163,6 +158,7 @@ def _event_data(
         # de » (crisis.services.ack_rights).
         "own_member_id": own.id if own is not None else None,
         "acknowledges_on_behalf": user_role in ON_BEHALF_ROLES,
+        "refused": None,
     }
 
 
@@ -177,6 +173,25 @@ def event_page(
     return page(request, "event.html.j2", data, session=session)
 
 
+def refused_form_page(
+    request: Request,
+    crisis_id: str,
+    session: SignedIn,
+    *,
+    form: str,
+    errors: dict[str, str],
+    values: dict[str, str],
+) -> Response:
+    """The event page again, the refused form open with every error beside its field and
+    listed on top of the form; nothing was recorded."""
+    data = _event_data(
+        request, crisis_id, 1, user_name=session.user.name, user_role=session.user.role
+    )
+    data["done"] = ""
+    data["refused"] = {"form": form, "errors": errors, "values": values}
+    return page(request, "event.html.j2", data, session=session, status_code=422)
+
+
 @router.get("/evenements/{crisis_id}/horloges")
 def event_clocks(request: Request, crisis_id: str, session: CurrentUser) -> Response:
     service = service_of(request)
@@ -185,26 +200,6 @@ def event_clocks(request: Request, crisis_id: str, session: CurrentUser) -> Resp
             uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=50
         )
     return page(request, "event_clocks.html.j2", {"crisis": summary}, session=session)
-
-
-@router.post("/evenements/{crisis_id}/cod")
-def activate(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    decision = CodDecision(
-        decided_by=forms.text(form, "decided_by", limit=120),
-        synergi_ref=forms.text(form, "synergi_ref", limit=120) or None,
-        decided_at=forms.paris_instant(form, "decided_at"),
-    )
-    require_fresh_verification(request, session, step_up.ACTIVATE_COD, f"/evenements/{crisis_id}")
-    try:
-        run(request, session, form, ActivateCod(crisis_id=crisis_id, decision=decision))
-    except Conflict:
-        # Another tab or another person activated it first: one activation, shown as it is.
-        with service_of(request).bus.reading() as uow:
-            crisis = uow.crises.get(crisis_id)
-        if crisis.activation is None or crisis.closed_at is not None:
-            raise
-        return _back(crisis_id, "cod-deja")
-    return _back(crisis_id, "cod")
 
 
 # The one-tap acts that meet a commitment: each asks for confirmation on a page of its own.
@@ -283,61 +278,7 @@ def cell_operational(
         return unconfirmed
     command = DeclareCellOperational(crisis_id=crisis_id, note=forms.text(form, "note"))
     run(request, session, form, command)
-    return _back(crisis_id, "cellule")
-
-
-@router.post("/evenements/{crisis_id}/corrections", dependencies=[allowed_to(CorrectClock)])
-def correct_clock(
-    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
-) -> Response:
-    try:
-        clock = ClockName(forms.text(form, "clock", limit=20))
-    except ValueError:
-        raise InvalidInput("clock", "Choisissez l'horloge à corriger.") from None
-    withdrawn = form.get("correction") != "heure"
-    command = CorrectClock(
-        crisis_id=crisis_id,
-        clock=clock,
-        reason=forms.text(form, "reason", limit=500),
-        met_at=None if withdrawn else forms.paris_instant(form, "met_at"),
-    )
-    if not withdrawn and command.met_at is None:
-        raise InvalidInput("met_at", "Indiquez l'heure à retenir.")
-    run(request, session, form, command)
-    return _back(crisis_id, "correction", "#horloges")
-
-
-@router.post(
-    "/evenements/{crisis_id}/diffusion-hors-service", dependencies=[allowed_to(RecordDelivery)]
-)
-def off_service_delivery(
-    request: Request, crisis_id: str, session: CurrentUser, form: PostedForm
-) -> Response:
-    try:
-        audience = Audience(forms.text(form, "audience", limit=10))
-    except ValueError:
-        raise InvalidInput("audience", "Choisissez le public informé.") from None
-    delivered_at = forms.paris_instant(form, "delivered_at") or service_of(request).clock.now()
-    command = RecordDelivery(
-        crisis_id=crisis_id,
-        audience=audience,
-        delivered_at=delivered_at,
-        means=forms.text(form, "means", limit=500),
-        recipients=forms.text(form, "recipients", limit=2000),
-    )
-    run(request, session, form, command)
-    return _back(crisis_id, "hors-service")
-
-
-@router.post("/evenements/{crisis_id}/clore")
-def close(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    command = CloseCrisis(
-        crisis_id=crisis_id,
-        reason=forms.text(form, "reason"),
-        opened_by_mistake=form.get("erreur") == "oui",
-    )
-    run(request, session, form, command)
-    return _back(crisis_id, "erreur" if command.opened_by_mistake else "clos")
+    return back(crisis_id, "cellule")
 
 
 @router.post("/evenements/{crisis_id}/appel")
@@ -346,7 +287,7 @@ def start_callout(
 ) -> Response:
     team = Team.CIP if form.get("team") == "cip" else Team.CELL
     run(request, session, form, StartCallout(crisis_id=crisis_id, team=team))
-    return _back(crisis_id, "appel", "#astreinte")
+    return back(crisis_id, "appel", "#astreinte")
 
 
 @router.post("/evenements/{crisis_id}/accuses")
@@ -357,19 +298,7 @@ def acknowledge(
         via="console", member_id=forms.text(form, "member_id", limit=64), crisis_id=crisis_id
     )
     run(request, session, form, command)
-    return _back(crisis_id, "accuse", "#astreinte")
-
-
-@router.post("/evenements/{crisis_id}/cip")
-def order_cip(request: Request, crisis_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    require_fresh_verification(request, session, step_up.ORDER_CIP, f"/evenements/{crisis_id}#cip")
-    command = OrderCip(
-        crisis_id=crisis_id,
-        numero_unique=forms.text(form, "numero_unique", limit=40),
-        ordered_by=forms.text(form, "ordered_by", limit=120) or None,
-    )
-    run(request, session, form, command)
-    return _back(crisis_id, "cip", "#cip")
+    return back(crisis_id, "accuse", "#astreinte")
 
 
 @router.get("/evenements/{crisis_id}/cip/operationnelle")
@@ -388,7 +317,7 @@ def cip_operational(
     if unconfirmed is not None:
         return unconfirmed
     run(request, session, form, DeclareCipOperational(crisis_id=crisis_id))
-    return _back(crisis_id, "cip-operationnelle", "#cip")
+    return back(crisis_id, "cip-operationnelle", "#cip")
 
 
 @router.post("/evenements/{crisis_id}/diffusions/{delivery_id}/relance")
@@ -400,7 +329,7 @@ def retry(
     if row is None or row.crisis_id != crisis_id:
         raise NotFound(f"Aucune diffusion ne porte l'identifiant « {delivery_id} ».")
     run(request, session, form, RetryDelivery(delivery_id=delivery_id))
-    return _back(crisis_id, "relance", "#messages")
+    return back(crisis_id, "relance", "#messages")
 
 
 @router.post("/evenements/{crisis_id}/brouillons/{draft_id}/soumettre")
@@ -408,7 +337,7 @@ def submit_draft(
     request: Request, crisis_id: str, draft_id: str, session: CurrentUser, form: PostedForm
 ) -> Response:
     run(request, session, form, SubmitDraft(crisis_id=crisis_id, draft_id=draft_id))
-    return _back(crisis_id, "soumis", "#messages")
+    return back(crisis_id, "soumis", "#messages")
 
 
 @router.get("/evenements/{crisis_id}/brouillons/{draft_id}/envoyer")
@@ -437,7 +366,7 @@ def send_draft(
     if unconfirmed is not None:
         return unconfirmed
     run(request, session, form, SendDraft(crisis_id=crisis_id, draft_id=draft_id))
-    return _back(crisis_id, "envoye", "#messages")
+    return back(crisis_id, "envoye", "#messages")
 
 
 @router.get("/evenements/{crisis_id}/rapport.{extension}")

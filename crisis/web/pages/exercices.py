@@ -21,7 +21,7 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from crisis.domain.errors import Conflict, InvalidInput, NotFound
+from crisis.domain.errors import Conflict, FieldCheck, InvalidInput, NotFound
 from crisis.domain.programme import (
     DRILL_MODE_LABELS,
     ONE_OFF,
@@ -46,6 +46,7 @@ from crisis.services.scenario_library import InvalidScenario, scenario_catalogue
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
+from crisis.web.field_errors import field_errors, refuse_with_the_rest
 from crisis.web.pages.rapports import KINDS, report_download
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
@@ -146,6 +147,7 @@ def _page(
         "done": "",
         "problems": [],
         "errors": {},
+        "programme_refused": False,
         "values": {"idempotency_key": str(uuid.uuid4()), "notice_days": "7", "mode": "unattended"},
         **(extra or {}),
     }
@@ -304,39 +306,48 @@ SCHEDULE_FIELDS = (
 )
 
 
-def _schedule_command(form: FormData) -> AddDrillSchedule:
-    try:
-        mode = DrillMode(forms.text(form, "mode", limit=40))
-    except ValueError:
-        raise InvalidInput("mode", "Choisissez le mode dans la liste.") from None
-    notice = forms.text(form, "notice_days", limit=4) or "7"
+def _schedule_command(form: FormData, check: FieldCheck) -> AddDrillSchedule:
+    """The form read whole: a field it cannot read is noted in `check`, the others still are."""
+    mode = check.read(lambda: _drill_mode(forms.text(form, "mode", limit=40)))
+    notice = check.read(lambda: forms.text(form, "notice_days", limit=4)) or "7"
     if not notice.isdigit():
-        raise InvalidInput("notice_days", "Nombre de jours entier attendu.")
-    rule = forms.text(form, "rrule", limit=500)
-    cron = forms.text(form, "cron", limit=200)
+        check.add("notice_days", "Nombre de jours entier attendu.")
+    rule = check.read(lambda: forms.text(form, "rrule", limit=500))
+    cron = check.read(lambda: forms.text(form, "cron", limit=200))
     return AddDrillSchedule(
-        name=forms.text(form, "name", limit=200),
-        scenario=forms.text(form, "scenario", limit=500),
+        name=check.read(lambda: forms.text(form, "name", limit=200)) or "",
+        scenario=check.read(lambda: forms.text(form, "scenario", limit=500)) or "",
         rrule=rule or None,
         cron=cron or None,
-        starts_at=forms.paris_instant(form, "starts_at"),
-        notice_days=int(notice),
-        mode=mode,
+        starts_at=check.read(lambda: forms.paris_instant(form, "starts_at")),
+        notice_days=int(notice) if notice.isdigit() else 0,
+        mode=mode or DrillMode.UNATTENDED,
     )
+
+
+def _drill_mode(value: str) -> DrillMode:
+    try:
+        return DrillMode(value)
+    except ValueError:
+        raise InvalidInput("mode", "Choisissez le mode dans la liste.") from None
 
 
 @router.post("/exercices/programme", dependencies=[allowed_to(AddDrillSchedule)])
 def add_schedule(request: Request, session: CurrentUser, form: PostedForm) -> Response:
+    """Every problem at once: the form's own (a field unreadable) and the service layer's."""
+    check = FieldCheck()
+    command = _schedule_command(form, check)
     try:
-        command = _schedule_command(form)
-        if may_run(session.user.role, AddDrillSchedule):
-            _known(request, command.scenario)
+        check.read(lambda: _known(request, command.scenario))
+        refuse_with_the_rest(check, service_of(request).bus, command, session.actor)
         run(request, session, form, command)
     except InvalidInput as error:
         values = {name: forms.text(form, name, limit=1000) for name in SCHEDULE_FIELDS}
+        errors = field_errors(error)
         # « one rule or the other » is said beside the first of the two fields
-        field = "rrule" if error.field == "rule" else error.field
-        context = {"errors": {field: error.message}, "values": values}
+        if "rule" in errors:
+            errors.setdefault("rrule", errors.pop("rule"))
+        context = {"errors": errors, "values": values, "programme_refused": True}
         return _page(request, session, context, status=422)
     return RedirectResponse("/exercices?fait=ajoute#programme", status_code=303)
 

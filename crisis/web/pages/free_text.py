@@ -21,6 +21,7 @@ from crisis.store.unit_of_work import UnitOfWork
 from crisis.templating.limits import Variant, default_variant_limits
 from crisis.web import forms
 from crisis.web.commands import run
+from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
@@ -143,6 +144,6 @@ def free_text(request: Request, crisis_id: str, session: CurrentUser, form: Post
 
         done = run(request, session, form, command, present)
     except InvalidInput as error:
-        field = error.field.removeprefix("texts.")
-        return _free_text_page(request, session, crisis_id, form, {field: error.message}, 422)
+        errors = {k.removeprefix("texts."): v for k, v in field_errors(error).items()}
+        return _free_text_page(request, session, crisis_id, form, errors, 422)
     return RedirectResponse(f"/evenements/{crisis_id}?fait={done}#messages", status_code=303)

@@ -365,3 +365,94 @@ def test_openapi_documents_every_body_and_error(client: TestClient) -> None:
 def test_instants_in_answers_carry_their_offset(client: TestClient, tokens: dict[str, str]) -> None:
     crisis = open_crisis(client, tokens["duty_officer"])
     assert datetime.fromisoformat(crisis["reported_at"]).utcoffset() == timedelta(0)
+
+
+def test_a_likely_duplicate_is_409_naming_the_open_event_unless_distinct(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    """The console's rule (crisis.domain.duplicates), applied by the same handler."""
+    first = open_crisis(client, tokens["duty_officer"])
+    again = client.post(
+        "/api/v1/crises",
+        json=OPEN_BODY | {"title": "Crue de la Seine"},
+        headers=auth(tokens["prefect"]),
+    )
+    assert again.status_code == 409
+    error = error_of(again)
+    assert error["code"] == "likely_duplicate"
+    assert "Crue de la Seine à Corbeil-Essonnes" in error["message"]
+    assert "« distinct »: true" in error["message"]
+    [existing] = error["existing"]
+    assert existing["crisis_id"] == first["crisis_id"]
+    assert existing["reason"] == "même nature d'événement et titre proche"
+    assert existing["created_by"] == "user-duty_officer"
+    listing = client.get("/api/v1/crises", headers=auth(tokens["auditor"])).json()["crises"]
+    assert [c["crisis_id"] for c in listing] == [first["crisis_id"]]
+    # The refused attempt is on the existing event's journal, as from the console.
+    journal = client.get(
+        f"/api/v1/crises/{first['crisis_id']}/journal", headers=auth(tokens["auditor"])
+    ).json()["entries"]
+    assert journal[-1]["kind"] == "refused.OpenCrisis"
+    distinct = open_crisis(client, tokens["prefect"], title="Crue de la Seine", distinct=True)
+    assert distinct["crisis_id"] != first["crisis_id"]
+
+
+def test_an_exercise_or_another_kind_is_no_duplicate(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    open_crisis(client, tokens["duty_officer"])
+    open_crisis(client, tokens["duty_officer"], exercise=True)
+    open_crisis(
+        client, tokens["duty_officer"], title="Incendie de l'usine", kind="accident_industriel"
+    )
+
+
+def test_distinct_is_a_strict_boolean(client: TestClient, tokens: dict[str, str]) -> None:
+    answer = client.post(
+        "/api/v1/crises", json=OPEN_BODY | {"distinct": "oui"}, headers=auth(tokens["admin"])
+    )
+    assert answer.status_code in (403, 422)
+    answer = client.post(
+        "/api/v1/crises",
+        json=OPEN_BODY | {"distinct": "oui"},
+        headers=auth(tokens["duty_officer"]),
+    )
+    assert answer.status_code == 422
+    assert error_of(answer)["fields"][0]["field"] == "distinct"
+
+
+def test_close_as_opened_by_mistake_leaves_it_out_of_the_indicators(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    crisis = open_crisis(client, tokens["duty_officer"])
+    url = f"/api/v1/crises/{crisis['crisis_id']}/close"
+    body = {"reason": "doublon de la crue de l'Orge", "opened_by_mistake": True}
+    closed = client.post(url, json=body, headers=auth(tokens["prefect"]))
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["state"] == "closed"
+    assert closed.json()["opened_by_mistake"] is True
+    journal = client.get(
+        f"/api/v1/crises/{crisis['crisis_id']}/journal", headers=auth(tokens["auditor"])
+    ).json()["entries"]
+    closing = next(e for e in journal if e["kind"] == "event.CrisisClosed")
+    assert closing["payload"]["opened_by_mistake"] is True
+    report = client.get(
+        f"/api/v1/crises/{crisis['crisis_id']}/report?format=md", headers=auth(tokens["auditor"])
+    )
+    assert "ouvert par erreur, exclu des indicateurs" in report.text
+    day = crisis["reported_at"][:10]
+    pack = client.get(
+        f"/api/v1/indicators?du={day}&au={day}&format=json", headers=auth(tokens["auditor"])
+    ).json()
+    row = next(e for e in pack["events"] if e["crisis_id"] == crisis["crisis_id"])
+    assert row["counted"] is False
+    assert row["note"] == (
+        "Ouvert par erreur : exclu des indicateurs (motif : doublon de la crue de l'Orge)."
+    )
+    other = open_crisis(client, tokens["duty_officer"], distinct=True)
+    refused = client.post(
+        f"/api/v1/crises/{other['crisis_id']}/close",
+        json=body | {"opened_by_mistake": "oui"},
+        headers=auth(tokens["prefect"]),
+    )
+    assert refused.status_code == 422
