@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.oncall import Team
-from crisis.french import compact_datetime, decimal
+from crisis.french import compact_datetime, decimal, short_time
 from crisis.labels import (
     ACK_VIA_LABELS,
     DELIVERY_OUTCOME_LABELS,
@@ -234,6 +234,9 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         else f"annonce de la fermeture : {p.get('numero_unique')}"
     ),
     "event.CipDeactivated": lambda p: str(p.get("reason", "")),
+    "event.ReplayAnnotated": lambda p: (
+        f"à {short_time(datetime.fromisoformat(str(p.get('at'))))} : {p.get('text')}"
+    ),
 }
 
 

@@ -116,12 +116,13 @@ class SituationCache:
         return situation_at(uow, folds, folds.visible_count(at), at, lock=self._lock)
 
     def after_entry(self, uow: UnitOfWork, crisis_id: str, seq: int) -> Situation:
-        """The event just after its entry `seq` was recorded."""
+        """The event just after its entry `seq` was recorded (entries recorded in the same
+        transaction share their instant: stepping by entry shows them one by one)."""
         folds = self.folds(uow, crisis_id)
         seq = min(max(seq, 1), len(folds.visible))
         at = folds.instant_of(seq)
         assert at is not None
-        return situation_at(uow, folds, folds.visible_count(at), at, lock=self._lock)
+        return situation_at(uow, folds, seq, at, lock=self._lock)
 
 
 def situation_at(

@@ -31,6 +31,7 @@ from crisis.web.pages import (
     passkeys,
     proconnect,
     rapports,
+    replay,
     signin,
     step_up,
 )
@@ -88,6 +89,7 @@ def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
         dashboard,
         open_event,
         event,
+        replay,
         compose,
         free_text,
         approvals,
