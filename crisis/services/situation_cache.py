@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crisis.services.retex_views import RETEX_KINDS
 from crisis.services.situation import ANNOTATION_KIND, Annotation, Situation, SituationFold
 from crisis.services.situation import annotation as _annotation
 from crisis.store.journal import JournalEntry
@@ -44,6 +45,7 @@ class EventFolds:
     # it: an entry appended after a later one shows with it).
     visible: list[datetime] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
+    retex_entries: list[JournalEntry] = field(default_factory=list)  # for `current_retex`
     first_at: datetime | None = None
     closed_at: datetime | None = None
     checkpoint_weight: int = CHECKPOINT_WEIGHT
@@ -60,6 +62,8 @@ class EventFolds:
                 self.first_at = entry.at
             if entry.kind == ANNOTATION_KIND:
                 self.annotations.append(_annotation(entry))
+            elif entry.kind in RETEX_KINDS:
+                self.retex_entries.append(entry)
             elif entry.kind == "event.CrisisClosed" and self.closed_at is None:
                 self.closed_at = entry.at
             self._work += _weight(entry)

@@ -9,6 +9,7 @@ import json
 from datetime import datetime, timedelta
 from importlib.resources import files
 
+from crisis.french import long_datetime
 from crisis.services.situation import SituationFold
 from crisis.services.situation_cache import SituationCache
 from crisis.store.journal_export import export_lines, verify_export
@@ -92,6 +93,7 @@ def export_document(
             {
                 "at": instant.isoformat(),
                 "lien": paris_link(instant),
+                "texte": long_datetime(instant),
                 "f": by_digest[digest],
                 "seen": fold.last_seq,
             }

@@ -84,6 +84,7 @@ class Frame:
     annotations: list[Annotation]
     near: list[Annotation]
     actions: dict[str, str]  # RETEX corrective actions, by id: their description
+    closed: bool = False  # the slider ends at the close (else: now)
 
     @property
     def offset_seconds(self) -> int:
@@ -148,7 +149,7 @@ def frame(
     first = max(0, seen - ENTRIES_BEFORE)
     around = uow.journal.entries(crisis_id, after_seq=first, limit=ENTRIES_BEFORE + ENTRIES_AFTER)
     entries = [entry_line(e, seen=e.seq <= seen) for e in around]
-    retex = current_retex(crisis_id, uow.journal.iter_entries(crisis_id))
+    retex = current_retex(crisis_id, folds.retex_entries)
     return Frame(
         crisis_id=crisis_id,
         at=at,
@@ -162,6 +163,7 @@ def frame(
         annotations=list(folds.annotations),
         near=[a for a in folds.annotations if abs(a.at - at) <= ANNOTATION_NEAR],
         actions={a.action_id: a.description for a in retex.actions} if retex else {},
+        closed=folds.closed_at is not None,
     )
 
 

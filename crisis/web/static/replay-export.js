@@ -7,16 +7,13 @@
   var state = document.getElementById("relecture-etat");
   var rows = document.querySelectorAll("#relecture-journal li");
   var timer = null;
-  var format = new Intl.DateTimeFormat("fr-FR", {
-    timeZone: "Europe/Paris", dateStyle: "full", timeStyle: "medium"
-  });
   slider.max = String(instants.length - 1);
 
   function show(index) {
     index = Math.max(0, Math.min(instants.length - 1, index));
     var snap = instants[index];
     slider.value = String(index);
-    var text = format.format(new Date(snap.at));
+    var text = snap.texte;
     label.textContent = text;
     slider.setAttribute("aria-valuetext", text);
     state.innerHTML = document.getElementById("f-" + snap.f).innerHTML;

@@ -52,7 +52,6 @@
           });
           var paris = response.headers.get("X-Relecture-Lien");
           var seen = Number(response.headers.get("X-Relecture-Entree"));
-          var label = holder.querySelector("template[data-part='etat']");
           var instant = document.querySelector("#relecture-etat .console-replay-banner");
           if (instant) {
             var text = instant.textContent.replace(/^Relecture — état au /, "").replace(/ \(.*$/, "");
@@ -72,7 +71,6 @@
           link("relecture-entree-suivante", base + "?entree=" + (seen + 1));
           link("relecture-minute-precedente", base + "?a=" + response.headers.get("X-Relecture-Minute-Precedente"));
           link("relecture-minute-suivante", base + "?a=" + response.headers.get("X-Relecture-Minute-Suivante"));
-          return label;
         });
       })
       .catch(function () {

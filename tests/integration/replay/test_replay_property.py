@@ -210,7 +210,7 @@ def _compose(run: Run, audience: Audience) -> None:
             template="information_elus",
             variables=VARIABLES,
             audiences=(audience,),
-            channels=("email", "telegram"),  # no voice: no speech synthesis to measure
+            channels=("email", "telegram_dm"),  # no voice: no speech synthesis to measure
         ),
         CELL,
     )
@@ -250,7 +250,7 @@ ACTIONS: dict[str, Callable[[Run], None]] = {
     "envoi élus": lambda r: _send(r, Audience.ELUS),
     "envoi public": lambda r: _send(r, Audience.PUBLIC),
     "rédaction élus": lambda r: _compose(r, Audience.ELUS),
-    "rédaction médias": lambda r: _compose(r, Audience.MEDIA),
+    "envoi médias": lambda r: _send(r, Audience.MEDIA),  # held: the media need approval
     "soumission": _on_first("draft", lambda c, d: SubmitDraft(crisis_id=c, draft_id=d), CELL),
     "validation": _on_first(
         "submitted", lambda c, d: ApproveDraft(crisis_id=c, draft_id=d), PREFECT

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -49,8 +49,8 @@ def _night(service: Service, clock: ManualClock) -> str:
     return crisis_id
 
 
-def _paris(instant: object) -> str:
-    return instant.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")  # type: ignore[attr-defined]
+def _paris(instant: datetime) -> str:
+    return instant.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
 
 
 def _clock_states(html: str) -> dict[str, str]:
