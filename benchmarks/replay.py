@@ -182,7 +182,7 @@ def main() -> None:
         cache = SituationCache()
         with service.bus.reading() as uow:
             began = time.perf_counter()
-            folds = cache.folds(uow, crisis_id)
+            folds = cache.folds(uow.journal, crisis_id)
             first = time.perf_counter() - began
             entries = len(folds.visible)
             print(
@@ -199,7 +199,7 @@ def main() -> None:
             slowest = 0.0
             for instant in instants:
                 began = time.perf_counter()
-                situation = cache.at(uow, crisis_id, instant)
+                situation = cache.at(uow.journal, crisis_id, instant)
                 took = (time.perf_counter() - began) * 1000
                 slowest = max(slowest, took)
                 accepted = sum(f.accepted for m in situation.messages for f in m.channels.values())
@@ -210,7 +210,7 @@ def main() -> None:
             shown = 0.0
             for instant in instants:
                 began = time.perf_counter()
-                frame(uow, cache, crisis_id, now=folds.closed_at, at=instant)
+                frame(uow.journal, cache, crisis_id, now=folds.closed_at, at=instant)
                 shown = max(shown, (time.perf_counter() - began) * 1000)
             print(f"the page's whole frame (state, entries around, RETEX), slowest: {shown:.1f} ms")
             began = time.perf_counter()

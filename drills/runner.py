@@ -47,12 +47,15 @@ from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
+from crisis.store.journal_export import export_lines
 from crisis.store.migrate import upgrade
 from drills.actions import ActionPlayer
 from drills.model import Scenario
 from drills.sandbox import SandboxChannel, fault_windows, sandbox_channels
 
 STEP = timedelta(minutes=1)
+# The drill's journal, kept beside its report files.
+JOURNAL_FILE = "journal.jsonl"
 
 
 MISSED_STATES = frozenset({"breached", "met_late", "running"})
@@ -145,11 +148,12 @@ class DrillRunner:
             spans = [(f.channel, f.start, f.end, f.mode) for f in self.scenario.faults]
             sandbox = sandbox_channels(self.clock, fault_windows(self.start, spans))
             service.catalog.exercise.provide(sandbox)
+            out_dir.mkdir(parents=True, exist_ok=True)
             try:
                 report = self._play(service)
+                journal = self._keep_journal(service, out_dir)
             finally:
                 service.close()
-        out_dir.mkdir(parents=True, exist_ok=True)
         files = []
         for fmt, name in (
             (ReportFormat.JSON, "report.json"),
@@ -160,7 +164,17 @@ class DrillRunner:
             target = out_dir / name
             target.write_bytes(render(report, fmt))
             files.append(target)
+        files.append(journal)
         return DrillResult(self.crisis_id, report, files, sandbox)
+
+    def _keep_journal(self, service: DrillService, out_dir: Path) -> Path:
+        """The drill's journal, as `crisis journal export` writes it: its scratch database
+        goes, the journal stays with the report (the drill's replay is built from it)."""
+        target = out_dir / JOURNAL_FILE
+        with service.bus.reading() as uow:
+            lines = export_lines(uow.journal, [self.crisis_id], exported_at=self.clock.now())
+            target.write_text("".join(lines), encoding="utf-8")
+        return target
 
     def _play(self, service: DrillService) -> TimingReport:
         scenario = self.scenario

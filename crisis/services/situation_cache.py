@@ -15,12 +15,23 @@ from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from crisis.services.retex_views import RETEX_KINDS
 from crisis.services.situation import ANNOTATION_KIND, Annotation, Situation, SituationFold
 from crisis.services.situation import annotation as _annotation
 from crisis.store.journal import JournalEntry
-from crisis.store.unit_of_work import UnitOfWork
+
+
+class JournalReader(Protocol):
+    """What the folds read of a journal: the database's (`uow.journal`), or an export's."""
+
+    def head_seq(self, stream: str) -> int: ...
+
+    def entries(
+        self, stream: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[JournalEntry]: ...
+
 
 # A copy of the fold after about this much work (an entry, plus one per delivery it holds).
 CHECKPOINT_WEIGHT = 4000
@@ -92,7 +103,7 @@ class SituationCache:
     def _new(self, crisis_id: str) -> EventFolds:
         return EventFolds(crisis_id, SituationFold(crisis_id), checkpoint_weight=self._weight)
 
-    def folds(self, uow: UnitOfWork, crisis_id: str) -> EventFolds:
+    def folds(self, journal: JournalReader, crisis_id: str) -> EventFolds:
         """The event's folds, brought up to the journal's last entry."""
         with self._lock:
             folds = self._events.get(crisis_id)
@@ -101,36 +112,36 @@ class SituationCache:
             self._events.move_to_end(crisis_id)
             while len(self._events) > self._max:
                 self._events.popitem(last=False)
-            head = uow.journal.head_seq(crisis_id)
+            head = journal.head_seq(crisis_id)
             if head < folds.final.last_seq:  # a store wiped under a living service (tests)
                 folds = self._events[crisis_id] = self._new(crisis_id)
             if head > folds.final.last_seq:
-                folds.extend(uow.journal.entries(crisis_id, after_seq=folds.final.last_seq))
+                folds.extend(journal.entries(crisis_id, after_seq=folds.final.last_seq))
             return folds
 
-    def live(self, uow: UnitOfWork, crisis_id: str, now: datetime) -> Situation:
+    def live(self, journal: JournalReader, crisis_id: str, now: datetime) -> Situation:
         """The event now: the fold of every entry of its journal."""
-        folds = self.folds(uow, crisis_id)
+        folds = self.folds(journal, crisis_id)
         with self._lock:
             return folds.final.situation(now)
 
-    def at(self, uow: UnitOfWork, crisis_id: str, at: datetime) -> Situation:
+    def at(self, journal: JournalReader, crisis_id: str, at: datetime) -> Situation:
         """The event as it was at `at`: the entries recorded by then, folded."""
-        folds = self.folds(uow, crisis_id)
-        return situation_at(uow, folds, folds.visible_count(at), at, lock=self._lock)
+        folds = self.folds(journal, crisis_id)
+        return situation_at(journal, folds, folds.visible_count(at), at, lock=self._lock)
 
-    def after_entry(self, uow: UnitOfWork, crisis_id: str, seq: int) -> Situation:
+    def after_entry(self, journal: JournalReader, crisis_id: str, seq: int) -> Situation:
         """The event just after its entry `seq` was recorded (entries recorded in the same
         transaction share their instant: stepping by entry shows them one by one)."""
-        folds = self.folds(uow, crisis_id)
+        folds = self.folds(journal, crisis_id)
         seq = min(max(seq, 1), len(folds.visible))
         at = folds.instant_of(seq)
         assert at is not None
-        return situation_at(uow, folds, seq, at, lock=self._lock)
+        return situation_at(journal, folds, seq, at, lock=self._lock)
 
 
 def situation_at(
-    uow: UnitOfWork, folds: EventFolds, count: int, at: datetime, *, lock: threading.Lock
+    journal: JournalReader, folds: EventFolds, count: int, at: datetime, *, lock: threading.Lock
 ) -> Situation:
     """The situation after the first `count` entries, shown at `at`."""
     with lock:
@@ -141,6 +152,6 @@ def situation_at(
     fold = start if start is not None else SituationFold(folds.crisis_id)
     missing = count - fold.last_seq
     if missing > 0:
-        for entry in uow.journal.entries(folds.crisis_id, after_seq=fold.last_seq, limit=missing):
+        for entry in journal.entries(folds.crisis_id, after_seq=fold.last_seq, limit=missing):
             fold.apply(entry)
     return fold.situation(at)

@@ -8,12 +8,12 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from importlib.resources import files
+from typing import Protocol
 
 from crisis.french import long_datetime
 from crisis.services.situation import SituationFold
-from crisis.services.situation_cache import SituationCache
-from crisis.store.journal_export import export_lines, verify_export
-from crisis.store.unit_of_work import UnitOfWork
+from crisis.services.situation_cache import JournalReader, SituationCache
+from crisis.store.journal_export import JournalRows, export_lines, verify_export
 from crisis.web.rendering import environment
 from crisis.web.replay_views import (
     Frame,
@@ -28,6 +28,10 @@ from crisis.web.views import crisis_summary
 # Instants rendered in advance: each minute of the event and each entry's, at most this many
 # (a long event keeps its minutes and every few entries).
 MAX_SNAPSHOTS = 3000
+
+
+class ReplayJournal(JournalReader, JournalRows, Protocol):
+    """The database's journal, or one read back from an export (a drill's)."""
 
 
 def _asset(name: str) -> str:
@@ -51,9 +55,9 @@ def _instants(start: datetime, end: datetime, visible: list[datetime]) -> list[d
 
 
 def export_document(
-    uow: UnitOfWork, situations: SituationCache, crisis_id: str, *, now: datetime
+    journal: ReplayJournal, situations: SituationCache, crisis_id: str, *, now: datetime
 ) -> str:
-    folds = situations.folds(uow, crisis_id)
+    folds = situations.folds(journal, crisis_id)
     start, end = span(folds, now)
     env = environment()
     state_template = env.get_template("replay_state.html.j2")
@@ -61,7 +65,7 @@ def export_document(
     by_digest: dict[str, int] = {}
     snapshots: list[dict[str, object]] = []
     fold = SituationFold(crisis_id)
-    entries = uow.journal.iter_entries(crisis_id)
+    entries = iter(journal.entries(crisis_id))
     pending = next(entries, None)
     lines = []
     for instant in _instants(start, end, folds.visible):
@@ -100,10 +104,10 @@ def export_document(
         )
     for entry in entries if pending is None else [pending, *entries]:
         lines.append(entry_line(entry, seen=True))
-    extract = "\n".join(export_lines(uow.journal, [crisis_id], exported_at=now))
+    extract = "\n".join(export_lines(journal, [crisis_id], exported_at=now))
     checks = verify_export(extract.splitlines())
-    head = uow.journal.head(crisis_id)
-    last = situations.at(uow, crisis_id, end)
+    head = journal.head(crisis_id)
+    last = situations.at(journal, crisis_id, end)
     summary = crisis_summary(last, end, last_alerts=0)
     return env.get_template("replay_export.html.j2").render(
         {

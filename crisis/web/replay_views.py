@@ -13,9 +13,8 @@ from crisis.domain.oncall import TEAM_LABELS, Team
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.services.retex_views import current_retex
 from crisis.services.situation import Annotation, Situation
-from crisis.services.situation_cache import EventFolds, SituationCache
+from crisis.services.situation_cache import EventFolds, JournalReader, SituationCache
 from crisis.store.journal import JournalEntry
-from crisis.store.unit_of_work import UnitOfWork
 from crisis.web.views import CrisisSummary, crisis_summary
 
 # Entries listed beside the state: this many before the instant, and after it.
@@ -122,7 +121,7 @@ def team_label(team: str) -> str:
 
 
 def frame(
-    uow: UnitOfWork,
+    journal: JournalReader,
     situations: SituationCache,
     crisis_id: str,
     *,
@@ -131,23 +130,23 @@ def frame(
     entry: int | None = None,
 ) -> Frame:
     """The replay at `at`, or just after entry `entry`; by default at the close (or now)."""
-    folds = situations.folds(uow, crisis_id)
+    folds = situations.folds(journal, crisis_id)
     start, end = span(folds, now)
     if entry is not None and folds.visible:
         seen = min(max(entry, 1), len(folds.visible))
         instant = folds.instant_of(seen)
         assert instant is not None
         at = instant
-        situation = situations.after_entry(uow, crisis_id, seen)
+        situation = situations.after_entry(journal, crisis_id, seen)
         while situation.crisis is None and seen < len(folds.visible):
             seen += 1  # the opening command's own entry: the event comes with its next
-            situation = situations.after_entry(uow, crisis_id, seen)
+            situation = situations.after_entry(journal, crisis_id, seen)
     else:
         at = min(max(at or end, start), end)
-        situation = situations.at(uow, crisis_id, at)
+        situation = situations.at(journal, crisis_id, at)
         seen = folds.visible_count(at)
     first = max(0, seen - ENTRIES_BEFORE)
-    around = uow.journal.entries(crisis_id, after_seq=first, limit=ENTRIES_BEFORE + ENTRIES_AFTER)
+    around = journal.entries(crisis_id, after_seq=first, limit=ENTRIES_BEFORE + ENTRIES_AFTER)
     entries = [entry_line(e, seen=e.seq <= seen) for e in around]
     retex = current_retex(crisis_id, folds.retex_entries)
     return Frame(

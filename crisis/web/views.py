@@ -171,7 +171,8 @@ def live_summary(
     uow: UnitOfWork, situations: SituationCache, crisis_id: str, now: datetime, *, last_alerts: int
 ) -> CrisisSummary:
     """An event as it stands now, through the same fold as its replay."""
-    return crisis_summary(situations.live(uow, crisis_id, now), now, last_alerts=last_alerts)
+    situation = situations.live(uow.journal, crisis_id, now)
+    return crisis_summary(situation, now, last_alerts=last_alerts)
 
 
 def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:

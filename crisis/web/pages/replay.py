@@ -34,16 +34,16 @@ def _frame(request: Request, crisis_id: str, a: str, s: str, entree: str) -> Fra
                 number = int(entree)
             except ValueError:
                 raise InvalidInput("entree", "Numéro d'entrée invalide.") from None
-            return frame(uow, service.situations, crisis_id, now=now, entry=number)
+            return frame(uow.journal, service.situations, crisis_id, now=now, entry=number)
         at: datetime | None = parse_instant(a) if a.strip() else None
         if at is None and s.strip():
-            first = frame(uow, service.situations, crisis_id, now=now)
+            first = frame(uow.journal, service.situations, crisis_id, now=now)
             try:
                 seconds = int(s)
             except ValueError:
                 raise InvalidInput("s", "Position du curseur invalide.") from None
             at = first.start + timedelta(seconds=max(0, seconds))
-        return frame(uow, service.situations, crisis_id, now=now, at=at)
+        return frame(uow.journal, service.situations, crisis_id, now=now, at=at)
 
 
 @router.get("/evenements/{crisis_id}/rejouer")
@@ -128,7 +128,9 @@ def export(request: Request, crisis_id: str, session: CurrentUser) -> Response:
     service = service_of(request)
     with service.bus.reading() as uow:
         uow.crises.get(crisis_id)
-        document = export_document(uow, service.situations, crisis_id, now=service.clock.now())
+        document = export_document(
+            uow.journal, service.situations, crisis_id, now=service.clock.now()
+        )
     return Response(
         document,
         media_type="text/html; charset=utf-8",

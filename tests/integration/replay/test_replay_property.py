@@ -386,7 +386,7 @@ def test_the_event_rebuilt_at_each_instant_is_the_live_event_of_that_instant(
     cache = SituationCache(checkpoint_weight=3)
     with service.bus.reading() as uow:
         for instant, live in run.recorded.items():
-            assert rebuilt_state(cache.at(uow, run.crisis_id, instant)) == live, instant
+            assert rebuilt_state(cache.at(uow.journal, run.crisis_id, instant)) == live, instant
         everything = uow.journal.entries(run.crisis_id)
     final = fold(run.crisis_id, everything).situation(clock.now())
     assert rebuilt_state(final) == live_state(service, run.crisis_id)

@@ -16,11 +16,13 @@ from crisis.domain.commands import (
     DeclareCellOperational,
     OpenCrisis,
 )
+from crisis.domain.programme import RunState
 from crisis.domain.retex import CorrectiveActionInput, RecordRetex
 from crisis.domain.vocabulary import CrisisKind
 from crisis.reporting.service import crisis_report
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from tests.integration.web.conftest import hidden, new_client, sign_in
+from tests.integration.web.test_exercices_pages import _wait_for_the_end
 
 OFFICER = Actor(name="cadre", role="duty_officer", user_id="u-officer")
 PREFECT = Actor(name="préfète", role="prefect", user_id="u-prefect")
@@ -206,3 +208,26 @@ def test_the_export_is_one_file_with_the_chain_head_and_nothing_to_fetch(
     assert not re.search(r'(src|href)="(https?:)?//', text)
     assert "<link" not in text and "@import" not in text and "url(" not in text
     assert text.count("<template id=") >= 90  # a state for each minute of the night at least
+
+
+def test_a_played_drill_keeps_its_journal_and_exports_its_replay(
+    service: Service, people: dict[str, str]
+) -> None:
+    client = new_client(service)
+    token = sign_in(client, people["duty_officer"])
+    started = client.post(
+        "/exercices/jouer",
+        data={"csrf_token": token, "scenario": "accident-seveso"},
+        follow_redirects=False,
+    )
+    address = started.headers["location"]
+    assert _wait_for_the_end(service) is RunState.DONE
+    report = client.get(address).text
+    assert f'href="{address}/relecture.html"' in report
+    exported = client.get(f"{address}/relecture.html")
+    assert exported.status_code == 200
+    assert "EXERCICE — EXERCICE — EXERCICE" in exported.text
+    assert "intègre" in exported.text
+    assert not re.search(r'(src|href)="(https?:)?//', exported.text)
+    missing = client.get("/exercices/essais/inconnu/2026-01-01T00-00/relecture.html")
+    assert missing.status_code == 404
