@@ -64,13 +64,20 @@ def quiet_delivery() -> DeliveryConfig:
     )
 
 
-def accept_pending(service: Service, crisis_id: str) -> None:
-    """The providers accept every delivery waiting, now."""
+def dispatch(
+    service: Service,
+    crisis_id: str,
+    outcome: DeliveryOutcome = DeliveryOutcome.ACCEPTED,
+    limit: int | None = None,
+) -> None:
+    """The dispatcher's word on the deliveries waiting (the first `limit` of them), now:
+    accepted, or failed for good."""
     now = service.clock.now()
+    accepted = outcome is DeliveryOutcome.ACCEPTED
     with service.bus.reading() as uow:
         pending = [
             d for d in uow.outbox.deliveries_of(crisis_id=crisis_id) if d.status == "pending"
-        ]
+        ][:limit]
     results = tuple(
         DeliveryResult(
             delivery_id=d.id,
@@ -81,9 +88,10 @@ def accept_pending(service: Service, crisis_id: str) -> None:
             attempt=1,
             started_at=now,
             finished_at=now,
-            outcome=DeliveryOutcome.ACCEPTED,
-            provider_message_id=f"p-{d.id}",
-            accepted_at=now,
+            outcome=outcome,
+            provider_message_id=f"p-{d.id}" if accepted else None,
+            accepted_at=now if accepted else None,
+            error=None if accepted else "boîte pleine",
         )
         for d in pending
     )
@@ -133,7 +141,7 @@ def night(service: Service, clock: ManualClock) -> str:
     service.bus.handle(ApproveDraft(crisis_id=crisis_id, draft_id=draft_id), actor=PREFECT)
     service.bus.handle(SendDraft(crisis_id=crisis_id, draft_id=draft_id), actor=CELL)
     at(28)
-    accept_pending(service, crisis_id)
+    dispatch(service, crisis_id)
     at(35)
     service.bus.handle(DeclareCellOperational(crisis_id=crisis_id, note=""), actor=OFFICER)
     at(61)

@@ -9,6 +9,7 @@ journal alone at every recorded instant, and must say the same thing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,15 +17,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from channels.config import ChannelsConfig, EmailConfig, TelegramConfig
-from channels.dispatcher import DeliveryResult
 from channels.dispatcher import Outcome as DeliveryOutcome
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock
-from crisis.delivery.config import DeliveryConfig
 from crisis.domain.commands import (
     CheckDeadlines,
     CloseCrisis,
@@ -33,7 +30,6 @@ from crisis.domain.commands import (
     DeclareCellOperational,
     OpenCrisis,
     RecordDelivery,
-    RecordDeliveryOutcomes,
     RetryDelivery,
     SendMessage,
 )
@@ -64,6 +60,7 @@ from crisis.services.situation_cache import SituationCache
 from crisis.services.views import alert_view, crisis_view
 from crisis.settings import Settings
 from tests.conftest import wipe
+from tests.integration.replay.night import dispatch, quiet_delivery
 
 OFFICER = Actor(name="cadre", role="duty_officer", user_id="u-officer")
 CELL = Actor(name="cellule", role="comm_cell", user_id="u-cell")
@@ -80,38 +77,13 @@ VARIABLES = {
 }
 
 
-def _delivery() -> DeliveryConfig:
-    """E-mail and Telegram configured, never reached: the test plays the dispatcher itself."""
-
-    def channels(production: bool) -> ChannelsConfig:
-        return ChannelsConfig(
-            email=EmailConfig(
-                host="127.0.0.1",
-                port=9,
-                security="none",
-                from_address="communication@prefecture.gouv.fr",
-                production=production,
-            ),
-            telegram=TelegramConfig(
-                token=SecretStr("123456:TEST-token"),
-                base_url="http://127.0.0.1:9",
-                public_chat="@prefecture",
-                production=production,
-            ),
-        )
-
-    return DeliveryConfig.model_validate(
-        {"production": channels(True), "exercise": channels(False)}
-    )
-
-
 def _service(engine: Engine, clock: ManualClock, data_dir: Path) -> Service:
     wipe(engine)
     service = bootstrap(
         settings=Settings(data_dir=data_dir, approval_audiences=["media"]),
         clock=clock,
         engine=engine,
-        delivery=_delivery(),
+        delivery=quiet_delivery(),
         scheduler_mode=SchedulerMode.NONE,
     )
     people = [
@@ -161,26 +133,8 @@ class Run:
             ]
 
     def dispatch(self, count: int, outcome: DeliveryOutcome) -> None:
-        now = self.clock.now()
-        results = tuple(
-            DeliveryResult(
-                delivery_id=d.id,
-                crisis_id=self.crisis_id,
-                message_id=d.message_id,
-                audience=d.audience,
-                channel=d.channel,
-                attempt=1,
-                started_at=now,
-                finished_at=now,
-                outcome=outcome,
-                provider_message_id=f"p-{d.id}" if outcome is DeliveryOutcome.ACCEPTED else None,
-                accepted_at=now if outcome is DeliveryOutcome.ACCEPTED else None,
-                error=None if outcome is DeliveryOutcome.ACCEPTED else "boîte pleine",
-            )
-            for d in self.deliveries("pending")[:count]
-        )
-        if results:
-            self.do(RecordDeliveryOutcomes(worker="w", results=results), SYSTEM_ACTOR)
+        with contextlib.suppress(DomainError):  # refused (a closed event): journalled
+            dispatch(self.service, self.crisis_id, outcome, limit=count)
 
     def draft_ids(self, state: str) -> list[str]:
         with self.service.bus.reading() as uow:
