@@ -82,6 +82,17 @@
     stop();
     load();
   });
+  // Page up and down: ten minutes (the browser's own step there depends on the length).
+  slider.addEventListener("keydown", function (event) {
+    if (event.key !== "PageUp" && event.key !== "PageDown") {
+      return;
+    }
+    event.preventDefault();
+    stop();
+    var move = event.key === "PageUp" ? 600 : -600;
+    slider.value = String(Math.max(0, Math.min(Number(slider.max), Number(slider.value) + move)));
+    load();
+  });
   document.querySelectorAll("#relecture-commandes [data-speed]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () {

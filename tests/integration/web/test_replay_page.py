@@ -83,6 +83,10 @@ def test_each_instant_shows_the_clocks_as_they_stood(
     # By default, and past the end: the close.
     closed = client.get(f"/evenements/{crisis_id}/rejouer")
     assert "clos" in closed.text
+    # Without JavaScript, the slider's form sends its position: seconds since the start.
+    slid = client.get(f"/evenements/{crisis_id}/rejouer?s=1200")
+    assert _clock_states(slid.text)["cell"] == "tenue"
+    assert "rejouer?a=" + _paris(t0 + timedelta(minutes=20)) in slid.text
     first = client.get(f"/evenements/{crisis_id}/rejouer?entree=1")
     assert "COD non activé" in first.text  # just the opening
 
