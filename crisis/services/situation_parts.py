@@ -111,7 +111,8 @@ class MessageState:
 @dataclass(slots=True)
 class ChannelOutage:
     channel: str
-    down_since: datetime
+    declared_at: datetime  # when the service declared it down (the entry's instant)
+    failing_since: datetime
     failures: int
     restored_at: datetime | None = None
 
@@ -325,7 +326,8 @@ def _requeued(s: SituationFold, e: JournalEntry, p: dict[str, Any]) -> None:
 def _channel_down(s: SituationFold, e: JournalEntry, p: dict[str, Any]) -> None:
     s.outages[str(p["channel"])] = ChannelOutage(
         channel=str(p["channel"]),
-        down_since=instant(p["failing_since"]),
+        declared_at=e.at,
+        failing_since=instant(p["failing_since"]),
         failures=int(p.get("failures", 0)),
     )
 

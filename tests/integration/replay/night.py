@@ -31,6 +31,8 @@ from crisis.services.context import SYSTEM_ACTOR, Actor
 OFFICER = Actor(name="Claire Martin", role="duty_officer", user_id="u-officer")
 CELL = Actor(name="Hugo Bernard", role="comm_cell", user_id="u-cell")
 PREFECT = Actor(name="Préfète Durand", role="prefect", user_id="u-prefect")
+# The channels of `quiet_delivery`.
+CHANNELS = ("email", "telegram_dm", "telegram_public")
 # 19 h 30 in Paris.
 EVENING = datetime.fromisoformat("2026-11-29T18:30:00+00:00")
 TEXTS = (
@@ -68,32 +70,38 @@ def dispatch(
     service: Service,
     crisis_id: str,
     outcome: DeliveryOutcome = DeliveryOutcome.ACCEPTED,
-    limit: int | None = None,
+    limit: int = 1000,
 ) -> None:
-    """The dispatcher's word on the deliveries waiting (the first `limit` of them), now:
-    accepted, or failed for good."""
+    """The dispatcher's word on the deliveries due, now: claimed as the real one claims them
+    (the first `limit`), then accepted, failed for good, or to be tried again in a minute
+    (a provider that does not answer: what declares a channel down)."""
     now = service.clock.now()
     accepted = outcome is DeliveryOutcome.ACCEPTED
-    with service.bus.reading() as uow:
-        pending = [
-            d for d in uow.outbox.deliveries_of(crisis_id=crisis_id) if d.status == "pending"
-        ][:limit]
+    with service.bus.unit_of_work() as uow:
+        claimed = uow.outbox.claim(
+            worker="w", channels=CHANNELS, now=now, limit=limit, lease=timedelta(minutes=5)
+        )
+        uow.commit()
     results = tuple(
         DeliveryResult(
             delivery_id=d.id,
-            crisis_id=crisis_id,
+            crisis_id=d.crisis_id,
             message_id=d.message_id,
             audience=d.audience,
             channel=d.channel,
-            attempt=1,
+            attempt=d.attempts + 1,
             started_at=now,
             finished_at=now,
             outcome=outcome,
             provider_message_id=f"p-{d.id}" if accepted else None,
             accepted_at=now if accepted else None,
-            error=None if accepted else "boîte pleine",
+            error=None if accepted else "le fournisseur ne répond pas",
+            next_attempt_at=now + timedelta(minutes=1)
+            if outcome is DeliveryOutcome.RETRY
+            else None,
         )
-        for d in pending
+        for d in claimed
+        if d.crisis_id == crisis_id
     )
     if results:
         service.bus.handle(RecordDeliveryOutcomes(worker="w", results=results), actor=SYSTEM_ACTOR)

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from channels.dispatcher import Outcome as DeliveryOutcome
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
@@ -59,6 +59,7 @@ from crisis.services.situation import Situation, fold
 from crisis.services.situation_cache import SituationCache
 from crisis.services.views import alert_view, crisis_view
 from crisis.settings import Settings
+from crisis.store.tables import channel_health
 from tests.conftest import wipe
 from tests.integration.replay.night import dispatch, quiet_delivery
 
@@ -214,7 +215,8 @@ ACTIONS: dict[str, Callable[[Run], None]] = {
     ),
     "envoi validé": _on_first("approved", lambda c, d: SendDraft(crisis_id=c, draft_id=d), CELL),
     "acceptations": lambda r: r.dispatch(3, DeliveryOutcome.ACCEPTED),
-    "échecs": lambda r: r.dispatch(1, DeliveryOutcome.FAILED),
+    "échecs": lambda r: r.dispatch(3, DeliveryOutcome.FAILED),
+    "sans réponse": lambda r: r.dispatch(3, DeliveryOutcome.RETRY),
     "relance": _retry,
     "appel": lambda r: r.do(StartCallout(crisis_id=r.crisis_id), OFFICER),
     "contrôle des appels": lambda r: r.do(CheckCallouts(crisis_id=r.crisis_id), SYSTEM_ACTOR),
@@ -274,6 +276,11 @@ def live_state(service: Service, crisis_id: str) -> dict[str, Any]:
                 for c in callouts_view(uow, crisis_id)
             ),
             "messages": messages,
+            "down": sorted(
+                uow.connection.execute(
+                    select(channel_health.c.channel).where(channel_health.c.down_since.is_not(None))
+                ).scalars()
+            ),
         }
 
 
@@ -316,6 +323,7 @@ def rebuilt_state(situation: Situation) -> dict[str, Any]:
             for c in situation.callouts
         ),
         "messages": messages,
+        "down": sorted(o.channel for o in situation.channels_down),
     }
 
 
@@ -325,6 +333,13 @@ def rebuilt_state(situation: Situation) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=STEPS)
+# A channel that keeps failing is declared down (5 failures in a row, or 2 minutes), its
+# waiting deliveries go to another channel, then it comes back.
+@example(
+    steps=[("envoi élus", 0)] * 5
+    + [("sans réponse", 60)] * 4
+    + [("acceptations", 60), ("sans réponse", 0), ("relance", 0), ("acceptations", 0)]
+)
 def test_the_event_rebuilt_at_each_instant_is_the_live_event_of_that_instant(
     migrated_engine: Engine, tmp_path: Path, steps: list[tuple[str, int]]
 ) -> None:
