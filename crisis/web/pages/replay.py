@@ -6,6 +6,7 @@ Read-only for every role: the only write is an annotation, journalled (`Annotate
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from fastapi import Request, Response
@@ -67,6 +68,8 @@ def replay_page(
         **state_context(fr),
         "error": error,
         "done": "Annotation enregistrée au journal." if fait == "annotation" else "",
+        # A double submit of the annotation form records it once.
+        "idempotency_key": str(uuid.uuid4()),
     }
     return page(request, "replay.html.j2", context, session=session)
 

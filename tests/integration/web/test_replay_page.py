@@ -160,24 +160,26 @@ def test_the_auditor_annotates_an_instant_linked_to_a_corrective_action(
         follow_redirects=False,
     )
     assert empty.status_code == 422 and "Écrivez la remarque" in empty.text
+    note = {
+        "csrf_token": token,
+        "at": at,
+        "text": "Ici le préfet était en réunion de crise, injoignable",
+        "action_id": action_id.group(1),
+        "idempotency_key": hidden(page.text, "idempotency_key"),
+    }
     posted = client.post(
-        f"/evenements/{crisis_id}/rejouer/annotations",
-        data={
-            "csrf_token": token,
-            "at": at,
-            "text": "Ici le préfet était en réunion de crise, injoignable",
-            "action_id": action_id.group(1),
-        },
-        follow_redirects=True,
+        f"/evenements/{crisis_id}/rejouer/annotations", data=note, follow_redirects=True
     )
     assert posted.status_code == 200
+    # Sent twice (a double tap): recorded once.
+    client.post(f"/evenements/{crisis_id}/rejouer/annotations", data=note)
     assert "Annotation enregistrée au journal." in posted.text
     assert "injoignable" in posted.text and "à cet instant" in posted.text
     assert "Suppléance du préfet" in posted.text
     with service.bus.reading() as uow:
         report = crisis_report(uow, crisis_id, now=clock.now())
-    (note,) = report.annotations
-    assert (note.at, note.written_by, note.action) == (
+    (remark,) = report.annotations
+    assert (remark.at, remark.written_by, remark.action) == (
         instant,
         people["auditor"],
         "Suppléance du préfet",
