@@ -93,6 +93,15 @@ class Frame:
     def span_seconds(self) -> int:
         return max(1, int((self.end - self.start).total_seconds()))
 
+    @property
+    def marks(self) -> list[tuple[int, str]]:
+        """The annotated instants, as marks along the slider (offset in seconds, text)."""
+        return [
+            (int((a.at - self.start).total_seconds()), a.text[:80])
+            for a in self.annotations
+            if self.start <= a.at <= self.end
+        ]
+
     def link(self, instant: datetime) -> str:
         return f"/evenements/{self.crisis_id}/rejouer?a={paris_link(instant)}"
 
