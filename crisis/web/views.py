@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -172,6 +172,10 @@ def live_summary(
 ) -> CrisisSummary:
     """An event as it stands now, through the same fold as its replay."""
     situation = situations.live(uow.journal, crisis_id, now)
+    if situation.crisis is None:
+        # A journal cut before its opening entry (the chain check names it): the event as
+        # stored, rather than no page at all.
+        situation = replace(situation, crisis=uow.crises.get(crisis_id))
     return crisis_summary(situation, now, last_alerts=last_alerts)
 
 

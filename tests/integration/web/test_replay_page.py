@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
 
 from crisis.bootstrap import Service
 from crisis.clock import PARIS, ManualClock
@@ -21,6 +22,7 @@ from crisis.domain.retex import CorrectiveActionInput, RecordRetex
 from crisis.domain.vocabulary import CrisisKind
 from crisis.reporting.service import crisis_report
 from crisis.services.context import SYSTEM_ACTOR, Actor
+from crisis.store.tables import journal, journal_heads
 from tests.integration.web.conftest import hidden, new_client, sign_in
 from tests.integration.web.test_exercices_pages import _wait_for_the_end
 
@@ -237,3 +239,23 @@ def test_a_played_drill_keeps_its_journal_and_exports_its_replay(
     assert not re.search(r'(src|href)="(https?:)?//', exported.text)
     missing = client.get("/exercices/essais/inconnu/2026-01-01T00-00/relecture.html")
     assert missing.status_code == 404
+
+
+def test_an_event_whose_journal_was_cut_still_shows_on_the_dashboard(
+    service: Service, people: dict[str, str], client: TestClient, engine: Engine
+) -> None:
+    crisis_id: str = service.bus.handle(
+        OpenCrisis(
+            title="Journal tronqué",
+            kind=CrisisKind.INONDATION,
+            exercise=True,
+            activation=CodDecision(decided_by="préfète", synergi_ref="SYN-3"),
+        ),
+        actor=OFFICER,
+    )
+    with engine.begin() as connection:
+        connection.execute(delete(journal).where(journal.c.stream == crisis_id))
+        connection.execute(delete(journal_heads).where(journal_heads.c.stream == crisis_id))
+    sign_in(client, people["duty_officer"])
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200 and "Journal tronqué" in dashboard.text
