@@ -37,6 +37,7 @@ from crisis.services.bus import MessageBus
 from crisis.services.callout_handlers import on_cod_activated
 from crisis.services.cip_handlers import on_quorum_reached
 from crisis.services.context import SYSTEM_ACTOR, Actor
+from crisis.services.situation_cache import SituationCache
 from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
 from crisis.store.demonstration import is_demonstration
@@ -72,6 +73,8 @@ class Service:
     service_alerts: ServiceAlerts | None = None
     # The drills this service plays in its threads, as far as they have got.
     drill_progress: DrillProgress = field(default_factory=DrillProgress)
+    # Each event's journal folded so far: the live pages and the replay read through it.
+    situations: SituationCache = field(default_factory=SituationCache)
 
     def close(self) -> None:
         """Close this service, and nothing of another one living in the same process."""

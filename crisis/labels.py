@@ -261,6 +261,7 @@ EVENT_LABELS: dict[str, str] = {
     "InjectPlayed": "Inject joué",
     "RetexRecorded": "Retour d'expérience (nouvelle version)",
     "RetexActionUpdated": "Changement d'état d'une action corrective",
+    "ReplayAnnotated": "Annotation de la relecture",
     "DraftComposed": "Message rédigé",
     "DraftEdited": "Message modifié",
     "DraftSubmitted": "Message soumis à validation",

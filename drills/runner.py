@@ -47,6 +47,7 @@ from crisis.services.bus import MessageBus
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from crisis.store.engine import make_engine
+from crisis.store.journal_export import export_lines
 from crisis.store.migrate import upgrade
 from drills.actions import ActionPlayer
 from drills.model import Scenario
@@ -54,6 +55,8 @@ from drills.sandbox import SandboxChannel, fault_windows, sandbox_channels
 from drills.sandbox_voice import SandboxVoiceChannel, call_scripts
 
 STEP = timedelta(minutes=1)
+# The drill's journal, kept beside its report files.
+JOURNAL_FILE = "journal.jsonl"
 
 
 MISSED_STATES = frozenset({"breached", "met_late", "running"})
@@ -148,11 +151,12 @@ class DrillRunner:
             sandbox = sandbox_channels(self.clock, fault_windows(self.start, spans))
             telephone = self._telephone(service)
             service.catalog.exercise.provide({**sandbox, "voice": telephone})
+            out_dir.mkdir(parents=True, exist_ok=True)
             try:
                 report = self._play(service)
+                journal = self._keep_journal(service, out_dir)
             finally:
                 service.close()
-        out_dir.mkdir(parents=True, exist_ok=True)
         files = []
         for fmt, name in (
             (ReportFormat.JSON, "report.json"),
@@ -163,6 +167,7 @@ class DrillRunner:
             target = out_dir / name
             target.write_bytes(render(report, fmt))
             files.append(target)
+        files.append(journal)
         return DrillResult(self.crisis_id, report, files, sandbox, telephone)
 
     def _telephone(self, service: DrillService) -> SandboxVoiceChannel:
@@ -172,6 +177,15 @@ class DrillRunner:
         return SandboxVoiceChannel(
             clock=self.clock, scripts=call_scripts(people), answers=service.catalog.call_answers
         )
+
+    def _keep_journal(self, service: DrillService, out_dir: Path) -> Path:
+        """The drill's journal, as `crisis journal export` writes it: its scratch database
+        goes, the journal stays with the report (the drill's replay is built from it)."""
+        target = out_dir / JOURNAL_FILE
+        with service.bus.reading() as uow:
+            lines = export_lines(uow.journal, [self.crisis_id], exported_at=self.clock.now())
+            target.write_text("".join(lines), encoding="utf-8")
+        return target
 
     def _play(self, service: DrillService) -> TimingReport:
         scenario = self.scenario

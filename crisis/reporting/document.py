@@ -368,6 +368,18 @@ def _retex(report: TimingReport) -> Section | None:
     )
 
 
+def _annotations(report: TimingReport) -> Section | None:
+    if not report.annotations:
+        return None
+    rows = [
+        (at(a.at), a.text, a.written_by, a.action or "—", str(a.seq)) for a in report.annotations
+    ]
+    return Section(
+        "Annotations de la relecture",
+        table=Table(("Instant", "Remarque", "Auteur", "Action corrective liée", "n°"), rows),
+    )
+
+
 def _journal(report: TimingReport) -> Section:
     chain = report.journal
     state = (
@@ -406,6 +418,9 @@ def build_document(report: TimingReport) -> ReportDocument:
     retex = _retex(report)
     if retex is not None:
         sections.append(retex)
+    annotations = _annotations(report)
+    if annotations is not None:
+        sections.append(annotations)
     sections += [_journal(report), _chronology(report)]
     return ReportDocument(
         title=f"Rapport de chronométrage — {report.title}",

@@ -173,6 +173,18 @@ class ChainReport(BaseModel):
     head_hash: str | None = None  # the hash of the stream's last entry
 
 
+class AnnotationReport(BaseModel):
+    """A remark attached to an instant from the replay, for the RETEX."""
+
+    at: Instant
+    text: str
+    written_by: str
+    written_at: Instant
+    action_id: str | None
+    action: str | None = Field(description="La description de l'action corrective liée.")
+    seq: int
+
+
 class TimingReport(BaseModel):
     crisis_id: str
     title: str
@@ -197,3 +209,4 @@ class TimingReport(BaseModel):
     chronology: list[ChronologyEntry]
     journal: ChainReport
     retex: RetexView | None = None
+    annotations: list[AnnotationReport] = Field(default_factory=list)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from crisis.domain.oncall import Team
-from crisis.french import compact_datetime, decimal
+from crisis.french import compact_datetime, decimal, short_time
 from crisis.labels import (
     ACK_VIA_LABELS,
     DELIVERY_OUTCOME_LABELS,
@@ -276,6 +276,9 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
         STOP_LABELS.get(str(p.get("reason")), str(p.get("reason")))
         + (f" ({p.get('by')})" if p.get("by") else "")
         + (f" ; {_calls(p.get('calls') or {})}" if p.get("calls") else "")
+    ),
+    "event.ReplayAnnotated": lambda p: (
+        f"à {short_time(datetime.fromisoformat(str(p.get('at'))))} : {p.get('text')}"
     ),
 }
 

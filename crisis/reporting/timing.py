@@ -20,6 +20,7 @@ from crisis.reporting.message_timing import instant as _instant
 from crisis.reporting.report_models import (
     COMMITMENTS,
     AcknowledgementReport,
+    AnnotationReport,
     CalloutReport,
     ChainReport,
     ChronologyEntry,
@@ -31,7 +32,13 @@ from crisis.reporting.report_models import (
 )
 from crisis.reporting.summary import entry_summary, journal_label
 from crisis.reporting.timing_clocks import JournalClock as _Clock
-from crisis.services.retex_views import RETEX_KINDS, EntryRef, current_retex, entry_ref
+from crisis.services.retex_views import (
+    RETEX_KINDS,
+    EntryRef,
+    RetexView,
+    current_retex,
+    entry_ref,
+)
 from crisis.store.journal import ChainCheck, JournalEntry
 
 
@@ -45,6 +52,7 @@ def build_report(
     """The report of one crisis from its journal entries, read once as a stream; `chain` is
     the check of the journal, or what gives it once every entry was read."""
     retex_entries: list[JournalEntry] = []  # the journal itself is read once, as a stream
+    annotations: list[JournalEntry] = []
     head: dict[str, Any] = {}
     clocks: dict[str, _Clock] = {}
     messages: dict[str, MessageTiming] = {}
@@ -236,6 +244,8 @@ def build_report(
                 cip.update(announced_at=entry.at, announced_message=str(p.get("message_id")))
         elif kind == "event.CipDeactivated":
             cip["deactivated_at"] = _instant(p["deactivated_at"])
+        elif kind == "event.ReplayAnnotated":
+            annotations.append(entry)
         elif kind == "event.InjectPlayed":
             injects.append(
                 InjectReport(
@@ -254,6 +264,7 @@ def build_report(
     clock_reports = [c.report() for c in clocks.values()]
     if callable(chain):
         chain = chain()
+    retex = current_retex(crisis_id, retex_entries)
     return TimingReport(
         crisis_id=crisis_id,
         title=head.get("title", ""),
@@ -285,8 +296,27 @@ def build_report(
             reason=chain.reason,
             head_hash=chronology[-1].hash if chronology else None,
         ),
-        retex=current_retex(crisis_id, retex_entries),
+        retex=retex,
+        annotations=_annotations(annotations, retex),
     )
+
+
+def _annotations(entries: list[JournalEntry], retex: RetexView | None) -> list[AnnotationReport]:
+    """The replay's remarks in the order of the instants they speak of."""
+    actions = {a.action_id: a.description for a in retex.actions} if retex else {}
+    found = [
+        AnnotationReport(
+            at=_instant(e.payload["at"]),
+            text=str(e.payload["text"]),
+            written_by=str(e.payload["written_by"]),
+            written_at=e.at,
+            action_id=e.payload.get("action_id"),
+            action=actions.get(str(e.payload.get("action_id"))),
+            seq=e.seq,
+        )
+        for e in entries
+    ]
+    return sorted(found, key=lambda a: (a.at, a.seq))
 
 
 def _link_draft(messages: dict[str, MessageTiming], draft: dict[str, Any], message_id: str) -> None:

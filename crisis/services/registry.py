@@ -1,10 +1,10 @@
 """The table of commands: for each one, its handler, the roles allowed to run it and its label.
 
 A command is declared here once. The bus reads the handlers and the roles from this table; the
-reports, the CLI and the API read the French label through `command_label`. Every role may read;
-writing is granted command by command, and the auditor writes nothing. A command with no role is
-run by the service itself (the scheduler, the dispatcher, the drill runner, the bot) as the
-system.
+reports, the CLI and the API read the French label through `command_label`. Every role may
+read; writing is granted command by command, and the auditor writes only the replay's
+annotations. A command with no role is run by the service itself (the scheduler, the
+dispatcher, the drill runner, the bot) as the system.
 
 Over 500 lines because the table is the one place where every command is declared, five lines
 a command: split, it would no longer be read (nor checked) as one table.
@@ -27,6 +27,7 @@ from crisis.domain.account_commands import (
     UnlockAccount,
 )
 from crisis.domain.approval_calls import AcknowledgeApprovalPage, SetApprovers
+from crisis.domain.annotations import AnnotateInstant
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
@@ -94,6 +95,7 @@ from crisis.services import (
     account_handlers,
     ack_handlers,
     alert_handlers,
+    annotation_handlers,
     approval_calls,
     approver_order,
     call_answers,
@@ -592,6 +594,14 @@ COMMAND_SPECS: tuple[CommandSpec, ...] = (
         CRISIS_WRITERS,
         "Action corrective mise à jour",
         "mettre à jour une action corrective",
+    ),
+    # The replay's remarks: the auditor's one write, and the duty officer's.
+    CommandSpec(
+        AnnotateInstant,
+        annotation_handlers.annotate_instant,
+        frozenset({Role.AUDITOR, Role.DUTY_OFFICER}),
+        "Annotation d'un instant de l'événement",
+        "annoter un instant de l'événement",
     ),
 )
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from crisis.clock import ensure_utc
-from crisis.store.journal import ChainCheck, Journal, StoredEntry, check_chain
+from crisis.store.journal import ChainCheck, JournalEntry, StoredEntry, check_chain
 
 EXPORT_FORMAT = "crisis-journal/1"
 
@@ -23,7 +23,7 @@ class UnreadableExport(ValueError):  # noqa: N818
 
 
 def export_lines(
-    journal: Journal, streams: Iterable[str], *, exported_at: datetime
+    journal: JournalRows, streams: Iterable[str], *, exported_at: datetime
 ) -> Iterator[str]:
     streams = list(streams)
     yield _line(
@@ -67,7 +67,18 @@ def _why(error: Exception) -> str:
     return "valeur inattendue"
 
 
-def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
+class JournalRows(Protocol):
+    """What an export reads of a journal: the database's, or one read back from an export."""
+
+    def stored_rows(self, stream: str) -> list[StoredEntry]: ...
+
+    def head(self, stream: str) -> tuple[int, str] | None: ...
+
+
+def _parse(
+    lines: Iterable[str],
+) -> tuple[list[str], dict[str, list[StoredEntry]], dict[str, tuple[int, str]]]:
+    """The streams an export declares, their entries as stored, their heads."""
     entries: dict[str, list[StoredEntry]] = {}
     heads: dict[str, tuple[int, str]] = {}
     declared: list[str] | None = None
@@ -105,5 +116,50 @@ def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
         raise UnreadableExport(
             "ce fichier n'est pas un export du journal (ligne « export » absente)"
         )
+    return declared, entries, heads
+
+
+def verify_export(lines: Iterable[str]) -> list[ChainCheck]:
+    declared, entries, heads = _parse(lines)
     streams = sorted(set(declared) | set(entries) | set(heads))
     return [check_chain(stream, entries.get(stream, []), heads.get(stream)) for stream in streams]
+
+
+class ExportedJournal:
+    """A journal read back from an export (a drill's, kept with its report): read as the
+    database's is, for a replay."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.streams, self._rows, self._heads = _parse(lines)
+
+    def stored_rows(self, stream: str) -> list[StoredEntry]:
+        return list(self._rows.get(stream, []))
+
+    def head(self, stream: str) -> tuple[int, str] | None:
+        return self._heads.get(stream)
+
+    def head_seq(self, stream: str) -> int:
+        head = self._heads.get(stream)
+        return head[0] if head else 0
+
+    def entries(
+        self, stream: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[JournalEntry]:
+        rows = [r for r in self._rows.get(stream, []) if r.seq > after_seq]
+        return [_entry(r) for r in (rows if limit is None else rows[:limit])]
+
+    def iter_entries(self, stream: str) -> Iterator[JournalEntry]:
+        return iter(self.entries(stream))
+
+
+def _entry(row: StoredEntry) -> JournalEntry:
+    return JournalEntry(
+        stream=row.stream,
+        seq=row.seq,
+        at=ensure_utc(row.at),
+        actor=row.actor,
+        kind=row.kind,
+        payload=json.loads(row.payload),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -32,6 +32,7 @@ from crisis.web.pages import (
     passkeys,
     proconnect,
     rapports,
+    replay,
     signin,
     step_up,
 )
@@ -90,6 +91,7 @@ def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
         open_event,
         event,
         event_forms,
+        replay,
         compose,
         free_text,
         approvals,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from crisis.domain.clocks import CommitmentClock
 from crisis.domain.crisis import Crisis
@@ -17,7 +18,8 @@ from crisis.domain.vocabulary import (
 )
 from crisis.french import short_time as _short_time
 from crisis.reporting.summary import entry_summary, journal_label
-from crisis.services.oncall_views import cip_view
+from crisis.services.situation import Situation
+from crisis.services.situation_cache import SituationCache
 from crisis.services.template_library import TemplateLibrary
 from crisis.store.crises_repository import RaisedAlert
 from crisis.store.unit_of_work import UnitOfWork
@@ -105,13 +107,13 @@ class CipSummary:
     deactivated_at: datetime | None
 
 
-def cip_summary(uow: UnitOfWork, crisis_id: str) -> CipSummary | None:
-    view = cip_view(uow, crisis_id)
+def cip_summary(view: dict[str, Any] | None) -> CipSummary | None:
+    """The CIP panel, from the CIP as the fold of the journal has it (`Situation.cip`)."""
     if view is None:
         return None
 
     def instant(key: str) -> datetime | None:
-        value = view[key] if view is not None else None
+        value = view[key]
         return datetime.fromisoformat(value) if value else None
 
     ordered_at = instant("ordered_at")
@@ -142,10 +144,12 @@ class CrisisSummary:
     opened_by_mistake: bool = False
 
 
-def crisis_summary(
-    uow: UnitOfWork, crisis: Crisis, now: datetime, *, last_alerts: int
-) -> CrisisSummary:
-    alerts = uow.crises.alerts(crisis.id)
+def crisis_summary(situation: Situation, now: datetime, *, last_alerts: int) -> CrisisSummary:
+    """The event's header, clocks, alerts and CIP as the pages show them, from the fold of
+    its journal (`crisis.services.situation`): live, folded up to now; replayed, up to the
+    instant chosen. One display for both, so that they cannot disagree."""
+    crisis = situation.crisis
+    assert crisis is not None, "an event's journal starts with its opening"
     return CrisisSummary(
         id=crisis.id,
         title=crisis.title,
@@ -156,11 +160,23 @@ def crisis_summary(
         cod_active=crisis.state is CrisisState.COD_ACTIVE,
         decided_at=crisis.activation.decided_at if crisis.activation else None,
         clocks=[clock_display(c, now) for c in crisis.clocks.values()],
-        alerts=[alert_display(a) for a in reversed(alerts)][:last_alerts],
-        cip=cip_summary(uow, crisis.id),
+        alerts=[alert_display(a) for a in reversed(situation.alerts)][:last_alerts],
+        cip=cip_summary(situation.cip),
         close_reason=crisis.close_reason,
         opened_by_mistake=crisis.opened_by_mistake,
     )
+
+
+def live_summary(
+    uow: UnitOfWork, situations: SituationCache, crisis_id: str, now: datetime, *, last_alerts: int
+) -> CrisisSummary:
+    """An event as it stands now, through the same fold as its replay."""
+    situation = situations.live(uow.journal, crisis_id, now)
+    if situation.crisis is None:
+        # A journal cut before its opening entry (the chain check names it): the event as
+        # stored, rather than no page at all.
+        situation = replace(situation, crisis=uow.crises.get(crisis_id))
+    return crisis_summary(situation, now, last_alerts=last_alerts)
 
 
 def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:
@@ -172,11 +188,11 @@ def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:
     return (crisis.exercise, 0 if breached else 1, left)
 
 
-def open_crises(uow: UnitOfWork, now: datetime) -> list[CrisisSummary]:
+def open_crises(uow: UnitOfWork, situations: SituationCache, now: datetime) -> list[CrisisSummary]:
     """Every open crisis, most urgent first (`urgency`); the newest first among equals."""
     found = uow.crises.find(states=OPEN_STATES)
     ordered = sorted(found, key=lambda c: urgency(c, now))  # stable: newest first among equals
-    return [crisis_summary(uow, c, now, last_alerts=3) for c in ordered]
+    return [live_summary(uow, situations, c.id, now, last_alerts=3) for c in ordered]
 
 
 def submitted_drafts(uow: UnitOfWork) -> list[Draft]:

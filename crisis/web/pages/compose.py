@@ -28,7 +28,7 @@ from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.views import crisis_summary
+from crisis.web.views import live_summary
 
 router = console_router()
 
@@ -156,7 +156,7 @@ def _compose_page(
     variables: dict[str, object] = {}
     with service.bus.reading() as uow:
         crisis = uow.crises.get(crisis_id)
-        summary = crisis_summary(uow, crisis, now, last_alerts=0)
+        summary = live_summary(uow, service.situations, crisis.id, now, last_alerts=0)
         registry = _registry(request, uow)
         templates = [t for t in registry.templates() if not t.manifest.internal]
         lists = [(c.name, c.name) for c in uow.contacts.lists()]

@@ -50,7 +50,7 @@ def _first_steps(request: Request, session: SignedIn) -> FirstSteps | None:
 def _crises(request: Request) -> list[object]:
     service = service_of(request)
     with service.bus.reading() as uow:
-        return list(open_crises(uow, service.clock.now()))
+        return list(open_crises(uow, service.situations, service.clock.now()))
 
 
 @router.get("/")

@@ -40,8 +40,8 @@ from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.views import (
-    crisis_summary,
     journal_page,
+    live_summary,
     short_time,
     template_titles,
 )
@@ -91,7 +91,7 @@ def _event_data(
     with service.bus.reading() as uow:
         crisis = uow.crises.get(crisis_id)
         own = own_member(uow, user_name)
-        summary = crisis_summary(uow, crisis, now, last_alerts=50)
+        summary = live_summary(uow, service.situations, crisis_id, now, last_alerts=50)
         callouts = callouts_view(uow, crisis_id)
         for callout in callouts:
             callout["quorum_labels"] = [_role_label(r) for r in callout["quorum"]]
@@ -196,8 +196,9 @@ def refused_form_page(
 def event_clocks(request: Request, crisis_id: str, session: CurrentUser) -> Response:
     service = service_of(request)
     with service.bus.reading() as uow:
-        summary = crisis_summary(
-            uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=50
+        uow.crises.get(crisis_id)  # an unknown event: « introuvable »
+        summary = live_summary(
+            uow, service.situations, crisis_id, service.clock.now(), last_alerts=50
         )
     return page(request, "event_clocks.html.j2", {"crisis": summary}, session=session)
 

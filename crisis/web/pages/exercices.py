@@ -43,17 +43,21 @@ from crisis.services.programme_handlers import occurrence_key
 from crisis.services.programme_views import programme_ical, programme_view
 from crisis.services.registry import may_run
 from crisis.services.scenario_library import InvalidScenario, scenario_catalogue
+from crisis.services.situation_cache import SituationCache
+from crisis.store.journal_export import ExportedJournal
 from crisis.store.unit_of_work import UnitOfWork
 from crisis.web import forms
 from crisis.web.commands import allowed_to, run
 from crisis.web.field_errors import field_errors, refuse_with_the_rest
 from crisis.web.pages.rapports import KINDS, report_download
 from crisis.web.rendering import page
+from crisis.web.replay_export import export_document
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
 from crisis.web.uploads import read_upload, rehearsed
 from drills.model import load_scenario_text
 from drills.programme import DrillProgress
+from drills.runner import JOURNAL_FILE
 
 router = console_router()
 
@@ -236,6 +240,40 @@ def _played(request: Request, schedule_id: str, key: str) -> PlayedRun:
     return PlayedRun(schedule, found, service.drill_progress.of(found.report_dir or ""))
 
 
+def _journal_file(played: PlayedRun) -> Path | None:
+    """The journal a programmed drill kept beside its report (drills.runner.JOURNAL_FILE)."""
+    if played.run.report_dir is None:
+        return None
+    path = Path(played.run.report_dir) / JOURNAL_FILE
+    return path if path.is_file() else None
+
+
+@router.get("/exercices/essais/{schedule_id}/{key}/relecture.html")
+def drill_replay_export(
+    request: Request, schedule_id: str, key: str, session: CurrentUser
+) -> Response:
+    """The drill's replay as one self-contained HTML file, from the journal it kept."""
+    path = _journal_file(_played(request, schedule_id, key))
+    if path is None:
+        raise NotFound(
+            "La relecture de cet exercice n'est pas disponible : son journal n'a pas été "
+            "conservé sur cette instance du service."
+        )
+    journal = ExportedJournal(path.read_text("utf-8").splitlines())
+    (crisis_id,) = journal.streams
+    document = export_document(
+        journal, SituationCache(), crisis_id, now=service_of(request).clock.now()
+    )
+    return Response(
+        document,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="relecture-{crisis_id}.html"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def _report(played: PlayedRun) -> TimingReport:
     path = played.report_file
     if path is None:
@@ -264,6 +302,7 @@ def played(request: Request, schedule_id: str, key: str, session: CurrentUser) -
             "kind_labels": dict(KINDS),
             "states": COMMITMENT_STATE_LABELS,
             "report_base": found.address,
+            "replay_export": f"{found.address}/relecture.html" if _journal_file(found) else "",
             "parent": ("/exercices", "Exercices"),
         },
         session=session,

@@ -25,7 +25,7 @@ from crisis.web.field_errors import field_errors
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
-from crisis.web.views import crisis_summary
+from crisis.web.views import live_summary
 
 router = console_router()
 
@@ -45,7 +45,9 @@ def _free_text_page(
 ) -> Response:
     service = service_of(request)
     with service.bus.reading() as uow:
-        summary = crisis_summary(uow, uow.crises.get(crisis_id), service.clock.now(), last_alerts=0)
+        uow.crises.get(crisis_id)  # an unknown event: « introuvable »
+        now = service.clock.now()
+        summary = live_summary(uow, service.situations, crisis_id, now, last_alerts=0)
         lists = [(c.name, c.name) for c in uow.contacts.lists()]
     context = {
         "crisis": summary,

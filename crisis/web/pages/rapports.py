@@ -149,6 +149,7 @@ def report(request: Request, crisis_id: str, session: CurrentUser) -> Response:
             "kind_labels": dict(KINDS),
             "states": COMMITMENT_STATE_LABELS,
             "report_base": f"/rapports/{crisis_id}",
+            "replay_link": f"/evenements/{crisis_id}/rejouer",
             "parent": ("/rapports", "Rapports"),
         },
         session=session,

@@ -29,6 +29,9 @@ OPEN_TO_ALL = {
     "/verification/mot-de-passe",
     "/verification/cle/options",
     "/verification/cle",
+    # the auditor's one write: a remark on the replay (the other roles' refusal is tested
+    # in test_replay_page)
+    "/evenements/{crisis_id}/rejouer/annotations",
 }
 
 
