@@ -26,8 +26,8 @@ from crisis.domain.account_commands import (
     UnbindIdentity,
     UnlockAccount,
 )
-from crisis.domain.approval_calls import AcknowledgeApprovalPage, SetApprovers
 from crisis.domain.annotations import AnnotateInstant
+from crisis.domain.approval_calls import AcknowledgeApprovalPage, SetApprovers
 from crisis.domain.commands import (
     ActivateCod,
     AddUser,
