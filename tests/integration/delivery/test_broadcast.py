@@ -4,6 +4,7 @@ databases: markers, clocks met at the first accepted delivery, retries, fallback
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import timedelta
 
 import pytest
@@ -41,9 +42,17 @@ TEXTS = (
 )
 
 
-def dispatch(service: Service, worker: str = "w1") -> int:
+def dispatch(
+    service: Service, worker: str = "w1", *, pace: bool = True, rng: random.Random | None = None
+) -> int:
     dispatcher = make_dispatcher(
-        service.bus, service.catalog, clock=service.clock, worker=worker, metrics=service.metrics
+        service.bus,
+        service.catalog,
+        clock=service.clock,
+        worker=worker,
+        metrics=service.metrics,
+        pace=pace,
+        rng=rng,
     )
 
     async def run() -> int:

@@ -71,8 +71,8 @@ class ListOutbox:
 class TimedTelegram(FakeTelegramServer):
     """The fake Bot API, noting when each sendMessage arrives (and to which chat)."""
 
-    def __init__(self) -> None:
-        super().__init__(token=TOKEN)
+    def __init__(self, token: str = TOKEN) -> None:
+        super().__init__(token=token)
         self.arrivals: list[tuple[float, str]] = []
         self._arrival_lock = threading.Lock()
 
