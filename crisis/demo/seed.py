@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from crisis.bootstrap import Service
+from crisis.domain.approval_calls import ApproverInput, SetApprovers
 from crisis.domain.commands import AddUser, CodDecision, OpenCrisis
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.oncall import CellRole, ImportRoster, ShiftInput
@@ -98,6 +99,17 @@ DEMO_CONTACTS: tuple[ContactInput, ...] = (
     ),
 )
 
+# How the « prefet » account is reached when a message waits for its approval: the quick
+# start shows the call in the demonstration outbox.
+DEMO_APPROVER = ContactInput(
+    name="Anne Lambert",
+    category="partenaire",
+    email="anne.lambert@prefecture.example",
+    mobile="06 00 00 00 21",
+    fonction="préfète (compte « prefet »)",
+    exercise=True,
+)
+
 # The on-call cell: one member per role of the cell's quorum, and a press attaché.
 DEMO_ONCALL: tuple[tuple[str, CellRole, str, str], ...] = (
     ("Julie Moreau", CellRole.CHEF_DE_CELLULE, "julie.moreau", "06 00 00 00 11"),
@@ -142,6 +154,9 @@ def seed_demonstration(service: Service) -> DemoContents:
         users.append(DemoUser(name=name, role=role, password=password))
     for contact in DEMO_CONTACTS:
         bus.handle(CreateContact(contact=contact), actor=DEMO_ACTOR)
+    bus.handle(CreateContact(contact=DEMO_APPROVER), actor=DEMO_ACTOR)
+    approver = ApproverInput(user="prefet", member=DEMO_APPROVER.email)
+    bus.handle(SetApprovers(approvers=(approver,)), actor=DEMO_ACTOR)
     start = service.clock.now().replace(second=0, microsecond=0) - timedelta(hours=1)
     end = start + timedelta(days=ROSTER_DAYS)
     shifts = tuple(

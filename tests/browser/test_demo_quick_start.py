@@ -138,5 +138,10 @@ def test_the_quick_start_from_a_fresh_folder(
         "claire.martin@mairie-juvisy.example"
     )
     expect(prefect.locator(".console-demo-outbox").first).to_contain_text("EXERCICE")
+    # The préfète was called when the message was submitted: the call, with its link, is there.
+    expect(prefect.locator(".console-demo-outbox")).to_contain_text(
+        "anne.lambert@prefecture.example"
+    )
+    expect(prefect.locator(".console-demo-outbox")).to_contain_text("attend votre validation")
     check_page(prefect, "boite-d-envoi-demonstration", output_dir)
     photograph(prefect, "boite-d-envoi", output_dir)

@@ -233,7 +233,7 @@ def test_the_unattended_run_writes_its_report_and_is_journalled(
         thread.join(timeout=120)
     folder = settings.data_dir / "drills" / created.id / "20261020T0800Z"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["report.csv", "report.html", "report.json", "report.md"]
+    assert names == ["journal.jsonl", "report.csv", "report.html", "report.json", "report.md"]
     report = json.loads((folder / "report.json").read_text("utf-8"))
     assert report["exercise"] is True
     with service.bus.unit_of_work() as uow:

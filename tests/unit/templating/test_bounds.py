@@ -121,11 +121,11 @@ def definition(
 def test_bomb_refused_quickly_and_cheaply(source: str, reason: str) -> None:
     registry = TemplateRegistry()
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.thread_time()  # the processor time the limit counts, whatever the load
     try:
         with pytest.raises(TemplateValidationError) as caught:
             registry.register_custom(definition(source))
-        seconds = time.monotonic() - started
+        seconds = time.thread_time() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -140,11 +140,11 @@ def test_output_cut_as_it_is_produced() -> None:
     loop = "{% for i in range(1000) %}{{ commune }}{% endfor %}"
     registry.register_custom(definition(loop, variant="feed"))
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.thread_time()  # the processor time the limit counts, whatever the load
     try:
         with pytest.raises(RenderError) as caught:
             registry.render_unchecked("bombe", variables={"commune": "É" * 500}, exercise=False)
-        seconds = time.monotonic() - started
+        seconds = time.thread_time() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
