@@ -32,7 +32,7 @@ TEST_DATA = REPO_ROOT / "tests" / "data"
 
 
 # The files that wait longest on real time and real processes (the slowest in `--durations`):
-# run first, so that the two processes of `make test` end together instead of one of them
+# run first, so that the processes of `make test` end together instead of one of them
 # starting a two-minute file when the other has nothing left (LPT scheduling; `--dist loadfile`
 # hands out files in the order collected).
 LONGEST_FIRST = (
@@ -44,6 +44,9 @@ LONGEST_FIRST = (
     "tests/browser/test_exercices_pages.py",
     "tests/browser/test_journey.py",
     "tests/browser/test_console_round_two.py",
+    "tests/integration/channels/test_smpp.py",
+    "tests/browser/test_modeles_pages.py",
+    "tests/browser/test_replay_pages.py",
 )
 
 
