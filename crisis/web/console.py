@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crisis.web.change_marker import ChangeMarker
 from crisis.web.pages import (
     administration,
     annuaire,
@@ -77,6 +78,7 @@ def _from_a_browser(request: Request) -> bool:
 
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
     install_security_headers(app)
+    app.state.dashboard_marker = ChangeMarker()
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (

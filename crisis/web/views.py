@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from crisis.domain.clocks import CommitmentClock
@@ -17,9 +17,9 @@ from crisis.domain.vocabulary import (
 )
 from crisis.french import short_time as _short_time
 from crisis.reporting.summary import entry_summary, journal_label
-from crisis.services.oncall_views import cip_view
 from crisis.services.template_library import TemplateLibrary
 from crisis.store.crises_repository import RaisedAlert
+from crisis.store.oncall_repository import CipActivation
 from crisis.store.unit_of_work import UnitOfWork
 
 OPEN_STATES = [CrisisState.REPORTED, CrisisState.COD_ACTIVE]
@@ -32,6 +32,16 @@ class ClockDisplay:
     state: str  # en cours, avertissement, dépassée, tenue, tenue en retard
     tone: str  # the DSFR badge: info, warning, error, success
     detail: str
+    # A clock still running counts in the browser from its absolute deadline (console.js):
+    # `detail` is `lead` + `countdown` + `tail`, and `countdown` alone changes each second.
+    deadline: datetime | None = None
+    lead: str = ""
+    countdown: str = ""
+    tail: str = ""
+
+    def without_countdown(self) -> ClockDisplay:
+        """What stays the same from one second to the next (the dashboard's change marker)."""
+        return replace(self, detail="", countdown="")
 
 
 def short_time(instant: datetime) -> str:
@@ -63,21 +73,24 @@ def clock_display(clock: CommitmentClock, now: datetime) -> ClockDisplay:
             ),
         )
     left = (clock.deadline - now).total_seconds()
+    tail = f" (échéance {short_time(clock.deadline)})"
+    countdown = _duration(left)
     if state is ClockState.BREACHED or left <= 0:
-        return ClockDisplay(
-            clock.name.value,
-            label,
-            "dépassée",
-            "error",
-            f"en retard de {_duration(left)} (échéance {short_time(clock.deadline)})",
-        )
-    warned = bool(clock.raised_offsets)
+        lead, shown, tone = "en retard de ", "dépassée", "error"
+    else:
+        warned = bool(clock.raised_offsets)
+        lead = "reste "
+        shown, tone = ("avertissement", "warning") if warned else ("en cours", "info")
     return ClockDisplay(
         clock.name.value,
         label,
-        "avertissement" if warned else "en cours",
-        "warning" if warned else "info",
-        f"reste {_duration(left)} (échéance {short_time(clock.deadline)})",
+        shown,
+        tone,
+        lead + countdown + tail,
+        deadline=clock.deadline,
+        lead=lead,
+        countdown=countdown,
+        tail=tail,
     )
 
 
@@ -106,22 +119,18 @@ class CipSummary:
 
 
 def cip_summary(uow: UnitOfWork, crisis_id: str) -> CipSummary | None:
-    view = cip_view(uow, crisis_id)
-    if view is None:
+    return _cip_summary(uow.oncall.cip(crisis_id))
+
+
+def _cip_summary(cip: CipActivation | None) -> CipSummary | None:
+    if cip is None:
         return None
-
-    def instant(key: str) -> datetime | None:
-        value = view[key] if view is not None else None
-        return datetime.fromisoformat(value) if value else None
-
-    ordered_at = instant("ordered_at")
-    assert ordered_at is not None
     return CipSummary(
-        numero_unique=view["numero_unique"],
-        ordered_at=ordered_at,
-        ordered_by=view["ordered_by"],
-        operational_at=instant("operational_at"),
-        deactivated_at=instant("deactivated_at"),
+        numero_unique=cip.numero_unique,
+        ordered_at=cip.ordered_at,
+        ordered_by=cip.ordered_by,
+        operational_at=cip.operational_at,
+        deactivated_at=cip.deactivated_at,
     )
 
 
@@ -145,7 +154,23 @@ class CrisisSummary:
 def crisis_summary(
     uow: UnitOfWork, crisis: Crisis, now: datetime, *, last_alerts: int
 ) -> CrisisSummary:
-    alerts = uow.crises.alerts(crisis.id)
+    return _summary(
+        crisis,
+        now,
+        alerts=uow.crises.alerts(crisis.id),
+        cip=uow.oncall.cip(crisis.id),
+        last_alerts=last_alerts,
+    )
+
+
+def _summary(
+    crisis: Crisis,
+    now: datetime,
+    *,
+    alerts: list[RaisedAlert],
+    cip: CipActivation | None,
+    last_alerts: int,
+) -> CrisisSummary:
     return CrisisSummary(
         id=crisis.id,
         title=crisis.title,
@@ -157,7 +182,7 @@ def crisis_summary(
         decided_at=crisis.activation.decided_at if crisis.activation else None,
         clocks=[clock_display(c, now) for c in crisis.clocks.values()],
         alerts=[alert_display(a) for a in reversed(alerts)][:last_alerts],
-        cip=cip_summary(uow, crisis.id),
+        cip=_cip_summary(cip),
         close_reason=crisis.close_reason,
         opened_by_mistake=crisis.opened_by_mistake,
     )
@@ -173,10 +198,17 @@ def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:
 
 
 def open_crises(uow: UnitOfWork, now: datetime) -> list[CrisisSummary]:
-    """Every open crisis, most urgent first (`urgency`); the newest first among equals."""
+    """Every open crisis, most urgent first (`urgency`); the newest first among equals. Four
+    statements whatever the number of crises."""
     found = uow.crises.find(states=OPEN_STATES)
     ordered = sorted(found, key=lambda c: urgency(c, now))  # stable: newest first among equals
-    return [crisis_summary(uow, c, now, last_alerts=3) for c in ordered]
+    ids = [c.id for c in ordered]
+    alerts = uow.crises.alerts_of(ids) if ids else {}
+    cips = uow.oncall.cips_of(ids) if ids else {}
+    return [
+        _summary(c, now, alerts=alerts.get(c.id, []), cip=cips.get(c.id), last_alerts=3)
+        for c in ordered
+    ]
 
 
 def submitted_drafts(uow: UnitOfWork) -> list[Draft]:
