@@ -1,7 +1,8 @@
 """The outbox dispatcher: claims due deliveries, sends them paced per provider, records results.
 
 Each channel runs its own loop, so a provider that is down only delays its own deliveries.
-Results are recorded once per claimed batch, while the next batch is being sent: if the
+Results are recorded per claimed batch (several batches in one transaction when they wait for
+the recording: `_Recorder`), while the next batch is being sent: if the
 process dies between a provider's acceptance and that record, the delivery is sent again after
 the claim expires (or at once when a worker of the same name restarts). Duplicates are
 therefore bounded by three batches per channel and per worker.
@@ -14,7 +15,7 @@ import collections
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -190,6 +191,7 @@ class Dispatcher:
         gate = asyncio.Semaphore(self._lasting(name)[0])
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
+        recorder = _Recorder(self._record)
         claims = FailureStreak(
             log,
             name,
@@ -224,21 +226,13 @@ class Dispatcher:
                 sending = asyncio.create_task(
                     self._send_batch(claimed, gate=gate, when_all_started=all_started.set)
                 )
-                recorded = asyncio.create_task(self._record_when_sent(sending, after=recorded))
+                recorded = recorder.when_sent(sending)
                 unrecorded.append(recorded)
                 started = asyncio.create_task(all_started.wait())
                 await asyncio.wait({sending, started}, return_when=asyncio.FIRST_COMPLETED)
                 started.cancel()
         finally:
             await self._finish(recorded)
-
-    async def _record_when_sent(
-        self, sending: asyncio.Task[list[DeliveryResult]], *, after: asyncio.Task[None] | None
-    ) -> None:
-        results = await self._finish(sending)
-        await self._finish(after)  # batches are recorded in the order they were claimed
-        if results:
-            await self._record(results)
 
     async def _pause_after_failure(self, failures: int) -> None:
         """A pause that doubles from the idle period up to MAX_FAILURE_PAUSE_SECONDS; new
@@ -496,3 +490,44 @@ def _result(
         person_outcome=person_outcome,
         about_recipient=about_recipient,
     )
+
+
+class _Recorder:
+    """Records a channel's batches in claim order, several in one transaction when they wait.
+
+    Each batch, once sent, queues its results behind those of the batches claimed before it;
+    whoever next holds the recording takes everything queued: while one transaction is being
+    written, the batches sent meanwhile are written together by the next one. A batch's task
+    ends once its results are written (by itself or by a task before it), so the bound on
+    batches sent but not recorded still holds.
+    """
+
+    def __init__(self, record: Callable[[list[DeliveryResult]], Awaitable[None]]) -> None:
+        self._record = record
+        self._queued: list[DeliveryResult] = []
+        self._writing = asyncio.Lock()  # fair: the tasks take it in claim order
+        self._last_queued: asyncio.Event | None = None
+
+    def when_sent(self, sending: asyncio.Task[list[DeliveryResult]]) -> asyncio.Task[None]:
+        """The task recording this batch once it is sent."""
+        before, mine = self._last_queued, asyncio.Event()
+        self._last_queued = mine
+        return asyncio.create_task(self._write(sending, before, mine))
+
+    async def _write(
+        self,
+        sending: asyncio.Task[list[DeliveryResult]],
+        before: asyncio.Event | None,
+        mine: asyncio.Event,
+    ) -> None:
+        try:
+            results = await Dispatcher._finish(sending)
+            if before is not None:
+                await before.wait()  # the batch claimed before has queued its results
+            self._queued.extend(results or ())
+        finally:
+            mine.set()
+        async with self._writing:
+            taken, self._queued = self._queued, []
+            if taken:
+                await self._record(taken)

@@ -37,7 +37,7 @@ from crisis.web.pages import (
 )
 from crisis.web.pages.step_up import StepUpRequired
 from crisis.web.routing import error_page
-from crisis.web.security import install_security_headers, mark_console
+from crisis.web.security import mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
@@ -77,7 +77,6 @@ def _from_a_browser(request: Request) -> bool:
 
 
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
-    install_security_headers(app)
     app.state.dashboard_marker = ChangeMarker()
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
