@@ -12,13 +12,15 @@ the last answer in `If-None-Match`. Three phases, each measured on its own:
 
 1. the polls alone for `--seconds`: latency p50 and p99, and the service's CPU time over the
    phase as a share of one core (goal ≤ 5 % for 30 pollers while nothing changes);
-2. a fan-out alone: one message to every élu through the API, timed from the send to the last
-   delivery accepted (read on the delivery board twice a second);
+2. a fan-out alone (after one unmeasured, to warm the service up): one message to every élu
+   through the API, timed from the send to the last delivery accepted (read on the delivery
+   board twice a second);
 3. the same fan-out with the polls running: the polls' latency during it (goal: p99 ≤ 50 ms)
    and the fan-out's rate as a share of its rate alone (goal ≥ 0.95).
 
 Prints each figure per database; the last line is `console_poll_p99_ms=<the worst p99 during a
-fan-out>`.
+fan-out>`. `--against PATH` runs the same phases on another checkout of the service (for
+instance the main branch's worktree) right after, for a before/after under the same load.
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ def cpu_share(pid: int) -> Iterator[dict[str, float]]:
     found["share"] = (tree_cpu_seconds(pid) - cpu) / (time.perf_counter() - started)
 
 
-def run(kind: str, args: argparse.Namespace, base_url: str) -> float:
+def run(kind: str, args: argparse.Namespace, base_url: str, repo: Path | None = None) -> float:
     with scratch_database(kind) as (url, folder):
         user, token, crisis_id = prepare(url, folder, args.deliveries)
         channels = folder / "canaux.yaml"
@@ -258,18 +260,19 @@ dispatcher:
             "CRISIS_CALLOUT_ON_ACTIVATION": "false",
             "CRISIS_LOG_LEVEL": "WARNING",
         }
-        with ServiceProcess(env) as service:
+        with ServiceProcess(env, **({"repo": repo} if repo else {})) as service:
             cookies = [sign_in(service.url, user) for _ in range(args.sessions)]
             http = httpx.Client(
                 base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
             )
-            time.sleep(3)
+            fan_out(http, crisis_id, args.deliveries)  # warm-up: connections, first claims
             with Polls(service.url, cookies) as alone:
                 time.sleep(2)  # the first answers (200, then 304s)
                 alone.latencies.clear()
                 alone.statuses.clear()
                 with cpu_share(service.pid) as idle:
                     time.sleep(args.seconds)
+            kind = f"{kind}{f' ({repo})' if repo else ''}"
             print(
                 f"{kind}: {args.sessions} sessions polling each second for {args.seconds:g} s, "
                 f"nothing changing: {alone.summary()}; service CPU {idle['share'] * 100:.1f} % "
@@ -303,6 +306,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--deliveries", type=int, default=5000)
     parser.add_argument("--fake", choices=["nginx", "python"], default=None)
+    parser.add_argument("--against", default=None, help="another checkout, measured after")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     use_nginx = args.fake == "nginx" or (args.fake is None and NginxTelegramFake.available())
@@ -310,7 +314,11 @@ def main() -> None:
     print(f"load average before: {load_average()} ({os.cpu_count()} CPUs)")
     print(f"provider fake: {'nginx (static answer)' if use_nginx else 'Python, own process'}")
     with fake:
-        worst = max(run(kind, args, fake.base_url) for kind in kinds)
+        worst = 0.0
+        for kind in kinds:
+            worst = max(worst, run(kind, args, fake.base_url))
+            if args.against:
+                run(kind, args, fake.base_url, Path(args.against))
     print(f"load average after: {load_average()}")
     print(f"console_poll_p99_ms={worst:.1f}")
 

@@ -92,6 +92,7 @@ class ServiceProcess:
             "PYTHONPATH": str(repo),
         }
         self._workers = workers
+        self._repo = repo
         self._process: subprocess.Popen[bytes] | None = None
         self.peak_rss_kib = 0
 
@@ -102,6 +103,7 @@ class ServiceProcess:
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
             env=self._env,
+            cwd=self._repo,  # `-m` looks in the working folder first, before PYTHONPATH
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -102,6 +102,8 @@ class OutboxStore(Protocol):
 # After a failed claim, each channel's loop waits longer and longer, up to this; and logs a
 # reminder every so many attempts (about a minute apart once the pauses are at their longest).
 MAX_FAILURE_PAUSE_SECONDS = 5.0
+# An idle channel's loop claims every idle period, then every two, then every four at most.
+MAX_IDLE_PERIODS = 4
 CLAIM_FAILURE_REMINDER = 12
 
 
@@ -192,6 +194,7 @@ class Dispatcher:
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
         recorder = _Recorder(self._record)
+        quiet = 0  # claims in a row that found nothing
         claims = FailureStreak(
             log,
             name,
@@ -220,8 +223,10 @@ class Dispatcher:
                     continue
                 claims.succeeded()
                 if not claimed:
-                    await self._idle()
+                    quiet += 1
+                    await self._idle(quiet)
                     continue
+                quiet = 0
                 all_started = asyncio.Event()
                 sending = asyncio.create_task(
                     self._send_batch(claimed, gate=gate, when_all_started=all_started.set)
@@ -243,12 +248,17 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), pause)
 
-    async def _idle(self) -> None:
+    async def _idle(self, quiet: int = 1) -> None:
+        """Wait for `wake()` (a send in this process) or the idle period: doubled after each
+        claim that found nothing, up to `MAX_IDLE_PERIODS` periods. Twice a second per
+        channel was most of what an idle service cost; a delivery written by another process
+        (an API worker, the command line) or a retry falls due is found within two seconds."""
         if self._stopped.is_set():
             return
         self._wakeup.clear()
+        periods = min(2 ** (quiet - 1), MAX_IDLE_PERIODS) if quiet > 0 else 1
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+            await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds * periods)
 
     @staticmethod
     async def _finish(task: asyncio.Task[_T] | None) -> _T | None:
