@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring as _json_string
@@ -271,6 +271,20 @@ class Journal:
                 yield _entry(stored)
         finally:
             result.close()
+
+    def any_other_than(self, kinds: Collection[str], *, after_id: int, upto_id: int) -> bool:
+        """Whether an entry of another kind was appended between these two row ids (a range
+        of the primary key: the entries written since)."""
+        query = (
+            select(journal.c.id)
+            .where(
+                journal.c.id > after_id,
+                journal.c.id <= upto_id,
+                journal.c.kind.not_in(list(kinds)),
+            )
+            .limit(1)
+        )
+        return self._conn.scalar(query) is not None
 
     def head_seq(self, stream: str) -> int:
         """The number of the stream's last entry (0 when it has none)."""

@@ -7,7 +7,9 @@ deadlines themselves (console.js). So the fragment's entity tag is a digest of w
 minus those seconds, and it is remembered against the store's cheap marker
 (`CrisisRepository.change_marker`) until the next deadline: a poll that finds the marker
 unchanged and holds the current tag gets an empty 304 after one statement, without reading
-the events or rendering anything.
+the events or rendering anything. During a fan-out the journal moves at every batch: when all
+it gained since the known tag are entries the list does not show (`UNSEEN_KINDS`, read on a
+range of the primary key), the tag still holds.
 
 One `ChangeMarker` per application (in `app.state`): nothing process-wide.
 """
@@ -25,6 +27,16 @@ from crisis.web.views import CrisisSummary
 
 # The service's clock at the answer: the browser counts down on it, not on its own.
 SERVICE_TIME_HEADER = "X-Service-Time"
+# What a fan-out journals at each batch and the list of open events does not show (a clock
+# met by an acceptance, an alert, journal entries of their own, do change it).
+UNSEEN_KINDS = frozenset(
+    {
+        "command.RecordDeliveryOutcomes",
+        "event.DeliveriesAccepted",
+        "event.DeliveryFailed",
+        "event.DeliveryRequeued",
+    }
+)
 
 
 def fingerprint(crises: Sequence[CrisisSummary]) -> str:
@@ -64,6 +76,26 @@ class ChangeMarker:
         if known.until is not None and now >= known.until:
             return None
         return known.tag
+
+    def moved_from(self, marker: tuple[int, int], now: datetime) -> int | None:
+        """The journal row id the known tag was taken at, when only the journal has moved
+        since (no clock alert, no deadline passed): the caller checks what was appended."""
+        known = self._known
+        if known is None or known.marker[1] != marker[1] or known.marker[0] >= marker[0]:
+            return None
+        if known.until is not None and now >= known.until:
+            return None
+        return known.marker[0]
+
+    def carry(self, since: int, marker: tuple[int, int]) -> str | None:
+        """Nothing the list shows was appended since `since`: the known tag holds for the
+        new marker (None if another poll moved it meanwhile)."""
+        with self._lock:
+            known = self._known
+            if known is None or known.marker[0] != since:
+                return None
+            self._known = _Known(marker, known.tag, known.until)
+            return known.tag
 
     def remember(
         self, marker: tuple[int, int], crises: Sequence[CrisisSummary], now: datetime

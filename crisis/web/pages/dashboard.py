@@ -19,7 +19,7 @@ from crisis.domain.messages import ChannelName
 from crisis.entity_tags import tag_matches
 from crisis.labels import channel_label
 from crisis.services.registry import may_run
-from crisis.web.change_marker import SERVICE_TIME_HEADER, ChangeMarker
+from crisis.web.change_marker import SERVICE_TIME_HEADER, UNSEEN_KINDS, ChangeMarker
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
 from crisis.web.sessions import (
@@ -101,6 +101,11 @@ def _poll(request: Request) -> Response:
             raise NotSignedIn()
         marker = uow.crises.change_marker()
         tag = known.tag(marker, now)
+        since = None if tag is not None else known.moved_from(marker, now)
+        if since is not None and not uow.journal.any_other_than(
+            UNSEEN_KINDS, after_id=since, upto_id=marker[0]
+        ):
+            tag = known.carry(since, marker)
         crises = None
         if tag is None or not tag_matches(offered, tag):
             crises = open_crises(uow, now)

@@ -174,3 +174,29 @@ def test_a_poll_of_an_ended_session_is_sent_to_the_sign_in_form_even_when_unchan
     poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert poll.status_code == 401
     assert poll.headers["HX-Redirect"] == "/connexion"
+
+
+def _journal(service: Service, crisis_id: str, kind: str) -> None:
+    with service.bus.unit_of_work() as uow:
+        uow.journal.append(stream=crisis_id, at=uow.now, actor="banc", kind=kind, payload={})
+        uow.commit()
+
+
+def test_a_fan_out_s_entries_keep_the_answer_without_reading_the_events(
+    service: Service, people: dict[str, str]
+) -> None:
+    crisis_id = _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    for kind in ("command.RecordDeliveryOutcomes", "event.DeliveriesAccepted"):
+        _journal(service, crisis_id, kind)
+    with _statements(service) as seen:
+        again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert not any("FROM crises" in s for s in _queries(seen)), seen
+    # Any other entry may change the list: it is read again (and, unchanged here, still 304).
+    _journal(service, crisis_id, "event.ClockMet")
+    with _statements(service) as seen:
+        again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert any("FROM crises" in s for s in _queries(seen)), seen
