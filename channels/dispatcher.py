@@ -2,7 +2,7 @@
 
 Each channel runs its own loop, so a provider that is down only delays its own deliveries.
 Results are recorded per claimed batch (several batches in one transaction when they wait for
-the recording: `_Recorder`), while the next batch is being sent: if the
+the recording: `channels.batch_recorder`), while the next batch is being sent: if the
 process dies between a provider's acceptance and that record, the delivery is sent again after
 the claim expires (or at once when a worker of the same name restarts). Duplicates are
 therefore bounded by three batches per channel and per worker.
@@ -15,12 +15,13 @@ import collections
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol
 
+from channels.batch_recorder import BatchRecorder, finish
 from channels.contract import Channel, OutgoingMessage, Receipt, RecipientKind, SendError
 from channels.pacing import KeyedBuckets, TokenBucket
 from channels.retry import RetryPolicy
@@ -28,7 +29,6 @@ from crisis.clock import Clock
 from crisis.failure_streak import FailureStreak
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 
 # Sent but not yet recorded, per channel: the one being recorded and two sharing the slots.
@@ -193,7 +193,7 @@ class Dispatcher:
         gate = asyncio.Semaphore(self._lasting(name)[0])
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
-        recorder = _Recorder(self._record)
+        recorder = BatchRecorder[DeliveryResult](self._record)
         quiet = 0  # claims in a row that found nothing
         claims = FailureStreak(
             log,
@@ -260,16 +260,7 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds * periods)
 
-    @staticmethod
-    async def _finish(task: asyncio.Task[_T] | None) -> _T | None:
-        """Wait for a background step; its failure is logged (the rows come back later)."""
-        if task is None:
-            return None
-        try:
-            return await task
-        except Exception:
-            log.exception("dispatcher step failed; its deliveries return at lease expiry")
-            return None
+    _finish = staticmethod(finish)
 
     def _lasting(self, name: str) -> tuple[int, int, timedelta]:
         """The slots, batch size and lease of a channel's loop. A channel whose sends last
@@ -500,44 +491,3 @@ def _result(
         person_outcome=person_outcome,
         about_recipient=about_recipient,
     )
-
-
-class _Recorder:
-    """Records a channel's batches in claim order, several in one transaction when they wait.
-
-    Each batch, once sent, queues its results behind those of the batches claimed before it;
-    whoever next holds the recording takes everything queued: while one transaction is being
-    written, the batches sent meanwhile are written together by the next one. A batch's task
-    ends once its results are written (by itself or by a task before it), so the bound on
-    batches sent but not recorded still holds.
-    """
-
-    def __init__(self, record: Callable[[list[DeliveryResult]], Awaitable[None]]) -> None:
-        self._record = record
-        self._queued: list[DeliveryResult] = []
-        self._writing = asyncio.Lock()  # fair: the tasks take it in claim order
-        self._last_queued: asyncio.Event | None = None
-
-    def when_sent(self, sending: asyncio.Task[list[DeliveryResult]]) -> asyncio.Task[None]:
-        """The task recording this batch once it is sent."""
-        before, mine = self._last_queued, asyncio.Event()
-        self._last_queued = mine
-        return asyncio.create_task(self._write(sending, before, mine))
-
-    async def _write(
-        self,
-        sending: asyncio.Task[list[DeliveryResult]],
-        before: asyncio.Event | None,
-        mine: asyncio.Event,
-    ) -> None:
-        try:
-            results = await Dispatcher._finish(sending)
-            if before is not None:
-                await before.wait()  # the batch claimed before has queued its results
-            self._queued.extend(results or ())
-        finally:
-            mine.set()
-        async with self._writing:
-            taken, self._queued = self._queued, []
-            if taken:
-                await self._record(taken)

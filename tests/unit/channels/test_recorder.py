@@ -7,7 +7,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.dispatcher import DeliveryResult, Outcome, _Recorder
+from channels.batch_recorder import BatchRecorder
+from channels.dispatcher import DeliveryResult, Outcome
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
@@ -42,7 +43,7 @@ def test_batches_sent_while_one_is_written_are_written_together_in_claim_order()
                 first_written.set()
                 await release.wait()  # a slow transaction
 
-        recorder = _Recorder(record)
+        recorder = BatchRecorder(record)
         sent: dict[int, asyncio.Future[list[DeliveryResult]]] = {}
         loop = asyncio.get_running_loop()
         tasks = []
@@ -86,7 +87,7 @@ def test_a_failed_send_holds_no_batch_back() -> None:
         async def fine() -> list[DeliveryResult]:
             return _results(1, size=1)
 
-        recorder = _Recorder(record)
+        recorder = BatchRecorder(record)
         first = recorder.when_sent(asyncio.create_task(failing()))
         second = recorder.when_sent(asyncio.create_task(fine()))
         await asyncio.gather(first, second)
