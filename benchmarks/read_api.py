@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/read_api.py [--database sqlite|postgresql|both]
         [--clients 100] [--seconds 20] [--interval 1.0] [--workers N]
+        [--closed-loop [--rounds 3] [--against PATH]]
 
 The real service (`crisis serve`, in a subprocess, on an ephemeral loopback port) holds one
 event with its COD activated. Each of `--clients` clients, on its own keep-alive connection,
@@ -13,17 +14,35 @@ Prints p50, p90, p99 and the maximum latency, the requests per second and the er
 answer other than 200, or no answer within 10 s), per database. With no argument it runs on
 SQLite in well under two minutes. The last line is `read_p99_ms=<p99 in milliseconds>` (the
 worst of the databases measured).
+
+`--closed-loop`: as wrk does, `--clients` connections (100 by default) each send
+`GET /api/v1/crises/{id}` again as soon as the answer arrives, for `--seconds`; then the
+same against a one-route FastAPI app (`benchmarks/bare_app.py`, same uvicorn, uvloop and
+httptools) answering a constant JSON body. Rounds alternate the two (`--rounds`, 3 by
+default). The load comes from wrk when installed (`apt-get install wrk`), else from the
+Python client above. Prints each run's requests per second and the service's CPU time per
+request (every process of the server, from /proc), and the ratio of the medians of CPU per
+request (the service over the bare app; goal ≤ 3). `--against PATH` serves another checkout
+of the service (for instance the main branch's worktree) in the same rounds: its ratio is
+printed too, a before/after measured under the same load. The last line is
+`read_cpu_ratio=<ratio>`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
+import re
+import shutil
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -31,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.support import (
     ServiceProcess,
+    free_port,
     load_average,
     percentile,
     scratch_database,
@@ -188,6 +208,146 @@ def run(kind: str, args: argparse.Namespace) -> float:
     return p99
 
 
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _wrk() -> str:
+    found = shutil.which("wrk")
+    assert found is not None
+    return found
+
+
+def closed_loop(url: str, token: str, *, connections: int, seconds: float) -> int:
+    """`connections` connections asking `url` back to back for `seconds`; the requests
+    answered (wrk when installed, else the Python client)."""
+    if wrk_available():
+        ran = subprocess.run(  # noqa: S603 - the system's wrk
+            [
+                _wrk(),
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds:g}s",
+                "-H",
+                f"Authorization: Bearer {token}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = re.search(r"(\d+) requests in", ran.stdout)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", ran.stdout)
+        if found is None or errors is not None:
+            raise RuntimeError(f"wrk: {ran.stdout}")
+        return int(found.group(1))
+    address = httpx.URL(url)
+    host, port = address.host, address.port or 80
+
+    async def run() -> int:
+        stop_at = time.perf_counter() + seconds
+        answered = 0
+
+        async def one() -> None:
+            nonlocal answered
+            http = KeepAliveClient(host, port, token)
+            try:
+                while time.perf_counter() < stop_at:
+                    if await http.get(address.raw_path.decode()) != 200:
+                        raise RuntimeError("closed loop: an answer other than 200")
+                    answered += 1
+            finally:
+                await http.close()
+
+        await asyncio.gather(*(one() for _ in range(connections)))
+        return answered
+
+    return asyncio.run(run())
+
+
+class BareApp:
+    """`benchmarks/bare_app.py` in a subprocess on a free port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BareApp:
+        script = Path(__file__).resolve().parent / "bare_app.py"
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, str(script), str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(f"{self.url}/api/v1/crises/c-1", timeout=1)
+                return self
+            time.sleep(0.2)
+        raise RuntimeError("the bare app did not start")
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+
+
+def measured(server: Any, url: str, token: str, args: argparse.Namespace) -> tuple[float, float]:
+    """(requests per second, server CPU ms per request) of one closed-loop run."""
+    closed_loop(url, token, connections=args.clients, seconds=1.0)  # warm-up
+    cpu = tree_cpu_seconds(server.pid)
+    answered = closed_loop(url, token, connections=args.clients, seconds=args.seconds)
+    cpu = tree_cpu_seconds(server.pid) - cpu
+    return answered / args.seconds, cpu / answered * 1000
+
+
+def run_closed_loop(kind: str, args: argparse.Namespace) -> float:
+    workers = args.workers or 1
+    runs: dict[str, list[tuple[float, float]]] = {"service": [], "bare": []}
+    if args.against:
+        runs["against"] = []
+    with scratch_database(kind) as (url, folder):
+        token, crisis_id = prepare(url, folder)
+        env = {"CRISIS_DATABASE_URL": url, "CRISIS_DATA_DIR": str(folder)}
+        path = f"/api/v1/crises/{crisis_id}"
+        for _ in range(args.rounds):
+            with ServiceProcess(env, workers=workers) as service:
+                runs["service"].append(measured(service, service.url + path, token, args))
+            if args.against:
+                with ServiceProcess(env, workers=workers, repo=Path(args.against)) as other:
+                    runs["against"].append(measured(other, other.url + path, token, args))
+            with BareApp() as bare:
+                runs["bare"].append(measured(bare, bare.url + path, token, args))
+    names = {
+        "service": f"service ({kind}, {workers} API process{'es' if workers > 1 else ''})",
+        "against": f"service of {args.against}",
+        "bare": "one-route FastAPI app",
+    }
+    cpu = {name: statistics.median(c for _, c in found) for name, found in runs.items()}
+    for name, found in runs.items():
+        print(
+            f"{names[name]}: "
+            + ", ".join(f"{rate:.0f}/s at {ms:.3f} ms CPU" for rate, ms in found)
+            + f"; median CPU per request {cpu[name]:.3f} ms"
+        )
+    if args.against:
+        print(
+            f"CPU per request, this checkout / {args.against}: "
+            f"{cpu['service'] / cpu['against']:.2f}; {args.against} / bare app: "
+            f"{cpu['against'] / cpu['bare']:.2f}"
+        )
+    ratio = cpu["service"] / cpu["bare"]
+    print(f"CPU per request, service / bare app ({kind}): {ratio:.2f} (goal ≤ 3)")
+    return ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
@@ -197,9 +357,20 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="API processes (default: 1 SQLite, 2 PostgreSQL)"
     )
+    parser.add_argument("--closed-loop", action="store_true", help="against a bare FastAPI app")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", default=None, help="another checkout, in the same rounds")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     print(f"load average before: {load_average()} ({os.cpu_count()} CPUs)")
+    if args.closed_loop:
+        if args.seconds == 20.0:
+            args.seconds = 10.0
+        print(f"load generator: {'wrk' if wrk_available() else 'Python client'}")
+        worst = max(run_closed_loop(kind, args) for kind in kinds)
+        print(f"load average after: {load_average()}")
+        print(f"read_cpu_ratio={worst:.2f}")
+        return
     worst = max(run(kind, args) for kind in kinds)
     print(f"load average after: {load_average()}")
     print(f"read_p99_ms={worst:.1f}")

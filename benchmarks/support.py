@@ -80,11 +80,19 @@ def rss_kib(pid: int) -> int:
 class ServiceProcess:
     """`crisis serve` in a subprocess on a free port; `peak_rss_kib` sampled by `sample()`."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 1) -> None:
+    def __init__(self, env: dict[str, str], *, workers: int = 1, repo: Path = REPO_ROOT) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._env = {**os.environ, **env, "PYTHONPATH": str(REPO_ROOT)}
+        # `repo`: the checkout served (another one to compare versions under the same load).
+        self._env = {
+            # `crisis serve` refuses to start with /metrics open to all.
+            "CRISIS_METRICS_TOKEN": secrets.token_urlsafe(32),
+            **os.environ,
+            **env,
+            "PYTHONPATH": str(repo),
+        }
         self._workers = workers
+        self._repo = repo
         self._process: subprocess.Popen[bytes] | None = None
         self.peak_rss_kib = 0
 
@@ -95,6 +103,7 @@ class ServiceProcess:
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
             env=self._env,
+            cwd=self._repo,  # `-m` looks in the working folder first, before PYTHONPATH
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -1,7 +1,8 @@
 """The outbox dispatcher: claims due deliveries, sends them paced per provider, records results.
 
 Each channel runs its own loop, so a provider that is down only delays its own deliveries.
-Results are recorded once per claimed batch, while the next batch is being sent: if the
+Results are recorded per claimed batch (several batches in one transaction when they wait for
+the recording: `channels.batch_recorder`), while the next batch is being sent: if the
 process dies between a provider's acceptance and that record, the delivery is sent again after
 the claim expires (or at once when a worker of the same name restarts). Duplicates are
 therefore bounded by three batches per channel and per worker.
@@ -18,8 +19,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol
 
+from channels.batch_recorder import BatchRecorder, finish
 from channels.contract import Channel, OutgoingMessage, Receipt, RecipientKind, SendError
 from channels.pacing import KeyedBuckets, TokenBucket
 from channels.retry import RetryPolicy
@@ -27,7 +29,6 @@ from crisis.clock import Clock
 from crisis.failure_streak import FailureStreak
 
 log = logging.getLogger(__name__)
-_T = TypeVar("_T")
 
 
 # Sent but not yet recorded, per channel: the one being recorded and two sharing the slots.
@@ -101,6 +102,8 @@ class OutboxStore(Protocol):
 # After a failed claim, each channel's loop waits longer and longer, up to this; and logs a
 # reminder every so many attempts (about a minute apart once the pauses are at their longest).
 MAX_FAILURE_PAUSE_SECONDS = 5.0
+# An idle channel's loop claims every idle period, then every two, then every four at most.
+MAX_IDLE_PERIODS = 4
 CLAIM_FAILURE_REMINDER = 12
 
 
@@ -190,6 +193,8 @@ class Dispatcher:
         gate = asyncio.Semaphore(self._lasting(name)[0])
         recorded: asyncio.Task[None] | None = None
         unrecorded: collections.deque[asyncio.Task[None]] = collections.deque()
+        recorder = BatchRecorder[DeliveryResult](self._record)
+        quiet = 0  # claims in a row that found nothing
         claims = FailureStreak(
             log,
             name,
@@ -218,27 +223,21 @@ class Dispatcher:
                     continue
                 claims.succeeded()
                 if not claimed:
-                    await self._idle()
+                    quiet += 1
+                    await self._idle(quiet)
                     continue
+                quiet = 0
                 all_started = asyncio.Event()
                 sending = asyncio.create_task(
                     self._send_batch(claimed, gate=gate, when_all_started=all_started.set)
                 )
-                recorded = asyncio.create_task(self._record_when_sent(sending, after=recorded))
+                recorded = recorder.when_sent(sending)
                 unrecorded.append(recorded)
                 started = asyncio.create_task(all_started.wait())
                 await asyncio.wait({sending, started}, return_when=asyncio.FIRST_COMPLETED)
                 started.cancel()
         finally:
             await self._finish(recorded)
-
-    async def _record_when_sent(
-        self, sending: asyncio.Task[list[DeliveryResult]], *, after: asyncio.Task[None] | None
-    ) -> None:
-        results = await self._finish(sending)
-        await self._finish(after)  # batches are recorded in the order they were claimed
-        if results:
-            await self._record(results)
 
     async def _pause_after_failure(self, failures: int) -> None:
         """A pause that doubles from the idle period up to MAX_FAILURE_PAUSE_SECONDS; new
@@ -249,23 +248,19 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), pause)
 
-    async def _idle(self) -> None:
+    async def _idle(self, quiet: int = 1) -> None:
+        """Wait for `wake()` (a send in this process) or the idle period: doubled after each
+        claim that found nothing, up to `MAX_IDLE_PERIODS` periods. Twice a second per
+        channel was most of what an idle service cost; a delivery written by another process
+        (an API worker, the command line) or a retry falls due is found within two seconds."""
         if self._stopped.is_set():
             return
         self._wakeup.clear()
+        periods = min(2 ** (quiet - 1), MAX_IDLE_PERIODS) if quiet > 0 else 1
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds)
+            await asyncio.wait_for(self._wakeup.wait(), self.config.idle_seconds * periods)
 
-    @staticmethod
-    async def _finish(task: asyncio.Task[_T] | None) -> _T | None:
-        """Wait for a background step; its failure is logged (the rows come back later)."""
-        if task is None:
-            return None
-        try:
-            return await task
-        except Exception:
-            log.exception("dispatcher step failed; its deliveries return at lease expiry")
-            return None
+    _finish = staticmethod(finish)
 
     def _lasting(self, name: str) -> tuple[int, int, timedelta]:
         """The slots, batch size and lease of a channel's loop. A channel whose sends last

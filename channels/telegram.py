@@ -188,16 +188,24 @@ class TelegramChannel:
             data = f"ack:{message.metadata.get('message_id', '')}"[:64]
             markup = InlineKeyboardMarkup([[InlineKeyboardButton("J'arrive", callback_data=data)]])
         try:
-            sent = await self._bot().send_message(
-                chat_id=chat,
-                text=message.text,
-                link_preview_options=_NO_PREVIEW,
-                reply_markup=markup,
-            )
+            bot = self._bot()
+            if markup is None and self._request is not None:
+                # The fan-out's path: only the message's id is needed (see `send_text`).
+                chat_id, message_id = await self._request.send_text(
+                    bot.base_url, chat, message.text
+                )
+            else:
+                sent = await bot.send_message(
+                    chat_id=chat,
+                    text=message.text,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_markup=markup,
+                )
+                chat_id, message_id = sent.chat.id, sent.message_id
         except TelegramError as exc:
             raise self._error(exc) from None
         return Receipt(
-            provider_message_id=f"{sent.chat.id}:{sent.message_id}",
+            provider_message_id=f"{chat_id}:{message_id}",
             accepted_at=self._clock.now(),
         )
 

@@ -40,18 +40,32 @@ class BusOutbox:
         self._bus = bus
         self._worker = worker
         self._metrics = metrics
+        # The channels whose last claim found nothing: an idle loop asks twice a second.
+        self._idle: set[tuple[str, ...]] = set()
 
     def claim(
         self, *, worker: str, channels: Collection[str], now: datetime, limit: int, lease: timedelta
     ) -> list[ClaimedDelivery]:
-        with self._bus.unit_of_work() as uow:
-            claimed = uow.outbox.claim(
-                worker=worker, channels=channels, now=now, limit=limit, lease=lease
-            )
-            uow.commit()
+        key = tuple(channels)
+        claimed: list[ClaimedDelivery] = []
+        if key not in self._idle or self._any_due(channels, now):
+            # Only then the write transaction (SQLite's write lock, a commit).
+            with self._bus.unit_of_work() as uow:
+                claimed = uow.outbox.claim(
+                    worker=worker, channels=channels, now=now, limit=limit, lease=lease
+                )
+                uow.commit()
+        if claimed:
+            self._idle.discard(key)
+        else:
+            self._idle.add(key)
         if self._metrics is not None:
             self._metrics.heartbeat(list(channels))
         return claimed
+
+    def _any_due(self, channels: Collection[str], now: datetime) -> bool:
+        with self._bus.reading() as uow:
+            return uow.outbox.any_due(channels=channels, now=now)
 
     def record(self, results: Sequence[DeliveryResult]) -> None:
         if self._metrics is not None:

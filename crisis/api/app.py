@@ -28,9 +28,9 @@ from crisis.api import (
 from crisis.api.access_log import install_access_log_masking
 from crisis.api.auth import CurrentActor, TokenCache
 from crisis.api.errors import install_error_handlers, responses
-from crisis.api.head_requests import HeadAsGet
+from crisis.api.front import Front
 from crisis.api.last_published import LastPublished
-from crisis.api.limits import RequestLimits, document_errors
+from crisis.api.limits import document_errors
 from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
@@ -70,9 +70,9 @@ def create_app(service: Service) -> FastAPI:
             return settings.max_upload_bytes
         return settings.max_body_bytes
 
-    # Added first, so innermost: the other middlewares see a HEAD request as it came.
-    app.add_middleware(HeadAsGet)
-    app.add_middleware(RequestLimits, body_limit=body_limit, own_pages=("/ack/",))
+    # The one middleware (pure ASGI, one pass): limits, request id, security headers, HEAD,
+    # metrics and access line.
+    app.add_middleware(Front, body_limit=body_limit, own_pages=("/ack/",), service=service)
     app.state.token_cache = TokenCache(service.settings.auth_cache_seconds)
     install_error_handlers(app)
     install_access_log_masking()

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from crisis.clock import ensure_utc
+from crisis.entity_tags import tag_matches
 
 # What a feed that never published anything says it was last changed at.
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -21,11 +22,6 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 def entity_tag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _matches(header: str, tag: str) -> bool:
-    candidates = [c.strip() for c in header.split(",")]
-    return "*" in candidates or any(c.removeprefix("W/") == tag for c in candidates)
 
 
 def _not_modified_since(header: str, last_modified: datetime) -> bool:
@@ -51,7 +47,7 @@ def conditional_response(
     }
     if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
-        fresh = _matches(if_none_match, headers["ETag"])
+        fresh = tag_matches(if_none_match, headers["ETag"])
     else:
         if_modified_since = request.headers.get("if-modified-since")
         fresh = if_modified_since is not None and _not_modified_since(if_modified_since, changed)

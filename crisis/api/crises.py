@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -248,8 +248,10 @@ def list_crises(
     responses=responses(401, 404),
     summary="Lire un événement et ses horloges",
 )
-async def read_crisis(crisis_id: str, service: CurrentService, _: CurrentActor) -> CrisisView:
-    return await run_in_threadpool(_read_crisis_view, service, crisis_id)
+async def read_crisis(crisis_id: str, service: CurrentService, _: CurrentActor) -> Response:
+    view = await run_in_threadpool(_read_crisis_view, service, crisis_id)
+    # Serialised by its own model: FastAPI would validate it again against `response_model`.
+    return Response(view.model_dump_json(), media_type="application/json")
 
 
 def _read_crisis_view(service: Service, crisis_id: str) -> CrisisView:
@@ -268,9 +270,10 @@ class ClockList(BaseModel):
     responses=responses(401, 404),
     summary="Lire les horloges d'un événement",
 )
-async def read_clocks(crisis_id: str, service: CurrentService, _: CurrentActor) -> ClockList:
+async def read_clocks(crisis_id: str, service: CurrentService, _: CurrentActor) -> Response:
     view = await run_in_threadpool(_read_crisis_view, service, crisis_id)
-    return ClockList(crisis_id=crisis_id, clocks=view.clocks)
+    clocks = ClockList(crisis_id=crisis_id, clocks=view.clocks)
+    return Response(clocks.model_dump_json(), media_type="application/json")
 
 
 class DeliveryList(BaseModel):

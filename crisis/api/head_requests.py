@@ -1,10 +1,10 @@
 """`HEAD` answered wherever `GET` is (RFC 9110 §9.3.2): the GET's status and headers, no body.
 
 FastAPI registers each route for the methods it declares, so a `HEAD` on a GET route answered
-405. This middleware, installed innermost, runs a `HEAD` request as the `GET` it stands for and
-sends only the start of the answer; the middlewares around it (access log, metrics) still see
-`HEAD`. An address without a GET route answers `HEAD` as it answers `GET` (404, or 405 with its
-`Allow` header).
+405. This wrapper, which the one middleware (`crisis.api.front`) puts around the application for
+`HEAD` requests only, runs one as the `GET` it stands for and sends only the start of the
+answer; the access log and the metrics still see `HEAD`. An address without a GET route
+answers `HEAD` as it answers `GET` (404, or 405 with its `Allow` header).
 """
 
 from __future__ import annotations

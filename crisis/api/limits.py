@@ -29,7 +29,7 @@ def _error_bytes(code: str, message: str) -> bytes:
     return json.dumps(body.model_dump(), ensure_ascii=False).encode()
 
 
-def _has_refused_character(path: str) -> bool:
+def has_refused_character(path: str) -> bool:
     if "%" not in path and path.isascii() and path.isprintable():
         return False  # the usual path, decided without looking at each character
     text = unquote(path, errors="surrogateescape")
@@ -52,13 +52,13 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
-        if not scope["path"].startswith(self.own_pages) and _has_refused_character(path):
-            await _answer(send, 404, "not_found", "Adresse inconnue.")
+        if not scope["path"].startswith(self.own_pages) and has_refused_character(path):
+            await answer_error(send, 404, "not_found", "Adresse inconnue.")
             return
         limit = self.body_limit(scope["path"])
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _answer(send, 413, "too_large", _too_large(limit))
+            await answer_error(send, 413, "too_large", _too_large(limit))
             return
         received = 0
         exceeded = False
@@ -79,12 +79,12 @@ class RequestLimits:
             if not exceeded:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await _answer(send, 413, "too_large", _too_large(limit))
+                await answer_error(send, 413, "too_large", _too_large(limit))
 
         try:
             await self.app(scope, limited_receive, replacing_send)
         except _BodyTooLargeError:
-            await _answer(send, 413, "too_large", _too_large(limit))
+            await answer_error(send, 413, "too_large", _too_large(limit))
 
 
 def _too_large(limit: int) -> str:
@@ -101,7 +101,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _answer(send: Send, status: int, code: str, message: str) -> None:
+async def answer_error(send: Send, status: int, code: str, message: str) -> None:
     body = _error_bytes(code, message)
     headers: list[tuple[bytes, bytes]] = [
         (b"content-type", b"application/json"),

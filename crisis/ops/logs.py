@@ -45,12 +45,21 @@ def set_process_context(**values: str) -> None:
 @contextmanager
 def log_context(**values: str | None) -> Iterator[None]:
     """Context of the lines logged inside the block (and the tasks it starts)."""
-    merged = _context.get({}) | {k: v for k, v in values.items() if v}
-    token = _context.set(merged)
+    token = enter_context(**values)
     try:
         yield
     finally:
-        _context.reset(token)
+        leave_context(token)
+
+
+def enter_context(**values: str | None) -> contextvars.Token[dict[str, str]]:
+    """`log_context` without a context manager, for a request's hot path; `leave_context`
+    with the token given ends it."""
+    return _context.set(_context.get({}) | {k: v for k, v in values.items() if v})
+
+
+def leave_context(token: contextvars.Token[dict[str, str]]) -> None:
+    _context.reset(token)
 
 
 def current_context() -> dict[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -31,6 +32,14 @@ class JournalReader(Protocol):
     def entries(
         self, stream: str, *, after_seq: int = 0, limit: int | None = None
     ) -> list[JournalEntry]: ...
+
+
+class BatchJournalReader(JournalReader, Protocol):
+    """The database's journal read for several events at once (the dashboard's list)."""
+
+    def head_seqs(self, streams: Collection[str]) -> dict[str, int]: ...
+
+    def entries_after(self, after: Mapping[str, int]) -> dict[str, list[JournalEntry]]: ...
 
 
 # A copy of the fold after about this much work (an entry, plus one per delivery it holds).
@@ -106,18 +115,44 @@ class SituationCache:
     def folds(self, journal: JournalReader, crisis_id: str) -> EventFolds:
         """The event's folds, brought up to the journal's last entry."""
         with self._lock:
-            folds = self._events.get(crisis_id)
-            if folds is None:
-                folds = self._events[crisis_id] = self._new(crisis_id)
-            self._events.move_to_end(crisis_id)
-            while len(self._events) > self._max:
-                self._events.popitem(last=False)
             head = journal.head_seq(crisis_id)
-            if head < folds.final.last_seq:  # a store wiped under a living service (tests)
-                folds = self._events[crisis_id] = self._new(crisis_id)
+            folds = self._folds_of(crisis_id, head)
             if head > folds.final.last_seq:
                 folds.extend(journal.entries(crisis_id, after_seq=folds.final.last_seq))
             return folds
+
+    def live_many(
+        self, journal: BatchJournalReader, crisis_ids: Sequence[str], now: datetime
+    ) -> dict[str, Situation]:
+        """Several events now, in two statements whatever their number: their heads, and the
+        entries appended since any of them was last read."""
+        heads = journal.head_seqs(crisis_ids)
+        with self._lock:
+            behind: dict[str, int] = {}
+            for crisis_id in crisis_ids:
+                folds = self._folds_of(crisis_id, heads[crisis_id])
+                if heads[crisis_id] > folds.final.last_seq:
+                    behind[crisis_id] = folds.final.last_seq
+        appended = journal.entries_after(behind)
+        with self._lock:
+            found: dict[str, Situation] = {}
+            for crisis_id in crisis_ids:
+                folds = self._events.get(crisis_id) or self._new(crisis_id)
+                entries = [e for e in appended.get(crisis_id, []) if e.seq > folds.final.last_seq]
+                if entries:  # another reader may have folded them meanwhile
+                    folds.extend(entries)
+                found[crisis_id] = folds.final.situation(now)
+            return found
+
+    def _folds_of(self, crisis_id: str, head: int) -> EventFolds:
+        """The event's folds, kept among the most recently read (under the lock)."""
+        folds = self._events.get(crisis_id)
+        if folds is None or head < folds.final.last_seq:  # new, or a store wiped (tests)
+            folds = self._events[crisis_id] = self._new(crisis_id)
+        self._events.move_to_end(crisis_id)
+        while len(self._events) > self._max:
+            self._events.popitem(last=False)
+        return folds
 
     def live(self, journal: JournalReader, crisis_id: str, now: datetime) -> Situation:
         """The event now: the fold of every entry of its journal."""

@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import BindParameter, Connection, bindparam, insert, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Row,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from crisis.domain.clocks import CommitmentClock
 from crisis.domain.crisis import CodActivation, Crisis
@@ -21,7 +33,14 @@ from crisis.domain.events import (
     DeliveryRecorded,
 )
 from crisis.domain.vocabulary import Audience, ClockName, CrisisKind, CrisisState
-from crisis.store.tables import clock_alerts, clocks, cod_activations, crises, manual_deliveries
+from crisis.store.tables import (
+    clock_alerts,
+    clocks,
+    cod_activations,
+    crises,
+    journal,
+    manual_deliveries,
+)
 
 
 class ConcurrentUpdate(Exception):  # noqa: N818
@@ -59,11 +78,10 @@ _ACTIVATION_COLUMNS = [
     for column in cod_activations.c
     if column.name != "crisis_id"
 ]
-_CRISIS = (
-    select(crises, cod_activations.c.crisis_id.label("activated"), *_ACTIVATION_COLUMNS)
-    .outerjoin(cod_activations, cod_activations.c.crisis_id == crises.c.id)
-    .where(crises.c.id == _CRISIS_ID)
-)
+_CRISES = select(
+    crises, cod_activations.c.crisis_id.label("activated"), *_ACTIVATION_COLUMNS
+).outerjoin(cod_activations, cod_activations.c.crisis_id == crises.c.id)
+_CRISIS = _CRISES.where(crises.c.id == _CRISIS_ID)
 # Only the crisis row is locked (PostgreSQL refuses to lock the nullable side of a join).
 _CRISIS_FOR_UPDATE = _CRISIS.with_for_update(of=crises)
 # Built once: every batch of delivery outcomes saves its crisis.
@@ -79,13 +97,14 @@ _SAVE = (
         version=bindparam("next_version"),
     )
 )
-_CLOCKS = (
-    select(clocks, clock_alerts.c.offset_minutes.label("raised_offset"))
-    .outerjoin(
-        clock_alerts,
-        (clock_alerts.c.crisis_id == clocks.c.crisis_id) & (clock_alerts.c.clock == clocks.c.name),
-    )
-    .where(clocks.c.crisis_id == _CRISIS_ID)
+_ALL_CLOCKS = select(clocks, clock_alerts.c.offset_minutes.label("raised_offset")).outerjoin(
+    clock_alerts,
+    (clock_alerts.c.crisis_id == clocks.c.crisis_id) & (clock_alerts.c.clock == clocks.c.name),
+)
+_CLOCKS = _ALL_CLOCKS.where(clocks.c.crisis_id == _CRISIS_ID)
+_CHANGE_MARKER = select(
+    select(func.max(journal.c.id)).scalar_subquery(),
+    select(func.max(clock_alerts.c.id)).scalar_subquery(),
 )
 # The advisory lock of event openings: any constant the service uses for nothing else.
 _OPENINGS_LOCK = 0x6372697369730001
@@ -102,48 +121,10 @@ class CrisisRepository:
         row = self._conn.execute(_CRISIS_FOR_UPDATE if for_update else _CRISIS, key).first()
         if row is None:
             raise NotFound(f"Aucun événement ne porte l'identifiant « {crisis_id} ».")
-        crisis = Crisis(
-            id=row.id,
-            title=row.title,
-            kind=CrisisKind(row.kind),
-            communes=tuple(row.communes),
-            reported_at=row.reported_at,
-            exercise=row.exercise,
-            created_by=row.created_by,
-            created_at=row.created_at,
-            state=CrisisState(row.state),
-            closed_at=row.closed_at,
-            closed_by=row.closed_by,
-            close_reason=row.close_reason,
-            opened_by_mistake=row.opened_by_mistake,
-            version=row.version,
-        )
-        if row.activated is not None:
-            crisis.activation = CodActivation(
-                decided_at=row.activation_decided_at,
-                decided_by=row.activation_decided_by,
-                synergi_ref=row.activation_synergi_ref,
-                recorded_by=row.activation_recorded_by,
-                recorded_at=row.activation_recorded_at,
-            )
+        crisis = _crisis_of(row)
         for clock_row in self._conn.execute(_CLOCKS, key):
-            name = ClockName(clock_row.name)
-            clock = crisis.clocks.get(name)
-            if clock is None:
-                clock = crisis.clocks[name] = CommitmentClock(
-                    crisis_id=crisis_id,
-                    name=name,
-                    target_minutes=clock_row.target_minutes,
-                    started_at=clock_row.started_at,
-                    deadline=clock_row.deadline,
-                    warning_offsets=tuple(clock_row.warning_offsets),
-                    met_at=clock_row.met_at,
-                    met_by=clock_row.met_by,
-                    raised_offsets=set(),
-                )
-            if clock_row.raised_offset is not None:
-                clock.raised_offsets.add(clock_row.raised_offset)
-        crisis.clocks = dict(sorted(crisis.clocks.items(), key=lambda item: _CLOCK_ORDER[item[0]]))
+            _add_clock(crisis, clock_row)
+        _order_clocks(crisis)
         return crisis
 
     def lock_openings(self) -> None:
@@ -272,16 +253,36 @@ class CrisisRepository:
         reported_from: datetime | None = None,
         reported_to: datetime | None = None,
     ) -> list[Crisis]:
-        query = select(crises.c.id).order_by(crises.c.reported_at.desc(), crises.c.id)
+        """The crises that match, newest first: two statements whatever their number (the
+        dashboard polls this every second for every open event)."""
+        conditions: list[ColumnElement[bool]] = []
         if states:
-            query = query.where(crises.c.state.in_([s.value for s in states]))
+            conditions.append(crises.c.state.in_([s.value for s in states]))
         if exercise is not None:
-            query = query.where(crises.c.exercise == exercise)
+            conditions.append(crises.c.exercise == exercise)
         if reported_from is not None:
-            query = query.where(crises.c.reported_at >= reported_from)
+            conditions.append(crises.c.reported_at >= reported_from)
         if reported_to is not None:
-            query = query.where(crises.c.reported_at < reported_to)
-        return [self.get(crisis_id) for crisis_id in self._conn.scalars(query)]
+            conditions.append(crises.c.reported_at < reported_to)
+        rows = self._conn.execute(
+            _CRISES.where(*conditions).order_by(crises.c.reported_at.desc(), crises.c.id)
+        )
+        found = {row.id: _crisis_of(row) for row in rows}
+        if not found:
+            return []
+        chosen = select(crises.c.id).where(*conditions)
+        for clock_row in self._conn.execute(_ALL_CLOCKS.where(clocks.c.crisis_id.in_(chosen))):
+            _add_clock(found[clock_row.crisis_id], clock_row)
+        for crisis in found.values():
+            _order_clocks(crisis)
+        return list(found.values())
+
+    def change_marker(self) -> tuple[int, int]:
+        """The newest journal entry and the newest clock alert (their row ids), in one
+        statement on two primary keys: every change an open event's summary can show writes
+        one or the other (the scheduler's warnings write both)."""
+        row = self._conn.execute(_CHANGE_MARKER).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     def ids_with_running_clocks(self) -> list[str]:
         query = (
@@ -337,19 +338,77 @@ class CrisisRepository:
         ]
 
     def alerts(self, crisis_id: str) -> list[RaisedAlert]:
+        return self.alerts_of([crisis_id]).get(crisis_id, [])
+
+    def alerts_of(self, crisis_ids: Sequence[str]) -> dict[str, list[RaisedAlert]]:
+        """The alerts raised for each of these crises, oldest first, in one statement."""
         query = (
             select(clock_alerts)
-            .where(clock_alerts.c.crisis_id == crisis_id)
+            .where(clock_alerts.c.crisis_id.in_(list(crisis_ids)))
             .order_by(clock_alerts.c.due_at, clock_alerts.c.clock)
         )
-        return [
-            RaisedAlert(
-                crisis_id=row.crisis_id,
-                clock=ClockName(row.clock),
-                offset_minutes=row.offset_minutes,
-                kind=row.kind,
-                due_at=row.due_at,
-                raised_at=row.raised_at,
+        found: dict[str, list[RaisedAlert]] = {}
+        for row in self._conn.execute(query):
+            found.setdefault(row.crisis_id, []).append(
+                RaisedAlert(
+                    crisis_id=row.crisis_id,
+                    clock=ClockName(row.clock),
+                    offset_minutes=row.offset_minutes,
+                    kind=row.kind,
+                    due_at=row.due_at,
+                    raised_at=row.raised_at,
+                )
             )
-            for row in self._conn.execute(query)
-        ]
+        return found
+
+
+def _crisis_of(row: Row[Any]) -> Crisis:
+    crisis = Crisis(
+        id=row.id,
+        title=row.title,
+        kind=CrisisKind(row.kind),
+        communes=tuple(row.communes),
+        reported_at=row.reported_at,
+        exercise=row.exercise,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        state=CrisisState(row.state),
+        closed_at=row.closed_at,
+        closed_by=row.closed_by,
+        close_reason=row.close_reason,
+        opened_by_mistake=row.opened_by_mistake,
+        version=row.version,
+    )
+    if row.activated is not None:
+        crisis.activation = CodActivation(
+            decided_at=row.activation_decided_at,
+            decided_by=row.activation_decided_by,
+            synergi_ref=row.activation_synergi_ref,
+            recorded_by=row.activation_recorded_by,
+            recorded_at=row.activation_recorded_at,
+        )
+    return crisis
+
+
+def _add_clock(crisis: Crisis, row: Row[Any]) -> None:
+    """One row of `_CLOCKS`: a clock, with one of its raised warnings if any."""
+    name = ClockName(row.name)
+    clock = crisis.clocks.get(name)
+    if clock is None:
+        clock = crisis.clocks[name] = CommitmentClock(
+            crisis_id=crisis.id,
+            name=name,
+            target_minutes=row.target_minutes,
+            started_at=row.started_at,
+            deadline=row.deadline,
+            warning_offsets=tuple(row.warning_offsets),
+            met_at=row.met_at,
+            met_by=row.met_by,
+            raised_offsets=set(),
+        )
+    if row.raised_offset is not None:
+        clock.raised_offsets.add(row.raised_offset)
+
+
+def _order_clocks(crisis: Crisis) -> None:
+    crisis.clocks = dict(sorted(crisis.clocks.items(), key=lambda item: _CLOCK_ORDER[item[0]]))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from crisis.clock import ensure_utc
 from crisis.jsonable import canonical_text, to_jsonable
@@ -271,6 +271,43 @@ class Journal:
                 yield _entry(stored)
         finally:
             result.close()
+
+    def any_other_than(self, kinds: Collection[str], *, after_id: int, upto_id: int) -> bool:
+        """Whether an entry of another kind was appended between these two row ids (a range
+        of the primary key: the entries written since)."""
+        query = (
+            select(journal.c.id)
+            .where(
+                journal.c.id > after_id,
+                journal.c.id <= upto_id,
+                journal.c.kind.not_in(list(kinds)),
+            )
+            .limit(1)
+        )
+        return self._conn.scalar(query) is not None
+
+    def head_seqs(self, streams: Collection[str]) -> dict[str, int]:
+        """The number of each stream's last entry, in one statement (0 when it has none)."""
+        if not streams:
+            return {}
+        query = select(journal_heads.c.stream, journal_heads.c.seq).where(
+            journal_heads.c.stream.in_(list(streams))
+        )
+        found = {stream: int(seq) for stream, seq in self._conn.execute(query)}
+        return {stream: found.get(stream, 0) for stream in streams}
+
+    def entries_after(self, after: Mapping[str, int]) -> dict[str, list[JournalEntry]]:
+        """The entries of several streams past the given numbers, in one statement."""
+        if not after:
+            return {}
+        query = _STORED.where(
+            or_(*(and_(journal.c.stream == s, journal.c.seq > seq) for s, seq in after.items()))
+        ).order_by(journal.c.stream, journal.c.seq)
+        found: dict[str, list[JournalEntry]] = {stream: [] for stream in after}
+        for row in self._conn.execute(query):
+            entry = _entry(row)
+            found[entry.stream].append(entry)
+        return found
 
     def head_seq(self, stream: str) -> int:
         """The number of the stream's last entry (0 when it has none)."""

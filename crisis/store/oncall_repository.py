@@ -3,6 +3,7 @@ activations, behind the one repository the unit of work exposes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,21 +48,26 @@ class OncallRepository(RosterRepository, CalloutRepository, AckLinkRepository):
         )
 
     def cip(self, crisis_id: str) -> CipActivation | None:
-        row = self._conn.execute(
-            select(cip_activations).where(cip_activations.c.crisis_id == crisis_id)
-        ).first()
-        if row is None:
-            return None
-        return CipActivation(
-            crisis_id=row.crisis_id,
-            numero_unique=row.numero_unique,
-            ordered_at=row.ordered_at,
-            ordered_by=row.ordered_by,
-            operational_at=row.operational_at,
-            deactivated_at=row.deactivated_at,
-            deactivated_by=row.deactivated_by,
-            deactivation_reason=row.deactivation_reason,
+        return self.cips_of([crisis_id]).get(crisis_id)
+
+    def cips_of(self, crisis_ids: Sequence[str]) -> dict[str, CipActivation]:
+        """The CIP activation of each of these crises that has one, in one statement."""
+        rows = self._conn.execute(
+            select(cip_activations).where(cip_activations.c.crisis_id.in_(list(crisis_ids)))
         )
+        return {
+            row.crisis_id: CipActivation(
+                crisis_id=row.crisis_id,
+                numero_unique=row.numero_unique,
+                ordered_at=row.ordered_at,
+                ordered_by=row.ordered_by,
+                operational_at=row.operational_at,
+                deactivated_at=row.deactivated_at,
+                deactivated_by=row.deactivated_by,
+                deactivation_reason=row.deactivation_reason,
+            )
+            for row in rows
+        }
 
     def set_cip_operational(self, crisis_id: str, at: datetime) -> bool:
         result = self._conn.execute(

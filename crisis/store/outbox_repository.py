@@ -325,6 +325,10 @@ class OutboxRepository(CallOutcomes):
         )
         return personalise_claimed(self._conn, read_claimed(self._conn, ids), now=now)
 
+    def any_due(self, *, channels: Collection[str], now: datetime) -> bool:
+        """Whether a claim would find something (a read: no lock, nothing to commit)."""
+        return self._conn.scalar(due_ids_query(channels=channels, now=now, limit=1)) is not None
+
     def release(self, *, worker: str) -> int:
         result = self._conn.execute(
             update(deliveries)

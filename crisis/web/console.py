@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crisis.web.change_marker import ChangeMarker
 from crisis.web.pages import (
     administration,
     annuaire,
@@ -38,7 +39,7 @@ from crisis.web.pages import (
 )
 from crisis.web.pages.step_up import StepUpRequired
 from crisis.web.routing import error_page
-from crisis.web.security import install_security_headers, mark_console
+from crisis.web.security import mark_console
 from crisis.web.sessions import CsrfRefused, NotSignedIn
 
 # Part 2 of the console: between crises.
@@ -78,7 +79,7 @@ def _from_a_browser(request: Request) -> bool:
 
 
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
-    install_security_headers(app)
+    app.state.dashboard_marker = ChangeMarker()
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (

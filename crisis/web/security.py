@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import Request
+from starlette.types import Scope
 
 # No inline script or style, nothing from elsewhere; the DSFR's stylesheet embeds its small
 # icons as data: images.
@@ -37,38 +36,29 @@ async def console_dependency(request: Request) -> None:
     mark_console(request)
 
 
-class SecurityHeaders:
-    """Add the headers to every answer that did not set them itself.
-
-    A plain ASGI middleware: Starlette's `BaseHTTPMiddleware` costs a task and a stream per
-    request, more than the read it wraps.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        state = scope.setdefault("state", {})  # where `request.state` keeps what a route marks
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                # The route's dependency has run by now and marked the request in its state.
-                console = state.get("console", False) or scope["path"].startswith("/static/")
-                headers.setdefault("Content-Security-Policy", CONSOLE_CSP if console else OTHER_CSP)
-                if scope.get("scheme") == "https":
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+_BASICS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+_CSP = b"content-security-policy"
+_CONSOLE_CSP = CONSOLE_CSP.encode()
+_OTHER_CSP = OTHER_CSP.encode()
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
-def install_security_headers(app: FastAPI) -> None:
-    app.add_middleware(SecurityHeaders)
+def with_security_headers(
+    scope: Scope, headers: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """The answer's headers and those it did not set itself, in one pass over them (part of
+    the one middleware, `crisis.api.front`). The route's dependency has run by now and marked
+    the request in its state if it is a console page."""
+    present = {name.lower() for name, _ in headers}
+    added = [header for header in _BASICS if header[0] not in present]
+    if _CSP not in present:
+        state = scope.get("state") or {}
+        console = state.get("console", False) or scope["path"].startswith("/static/")
+        added.append((_CSP, _CONSOLE_CSP if console else _OTHER_CSP))
+    if scope.get("scheme") == "https" and _HSTS[0] not in present:
+        added.append(_HSTS)
+    return [*headers, *added]

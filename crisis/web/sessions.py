@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from crisis.bootstrap import Service
 from crisis.services.context import Actor
+from crisis.store.unit_of_work import UnitOfWork
 from crisis.store.users_repository import User
 
 SESSION_COOKIE = "crisis_session"
@@ -54,10 +55,17 @@ def find_session(request: Request) -> SignedIn | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    service = service_of(request)
-    with service.bus.reading() as uow:
-        session = uow.sessions.find(session_id, now=uow.now)
-        user = uow.users.by_id(session.user_id) if session is not None else None
+    with service_of(request).bus.reading() as uow:
+        return session_in(uow, session_id)
+
+
+def session_in(uow: UnitOfWork, session_id: str | None) -> SignedIn | None:
+    """The session of this cookie value, read in a transaction the caller holds (a poll reads
+    the session and what it shows in one)."""
+    if not session_id:
+        return None
+    session = uow.sessions.find(session_id, now=uow.now)
+    user = uow.users.by_id(session.user_id) if session is not None else None
     if session is None or user is None or not user.active:
         return None
     return SignedIn(

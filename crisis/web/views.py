@@ -34,6 +34,16 @@ class ClockDisplay:
     state: str  # en cours, avertissement, dépassée, tenue, tenue en retard
     tone: str  # the DSFR badge: info, warning, error, success
     detail: str
+    # A clock still running counts in the browser from its absolute deadline (console.js):
+    # `detail` is `lead` + `countdown` + `tail`, and `countdown` alone changes each second.
+    deadline: datetime | None = None
+    lead: str = ""
+    countdown: str = ""
+    tail: str = ""
+
+    def without_countdown(self) -> ClockDisplay:
+        """What stays the same from one second to the next (the dashboard's change marker)."""
+        return replace(self, detail="", countdown="")
 
 
 def short_time(instant: datetime) -> str:
@@ -65,21 +75,24 @@ def clock_display(clock: CommitmentClock, now: datetime) -> ClockDisplay:
             ),
         )
     left = (clock.deadline - now).total_seconds()
+    tail = f" (échéance {short_time(clock.deadline)})"
+    countdown = _duration(left)
     if state is ClockState.BREACHED or left <= 0:
-        return ClockDisplay(
-            clock.name.value,
-            label,
-            "dépassée",
-            "error",
-            f"en retard de {_duration(left)} (échéance {short_time(clock.deadline)})",
-        )
-    warned = bool(clock.raised_offsets)
+        lead, shown, tone = "en retard de ", "dépassée", "error"
+    else:
+        warned = bool(clock.raised_offsets)
+        lead = "reste "
+        shown, tone = ("avertissement", "warning") if warned else ("en cours", "info")
     return ClockDisplay(
         clock.name.value,
         label,
-        "avertissement" if warned else "en cours",
-        "warning" if warned else "info",
-        f"reste {_duration(left)} (échéance {short_time(clock.deadline)})",
+        shown,
+        tone,
+        lead + countdown + tail,
+        deadline=clock.deadline,
+        lead=lead,
+        countdown=countdown,
+        tail=tail,
     )
 
 
@@ -173,10 +186,14 @@ def live_summary(
     """An event as it stands now, through the same fold as its replay."""
     situation = situations.live(uow.journal, crisis_id, now)
     if situation.crisis is None:
-        # A journal cut before its opening entry (the chain check names it): the event as
-        # stored, rather than no page at all.
-        situation = replace(situation, crisis=uow.crises.get(crisis_id))
+        situation = _with_crisis(situation, uow.crises.get(crisis_id))
     return crisis_summary(situation, now, last_alerts=last_alerts)
+
+
+def _with_crisis(situation: Situation, stored: Crisis) -> Situation:
+    """A journal cut before its opening entry (the chain check names it): the event as stored,
+    rather than no page at all."""
+    return situation if situation.crisis is not None else replace(situation, crisis=stored)
 
 
 def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:
@@ -189,10 +206,13 @@ def urgency(crisis: Crisis, now: datetime) -> tuple[bool, int, float]:
 
 
 def open_crises(uow: UnitOfWork, situations: SituationCache, now: datetime) -> list[CrisisSummary]:
-    """Every open crisis, most urgent first (`urgency`); the newest first among equals."""
+    """Every open crisis, most urgent first (`urgency`); the newest first among equals. The
+    same few statements whatever the number of crises: the crises, their journals' heads, and
+    the entries appended since the last read of any of them."""
     found = uow.crises.find(states=OPEN_STATES)
     ordered = sorted(found, key=lambda c: urgency(c, now))  # stable: newest first among equals
-    return [live_summary(uow, situations, c.id, now, last_alerts=3) for c in ordered]
+    live = situations.live_many(uow.journal, [c.id for c in ordered], now)
+    return [crisis_summary(_with_crisis(live[c.id], c), now, last_alerts=3) for c in ordered]
 
 
 def submitted_drafts(uow: UnitOfWork) -> list[Draft]:

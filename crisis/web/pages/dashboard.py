@@ -1,9 +1,10 @@
 """Le tableau de bord (`/`): every open event, its clocks, its last alerts, its CIP.
 
-The clocks refresh by short polling (htmx, every second) of a fragment, not by Server-Sent
-Events: a poll is one small read, survives restarts and proxies that buffer streams, and holds
-no connection or thread per open screen on a small server; a met clock or a new alert shows
-within the second.
+The list refreshes by short polling (htmx, every second) of a fragment, not by Server-Sent
+Events: a poll survives restarts and proxies that buffer streams, and holds no connection or
+thread per open screen on a small server; a met clock or a new alert shows within the second.
+A poll that finds nothing changed answers 304 after one read (`crisis.web.change_marker`;
+docs/performances.md compares it with a stream); the countdowns run in the browser.
 """
 
 from __future__ import annotations
@@ -11,15 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from crisis.domain.commands import AddUser
 from crisis.domain.messages import ChannelName
+from crisis.entity_tags import tag_matches
 from crisis.labels import channel_label
 from crisis.services.registry import may_run
+from crisis.web.change_marker import SERVICE_TIME_HEADER, UNSEEN_KINDS, ChangeMarker
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
-from crisis.web.sessions import CurrentUser, SignedIn, service_of
-from crisis.web.views import open_crises
+from crisis.web.sessions import (
+    SESSION_COOKIE,
+    CurrentUser,
+    NotSignedIn,
+    SignedIn,
+    service_of,
+    session_in,
+)
+from crisis.web.views import CrisisSummary, open_crises
 
 router = console_router()
 
@@ -47,24 +58,69 @@ def _first_steps(request: Request, session: SignedIn) -> FirstSteps | None:
     return FirstSteps(users=users, contacts=contacts, channels=channels)
 
 
-def _crises(request: Request) -> list[object]:
+def _crises(request: Request) -> tuple[list[CrisisSummary], str]:
+    """The open events and the fragment's tag (remembered for the polls that follow)."""
     service = service_of(request)
+    now = service.clock.now()
     with service.bus.reading() as uow:
-        return list(open_crises(uow, service.situations, service.clock.now()))
+        marker = uow.crises.change_marker()
+        crises = open_crises(uow, service.situations, now)
+    return crises, _marker(request).remember(marker, crises, now)
+
+
+def _marker(request: Request) -> ChangeMarker:
+    marker: ChangeMarker = request.app.state.dashboard_marker
+    return marker
 
 
 @router.get("/")
 def dashboard(request: Request, session: CurrentUser) -> Response:
-    crises = _crises(request)
+    crises, tag = _crises(request)
     first_steps = None if crises else _first_steps(request, session)
     return page(
         request,
         "dashboard.html.j2",
-        {"crises": crises, "first_steps": first_steps},
+        {"crises": crises, "first_steps": first_steps, "tag": tag, "now": _now(request)},
         session=session,
     )
 
 
+def _now(request: Request) -> str:
+    return service_of(request).clock.now().isoformat(timespec="milliseconds")
+
+
+def _poll(request: Request) -> Response:
+    """The session, the marker and, when something changed, the events: one read."""
+    service = service_of(request)
+    known = _marker(request)
+    offered = request.headers.get("if-none-match")
+    now = service.clock.now()
+    with service.bus.reading() as uow:
+        session = session_in(uow, request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            raise NotSignedIn()
+        marker = uow.crises.change_marker()
+        tag = known.tag(marker, now)
+        since = None if tag is not None else known.moved_from(marker, now)
+        if since is not None and not uow.journal.any_other_than(
+            UNSEEN_KINDS, after_id=since, upto_id=marker[0]
+        ):
+            tag = known.carry(since, marker)
+        crises = None
+        if tag is None or not tag_matches(offered, tag):
+            crises = open_crises(uow, service.situations, now)
+    if crises is not None:
+        tag = known.remember(marker, crises, now)
+    assert tag is not None
+    headers = {"ETag": tag, "Cache-Control": "no-store", SERVICE_TIME_HEADER: _now(request)}
+    if crises is None or tag_matches(offered, tag):
+        return Response(status_code=304, headers=headers)
+    answer = page(request, "dashboard_crises.html.j2", {"crises": crises}, session=session)
+    answer.headers.update(headers)
+    return answer
+
+
 @router.get("/tableau/evenements")
-def dashboard_fragment(request: Request, session: CurrentUser) -> Response:
-    return page(request, "dashboard_crises.html.j2", {"crises": _crises(request)}, session=session)
+async def dashboard_fragment(request: Request) -> Response:
+    # A coroutine with one hop to the thread pool: a session dependency would add another.
+    return await run_in_threadpool(_poll, request)

@@ -85,3 +85,60 @@ document.addEventListener("htmx:beforeRequest", function (event) {
     event.preventDefault();
   }
 });
+
+// A poll sends back the entity tag of what it shows: the service answers 304, without
+// rendering anything, while nothing changed (htmx keeps the content of a 304).
+document.addEventListener("htmx:configRequest", function (event) {
+  var tag = event.detail.elt instanceof Element ? event.detail.elt.getAttribute("data-etag") : null;
+  if (tag && isPoll(event.detail.elt)) {
+    event.detail.headers["If-None-Match"] = tag;
+  }
+});
+
+// The countdowns of running clocks (« reste 12 min 03 s », « en retard de 2 min 10 s ») count
+// in the browser from their absolute deadline, on the service's clock: each answer gives its
+// time (X-Service-Time), the page its time at rendering (data-heure-service). Without
+// JavaScript, the page shows them as they were when it was rendered.
+var serviceOffset = 0; // the service's time minus this browser's, in milliseconds
+function takeServiceTime(value) {
+  var instant = value ? Date.parse(value) : NaN;
+  if (!isNaN(instant)) {
+    serviceOffset = instant - Date.now();
+  }
+}
+function countdownText(milliseconds) {
+  var seconds = Math.floor(Math.abs(milliseconds) / 1000);
+  var rest = seconds % 60;
+  return Math.floor(seconds / 60) + " min " + (rest < 10 ? "0" : "") + rest + " s";
+}
+function countDown() {
+  var now = Date.now() + serviceOffset;
+  document.querySelectorAll("[data-echeance]").forEach(function (element) {
+    var left = Date.parse(element.getAttribute("data-echeance")) - now;
+    // A deadline just passed: the service says « dépassée » at the next poll.
+    var shown = element.getAttribute("data-sens") === "reste" ? Math.max(0, left) : Math.min(0, left);
+    var text = countdownText(shown);
+    if (element.textContent !== text) {
+      element.textContent = text;
+    }
+  });
+  setTimeout(countDown, 1000 - (now % 1000) + 5); // just after the service's next second
+}
+document.addEventListener("htmx:afterRequest", function (event) {
+  var xhr = event.detail.xhr;
+  if (!isPoll(event.detail.elt) || !event.detail.successful || !xhr) {
+    return;
+  }
+  takeServiceTime(xhr.getResponseHeader("X-Service-Time"));
+  var tag = xhr.getResponseHeader("ETag");
+  if (tag && event.detail.elt.hasAttribute("data-etag")) {
+    event.detail.elt.setAttribute("data-etag", tag);
+  }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  var rendered = document.querySelector("[data-heure-service]");
+  if (rendered !== null) {
+    takeServiceTime(rendered.getAttribute("data-heure-service"));
+  }
+  countDown();
+});

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import socket
 import threading
@@ -14,8 +15,8 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
-from telegram import Bot
-from telegram.error import TimedOut
+from telegram import Bot, LinkPreviewOptions
+from telegram.error import Forbidden, TimedOut
 
 from channels.config import TelegramConfig
 from channels.contract import OutgoingMessage, RecipientKind
@@ -164,6 +165,42 @@ def test_uploads_go_as_multipart_form_data() -> None:
     assert b'filename="main-courante.txt"' in call.body
     assert b"Main courante\n" in call.body
     assert b'name="chat_id"' in call.body
+
+
+def test_a_text_goes_as_the_library_sends_it_and_gives_the_message_s_ids() -> None:
+    """`send_text` (the fan-out's path) sends the very request of `Bot.send_message`."""
+
+    async def both(base_url: str) -> tuple[int, int]:
+        request = AiohttpRequest(connection_pool_size=2, timeout_seconds=2)
+        async with request:
+            bot = Bot(TOKEN, base_url=base_url, request=request)
+            await bot.send_message(
+                chat_id="42",
+                text="Crue : évitez les berges.",
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            return await request.send_text(bot.base_url, "42", "Crue : évitez les berges.")
+
+    with _UploadCapture() as server:
+        ids = asyncio.run(both(f"http://127.0.0.1:{server.port}/bot"))
+    assert ids == (42, 7)
+    library, ours = server.requests
+    assert ours.path == library.path
+    assert ours.path.endswith(f"/bot{TOKEN}/sendMessage")
+    assert json.loads(ours.body) == json.loads(library.body)
+    assert ours.headers["content-type"] == library.headers["content-type"]
+
+
+def test_a_refused_text_raises_the_library_s_errors(fake: FakeTelegramServer) -> None:
+    fake.blocked_chats.add("4242")
+
+    async def send(base_url: str) -> None:
+        request = AiohttpRequest(connection_pool_size=2, timeout_seconds=2)
+        async with request:
+            await request.send_text(f"{base_url}{TOKEN}", "4242", "Crue")
+
+    with pytest.raises(Forbidden, match="blocked"):
+        asyncio.run(send(fake.base_url))
 
 
 def test_an_unreachable_provider_reads_short_and_logs_the_detail(

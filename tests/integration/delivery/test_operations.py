@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,9 +97,26 @@ def test_a_request_id_is_kept_or_made_and_returned(client: TestClient) -> None:
         "abc-42"
     )
     made = client.get("/healthz").headers["X-Request-ID"]
-    assert len(made) == 32
+    again = client.get("/healthz").headers["X-Request-ID"]
+    # The application's random prefix and a counter: unique, cheaper than uuid4.
+    assert re.fullmatch(r"[0-9a-f]{12}-[0-9a-f]+", made)
+    assert again != made
+    assert again.split("-")[0] == made.split("-")[0]
     replaced = client.get("/healthz", headers={"X-Request-ID": "<script>"})
     assert replaced.headers["X-Request-ID"] != "<script>"
+
+
+def test_the_access_line_carries_the_request_id_and_no_ack_token(
+    client: TestClient, debug_lines: io.StringIO
+) -> None:
+    client.get("/healthz?token=secret-du-lien", headers={"X-Request-ID": "sonde-42"})
+    client.get("/ack/jeton-du-lien", headers={"X-Request-ID": "sonde-43"})
+    lines = [json.loads(line) for line in debug_lines.getvalue().splitlines()]
+    access = [line for line in lines if line["logger"] == "crisis.http"]
+    assert [line.get("request_id") for line in access] == ["sonde-42", "sonde-43"]
+    assert access[0]["message"].startswith("GET /healthz → 200")
+    assert access[1]["message"].startswith("GET /ack/*** → ")
+    assert "jeton-du-lien" not in debug_lines.getvalue()
 
 
 def test_ready_when_the_database_answers_and_the_schema_is_current(client: TestClient) -> None:

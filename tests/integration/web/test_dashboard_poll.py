@@ -1,0 +1,202 @@
+"""The dashboard's poll: 304 while nothing changed, the same few statements for any number of
+open events, a new answer when something is written or a deadline passes, countdowns that the
+browser can run from their absolute deadline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from crisis.bootstrap import Service
+from crisis.clock import ManualClock
+from crisis.domain.commands import CodDecision, OpenCrisis, RecordDelivery
+from crisis.domain.vocabulary import Audience, CrisisKind
+from crisis.services.context import Actor
+from tests.integration.web.conftest import new_client, sign_in
+
+POLL = {"HX-Request": "true"}
+OFFICER = Actor(name="cadre", role="duty_officer")
+
+
+def _open(service: Service, title: str) -> str:
+    crisis_id: str = service.bus.handle(
+        OpenCrisis(
+            title=title,
+            kind=CrisisKind.INONDATION,
+            exercise=False,
+            activation=CodDecision(decided_by="préfet", synergi_ref=f"SYN-{title}"),
+        ),
+        actor=OFFICER,
+    )
+    return crisis_id
+
+
+@contextmanager
+def _statements(service: Service) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(service.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(service.engine, "before_cursor_execute", note)
+
+
+def _queries(statements: list[str]) -> list[str]:
+    """The statements that read rows (not BEGIN, SET TRANSACTION, ROLLBACK…)."""
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def _client(service: Service, people: dict[str, str]) -> TestClient:
+    client = new_client(service)
+    sign_in(client, people["comm_cell"])
+    return client
+
+
+def test_an_unchanged_list_answers_304_after_one_read(
+    service: Service, people: dict[str, str]
+) -> None:
+    _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    first = client.get("/tableau/evenements", headers=POLL)
+    assert first.status_code == 200
+    tag = first.headers["ETag"]
+    assert "Crue de la Seine" in first.text
+    assert first.headers["Cache-Control"] == "no-store"
+
+    with _statements(service) as seen:
+        again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["ETag"] == tag
+    # The session (two rows) and the change marker: nothing about the events themselves.
+    assert len(_queries(seen)) == 3, seen
+    assert not any("FROM crises" in s for s in _queries(seen))
+
+
+def test_the_page_gives_the_tag_and_the_service_time_the_browser_counts_on(
+    service: Service, people: dict[str, str], clock: ManualClock
+) -> None:
+    _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    page = client.get("/").text
+    tag = re.search(r'data-etag="([^"]+)"', page)
+    assert tag is not None
+    # The tag is an HTML attribute: its quotes are escaped there.
+    value = tag.group(1).replace("&#34;", '"')
+    poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": value})
+    assert poll.status_code == 304
+    assert poll.headers["X-Service-Time"] == clock.now().isoformat(timespec="milliseconds")
+    assert f'data-heure-service="{clock.now().isoformat(timespec="milliseconds")}"' in page
+    # Each running clock: its countdown alone in an element that names its deadline.
+    assert re.search(
+        r'reste <span data-echeance="[^"]+" data-sens="reste">60 min 00 s</span>', page
+    )
+
+
+def test_the_seconds_of_a_countdown_do_not_change_the_answer(
+    service: Service, people: dict[str, str], clock: ManualClock
+) -> None:
+    _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    clock.advance(timedelta(minutes=7, seconds=13))
+    assert (
+        client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag}).status_code == 304
+    )
+
+
+def test_a_deadline_passing_changes_the_answer(
+    service: Service, people: dict[str, str], clock: ManualClock
+) -> None:
+    _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    clock.advance(timedelta(minutes=60, seconds=1))  # no sweep ran: nothing was written
+    late = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert late.status_code == 200
+    assert late.headers["ETag"] != tag
+    assert "dépassée" in late.text
+    assert 'data-sens="retard"' in late.text
+
+
+def test_a_change_written_changes_the_answer(
+    service: Service, people: dict[str, str], clock: ManualClock
+) -> None:
+    crisis_id = _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    clock.advance(timedelta(minutes=5))
+    service.bus.handle(
+        RecordDelivery(
+            crisis_id=crisis_id,
+            audience=Audience.ELUS,
+            delivered_at=clock.now(),
+            means="téléphone",
+            recipients="maires des communes",
+        ),
+        actor=OFFICER,
+    )
+    changed = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != tag
+    assert "tenue" in changed.text
+
+
+def test_the_statements_do_not_grow_with_the_open_events(
+    service: Service, people: dict[str, str]
+) -> None:
+    client = _client(service, people)
+    counts = []
+    for title in ("Crue de la Seine", "Feu de forêt", "Tempête"):
+        _open(service, title)
+        with _statements(service) as seen:
+            assert client.get("/tableau/evenements", headers=POLL).status_code == 200
+        counts.append(len(_queries(seen)))
+    assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_a_poll_of_an_ended_session_is_sent_to_the_sign_in_form_even_when_unchanged(
+    service: Service, people: dict[str, str]
+) -> None:
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    client.cookies.set("crisis_session", "fini", domain="console.test")
+    poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert poll.status_code == 401
+    assert poll.headers["HX-Redirect"] == "/connexion"
+
+
+def _journal(service: Service, crisis_id: str, kind: str) -> None:
+    with service.bus.unit_of_work() as uow:
+        uow.journal.append(stream=crisis_id, at=uow.now, actor="banc", kind=kind, payload={})
+        uow.commit()
+
+
+def test_a_fan_out_s_entries_keep_the_answer_without_reading_the_events(
+    service: Service, people: dict[str, str]
+) -> None:
+    crisis_id = _open(service, "Crue de la Seine")
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    for kind in ("command.RecordDeliveryOutcomes", "event.DeliveriesAccepted"):
+        _journal(service, crisis_id, kind)
+    with _statements(service) as seen:
+        again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert not any("FROM crises" in s for s in _queries(seen)), seen
+    # Any other entry may change the list: it is read again (and, unchanged here, still 304).
+    _journal(service, crisis_id, "event.ClockMet")
+    with _statements(service) as seen:
+        again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert again.status_code == 304
+    assert any("FROM crises" in s for s in _queries(seen)), seen
