@@ -223,8 +223,13 @@ def check_approval_calls(
     ctx: HandlerContext, crisis_of: Callable[[str], Crisis], crisis_id: str | None
 ) -> None:
     """Each call whose step fell due: the next approver, or the duty officer's alert."""
-    for call in ctx.uow.approvals.due_calls(ctx.now, crisis_id):
-        crisis = crisis_of(call.crisis_id)
+    for seen in ctx.uow.approvals.due_calls(ctx.now, crisis_id):
+        crisis = crisis_of(seen.crisis_id)
+        # Read again under the event's lock: an acknowledgement committed meanwhile may have
+        # put the step off (a decision stopped it: the conditional updates see that).
+        call = ctx.uow.approvals.call(seen.id)
+        if call is None or call.due_at is None or call.due_at > ctx.now:
+            continue
         draft = ctx.uow.drafts.get(call.draft_id, crisis_id=crisis.id)
         if crisis.state is CrisisState.CLOSED or draft.state is not DraftState.SUBMITTED:
             _stop(ctx, crisis, call, reason="closed", by=None)
