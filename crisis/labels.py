@@ -280,6 +280,7 @@ EVENT_LABELS: dict[str, str] = {
     "ApproverPaged": "Valideur appelé",
     "ApprovalPageAcknowledged": "Message à valider pris en charge",
     "ApprovalPageDeclined": "Valideur indisponible (touche 2)",
+    "ApprovalCallResumed": "Pris en charge sans décision : appels repris",
     "ApprovalCallOfficerAlerted": "Cadre de permanence alerté (message à valider sans décision)",
     "ApprovalCallStopped": "Appel des valideurs arrêté",
     "QuorumReached": "Quorum atteint",

@@ -15,6 +15,11 @@ is called no later than `margin` before it:
 
 When a pass ends without a decision the duty officer is alerted, and the next pass calls the
 list again from the first approver (`passes` in all); then the calls stop.
+
+An acknowledgement suspends the calls, it does not end them (PagerDuty's acknowledgement
+timeout): the approver who took the message on is given the delay the same formula gives at the
+instant of the acknowledgement, for the step the calls are at; without a decision by then the
+calls resume with the next approver. So the last call instant L still holds.
 """
 
 from __future__ import annotations
@@ -95,6 +100,24 @@ def call_instants(
     return instants
 
 
+def resume_instant(
+    acknowledged_at: datetime,
+    *,
+    remaining: int,
+    due: datetime | None,
+    deadline: datetime | None,
+    base: timedelta,
+    margin: timedelta,
+) -> datetime:
+    """When the calls resume if the approver who took the message on at `acknowledged_at`
+    decides nothing: the escalation's delay at that instant (`remaining` approvers still to call
+    in this pass), never before the step already `due`."""
+    delay = next_delay(
+        acknowledged_at, remaining=remaining, deadline=deadline, base=base, margin=margin
+    )
+    return max(acknowledged_at + delay, due or acknowledged_at)
+
+
 # -- commands -------------------------------------------------------------------------------
 
 
@@ -116,8 +139,8 @@ class SetApprovers(Command):
 
 @dataclass(frozen=True, slots=True)
 class AcknowledgeApprovalPage(Command):
-    """« Je m'en occupe »: the approver called (signed in) stops the calls; approving or
-    rejecting is still theirs to do."""
+    """« Je m'en occupe »: the approver called (signed in) suspends the calls until the
+    escalation's delay runs out (`resume_instant`); approving or rejecting is still theirs."""
 
     page_id: str
     via: str = "console"
@@ -154,6 +177,7 @@ class ApprovalPageAcknowledged(Event):
     page_id: str
     approver: str
     via: str
+    resume_at: datetime | None = None  # the calls resume then without a decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +188,20 @@ class ApprovalPageDeclined(Event):
     draft_id: str
     page_id: str
     approver: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalCallResumed(Event):
+    """« Pris en charge sans décision : appels repris »: the approver who took the message on
+    decided nothing in time; the next approver is called (or, the list exhausted, the calls
+    stop) and the duty officer is alerted."""
+
+    call_id: str
+    draft_id: str
+    page_id: str  # the acknowledged page
+    approver: str
+    acknowledged_at: datetime
+    final: bool  # the list is exhausted: nobody more is called
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +217,6 @@ class ApprovalCallOfficerAlerted(Event):
 class ApprovalCallStopped(Event):
     call_id: str
     draft_id: str
-    reason: str  # approved, rejected, acknowledged, exhausted, closed
+    reason: str  # approved, rejected, exhausted, closed (acknowledged: before resumption)
     by: str | None
     calls: dict[str, int]  # the phone calls of the whole call, by outcome (aggregate)

@@ -266,6 +266,15 @@ _SUMMARIES: dict[str, Callable[[Payload], str]] = {
     ),
     "event.ApprovalPageAcknowledged": lambda p: (
         f"{p.get('approver')} par {ACK_VIA_LABELS.get(str(p.get('via')), str(p.get('via')))}"
+        + (
+            f" ; sans décision, les appels reprennent à {_at(p.get('resume_at'))}"
+            if p.get("resume_at")
+            else ""
+        )
+    ),
+    "event.ApprovalCallResumed": lambda p: (
+        f"{p.get('approver')} (pris en charge à {_at(p.get('acknowledged_at'))})"
+        + (" ; liste épuisée, appels arrêtés" if p.get("final") else "")
     ),
     "event.ApprovalPageDeclined": lambda p: str(p.get("approver", "")),
     "event.ApprovalCallOfficerAlerted": lambda p: (

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from crisis.domain.approval_calls import ApproverPaged
+from crisis.domain.approval_calls import ApprovalPageAcknowledged, ApproverPaged
 from crisis.domain.events import ClockStarted, Event
 from crisis.domain.oncall import MemberPaged, RoleUnstaffed
 from crisis.failure_streak import FailureStreak
@@ -56,6 +56,9 @@ def due_instants(events: Sequence[Event]) -> list[DueInstant]:
         elif isinstance(event, ApproverPaged):
             # The approvers' calls move on in the call-out's sweep (CheckCallouts).
             found.append(DueInstant("callout", event.crisis_id, event.next_due_at))
+        elif isinstance(event, ApprovalPageAcknowledged) and event.resume_at is not None:
+            # Taken on: the calls resume then without a decision.
+            found.append(DueInstant("callout", event.crisis_id, event.resume_at))
     return list(dict.fromkeys(found))
 
 

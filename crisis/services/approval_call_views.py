@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crisis.domain.approval_calls import last_call_instant
+from crisis.french import short_time
 from crisis.labels import ack_via_label, channel_label
-from crisis.services.approval_calls import STOP_LABELS
+from crisis.services.approval_calls import STOP_LABELS, holding_page
 from crisis.settings import Settings
 from crisis.store.approvals_repository import ApprovalCall, ApprovalPage
 from crisis.store.unit_of_work import UnitOfWork
@@ -39,12 +40,27 @@ class CallView:
     next_approver: str | None
     new_pass: bool  # the next step begins a new pass (the duty officer is alerted first)
     final: bool  # the next step ends the calls (the duty officer is alerted)
+    taken_by: str | None  # who took the message on: the calls wait until next_due_at
+    taken_at: datetime | None
     pages: tuple[PageLine, ...]
 
 
-def _answer(page: ApprovalPage, call: ApprovalCall) -> tuple[str, bool]:
+def _lapsed(page: ApprovalPage, pages: list[ApprovalPage], call: ApprovalCall) -> str:
+    """How an acknowledgement ran out without a decision (empty: it did not): someone was
+    called after it, or the list was exhausted while it held."""
+    assert page.acknowledged_at is not None
+    taken_at = page.acknowledged_at
+    if any(p.step > page.step and p.paged_at >= taken_at for p in pages):
+        return "appels repris"
+    return "appels arrêtés" if call.stop_reason == "exhausted" else ""
+
+
+def _answer(page: ApprovalPage, pages: list[ApprovalPage], call: ApprovalCall) -> tuple[str, bool]:
     if page.acknowledged_at is not None:
-        return f"pris en charge ({ack_via_label(page.ack_via)})", True
+        answer = f"pris en charge ({ack_via_label(page.ack_via)})"
+        if after := _lapsed(page, pages, call):
+            answer += f" à {short_time(page.acknowledged_at)}, sans décision : {after}"
+        return answer, True
     if page.declined_at is not None:
         return "indisponible (touche 2)", True
     if call.stopped_at is None and call.step == page.step:
@@ -57,7 +73,7 @@ def call_view(uow: UnitOfWork, settings: Settings, call: ApprovalCall) -> CallVi
     count = max(len(call.approvers), 1)
     lines = []
     for page in pages:
-        answer, answered = _answer(page, call)
+        answer, answered = _answer(page, pages, call)
         lines.append(
             PageLine(
                 page_id=page.id,
@@ -82,6 +98,7 @@ def call_view(uow: UnitOfWork, settings: Settings, call: ApprovalCall) -> CallVi
         status = STOP_LABELS.get(call.stop_reason or "", call.stop_reason or "")
         if call.stopped_by:
             status += f" ({call.stopped_by})"
+    taken = holding_page(pages, call)
     margin = timedelta(minutes=settings.approval_last_call_minutes)
     return CallView(
         call_id=call.id,
@@ -95,6 +112,8 @@ def call_view(uow: UnitOfWork, settings: Settings, call: ApprovalCall) -> CallVi
         next_approver=next_approver,
         new_pass=new_pass,
         final=final,
+        taken_by=None if taken is None else taken.user_name,
+        taken_at=None if taken is None else taken.acknowledged_at,
         pages=tuple(lines),
     )
 

@@ -6,7 +6,9 @@ methods (`CRISIS_CALLOUT_METHODS`), exercise channels only for an exercise. The 
 domain's (`crisis.domain.approval_calls`): the delays shorten as the audience's deadline nears.
 `CheckCallouts` (scheduled at each due instant, and the periodic sweep) moves the calls on;
 the conditional update of `approval_calls.step` makes each step happen once. A decision
-(`DraftApproved`, `DraftRejected`) or an acknowledgement stops the calls.
+(`DraftApproved`, `DraftRejected`) stops the calls. An acknowledgement (« Je m'en occupe », « 1 »)
+only suspends them: without a decision by the instant the escalation's delay gives
+(`resume_instant`), they resume with the next approver and the duty officer is alerted.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from crisis.domain.approval_calls import (
     AcknowledgeApprovalPage,
     ApprovalCallOfficerAlerted,
+    ApprovalCallResumed,
     ApprovalCallStarted,
     ApprovalCallStopped,
     ApprovalPageAcknowledged,
@@ -26,6 +29,7 @@ from crisis.domain.approval_calls import (
     audience_deadline,
     last_call_instant,
     next_delay,
+    resume_instant,
 )
 from crisis.domain.crisis import Crisis
 from crisis.domain.draft_events import DraftApproved, DraftRejected, DraftSubmitted
@@ -33,7 +37,7 @@ from crisis.domain.drafts import Draft, DraftState
 from crisis.domain.errors import Conflict, Forbidden, NotFound
 from crisis.domain.messages import ChannelName, MessagePurpose
 from crisis.domain.vocabulary import CrisisState
-from crisis.french import long_datetime, sentence
+from crisis.french import long_datetime, sentence, short_time
 from crisis.labels import AUDIENCE_LABELS
 from crisis.services.ack_rights import own_member
 from crisis.services.alert_handlers import raise_internal_alert, write_own_message
@@ -219,8 +223,13 @@ def check_approval_calls(
     ctx: HandlerContext, crisis_of: Callable[[str], Crisis], crisis_id: str | None
 ) -> None:
     """Each call whose step fell due: the next approver, or the duty officer's alert."""
-    for call in ctx.uow.approvals.due_calls(ctx.now, crisis_id):
-        crisis = crisis_of(call.crisis_id)
+    for seen in ctx.uow.approvals.due_calls(ctx.now, crisis_id):
+        crisis = crisis_of(seen.crisis_id)
+        # Read again under the event's lock: an acknowledgement committed meanwhile may have
+        # put the step off (a decision stopped it: the conditional updates see that).
+        call = ctx.uow.approvals.call(seen.id)
+        if call is None or call.due_at is None or call.due_at > ctx.now:
+            continue
         draft = ctx.uow.drafts.get(call.draft_id, crisis_id=crisis.id)
         if crisis.state is CrisisState.CLOSED or draft.state is not DraftState.SUBMITTED:
             _stop(ctx, crisis, call, reason="closed", by=None)
@@ -228,13 +237,46 @@ def check_approval_calls(
         _next_step(ctx, crisis, draft, call)
 
 
+def holding_page(pages: list[ApprovalPage], call: ApprovalCall) -> ApprovalPage | None:
+    """The acknowledgement that suspends the calls at their current step, if any: the latest
+    taken on the current approver's page, or on an earlier page after the current approver was
+    called. The next step (a resumption) consumes it."""
+    if call.stopped_at is not None:
+        return None
+    current = next((p for p in pages if p.step == call.step), None)
+    taken = [
+        p
+        for p in pages
+        if p.acknowledged_at is not None
+        and (current is None or p.step == call.step or p.acknowledged_at > current.paged_at)
+    ]
+    return max(taken, key=lambda p: (p.acknowledged_at, p.step), default=None)
+
+
 def _next_step(ctx: HandlerContext, crisis: Crisis, draft: Draft, call: ApprovalCall) -> None:
     count = len(call.approvers)
     step = call.step + 1
-    if step % count == 0:
+    new_pass = step % count == 0
+    final = new_pass and step // count >= call.passes
+    taken = holding_page(ctx.uow.approvals.pages_of(call.id), call)
+    if taken is not None:
+        assert taken.acknowledged_at is not None
+        crisis.record_event(
+            ApprovalCallResumed(
+                crisis_id=crisis.id,
+                call_id=call.id,
+                draft_id=call.draft_id,
+                page_id=taken.id,
+                approver=taken.user_name,
+                acknowledged_at=taken.acknowledged_at,
+                final=final,
+            )
+        )
+        if not new_pass:
+            _alert_resumed(ctx, crisis, call, taken, next_user=call.approvers[step % count])
+    if new_pass:
         done = step // count
-        final = done >= call.passes
-        _alert_officer(ctx, crisis, call, passes=done, final=final)
+        _alert_officer(ctx, crisis, call, passes=done, final=final, taken=taken)
         if final:
             _stop(ctx, crisis, call, reason="exhausted", by=None)
             return
@@ -245,8 +287,45 @@ def _next_step(ctx: HandlerContext, crisis: Crisis, draft: Draft, call: Approval
     ctx.uow.approvals.advance(call.id, from_step=step, to_step=step, due_at=due)
 
 
+def _taken_without_decision(page: ApprovalPage) -> str:
+    assert page.acknowledged_at is not None
+    return (
+        f"{page.user_name} l'a pris en charge à {short_time(page.acknowledged_at)} sans le "
+        "valider ni le refuser"
+    )
+
+
+def _alert_resumed(
+    ctx: HandlerContext, crisis: Crisis, call: ApprovalCall, taken: ApprovalPage, next_user: str
+) -> None:
+    user = ctx.uow.users.by_id(next_user)
+    who = user.name if user is not None else "le valideur suivant"
+    _officer_alert(
+        ctx, crisis, f"{_taken_without_decision(taken)} : les appels reprennent ({who})."
+    )
+
+
+def _officer_alert(ctx: HandlerContext, crisis: Crisis, why: str) -> None:
+    raise_internal_alert(
+        ctx,
+        crisis,
+        purpose=MessagePurpose.CLOCK_ALERT,
+        subject="Message à valider sans décision",
+        text=(
+            f"MESSAGE À VALIDER SANS DÉCISION – {why} Joignez le préfet ou son délégué. "
+            + sentence(f"Événement : {crisis.title}")
+        ),
+    )
+
+
 def _alert_officer(
-    ctx: HandlerContext, crisis: Crisis, call: ApprovalCall, *, passes: int, final: bool
+    ctx: HandlerContext,
+    crisis: Crisis,
+    call: ApprovalCall,
+    *,
+    passes: int,
+    final: bool,
+    taken: ApprovalPage | None = None,
 ) -> None:
     pages = ctx.uow.approvals.pages_of(call.id)
     paged = len({p.user_id for p in pages if p.message_id})
@@ -266,17 +345,10 @@ def _alert_officer(
         else f"aucune décision après {passes} tour(s) de la liste ; {paged} valideur(s) "
         f"réellement joint(s) depuis le {long_datetime(call.started_at)}"
     )
+    if taken is not None:
+        why = f"{_taken_without_decision(taken)} ; {why}"
     after = " Les appels s'arrêtent." if final else " Un nouveau tour d'appels commence."
-    raise_internal_alert(
-        ctx,
-        crisis,
-        purpose=MessagePurpose.CLOCK_ALERT,
-        subject="Message à valider sans décision",
-        text=(
-            f"MESSAGE À VALIDER SANS DÉCISION – {why}.{after if call.approvers else ''} "
-            "Joignez le préfet ou son délégué. " + sentence(f"Événement : {crisis.title}")
-        ),
-    )
+    _officer_alert(ctx, crisis, f"{why}.{after if call.approvers else ''}")
 
 
 # -- stopping -------------------------------------------------------------------------------
@@ -287,15 +359,7 @@ def _stop(
 ) -> None:
     if not ctx.uow.approvals.stop(call.id, at=ctx.now, reason=reason, by=by):
         return
-    messages = [p.message_id for p in ctx.uow.approvals.pages_of(call.id) if p.message_id]
-    for message_id in messages:
-        # Calls not placed yet (or waiting to ring again) are no longer wanted.
-        ctx.uow.outbox.cancel_pending(
-            message_id,
-            channel=ChannelName.VOICE.value,
-            now=ctx.now,
-            reason=f"appels arrêtés : {STOP_LABELS[reason]}",
-        )
+    messages = _cancel_phone_calls(ctx, call, f"appels arrêtés : {STOP_LABELS[reason]}")
     calls = ctx.uow.outbox.call_outcomes(messages, channel=ChannelName.VOICE.value)
     crisis.record_event(
         ApprovalCallStopped(
@@ -307,6 +371,17 @@ def _stop(
             calls=dict(sorted(calls.items())),
         )
     )
+
+
+def _cancel_phone_calls(ctx: HandlerContext, call: ApprovalCall, reason: str) -> list[str]:
+    """Phone calls not placed yet (or waiting to ring again) are no longer wanted; the ids of
+    the call's messages."""
+    messages = [p.message_id for p in ctx.uow.approvals.pages_of(call.id) if p.message_id]
+    for message_id in messages:
+        ctx.uow.outbox.cancel_pending(
+            message_id, channel=ChannelName.VOICE.value, now=ctx.now, reason=reason
+        )
+    return messages
 
 
 def on_draft_decided(event: object, ctx: HandlerContext) -> None:
@@ -323,7 +398,7 @@ def on_draft_decided(event: object, ctx: HandlerContext) -> None:
 
 
 def acknowledge_approval_page(cmd: AcknowledgeApprovalPage, ctx: HandlerContext) -> Outcome:
-    """« Je m'en occupe » on the page the link opens: the approver called stops the calls."""
+    """« Je m'en occupe » on the page the link opens: the approver called suspends the calls."""
     page = ctx.uow.approvals.page(cmd.page_id)
     if page is None:
         raise NotFound("Cet appel de valideur n'existe pas.")
@@ -349,6 +424,17 @@ def acknowledge(ctx: HandlerContext, crisis: Crisis, page: ApprovalPage, *, via:
         )
     if not ctx.uow.approvals.acknowledge(page.id, at=ctx.now, via=via):
         return
+    base, margin = _timing(ctx)
+    count = len(call.approvers)
+    resume_at = resume_instant(
+        ctx.now,
+        remaining=count - 1 - call.step % count,
+        due=call.due_at,
+        deadline=call.deadline,
+        base=base,
+        margin=margin,
+    )
+    ctx.uow.approvals.hold(call.id, step=call.step, due_at=resume_at)
     crisis.record_event(
         ApprovalPageAcknowledged(
             crisis_id=crisis.id,
@@ -357,9 +443,10 @@ def acknowledge(ctx: HandlerContext, crisis: Crisis, page: ApprovalPage, *, via:
             page_id=page.id,
             approver=page.user_name,
             via=via,
+            resume_at=resume_at,
         )
     )
-    _stop(ctx, crisis, call, reason="acknowledged", by=page.user_name)
+    _cancel_phone_calls(ctx, call, f"appels suspendus : pris en charge par {page.user_name}")
 
 
 def call_over(ctx: HandlerContext, page: ApprovalPage) -> bool:
@@ -382,8 +469,11 @@ def decline(ctx: HandlerContext, crisis: Crisis, page: ApprovalPage) -> None:
             approver=page.user_name,
         )
     )
-    if call.step == page.step and ctx.uow.approvals.bring_forward(
-        call.id, step=page.step, now=ctx.now
+    held = holding_page(ctx.uow.approvals.pages_of(call.id), call) is not None
+    if (
+        call.step == page.step
+        and not held  # someone else took it on: the calls wait for them
+        and ctx.uow.approvals.bring_forward(call.id, step=page.step, now=ctx.now)
     ):
         draft = ctx.uow.drafts.get(call.draft_id, crisis_id=crisis.id)
         moved = ctx.uow.approvals.call(call.id)

@@ -1,8 +1,9 @@
 """Keys pressed during a phone call (`channels.voice`): « 1 » acknowledges the page the call
 carries, the same acknowledgement as the link or the Telegram button, journalled « par
 téléphone »; « 2 » declines it and the escalation moves on at once. An approver's call
-(`crisis.services.approval_calls`) is answered the same way: « 1 » stops the calls without
-approving anything, « 2 » calls the next approver at once. A call that carries no
+(`crisis.services.approval_calls`) is answered the same way: « 1 » suspends the calls without
+approving anything (they resume when the escalation's delay runs out without a decision),
+« 2 » calls the next approver at once. A call that carries no
 page (an élu's) is confirmed with its delivery (`deliveries.person_outcome`) and changes
 nothing here.
 """
@@ -85,7 +86,7 @@ def _decline(ctx: HandlerContext, crisis: Crisis, page: Page, member_name: str) 
 def _answer_approver(
     ctx: HandlerContext, page: ApprovalPage, delivery_id: str, outcome: str
 ) -> Outcome:
-    """An approver's call: « 1 » stops the calls (it approves nothing), « 2 » calls the next
+    """An approver's call: « 1 » suspends the calls (it approves nothing), « 2 » calls the next
     approver at once."""
     if page.acknowledged_at is not None or page.declined_at is not None:
         return Outcome(result=True, stream=page.crisis_id)

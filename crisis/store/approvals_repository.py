@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 
 from crisis.store.tables import approval_calls, approval_links, approval_pages, approvers
 
@@ -182,19 +182,29 @@ class ApprovalRepository:
         )
         return result.rowcount == 1
 
-    def bring_forward(self, call_id: str, *, step: int, now: datetime) -> bool:
-        """The step's wait is over now (« 2 » pressed on the phone)."""
+    def _move_due(
+        self, call_id: str, step: int, due_at: datetime, *more: ColumnElement[bool]
+    ) -> bool:
+        """The running call's step, if still at `step`, falls due at `due_at`."""
         result = self._conn.execute(
             update(approval_calls)
             .where(
                 approval_calls.c.id == call_id,
                 approval_calls.c.step == step,
                 approval_calls.c.stopped_at.is_(None),
-                approval_calls.c.due_at > now,
+                *more,
             )
-            .values(due_at=now)
+            .values(due_at=due_at)
         )
         return result.rowcount == 1
+
+    def bring_forward(self, call_id: str, *, step: int, now: datetime) -> bool:
+        """The step's wait is over now (« 2 » pressed on the phone)."""
+        return self._move_due(call_id, step, now, approval_calls.c.due_at > now)
+
+    def hold(self, call_id: str, *, step: int, due_at: datetime) -> bool:
+        """The running call's step falls due at `due_at` instead (an acknowledgement)."""
+        return self._move_due(call_id, step, due_at)
 
     def stop(self, call_id: str, *, at: datetime, reason: str, by: str | None) -> bool:
         result = self._conn.execute(

@@ -2,7 +2,8 @@
 the order, a submitted message pages the first approver (the fakes receive the link), the link
 opens the message after sign-in, with no decision the second approver is paged on time (the
 service's clock moved by hand), the duty officer sees who was called on the event page, and
-the préfète's decision stops the calls."""
+the préfète's decision stops the calls; « Je m'en occupe » without a decision only delays the
+next call."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from playwright.sync_api import Browser, expect
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, Service, bootstrap
 from crisis.clock import ManualClock
+from crisis.domain.approval_calls import ApproverInput, SetApprovers
 from crisis.domain.commands import AddUser, CodDecision, OpenCrisis
 from crisis.domain.contact_commands import ContactInput, CreateContact
 from crisis.domain.oncall import CheckCallouts
@@ -113,6 +115,17 @@ def _until(condition: Callable[[], object], seconds: float = 20) -> None:
         time.sleep(0.05)
 
 
+def _dircab_paged_after(live: Live, delay: timedelta) -> None:
+    """Marc Dircab is paged once the clock has moved `delay`, not a second before."""
+    live.clock.advance(delay - timedelta(seconds=1))
+    live.service.bus.handle(CheckCallouts(), actor=SYSTEM_ACTOR)
+    time.sleep(0.3)  # let the dispatcher look: nothing must have been sent
+    assert "7001" not in live.fakes.telegram.messages
+    live.clock.advance(timedelta(seconds=1))
+    live.service.bus.handle(CheckCallouts(), actor=SYSTEM_ACTOR)
+    _until(lambda: "7001" in live.fakes.telegram.messages)
+
+
 def _submit(live: Live) -> tuple[str, str]:
     bus = live.service.bus
     crisis_id: str = bus.handle(
@@ -176,13 +189,7 @@ def test_the_approvers_are_called_in_order_until_one_decides(
     check_page(prefect, "validation-appel", output_dir)
 
     # No decision: at the next due instant (3 h 40, 10 minutes) the second approver is paged.
-    live.clock.advance(timedelta(minutes=9, seconds=59))
-    live.service.bus.handle(CheckCallouts(), actor=SYSTEM_ACTOR)
-    time.sleep(0.3)  # let the dispatcher look: nothing must have been sent
-    assert "7001" not in fakes.telegram.messages
-    live.clock.advance(timedelta(seconds=1))
-    live.service.bus.handle(CheckCallouts(), actor=SYSTEM_ACTOR)
-    _until(lambda: "7001" in fakes.telegram.messages)
+    _dircab_paged_after(live, timedelta(minutes=10))
     (dm,) = fakes.telegram.messages["7001"]
     assert "attend votre validation" in dm.text and "/ack/" in dm.text
 
@@ -209,3 +216,66 @@ def test_the_approvers_are_called_in_order_until_one_decides(
     expect(prefect.get_by_role("status")).to_contain_text("validé et mis en diffusion")
     officer.reload()
     expect(officer.locator("#valideurs")).to_contain_text("message validé (Préfète Durand)")
+
+
+def test_taken_on_without_a_decision_the_next_approver_is_called_on_time(
+    live: Live, browser: Browser, output_dir: Path
+) -> None:
+    """« Je m'en occupe » suspends the calls for the escalation's delay, as PagerDuty's
+    acknowledgement timeout; the préfète and the duty officer see until when; no decision by
+    then, Marc Dircab is paged (the service's clock moved by hand)."""
+    base = live.url
+    live.service.bus.handle(
+        SetApprovers(
+            approvers=(
+                ApproverInput("Préfète Durand", "prefete@prefecture.gouv.fr"),
+                ApproverInput("Marc Dircab", "7001"),
+            )
+        ),
+        actor=Actor("Alice Admin", "admin", live.user_ids["Alice Admin"]),
+    )
+    crisis_id, _ = _submit(live)  # 3 h 30: Marc Dircab would be called at 3 h 40
+    fakes = live.fakes
+    _until(lambda: fakes.sms.messages)
+    found = re.search(r"https?://[^/\s]+(/ack/[A-Za-z0-9_\-]+)", fakes.sms.messages[0].text)
+    assert found is not None
+    live.clock.advance(timedelta(minutes=3))
+
+    prefect = new_page(browser, PHONE)
+    prefect.goto(f"{base}{found.group(1)}")
+    prefect.get_by_label("Nom d'utilisateur", exact=True).fill("Préfète Durand")
+    prefect.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    prefect.get_by_role("button", name="Se connecter").click()
+    expect(prefect).to_have_url(re.compile(r"/validation/appel/"))
+    prefect.get_by_role("button", name="Je m'en occupe (suspendre les appels)").focus()
+    prefect.keyboard.press("Enter")
+    expect(prefect.get_by_role("status")).to_contain_text("les appels sont suspendus")
+    called = prefect.locator("#appel-valideur")
+    expect(called).to_contain_text(
+        "Pris en charge par vous à 3\u00a0h\u00a033 ; sans décision d'ici 3\u00a0h\u00a043, "
+        "l'appel reprend (prochain : Marc Dircab)"
+    )
+    expect(prefect.get_by_role("button", name=re.compile("Je m'en occupe"))).to_have_count(0)
+    expect(prefect.get_by_role("button", name="Valider et envoyer")).to_be_visible()
+    check_page(prefect, "validation-appel-pris-en-charge", output_dir)
+
+    officer = new_page(browser, DESK)
+    sign_in(officer, base, "Claire Martin")
+    officer.goto(f"{base}/evenements/{crisis_id}#valideurs")
+    section = officer.locator("#valideurs")
+    expect(section).to_contain_text("pris en charge, en attente de décision")
+    expect(section).to_contain_text(
+        "Pris en charge par Préfète Durand à 3\u00a0h\u00a033 ; sans décision d'ici "
+        "3\u00a0h\u00a043, l'appel reprend avec Marc Dircab"
+    )
+    section.scroll_into_view_if_needed()
+    check_page(officer, "evenement-valideurs-pris-en-charge", output_dir)
+
+    # 3 h 40, the step's first due instant, passes: nobody is called; 3 h 43: Marc Dircab.
+    _dircab_paged_after(live, timedelta(minutes=10))
+    officer.reload()
+    expect(section).to_contain_text("appels en cours")
+    expect(section).to_contain_text("à 3\u00a0h\u00a033, sans décision : appels repris")
+    expect(officer.locator("#journal")).to_contain_text(
+        "Pris en charge sans décision : appels repris"
+    )

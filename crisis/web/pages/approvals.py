@@ -210,6 +210,8 @@ def _called_page(request: Request, session: SignedIn, page_id: str, *, done: str
             "status": view.status,
             "next_approver": view.next_approver,
             "next_due_at": view.next_due_at,
+            "taken_by": "vous" if view.taken_by == session.user.name else view.taken_by,
+            "taken_at": view.taken_at,
             "decided": draft.state.value != "submitted",
             "state_label": draft_view(draft).state_label,
             "decided_by": draft.decided_by,
@@ -221,14 +223,14 @@ def _called_page(request: Request, session: SignedIn, page_id: str, *, done: str
 @router.get("/validation/appel/{page_id}")
 def called(request: Request, page_id: str, session: CurrentUser, fait: str = "") -> Response:
     """Where an approver's link leads, after sign-in: the message, and who was called."""
-    done = (
-        "Prise en charge enregistrée : les autres valideurs ne sont plus appelés." if fait else ""
-    )
+    done = "Prise en charge enregistrée : les appels sont suspendus, le temps de décider."
+    done = done if fait else ""
     return _called_page(request, session, page_id, done=done)
 
 
 @router.post("/validation/appel/{page_id}/prise-en-charge")
 def take_on(request: Request, page_id: str, session: CurrentUser, form: PostedForm) -> Response:
-    """« Je m'en occupe »: the calls stop; the decision is still to take."""
+    """« Je m'en occupe »: the calls wait (until the escalation's delay runs out); the decision
+    is still to take."""
     run(request, session, form, AcknowledgeApprovalPage(page_id=page_id, via="console_membre"))
     return RedirectResponse(f"/validation/appel/{page_id}?fait=1", status_code=303)

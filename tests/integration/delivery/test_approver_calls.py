@@ -1,6 +1,7 @@
 """The approvers are called, on both databases, time moved by hand: a submitted message pages
 the first approver through the fakes with a link to it, the next one when nobody decides in
-time, and a decision (or « je m'en occupe ») stops the calls; everything journalled."""
+time, and a decision stops the calls, « je m'en occupe » only suspends them for the escalation's
+delay; everything journalled."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from crisis.domain.draft_commands import ApproveDraft, ComposeMessage, SubmitDra
 from crisis.domain.errors import Forbidden, InvalidInput
 from crisis.domain.oncall import CheckCallouts
 from crisis.domain.vocabulary import Audience
+from crisis.services.approval_call_views import crisis_calls
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from crisis.store.journal import JournalEntry
@@ -195,24 +197,153 @@ def test_unanswered_passes_alert_the_duty_officer_then_the_calls_stop(
     assert not any(MARKER in str(m.message["Subject"]) for m in alert_mails)
 
 
-def test_taking_the_message_on_stops_the_calls_but_approves_nothing(
-    service: Service, clock: ManualClock
+def _alerts(fakes: Fakes) -> list[str]:
+    """The duty officer's alerts received by mail."""
+    return [
+        m.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        for m in fakes.smtp.mails
+        if list(m.rcpt_tos) == ["permanence@prefecture.gouv.fr"]
+    ]
+
+
+def test_taken_on_without_a_decision_the_calls_resume_with_the_next_approver_on_time(
+    service: Service, fakes: Fakes, clock: ManualClock
 ) -> None:
+    """PagerDuty's acknowledgement timeout: « Je m'en occupe » suspends the calls for the
+    escalation's delay, counted from the acknowledgement; no decision by then, the next
+    approver is called and the duty officer alerted."""
     prefete, dircab = _setup(service)
-    crisis_id = open_active(service, exercise=True)
+    crisis_id = open_active(service, exercise=False)
+    cod = clock.now()  # the élus' deadline at cod + 1 h, the last call at cod + 45 min
+    clock.advance(timedelta(minutes=30))
     draft_id = submit_for_approval(service, crisis_id)
     (first,) = _payloads(service, crisis_id, "ApproverPaged")
+    assert first["next_due_at"] == (cod + timedelta(minutes=40)).isoformat()
     # Only the person called takes it on.
     with pytest.raises(Forbidden):
         service.bus.handle(AcknowledgeApprovalPage(page_id=first["page_id"]), actor=dircab)
+    clock.advance(timedelta(minutes=3))
     service.bus.handle(AcknowledgeApprovalPage(page_id=first["page_id"]), actor=prefete)
-    (stopped,) = _payloads(service, crisis_id, "ApprovalCallStopped")
-    assert (stopped["reason"], stopped["by"]) == ("acknowledged", "Préfète")
-    clock.advance(timedelta(minutes=30))
+    (taken,) = _payloads(service, crisis_id, "ApprovalPageAcknowledged")
+    # 12 minutes to the last call instant, one approver left: the base delay, 10 min, fits.
+    resume = cod + timedelta(minutes=43)
+    assert (taken["approver"], taken["resume_at"]) == ("Préfète", resume.isoformat())
+    assert not _journal(service, crisis_id, "ApprovalCallStopped")
+    with service.bus.reading() as uow:
+        assert uow.approvals.next_due_instants() == [(crisis_id, resume)]
+        (view,) = crisis_calls(uow, service.settings, crisis_id)
+    assert (view.running, view.taken_by, view.taken_at) == (
+        True,
+        "Préfète",
+        cod + timedelta(minutes=33),
+    )
+    assert (view.next_due_at, view.next_approver) == (resume, "Directeur de cabinet")
+
+    clock.advance(timedelta(minutes=7))  # the step's first due instant: nobody is called
+    _check(service)
+    clock.advance(timedelta(minutes=2, seconds=59))
     _check(service)
     assert len(_journal(service, crisis_id, "ApproverPaged")) == 1
+    assert not _journal(service, crisis_id, "ApprovalCallResumed")
+    clock.advance(timedelta(seconds=1))  # no decision by 3 h 43: the calls resume
+    _check(service)
+    _check(service)  # once
+    (resumed,) = _payloads(service, crisis_id, "ApprovalCallResumed")
+    assert (resumed["approver"], resumed["final"]) == ("Préfète", False)
+    assert resumed["acknowledged_at"] == (cod + timedelta(minutes=33)).isoformat()
+    second = _payloads(service, crisis_id, "ApproverPaged")[1]
+    assert second["approver"] == "Directeur de cabinet"
+    assert _journal(service, crisis_id, "ApproverPaged")[1].at == resume
+    assert not _journal(service, crisis_id, "ApprovalCallOfficerAlerted")  # not a pass's end
+    dispatch(service)
+    assert "7001" in fakes.telegram.messages
+    (alert,) = _alerts(fakes)
+    assert "Préfète l'a pris en charge à" in alert and "les appels reprennent" in alert
     with service.bus.reading() as uow:
-        assert uow.drafts.get(draft_id, crisis_id=crisis_id).state.value == "submitted"
+        (view,) = crisis_calls(uow, service.settings, crisis_id)
+    assert view.taken_by is None and view.next_approver == "Préfète" and view.new_pass
+    assert view.pages[0].answer.endswith("sans décision : appels repris")
+
+    # The second approver takes it on too, at the end of the pass: the end-of-pass delay; then
+    # one alert says both, and the next pass begins.
+    clock.advance(timedelta(minutes=2))
+    service.bus.handle(AcknowledgeApprovalPage(page_id=second["page_id"]), actor=dircab)
+    resume = cod + timedelta(minutes=55)  # min(10 min, max(deadline − now, 5 min)) from 3 h 45
+    assert _payloads(service, crisis_id, "ApprovalPageAcknowledged")[1]["resume_at"] == (
+        resume.isoformat()
+    )
+    clock.advance(timedelta(minutes=10))
+    _check(service)
+    resumed_twice = _payloads(service, crisis_id, "ApprovalCallResumed")
+    assert [r["approver"] for r in resumed_twice] == ["Préfète", "Directeur de cabinet"]
+    (alerted,) = _payloads(service, crisis_id, "ApprovalCallOfficerAlerted")
+    assert (alerted["passes"], alerted["final"]) == (1, False)
+    paged = [p["approver"] for p in _payloads(service, crisis_id, "ApproverPaged")]
+    assert paged == ["Préfète", "Directeur de cabinet", "Préfète"]
+    dispatch(service)
+    assert "Directeur de cabinet l'a pris en charge" in _alerts(fakes)[1]
+    assert len(_alerts(fakes)) == 2  # one alert for the resumption and the pass's end
+
+    # A decision by anyone still stops everything.
+    service.bus.handle(ApproveDraft(crisis_id=crisis_id, draft_id=draft_id), actor=prefete)
+    (stopped,) = _payloads(service, crisis_id, "ApprovalCallStopped")
+    assert (stopped["reason"], stopped["by"]) == ("approved", "Préfète")
+
+
+def test_taken_on_then_approved_nothing_more_happens(service: Service, clock: ManualClock) -> None:
+    prefete, _ = _setup(service)
+    crisis_id = open_active(service, exercise=True)
+    draft_id = submit_for_approval(service, crisis_id)
+    (first,) = _payloads(service, crisis_id, "ApproverPaged")
+    service.bus.handle(AcknowledgeApprovalPage(page_id=first["page_id"]), actor=prefete)
+    clock.advance(timedelta(minutes=4))
+    service.bus.handle(ApproveDraft(crisis_id=crisis_id, draft_id=draft_id), actor=prefete)
+    (stopped,) = _payloads(service, crisis_id, "ApprovalCallStopped")
+    assert (stopped["reason"], stopped["by"]) == ("approved", "Préfète")
+    with service.bus.reading() as uow:
+        assert uow.approvals.next_due_instants() == []
+    for _ in range(6):
+        clock.advance(timedelta(minutes=10))
+        _check(service)
+    assert len(_journal(service, crisis_id, "ApproverPaged")) == 1
+    assert not _journal(service, crisis_id, "ApprovalCallResumed")
+    assert not _journal(service, crisis_id, "ApprovalCallOfficerAlerted")
+    with service.bus.reading() as uow:
+        assert uow.drafts.get(draft_id, crisis_id=crisis_id).state.value == "approved"
+
+
+def test_an_earlier_approver_taking_it_on_late_suspends_the_next_ones_call(
+    service: Service, clock: ManualClock
+) -> None:
+    prefete, _ = _setup(service)
+    crisis_id = open_active(service, exercise=True)
+    cod = clock.now()
+    clock.advance(timedelta(minutes=30))
+    submit_for_approval(service, crisis_id)
+    clock.advance(timedelta(minutes=10))
+    _check(service)  # 3 h 40: the directeur de cabinet is called, the pass ends at 3 h 50
+    first, second = _payloads(service, crisis_id, "ApproverPaged")
+    assert second["next_due_at"] == (cod + timedelta(minutes=50)).isoformat()
+    clock.advance(timedelta(minutes=1))  # the préfète opens her link and takes it on
+    service.bus.handle(AcknowledgeApprovalPage(page_id=first["page_id"]), actor=prefete)
+    (taken,) = _payloads(service, crisis_id, "ApprovalPageAcknowledged")
+    assert taken["resume_at"] == (cod + timedelta(minutes=51)).isoformat()
+    with service.bus.reading() as uow:
+        (view,) = crisis_calls(uow, service.settings, crisis_id)
+    assert view.taken_by == "Préfète" and view.new_pass
+    clock.advance(timedelta(minutes=9, seconds=59))
+    _check(service)
+    assert not _journal(service, crisis_id, "ApprovalCallOfficerAlerted")
+    clock.advance(timedelta(seconds=1))
+    _check(service)
+    (resumed,) = _payloads(service, crisis_id, "ApprovalCallResumed")
+    assert resumed["page_id"] == first["page_id"]
+    assert len(_journal(service, crisis_id, "ApprovalCallOfficerAlerted")) == 1
+    assert [p["approver"] for p in _payloads(service, crisis_id, "ApproverPaged")][2] == "Préfète"
+    # Her new call is not suspended by her old acknowledgement.
+    with service.bus.reading() as uow:
+        (view,) = crisis_calls(uow, service.settings, crisis_id)
+    assert view.taken_by is None and view.running
 
 
 def test_the_order_refuses_a_user_without_the_right_and_the_authors_are_not_called(

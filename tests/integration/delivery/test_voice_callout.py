@@ -472,7 +472,7 @@ def _submitted(service: Service) -> str:
     return crisis_id
 
 
-def test_an_approver_called_presses_1_the_calls_stop_and_nothing_is_approved(
+def test_an_approver_called_presses_1_the_calls_wait_and_nothing_is_approved(
     service: Service, peers: tuple[Baresip, Kamailio]
 ) -> None:
     callee, _ = peers
@@ -483,8 +483,8 @@ def test_an_approver_called_presses_1_the_calls_stop_and_nothing_is_approved(
     timer.join()
     [taken] = events(service, crisis_id, "ApprovalPageAcknowledged")
     assert (taken["approver"], taken["via"]) == ("Préfète", "telephone_touche")
-    [stopped] = events(service, crisis_id, "ApprovalCallStopped")
-    assert (stopped["reason"], stopped["calls"]) == ("acknowledged", {"acknowledged": 1})
+    assert taken["resume_at"] is not None  # suspended, not stopped: no decision, they resume
+    assert events(service, crisis_id, "ApprovalCallStopped") == []
     assert [p["approver"] for p in events(service, crisis_id, "ApproverPaged")] == ["Préfète"]
     assert events(service, crisis_id, "DraftApproved") == []
 
