@@ -44,11 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from benchmarks.support import (
-    TELEGRAM_TOKEN,
     NginxTelegramFake,
     ServiceProcess,
     TelegramFakeProcess,
     contacts_csv,
+    fast_telegram_env,
     load_average,
     percentile,
     scratch_database,
@@ -238,26 +238,7 @@ def cpu_share(pid: int) -> Iterator[dict[str, float]]:
 def run(kind: str, args: argparse.Namespace, base_url: str, repo: Path | None = None) -> float:
     with scratch_database(kind) as (url, folder):
         user, token, crisis_id = prepare(url, folder, args.deliveries)
-        channels = folder / "canaux.yaml"
-        channels.write_text(
-            f"""production:
-  telegram:
-    token: "{TELEGRAM_TOKEN}"
-    base_url: "{base_url}"
-    connection_pool_size: 50
-    rate_per_second: 1000000
-dispatcher:
-  batch_size: 100
-  concurrency: 50
-""",
-            encoding="utf-8",
-        )
-        env = {
-            "CRISIS_DATABASE_URL": url,
-            "CRISIS_DATA_DIR": str(folder),
-            "CRISIS_CHANNELS_FILE": str(channels),
-            "CRISIS_APPROVAL_AUDIENCES": "[]",
-            "CRISIS_CALLOUT_ON_ACTIVATION": "false",
+        env = fast_telegram_env(url, folder, base_url) | {
             "CRISIS_LOG_LEVEL": "WARNING",
         }
         with ServiceProcess(env, **({"repo": repo} if repo else {})) as service:

@@ -40,11 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from benchmarks.support import (
-    TELEGRAM_TOKEN,
     NginxTelegramFake,
     ServiceProcess,
     TelegramFakeProcess,
     contacts_csv,
+    fast_telegram_env,
     load_average,
     scratch_database,
     tree_cpu_seconds,
@@ -115,27 +115,7 @@ def run(
         started = time.perf_counter()
         token, crisis_id = prepare(url, folder, size)
         print(f"  {size} élus imported in {time.perf_counter() - started:.1f} s", flush=True)
-        channels = folder / "canaux.yaml"
-        channels.write_text(
-            f"""production:
-  telegram:
-    token: "{TELEGRAM_TOKEN}"
-    base_url: "{base_url}"
-    connection_pool_size: 50
-    rate_per_second: 1000000
-dispatcher:
-  batch_size: 100
-  concurrency: 50
-""",
-            encoding="utf-8",
-        )
-        env = {
-            "CRISIS_DATABASE_URL": url,
-            "CRISIS_DATA_DIR": str(folder),
-            "CRISIS_CHANNELS_FILE": str(channels),
-            "CRISIS_APPROVAL_AUDIENCES": "[]",
-            "CRISIS_CALLOUT_ON_ACTIVATION": "false",
-        }
+        env = fast_telegram_env(url, folder, base_url)
         headers = {"Authorization": f"Bearer {token}"}
         with ServiceProcess(env) as service, sampling(service):
             idle_rss = service.sample()

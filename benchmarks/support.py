@@ -396,3 +396,29 @@ def telegram_fanout(
         yield service, crisis_id
     finally:
         service.close()
+
+
+def fast_telegram_env(url: str, folder: Path, base_url: str) -> dict[str, str]:
+    """A service's environment sending to a Telegram fake as fast as it can (no pacing, 50
+    requests at once): the channels file written in `folder`, no approval, no call-out."""
+    channels = folder / "canaux.yaml"
+    channels.write_text(
+        f"""production:
+  telegram:
+    token: "{TELEGRAM_TOKEN}"
+    base_url: "{base_url}"
+    connection_pool_size: 50
+    rate_per_second: 1000000
+dispatcher:
+  batch_size: 100
+  concurrency: 50
+""",
+        encoding="utf-8",
+    )
+    return {
+        "CRISIS_DATABASE_URL": url,
+        "CRISIS_DATA_DIR": str(folder),
+        "CRISIS_CHANNELS_FILE": str(channels),
+        "CRISIS_APPROVAL_AUDIENCES": "[]",
+        "CRISIS_CALLOUT_ON_ACTIVATION": "false",
+    }
