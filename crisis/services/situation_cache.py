@@ -134,15 +134,26 @@ class SituationCache:
                 if heads[crisis_id] > folds.final.last_seq:
                     behind[crisis_id] = folds.final.last_seq
         appended = journal.entries_after(behind)
+        found: dict[str, Situation] = {}
+        apart: list[str] = []
         with self._lock:
-            found: dict[str, Situation] = {}
             for crisis_id in crisis_ids:
-                folds = self._events.get(crisis_id) or self._new(crisis_id)
-                entries = [e for e in appended.get(crisis_id, []) if e.seq > folds.final.last_seq]
-                if entries:  # another reader may have folded them meanwhile
-                    folds.extend(entries)
-                found[crisis_id] = folds.final.situation(now)
-            return found
+                kept = self._events.get(crisis_id)
+                entries = [
+                    e
+                    for e in appended.get(crisis_id, [])
+                    if kept is not None and e.seq > kept.final.last_seq
+                ]
+                if kept is None or (entries and entries[0].seq != kept.final.last_seq + 1):
+                    # Dropped or rebuilt by another reader meanwhile: read on its own below.
+                    apart.append(crisis_id)
+                    continue
+                if entries:  # another reader may have folded some of them meanwhile
+                    kept.extend(entries)
+                found[crisis_id] = kept.final.situation(now)
+        for crisis_id in apart:
+            found[crisis_id] = self.live(journal, crisis_id, now)
+        return found
 
     def _folds_of(self, crisis_id: str, head: int) -> EventFolds:
         """The event's folds, kept among the most recently read (under the lock)."""

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
@@ -18,6 +19,7 @@ from crisis.clock import ManualClock
 from crisis.domain.commands import CodDecision, OpenCrisis, RecordDelivery
 from crisis.domain.vocabulary import Audience, CrisisKind
 from crisis.services.context import Actor
+from crisis.services.situation_cache import SituationCache
 from tests.integration.web.conftest import new_client, sign_in
 
 POLL = {"HX-Request": "true"}
@@ -209,3 +211,17 @@ def test_a_fan_out_s_entries_keep_the_answer_without_reading_the_events(
         again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert again.status_code == 304
     assert any("FROM crises" in s for s in _queries(seen)), seen
+
+
+def test_more_open_events_than_the_folds_kept_are_all_listed(
+    service: Service, people: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "situations", SituationCache(max_events=1))
+    client = _client(service, people)
+    titles = ("Crue de la Seine", "Feu de forêt", "Tempête")
+    for title in titles:
+        _open(service, title)
+    for _ in range(2):  # the folds are dropped and read again from the journal each time
+        listed = client.get("/tableau/evenements", headers=POLL)
+        assert listed.status_code == 200
+        assert all(title in listed.text for title in titles)
