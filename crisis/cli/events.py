@@ -85,12 +85,10 @@ def serve(
     ] = 1,
 ) -> None:
     """Lancer l'API, l'ordonnanceur et le répartiteur des diffusions."""
-    import uvicorn
-
-    from crisis.api.app import create_app
-    from crisis.bootstrap import SchedulerMode
+    # Only what the refusals below need: a weak secret or a taken port is answered before
+    # the application is imported (seconds of processor on a small machine).
     from crisis.ops.logs import configure_process_logging
-    from crisis.ops.process import port_taken, start_long_running
+    from crisis.ops.port_check import port_taken
     from crisis.secret_strength import weak_secrets
 
     configured = settings_or_fail()
@@ -106,6 +104,12 @@ def serve(
     taken = port_taken(host, port)
     if taken is not None:  # before anything starts (see `port_taken`)
         fail(taken, EXIT_INVALID)
+    import uvicorn
+
+    from crisis.api.app import create_app
+    from crisis.bootstrap import SchedulerMode
+    from crisis.ops.process import start_long_running
+
     with open_service(SchedulerMode.RUN, run_dispatcher=True, settings=configured) as service:
         settings = service.settings
         start_long_running(settings, service.engine, service.metrics, worker=settings.worker_name)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from crisis.delivery.config import read_secrets_file
-from crisis.federation.oidc import OidcClient
 from crisis.settings import Settings
+
+if TYPE_CHECKING:
+    from crisis.federation.oidc import OidcClient
 
 SECRET_NAME = "CRISIS_OIDC_CLIENT_SECRET"  # noqa: S105 (the name of a secret, not one)
 
@@ -19,6 +23,8 @@ def client_secret(settings: Settings) -> str | None:
 def oidc_client(settings: Settings) -> OidcClient | None:
     if not settings.oidc_issuer or not settings.oidc_client_id:
         return None
+    from crisis.federation.oidc import OidcClient  # its HTTP and JOSE stack, only when set up
+
     return OidcClient(
         issuer=settings.oidc_issuer,
         client_id=settings.oidc_client_id,

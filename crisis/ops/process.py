@@ -4,9 +4,7 @@ loads ahead of their first use."""
 
 from __future__ import annotations
 
-import errno
 import fcntl
-import socket
 import threading
 from pathlib import Path
 from typing import IO
@@ -16,7 +14,6 @@ from sqlalchemy import Engine
 
 from channels import measure
 from channels.registry import import_channel_modules
-from crisis.french import os_reason
 from crisis.ops.logs import set_process_context
 from crisis.ops.metrics import Metrics
 from crisis.publishing.cap_schema import cap_schema
@@ -61,34 +58,3 @@ def hold_database(engine: Engine) -> None:
     handle = path.open("ab")
     fcntl.flock(handle, fcntl.LOCK_SH)
     _held.append(handle)
-
-
-def port_taken(host: str, port: int) -> str | None:
-    """Why the API could not listen on `host:port` (French), or None when it can.
-
-    Checked before the service opens: a second `crisis serve` that only learnt at the end of
-    its start that the port was taken had already started a dispatcher, which hands back the
-    deliveries its worker name holds, those the running one is sending.
-    """
-    try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        return f"adresse d'écoute inconnue : {host} (--host pour en donner une autre)"
-    family, _, _, _, address = addresses[0]
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            # As uvicorn binds: a port left in TIME_WAIT by a stopped service is free.
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind(address)
-    except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            return (
-                f"le port {port} de {host} est déjà pris : un autre service tourne-t-il ? "
-                "(--port pour en choisir un autre)"
-            )
-        if error.errno == errno.EADDRNOTAVAIL:
-            return (
-                f"{host} n'est pas une adresse de cette machine (--host pour en donner une autre)"
-            )
-        return f"impossible d'écouter sur {host}:{port} ({os_reason(error)})"
-    return None
