@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Generator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
-from importlib.resources.abc import Traversable
-from types import MappingProxyType
+from types import CodeType, MappingProxyType
 from typing import Any, Final
 
 from jinja2 import Template
@@ -23,6 +21,7 @@ from crisis.templating.bounds import (
     rendering_with,
     too_long,
 )
+from crisis.templating.bundled import bundled_templates
 from crisis.templating.errors import (
     LimitExceededError,
     ManifestError,
@@ -34,16 +33,15 @@ from crisis.templating.errors import (
     VariableError,
 )
 from crisis.templating.limits import Variant, default_variant_limits
-from crisis.templating.manifest import TemplateManifest, load_manifest, parse_manifest
+from crisis.templating.manifest import TemplateManifest, parse_manifest
 from crisis.templating.rendered import RenderedMessage, RenderedVariant
-from crisis.templating.sandbox import GuardedSandbox, make_environment, static_problems
+from crisis.templating.sandbox import GuardedSandbox, make_environment
+from crisis.templating.source_checks import source_problems
 from crisis.templating.variables import validate_variables
 from crisis.templating.variant_text import RENDER_FAILURES, failure_reason, mark, tidy
 
 DEFAULT_MARKER: Final = EXERCISE_MARKER
 MAX_MARKER_LENGTH: Final = 60
-BUNDLED_PACKAGE: Final = "templates"
-MANIFEST_FILE: Final = "template.yaml"
 
 
 class Origin(StrEnum):
@@ -144,34 +142,24 @@ class TemplateRegistry:
     # ------------------------------------------------------------------ loading
 
     def load_bundled(self) -> None:
-        """Load every template folder of the ``templates`` package (works from a wheel)."""
-        root = resources.files(BUNDLED_PACKAGE)
-        folders = sorted((entry for entry in root.iterdir() if entry.is_dir()), key=_name)
-        for folder in folders:
-            manifest_file = folder / MANIFEST_FILE
-            if manifest_file.is_file():
-                self._add(self._load_folder(folder, manifest_file))
-
-    def _load_folder(self, folder: Traversable, manifest_file: Traversable) -> LoadedTemplate:
-        source = f"{BUNDLED_PACKAGE}/{folder.name}/{MANIFEST_FILE}"
-        manifest = load_manifest(manifest_file.read_text(encoding="utf-8"), source=source)
-        if manifest.name != folder.name:
-            raise ManifestError(
-                source=source,
-                problems=[("name", f"« {manifest.name} » ne correspond pas au dossier")],
-            )
-        sources: dict[Variant, str] = {}
-        for variant in manifest.variants:
-            file = folder / variant.filename
-            if not file.is_file():
-                raise ManifestError(
-                    source=source, problems=[("variants", f"fichier {variant.filename} absent")]
+        """Load the templates shipped with the service (read and checked once per process)."""
+        for bundled in bundled_templates():
+            compiled = {
+                variant: self._bind(variant, code) for variant, code in bundled.code.items()
+            }
+            self._add(
+                LoadedTemplate(
+                    manifest=bundled.manifest,
+                    origin=Origin.BUNDLED,
+                    sources=bundled.sources,
+                    compiled=MappingProxyType(compiled),
                 )
-            sources[variant] = file.read_text(encoding="utf-8")
-        template, problems = self._compile(manifest, sources, Origin.BUNDLED)
-        if template is None:
-            raise TemplateValidationError(template=manifest.name, problems=problems)
-        return template
+            )
+
+    def _bind(self, variant: Variant, code: CodeType) -> Template:
+        """A compiled template's code bound to this registry's own sandbox."""
+        env = self._env(variant)
+        return env.template_class.from_code(env, code, env.make_globals(None), None)
 
     def _env(self, variant: Variant) -> GuardedSandbox:
         return self._html_env if variant.is_html else self._text_env
@@ -179,18 +167,7 @@ class TemplateRegistry:
     def _compile(
         self, manifest: TemplateManifest, sources: Mapping[Variant, str], origin: Origin
     ) -> tuple[LoadedTemplate | None, list[TemplateProblem]]:
-        declared = {variable.name for variable in manifest.variables}
-        problems: list[TemplateProblem] = []
-        for variant, source in sources.items():
-            label = f"variante {variant.value}"
-            problems += [
-                TemplateProblem(
-                    text, variant=variant.value, reason=text.removeprefix(label + " : ")
-                )
-                for text in static_problems(
-                    self._env(variant), source, declared=declared, label=label
-                )
-            ]
+        problems = source_problems(manifest, sources, self._env)
         if problems:
             return None, problems
         compiled = {v: self._env(v).from_string(source) for v, source in sources.items()}
@@ -474,7 +451,3 @@ class TemplateRegistry:
             version=version,
             variants=variants,
         ).as_dict()
-
-
-def _name(entry: Traversable) -> str:
-    return entry.name

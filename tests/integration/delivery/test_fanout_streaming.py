@@ -332,7 +332,7 @@ def test_the_running_service_sends_a_large_audience_to_the_last_contact(
         crisis_id = open_active(service, exercise=False)
         sent = send_on_telegram(service, crisis_id)
         assert sent.deliveries == 6 and not sent.complete
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # left at once when all are sent; a loaded machine is slow
         while len(fakes.telegram.sent) < 40 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
