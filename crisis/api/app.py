@@ -28,6 +28,7 @@ from crisis.api import (
 from crisis.api.access_log import install_access_log_masking
 from crisis.api.auth import CurrentActor, TokenCache
 from crisis.api.errors import install_error_handlers, responses
+from crisis.api.event_reads import EventReads
 from crisis.api.front import Front
 from crisis.api.last_published import LastPublished
 from crisis.api.limits import document_errors
@@ -74,6 +75,7 @@ def create_app(service: Service) -> FastAPI:
     # metrics and access line.
     app.add_middleware(Front, body_limit=body_limit, own_pages=("/ack/",), service=service)
     app.state.token_cache = TokenCache(service.settings.auth_cache_seconds)
+    app.state.event_reads = EventReads(service)
     install_error_handlers(app)
     install_access_log_masking()
     app.include_router(crises.router)
