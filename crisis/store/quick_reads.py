@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from crisis.store.tables import web_sessions
 from crisis.store.users_repository import token_digest
@@ -76,7 +77,8 @@ class QuickReads:
         self._sqlite = engine.dialect.name == "sqlite"
         self._placeholder = "?" if self._sqlite else "%s"
         self._sql = {name: text.format(p=[self._placeholder]) for name, text in _SQL.items()}
-        self._expires = web_sessions.c.expires_at.type.result_processor(self._dialect, None)
+        expires_type = web_sessions.c.expires_at.type.dialect_impl(self._dialect)
+        self._expires = expires_type.result_processor(self._dialect, None)
         database = engine.url.database or ""
         self.inline = (
             self._sqlite and database not in ("", ":memory:") and "mode=memory" not in database
@@ -147,24 +149,36 @@ class QuickReads:
         return connection
 
     def _run_pooled(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        pooled = self._engine.raw_connection()
+        pooled: Any = None
         try:
-            driver: Any = pooled.driver_connection
-            autocommit = getattr(driver, "autocommit", None)
-            if autocommit is False:
-                driver.autocommit = True  # one statement, no BEGIN nor ROLLBACK round trip
-            try:
-                cursor = pooled.cursor()
-                try:
-                    cursor.execute(sql, tuple(parameters))
-                    return list(cursor.fetchall())
-                finally:
-                    cursor.close()
-            finally:
-                if autocommit is False:
-                    driver.autocommit = False
+            pooled = self._engine.raw_connection()
+            return self._on(pooled, sql, parameters)
+        except self._dialect.loaded_dbapi.OperationalError as error:
+            # The server went away: the connection is dropped, and the error is the one a
+            # unit of work would have raised (answered 503 by `crisis.api.errors`).
+            if pooled is not None:
+                pooled.invalidate()
+            raise OperationalError(sql, tuple(parameters), error) from error
         finally:
-            pooled.close()
+            if pooled is not None:
+                pooled.close()
+
+    @staticmethod
+    def _on(pooled: Any, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        driver: Any = pooled.driver_connection
+        autocommit = getattr(driver, "autocommit", None)
+        if autocommit is False:
+            driver.autocommit = True  # one statement, no BEGIN nor ROLLBACK round trip
+        try:
+            cursor = pooled.cursor()
+            try:
+                cursor.execute(sql, tuple(parameters))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        finally:
+            if autocommit is False:
+                driver.autocommit = False
 
     def close(self) -> None:
         with self._lock:
