@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crisis.web.change_marker import ChangeMarker
+from crisis.web.change_marker import ChangeMarker, EventMarkers
 from crisis.web.pages import (
     administration,
     annuaire,
@@ -80,6 +80,7 @@ def _from_a_browser(request: Request) -> bool:
 
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
     app.state.dashboard_marker = ChangeMarker()
+    app.state.event_markers = EventMarkers()
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (
