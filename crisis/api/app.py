@@ -35,7 +35,7 @@ from crisis.api.limits import document_errors
 from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
-from crisis.web.console import install_console
+from crisis.web.console import install_console, install_polls
 
 DESCRIPTION = """
 Orchestration de la communication de crise d'une préfecture (label Qual-e-Pref, module 7).
@@ -78,6 +78,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.event_reads = EventReads(service)
     install_error_handlers(app)
     install_access_log_masking()
+    install_polls(app)  # the console's polled fragments, then the API's reads: tried first
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)
     app.include_router(contacts.router)

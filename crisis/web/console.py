@@ -78,6 +78,14 @@ def _from_a_browser(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def install_polls(app: FastAPI) -> None:
+    """The fragments every open console polls each second, before any other route: the
+    router tries its routes in order, and trying the hundred of the API first cost more
+    than answering an unchanged poll."""
+    for module in (dashboard, event):
+        app.include_router(module.polls)
+
+
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
     app.state.dashboard_marker = ChangeMarker()
     app.state.event_markers = EventMarkers()

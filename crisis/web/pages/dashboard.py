@@ -35,6 +35,8 @@ from crisis.web.sessions import (
 from crisis.web.views import CrisisSummary, open_crises
 
 router = console_router()
+# The fragment every open dashboard polls each second: tried first (`install_polls`).
+polls = console_router()
 
 # Published by the service itself: there from the start, nothing to configure.
 _BUILT_IN = frozenset({ChannelName.FEED, ChannelName.CAP})
@@ -154,7 +156,7 @@ def _unchanged_or_poll(request: Request) -> Response:
     return _unchanged(request) or _poll(request)
 
 
-@router.get("/tableau/evenements")
+@polls.get("/tableau/evenements")
 async def dashboard_fragment(request: Request) -> Response:
     # On SQLite the quick reads run on the event loop (microseconds): an unchanged list
     # answers 304 without a hop to the thread pool. Elsewhere, one hop for both.

@@ -58,6 +58,8 @@ from crisis.web.views import (
 )
 
 router = console_router()
+# The fragment every open event page polls each second: tried first (`install_polls`).
+polls = console_router()
 
 DONE = {
     "ouvert": "Événement enregistré.",
@@ -203,7 +205,7 @@ def refused_form_page(
     return page(request, "event.html.j2", data, session=session, status_code=422)
 
 
-@router.get("/evenements/{crisis_id}/horloges")
+@polls.get("/evenements/{crisis_id}/horloges")
 async def event_clocks(request: Request, crisis_id: str) -> Response:
     # A coroutine with one hop to the thread pool: a session dependency would add another.
     return await run_in_threadpool(_event_clocks, request, crisis_id)
