@@ -21,7 +21,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,14 +39,6 @@ class Unavailable(Exception):  # noqa: N818
     """The quick read could not run at once: take the ordinary path."""
 
 
-@dataclass(frozen=True, slots=True)
-class PollState:
-    """What a console poll needs before deciding it has nothing new to send."""
-
-    signed_in: bool  # a session of this cookie, not expired, of an active user
-    marker: tuple[int, int]  # `CrisisRepository.change_marker`
-
-
 _SQL = {
     "version": "SELECT version FROM crises WHERE id = {p[0]}",
     "poll": (
@@ -55,7 +46,6 @@ _SQL = {
         " (SELECT max(id) FROM journal), (SELECT max(id) FROM clock_alerts)"
         " FROM web_sessions ws JOIN users u ON u.id = ws.user_id WHERE ws.id_hash = {p[0]}"
     ),
-    "marker": "SELECT (SELECT max(id) FROM journal), (SELECT max(id) FROM clock_alerts)",
 }
 
 
@@ -94,20 +84,19 @@ class QuickReads:
         rows = self._run(self._sql["version"], (crisis_id,))
         return int(rows[0][0]) if rows else None
 
-    def poll_state(self, session_id: str | None, now: datetime) -> PollState:
-        """The session of this cookie value and the dashboard's change marker, in one
-        statement."""
+    def signed_in_marker(self, session_id: str | None, now: datetime) -> tuple[int, int] | None:
+        """The dashboard's change marker (`CrisisRepository.change_marker`) when this cookie
+        value is a session, not expired, of an active user; None otherwise. One statement."""
         if not session_id:
-            rows = self._run(self._sql["marker"], ())
-            return PollState(signed_in=False, marker=_marker(rows[0]))
+            return None
         rows = self._run(self._sql["poll"], (token_digest(session_id),))
         if not rows:
-            rows = self._run(self._sql["marker"], ())
-            return PollState(signed_in=False, marker=_marker(rows[0]))
+            return None
         expires_raw, active, *marker = rows[0]
         expires = self._expires(expires_raw) if self._expires else expires_raw
-        valid = expires is not None and expires > now
-        return PollState(signed_in=bool(active) and valid, marker=_marker(marker))
+        if not active or expires is None or expires <= now:
+            return None
+        return _marker(marker)
 
     def any_other_than(self, kinds: Collection[str], *, after_id: int, upto_id: int) -> bool:
         """`Journal.any_other_than`, as one quick statement."""

@@ -135,10 +135,9 @@ def _unchanged(request: Request) -> Response | None:
     quick = service.quick_reads
     known = _marker(request)
     now = service.clock.now()
-    state = quick.poll_state(request.cookies.get(SESSION_COOKIE), now)
-    if not state.signed_in:
+    marker = quick.signed_in_marker(request.cookies.get(SESSION_COOKIE), now)
+    if marker is None:
         return None  # `_poll` sends it to the sign-in form
-    marker = state.marker
     tag = known.tag(marker, now)
     if tag is None:
         since = known.moved_from(marker, now)
