@@ -21,7 +21,8 @@ same against a one-route FastAPI app (`benchmarks/bare_app.py`, same uvicorn, uv
 httptools) answering a constant JSON body. Rounds alternate the two (`--rounds`, 3 by
 default). The load comes from wrk when installed (`apt-get install wrk`), else from the
 Python client above. Prints each run's requests per second and the service's CPU time per
-request (every process of the server, from /proc), and the ratio of the medians of CPU per
+request (every process of the server, from /proc; measured once the server has settled
+after its start and a one-second warm-up), and the ratio of the medians of CPU per
 request (the service over the bare app; goal ≤ 3). `--against PATH` serves another checkout
 of the service (for instance the main branch's worktree) in the same rounds: its ratio is
 printed too, a before/after measured under the same load. The last line is
@@ -299,9 +300,22 @@ class BareApp:
             self._process.wait(timeout=30)
 
 
+def settled(pid: int, *, share: float = 0.05, timeout: float = 60.0) -> None:
+    """Wait until the server's processes use less than `share` of a core over half a second:
+    its start-up work (the warm-up thread's imports, `crisis.ops.process.warm_up`) is over
+    and is not counted as the requests' CPU."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cpu = tree_cpu_seconds(pid)
+        time.sleep(0.5)
+        if (tree_cpu_seconds(pid) - cpu) / 0.5 < share:
+            return
+
+
 def measured(server: Any, url: str, token: str, args: argparse.Namespace) -> tuple[float, float]:
     """(requests per second, server CPU ms per request) of one closed-loop run."""
     closed_loop(url, token, connections=args.clients, seconds=1.0)  # warm-up
+    settled(server.pid)
     cpu = tree_cpu_seconds(server.pid)
     answered = closed_loop(url, token, connections=args.clients, seconds=args.seconds)
     cpu = tree_cpu_seconds(server.pid) - cpu

@@ -42,6 +42,7 @@ from crisis.services.template_library import TemplateLibrary
 from crisis.settings import Settings, load_settings
 from crisis.store.demonstration import is_demonstration
 from crisis.store.engine import open_engine as open_engine
+from crisis.store.quick_reads import QuickReads
 from drills.programme import DrillProgress, drill_starter
 
 if TYPE_CHECKING:
@@ -75,6 +76,11 @@ class Service:
     drill_progress: DrillProgress = field(default_factory=DrillProgress)
     # Each event's journal folded so far: the live pages and the replay read through it.
     situations: SituationCache = field(default_factory=SituationCache)
+    # The single-statement reads of the hottest requests (an event read, a console poll).
+    quick_reads: QuickReads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.quick_reads = QuickReads(self.engine)
 
     def close(self) -> None:
         """Close this service, and nothing of another one living in the same process."""
@@ -88,6 +94,7 @@ class Service:
             self.dispatcher.stop()  # it closes the channels on its own loop
         else:
             asyncio.run(_close_all(self.catalog))
+        self.quick_reads.close()
         self.engine.dispose()
 
 

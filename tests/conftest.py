@@ -148,6 +148,19 @@ def engine(migrated_engine: Engine) -> Engine:
 
 
 @pytest.fixture
+def second_engine(engine: Engine, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """Another engine on the same store, as another process (the `crisis` command, a second
+    API process) opens it: its own connections, nothing shared with the service's."""
+    if engine.dialect.name == "sqlite":
+        other = make_engine(engine.url.render_as_string(hide_password=False))
+    else:
+        url, schema = request.getfixturevalue("postgres_schema_url")
+        other = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    yield other
+    other.dispose()
+
+
+@pytest.fixture
 def start_instant() -> datetime:
     return datetime(2026, 11, 28, 21, 15, tzinfo=UTC)
 

@@ -28,13 +28,14 @@ from crisis.api import (
 from crisis.api.access_log import install_access_log_masking
 from crisis.api.auth import CurrentActor, TokenCache
 from crisis.api.errors import install_error_handlers, responses
+from crisis.api.event_reads import EventReads
 from crisis.api.front import Front
 from crisis.api.last_published import LastPublished
 from crisis.api.limits import document_errors
 from crisis.api.operations import install_operations
 from crisis.api.schemas import UserRead
 from crisis.bootstrap import Service
-from crisis.web.console import install_console
+from crisis.web.console import install_console, install_polls
 
 DESCRIPTION = """
 Orchestration de la communication de crise d'une préfecture (label Qual-e-Pref, module 7).
@@ -74,8 +75,10 @@ def create_app(service: Service) -> FastAPI:
     # metrics and access line.
     app.add_middleware(Front, body_limit=body_limit, own_pages=("/ack/",), service=service)
     app.state.token_cache = TokenCache(service.settings.auth_cache_seconds)
+    app.state.event_reads = EventReads(service)
     install_error_handlers(app)
     install_access_log_masking()
+    install_polls(app)  # the console's polled fragments, then the API's reads: tried first
     app.include_router(crises.router)
     contacts.install_contact_error_handlers(app)
     app.include_router(contacts.router)

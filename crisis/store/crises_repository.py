@@ -39,6 +39,7 @@ from crisis.store.tables import (
     cod_activations,
     crises,
     journal,
+    journal_heads,
     manual_deliveries,
 )
 
@@ -106,6 +107,12 @@ _CHANGE_MARKER = select(
     select(func.max(journal.c.id)).scalar_subquery(),
     select(func.max(clock_alerts.c.id)).scalar_subquery(),
 )
+# One event's marker: its version and its journal's last number, both moved only by a
+# transaction holding the event's row or its journal head (so in the order of their commits).
+_EVENT_MARKER = select(
+    crises.c.version,
+    select(journal_heads.c.seq).where(journal_heads.c.stream == crises.c.id).scalar_subquery(),
+).where(crises.c.id == _CRISIS_ID)
 # The advisory lock of event openings: any constant the service uses for nothing else.
 _OPENINGS_LOCK = 0x6372697369730001
 _CLOCK_ORDER = {name: index for index, name in enumerate(ClockName)}
@@ -283,6 +290,14 @@ class CrisisRepository:
         one or the other (the scheduler's warnings write both)."""
         row = self._conn.execute(_CHANGE_MARKER).one()
         return int(row[0] or 0), int(row[1] or 0)
+
+    def event_marker(self, crisis_id: str) -> tuple[int, int]:
+        """The event's version and its journal's last number, in one statement: whatever its
+        page shows is written with one or the other."""
+        row = self._conn.execute(_EVENT_MARKER, {"crisis_id": crisis_id}).first()
+        if row is None:
+            raise NotFound(f"Aucun événement ne porte l'identifiant « {crisis_id} ».")
+        return int(row[0]), int(row[1] or 0)
 
     def ids_with_running_clocks(self) -> list[str]:
         query = (

@@ -11,7 +11,8 @@ the events or rendering anything. During a fan-out the journal moves at every ba
 it gained since the known tag are entries the list does not show (`UNSEEN_KINDS`, read on a
 range of the primary key), the tag still holds.
 
-One `ChangeMarker` per application (in `app.state`): nothing process-wide.
+One `ChangeMarker` per application (in `app.state`): nothing process-wide. The fragment of an
+event's clocks is tagged the same way, against that event's own marker (`EventMarkers`).
 """
 
 from __future__ import annotations
@@ -104,3 +105,23 @@ class ChangeMarker:
         with self._lock:
             self._known = _Known(marker, tag, next_change(crises, now))
         return tag
+
+
+class EventMarkers:
+    """A `ChangeMarker` per event, for the fragment of its clocks (`/evenements/{id}/horloges`),
+    against `CrisisRepository.event_marker`; the events polled most recently, bounded."""
+
+    def __init__(self, max_events: int = 256) -> None:
+        self._max = max_events
+        self._markers: dict[str, ChangeMarker] = {}
+        self._lock = threading.Lock()
+
+    def of(self, crisis_id: str) -> ChangeMarker:
+        with self._lock:
+            found = self._markers.pop(crisis_id, None)
+            if found is None:
+                found = ChangeMarker()
+                if len(self._markers) >= self._max:
+                    del self._markers[next(iter(self._markers))]  # the least recently polled
+            self._markers[crisis_id] = found
+            return found

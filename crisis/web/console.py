@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crisis.web.change_marker import ChangeMarker
+from crisis.web.change_marker import ChangeMarker, EventMarkers
 from crisis.web.pages import (
     administration,
     annuaire,
@@ -78,8 +78,17 @@ def _from_a_browser(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def install_polls(app: FastAPI) -> None:
+    """The fragments every open console polls each second, before any other route: the
+    router tries its routes in order, and trying the hundred of the API first cost more
+    than answering an unchanged poll."""
+    for module in (dashboard, event):
+        app.include_router(module.polls)
+
+
 def install_console(app: FastAPI, *, demonstration: bool = False) -> None:
     app.state.dashboard_marker = ChangeMarker()
+    app.state.event_markers = EventMarkers()
     static = files("crisis.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for module in (

@@ -3,8 +3,9 @@
 The list refreshes by short polling (htmx, every second) of a fragment, not by Server-Sent
 Events: a poll survives restarts and proxies that buffer streams, and holds no connection or
 thread per open screen on a small server; a met clock or a new alert shows within the second.
-A poll that finds nothing changed answers 304 after one read (`crisis.web.change_marker`;
-docs/performances.md compares it with a stream); the countdowns run in the browser.
+A poll that finds nothing changed answers 304 after one statement (`crisis.web.change_marker`,
+`crisis.store.quick_reads`; docs/performances.md compares it with a stream); the countdowns
+run in the browser.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from crisis.domain.messages import ChannelName
 from crisis.entity_tags import tag_matches
 from crisis.labels import channel_label
 from crisis.services.registry import may_run
+from crisis.store.quick_reads import Unavailable
 from crisis.web.change_marker import SERVICE_TIME_HEADER, UNSEEN_KINDS, ChangeMarker
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
@@ -33,6 +35,8 @@ from crisis.web.sessions import (
 from crisis.web.views import CrisisSummary, open_crises
 
 router = console_router()
+# The fragment every open dashboard polls each second: tried first (`install_polls`).
+polls = console_router()
 
 # Published by the service itself: there from the start, nothing to configure.
 _BUILT_IN = frozenset({ChannelName.FEED, ChannelName.CAP})
@@ -120,7 +124,47 @@ def _poll(request: Request) -> Response:
     return answer
 
 
-@router.get("/tableau/evenements")
+def _unchanged(request: Request) -> Response | None:
+    """304 when the tag the browser holds still holds, after the quick reads only (the
+    session and the marker in one statement, `crisis.store.quick_reads`); None when the
+    list must be read (or the session looked at) by `_poll`."""
+    offered = request.headers.get("if-none-match")
+    if not offered:
+        return None
+    service = service_of(request)
+    quick = service.quick_reads
+    known = _marker(request)
+    now = service.clock.now()
+    marker = quick.signed_in_marker(request.cookies.get(SESSION_COOKIE), now)
+    if marker is None:
+        return None  # `_poll` sends it to the sign-in form
+    tag = known.tag(marker, now)
+    if tag is None:
+        since = known.moved_from(marker, now)
+        if since is not None and not quick.any_other_than(
+            UNSEEN_KINDS, after_id=since, upto_id=marker[0]
+        ):
+            tag = known.carry(since, marker)
+    if tag is None or not tag_matches(offered, tag):
+        return None
+    headers = {"ETag": tag, "Cache-Control": "no-store", SERVICE_TIME_HEADER: _now(request)}
+    return Response(status_code=304, headers=headers)
+
+
+def _unchanged_or_poll(request: Request) -> Response:
+    return _unchanged(request) or _poll(request)
+
+
+@polls.get("/tableau/evenements")
 async def dashboard_fragment(request: Request) -> Response:
-    # A coroutine with one hop to the thread pool: a session dependency would add another.
-    return await run_in_threadpool(_poll, request)
+    # On SQLite the quick reads run on the event loop (microseconds): an unchanged list
+    # answers 304 without a hop to the thread pool. Elsewhere, one hop for both.
+    if service_of(request).quick_reads.inline:
+        try:
+            unchanged = _unchanged(request)
+        except Unavailable:
+            unchanged = None
+        if unchanged is not None:
+            return unchanged
+        return await run_in_threadpool(_poll, request)
+    return await run_in_threadpool(_unchanged_or_poll, request)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from crisis.domain.commands import (
@@ -23,6 +24,7 @@ from crisis.domain.oncall import (
     Team,
 )
 from crisis.domain.vocabulary import CLOCK_LABELS, Audience, ClockName
+from crisis.entity_tags import tag_matches
 from crisis.labels import AUDIENCE_LABELS, DELIVERY_STATUS_LABELS
 from crisis.reporting.render import ReportFormat, render
 from crisis.reporting.service import crisis_report
@@ -34,11 +36,20 @@ from crisis.services.draft_views import draft_view
 from crisis.services.message_views import message_board
 from crisis.services.oncall_views import callouts_view
 from crisis.web import forms
+from crisis.web.change_marker import SERVICE_TIME_HEADER, EventMarkers
 from crisis.web.commands import run
 from crisis.web.pages.approvals import draft_preview
 from crisis.web.rendering import page
 from crisis.web.routing import console_router
-from crisis.web.sessions import CurrentUser, PostedForm, SignedIn, service_of
+from crisis.web.sessions import (
+    SESSION_COOKIE,
+    CurrentUser,
+    NotSignedIn,
+    PostedForm,
+    SignedIn,
+    service_of,
+    session_in,
+)
 from crisis.web.views import (
     journal_page,
     live_summary,
@@ -47,6 +58,8 @@ from crisis.web.views import (
 )
 
 router = console_router()
+# The fragment every open event page polls each second: tried first (`install_polls`).
+polls = console_router()
 
 DONE = {
     "ouvert": "Événement enregistré.",
@@ -192,15 +205,42 @@ def refused_form_page(
     return page(request, "event.html.j2", data, session=session, status_code=422)
 
 
-@router.get("/evenements/{crisis_id}/horloges")
-def event_clocks(request: Request, crisis_id: str, session: CurrentUser) -> Response:
+@polls.get("/evenements/{crisis_id}/horloges")
+async def event_clocks(request: Request, crisis_id: str) -> Response:
+    # A coroutine with one hop to the thread pool: a session dependency would add another.
+    return await run_in_threadpool(_event_clocks, request, crisis_id)
+
+
+def _event_clocks(request: Request, crisis_id: str) -> Response:
+    """The session, the event's marker and, when it moved, the event: one read; 304 when the
+    tag the page holds still holds (`crisis.web.change_marker`)."""
     service = service_of(request)
+    markers: EventMarkers = request.app.state.event_markers
+    known = markers.of(crisis_id)
+    offered = request.headers.get("if-none-match")
+    now = service.clock.now()
     with service.bus.reading() as uow:
-        uow.crises.get(crisis_id)  # an unknown event: « introuvable »
-        summary = live_summary(
-            uow, service.situations, crisis_id, service.clock.now(), last_alerts=50
-        )
-    return page(request, "event_clocks.html.j2", {"crisis": summary}, session=session)
+        session = session_in(uow, request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            raise NotSignedIn()
+        marker = uow.crises.event_marker(crisis_id)  # an unknown event: « introuvable »
+        tag = known.tag(marker, now)
+        summary = None
+        if tag is None or not tag_matches(offered, tag):
+            summary = live_summary(uow, service.situations, crisis_id, now, last_alerts=50)
+    if summary is not None:
+        tag = known.remember(marker, [summary], now)
+    assert tag is not None
+    headers = {
+        "ETag": tag,
+        "Cache-Control": "no-store",
+        SERVICE_TIME_HEADER: now.isoformat(timespec="milliseconds"),
+    }
+    if summary is None or tag_matches(offered, tag):
+        return Response(status_code=304, headers=headers)
+    answer = page(request, "event_clocks.html.j2", {"crisis": summary}, session=session)
+    answer.headers.update(headers)
+    return answer
 
 
 # The one-tap acts that meet a commitment: each asks for confirmation on a page of its own.
