@@ -33,6 +33,7 @@ from crisis.domain.events import (
     DeliveryRecorded,
 )
 from crisis.domain.vocabulary import Audience, ClockName, CrisisKind, CrisisState
+from crisis.store.markers import Marker
 from crisis.store.tables import (
     clock_alerts,
     clocks,
@@ -105,7 +106,8 @@ _ALL_CLOCKS = select(clocks, clock_alerts.c.offset_minutes.label("raised_offset"
 _CLOCKS = _ALL_CLOCKS.where(clocks.c.crisis_id == _CRISIS_ID)
 _CHANGE_MARKER = select(
     select(func.max(journal.c.id)).scalar_subquery(),
-    select(func.max(clock_alerts.c.id)).scalar_subquery(),
+    select(func.sum(journal_heads.c.seq)).scalar_subquery(),
+    select(func.count()).select_from(clock_alerts).scalar_subquery(),
 )
 # One event's marker: its version and its journal's last number, both moved only by a
 # transaction holding the event's row or its journal head (so in the order of their commits).
@@ -284,12 +286,17 @@ class CrisisRepository:
             _order_clocks(crisis)
         return list(found.values())
 
-    def change_marker(self) -> tuple[int, int]:
-        """The newest journal entry and the newest clock alert (their row ids), in one
-        statement on two primary keys: every change an open event's summary can show writes
-        one or the other (the scheduler's warnings write both)."""
+    def change_marker(self) -> Marker:
+        """What every change an open event's summary can show moves, in one statement: the
+        journal (its newest row id, and the number of entries committed: the sum of its
+        chains' heads) and the number of clock alerts (the scheduler's warnings write both).
+
+        Counts, not only row ids: on PostgreSQL two transactions may commit in the other
+        order than their ids were drawn (two events' chains are not locked together), and a
+        marker of ids alone would not move when the lower one commits last. A count moves at
+        every commit, in any order (nothing is ever deleted from either table)."""
         row = self._conn.execute(_CHANGE_MARKER).one()
-        return int(row[0] or 0), int(row[1] or 0)
+        return Marker(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
     def event_marker(self, crisis_id: str) -> tuple[int, int]:
         """The event's version and its journal's last number, in one statement: whatever its

@@ -14,10 +14,11 @@ from datetime import datetime
 from json.encoder import encode_basestring as _json_string
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from crisis.clock import ensure_utc
 from crisis.jsonable import canonical_text, to_jsonable
+from crisis.store.markers import Marker, only_these_appended
 from crisis.store.tables import journal, journal_heads
 
 GENESIS_HASH = "0" * 64
@@ -272,19 +273,20 @@ class Journal:
         finally:
             result.close()
 
-    def any_other_than(self, kinds: Collection[str], *, after_id: int, upto_id: int) -> bool:
-        """Whether an entry of another kind was appended between these two row ids (a range
-        of the primary key: the entries written since)."""
+    def only_appended(self, kinds: Collection[str], *, since: Marker, marker: Marker) -> bool:
+        """Whether all that was committed between the two markers is entries of these kinds
+        (`crisis.store.markers.only_these_appended`; a range of the primary key)."""
         query = (
-            select(journal.c.id)
-            .where(
-                journal.c.id > after_id,
-                journal.c.id <= upto_id,
-                journal.c.kind.not_in(list(kinds)),
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((journal.c.kind.not_in(list(kinds)), 1), else_=0)), 0),
+                select(func.coalesce(func.sum(journal_heads.c.seq), 0)).scalar_subquery(),
             )
-            .limit(1)
+            .select_from(journal)
+            .where(journal.c.id > since.last_entry_id, journal.c.id <= marker.last_entry_id)
         )
-        return self._conn.scalar(query) is not None
+        row = self._conn.execute(query).one()
+        return only_these_appended((int(row[0]), int(row[1]), int(row[2])), since, marker)
 
     def head_seqs(self, streams: Collection[str]) -> dict[str, int]:
         """The number of each stream's last entry, in one statement (0 when it has none)."""

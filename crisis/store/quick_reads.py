@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from crisis.store.markers import Marker, only_these_appended
 from crisis.store.tables import web_sessions
 from crisis.store.users_repository import token_digest
 
@@ -43,18 +44,20 @@ _SQL = {
     "version": "SELECT version FROM crises WHERE id = {p[0]}",
     "poll": (
         "SELECT ws.expires_at, u.active,"
-        " (SELECT max(id) FROM journal), (SELECT max(id) FROM clock_alerts)"
+        " (SELECT max(id) FROM journal), (SELECT sum(seq) FROM journal_heads),"
+        " (SELECT count(*) FROM clock_alerts)"
         " FROM web_sessions ws JOIN users u ON u.id = ws.user_id WHERE ws.id_hash = {p[0]}"
     ),
 }
 
 
-def _other_kinds(count: int, placeholder: str) -> str:
-    """`Journal.any_other_than`'s statement for `count` kinds (placeholders only)."""
+def _appended(count: int, placeholder: str) -> str:
+    """`Journal.only_appended`'s statement for `count` kinds (placeholders only)."""
     kinds = ", ".join([placeholder] * count)
     return (
-        f"SELECT id FROM journal WHERE id > {placeholder} AND id <= {placeholder}"  # noqa: S608
-        f" AND kind NOT IN ({kinds}) LIMIT 1"
+        f"SELECT count(*), coalesce(sum(CASE WHEN kind NOT IN ({kinds}) THEN 1 ELSE 0 END), 0),"  # noqa: S608
+        " (SELECT coalesce(sum(seq), 0) FROM journal_heads)"
+        f" FROM journal WHERE id > {placeholder} AND id <= {placeholder}"
     )
 
 
@@ -84,7 +87,7 @@ class QuickReads:
         rows = self._run(self._sql["version"], (crisis_id,))
         return int(rows[0][0]) if rows else None
 
-    def signed_in_marker(self, session_id: str | None, now: datetime) -> tuple[int, int] | None:
+    def signed_in_marker(self, session_id: str | None, now: datetime) -> Marker | None:
         """The dashboard's change marker (`CrisisRepository.change_marker`) when this cookie
         value is a session, not expired, of an active user; None otherwise. One statement."""
         if not session_id:
@@ -98,11 +101,13 @@ class QuickReads:
             return None
         return _marker(marker)
 
-    def any_other_than(self, kinds: Collection[str], *, after_id: int, upto_id: int) -> bool:
-        """`Journal.any_other_than`, as one quick statement."""
+    def only_appended(self, kinds: Collection[str], *, since: Marker, marker: Marker) -> bool:
+        """`Journal.only_appended`, as one quick statement."""
         listed = sorted(kinds)
-        sql = _other_kinds(len(listed), self._placeholder)
-        return bool(self._run(sql, (after_id, upto_id, *listed)))
+        sql = _appended(len(listed), self._placeholder)
+        row = self._run(sql, (*listed, since.last_entry_id, marker.last_entry_id))[0]
+        counted = (int(row[0]), int(row[1] or 0), int(row[2] or 0))
+        return only_these_appended(counted, since, marker)
 
     # -- running a statement
 
@@ -176,5 +181,5 @@ class QuickReads:
                 self._own = None
 
 
-def _marker(row: Sequence[Any]) -> tuple[int, int]:
-    return int(row[0] or 0), int(row[1] or 0)
+def _marker(row: Sequence[Any]) -> Marker:
+    return Marker(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import crisis
+from crisis.store.markers import Marker
 from crisis.web.views import CrisisSummary
 
 # The service's clock at the answer: the browser counts down on it, not on its own.
@@ -57,7 +58,7 @@ def next_change(crises: Sequence[CrisisSummary], now: datetime) -> datetime | No
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    marker: tuple[int, int]
+    marker: tuple[int, ...]  # a `Marker`, or an event's (version, journal head)
     tag: str
     until: datetime | None
 
@@ -69,7 +70,7 @@ class ChangeMarker:
         self._known: _Known | None = None
         self._lock = threading.Lock()
 
-    def tag(self, marker: tuple[int, int], now: datetime) -> str | None:
+    def tag(self, marker: tuple[int, ...], now: datetime) -> str | None:
         """The current tag, if nothing was written since and no deadline has passed."""
         known = self._known
         if known is None or known.marker != marker:
@@ -78,28 +79,32 @@ class ChangeMarker:
             return None
         return known.tag
 
-    def moved_from(self, marker: tuple[int, int], now: datetime) -> int | None:
-        """The journal row id the known tag was taken at, when only the journal has moved
-        since (no clock alert, no deadline passed): the caller checks what was appended."""
+    def moved_from(self, marker: Marker, now: datetime) -> Marker | None:
+        """The marker the known tag was taken at, when only the journal has moved since (no
+        clock alert, no deadline passed): the caller checks what was appended."""
         known = self._known
-        if known is None or known.marker[1] != marker[1] or known.marker[0] >= marker[0]:
+        if known is None or not isinstance(known.marker, Marker):
+            return None
+        if known.marker.alerts != marker.alerts:
+            return None
+        if known.marker.last_entry_id >= marker.last_entry_id:
             return None
         if known.until is not None and now >= known.until:
             return None
-        return known.marker[0]
+        return known.marker
 
-    def carry(self, since: int, marker: tuple[int, int]) -> str | None:
-        """Nothing the list shows was appended since `since`: the known tag holds for the
+    def carry(self, since: Marker, marker: Marker) -> str | None:
+        """Nothing the list shows was committed since `since`: the known tag holds for the
         new marker (None if another poll moved it meanwhile)."""
         with self._lock:
             known = self._known
-            if known is None or known.marker[0] != since:
+            if known is None or known.marker != since:
                 return None
             self._known = _Known(marker, known.tag, known.until)
             return known.tag
 
     def remember(
-        self, marker: tuple[int, int], crises: Sequence[CrisisSummary], now: datetime
+        self, marker: tuple[int, ...], crises: Sequence[CrisisSummary], now: datetime
     ) -> str:
         tag = fingerprint(crises)
         with self._lock:

@@ -106,8 +106,8 @@ def _poll(request: Request) -> Response:
         marker = uow.crises.change_marker()
         tag = known.tag(marker, now)
         since = None if tag is not None else known.moved_from(marker, now)
-        if since is not None and not uow.journal.any_other_than(
-            UNSEEN_KINDS, after_id=since, upto_id=marker[0]
+        if since is not None and uow.journal.only_appended(
+            UNSEEN_KINDS, since=since, marker=marker
         ):
             tag = known.carry(since, marker)
         crises = None
@@ -141,9 +141,7 @@ def _unchanged(request: Request) -> Response | None:
     tag = known.tag(marker, now)
     if tag is None:
         since = known.moved_from(marker, now)
-        if since is not None and not quick.any_other_than(
-            UNSEEN_KINDS, after_id=since, upto_id=marker[0]
-        ):
+        if since is not None and quick.only_appended(UNSEEN_KINDS, since=since, marker=marker):
             tag = known.carry(since, marker)
     if tag is None or not tag_matches(offered, tag):
         return None

@@ -5,6 +5,7 @@ browser can run from their absolute deadline."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -22,6 +23,7 @@ from crisis.domain.vocabulary import Audience, CrisisKind
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.services.situation_cache import SituationCache
 from crisis.settings import Settings
+from crisis.store.unit_of_work import UnitOfWork
 from tests.integration.web.conftest import new_client, sign_in
 
 POLL = {"HX-Request": "true"}
@@ -280,3 +282,58 @@ def test_an_unchanged_poll_of_a_user_deactivated_elsewhere_or_an_expired_session
     clock.advance(timedelta(minutes=settings.session_minutes, seconds=1))
     poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert poll.status_code == 401
+
+
+def test_a_change_committed_after_a_later_one_still_changes_the_answer(
+    service: Service,
+    people: dict[str, str],
+    clock: ManualClock,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On PostgreSQL two transactions may commit in the other order than their journal ids
+    were drawn: a poll between the two commits must not keep its answer once the first,
+    lower one, commits too (a marker of row ids alone did not move then)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers commit one after the other, in the order of their ids")
+    first = _open(service, "Crue de la Seine")
+    second = _open(service, "Feu de forêt")
+    client = _client(service, people)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    held, release = threading.Event(), threading.Event()
+    commit = UnitOfWork.commit
+
+    def commit_when_released(uow: UnitOfWork) -> None:
+        if threading.current_thread().name == "held":
+            held.set()
+            assert release.wait(30)
+        commit(uow)
+
+    monkeypatch.setattr(UnitOfWork, "commit", commit_when_released)
+
+    def record(crisis_id: str, audience: Audience) -> None:
+        service.bus.handle(
+            RecordDelivery(
+                crisis_id=crisis_id,
+                audience=audience,
+                delivered_at=clock.now(),
+                means="téléphone",
+                recipients="maires des communes",
+            ),
+            actor=OFFICER,
+        )
+
+    lower = threading.Thread(target=record, args=(first, Audience.ELUS), name="held")
+    lower.start()
+    try:
+        assert held.wait(30)  # its journal id drawn, not committed
+        record(second, Audience.MEDIA)  # a higher id, committed first
+        between = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+        assert between.status_code == 200
+        tag = between.headers["ETag"]
+    finally:
+        release.set()
+        lower.join(30)
+    after = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != tag
