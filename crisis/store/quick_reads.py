@@ -24,8 +24,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from crisis.store.markers import Marker, only_these_appended
 from crisis.store.tables import web_sessions
@@ -78,6 +78,8 @@ class QuickReads:
         )
         self._own: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        if self.inline:
+            event.listen(engine, "engine_disposed", self._forget)
         self.statements = 0  # counted for the tests: what a poll or a read cost
 
     # -- the questions
@@ -130,17 +132,26 @@ class QuickReads:
             self._lock.release()
 
     def _open(self) -> sqlite3.Connection:
-        arguments, options = self._dialect.create_connect_args(self._engine.url)
-        options = {
-            **options,
-            "check_same_thread": False,
-            "timeout": INLINE_BUSY_MILLISECONDS / 1000,
-            "isolation_level": None,  # autocommit: each statement its own read
-        }
-        connection: sqlite3.Connection = sqlite3.connect(*arguments, **options)  # type: ignore[call-overload]
+        # Through the engine, as any of its connections (its options, its PRAGMAs, its
+        # `connect` events: what refuses the engine's connections refuses this one), then
+        # detached from the pool: it is this object's own until the engine is disposed.
+        try:
+            pooled = self._engine.raw_connection()
+        except DBAPIError as error:
+            raise Unavailable() from error
+        connection: sqlite3.Connection = pooled.driver_connection  # type: ignore[assignment]
+        pooled.detach()
         connection.execute("PRAGMA query_only = ON")
+        connection.execute(f"PRAGMA busy_timeout = {INLINE_BUSY_MILLISECONDS}")
         self._own = connection
         return connection
+
+    def _forget(self, *_: Any) -> None:
+        """The engine was disposed (a reconnection, a test's outage): so is the connection."""
+        with self._lock:
+            if self._own is not None:
+                self._own.close()
+                self._own = None
 
     def _run_pooled(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         pooled: Any = None
@@ -175,10 +186,9 @@ class QuickReads:
                 driver.autocommit = False
 
     def close(self) -> None:
-        with self._lock:
-            if self._own is not None:
-                self._own.close()
-                self._own = None
+        if event.contains(self._engine, "engine_disposed", self._forget):
+            event.remove(self._engine, "engine_disposed", self._forget)
+        self._forget()
 
 
 def _marker(row: Sequence[Any]) -> Marker:
