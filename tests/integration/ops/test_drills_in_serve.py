@@ -179,7 +179,9 @@ def test_two_drills_during_a_live_hour_leave_every_alert_on_time(
     # The programmed drill starts at the next sweep after its instant; this one with it.
     wait_until(lambda: datetime.now(UTC) > drill_due, timeout=20)
     play_now_in_the_console(server)
-    wait_until(lambda: len(finished_runs(engine)) == 2, timeout=150)
+    # Two drills played as fast as the processor allows, in one process: a minute on a calm
+    # two-core machine, four on a machine other work shares. Left as soon as both are done.
+    wait_until(lambda: len(finished_runs(engine)) == 2, timeout=400)
     assert finished_runs(engine) == [("done", None), ("done", None)]
     after, after_decided = activate(env, "Crue après les exercices")
 
