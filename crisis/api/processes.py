@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from crisis.api.access_log import ACCESS_LOGGER
 from crisis.api.app import create_app
 from crisis.bootstrap import SchedulerMode, bootstrap
+from crisis.ops.collector import settle_after_start
 from crisis.ops.logs import configure_process_logging
 from crisis.settings import load_settings
 
@@ -26,4 +27,6 @@ def worker_app() -> FastAPI:
     # parent's logging set-up that cut it off: without this, every request was logged twice.
     logging.getLogger(ACCESS_LOGGER).propagate = False
     service = bootstrap(scheduler_mode=SchedulerMode.NONE)
-    return create_app(service)
+    application = create_app(service)
+    settle_after_start()  # a worker process is a service's: its collector is its own
+    return application

@@ -108,6 +108,7 @@ def serve(
 
     from crisis.api.app import create_app
     from crisis.bootstrap import SchedulerMode
+    from crisis.ops.collector import settle_after_start
     from crisis.ops.process import start_long_running
 
     with open_service(SchedulerMode.RUN, run_dispatcher=True, settings=configured) as service:
@@ -124,7 +125,9 @@ def serve(
             "forwarded_allow_ips": settings.forwarded_allow_ips,
         }
         if workers == 1:
-            uvicorn.run(create_app(service), **served)
+            application = create_app(service)
+            settle_after_start()  # the collector's pauses out of a fan-out's console polls
+            uvicorn.run(application, **served)
         else:
             uvicorn.run(
                 "crisis.api.processes:worker_app",
