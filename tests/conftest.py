@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,6 +158,23 @@ def second_engine(engine: Engine, request: pytest.FixtureRequest) -> Iterator[En
         other = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     yield other
     other.dispose()
+
+
+@pytest.fixture
+def other_process(
+    second_engine: Engine, settings: Settings, clock: ManualClock
+) -> Iterator[Callable[[], Service]]:
+    """Opens a service on `second_engine`, as another process (the `crisis` command, the
+    leader) runs one; every service it opened is closed after the test."""
+    opened: list[Service] = []
+
+    def open_one() -> Service:
+        opened.append(bootstrap(settings=settings, clock=clock, engine=second_engine))
+        return opened[-1]
+
+    yield open_one
+    for service in opened:
+        service.close()
 
 
 @pytest.fixture

@@ -5,15 +5,15 @@ and no transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 
-from crisis.bootstrap import Service, bootstrap
+from crisis.bootstrap import Service
 from crisis.clock import ManualClock
 from crisis.domain.commands import CheckDeadlines, CloseCrisis, DeclareCellOperational
 from crisis.services.context import SYSTEM_ACTOR, Actor
@@ -78,13 +78,13 @@ def test_a_write_by_another_process_on_the_same_database_is_read_by_the_next_req
     client: TestClient,
     tokens: dict[str, str],
     crisis_id: str,
-    second_engine: Engine,
+    other_process: Callable[[], Service],
     clock: ManualClock,
     settings: Settings,
 ) -> None:
     assert _read(client, tokens["auditor"], crisis_id)["state"] == "cod_active"
     _read(client, tokens["auditor"], crisis_id, "/clocks")
-    other = bootstrap(settings=settings, clock=clock, engine=second_engine)
+    other = other_process()
     other.bus.handle(DeclareCellOperational(crisis_id=crisis_id), actor=CELL)
     assert _clock(_read(client, tokens["auditor"], crisis_id), "cell")["state"] == "met"
     assert _clock(_read(client, tokens["auditor"], crisis_id, "/clocks"), "cell")["state"] == "met"
@@ -97,14 +97,14 @@ def test_a_breach_raised_once_the_deadline_passed_is_read_by_the_next_request(
     tokens: dict[str, str],
     crisis_id: str,
     service: Service,
-    second_engine: Engine,
+    other_process: Callable[[], Service],
     clock: ManualClock,
     settings: Settings,
 ) -> None:
     assert _clock(_read(client, tokens["auditor"], crisis_id), "elus")["breached_at"] is None
     clock.advance(timedelta(minutes=61))
     # The leader's sweep, in another process here: what raises the breach.
-    leader = bootstrap(settings=settings, clock=clock, engine=second_engine)
+    leader = other_process()
     leader.bus.handle(CheckDeadlines(crisis_id=crisis_id), actor=SYSTEM_ACTOR)
     elus = _clock(_read(client, tokens["auditor"], crisis_id), "elus")
     assert elus["state"] == "breached"

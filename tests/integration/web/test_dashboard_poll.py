@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
-from crisis.bootstrap import Service, bootstrap
+from crisis.bootstrap import Service
 from crisis.clock import ManualClock
 from crisis.domain.account_commands import DeactivateUser
 from crisis.domain.commands import CodDecision, OpenCrisis, RecordDelivery
@@ -237,7 +237,7 @@ def test_a_write_by_another_process_changes_the_answer_of_the_next_poll(
     service: Service,
     people: dict[str, str],
     clock: ManualClock,
-    second_engine: Engine,
+    other_process: Callable[[], Service],
     settings: Settings,
 ) -> None:
     crisis_id = _open(service, "Crue de la Seine")
@@ -246,7 +246,7 @@ def test_a_write_by_another_process_changes_the_answer_of_the_next_poll(
     assert (
         client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag}).status_code == 304
     )
-    other = bootstrap(settings=settings, clock=clock, engine=second_engine)  # `crisis` CLI
+    other = other_process()  # `crisis` CLI
     other.bus.handle(
         RecordDelivery(
             crisis_id=crisis_id,
@@ -266,13 +266,13 @@ def test_an_unchanged_poll_of_a_user_deactivated_elsewhere_or_an_expired_session
     service: Service,
     people: dict[str, str],
     clock: ManualClock,
-    second_engine: Engine,
+    other_process: Callable[[], Service],
     settings: Settings,
 ) -> None:
     _open(service, "Crue de la Seine")
     client = _client(service, people)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
-    other = bootstrap(settings=settings, clock=clock, engine=second_engine)
+    other = other_process()
     other.bus.handle(DeactivateUser(name=people["comm_cell"]), actor=SYSTEM_ACTOR)
     poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert poll.status_code == 401

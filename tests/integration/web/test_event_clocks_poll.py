@@ -4,12 +4,12 @@ a deadline passes; the session looked up in the same read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from crisis.bootstrap import Service, bootstrap
+from crisis.bootstrap import Service
 from crisis.clock import ManualClock
 from crisis.domain.commands import CodDecision, DeclareCellOperational, OpenCrisis
 from crisis.domain.vocabulary import CrisisKind
@@ -66,11 +66,11 @@ def test_a_write_here_or_by_another_process_changes_the_answer(
     service: Service,
     people: dict[str, str],
     clock: ManualClock,
-    second_engine: Engine,
+    other_process: Callable[[], Service],
     settings: Settings,
 ) -> None:
     client, crisis_id, tag = _polled(service, people)
-    other = bootstrap(settings=settings, clock=clock, engine=second_engine)  # `crisis` CLI
+    other = other_process()  # `crisis` CLI
     other.bus.handle(DeclareCellOperational(crisis_id=crisis_id), actor=CELL)
     changed = client.get(
         f"/evenements/{crisis_id}/horloges", headers={**POLL, "If-None-Match": tag}
