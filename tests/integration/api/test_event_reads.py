@@ -5,13 +5,11 @@ and no transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
@@ -19,24 +17,10 @@ from crisis.domain.commands import CheckDeadlines, CloseCrisis, DeclareCellOpera
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.settings import Settings
 from tests.integration.api.conftest import auth
+from tests.statements import statements_run
 
 PREFECT = Actor(name="préfet", role="prefect")
 CELL = Actor(name="cellule", role="comm_cell")
-
-
-@contextmanager
-def _statements(service: Service) -> Iterator[list[str]]:
-    """The statements run through the service's engine (a unit of work's) meanwhile."""
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(service.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(service.engine, "before_cursor_execute", note)
 
 
 def _read(client: TestClient, token: str, crisis_id: str, path: str = "") -> dict[str, Any]:
@@ -56,7 +40,7 @@ def test_a_kept_answer_costs_one_statement_and_no_transaction(
 ) -> None:
     first = _read(client, tokens["auditor"], crisis_id)
     before = service.quick_reads.statements
-    with _statements(service) as seen:
+    with statements_run(service.engine) as seen:
         again = _read(client, tokens["auditor"], crisis_id)
         clocks = _read(client, tokens["auditor"], crisis_id, "/clocks")
     assert again == first
@@ -116,11 +100,11 @@ def test_a_kept_answer_is_read_again_once_a_warning_or_deadline_is_past(
 ) -> None:
     _read(client, tokens["auditor"], crisis_id)
     clock.advance(timedelta(minutes=29))  # before the first warning (30 min)
-    with _statements(service) as seen:
+    with statements_run(service.engine) as seen:
         _read(client, tokens["auditor"], crisis_id)
     assert seen == []
     clock.advance(timedelta(minutes=1, seconds=1))  # no sweep ran: nothing was written
-    with _statements(service) as seen:
+    with statements_run(service.engine) as seen:
         _read(client, tokens["auditor"], crisis_id)
     assert any("FROM crises" in s for s in seen), seen
 

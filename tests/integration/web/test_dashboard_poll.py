@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
@@ -25,6 +23,7 @@ from crisis.services.situation_cache import SituationCache
 from crisis.settings import Settings
 from crisis.store.unit_of_work import UnitOfWork
 from tests.integration.web.conftest import new_client, sign_in
+from tests.statements import statements_run
 
 POLL = {"HX-Request": "true"}
 OFFICER = Actor(name="cadre", role="duty_officer")
@@ -43,23 +42,25 @@ def _open(service: Service, title: str) -> str:
     return crisis_id
 
 
-@contextmanager
-def _statements(service: Service) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(service.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(service.engine, "before_cursor_execute", note)
-
-
 def _queries(statements: list[str]) -> list[str]:
     """The statements that read rows (not BEGIN, SET TRANSACTION, ROLLBACK…)."""
     return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def _record_delivery(
+    service: Service, crisis_id: str, audience: Audience, clock: ManualClock
+) -> None:
+    """An audience's clock met by a delivery made outside the service (a change the list shows)."""
+    service.bus.handle(
+        RecordDelivery(
+            crisis_id=crisis_id,
+            audience=audience,
+            delivered_at=clock.now(),
+            means="téléphone",
+            recipients="maires des communes",
+        ),
+        actor=OFFICER,
+    )
 
 
 def _client(service: Service, people: dict[str, str]) -> TestClient:
@@ -80,7 +81,7 @@ def test_an_unchanged_list_answers_304_after_one_statement(
     assert first.headers["Cache-Control"] == "no-store"
 
     before = service.quick_reads.statements
-    with _statements(service) as seen:
+    with statements_run(service.engine) as seen:
         again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert again.status_code == 304
     assert again.content == b""
@@ -144,16 +145,7 @@ def test_a_change_written_changes_the_answer(
     client = _client(service, people)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     clock.advance(timedelta(minutes=5))
-    service.bus.handle(
-        RecordDelivery(
-            crisis_id=crisis_id,
-            audience=Audience.ELUS,
-            delivered_at=clock.now(),
-            means="téléphone",
-            recipients="maires des communes",
-        ),
-        actor=OFFICER,
-    )
+    _record_delivery(service, crisis_id, Audience.ELUS, clock)
     changed = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != tag
@@ -167,7 +159,7 @@ def test_the_statements_do_not_grow_with_the_open_events(
     counts = []
     for title in ("Crue de la Seine", "Feu de forêt", "Tempête"):
         _open(service, title)
-        with _statements(service) as seen:
+        with statements_run(service.engine) as seen:
             assert client.get("/tableau/evenements", headers=POLL).status_code == 200
         counts.append(len(_queries(seen)))
     assert counts[0] == counts[1] == counts[2], counts
@@ -207,13 +199,13 @@ def test_a_fan_out_s_entries_keep_the_answer_without_reading_the_events(
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     for kind in ("command.RecordDeliveryOutcomes", "event.DeliveriesAccepted"):
         _journal(service, crisis_id, kind)
-    with _statements(service) as seen:
+    with statements_run(service.engine) as seen:
         again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert again.status_code == 304
     assert not any("FROM crises" in s for s in _queries(seen)), seen
     # Any other entry may change the list: it is read again (and, unchanged here, still 304).
     _journal(service, crisis_id, "event.NoteRecorded")
-    with _statements(service) as seen:
+    with statements_run(service.engine) as seen:
         again = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert again.status_code == 304
     assert any("FROM crises" in s for s in _queries(seen)), seen
@@ -247,16 +239,7 @@ def test_a_write_by_another_process_changes_the_answer_of_the_next_poll(
         client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag}).status_code == 304
     )
     other = other_process()  # `crisis` CLI
-    other.bus.handle(
-        RecordDelivery(
-            crisis_id=crisis_id,
-            audience=Audience.ELUS,
-            delivered_at=clock.now(),
-            means="téléphone",
-            recipients="maires des communes",
-        ),
-        actor=OFFICER,
-    )
+    _record_delivery(other, crisis_id, Audience.ELUS, clock)
     changed = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert changed.status_code == 200
     assert "tenue" in changed.text
@@ -311,23 +294,13 @@ def test_a_change_committed_after_a_later_one_still_changes_the_answer(
 
     monkeypatch.setattr(UnitOfWork, "commit", commit_when_released)
 
-    def record(crisis_id: str, audience: Audience) -> None:
-        service.bus.handle(
-            RecordDelivery(
-                crisis_id=crisis_id,
-                audience=audience,
-                delivered_at=clock.now(),
-                means="téléphone",
-                recipients="maires des communes",
-            ),
-            actor=OFFICER,
-        )
-
-    lower = threading.Thread(target=record, args=(first, Audience.ELUS), name="held")
+    lower = threading.Thread(
+        target=_record_delivery, args=(service, first, Audience.ELUS, clock), name="held"
+    )
     lower.start()
     try:
         assert held.wait(30)  # its journal id drawn, not committed
-        record(second, Audience.MEDIA)  # a higher id, committed first
+        _record_delivery(service, second, Audience.MEDIA, clock)  # a higher id, committed first
         between = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
         assert between.status_code == 200
         tag = between.headers["ETag"]
