@@ -20,7 +20,7 @@ import time
 import wave
 from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Thread
@@ -56,6 +56,27 @@ def free_tcp_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
+        return port
+
+
+def free_sip_port() -> int:
+    """A port baresip can listen on: SIP over UDP and TCP on it, SIP over TLS on the next one
+    (baresip opens all three, and stops with code 98 if one is taken)."""
+    while True:
+        port = free_udp_port()
+        if port >= 65535:
+            continue
+        with ExitStack() as held:
+            try:
+                for kind, number in (
+                    (socket.SOCK_DGRAM, port),
+                    (socket.SOCK_STREAM, port),
+                    (socket.SOCK_STREAM, port + 1),
+                ):
+                    probe = held.enter_context(socket.socket(socket.AF_INET, kind))
+                    probe.bind(("127.0.0.1", number))
+            except OSError:
+                continue
         return port
 
 
@@ -125,11 +146,36 @@ class Baresip:
             path.unlink()
 
 
+# A port found free can be taken by another process before baresip binds it: start again.
+BARESIP_ATTEMPTS = 4
+ADDRESS_IN_USE = 98
+
+
 @contextmanager
 def baresip(folder: Path) -> Iterator[Baresip]:
+    for attempt in range(1, BARESIP_ATTEMPTS + 1):
+        try:
+            peer = _start_baresip(folder)
+        except _AddressTakenError:
+            if attempt == BARESIP_ATTEMPTS:
+                raise
+            continue
+        try:
+            yield peer
+        finally:
+            _stop(peer.process)
+        return
+
+
+class _AddressTakenError(RuntimeError):
+    """baresip stopped at start: one of its ports was taken meanwhile."""
+
+
+def _start_baresip(folder: Path) -> Baresip:
     program = require("baresip")
-    sip_port, control_port = free_udp_port(), free_tcp_port()
+    sip_port, control_port = free_sip_port(), free_tcp_port()
     recordings = folder / "recordings"
+    shutil.rmtree(recordings, ignore_errors=True)
     recordings.mkdir(parents=True)
     (folder / "config").write_text(
         "\n".join(
@@ -163,12 +209,14 @@ def baresip(folder: Path) -> Iterator[Baresip]:
         process = subprocess.Popen(
             [program, "-f", str(folder)], stdin=subprocess.DEVNULL, stdout=output, stderr=output
         )
-    peer = Baresip(process, sip_port, control_port, recordings, log)
     try:
         _wait_for(lambda: b"baresip is ready" in log.read_bytes(), process, "baresip")
-        yield peer
-    finally:
+    except RuntimeError as error:
         _stop(process)
+        if process.returncode == ADDRESS_IN_USE:
+            raise _AddressTakenError(str(error)) from error
+        raise
+    return Baresip(process, sip_port, control_port, recordings, log)
 
 
 _KAMAILIO_CFG = """#!KAMAILIO
