@@ -39,6 +39,11 @@ def version(sms: str) -> dict[str, Any]:
     }
 
 
+# The rendering is stopped after 0.5 s of CPU: an unbounded bomb runs for minutes. The wall
+# time allowed leaves room for a loaded machine (2 s was exceeded at a load average of 13).
+QUICKLY_SECONDS = 5.0
+
+
 def warm_up(client: TestClient, tokens: dict[str, str]) -> None:
     """The service's first request reads and compiles the bundled templates: not timed."""
     assert client.get("/api/v1/templates", headers=auth(tokens["comm_cell"])).status_code == 200
@@ -64,7 +69,7 @@ def test_a_bomb_is_refused_quickly_with_a_422_naming_the_limit(
         json=version(source),
         headers=auth(tokens["comm_cell"]),
     )
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < QUICKLY_SECONDS
     assert answer.status_code == 422, answer.text
     assert reason in answer.json()["error"]["message"]
     assert [f["field"] for f in answer.json()["error"]["fields"]] == ["template"]
@@ -83,7 +88,7 @@ def test_a_slow_rendering_at_compose_time_is_a_422(
         json={"template": "lente", "variables": {"commune": "Lente"}, "audiences": ["public"]},
         headers=cell,
     )
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < QUICKLY_SECONDS
     assert composed.status_code == 422
     assert "le rendu du modèle a dépassé 0,5 seconde" in composed.json()["error"]["message"]
 
