@@ -53,7 +53,8 @@ def create_app(service: Service) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # As many request threads as pooled connections: a thread never waits for one.
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
+        async with service.quick_reads.serving():  # on PostgreSQL, the loop's own connection
+            yield
 
     app = FastAPI(
         title="Communication de crise — préfecture",

@@ -16,9 +16,8 @@ nonetheless read again, not served from the cache, once the earliest warning or 
 a running clock is past, so that an answer that came to depend on the instant could not be
 served stale.
 
-On SQLite the version is read on the event loop (microseconds; `Unavailable` sends the
-request to the thread pool instead); elsewhere in one hop to the thread pool, with the full
-read when the version moved. One cache per application (`app.state`), bounded in size.
+The version is read on the event loop (`Unavailable` sends the request to the thread pool
+instead, for a read of the event). One cache per application (`app.state`), bounded in size.
 """
 
 from __future__ import annotations
@@ -87,17 +86,14 @@ class EventReads:
 
     async def answer(self, crisis_id: str, shape: str) -> bytes:
         """The body of the event (`shape` "crisis") or of its clocks ("clocks")."""
-        quick = self._service.quick_reads
-        if quick.inline:
-            kept = self._current(crisis_id)
-            if kept is not None:
-                try:
-                    if quick.crisis_version(crisis_id) == kept.version:
-                        return kept.body(shape)
-                except Unavailable:
-                    pass
-            return await run_in_threadpool(self._read, crisis_id, shape, False)
-        return await run_in_threadpool(self._read, crisis_id, shape, True)
+        kept = self._current(crisis_id)
+        if kept is not None:
+            try:
+                if await self._service.quick_reads.crisis_version(crisis_id) == kept.version:
+                    return kept.body(shape)
+            except Unavailable:
+                pass
+        return await run_in_threadpool(self._read, crisis_id, shape)
 
     def _current(self, crisis_id: str) -> _Kept | None:
         kept = self._kept.get(crisis_id)
@@ -105,14 +101,8 @@ class EventReads:
             return None
         return kept
 
-    def _read(self, crisis_id: str, shape: str, check_version: bool) -> bytes:
-        """In a thread: the kept body if its version still holds, else a read of the event."""
-        if check_version:
-            kept = self._current(crisis_id)
-            if kept is not None and self._service.quick_reads.crisis_version(crisis_id) == (
-                kept.version
-            ):
-                return kept.body(shape)
+    def _read(self, crisis_id: str, shape: str) -> bytes:
+        """In a thread: a read of the event, kept with its version."""
         with self._service.bus.reading() as uow:
             crisis = uow.crises.get(crisis_id)
             now = uow.now

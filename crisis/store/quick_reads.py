@@ -7,26 +7,36 @@ many times the statement. So these run on a bare DBAPI connection in autocommit:
 statement is its own read, which sees every transaction committed before it began, by this
 process or any other (the `crisis` command, a second API process). Nothing here writes.
 
-On SQLite (a database file, WAL mode) a statement on a primary key takes a few microseconds
-and never waits for a writer: `inline` is true and the caller may run it on the event loop,
-on a connection of this object's own, opened `query_only`, with a busy timeout of a few
-milliseconds; `Unavailable` (the connection is in use by another thread, or the database
-answered busy) tells the caller to take its ordinary path instead of waiting. Elsewhere
-(PostgreSQL) a statement is a round trip: `inline` is false, the caller runs it in a thread,
-on a pooled connection switched to autocommit for that statement.
+The questions are asked on the event loop, never in a thread: a hop to the thread pool and a
+pooled connection cost three times the statement (measured: 205 µs of CPU against 77 µs on
+PostgreSQL), and during a fan-out the pool's threads are busy with the deliveries.
+
+- On SQLite (a database file, WAL mode) a statement on a primary key takes a few microseconds
+  and never waits for a writer: it runs inline, on a connection of this object's own, opened
+  `query_only`, with a busy timeout of a few milliseconds.
+- On PostgreSQL a statement is a round trip: it is awaited on an asynchronous connection of
+  the event loop's own, opened by `serving` (the application's lifespan) at the first
+  question, with the parameters of the engine's own connections.
+
+`Unavailable` (the connection is in use by another thread, the database answered busy, the
+server did not answer, or no connection serves this event loop) tells the caller to take its
+ordinary path, a unit of work in a thread, instead of waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
+from crisis.store.loop_connection import LoopConnection, NoAnswer
 from crisis.store.markers import Marker, only_these_appended
 from crisis.store.tables import web_sessions
 from crisis.store.users_repository import token_digest
@@ -80,21 +90,40 @@ class QuickReads:
         self._lock = threading.Lock()
         if self.inline:
             event.listen(engine, "engine_disposed", self._forget)
+        # PostgreSQL: the connection of each event loop served (`serving`).
+        self._on_loops: dict[asyncio.AbstractEventLoop, LoopConnection] = {}
         self.statements = 0  # counted for the tests: what a poll or a read cost
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """The quick reads of the running event loop, for as long as the block lasts (an
+        application's lifespan): on PostgreSQL, a connection of the loop's own, closed on
+        the way out. Without it, every question there is `Unavailable`."""
+        loop = asyncio.get_running_loop()
+        if self.inline or loop in self._on_loops:
+            yield
+            return
+        connection = LoopConnection(self._engine)
+        self._on_loops[loop] = connection
+        try:
+            yield
+        finally:
+            del self._on_loops[loop]
+            await connection.close()
 
     # -- the questions
 
-    def crisis_version(self, crisis_id: str) -> int | None:
+    async def crisis_version(self, crisis_id: str) -> int | None:
         """The event's version (every change to it moves it), None if there is no such event."""
-        rows = self._run(self._sql["version"], (crisis_id,))
+        rows = await self._run(self._sql["version"], (crisis_id,))
         return int(rows[0][0]) if rows else None
 
-    def signed_in_marker(self, session_id: str | None, now: datetime) -> Marker | None:
+    async def signed_in_marker(self, session_id: str | None, now: datetime) -> Marker | None:
         """The dashboard's change marker (`CrisisRepository.change_marker`) when this cookie
         value is a session, not expired, of an active user; None otherwise. One statement."""
         if not session_id:
             return None
-        rows = self._run(self._sql["poll"], (token_digest(session_id),))
+        rows = await self._run(self._sql["poll"], (token_digest(session_id),))
         if not rows:
             return None
         expires_raw, active, *marker = rows[0]
@@ -103,21 +132,29 @@ class QuickReads:
             return None
         return _marker(marker)
 
-    def only_appended(self, kinds: Collection[str], *, since: Marker, marker: Marker) -> bool:
+    async def only_appended(self, kinds: Collection[str], *, since: Marker, marker: Marker) -> bool:
         """`Journal.only_appended`, as one quick statement."""
         listed = sorted(kinds)
         sql = _appended(len(listed), self._placeholder)
-        row = self._run(sql, (*listed, since.last_entry_id, marker.last_entry_id))[0]
+        rows = await self._run(sql, (*listed, since.last_entry_id, marker.last_entry_id))
+        row = rows[0]
         counted = (int(row[0]), int(row[1] or 0), int(row[2] or 0))
         return only_these_appended(counted, since, marker)
 
     # -- running a statement
 
-    def _run(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        self.statements += 1
+    async def _run(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         if self.inline:
+            self.statements += 1
             return self._run_inline(sql, parameters)
-        return self._run_pooled(sql, parameters)
+        connection = self._on_loops.get(asyncio.get_running_loop())
+        if connection is None:
+            raise Unavailable()
+        self.statements += 1
+        try:
+            return await connection.fetch(sql, parameters)
+        except NoAnswer as error:
+            raise Unavailable() from error
 
     def _run_inline(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         if not self._lock.acquire(blocking=False):
@@ -152,38 +189,6 @@ class QuickReads:
             if self._own is not None:
                 self._own.close()
                 self._own = None
-
-    def _run_pooled(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        pooled: Any = None
-        try:
-            pooled = self._engine.raw_connection()
-            return self._on(pooled, sql, parameters)
-        except self._dialect.loaded_dbapi.OperationalError as error:
-            # The server went away: the connection is dropped, and the error is the one a
-            # unit of work would have raised (answered 503 by `crisis.api.errors`).
-            if pooled is not None:
-                pooled.invalidate()
-            raise OperationalError(sql, tuple(parameters), error) from error
-        finally:
-            if pooled is not None:
-                pooled.close()
-
-    @staticmethod
-    def _on(pooled: Any, sql: str, parameters: Sequence[Any]) -> list[Any]:
-        driver: Any = pooled.driver_connection
-        autocommit = getattr(driver, "autocommit", None)
-        if autocommit is False:
-            driver.autocommit = True  # one statement, no BEGIN nor ROLLBACK round trip
-        try:
-            cursor = pooled.cursor()
-            try:
-                cursor.execute(sql, tuple(parameters))
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-        finally:
-            if autocommit is False:
-                driver.autocommit = False
 
     def close(self) -> None:
         if event.contains(self._engine, "engine_disposed", self._forget):

@@ -124,10 +124,10 @@ def _poll(request: Request) -> Response:
     return answer
 
 
-def _unchanged(request: Request) -> Response | None:
+async def _unchanged(request: Request) -> Response | None:
     """304 when the tag the browser holds still holds, after the quick reads only (the
-    session and the marker in one statement, `crisis.store.quick_reads`); None when the
-    list must be read (or the session looked at) by `_poll`."""
+    session and the marker in one statement, on the event loop: `crisis.store.quick_reads`);
+    None when the list must be read (or the session looked at) by `_poll`."""
     offered = request.headers.get("if-none-match")
     if not offered:
         return None
@@ -135,13 +135,15 @@ def _unchanged(request: Request) -> Response | None:
     quick = service.quick_reads
     known = _marker(request)
     now = service.clock.now()
-    marker = quick.signed_in_marker(request.cookies.get(SESSION_COOKIE), now)
+    marker = await quick.signed_in_marker(request.cookies.get(SESSION_COOKIE), now)
     if marker is None:
         return None  # `_poll` sends it to the sign-in form
     tag = known.tag(marker, now)
     if tag is None:
         since = known.moved_from(marker, now)
-        if since is not None and quick.only_appended(UNSEEN_KINDS, since=since, marker=marker):
+        if since is not None and await quick.only_appended(
+            UNSEEN_KINDS, since=since, marker=marker
+        ):
             tag = known.carry(since, marker)
     if tag is None or not tag_matches(offered, tag):
         return None
@@ -149,20 +151,14 @@ def _unchanged(request: Request) -> Response | None:
     return Response(status_code=304, headers=headers)
 
 
-def _unchanged_or_poll(request: Request) -> Response:
-    return _unchanged(request) or _poll(request)
-
-
 @polls.get("/tableau/evenements")
 async def dashboard_fragment(request: Request) -> Response:
-    # On SQLite the quick reads run on the event loop (microseconds): an unchanged list
-    # answers 304 without a hop to the thread pool. Elsewhere, one hop for both.
-    if service_of(request).quick_reads.inline:
-        try:
-            unchanged = _unchanged(request)
-        except Unavailable:
-            unchanged = None
-        if unchanged is not None:
-            return unchanged
-        return await run_in_threadpool(_poll, request)
-    return await run_in_threadpool(_unchanged_or_poll, request)
+    # An unchanged list answers 304 from the event loop; a changed one (or quick reads that
+    # could not run at once) takes one hop to the thread pool, for a read of the list.
+    try:
+        unchanged = await _unchanged(request)
+    except Unavailable:
+        unchanged = None
+    if unchanged is not None:
+        return unchanged
+    return await run_in_threadpool(_poll, request)

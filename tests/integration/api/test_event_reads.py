@@ -5,12 +5,14 @@ and no transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from crisis.api.app import create_app
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
 from crisis.domain.commands import CheckDeadlines, CloseCrisis, DeclareCellOperational
@@ -21,6 +23,14 @@ from tests.statements import statements_run
 
 PREFECT = Actor(name="préfet", role="prefect")
 CELL = Actor(name="cellule", role="comm_cell")
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[TestClient]:
+    """Run with the application's lifespan, as the real server does: on PostgreSQL, the
+    event loop's own connection for the quick reads."""
+    with TestClient(create_app(service)) as client:
+        yield client
 
 
 def _read(client: TestClient, token: str, crisis_id: str, path: str = "") -> dict[str, Any]:

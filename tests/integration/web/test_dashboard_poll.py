@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from crisis.bootstrap import Service
 from crisis.clock import ManualClock
@@ -21,6 +22,7 @@ from crisis.domain.vocabulary import Audience, CrisisKind
 from crisis.services.context import SYSTEM_ACTOR, Actor
 from crisis.services.situation_cache import SituationCache
 from crisis.settings import Settings
+from crisis.store.loop_connection import application_name
 from crisis.store.unit_of_work import UnitOfWork
 from tests.integration.web.conftest import new_client, sign_in
 from tests.statements import statements_run
@@ -63,17 +65,25 @@ def _record_delivery(
     )
 
 
-def _client(service: Service, people: dict[str, str]) -> TestClient:
-    client = new_client(service)
+@pytest.fixture
+def served() -> Iterator[ExitStack]:
+    """The clients entered here run the application's lifespan, as the real server does (on
+    PostgreSQL, the event loop's own connection for the quick reads), and leave it after."""
+    with ExitStack() as clients:
+        yield clients
+
+
+def _client(service: Service, people: dict[str, str], served: ExitStack) -> TestClient:
+    client = served.enter_context(new_client(service))
     sign_in(client, people["comm_cell"])
     return client
 
 
 def test_an_unchanged_list_answers_304_after_one_statement(
-    service: Service, people: dict[str, str]
+    service: Service, people: dict[str, str], served: ExitStack
 ) -> None:
     _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     first = client.get("/tableau/evenements", headers=POLL)
     assert first.status_code == 200
     tag = first.headers["ETag"]
@@ -93,10 +103,10 @@ def test_an_unchanged_list_answers_304_after_one_statement(
 
 
 def test_the_page_gives_the_tag_and_the_service_time_the_browser_counts_on(
-    service: Service, people: dict[str, str], clock: ManualClock
+    service: Service, people: dict[str, str], clock: ManualClock, served: ExitStack
 ) -> None:
     _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     page = client.get("/").text
     tag = re.search(r'data-etag="([^"]+)"', page)
     assert tag is not None
@@ -113,10 +123,10 @@ def test_the_page_gives_the_tag_and_the_service_time_the_browser_counts_on(
 
 
 def test_the_seconds_of_a_countdown_do_not_change_the_answer(
-    service: Service, people: dict[str, str], clock: ManualClock
+    service: Service, people: dict[str, str], clock: ManualClock, served: ExitStack
 ) -> None:
     _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     clock.advance(timedelta(minutes=7, seconds=13))
     assert (
@@ -125,10 +135,10 @@ def test_the_seconds_of_a_countdown_do_not_change_the_answer(
 
 
 def test_a_deadline_passing_changes_the_answer(
-    service: Service, people: dict[str, str], clock: ManualClock
+    service: Service, people: dict[str, str], clock: ManualClock, served: ExitStack
 ) -> None:
     _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     clock.advance(timedelta(minutes=60, seconds=1))  # no sweep ran: nothing was written
     late = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
@@ -139,10 +149,10 @@ def test_a_deadline_passing_changes_the_answer(
 
 
 def test_a_change_written_changes_the_answer(
-    service: Service, people: dict[str, str], clock: ManualClock
+    service: Service, people: dict[str, str], clock: ManualClock, served: ExitStack
 ) -> None:
     crisis_id = _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     clock.advance(timedelta(minutes=5))
     _record_delivery(service, crisis_id, Audience.ELUS, clock)
@@ -153,9 +163,9 @@ def test_a_change_written_changes_the_answer(
 
 
 def test_the_statements_do_not_grow_with_the_open_events(
-    service: Service, people: dict[str, str]
+    service: Service, people: dict[str, str], served: ExitStack
 ) -> None:
-    client = _client(service, people)
+    client = _client(service, people, served)
     counts = []
     for title in ("Crue de la Seine", "Feu de forêt", "Tempête"):
         _open(service, title)
@@ -166,9 +176,9 @@ def test_the_statements_do_not_grow_with_the_open_events(
 
 
 def test_a_poll_of_an_ended_session_is_sent_to_the_sign_in_form_even_when_unchanged(
-    service: Service, people: dict[str, str]
+    service: Service, people: dict[str, str], served: ExitStack
 ) -> None:
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     client.cookies.set("crisis_session", "fini", domain="console.test")
     poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
@@ -192,10 +202,10 @@ def _journal(service: Service, crisis_id: str, kind: str) -> None:
 
 
 def test_a_fan_out_s_entries_keep_the_answer_without_reading_the_events(
-    service: Service, people: dict[str, str]
+    service: Service, people: dict[str, str], served: ExitStack
 ) -> None:
     crisis_id = _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     for kind in ("command.RecordDeliveryOutcomes", "event.DeliveriesAccepted"):
         _journal(service, crisis_id, kind)
@@ -212,10 +222,10 @@ def test_a_fan_out_s_entries_keep_the_answer_without_reading_the_events(
 
 
 def test_more_open_events_than_the_folds_kept_are_all_listed(
-    service: Service, people: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    service: Service, people: dict[str, str], monkeypatch: pytest.MonkeyPatch, served: ExitStack
 ) -> None:
     monkeypatch.setattr(service, "situations", SituationCache(max_events=1))
-    client = _client(service, people)
+    client = _client(service, people, served)
     titles = ("Crue de la Seine", "Feu de forêt", "Tempête")
     for title in titles:
         _open(service, title)
@@ -231,9 +241,10 @@ def test_a_write_by_another_process_changes_the_answer_of_the_next_poll(
     clock: ManualClock,
     other_process: Callable[[], Service],
     settings: Settings,
+    served: ExitStack,
 ) -> None:
     crisis_id = _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     assert (
         client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag}).status_code == 304
@@ -251,16 +262,17 @@ def test_an_unchanged_poll_of_a_user_deactivated_elsewhere_or_an_expired_session
     clock: ManualClock,
     other_process: Callable[[], Service],
     settings: Settings,
+    served: ExitStack,
 ) -> None:
     _open(service, "Crue de la Seine")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     other = other_process()
     other.bus.handle(DeactivateUser(name=people["comm_cell"]), actor=SYSTEM_ACTOR)
     poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert poll.status_code == 401
 
-    client = _client(service, people | {"comm_cell": people["duty_officer"]})
+    client = _client(service, people | {"comm_cell": people["duty_officer"]}, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     clock.advance(timedelta(minutes=settings.session_minutes, seconds=1))
     poll = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
@@ -273,6 +285,7 @@ def test_a_change_committed_after_a_later_one_still_changes_the_answer(
     clock: ManualClock,
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
+    served: ExitStack,
 ) -> None:
     """On PostgreSQL two transactions may commit in the other order than their journal ids
     were drawn: a poll between the two commits must not keep its answer once the first,
@@ -281,7 +294,7 @@ def test_a_change_committed_after_a_later_one_still_changes_the_answer(
         pytest.skip("SQLite's writers commit one after the other, in the order of their ids")
     first = _open(service, "Crue de la Seine")
     second = _open(service, "Feu de forêt")
-    client = _client(service, people)
+    client = _client(service, people, served)
     tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
     held, release = threading.Event(), threading.Event()
     commit = UnitOfWork.commit
@@ -310,3 +323,34 @@ def test_a_change_committed_after_a_later_one_still_changes_the_answer(
     after = client.get("/tableau/evenements", headers={**POLL, "If-None-Match": tag})
     assert after.status_code == 200
     assert after.headers["ETag"] != tag
+
+
+def test_a_quick_read_connection_cut_by_the_server_is_replaced_without_a_wrong_answer(
+    service: Service, people: dict[str, str], engine: Engine, served: ExitStack
+) -> None:
+    """The server ends the event loop's own connection (a restart, an administrator): the
+    next poll still answers right, by a read in a thread, and the one after is quick again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the quick reads use the database file, not a server connection")
+    _open(service, "Crue de la Seine")
+    client = _client(service, people, served)
+    tag = client.get("/tableau/evenements", headers=POLL).headers["ETag"]
+    unchanged = {**POLL, "If-None-Match": tag}
+    assert client.get("/tableau/evenements", headers=unchanged).status_code == 304
+    with engine.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :name"
+            ),
+            {"name": application_name()},
+        ).all()
+    assert ended == [(True,)]
+    with statements_run(service.engine) as seen:
+        cut = client.get("/tableau/evenements", headers=unchanged)
+    assert cut.status_code == 304
+    assert _queries(seen)  # read in a thread, through the engine
+    with statements_run(service.engine) as seen:
+        again = client.get("/tableau/evenements", headers=unchanged)
+    assert again.status_code == 304
+    assert seen == []

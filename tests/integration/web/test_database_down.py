@@ -54,7 +54,7 @@ def test_the_api_says_the_database_is_unreachable(service: Service) -> None:
 
 
 def test_the_quick_reads_of_a_kept_answer_say_so_too(
-    service: Service, people: dict[str, str]
+    service: Service, people: dict[str, str], request: pytest.FixtureRequest
 ) -> None:
     """A server that went away: the single statement of a kept event read or of an unchanged
     poll gets the same 503 as a unit of work (on SQLite the file is there: nothing to say)."""
@@ -65,6 +65,8 @@ def test_the_quick_reads_of_a_kept_answer_say_so_too(
     ]
     crisis_id = open_active(service, exercise=False)
     client = TestClient(create_app(service), base_url="https://console.test")
+    client.__enter__()  # the lifespan: the event loop's own connection for the quick reads
+    request.addfinalizer(lambda: client.__exit__(None, None, None))
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/crises/{crisis_id}", headers=headers).status_code == 200
     sign_in(client, people["duty_officer"])
