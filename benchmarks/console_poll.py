@@ -1,7 +1,7 @@
 """Console benchmark: the whole cell watching the dashboard, alone and during a fan-out.
 
     PYTHONPATH=. .venv/bin/python benchmarks/console_poll.py [--database sqlite|postgresql|both]
-        [--sessions 30] [--seconds 60] [--deliveries 5000]
+        [--sessions 30] [--seconds 60] [--deliveries 5000] [--rounds 3]
 
 The real service (`crisis serve` in a subprocess, its Telegram channel on the fast provider
 fake: nginx when installed) holds one activated event and `--deliveries` élus with a Telegram
@@ -16,7 +16,10 @@ the last answer in `If-None-Match`. Three phases, each measured on its own:
    through the API, timed from the send to the last delivery accepted (read on the delivery
    board twice a second);
 3. the same fan-out with the polls running: the polls' latency during it (goal: p99 ≤ 50 ms)
-   and the fan-out's rate as a share of its rate alone (goal ≥ 0.95).
+   and the fan-out's rate as a share of its rate alone (goal ≥ 0.95). Phases 2 and 3
+   alternate `--rounds` times (3): a fan-out lasts seconds, and the machine's pace drifts
+   from one to the next; the ratio is that of the summed times, the latencies those of all
+   the rounds.
 
 Prints each figure per database; the last line is `console_poll_p99_ms=<the worst p99 during a
 fan-out>`. `--against PATH` runs the same phases on another checkout of the service (for
@@ -44,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from benchmarks.support import (
+    REPO_ROOT,
     NginxTelegramFake,
     ServiceProcess,
     TelegramFakeProcess,
@@ -166,7 +170,22 @@ class Polls:
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self._stop = threading.Event()
+        self._counting = True
+        self._running = threading.Event()
+        self._running.set()
         self._thread: threading.Thread | None = None
+
+    def pause(self) -> None:
+        """No polls (the sessions stay open, the screens closed), nothing counted."""
+        self._running.clear()
+        self._counting = False
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def count_from_now(self) -> None:
+        """Count the polls from now on, adding to those counted before the last pause."""
+        self._counting = True
 
     def __enter__(self) -> Polls:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
@@ -175,6 +194,7 @@ class Polls:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        self._running.set()
         assert self._thread is not None
         self._thread.join()
 
@@ -185,15 +205,19 @@ class Polls:
             try:
                 while not self._stop.is_set():
                     await asyncio.sleep(max(0.0, tick - time.perf_counter()))
+                    tick += 1.0
+                    if not self._running.is_set():
+                        tick = time.perf_counter() + rng.uniform(0, 1.0)
+                        continue
                     sent = time.perf_counter()
                     try:
                         status = await asyncio.wait_for(poller.poll(), timeout=10)
                     except TimeoutError:
                         await poller.close()
                         status = 0
-                    self.latencies.append(time.perf_counter() - sent)
-                    self.statuses[status] = self.statuses.get(status, 0) + 1
-                    tick += 1.0
+                    if self._counting:
+                        self.latencies.append(time.perf_counter() - sent)
+                        self.statuses[status] = self.statuses.get(status, 0) + 1
             finally:
                 await poller.close()
 
@@ -241,7 +265,7 @@ def run(kind: str, args: argparse.Namespace, base_url: str, repo: Path | None = 
         env = fast_telegram_env(url, folder, base_url) | {
             "CRISIS_LOG_LEVEL": "WARNING",
         }
-        with ServiceProcess(env, **({"repo": repo} if repo else {})) as service:
+        with ServiceProcess(env, repo=repo or REPO_ROOT) as service:
             cookies = [sign_in(service.url, user) for _ in range(args.sessions)]
             http = httpx.Client(
                 base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=600
@@ -260,21 +284,28 @@ def run(kind: str, args: argparse.Namespace, base_url: str, repo: Path | None = 
                 "of a core (goal ≤ 5 %)",
                 flush=True,
             )
-            alone_seconds = fan_out(http, crisis_id, args.deliveries)
+            # Alone, then with the polls, `--rounds` times: a fan-out lasts a few seconds, and
+            # the machine's pace drifts from one to the next; the ratio is of the sums.
+            alone_seconds = during_seconds = busy_cpu = 0.0
             with Polls(service.url, cookies) as during:
-                time.sleep(2)
-                during.latencies.clear()
-                during.statuses.clear()
-                with cpu_share(service.pid) as busy:
-                    during_seconds = fan_out(http, crisis_id, args.deliveries)
+                during.pause()
+                for _ in range(args.rounds):
+                    alone_seconds += fan_out(http, crisis_id, args.deliveries)
+                    during.resume()
+                    time.sleep(2)
+                    during.count_from_now()
+                    with cpu_share(service.pid) as busy:
+                        during_seconds += fan_out(http, crisis_id, args.deliveries)
+                    during.pause()
+                    busy_cpu += busy["share"] / args.rounds
             http.close()
     ratio = alone_seconds / during_seconds
-    n = args.deliveries
+    n = args.deliveries * args.rounds
     print(
-        f"{kind}: fan-out of {n} alone {n / alone_seconds:.0f}/s, with the polls "
-        f"{n / during_seconds:.0f}/s: ratio {ratio:.2f} (goal ≥ 0.95); polls during it: "
-        f"{during.summary()} (goal: p99 ≤ 50 ms); service CPU {busy['share'] * 100:.0f} % of a "
-        "core",
+        f"{kind}: {args.rounds} fan-outs of {args.deliveries} alone {n / alone_seconds:.0f}/s, "
+        f"with the polls {n / during_seconds:.0f}/s: ratio {ratio:.2f} (goal ≥ 0.95); polls "
+        f"during them: {during.summary()} (goal: p99 ≤ 50 ms); service CPU "
+        f"{busy_cpu * 100:.0f} % of a core",
         flush=True,
     )
     return during.p99_ms()
@@ -286,6 +317,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3, help="fan-outs alone and with polls")
     parser.add_argument("--fake", choices=["nginx", "python"], default=None)
     parser.add_argument("--against", default=None, help="another checkout, measured after")
     args = parser.parse_args()
