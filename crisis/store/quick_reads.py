@@ -100,8 +100,8 @@ class QuickReads:
         application's lifespan): on PostgreSQL, a connection of the loop's own, closed on
         the way out. Without it, every question there is `Unavailable`."""
         loop = asyncio.get_running_loop()
-        if self.inline or loop in self._on_loops:
-            yield
+        if self._dialect.name != "postgresql" or loop in self._on_loops:
+            yield  # SQLite: inline, or (a database in memory) never quick
             return
         connection = LoopConnection(self._engine)
         self._on_loops[loop] = connection
