@@ -94,11 +94,20 @@ class PostgresLeadership:
 
     def release(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()  # closing the session releases the lock
-            except Exception:
-                log.debug("closing the leadership connection failed", exc_info=True)
+        if connection is None:
+            return
+        try:
+            if self._key is not None:
+                # Released before the answer comes back. Closing the session releases it too,
+                # but only once the server has ended the session, after the client has gone:
+                # a successor started at once could still find the name taken.
+                connection.execute("SELECT pg_advisory_unlock_all()")
+        except Exception:
+            log.debug("releasing the leadership lock failed", exc_info=True)
+        try:
+            connection.close()
+        except Exception:
+            log.debug("closing the leadership connection failed", exc_info=True)
 
 
 class FileLeadership:
