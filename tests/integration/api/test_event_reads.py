@@ -17,7 +17,6 @@ from crisis.bootstrap import Service
 from crisis.clock import ManualClock
 from crisis.domain.commands import CheckDeadlines, CloseCrisis, DeclareCellOperational
 from crisis.services.context import SYSTEM_ACTOR, Actor
-from crisis.settings import Settings
 from tests.integration.api.conftest import auth
 from tests.statements import statements_run
 
@@ -73,8 +72,6 @@ def test_a_write_by_another_process_on_the_same_database_is_read_by_the_next_req
     tokens: dict[str, str],
     crisis_id: str,
     other_process: Callable[[], Service],
-    clock: ManualClock,
-    settings: Settings,
 ) -> None:
     assert _read(client, tokens["auditor"], crisis_id)["state"] == "cod_active"
     _read(client, tokens["auditor"], crisis_id, "/clocks")
@@ -93,7 +90,6 @@ def test_a_breach_raised_once_the_deadline_passed_is_read_by_the_next_request(
     service: Service,
     other_process: Callable[[], Service],
     clock: ManualClock,
-    settings: Settings,
 ) -> None:
     assert _clock(_read(client, tokens["auditor"], crisis_id), "elus")["breached_at"] is None
     clock.advance(timedelta(minutes=61))

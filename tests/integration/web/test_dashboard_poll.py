@@ -240,7 +240,6 @@ def test_a_write_by_another_process_changes_the_answer_of_the_next_poll(
     people: dict[str, str],
     clock: ManualClock,
     other_process: Callable[[], Service],
-    settings: Settings,
     served: ExitStack,
 ) -> None:
     crisis_id = _open(service, "Crue de la Seine")

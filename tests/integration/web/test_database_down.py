@@ -54,7 +54,7 @@ def test_the_api_says_the_database_is_unreachable(service: Service) -> None:
 
 
 def test_the_quick_reads_of_a_kept_answer_say_so_too(
-    service: Service, people: dict[str, str], request: pytest.FixtureRequest
+    service: Service, people: dict[str, str]
 ) -> None:
     """A server that went away: the single statement of a kept event read or of an unchanged
     poll gets the same 503 as a unit of work (on SQLite the file is there: nothing to say)."""
@@ -64,22 +64,22 @@ def test_the_quick_reads_of_a_kept_answer_say_so_too(
         "token"
     ]
     crisis_id = open_active(service, exercise=False)
-    client = TestClient(create_app(service), base_url="https://console.test")
-    client.__enter__()  # the lifespan: the event loop's own connection for the quick reads
-    request.addfinalizer(lambda: client.__exit__(None, None, None))
-    headers = {"Authorization": f"Bearer {token}"}
-    assert client.get(f"/api/v1/crises/{crisis_id}", headers=headers).status_code == 200
-    sign_in(client, people["duty_officer"])
-    tag = client.get("/tableau/evenements", headers={"HX-Request": "true"}).headers["ETag"]
-    with database_down(service.engine):
-        read = client.get(f"/api/v1/crises/{crisis_id}", headers=headers)
-        poll = client.get(
-            "/tableau/evenements", headers={"HX-Request": "true", "If-None-Match": tag}
-        )
-    assert read.status_code == 503
-    assert read.json()["error"]["code"] == "database_unavailable"
-    assert poll.status_code == 503
-    assert client.get(f"/api/v1/crises/{crisis_id}", headers=headers).status_code == 200
+    # With the lifespan, as the real server runs: the event loop's own connection for the
+    # quick reads is what the outage must reach.
+    with TestClient(create_app(service), base_url="https://console.test") as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get(f"/api/v1/crises/{crisis_id}", headers=headers).status_code == 200
+        sign_in(client, people["duty_officer"])
+        tag = client.get("/tableau/evenements", headers={"HX-Request": "true"}).headers["ETag"]
+        with database_down(service.engine):
+            read = client.get(f"/api/v1/crises/{crisis_id}", headers=headers)
+            poll = client.get(
+                "/tableau/evenements", headers={"HX-Request": "true", "If-None-Match": tag}
+            )
+        assert read.status_code == 503
+        assert read.json()["error"]["code"] == "database_unavailable"
+        assert poll.status_code == 503
+        assert client.get(f"/api/v1/crises/{crisis_id}", headers=headers).status_code == 200
 
 
 def test_the_openapi_document_lists_the_503(service: Service) -> None:

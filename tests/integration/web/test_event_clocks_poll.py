@@ -14,7 +14,6 @@ from crisis.clock import ManualClock
 from crisis.domain.commands import CodDecision, DeclareCellOperational, OpenCrisis
 from crisis.domain.vocabulary import CrisisKind
 from crisis.services.context import Actor
-from crisis.settings import Settings
 from tests.integration.web.conftest import new_client, sign_in
 
 POLL = {"HX-Request": "true"}
@@ -67,7 +66,6 @@ def test_a_write_here_or_by_another_process_changes_the_answer(
     people: dict[str, str],
     clock: ManualClock,
     other_process: Callable[[], Service],
-    settings: Settings,
 ) -> None:
     client, crisis_id, tag = _polled(service, people)
     other = other_process()  # `crisis` CLI
